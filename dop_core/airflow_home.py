@@ -1,0 +1,58 @@
+"""A DOP-managed Airflow home under ``<project>/.dop/airflow``: nothing for the user to set up.
+
+Used by ``dop run`` (and ``dop airflow``): SQLite metadata database, the project's ``dags/`` as the
+DAGs folder, logs under ``.dop/logs``, no example DAGs, and everything bound to 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import os
+import pathlib
+import subprocess
+import sys
+
+from dop_core.project import Project
+
+
+def airflow_home(project: Project) -> pathlib.Path:
+    return project.dop_dir / "airflow"
+
+
+def airflow_env(project: Project, target: str | None = None, base: dict[str, str] | None = None) -> dict[str, str]:
+    """Environment for an Airflow process running this project's DAGs locally."""
+    home = airflow_home(project)
+    env = dict(os.environ if base is None else base)
+    env.update({
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(project.root / "dags"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
+        "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(project.dop_dir / "logs"),
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
+        "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+        "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",
+        "AIRFLOW__API__HOST": "127.0.0.1",
+        "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "False",
+        "DOP_PROJECT_DIR": str(project.root),
+        "PYTHONUNBUFFERED": "1",
+    })
+    if target:
+        env["DOP_TARGET"] = target
+    return env
+
+
+def ensure_database(project: Project, env: dict[str, str]) -> None:
+    """Create or migrate the SQLite metadata database once per Airflow version."""
+    from importlib.metadata import version
+
+    home = airflow_home(project)
+    home.mkdir(parents=True, exist_ok=True)
+    marker = home / f".migrated-{version('apache-airflow-core')}"
+    if marker.exists() and (home / "airflow.db").exists():
+        return
+    print(f"Preparing the local Airflow database in {home} (once)...", file=sys.stderr, flush=True)
+    result = subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], env=env, capture_output=True,
+                            text=True, check=False)
+    if result.returncode != 0:
+        raise RuntimeError(f"airflow db migrate failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+    marker.touch()

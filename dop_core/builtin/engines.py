@@ -1,0 +1,33 @@
+"""Built-in warehouse engines: ``duckdb`` (embedded, the default) and ``bigquery`` (production)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dop_core.hookspecs import hookimpl
+from dop_core.records import EngineType
+
+
+def _duckdb(target: Any) -> Any:
+    from dop_core.engines.duckdb import connect
+
+    return connect(target)
+
+
+def _bigquery(target: Any) -> Any:
+    from dop_core.engines.bigquery import connect
+
+    return connect(target)
+
+
+@hookimpl
+def dop_engines() -> list[EngineType]:
+    # The options models live in light modules of their own so that parsing imports no client library.
+    from dop_core.engines.targets import BigQueryTarget, DuckDBTarget
+
+    return [
+        EngineType(name="duckdb", dialect="duckdb", options=DuckDBTarget, connect=_duckdb, single_catalog=True,
+                   description="embedded DuckDB warehouse file (local development, tests, CI)"),
+        EngineType(name="bigquery", dialect="bigquery", options=BigQueryTarget, connect=_bigquery,
+                   description="Google BigQuery through apache-airflow-providers-google"),
+    ]

@@ -1,0 +1,236 @@
+"""Built-in task kinds: materialization, assertion, invocation and airflow_operator."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any, Literal
+
+import attrs
+
+from dop_core.build.context import TaskBuild, ValidationContext
+from dop_core.errors import Problem
+from dop_core.hookspecs import hookimpl
+from dop_core.identifiers import IDENTIFIER_EXPECTED, check_identifier
+from dop_core.records import NoOptions, TaskType
+
+
+def _argument_name(value: Any) -> str:
+    return check_identifier(value, "argument name")
+
+
+@attrs.frozen
+class ArgumentSpec:
+    name: str = attrs.field(metadata={"parse": _argument_name, "expected": IDENTIFIER_EXPECTED})
+    type: str = attrs.field(metadata={"doc": "a SQL type in the project's dialect, e.g. STRING, DATE, ANY TYPE"})
+
+
+@attrs.frozen
+class FunctionOptions:
+    arguments: list[ArgumentSpec] = attrs.field(factory=list, metadata={"doc": "typed arguments: [{name, type}]"})
+    returns: str | None = attrs.field(default=None, metadata={"doc": "return type (inferred when omitted)"})
+
+
+@attrs.frozen
+class ProcedureOptions:
+    arguments: list[ArgumentSpec] = attrs.field(factory=list, metadata={"doc": "typed arguments: [{name, type}]"})
+
+
+@attrs.frozen
+class SeedOptions:
+    path: str | None = attrs.field(default=None, metadata={
+        "doc": "CSV file relative to the DAG folder (default data/<identifier>.csv)"})
+    columns: dict[str, str] | None = attrs.field(default=None, metadata={
+        "doc": "column name -> type (in the engine's types, e.g. DATE, BIGINT, VARCHAR); default: detected"})
+    delimiter: str = attrs.field(default=",", metadata={"doc": "field delimiter"})
+    header: bool = attrs.field(default=True, metadata={"doc": "the first line names the columns"})
+
+
+@attrs.frozen
+class SensorOptions:
+    poke_interval: dt.timedelta = attrs.field(default=dt.timedelta(seconds=60), metadata={
+        "doc": "time between checks, e.g. 30s"})
+    timeout: dt.timedelta = attrs.field(default=dt.timedelta(hours=1), metadata={
+        "doc": "give up (fail, or skip with soft_fail) after this long"})
+    mode: Literal["poke", "reschedule"] = attrs.field(default="reschedule", metadata={
+        "doc": "reschedule frees the worker slot between checks"})
+    soft_fail: bool = attrs.field(default=False, metadata={"doc": "skip instead of failing on timeout"})
+
+    def sensor_kwargs(self) -> dict[str, Any]:
+        return {"poke_interval": self.poke_interval.total_seconds(), "timeout": self.timeout.total_seconds(),
+                "mode": self.mode, "soft_fail": self.soft_fail}
+
+
+@attrs.frozen
+class AirflowOperatorOptions:
+    arguments: dict[str, Any] = attrs.field(factory=dict, metadata={
+        "doc": "keyword arguments of the operator; durations as '5m' where it takes a timedelta"})
+
+
+def _needs_schema(ctx: ValidationContext) -> Iterator[Problem]:
+    assert ctx.task is not None
+    if not (ctx.task.schema or ctx.dag.schema):
+        yield ctx.problem(("identifier",), f"task {ctx.task.identifier!r} writes to the warehouse but has no schema",
+                          "a `schema:` on the task or the DAG", "add `schema: <dataset>` to the DAG config")
+
+
+def _validate_seed(ctx: ValidationContext) -> Iterator[Problem]:
+    yield from _needs_schema(ctx)
+    assert ctx.task is not None
+    rel = ctx.options.path or f"data/{ctx.task.identifier}.csv"
+    assert ctx.dag.folder is not None
+    if not (ctx.dag.folder / rel).is_file():
+        yield ctx.problem(("options", "path") if ctx.options.path else ("identifier",),
+                          f"seed file {rel} does not exist in {ctx.dag.folder.name}/", "a CSV file",
+                          f"create {ctx.dag.folder.name}/{rel} or set options.path")
+
+
+def _validate_partitioned(ctx: ValidationContext) -> Iterator[Problem]:
+    yield from _needs_schema(ctx)
+
+
+def _native(build: TaskBuild, kind: str) -> Any:
+    from dop_core.operators.sql import DopSqlOperator
+
+    relation = build.relation if kind != "assertion/assertion" and kind != "invocation/stored_procedure" else None
+    options = build.options
+    if kind == "materialization/seed":
+        options = attrs.evolve(options, path=str(build.folder / (options.path or f"data/{build.task_id}.csv")))
+    outlets = []
+    if kind in ("materialization/table", "materialization/view", "materialization/seed"):
+        from airflow.sdk import Asset
+
+        from dop_core.build.dags import asset_uri
+
+        outlets = [Asset(asset_uri(build.project, f"{build.relation.schema}.{build.relation.name}"))]
+    return DopSqlOperator(
+        kind=kind, target=build.target, dialect=build.project.dialect, sql=build.sql_template, relation=relation,
+        partitioning=build.task.partitioning, options=options, sql_file=build.sql_template, outlets=outlets,
+        **build.operator_kwargs())
+
+
+def _sensor(build: TaskBuild) -> Any:
+    from dop_core.operators.sql import DopAssertionSensor
+
+    return DopAssertionSensor(target=build.target, dialect=build.project.dialect, sql=build.sql_template or "",
+                              sql_file=build.sql_template, **build.options.sensor_kwargs(), **build.operator_kwargs())
+
+
+# Airflow 1/2 paths of the original DOP examples, and where those operators live on Airflow 3.
+MOVED_OPERATORS = {
+    "airflow.operators.dummy_operator.DummyOperator": "airflow.providers.standard.operators.empty.EmptyOperator",
+    "airflow.operators.dummy.DummyOperator": "airflow.providers.standard.operators.empty.EmptyOperator",
+    "airflow.operators.empty.EmptyOperator": "airflow.providers.standard.operators.empty.EmptyOperator",
+    "airflow.operators.bash_operator.BashOperator": "airflow.providers.standard.operators.bash.BashOperator",
+    "airflow.operators.bash.BashOperator": "airflow.providers.standard.operators.bash.BashOperator",
+    "airflow.operators.python_operator.PythonOperator": "airflow.providers.standard.operators.python.PythonOperator",
+    "airflow.operators.python.PythonOperator": "airflow.providers.standard.operators.python.PythonOperator",
+    "airflow.sensors.external_task_sensor.ExternalTaskSensor":
+        "airflow.providers.standard.sensors.external_task.ExternalTaskSensor",
+    "airflow.sensors.external_task.ExternalTaskSensor":
+        "airflow.providers.standard.sensors.external_task.ExternalTaskSensor",
+    "airflow.sensors.time_delta.TimeDeltaSensor": "airflow.providers.standard.sensors.time_delta.TimeDeltaSensor",
+    "airflow.operators.trigger_dagrun.TriggerDagRunOperator":
+        "airflow.providers.standard.operators.trigger_dagrun.TriggerDagRunOperator",
+}
+
+
+def import_operator(path: str) -> type:
+    """The operator class at dotted ``path`` (Airflow 1/2 paths of moved operators are followed)."""
+    from importlib import import_module
+
+    path = MOVED_OPERATORS.get(path, path)
+    module_name, _, class_name = path.rpartition(".")
+    if not module_name:
+        raise ImportError(f"{path!r} is not a dotted path such as "
+                          "airflow.providers.standard.operators.bash.BashOperator")
+    module = import_module(module_name)
+    try:
+        return getattr(module, class_name)
+    except AttributeError:
+        raise ImportError(f"module {module_name!r} has no {class_name!r}") from None
+
+
+def _validate_airflow_operator(ctx: ValidationContext) -> Iterator[Problem]:
+    from airflow.sdk import BaseOperator
+
+    assert ctx.task is not None
+    path = ctx.task.kind.target
+    try:
+        cls = import_operator(path)
+    except Exception as exc:
+        yield ctx.problem(("kind", "target"), f"cannot import operator {path!r}: {exc}",
+                          "the dotted path of an Airflow operator class",
+                          "e.g. airflow.providers.standard.operators.bash.BashOperator")
+        return
+    if not (isinstance(cls, type) and issubclass(cls, BaseOperator)):
+        yield ctx.problem(("kind", "target"), f"{path!r} is not an Airflow operator (a BaseOperator subclass)",
+                          "the dotted path of a BaseOperator subclass")
+        return
+    if path in MOVED_OPERATORS and MOVED_OPERATORS[path] != path:
+        yield ctx.problem(("kind", "target"), f"{path!r} is an Airflow 1/2 path", None,
+                          f"write {MOVED_OPERATORS[path]}", severity="warning")
+    if "task_id" in ctx.options.arguments:
+        yield ctx.problem(("options", "arguments", "task_id"), "task_id is set by DOP from the identifier",
+                          None, "remove it")
+
+
+def _timedelta_params(cls: type) -> set[str]:
+    import inspect
+
+    names: set[str] = set()
+    for klass in cls.__mro__:
+        init = klass.__dict__.get("__init__")
+        if init is None:
+            continue
+        try:
+            params = inspect.signature(init).parameters.values()
+        except (TypeError, ValueError):
+            continue
+        names |= {p.name for p in params if "timedelta" in str(p.annotation)}
+    return names
+
+
+def _airflow_operator(build: TaskBuild) -> Any:
+    from dop_core.config.durations import parse_duration
+    from dop_core.operators.params import with_variable_params
+
+    cls = import_operator(build.task.kind.target)
+    arguments = dict(build.options.arguments)
+    for name in _timedelta_params(cls) & set(arguments):
+        if isinstance(arguments[name], str | dict | int | float):
+            arguments[name] = parse_duration(arguments[name])
+    return with_variable_params(cls)(**arguments, **build.operator_kwargs())
+
+
+def _native_type(action: str, target: str, options: type = NoOptions, sql_file: str = "required",
+                 validate: Any = _needs_schema, description: str = "") -> TaskType:
+    kind = f"{action}/{target}"
+    return TaskType(action=action, target=target, options=options, sql_file=sql_file, validate=validate,
+                    build=lambda b: _native(b, kind), description=description)
+
+
+@hookimpl
+def dop_task_types() -> list[TaskType]:
+    return [
+        _native_type("materialization", "schema", sql_file="none",
+                     description="create the task's schema (BigQuery dataset) if missing"),
+        _native_type("materialization", "table", validate=_validate_partitioned,
+                     description="materialise the query's result; incremental runs replace the partitions it returns"),
+        _native_type("materialization", "view", description="create or replace a view of the query"),
+        _native_type("materialization", "udf", options=FunctionOptions,
+                     description="create or replace a SQL function whose body is the SQL file's expression"),
+        _native_type("materialization", "stored_procedure", options=ProcedureOptions,
+                     description="create or replace a stored procedure running the SQL file's statements"),
+        _native_type("materialization", "seed", options=SeedOptions, sql_file="none", validate=_validate_seed,
+                     description="load a CSV file shipped in the DAG folder into a table"),
+        _native_type("assertion", "assertion", validate=None,
+                     description="fail unless every row the query returns has success = true"),
+        TaskType(action="assertion", target="assertion_sensor", options=SensorOptions, sql_file="required",
+                 build=_sensor, description="wait until every row the query returns has success = true"),
+        _native_type("invocation", "stored_procedure", validate=None,
+                     description="run the SQL file's statements, typically CALL schema.procedure(...)"),
+        TaskType(action="airflow_operator", target="*", options=AirflowOperatorOptions, build=_airflow_operator,
+                 validate=_validate_airflow_operator,
+                 description="any Airflow operator: target is its dotted class path, options.arguments its kwargs"),
+    ]

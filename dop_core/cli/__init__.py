@@ -1,0 +1,1 @@
+"""The ``dop`` command line."""

@@ -1,0 +1,190 @@
+"""``dop``: validate, inspect, compile and run a DOP service project."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from typing import Any
+
+import click
+
+from dop_core.errors import ConfigError, DopError
+
+PROJECT_HELP = "The service project folder (default: the one holding dop_project.yml, found upward from here)."
+
+
+def _project(path: str | None) -> Any:
+    from dop_core.project import load_project
+
+    return load_project(path)
+
+
+def _date(value: str | None) -> dt.date:
+    if value is None:
+        return dt.date.today()
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date; write YYYY-MM-DD") from None
+
+
+project_option = click.option("--project", "project_dir", type=click.Path(file_okay=False), default=None,
+                              help=PROJECT_HELP)
+target_option = click.option("--target", default=None, help="Target from dop_project.yml (default: $DOP_TARGET, "
+                             "then the project's default_target).")
+
+
+class _Group(click.Group):
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ConfigError as exc:
+            click.echo(str(exc), err=True)
+            sys.exit(1)
+        except DopError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(1)
+
+
+@click.group(cls=_Group)
+@click.version_option(package_name="dop-core", prog_name="dop")
+def main() -> None:
+    """DOP, the Data Orchestration Platform: YAML + SQL folders become Airflow DAGs."""
+
+
+@main.command()
+@project_option
+@target_option
+@click.option("--strict", is_flag=True, help="Fail on warnings too (deprecated keys, old operator paths...).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+def validate(project_dir: str | None, target: str | None, strict: bool, fmt: str) -> None:
+    """Check every config of the project (no warehouse, no Airflow database).
+
+    Each problem is printed as path:line:column: message, with what was expected and a fix.
+    Exit status 0 when every config is valid, 1 otherwise.
+    """
+    from dop_core.check import check_project
+
+    report = check_project(project_dir, target)
+    problems = report.problems
+    failing = [p for p in problems if p.severity == "error" or strict]
+    if fmt == "json":
+        click.echo(json.dumps([{"path": p.location.path, "line": p.location.line, "column": p.location.column,
+                                "severity": p.severity, "message": p.message, "expected": p.expected,
+                                "fix": p.fix} for p in problems], indent=2))
+    else:
+        for p in problems:
+            click.echo(str(p), err=True)
+        n = len(report.dags)
+        if not failing:
+            click.echo(f"OK: {n} DAG(s) valid" + (f", {len(problems)} warning(s)" if problems else ""))
+        else:
+            click.echo(f"{len([p for p in problems if p.severity == 'error'])} error(s), "
+                       f"{len([p for p in problems if p.severity != 'error'])} warning(s)", err=True)
+    sys.exit(1 if failing else 0)
+
+
+@main.command("list")
+@project_option
+@target_option
+def list_dags(project_dir: str | None, target: str | None) -> None:
+    """List the project's DAGs and their tasks."""
+    from dop_core.check import check_project
+
+    report = check_project(project_dir, target, build=False)
+    for config in report.dags:
+        state = "" if config.enabled else " (disabled)"
+        schedule = config.schedule_interval if config.schedule_interval is not None else "manual"
+        click.echo(f"{config.dag_id}{state}  schedule: {schedule}  tasks: {len(config.tasks)}")
+        for task in config.tasks:
+            deps = f"  <- {', '.join(task.dependencies)}" if task.dependencies else ""
+            click.echo(f"  {task.identifier}  [{task.kind.action}/{task.kind.target}]{deps}")
+    for p in report.problems:
+        click.echo(str(p), err=True)
+    sys.exit(1 if not report.ok else 0)
+
+
+@main.command()
+@click.argument("dag")
+@project_option
+@target_option
+@click.option("--format", "fmt", type=click.Choice(["mermaid", "dot"]), default="mermaid")
+def graph(dag: str, project_dir: str | None, target: str | None, fmt: str) -> None:
+    """Print DAG's task graph as Mermaid (default) or Graphviz DOT."""
+    from dop_core.build.dags import build_one
+    from dop_core.graph import to_dot, to_mermaid
+
+    built = build_one(_project(project_dir), dag, target)
+    click.echo(to_mermaid(built) if fmt == "mermaid" else to_dot(built))
+
+
+@main.command()
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+def plugins(fmt: str) -> None:
+    """List installed plugins, their versions and what each registers."""
+    from dop_core.plugins import get_registry
+
+    registry = get_registry()
+    if fmt == "json":
+        click.echo(json.dumps([{"name": p.name, "distribution": p.distribution, "version": p.version,
+                                "builtin": p.builtin, "error": p.error, "registers": list(p.registers)}
+                               for p in registry.plugins], indent=2))
+        return
+    for p in registry.plugins:
+        origin = f"{p.distribution or '?'} {p.version or ''}".strip()
+        click.echo(f"{p.name}  ({origin}{', built-in' if p.builtin else ''})")
+        if p.error:
+            click.echo(f"  BROKEN: {p.error}")
+        for item in p.registers:
+            click.echo(f"  {item}")
+    for error in registry.errors:
+        click.echo(f"error: {error}", err=True)
+
+
+@main.command("compile")
+@click.argument("dag")
+@click.argument("task", required=False)
+@project_option
+@target_option
+@click.option("--date", "date", default=None, help="Logical date YYYY-MM-DD (default: today).")
+@click.option("--full-refresh", is_flag=True, help="Render as a full refresh (is_incremental() is false).")
+def compile_cmd(dag: str, task: str | None, project_dir: str | None, target: str | None, date: str | None,
+                full_refresh: bool) -> None:
+    """Print the SQL each task would run, in the project dialect and as sent to the engine."""
+    from dop_core.compile import compile_dag
+
+    for item in compile_dag(_project(project_dir), dag, task, _date(date), full_refresh, target):
+        click.echo(f"-- {item.task_id} [{item.kind}]" + (f" ({item.sql_file})" if item.sql_file else ""))
+        click.echo(f"-- as written ({item.dialect}):")
+        click.echo(item.rendered.rstrip())
+        if item.translated is not None and item.translated != item.rendered:
+            click.echo(f"-- as sent to {item.engine}:")
+            click.echo(item.translated.rstrip())
+        click.echo("")
+
+
+@main.command()
+@click.argument("dag")
+@project_option
+@target_option
+@click.option("--date", "date", default=None, help="Logical date YYYY-MM-DD (default: today).")
+@click.option("--full-refresh", is_flag=True, help="Rebuild every table from scratch.")
+@click.option("--conf", default=None, help="Extra run conf as JSON, e.g. '{\"key\": 1}'.")
+def run(dag: str, project_dir: str | None, target: str | None, date: str | None, full_refresh: bool,
+        conf: str | None) -> None:
+    """Run DAG for one logical date through Airflow (dag.test) and report each task's state."""
+    from dop_core.build.dags import build_one
+    from dop_core.runner import run_dag
+
+    project = _project(project_dir)
+    build_one(project, dag, target)  # fail fast, with locations, before starting Airflow
+    try:
+        extra = json.loads(conf) if conf else None
+    except ValueError as exc:
+        raise click.BadParameter(f"--conf is not JSON: {exc}") from None
+    sys.exit(run_dag(project, dag, _date(date), full_refresh, target, extra))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Reading and validating a service project's configuration (no Airflow, no warehouse)."""

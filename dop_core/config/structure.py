@@ -1,0 +1,177 @@
+"""Turn loaded YAML into typed attrs records, collecting every problem with its location.
+
+A tiny, strict converter (no coercion of `"1"` to 1, unknown keys refused with a did-you-mean)
+that reports paths the :class:`~dop_core.config.yaml.Document` can place in the file. Plugins'
+options models go through the same code, so their mistakes are reported just like the core's.
+
+Field metadata understood (``attrs.field(metadata={...})``):
+
+- ``"doc"``: one line for the config reference;
+- ``"parse"``: a function turning the raw YAML value into the field's value, raising ValueError
+  with a message (used for durations, cron expressions, identifiers...);
+- ``"expected"``: how the value should be written, shown with errors.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import types
+import typing
+from typing import Any, Literal, Union
+
+import attrs
+
+from dop_core.config.durations import EXPECTED as DURATION_EXPECTED
+from dop_core.config.durations import parse_duration
+from dop_core.config.yaml import Document, Path
+from dop_core.errors import Problem, did_you_mean
+
+_MISSING = object()
+
+_TYPE_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "true or false",
+               dict: "a mapping", list: "a list", dt.date: "a date (YYYY-MM-DD)"}
+
+
+def type_name(tp: Any) -> str:
+    origin = typing.get_origin(tp)
+    if tp in _TYPE_NAMES:
+        return _TYPE_NAMES[tp]
+    if tp is dt.timedelta:
+        return DURATION_EXPECTED
+    if origin is Literal:
+        return "one of " + ", ".join(repr(a) for a in typing.get_args(tp))
+    if origin in (Union, types.UnionType):
+        return " or ".join(type_name(a) for a in typing.get_args(tp) if a is not type(None))
+    if origin is list:
+        return f"a list of {type_name(typing.get_args(tp)[0]).removeprefix('a ').removeprefix('an ')}"
+    if origin is dict:
+        return "a mapping"
+    if attrs.has(tp):
+        return f"a mapping with keys {', '.join(yaml_keys(tp))}"
+    return getattr(tp, "__name__", str(tp))
+
+
+def yaml_keys(cls: type) -> list[str]:
+    return [f.alias or f.name for f in attrs.fields(cls) if not f.name.startswith("_")]
+
+
+class Structurer:
+    """Converts raw data into ``cls`` instances, appending to ``problems`` instead of raising."""
+
+    def __init__(self, doc: Document, problems: list[Problem] | None = None):
+        self.doc = doc
+        self.problems: list[Problem] = problems if problems is not None else []
+
+    def problem(self, path: Path, message: str, expected: str | None = None, fix: str | None = None,
+                key: bool = False, severity: str = "error") -> None:
+        self.problems.append(Problem(self.doc.at(path, key=key), message, expected, fix, severity))
+
+    def structure(self, value: Any, tp: Any, path: Path) -> Any:
+        """Return ``value`` converted to ``tp``, or ``_MISSING`` after recording a problem."""
+        origin = typing.get_origin(tp)
+        if tp is Any or tp is object:
+            return value
+        if origin in (Union, types.UnionType):
+            args = typing.get_args(tp)
+            if value is None and type(None) in args:
+                return None
+            for arg in args:
+                if arg is type(None):
+                    continue
+                probe = Structurer(self.doc)
+                result = probe.structure(value, arg, path)
+                if not probe.problems:
+                    return result
+            if len([a for a in args if a is not type(None)]) == 1:
+                return self.structure(value, next(a for a in args if a is not type(None)), path)
+            return self._wrong(value, tp, path)
+        if origin is Literal:
+            choices = typing.get_args(tp)
+            if value in choices:
+                return value
+            hint = did_you_mean(str(value), [str(c) for c in choices])
+            self.problem(path, f"{value!r} is not allowed here", type_name(tp), hint)
+            return _MISSING
+        if origin is list:
+            if not isinstance(value, list):
+                return self._wrong(value, tp, path)
+            (item_tp,) = typing.get_args(tp)
+            items = [self.structure(v, item_tp, (*path, i)) for i, v in enumerate(value)]
+            return [i for i in items if i is not _MISSING]
+        if origin is dict:
+            if not isinstance(value, dict):
+                return self._wrong(value, tp, path)
+            _, val_tp = typing.get_args(tp)
+            out = {k: self.structure(v, val_tp, (*path, k)) for k, v in value.items()}
+            return {k: v for k, v in out.items() if v is not _MISSING}
+        if attrs.has(tp):
+            return self.structure_attrs(value, tp, path)
+        if tp is dt.timedelta:
+            try:
+                return parse_duration(value)
+            except (ValueError, TypeError, OverflowError) as exc:
+                self.problem(path, str(exc), DURATION_EXPECTED, "write e.g. 5m or {minutes: 5}")
+                return _MISSING
+        if tp is float and isinstance(value, int) and not isinstance(value, bool):
+            return float(value)
+        if tp is dt.date and isinstance(value, str):
+            try:
+                return dt.date.fromisoformat(value)
+            except ValueError:
+                return self._wrong(value, tp, path)
+        if isinstance(tp, type) and isinstance(value, tp) and not (tp is int and isinstance(value, bool)):
+            return value
+        return self._wrong(value, tp, path)
+
+    def _wrong(self, value: Any, tp: Any, path: Path) -> Any:
+        shown = value if not isinstance(value, dict | list) else type(value).__name__
+        self.problem(path, f"{shown!r} is not {type_name(tp)}", type_name(tp))
+        return _MISSING
+
+    def structure_attrs(self, value: Any, cls: type, path: Path) -> Any:
+        if value is None:
+            value = {}
+        if not isinstance(value, dict):
+            return self._wrong(value, cls, path)
+        hints = typing.get_type_hints(cls)
+        fields = {f.alias or f.name: f for f in attrs.fields(cls) if not f.name.startswith("_")}
+        kwargs: dict[str, Any] = {}
+        ok = True
+        for key in value:
+            if key not in fields:
+                hint = did_you_mean(key, fields)
+                self.problem((*path, key), f"unknown key {key!r}", "one of " + ", ".join(fields),
+                             hint or "remove it", key=True)
+                ok = False
+        for key, field in fields.items():
+            if key not in value:
+                if field.default is attrs.NOTHING:
+                    self.problem(path, f"missing required key {key!r}", type_name(hints[field.name]),
+                                 f"add `{key}: ...`")
+                    ok = False
+                continue
+            raw = value[key]
+            parse = field.metadata.get("parse")
+            if parse is not None and raw is not None:
+                try:
+                    converted = parse(raw)
+                except (ValueError, TypeError) as exc:
+                    self.problem((*path, key), str(exc), field.metadata.get("expected"))
+                    ok = False
+                    continue
+            else:
+                converted = self.structure(raw, hints[field.name], (*path, key))
+            if converted is _MISSING:
+                ok = False
+            else:
+                kwargs[field.name] = converted
+        if not ok:
+            return _MISSING
+        try:
+            return cls(**kwargs)
+        except (ValueError, TypeError) as exc:
+            self.problem(path, str(exc))
+            return _MISSING
+
+
+MISSING = _MISSING

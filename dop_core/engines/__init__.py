@@ -1,0 +1,1 @@
+"""Warehouse engines native SQL runs on. Imported only inside tasks (never while parsing DAGs)."""

@@ -1,0 +1,238 @@
+"""The embedded DuckDB warehouse: the default ``local`` target, one file under ``.dop/``.
+
+DuckDB allows one writing process per file, and Airflow runs tasks in parallel processes: the
+engine takes an exclusive lock file next to the warehouse for as long as it is open, waiting (and
+saying so in the log) while another task holds it. That also keeps two runs from interleaving.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import logging
+import pathlib
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import attrs
+
+from dop_core.engines.base import Argument, Engine, QueryResult
+from dop_core.engines.sql import SqlError, parse_statements
+from dop_core.errors import EngineError
+from dop_core.identifiers import Relation, check_identifier
+from dop_core.engines.targets import DuckDBTarget
+from dop_core.project import Target
+
+log = logging.getLogger(__name__)
+
+PROCEDURES = '"_dop"."procedures"'
+
+
+class DuckDBEngine(Engine):
+    dialect = "duckdb"
+    single_catalog = True
+
+    def __init__(self, target: Target):
+        super().__init__(target)
+        import duckdb
+
+        opts: DuckDBTarget = target.typed_options or DuckDBTarget(**target.options)
+        self.path = opts.path
+        self._lock_file: Any = None
+        if opts.path != ":memory:":
+            path = pathlib.Path(opts.path)
+            if not path.is_absolute():
+                path = (target.root or pathlib.Path.cwd()) / path
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.path = str(path)
+            self._acquire(path.with_name(path.name + ".lock"), opts.lock_timeout)
+        config: dict[str, Any] = {}
+        if opts.threads:
+            config["threads"] = opts.threads
+        if opts.memory_limit:
+            config["memory_limit"] = opts.memory_limit
+        try:
+            self.con = duckdb.connect(self.path, config=config)
+        except Exception:
+            self._release()
+            raise
+
+    def _acquire(self, lock_path: pathlib.Path, timeout: float) -> None:
+        handle = open(lock_path, "a+")  # noqa: SIM115 - held open for the engine's lifetime
+        deadline = time.monotonic() + timeout
+        told = False
+        while True:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    handle.close()
+                    raise EngineError(f"the DuckDB warehouse {self.path} stayed busy for {timeout:.0f}s "
+                                      "(another task is writing to it); raise lock_timeout on the target") from None
+                if not told:
+                    log.info("waiting for another task to release the DuckDB warehouse %s", self.path)
+                    told = True
+                time.sleep(0.2)
+        self._lock_file = handle
+
+    def _release(self) -> None:
+        if self._lock_file is not None:
+            with contextlib.suppress(OSError):
+                fcntl.flock(self._lock_file.fileno(), fcntl.LOCK_UN)
+            self._lock_file.close()
+            self._lock_file = None
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.con.close()
+        self._release()
+
+    # -- primitives ---------------------------------------------------------------------------
+    def execute(self, sql: str) -> None:
+        self.con.execute(sql)
+
+    def query(self, sql: str) -> QueryResult:
+        cur = self.con.execute(sql)
+        columns = [d[0] for d in cur.description] if cur.description else []
+        return QueryResult(columns, [tuple(r) for r in cur.fetchall()] if columns else [])
+
+    def quote(self, name: str) -> str:
+        return '"' + name.replace('"', '""') + '"'
+
+    def columns(self, relation: Relation) -> list[tuple[str, str]]:
+        rows = self.con.execute(
+            "SELECT column_name, data_type FROM information_schema.columns "
+            "WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position",
+            [relation.schema, relation.name]).fetchall()
+        return [(r[0], r[1]) for r in rows]
+
+    def table_exists(self, relation: Relation) -> bool:
+        return bool(self.con.execute(
+            "SELECT 1 FROM information_schema.tables WHERE table_schema = ? AND table_name = ? "
+            "AND table_type = 'BASE TABLE'", [relation.schema, relation.name]).fetchall())
+
+    # -- functions and procedures ---------------------------------------------------------------
+    def create_function(self, relation: Relation, arguments: Sequence[Argument], body: str,
+                        returns: str | None) -> None:
+        # DuckDB macros are untyped: the arguments' types are documentation here.
+        names = ", ".join(self.quote(check_identifier(a.name, "argument name")) for a in arguments)
+        expr = body
+        if returns:
+            expr = f"CAST(({body}) AS {returns})"
+        self.execute(f"CREATE OR REPLACE MACRO {self.qualified(relation)}({names}) AS ({expr})")
+
+    def create_procedure(self, relation: Relation, arguments: Sequence[Argument], body: str,
+                         dialect: str = "duckdb") -> None:
+        """DuckDB has no procedures: store the body; :meth:`call` runs it with the arguments bound."""
+        parse_statements(body, dialect)  # refuse a body that does not parse now, not at CALL time
+        self.execute('CREATE SCHEMA IF NOT EXISTS "_dop"')
+        self.execute(f"CREATE TABLE IF NOT EXISTS {PROCEDURES} (schema_name VARCHAR, name VARCHAR, "
+                     "arguments VARCHAR, body VARCHAR, dialect VARCHAR, PRIMARY KEY (schema_name, name))")
+        self.con.execute(f"INSERT OR REPLACE INTO {PROCEDURES} VALUES (?, ?, ?, ?, ?)",
+                         [relation.schema, relation.name, json.dumps([attrs.asdict(a) for a in arguments]),
+                          body, dialect])
+
+    def call(self, sql: str, dialect: str = "duckdb") -> None:
+        """Run the statements of ``sql`` (in ``dialect``); a CALL of a stored procedure runs its body."""
+        from sqlglot import exp
+
+        for statement in parse_statements(sql, dialect):
+            proc = _called_procedure(statement, dialect)
+            if proc is None:
+                self.execute(_translate_tree(statement, dialect))
+                continue
+            schema, name, args = proc
+            found = self._procedure(schema, name)
+            if found is None:
+                raise EngineError(f"CALL {schema}.{name}: no such procedure (create it with a "
+                                  "materialization/stored_procedure task first)")
+            arguments, body, body_dialect = found
+            if len(args) != len(arguments):
+                raise EngineError(f"CALL {schema}.{name}: expects {len(arguments)} argument(s) "
+                                  f"({', '.join(a['name'] for a in arguments)}), got {len(args)}")
+            values = {}
+            for spec, arg in zip(arguments, args, strict=True):
+                value = self.query(_translate_tree(exp.select(arg), dialect)).rows[0][0]
+                values[spec["name"].lower()] = (value, spec["type"])
+            for body_statement in parse_statements(body, body_dialect):
+                bound = _bind(body_statement, values, body_dialect)
+                self.execute(_translate_tree(bound, body_dialect))
+
+    def _procedure(self, schema: str, name: str) -> tuple[list[dict[str, str]], str, str] | None:
+        try:
+            rows = self.con.execute(f"SELECT arguments, body, dialect FROM {PROCEDURES} "
+                                    "WHERE schema_name = ? AND name = ?", [schema, name]).fetchall()
+        except Exception:
+            return None
+        if not rows:
+            return None
+        return json.loads(rows[0][0]), rows[0][1], rows[0][2]
+
+    # -- seeds ----------------------------------------------------------------------------------
+    def load_csv(self, relation: Relation, path: str, columns: dict[str, str] | None, delimiter: str,
+                 header: bool) -> int:
+        opts = [f"header = {'true' if header else 'false'}", f"delim = '{delimiter}'"]
+        if columns:
+            spec = ", ".join(f"'{check_identifier(n, 'column name')}': '{t}'" for n, t in columns.items())
+            opts.append("columns = {" + spec + "}")
+        literal = "'" + path.replace("'", "''") + "'"
+        self.execute(f"CREATE OR REPLACE TABLE {self.qualified(relation)} AS "
+                     f"SELECT * FROM read_csv({literal}, {', '.join(opts)})")
+        return self.row_count(relation)
+
+
+def _called_procedure(statement: Any, dialect: str) -> tuple[str, str, list[Any]] | None:
+    """``(schema, name, argument expressions)`` if ``statement`` is ``CALL schema.name(...)``."""
+    import sqlglot
+    from sqlglot import exp
+
+    if not (isinstance(statement, exp.Command) and str(statement.this).upper() == "CALL"):
+        return None
+    text = statement.expression.this if isinstance(statement.expression, exp.Literal) else statement.expression.sql()
+    try:
+        func = sqlglot.parse_one(f"SELECT {text}", read=dialect).selects[0]
+    except Exception:
+        return None
+    if isinstance(func, exp.Dot) and isinstance(func.expression, exp.Anonymous):
+        return func.this.name, func.expression.name, list(func.expression.expressions)
+    raise SqlError(f"CALL {text}: write CALL schema.procedure(arguments)")
+
+
+def _bind(tree: Any, values: dict[str, tuple[Any, str]], dialect: str) -> Any:
+    """Replace unqualified references to procedure arguments with typed literals."""
+    from sqlglot import exp
+
+    def literal(value: Any, typ: str) -> Any:
+        if value is None:
+            return exp.Null()
+        if isinstance(value, bool):
+            return exp.Boolean(this=value)
+        if isinstance(value, int | float):
+            lit = exp.Literal.number(value)
+        else:
+            lit = exp.Literal.string(str(value))
+        return exp.Cast(this=lit, to=exp.DataType.build(typ, dialect=dialect))
+
+    def fix(node: Any) -> Any:
+        if isinstance(node, exp.Column) and not node.table and node.name.lower() in values:
+            value, typ = values[node.name.lower()]
+            return literal(value, typ)
+        return node
+
+    return tree.transform(fix)
+
+
+def _translate_tree(tree: Any, dialect: str) -> str:
+    from dop_core.engines.sql import translate
+
+    return translate(tree.sql(dialect=dialect), dialect, "duckdb", True)
+
+
+def connect(target: Target) -> DuckDBEngine:
+    return DuckDBEngine(target)
+
+
+__all__ = ["DuckDBEngine", "DuckDBTarget", "SqlError", "connect"]

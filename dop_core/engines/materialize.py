@@ -1,0 +1,128 @@
+"""Native task kinds, written once over the :class:`~dop_core.engines.base.Engine` primitives."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import attrs
+
+from dop_core.engines.base import Argument, Engine, QueryResult
+from dop_core.errors import EngineError
+from dop_core.identifiers import Relation
+from dop_core.project import Partitioning
+
+log = logging.getLogger(__name__)
+
+
+class SchemaChanged(EngineError):
+    """The query's columns no longer match the table's: only a full refresh may change them."""
+
+
+class AssertionFailed(EngineError):
+    """An assertion returned at least one row whose ``success`` is not true."""
+
+
+@attrs.frozen
+class Outcome:
+    """What a materialization did, for the task log and XCom."""
+
+    action: str
+    relation: str
+    rows: int | None = None
+    partitions: int | None = None
+
+    def __str__(self) -> str:
+        text = f"{self.action} {self.relation}"
+        if self.partitions is not None:
+            text += f": replaced {self.partitions} partition(s)"
+        if self.rows is not None:
+            text += f" ({self.rows} rows)"
+        return text
+
+
+def _describe_diff(old: list[tuple[str, str]], new: list[tuple[str, str]]) -> str:
+    lines = []
+    old_d, new_d = dict(old), dict(new)
+    for name, typ in new:
+        if name not in old_d:
+            lines.append(f"  + {name} {typ} (new column)")
+        elif old_d[name] != typ:
+            lines.append(f"  ~ {name}: {old_d[name]} -> {typ}")
+    lines += [f"  - {name} {typ} (removed)" for name, typ in old if name not in new_d]
+    if not lines:
+        lines.append("  column order changed: " + ", ".join(n for n, _ in old) + " -> " + ", ".join(n for n, _ in new))
+    return "\n".join(lines)
+
+
+def materialize_table(engine: Engine, relation: Relation, select_sql: str, partitioning: Partitioning | None,
+                      full_refresh: bool) -> Outcome:
+    """Create the table (first run / full refresh) or replace the partitions (or rows) the query returns.
+
+    Incremental runs stage the result in ``<table>__dop_tmp``, compare its columns with the table's,
+    then replace atomically; on any failure the table is left as it was.
+    """
+    with engine.lock(relation):
+        if full_refresh or not engine.table_exists(relation):
+            engine.create_table_as(relation, select_sql, partitioning, replace=True)
+            return Outcome("full refresh of" if full_refresh else "created", str(relation), engine.row_count(relation))
+        staged = engine.temp_relation(relation)
+        engine.create_table_as(staged, select_sql, partitioning, replace=True)
+        try:
+            old, new = engine.columns(relation), engine.columns(staged)
+            if [(n.lower(), t) for n, t in old] != [(n.lower(), t) for n, t in new]:
+                raise SchemaChanged(
+                    f"the query's columns no longer match table {relation}:\n{_describe_diff(old, new)}\n"
+                    "The table was left unchanged. Run with a full refresh to rebuild it "
+                    "(`dop run DAG --full-refresh`, or tick 'Full refresh' when triggering the DAG).")
+            rows = engine.row_count(staged)
+            if partitioning is not None:
+                parts = engine.replace_partitions(relation, staged, partitioning)
+                return Outcome("updated", str(relation), rows, parts)
+            engine.replace_all(relation, staged)
+            return Outcome("replaced all rows of", str(relation), rows)
+        finally:
+            engine.drop_table(staged)
+
+
+def run_assertion(engine: Engine, sql: str, name: str) -> tuple[bool, str]:
+    """Run an assertion query; return (all passed, a readable report of every row)."""
+    result = engine.query(sql)
+    lower = [c.lower() for c in result.columns]
+    missing = [c for c in ("success", "description") if c not in lower]
+    if missing:
+        raise EngineError(f"assertion {name!r} must return the columns success and description; "
+                          f"its columns are {', '.join(result.columns) or 'none'} (missing {', '.join(missing)})")
+    return _report(result, lower, name)
+
+
+def _report(result: QueryResult, lower: list[str], name: str) -> tuple[bool, str]:
+    si, di = lower.index("success"), lower.index("description")
+    others = [i for i in range(len(lower)) if i not in (si, di)]
+    lines, passed = [], True
+    for row in result.rows:
+        ok = row[si] is True or row[si] == 1
+        passed &= ok
+        extra = ", ".join(f"{result.columns[i]}={row[i]!r}" for i in others)
+        lines.append(f"  [{'PASS' if ok else 'FAIL'}] {row[di]}" + (f" ({extra})" if extra else ""))
+    if not result.rows:
+        lines.append("  (the assertion returned no rows: nothing to check)")
+    failed = sum(1 for line in lines if line.startswith("  [FAIL]"))
+    head = f"assertion {name}: {len(result.rows) - failed} passed, {failed} failed"
+    return passed, head + "\n" + "\n".join(lines)
+
+
+def create_function(engine: Engine, relation: Relation, arguments: Sequence[Argument], body: str,
+                    returns: str | None) -> Outcome:
+    engine.create_function(relation, arguments, body.strip().rstrip(";"), returns)
+    return Outcome("created function", str(relation))
+
+
+def create_procedure(engine: Engine, relation: Relation, arguments: Sequence[Argument], body: str) -> Outcome:
+    engine.create_procedure(relation, arguments, body.strip())
+    return Outcome("created procedure", str(relation))
+
+
+def as_arguments(raw: Sequence[Any]) -> list[Argument]:
+    return [a if isinstance(a, Argument) else Argument(a["name"], a["type"]) for a in raw]

@@ -1,0 +1,77 @@
+"""SQL text helpers: translation between dialects (sqlglot) that keeps types, and statement checks."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from dop_core.errors import DopError
+
+
+class SqlError(DopError):
+    """The task's SQL cannot be used as written (not a query, several statements, cannot translate)."""
+
+
+def _keep_date_types(tree: Any) -> Any:
+    """BigQuery's DATE_ADD/DATE_SUB/DATE_TRUNC return a DATE; in DuckDB and others ``date + interval``
+    is a TIMESTAMP. Casting back keeps the column a DATE wherever the SQL runs."""
+    from sqlglot import exp
+
+    def fix(node: Any) -> Any:
+        if isinstance(node, exp.DateAdd | exp.DateSub | exp.DateTrunc) and not isinstance(node.parent, exp.Cast):
+            return exp.Cast(this=node.copy(), to=exp.DataType.build("DATE"))
+        return node
+
+    return tree.transform(fix)
+
+
+def _drop_catalogs(tree: Any) -> Any:
+    """On a single-database engine, ``project.dataset.table`` means ``dataset.table``."""
+    from sqlglot import exp
+
+    for table in tree.find_all(exp.Table):
+        if table.args.get("catalog") is not None:
+            table.set("catalog", None)
+    for column in tree.find_all(exp.Column):
+        if column.args.get("catalog") is not None:
+            column.set("catalog", None)
+    return tree
+
+
+def parse_statements(sql: str, dialect: str) -> list[Any]:
+    import sqlglot
+    from sqlglot.errors import ParseError
+
+    try:
+        return [s for s in sqlglot.parse(sql, read=dialect) if s is not None]
+    except ParseError as exc:
+        raise SqlError(f"cannot parse the SQL as {dialect}: {exc}") from None
+
+
+@lru_cache(maxsize=256)
+def translate(sql: str, source: str, target: str, single_catalog: bool = False) -> str:
+    """``sql`` written in dialect ``source`` as dialect ``target`` speaks it (unchanged if they match)."""
+    if source == target:
+        return sql
+    statements = parse_statements(sql, source)
+    out = []
+    for tree in statements:
+        if source == "bigquery":
+            tree = _keep_date_types(tree)
+        if single_catalog:
+            tree = _drop_catalogs(tree)
+        out.append(tree.sql(dialect=target))
+    return ";\n".join(out)
+
+
+def check_query(sql: str, dialect: str) -> None:
+    """Raise SqlError unless ``sql`` is exactly one query (SELECT/WITH/UNION...): a materialization's SQL
+    must not carry its own DDL or DML, so it cannot write to a table other than the task's."""
+    from sqlglot import exp
+
+    statements = parse_statements(sql, dialect)
+    if len(statements) != 1:
+        raise SqlError(f"expected exactly one SELECT statement, found {len(statements)} statements")
+    if not isinstance(statements[0], exp.Query):
+        raise SqlError(f"expected a SELECT query, found {statements[0].key.upper()}: "
+                       "write only the query; DOP creates or updates the table")

@@ -1,0 +1,44 @@
+"""Options models of the built-in engines' targets (light: parsing imports these, never the clients)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+
+
+@attrs.frozen
+class DuckDBTarget:
+    """``{engine: duckdb, ...}``"""
+
+    path: str = attrs.field(default=".dop/warehouse.duckdb", metadata={
+        "doc": "the warehouse file, relative to the project folder (':memory:' for a throw-away one)"})
+    lock_timeout: float = attrs.field(default=600.0, metadata={
+        "doc": "seconds a task waits for another task to release the warehouse file"})
+    threads: int | None = attrs.field(default=None, metadata={"doc": "DuckDB worker threads (default: all cores)"})
+    memory_limit: str | None = attrs.field(default=None, metadata={"doc": "e.g. 4GB"})
+
+
+def _chain(value: Any) -> Any:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return list(value)
+    raise ValueError("impersonation_chain is a service account email or a list of them")
+
+
+@attrs.frozen
+class BigQueryTarget:
+    """``{engine: bigquery, ...}``"""
+
+    project: str | None = attrs.field(default=None, metadata={
+        "doc": "GCP project that runs the jobs and holds the datasets (default: the connection's)"})
+    location: str | None = attrs.field(default=None, metadata={"doc": "BigQuery location, e.g. EU or europe-west2"})
+    gcp_conn_id: str = attrs.field(default="google_cloud_default", metadata={
+        "doc": "Airflow connection with the credentials (never put keys in the repo)"})
+    impersonation_chain: Any = attrs.field(default=None, metadata={
+        "parse": _chain, "doc": "service account(s) to impersonate, e.g. dop-runner@PROJECT.iam.gserviceaccount.com"})
+    labels: dict[str, str] = attrs.field(factory=dict, metadata={"doc": "labels added to every job"})
+    job_timeout: float = attrs.field(default=3600.0, metadata={"doc": "seconds to wait for one query job"})
+    api_endpoint: str | None = attrs.field(default=None, metadata={
+        "doc": "BigQuery API endpoint override (an emulator in tests); anonymous credentials are used with it"})

@@ -1,0 +1,69 @@
+"""Errors that teach: every problem names where it is, what was expected and how to fix it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import attrs
+
+
+@attrs.frozen(order=True)
+class Location:
+    """A place in a file; line and column count from 1, as editors show them."""
+
+    path: str
+    line: int = 1
+    column: int = 1
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}:{self.column}"
+
+
+@attrs.frozen
+class Problem:
+    """One thing wrong (or worth a warning) in a project's configuration."""
+
+    location: Location
+    message: str
+    expected: str | None = None
+    fix: str | None = None
+    severity: str = "error"  # "error" or "warning"
+
+    def __str__(self) -> str:
+        text = f"{self.location}: {self.severity}: {self.message}"
+        if self.expected:
+            text += f"\n    expected: {self.expected}"
+        if self.fix:
+            text += f"\n    fix: {self.fix}"
+        return text
+
+
+class DopError(Exception):
+    """Base class of every error DOP raises on purpose."""
+
+
+class ConfigError(DopError):
+    """One or more problems in a project's configuration, each with its file, line and column."""
+
+    def __init__(self, problems: Iterable[Problem]):
+        self.problems = sorted(problems, key=lambda p: p.location)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+    @property
+    def location(self) -> Location:
+        return self.problems[0].location
+
+
+class PluginError(DopError):
+    """A plugin is broken or two plugins claim the same name."""
+
+
+class EngineError(DopError):
+    """A warehouse engine failed to run a task's SQL; the message names the task and the file."""
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
+    import difflib
+
+    close = difflib.get_close_matches(str(word), list(choices), n=1, cutoff=0.6)
+    return f"did you mean {close[0]!r}?" if close else None

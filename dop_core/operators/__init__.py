@@ -1,0 +1,1 @@
+"""Airflow operators DOP builds. Importing this package imports Airflow's SDK only."""

@@ -1,0 +1,174 @@
+"""The operators of DOP's native SQL task kinds (materialization, assertion, invocation).
+
+Parse time builds these with plain data; ``execute`` connects to the target's engine, imports the
+warehouse client, translates the SQL to the engine's dialect and runs the task kind.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from airflow.sdk import BaseOperator, BaseSensorOperator
+
+from dop_core.errors import DopError, EngineError
+from dop_core.identifiers import Relation
+from dop_core.operators.params import VariableParamsMixin
+from dop_core.project import Partitioning, Target
+
+log = logging.getLogger(__name__)
+
+
+def full_refresh_of(context: Any) -> bool:
+    """Whether this run is a full refresh: the ``full_refresh`` param (trigger form) or run conf."""
+    params = context.get("params") or {}
+    dag_run = context.get("dag_run")
+    conf = getattr(dag_run, "conf", None) or {}
+    return bool(conf.get("full_refresh", params.get("full_refresh", False)))
+
+
+def connect(target: Target) -> Any:
+    """Open the target's engine (inside a task only)."""
+    from dop_core.plugins import get_registry
+
+    return get_registry().named("engine", target.engine).connect(target)
+
+
+class _DopSqlMixin(VariableParamsMixin):
+    """Shared by the SQL operator and the assertion sensor: rendering with ``is_incremental()``."""
+
+    template_fields: Any = ("sql",)
+    template_ext: Any = (".sql",)
+    template_fields_renderers: Any = {"sql": "sql"}
+
+    kind: str
+    target: Target
+    relation: Relation | None
+    sql_file: str | None
+
+    def _incremental(self, context: Any) -> bool:
+        if full_refresh_of(context):
+            return False
+        if self.kind != "materialization/table" or self.relation is None:
+            return True
+        with connect(self.target) as engine:
+            return engine.table_exists(self.relation)
+
+    def render_template_fields(self, context: Any, jinja_env: Any = None) -> None:
+        incremental = self._incremental(context)
+        context["is_incremental"] = lambda: incremental
+        super().render_template_fields(context, jinja_env)
+
+    def _failure(self, exc: Exception) -> EngineError:
+        where = f" ({self.sql_file})" if self.sql_file else ""
+        return EngineError(f"task {self.task_id!r} [{self.kind}]{where} failed on target {self.target.name!r} "
+                           f"(engine {self.target.engine}): {type(exc).__name__}: {exc}")
+
+
+class DopSqlOperator(_DopSqlMixin, BaseOperator):
+    """Runs one native SQL task (materialization, assertion, invocation) on the chosen target."""
+
+    ui_color = "#d6ecff"
+
+    def __init__(self, *, kind: str, target: Target, dialect: str, sql: str | None = None,
+                 relation: Relation | None = None, partitioning: Partitioning | None = None,
+                 options: Any = None, sql_file: str | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.kind = kind
+        self.target = target
+        self.dialect = dialect
+        self.sql = sql or ""
+        self.relation = relation
+        self.partitioning = partitioning
+        self.options = options
+        self.sql_file = sql_file
+
+    def execute(self, context: Any) -> Any:
+        from dop_core.engines import materialize as m
+
+        full_refresh = full_refresh_of(context)
+        try:
+            with connect(self.target) as engine:
+                outcome = self._run(engine, m, full_refresh)
+        except (m.AssertionFailed, m.SchemaChanged):
+            raise
+        except DopError as exc:
+            if isinstance(exc, EngineError) and str(exc).startswith(f"task {self.task_id!r}"):
+                raise
+            raise self._failure(exc) from exc
+        except Exception as exc:
+            raise self._failure(exc) from exc
+        log.info("%s", outcome)
+        return str(outcome)
+
+    def _run(self, engine: Any, m: Any, full_refresh: bool) -> Any:
+        from dop_core.engines.sql import check_query
+
+        kind, rel, sql = self.kind, self.relation, self.sql
+        if kind == "materialization/schema":
+            assert rel is not None
+            engine.create_schema(rel.schema, rel.database)
+            return f"schema {rel.schema} is ready"
+        if kind == "materialization/seed":
+            assert rel is not None
+            o = self.options
+            rows = engine.load_csv(rel, o.path, o.columns, o.delimiter, o.header)
+            return m.Outcome("loaded seed into", str(rel), rows)
+        if kind in ("materialization/table", "materialization/view"):
+            assert rel is not None
+            check_query(sql, self.dialect)
+            translated = engine.translate(sql, self.dialect)
+            if translated != sql:
+                log.info("SQL as sent to %s:\n%s", engine.dialect, translated)
+            if kind == "materialization/view":
+                engine.create_view(rel, translated)
+                return m.Outcome("created view", str(rel))
+            return m.materialize_table(engine, rel, translated, self.partitioning, full_refresh)
+        if kind == "materialization/udf":
+            assert rel is not None
+            body = engine.translate(f"SELECT {sql.strip().rstrip(';')}", self.dialect)
+            body = body[len("SELECT "):] if body.upper().startswith("SELECT ") else body
+            return m.create_function(engine, rel, m.as_arguments(self.options.arguments), body, self.options.returns)
+        if kind == "materialization/stored_procedure":
+            assert rel is not None
+            engine.create_procedure(rel, m.as_arguments(self.options.arguments), sql.strip(), self.dialect)
+            return m.Outcome("created procedure", str(rel))
+        if kind == "assertion/assertion":
+            passed, report = m.run_assertion(engine, engine.translate(sql, self.dialect), self.task_id)
+            log.info("%s", report)
+            if not passed:
+                raise m.AssertionFailed(f"{report}\n(task {self.task_id!r}, {self.sql_file})")
+            return report.splitlines()[0]
+        if kind == "invocation/stored_procedure":
+            engine.call(sql, self.dialect)
+            return f"ran {self.sql_file}"
+        raise EngineError(f"unknown native task kind {kind}")
+
+
+class DopAssertionSensor(_DopSqlMixin, BaseSensorOperator):
+    """Re-runs an assertion (or any SQL condition returning success/description) until it passes."""
+
+    ui_color = "#fff3c4"
+
+    def __init__(self, *, target: Target, dialect: str, sql: str, sql_file: str | None = None,
+                 kind: str = "assertion/assertion_sensor", **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.kind = kind
+        self.target = target
+        self.dialect = dialect
+        self.sql = sql
+        self.sql_file = sql_file
+        self.relation = None
+
+    def poke(self, context: Any) -> bool:
+        from dop_core.engines.materialize import run_assertion
+
+        try:
+            with connect(self.target) as engine:
+                passed, report = run_assertion(engine, engine.translate(self.sql, self.dialect), self.task_id)
+        except DopError:
+            raise
+        except Exception as exc:
+            raise self._failure(exc) from exc
+        log.info("%s", report)
+        return passed

@@ -1,0 +1,256 @@
+"""Validate a project: every problem, with its file, line and column, without Airflow or a warehouse."""
+
+from __future__ import annotations
+
+import pathlib
+from collections.abc import Iterable
+from typing import Any
+
+import attrs
+
+from dop_core.build.context import ValidationContext
+from dop_core.config.structure import MISSING, Structurer
+from dop_core.errors import ConfigError, Problem, did_you_mean
+from dop_core.plugins import Registry, get_registry
+from dop_core.project import DagConfig, Project, Target, TaskConfig, TriggerConfig, parse_dag_config
+
+AIRFLOW_TRIGGER_RULES = ("all_success", "all_failed", "all_done", "all_done_min_one_success", "all_skipped",
+                         "one_success", "one_done", "one_failed", "none_failed", "none_failed_min_one_success",
+                         "none_skipped", "always", "all_done_setup_success")
+
+
+def validate_target(project: Project, target: Target, registry: Registry) -> tuple[Target, list[Problem]]:
+    """Structure a target's options with its engine's options model."""
+    problems: list[Problem] = []
+    assert project.document is not None
+    s = Structurer(project.document, problems)
+    try:
+        engine = registry.named("engine", target.engine)
+    except LookupError as exc:
+        message, _, fix = str(exc).strip("'\"").partition("|")
+        s.problem(("targets", target.name, "engine"), message, fix=fix)
+        return target, problems
+    typed = s.structure(target.options, engine.options, ("targets", target.name))
+    if typed is MISSING:
+        return target, problems
+    return attrs.evolve(target, typed_options=typed), problems
+
+
+def resolve_target(project: Project, name: str | None = None, registry: Registry | None = None) -> Target:
+    """The chosen target with its typed options; ConfigError if its engine or options are wrong."""
+    target, problems = validate_target(project, project.target(name), registry or get_registry())
+    if problems:
+        raise ConfigError(problems)
+    return target
+
+
+def _lookup_error(exc: LookupError) -> tuple[str, str | None]:
+    message, _, fix = str(exc.args[0]).partition("|")
+    return message, fix or None
+
+
+def validate_dag(project: Project, folder: pathlib.Path, registry: Registry | None = None,
+                 warnings: list[Problem] | None = None) -> DagConfig:
+    """Load and validate one DAG folder; return its config with typed options or raise ConfigError.
+
+    Warnings (deprecated spellings...) are appended to ``warnings`` when given.
+    """
+    registry = registry or get_registry()
+    problems: list[Problem] = []
+    config = parse_dag_config(folder, problems)
+    if config is None:
+        raise ConfigError(problems)
+    assert config.document is not None
+    s = Structurer(config.document, problems)
+    tasks: list[TaskConfig] = []
+    seen: dict[str, int] = {}
+    for i, task in enumerate(config.tasks):
+        path = ("tasks", i)
+        if task.identifier in seen:
+            s.problem((*path, "identifier"), f"duplicate task identifier {task.identifier!r} "
+                      f"(also task #{seen[task.identifier] + 1})", "unique identifiers", "rename one of the tasks")
+        seen.setdefault(task.identifier, i)
+        tasks.append(_validate_task(project, config, task, path, registry, s))
+    _check_dependencies(config, s)
+    triggers = [_validate_trigger(project, config, trig, ("triggers", j), registry, s, None)
+                for j, trig in enumerate(config.triggers)]
+    _check_trigger_ids(config, tasks, triggers, s)
+    if any(p.severity == "error" for p in problems):
+        raise ConfigError(problems)
+    if warnings is not None:
+        warnings.extend(problems)
+    return attrs.evolve(config, tasks=tasks, triggers=triggers)
+
+
+def _sql_path(config: DagConfig, identifier: str) -> pathlib.Path | None:
+    assert config.folder is not None
+    path = config.folder / "sql" / f"{identifier}.sql"
+    return path if path.is_file() else None
+
+
+def _run_validator(validator: Any, ctx: ValidationContext, s: Structurer) -> None:
+    if validator is None:
+        return
+    try:
+        found: Iterable[Problem] = validator(ctx) or ()
+        s.problems.extend(found)
+    except Exception as exc:  # a plugin's validator crashing is reported at the task, not raised
+        s.problems.append(ctx.problem((), f"validator of this kind failed: {type(exc).__name__}: {exc}"))
+
+
+def _validate_task(project: Project, config: DagConfig, task: TaskConfig, path: tuple[Any, ...],
+                   registry: Registry, s: Structurer) -> TaskConfig:
+    for j, trig in enumerate(task.triggers):
+        task = attrs.evolve(task, triggers=[*task.triggers[:j],
+                                            _validate_trigger(project, config, trig, (*path, "triggers", j),
+                                                              registry, s, task),
+                                            *task.triggers[j + 1:]])
+    if task.trigger_rule and task.trigger_rule not in AIRFLOW_TRIGGER_RULES:
+        s.problem((*path, "trigger_rule"), f"unknown trigger rule {task.trigger_rule!r}",
+                  "one of " + ", ".join(AIRFLOW_TRIGGER_RULES), did_you_mean(task.trigger_rule, AIRFLOW_TRIGGER_RULES))
+    try:
+        task_type = registry.task_type(task.kind.action, task.kind.target)
+    except LookupError as exc:
+        message, fix = _lookup_error(exc)
+        bad = "action" if task.kind.action not in registry.actions() else "target"
+        s.problem((*path, "kind", bad), message, fix=fix)
+        return task
+    options = s.structure(task.options, task_type.options, (*path, "options"))
+    sql_path = _sql_path(config, task.identifier)
+    if task_type.sql_file == "required" and sql_path is None:
+        s.problem((*path, "identifier"), f"task {task.identifier!r} ({task_type.name}) needs the SQL file "
+                  f"sql/{task.identifier}.sql, which does not exist", "a file sql/<identifier>.sql in the DAG folder",
+                  f"create {config.name}/sql/{task.identifier}.sql")
+    if options is MISSING:
+        return task
+    ctx = ValidationContext(project, config, path, options, task=task, sql_path=sql_path)
+    _run_validator(task_type.validate, ctx, s)
+    return attrs.evolve(task, _typed_options=options)
+
+
+def _validate_trigger(project: Project, config: DagConfig, trig: TriggerConfig, path: tuple[Any, ...],
+                      registry: Registry, s: Structurer, task: TaskConfig | None) -> TriggerConfig:
+    try:
+        trigger_type = registry.named("trigger", trig.kind)
+    except LookupError as exc:
+        message, fix = _lookup_error(exc)
+        s.problem((*path, "kind"), message, fix=fix)
+        return trig
+    options = s.structure(trig.options, trigger_type.options, (*path, "options"))
+    if options is MISSING:
+        return trig
+    sql_path = _sql_path(config, trig.identifier) if trig.identifier else None
+    ctx = ValidationContext(project, config, path, options, task=task, trigger=trig, sql_path=sql_path)
+    _run_validator(trigger_type.validate, ctx, s)
+    return attrs.evolve(trig, _typed_options=options)
+
+
+def trigger_task_ids(config: DagConfig, triggers: list[TriggerConfig], owner: TaskConfig | None) -> list[str]:
+    """The wait-task id of each trigger: its identifier, or wait_for_<kind>[_<task>][_<n>]."""
+    ids = []
+    for n, trig in enumerate(triggers):
+        if trig.identifier:
+            ids.append(trig.identifier)
+            continue
+        base = f"wait_for_{trig.kind}" + (f"__{owner.identifier}" if owner else "")
+        ids.append(base if sum(t.kind == trig.kind and not t.identifier for t in triggers) == 1 else f"{base}_{n + 1}")
+    return ids
+
+
+def _check_trigger_ids(config: DagConfig, tasks: list[TaskConfig], triggers: list[TriggerConfig],
+                       s: Structurer) -> None:
+    taken = {t.identifier for t in tasks}
+    groups: list[tuple[tuple[Any, ...], list[TriggerConfig], TaskConfig | None]] = [(("triggers",), triggers, None)]
+    groups += [(("tasks", i, "triggers"), t.triggers, t) for i, t in enumerate(tasks)]
+    for path, trigs, owner in groups:
+        for j, tid in enumerate(trigger_task_ids(config, trigs, owner)):
+            if tid in taken:
+                s.problem((*path, j), f"trigger task id {tid!r} is already used", "unique task ids",
+                          "give the trigger a different `identifier`")
+            taken.add(tid)
+
+
+def _check_dependencies(config: DagConfig, s: Structurer) -> None:
+    ids = [t.identifier for t in config.tasks]
+    known = set(ids)
+    graph: dict[str, list[str]] = {}
+    for i, task in enumerate(config.tasks):
+        deps = []
+        for j, dep in enumerate(task.dependencies):
+            if dep == task.identifier:
+                s.problem(("tasks", i, "dependencies", j), f"task {dep!r} depends on itself", None,
+                          "remove it from its own dependencies")
+            elif dep not in known:
+                s.problem(("tasks", i, "dependencies", j), f"unknown dependency {dep!r}",
+                          "the identifier of another task of this DAG",
+                          did_you_mean(dep, ids) or "check the identifier")
+            else:
+                deps.append(dep)
+        graph.setdefault(task.identifier, deps)
+    cycle = find_cycle(graph)
+    if cycle:
+        first = ids.index(cycle[0])
+        s.problem(("tasks", first, "dependencies"), "dependency cycle: " + " -> ".join([*cycle, cycle[0]]),
+                  "dependencies that form no loop", "remove one of these dependencies")
+
+
+def find_cycle(graph: dict[str, list[str]]) -> list[str] | None:
+    """A cycle in ``task -> its dependencies`` as a list of tasks, or None."""
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        stack.append(node)
+        for dep in graph.get(node, ()):
+            if state.get(dep) == 1:
+                return list(reversed(stack[stack.index(dep):]))
+            if dep not in state:
+                found = visit(dep)
+                if found:
+                    return found
+        stack.pop()
+        state[node] = 2
+        return None
+
+    for node in graph:
+        if node not in state:
+            found = visit(node)
+            if found:
+                return found
+    return None
+
+
+@attrs.frozen
+class ProjectReport:
+    """The outcome of validating a whole project: the valid DAG configs and every problem."""
+
+    project: Project | None
+    dags: list[DagConfig]
+    problems: list[Problem]
+
+    @property
+    def ok(self) -> bool:
+        return not any(p.severity == "error" for p in self.problems)
+
+
+def validate_project(root: Any = None, target: str | None = None) -> ProjectReport:
+    from dop_core.project import load_project
+
+    try:
+        project = load_project(root)
+    except ConfigError as exc:
+        return ProjectReport(None, [], exc.problems)
+    registry = get_registry()
+    problems: list[Problem] = []
+    if project.document is not None:  # broken plugins are reported where they hurt: on the project
+        problems += [Problem(project.document.at(()), e, severity="warning") for e in registry.errors]
+    for t in project.targets.values():
+        problems += validate_target(project, t, registry)[1]
+    dags = []
+    for folder in project.dag_folders():
+        try:
+            dags.append(validate_dag(project, folder, registry, problems))
+        except ConfigError as exc:
+            problems.extend(exc.problems)
+    return ProjectReport(project, dags, problems)
