@@ -31,6 +31,7 @@ BUILTIN_PLUGINS = (
     "dop_core.builtin.tasks",
     "dop_core.builtin.triggers",
     "dop_core.builtin.engines",
+    "dop_core.builtin.egress",
 )
 # Where to find actions, triggers, destinations and engines DOP knows of but does not ship.
 KNOWN_PROVIDERS = {
@@ -236,12 +237,6 @@ def get_registry() -> Registry:
         _State.registry = collect(pm, infos)
         _State.pm = pm
     return _State.registry
-
-
-def use(pm: pluggy.PluginManager | None, registry: Registry | None = None) -> None:
-    """Replace the process-wide plugin manager (``dop_core.testing`` uses this); None resets."""
-    _State.pm = pm
-    _State.registry = registry if pm is None or registry is not None else collect(pm, _infos_of(pm))
 
 
 def refresh() -> Registry:
