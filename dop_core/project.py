@@ -70,23 +70,35 @@ class IntegerRange:
     interval: int = 1
 
 
+_DATA_TYPE_ALIASES = {"datatime": "datetime", "integer": "int64", "int": "int64"}
+
+
+def _data_type(value: Any) -> str:
+    text = _DATA_TYPE_ALIASES.get(str(value).lower(), str(value).lower())
+    if text not in ("date", "timestamp", "datetime", "int64"):
+        raise ValueError(f"partitioning.data_type {value!r} is not one of date, timestamp, datetime, int64")
+    return text
+
+
+def _granularity(value: Any) -> str:
+    if str(value).lower() not in ("hour", "day", "month", "year"):
+        raise ValueError(f"partitioning.granularity {value!r} is not one of hour, day, month, year")
+    return str(value).lower()
+
+
 @attrs.frozen
 class Partitioning:
     field: str = attrs.field(metadata={"parse": _identifier("column name"), "expected": IDENTIFIER_EXPECTED,
                                        "doc": "the partitioning column of the query's result"})
     data_type: str = attrs.field(default="date", metadata={
-        "doc": "date, timestamp, datetime or int64",
-        "parse": lambda v: {"datatime": "datetime", "integer": "int64", "int": "int64"}.get(str(v).lower(),
-                                                                                          str(v).lower())})
-    granularity: str = attrs.field(default="day", metadata={"doc": "for time partitions: hour, day, month, year"})
+        "parse": _data_type, "expected": "date, timestamp, datetime or int64", "doc": "date, timestamp, datetime or int64"})
+    granularity: str = attrs.field(default="day", metadata={
+        "parse": _granularity, "expected": "hour, day, month or year",
+        "doc": "for time partitions: hour, day, month, year"})
     range: IntegerRange | None = attrs.field(default=None, metadata={
         "doc": "for int64 partitions: {start, end, interval}"})
 
     def __attrs_post_init__(self) -> None:
-        if self.data_type not in ("date", "timestamp", "datetime", "int64"):
-            raise ValueError(f"partitioning.data_type {self.data_type!r} is not one of date, timestamp, datetime, int64")
-        if self.granularity not in ("hour", "day", "month", "year"):
-            raise ValueError(f"partitioning.granularity {self.granularity!r} is not one of hour, day, month, year")
         if self.data_type == "int64" and self.range is None:
             raise ValueError("int64 partitioning needs range: {start, end, interval}")
         if self.data_type == "date" and self.granularity == "hour":

@@ -8,14 +8,18 @@ Fixtures:
   always unregisters it at teardown;
 - ``dop_project``: a :class:`ProjectFactory` writing a throw-away service project under ``tmp_path``.
 
-Helper: :func:`build_dag_from_yaml` builds one DAG from a config's YAML text.
+Helpers: :func:`build_dag_from_yaml` builds one DAG from a config's YAML text; :func:`run_dop`
+runs the ``dop`` command line in a subprocess, as a user would.
 
 Importing this module is cheap (no Airflow); fixtures import what they use.
 """
 
 from __future__ import annotations
 
+import os
 import pathlib
+import subprocess
+import sys
 import textwrap
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -72,6 +76,15 @@ def build_dag_from_yaml(config: str, root: pathlib.Path, sql: dict[str, str] | N
     factory = ProjectFactory(root, project_yml)
     factory.dag(name, config, sql)
     return build_one(factory.project(), name)
+
+
+def run_dop(*args: str, cwd: str | os.PathLike[str] | None = None, env: dict[str, str] | None = None,
+            timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    """Run ``dop ARGS...`` in a subprocess (no ``DOP_*`` variables inherited unless given in ``env``)."""
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("DOP_")}
+    full_env.update(env or {})
+    return subprocess.run([sys.executable, "-m", "dop_core.cli.main", *args], cwd=cwd, env=full_env,
+                          capture_output=True, text=True, timeout=timeout, check=False)
 
 
 @pytest.fixture

@@ -190,8 +190,9 @@ def _check_dependencies(config: DagConfig, s: Structurer) -> None:
     cycle = find_cycle(graph)
     if cycle:
         first = ids.index(cycle[0])
-        s.problem(("tasks", first, "dependencies"), "dependency cycle: " + " -> ".join([*cycle, cycle[0]]),
-                  "dependencies that form no loop", "remove one of these dependencies")
+        s.problem(("tasks", first, "dependencies"), "dependency cycle: " + " -> ".join([*cycle, cycle[0]])
+                  + " (each task depends on the next)", "dependencies that form no loop",
+                  "remove one of these dependencies")
 
 
 def find_cycle(graph: dict[str, list[str]]) -> list[str] | None:
@@ -204,7 +205,7 @@ def find_cycle(graph: dict[str, list[str]]) -> list[str] | None:
         stack.append(node)
         for dep in graph.get(node, ()):
             if state.get(dep) == 1:
-                return list(reversed(stack[stack.index(dep):]))
+                return stack[stack.index(dep):]
             if dep not in state:
                 found = visit(dep)
                 if found:

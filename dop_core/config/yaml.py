@@ -76,7 +76,12 @@ def load_yaml(text: str, path: str) -> Document:
         node = yaml.compose(text)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        raise _err(path, mark, f"invalid YAML: {exc.problem or exc.context}",
+        started = ""
+        if exc.context_mark is not None and exc.problem_mark is not None and \
+                exc.context_mark.line != exc.problem_mark.line:
+            started = f" ({exc.context} started at line {exc.context_mark.line + 1}, column " \
+                      f"{exc.context_mark.column + 1})"
+        raise _err(path, mark, f"invalid YAML: {exc.problem or exc.context}{started}",
                    "well-formed YAML", "check indentation, quotes and colons around this place") from None
     except RecursionError:
         raise _err(path, None, f"YAML is nested too deeply (more than {MAX_DEPTH} levels)",

@@ -1,0 +1,1 @@
+select true as success, 'x' as description

@@ -1,0 +1,117 @@
+"""A corpus of broken configs: each fails validation with the right file, line, column and message."""
+
+from __future__ import annotations
+
+import pathlib
+import shutil
+
+import pytest
+
+from dop_core.validate import validate_project
+
+from dop_core.testing import run_dop
+
+CORPUS = pathlib.Path(__file__).parent / "corpus"
+CASES = sorted(p.name for p in CORPUS.iterdir() if (p / "config.yaml").is_file())
+
+
+def expectation(case: str) -> tuple[int, int, list[str]]:
+    first = (CORPUS / case / "config.yaml").read_text().splitlines()[0]
+    assert first.startswith("# expect: "), f"{case}: first line must be '# expect: LINE:COL text | text'"
+    where, _, texts = first.removeprefix("# expect: ").partition(" ")
+    line, col = (int(x) for x in where.split(":"))
+    return line, col, [t.strip() for t in texts.split("|")]
+
+
+def project_with(tmp_path: pathlib.Path, *cases: str) -> pathlib.Path:
+    root = tmp_path / "project"
+    (root / "orchestration").mkdir(parents=True)
+    (root / "dop_project.yml").write_text("name: corpus\n")
+    for case in cases:
+        shutil.copytree(CORPUS / case, root / "orchestration" / case)
+    return root
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_broken_config_is_reported_where_it_is(case, tmp_path, dop_plugin_manager):
+    line, col, texts = expectation(case)
+    report = validate_project(project_with(tmp_path, case))
+    assert not report.ok
+    config = report.project.orchestration_dir / case / "config.yaml"
+    errors = [p for p in report.problems if p.severity == "error"]
+    assert errors, report.problems
+    shown = "\n".join(str(p) for p in errors)
+    matching = [p for p in errors if (p.location.line, p.location.column) == (line, col)]
+    assert matching, f"no error at {line}:{col}:\n{shown}"
+    assert all(p.location.path == str(config) for p in errors)
+    for text in texts:
+        assert text in str(matching[0]), f"{text!r} not in:\n{matching[0]}"
+
+
+def test_every_problem_says_what_was_expected_or_how_to_fix_it(tmp_path, dop_plugin_manager):
+    report = validate_project(project_with(tmp_path, *CASES))
+    for problem in report.problems:
+        assert problem.expected or problem.fix, f"unhelpful error: {problem}"
+
+
+@pytest.mark.slow
+def test_dop_validate_prints_every_problem_and_exits_1(tmp_path):
+    root = project_with(tmp_path, "cycle", "bad_cron", "missing_sql")
+    (root / "orchestration" / "good").mkdir()
+    (root / "orchestration" / "good" / "config.yaml").write_text(
+        "schema: retail\ntasks:\n  - identifier: s\n    kind: {action: materialization, target: schema}\n")
+    result = run_dop("validate", "--project", str(root))
+    assert result.returncode == 1, result.stdout + result.stderr
+    for case in ("cycle", "bad_cron", "missing_sql"):
+        line, col, _ = expectation(case)
+        assert f"orchestration/{case}/config.yaml:{line}:{col}: error:" in result.stderr
+    assert "3 error(s)" in result.stderr
+
+    shutil.rmtree(root / "orchestration" / "cycle")
+    shutil.rmtree(root / "orchestration" / "bad_cron")
+    shutil.rmtree(root / "orchestration" / "missing_sql")
+    ok = run_dop("validate", cwd=root / "orchestration" / "good")  # found upward from a sub-folder
+    assert ok.returncode == 0, ok.stderr
+    assert "OK: 1 DAG(s) valid" in ok.stdout
+
+
+def test_strict_mode_fails_on_warnings(tmp_path, dop_plugin_manager):
+    from click.testing import CliRunner
+
+    from dop_core.cli.main import main
+
+    root = project_with(tmp_path)
+    folder = root / "orchestration" / "old_paths"
+    folder.mkdir()
+    (folder / "config.yaml").write_text(
+        "tasks:\n  - identifier: noop\n    kind: {action: airflow_operator, "
+        "target: airflow.operators.dummy_operator.DummyOperator}\n")
+    lenient = CliRunner().invoke(main, ["validate", "--project", str(root)])
+    assert lenient.exit_code == 0
+    assert "config.yaml:3:46: warning: 'airflow.operators.dummy_operator.DummyOperator' is an Airflow 1/2 path" \
+        in lenient.output
+    assert "airflow.providers.standard.operators.empty.EmptyOperator" in lenient.output
+    strict = CliRunner().invoke(main, ["validate", "--strict", "--project", str(root)])
+    assert strict.exit_code == 1
+
+
+def test_project_file_errors_have_locations(tmp_path, dop_plugin_manager):
+    root = tmp_path / "p"
+    root.mkdir()
+    (root / "dop_project.yml").write_text("name: p\ndialect: bigqeury\ntargets:\n  local: {engine: duckdb, pth: x}\n")
+    report = validate_project(root)
+    shown = "\n".join(str(p) for p in report.problems)
+    assert "dop_project.yml:2:10: error: 'bigqeury' is not one of" in shown
+    assert "did you mean 'bigquery'?" in shown
+
+
+def test_unknown_engine_and_target_options(tmp_path, dop_plugin_manager):
+    root = tmp_path / "p"
+    root.mkdir()
+    (root / "dop_project.yml").write_text(
+        "name: p\ntargets:\n  local: {engine: duckdb, pth: x}\n  pg: {engine: postgres, dsn: x}\n")
+    report = validate_project(root)
+    shown = "\n".join(str(p) for p in report.problems)
+    assert "dop_project.yml:3:27: error: unknown key 'pth'" in shown
+    assert "did you mean 'path'?" in shown
+    assert "dop_project.yml:4:16: error: engine 'postgres' is provided by the dop-postgres plugin" in shown
