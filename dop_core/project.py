@@ -229,6 +229,8 @@ class ProjectFile:
         "doc": "named targets: {engine: duckdb|bigquery|<plugin>, ...engine options}"})
     default_target: str = attrs.field(default="local", metadata={"doc": "target used when DOP_TARGET is unset"})
     orchestration: str = attrs.field(default="orchestration", metadata={"doc": "folder of the DAG folders"})
+    plugins: dict[str, Any] = attrs.field(factory=dict, metadata={
+        "doc": "settings of installed plugins by plugin name (e.g. dbt: {...}); each plugin validates its own"})
 
 
 def _one_of(value: Any, choices: tuple[str, ...]) -> str:
@@ -249,6 +251,8 @@ class Project:
     default_target: str
     orchestration_dir: pathlib.Path
     document: Document | None = attrs.field(default=None, repr=False, eq=False)
+    #: ``plugins:`` of dop_project.yml: each plugin's own settings, validated by that plugin
+    plugins: dict[str, Any] = attrs.field(factory=dict)
 
     @property
     def dop_dir(self) -> pathlib.Path:
@@ -323,7 +327,8 @@ def load_project(root: str | os.PathLike[str] | None = None) -> Project:
         raise ConfigError(problems)
     return Project(root=folder, name=pf.name, dialect=pf.dialect, targets=targets,
                    default_target=pf.default_target if pf.default_target in targets else next(iter(targets)),
-                   orchestration_dir=folder / pf.orchestration, document=doc)
+                   orchestration_dir=folder / pf.orchestration, document=doc,
+                   plugins=dict(pf.plugins or {}))
 
 
 def parse_dag_config(folder: pathlib.Path, problems: list[Problem]) -> DagConfig | None:

@@ -99,6 +99,7 @@ def _child(dag_id: str, date: str, conf: str) -> int:
     if dag is None:
         print(f"DAG {dag_id} is not in {folder}; DAGs found: {', '.join(sorted(bag.dags)) or 'none'}", flush=True)
         return 2
+    ensure_pools(bag.dags.values())
     logical = dt.datetime.fromisoformat(date).replace(tzinfo=dt.timezone.utc)
     dr = dag.test(logical_date=logical, run_conf=json.loads(conf) or None)
     order = {task_id: i for i, task_id in enumerate(dag.task_ids)}
@@ -106,6 +107,34 @@ def _child(dag_id: str, date: str, conf: str) -> int:
     state = _text(dr.state)
     print(RESULT_MARK + json.dumps({"state": state, "tasks": states}), flush=True)
     return 0
+
+
+def ensure_pools(dags: Any) -> list[str]:
+    """Create the Airflow pools that DOP tasks ask for and that do not exist yet; return their names.
+
+    A task asks by carrying ``dop_pool_slots`` (and optionally ``dop_pool_description``) next to its
+    ``pool``; dop-dbt does so for its one-slot pool per dbt project. Tasks in a missing pool are
+    never scheduled, and an operator cannot create its own pool, so the process that owns the
+    Airflow database (``dop run``; ``dop airflow`` should call this too) creates them.
+    """
+    wanted: dict[str, tuple[int, str]] = {}
+    for dag in dags:
+        for task in dag.tasks:
+            slots = getattr(task, "dop_pool_slots", None)
+            if slots and task.pool:
+                wanted.setdefault(task.pool, (int(slots), str(getattr(task, "dop_pool_description", "") or "")))
+    if not wanted:
+        return []
+    from airflow.models.pool import Pool
+    from airflow.utils.session import create_session
+
+    created = []
+    with create_session() as session:
+        for name, (slots, description) in sorted(wanted.items()):
+            if Pool.get_pool(name, session=session) is None:
+                Pool.create_or_update_pool(name, slots, description, include_deferred=False, session=session)
+                created.append(name)
+    return created
 
 
 def _text(state: Any) -> str:
