@@ -1,0 +1,93 @@
+"""Unit tests: the plugin registered directly on a fresh DOP plugin manager (``dop_core.testing``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+import {{ cookiecutter.package_name }}.plugin
+from dop_core.errors import ConfigError
+from dop_core.testing import build_dag_from_yaml
+from {{ cookiecutter.package_name }}.operator import {{ cookiecutter.class_prefix }}MessageOperator
+from {{ cookiecutter.package_name }}.options import MessageOptions
+
+CONFIG = """\
+schedule_interval: "@daily"
+tasks:
+  - identifier: say_hello
+    kind: {action: {{ cookiecutter.action }}, target: message}
+    options:
+      text: "hello on {% raw %}{{ ds }}{% endraw %}"
+      repeat: 2
+  - identifier: say_bye
+    kind: {action: {{ cookiecutter.action }}, target: message}
+    dependencies: [say_hello]
+    options: {text: bye, level: warning, timeout: 30s}
+"""
+
+
+@pytest.fixture
+def plugin(register_plugin):
+    """The plugin registered for one test (and unregistered after it)."""
+    return register_plugin({{ cookiecutter.package_name }}.plugin, name="{{ cookiecutter.entry_point }}")
+
+
+def test_registers_the_task_kind(plugin) -> None:
+    task_type = plugin.task_type("{{ cookiecutter.action }}", "message")
+    assert task_type.options is MessageOptions
+    assert task_type.provider == "{{ cookiecutter.entry_point }}"
+
+
+def test_builds_a_dag(dop_project, plugin) -> None:
+    dop_project.dag("greetings", CONFIG)
+    dag = dop_project.build()["dop__greetings"]
+    assert sorted(dag.task_ids) == ["say_bye", "say_hello"]
+    hello, bye = dag.get_task("say_hello"), dag.get_task("say_bye")
+    assert isinstance(hello, {{ cookiecutter.class_prefix }}MessageOperator)
+    assert hello.text == "hello on {% raw %}{{ ds }}{% endraw %}" and hello.repeat == 2
+    assert bye.level == "warning" and bye.execution_timeout == dt.timedelta(seconds=30)
+    assert bye.upstream_task_ids == {"say_hello"}
+
+
+def test_wrong_option_type_names_the_line(tmp_path, plugin) -> None:
+    config = """\
+        tasks:
+          - identifier: say_hello
+            kind: {action: {{ cookiecutter.action }}, target: message}
+            options:
+              text: hello
+              level: loud
+        """
+    with pytest.raises(ConfigError) as info:
+        build_dag_from_yaml(config, tmp_path / "project")
+    assert "config.yaml:6:" in str(info.value)
+    assert "'loud' is not allowed here" in str(info.value)
+
+
+def test_validate_reports_out_of_range(tmp_path, plugin) -> None:
+    config = """\
+        tasks:
+          - identifier: say_hello
+            kind: {action: {{ cookiecutter.action }}, target: message}
+            options: {text: hello, repeat: 0}
+        """
+    with pytest.raises(ConfigError) as info:
+        build_dag_from_yaml(config, tmp_path / "project")
+    assert "config.yaml:4:" in str(info.value) and "repeat is 0" in str(info.value)
+
+
+def test_missing_text_is_reported(tmp_path, plugin) -> None:
+    config = """\
+        tasks:
+          - identifier: say_hello
+            kind: {action: {{ cookiecutter.action }}, target: message}
+        """
+    with pytest.raises(ConfigError) as info:
+        build_dag_from_yaml(config, tmp_path / "project")
+    assert "missing required key 'text'" in str(info.value)
+
+
+def test_execute_returns_the_message() -> None:
+    operator = {{ cookiecutter.class_prefix }}MessageOperator(task_id="t", text="hi", repeat=3)
+    assert operator.execute({}) == "hi"

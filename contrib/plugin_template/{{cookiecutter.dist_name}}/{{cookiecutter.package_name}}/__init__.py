@@ -1,0 +1,3 @@
+"""{{ cookiecutter.dist_name }}: {{ cookiecutter.description }}."""
+
+__version__ = "{{ cookiecutter.version }}"

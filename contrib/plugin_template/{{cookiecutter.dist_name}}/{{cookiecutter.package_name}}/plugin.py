@@ -1,0 +1,41 @@
+"""The module the ``dop`` entry point names: the plugin's ``@hookimpl`` functions.
+
+It registers one task kind, ``kind: {action: {{ cookiecutter.action }}, target: message}``. Add
+triggers (``dop_trigger_types``), egress destinations (``dop_egress_types``) or warehouse engines
+(``dop_engines``) the same way; see DOP's plugin guide (docs/plugins.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from dop_core import Problem, TaskBuild, TaskType, ValidationContext, hookimpl
+
+from {{ cookiecutter.package_name }}.options import MessageOptions
+
+
+def validate(ctx: ValidationContext) -> Iterator[Problem]:
+    """Checks beyond the options model's types; each problem points at its place in config.yaml."""
+    if not 1 <= ctx.options.repeat <= 100:
+        yield ctx.problem(("options", "repeat"), f"repeat is {ctx.options.repeat}", "an integer from 1 to 100",
+                          "write the message at most 100 times")
+
+
+def build(task: TaskBuild) -> Any:
+    """One validated task -> its Airflow operator. Runs at DAG-parse time: import nothing heavy."""
+    from {{ cookiecutter.package_name }}.operator import {{ cookiecutter.class_prefix }}MessageOperator
+
+    options: MessageOptions = task.options
+    kwargs = task.operator_kwargs()  # task_id, retries, pool, docs... from the task's config
+    kwargs.setdefault("execution_timeout", options.timeout)
+    return {{ cookiecutter.class_prefix }}MessageOperator(text=options.text, repeat=options.repeat,
+                                                           level=options.level, **kwargs)
+
+
+@hookimpl
+def dop_task_types() -> list[TaskType]:
+    return [
+        TaskType(action="{{ cookiecutter.action }}", target="message", options=MessageOptions, build=build,
+                 validate=validate, description="write a templated message to the task log"),
+    ]
