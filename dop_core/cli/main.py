@@ -186,5 +186,64 @@ def run(dag: str, project_dir: str | None, target: str | None, date: str | None,
     sys.exit(run_dag(project, dag, _date(date), full_refresh, target, extra))
 
 
+@main.command()
+@click.argument("name")
+@click.option("--output-dir", default=".", type=click.Path(file_okay=False),
+              help="Where to create the project folder (default: here).")
+@click.option("--no-input", is_flag=True, help="Ask nothing; take every default (also when not on a terminal).")
+@click.option("--dbt/--no-dbt", "with_dbt", default=None,
+              help="Include the dbt example (default: when the dop-dbt plugin is installed).")
+@click.option("--run", "run_example", is_flag=True,
+              help="Then run the example DAG (dop run example_covid19 --date 2024-06-01) in the new project.")
+def init(name: str, output_dir: str, no_input: bool, with_dbt: bool | None, run_example: bool) -> None:
+    """Create a new service project NAME from the template (cookiecutter)."""
+    from dop_core.init import create_project, next_steps
+
+    root = create_project(name, output_dir, no_input=True if no_input else None, with_dbt=with_dbt)
+    click.echo(next_steps(root))
+    if run_example:
+        from dop_core.runner import run_dag
+
+        sys.exit(run_dag(_project(str(root)), "example_covid19", dt.date(2024, 6, 1)))
+
+
+@main.command()
+@project_option
+@target_option
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535),
+              help="Port of the UI on 127.0.0.1 (0: pick a free one).")
+def airflow(project_dir: str | None, target: str | None, port: int) -> None:
+    """Start Airflow 3 for the project on localhost (UI, scheduler, DAG processor, triggerer); Ctrl-C stops it."""
+    from dop_core.airflow_ui import serve
+
+    sys.exit(serve(_project(project_dir), port=port, target=target))
+
+
+@main.command()
+@project_option
+@click.option("--bucket", required=True, help="The Cloud Composer environment's bucket, e.g. gs://europe-west2-env-1234-bucket.")
+@click.option("--prefix", default=None, help="Folder in the bucket (default: dags/<project name>).")
+@click.option("--dry-run", is_flag=True, help="List what would be uploaded and deleted; change nothing.")
+def deploy(project_dir: str | None, bucket: str, prefix: str | None, dry_run: bool) -> None:
+    """Sync the project to a Cloud Composer bucket (rsync: unchanged files skipped, removed files deleted)."""
+    from dop_core.deploy import deploy_project
+
+    plan = deploy_project(_project(project_dir), bucket, prefix, dry_run=dry_run, echo=click.echo)
+    sys.exit(0 if plan is not None else 1)
+
+
+
+@main.command("new-plugin")
+@click.argument("name")
+@click.option("--output-dir", default=".", type=click.Path(file_okay=False),
+              help="Where to create the plugin's folder dop-NAME (default: here).")
+@click.option("--no-input", is_flag=True, help="Ask nothing; take every default (also when not on a terminal).")
+def new_plugin(name: str, output_dir: str, no_input: bool) -> None:
+    """Create dop-NAME, a plugin distribution (entry point, task kind, options, tests) from the template."""
+    from dop_core.new_plugin import create_plugin, next_steps
+
+    click.echo(next_steps(create_plugin(name, output_dir, no_input=True if no_input else None)))
+
+
 if __name__ == "__main__":
     main()
