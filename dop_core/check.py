@@ -6,7 +6,7 @@ from typing import Any
 
 import attrs
 
-from dop_core.errors import Location, Problem
+from dop_core.errors import ConfigError, Location, Problem
 from dop_core.validate import ProjectReport, resolve_target, validate_project
 
 
@@ -23,6 +23,8 @@ def check_project(root: Any = None, target: str | None = None, build: bool = Tru
     for config in report.dags:
         try:
             build_dag(config, project, resolved)
+        except ConfigError as exc:
+            problems.extend(exc.problems)
         except Exception as exc:
             problems.append(Problem(Location(str(config.config_path)), f"building the DAG failed: "
                                     f"{type(exc).__name__}: {exc}", fix="check the task options named in the error"))

@@ -29,6 +29,15 @@ import pytest
 DEFAULT_PROJECT_YML = "name: test_project\n"
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Keep tests away from the user's ~/airflow: a throw-away AIRFLOW_HOME unless one is set."""
+    if "AIRFLOW_HOME" not in os.environ:
+        import tempfile
+
+        os.environ["AIRFLOW_HOME"] = tempfile.mkdtemp(prefix="dop-test-airflow-")
+    os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
+
+
 class ProjectFactory:
     """Writes a service project: ``dop_project.yml``, DAG folders, SQL files and the DAG file."""
 

@@ -41,7 +41,7 @@ class SeedOptions:
     path: str | None = attrs.field(default=None, metadata={
         "doc": "CSV file relative to the DAG folder (default data/<identifier>.csv)"})
     columns: dict[str, str] | None = attrs.field(default=None, metadata={
-        "doc": "column name -> type (in the engine's types, e.g. DATE, BIGINT, VARCHAR); default: detected"})
+        "doc": "column name -> type in the project's dialect (e.g. INT64, DATE, STRING); default: detected"})
     delimiter: str = attrs.field(default=",", metadata={"doc": "field delimiter"})
     header: bool = attrs.field(default=True, metadata={"doc": "the first line names the columns"})
 

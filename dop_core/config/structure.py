@@ -9,7 +9,10 @@ Field metadata understood (``attrs.field(metadata={...})``):
 - ``"doc"``: one line for the config reference;
 - ``"parse"``: a function turning the raw YAML value into the field's value, raising ValueError
   with a message (used for durations, cron expressions, identifiers...);
-- ``"expected"``: how the value should be written, shown with errors.
+- ``"expected"``: how the value should be written, shown with errors;
+- ``"rest"``: on one ``dict[str, Any]`` field (usually private, ``_name``): unknown keys are
+  collected into it instead of being refused; the model's owner must then check them (the core's
+  ``egress`` action does, against the chosen destination's own options model).
 """
 
 from __future__ import annotations
@@ -52,7 +55,7 @@ def type_name(tp: Any) -> str:
 
 
 def yaml_keys(cls: type) -> list[str]:
-    return [f.alias or f.name for f in attrs.fields(cls) if not f.name.startswith("_")]
+    return [f.alias or f.name for f in attrs.fields(cls) if not (f.alias or f.name).startswith("_")]
 
 
 class Structurer:
@@ -134,11 +137,14 @@ class Structurer:
         if not isinstance(value, dict):
             return self._wrong(value, cls, path)
         hints = typing.get_type_hints(cls)
-        fields = {f.alias or f.name: f for f in attrs.fields(cls) if not f.name.startswith("_")}
+        fields = {f.alias or f.name: f for f in attrs.fields(cls) if not (f.alias or f.name).startswith("_")}
         kwargs: dict[str, Any] = {}
         ok = True
+        rest = next((f for f in attrs.fields(cls) if f.metadata.get("rest")), None)
+        if rest is not None:
+            kwargs[rest.alias or rest.name] = {k: v for k, v in value.items() if k not in fields}
         for key in value:
-            if key not in fields:
+            if key not in fields and rest is None:
                 hint = did_you_mean(key, fields)
                 self.problem((*path, key), f"unknown key {key!r}", "one of " + ", ".join(fields),
                              hint or "remove it", key=True)

@@ -125,4 +125,10 @@ def create_procedure(engine: Engine, relation: Relation, arguments: Sequence[Arg
 
 
 def as_arguments(raw: Sequence[Any]) -> list[Argument]:
-    return [a if isinstance(a, Argument) else Argument(a["name"], a["type"]) for a in raw]
+    out = []
+    for a in raw:
+        if isinstance(a, dict):
+            out.append(Argument(a["name"], a["type"]))
+        else:
+            out.append(Argument(a.name, a.type))
+    return out

@@ -60,8 +60,21 @@ def translate(sql: str, source: str, target: str, single_catalog: bool = False) 
             tree = _keep_date_types(tree)
         if single_catalog:
             tree = _drop_catalogs(tree)
-        out.append(tree.sql(dialect=target))
+        out.append(tree.sql(dialect=target, pretty=True))
     return ";\n".join(out)
+
+
+def translate_type(type_sql: str, source: str, target: str) -> str:
+    """A column type written in ``source`` (e.g. BigQuery's INT64) as ``target`` spells it (BIGINT)."""
+    if source == target:
+        return type_sql
+    from sqlglot import exp
+    from sqlglot.errors import ParseError
+
+    try:
+        return exp.DataType.build(type_sql, dialect=source).sql(dialect=target)
+    except (ParseError, ValueError):
+        raise SqlError(f"{type_sql!r} is not a {source} column type") from None
 
 
 def check_query(sql: str, dialect: str) -> None:

@@ -111,8 +111,11 @@ class DopSqlOperator(_DopSqlMixin, BaseOperator):
             return f"schema {rel.schema} is ready"
         if kind == "materialization/seed":
             assert rel is not None
+            from dop_core.engines.sql import translate_type
+
             o = self.options
-            rows = engine.load_csv(rel, o.path, o.columns, o.delimiter, o.header)
+            columns = {name: translate_type(typ, self.dialect, engine.dialect) for name, typ in (o.columns or {}).items()}
+            rows = engine.load_csv(rel, o.path, columns or None, o.delimiter, o.header)
             return m.Outcome("loaded seed into", str(rel), rows)
         if kind in ("materialization/table", "materialization/view"):
             assert rel is not None

@@ -1,0 +1,210 @@
+"""Build Airflow DAGs from validated configs. Runs at every parse: keep it cheap and light."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import pathlib
+from typing import Any
+
+from dop_core import plugins
+from dop_core.build.context import TaskBuild, TriggerBuild
+from dop_core.errors import ConfigError, DopError
+from dop_core.project import DAG_ID_PREFIX, DagConfig, Project, Target, TaskConfig, TriggerConfig, load_project
+from dop_core.validate import resolve_target, trigger_task_ids, validate_dag
+
+log = logging.getLogger(__name__)
+
+DEFAULT_START_DATE = dt.date(2024, 1, 1)
+FULL_REFRESH_HELP = ("Rebuild every table from scratch (is_incremental() is false; dbt gets --full-refresh). "
+                     "Can also be given as {\"full_refresh\": true} in the run's conf.")
+
+
+def asset_uri(project: Project, relation: str) -> str:
+    """The Airflow asset URI of a warehouse table DOP writes: ``x-dop://<project>/<schema>.<table>``.
+
+    The ``x-`` scheme tells Airflow not to look for a provider's URI normaliser, which would import
+    every provider's asset module (and google-cloud with it) at parse time.
+    """
+    return f"x-dop://{project.name}/{relation}"
+
+
+def _schedule(config: DagConfig, project: Project) -> Any:
+    schedule = config.schedule_interval
+    if isinstance(schedule, dict):
+        from airflow.sdk import Asset
+
+        return [Asset(asset_uri(project, a)) for a in schedule["assets"]]
+    return schedule
+
+
+def _doc_md(config: DagConfig) -> str:
+    text = config.config_path.read_text(encoding="utf-8") if config.folder else ""
+    head = f"{config.description}\n\n" if config.description else ""
+    return f"{head}Built by DOP from `{config.name}/config.yaml`:\n\n```yaml\n{text}\n```\n"
+
+
+def build_dag(config: DagConfig, project: Project, target: Target) -> Any:
+    """The Airflow DAG of one validated config (tasks, edges, params, triggers)."""
+    import pendulum
+    from airflow.sdk import DAG, Param
+
+    registry = plugins.get_registry()
+    params: dict[str, Any] = dict(config.params)
+    params["full_refresh"] = Param(False, type="boolean", title="Full refresh", description=FULL_REFRESH_HELP)
+    default_args: dict[str, Any] = {}
+    if config.owner:
+        default_args["owner"] = config.owner
+    if config.retries is not None:
+        default_args["retries"] = config.retries
+    if config.retry_delay is not None:
+        default_args["retry_delay"] = config.retry_delay
+    start = config.start_date or DEFAULT_START_DATE
+    kwargs: dict[str, Any] = {}
+    if config.max_active_runs is not None:
+        kwargs["max_active_runs"] = config.max_active_runs
+    if config.dagrun_timeout is not None:
+        kwargs["dagrun_timeout"] = config.dagrun_timeout
+    macros = plugins.jinja_macros(project)
+    dag = DAG(
+        config.dag_id,
+        schedule=_schedule(config, project),
+        start_date=pendulum.datetime(start.year, start.month, start.day, tz=config.timezone),
+        catchup=config.catchup,
+        params=params,
+        default_args=default_args,
+        tags=["dop", *config.tags],
+        description=config.description,
+        doc_md=_doc_md(config),
+        template_searchpath=[str(config.folder)],
+        user_defined_macros=macros or None,
+        **kwargs,
+    )
+    keys = tuple(config.params)
+    with dag:
+        ops: dict[str, Any] = {}
+        for i, task in enumerate(config.tasks):
+            task_type = registry.task_type(task.kind.action, task.kind.target)
+            sql_path = config.folder / "sql" / f"{task.identifier}.sql" if config.folder else None
+            build = TaskBuild(task=task, options=task.typed_options, dag=config, project=project, target=target,
+                              sql_path=sql_path if sql_path and sql_path.is_file() else None)
+            try:
+                op = task_type.build(build)
+            except (ConfigError, DopError):
+                raise
+            except Exception as exc:  # e.g. an operator refusing its arguments: point at the task
+                raise _build_error(config, i, task, exc) from exc
+            op.dop_param_keys = keys
+            ops[task.identifier] = op
+        for task in config.tasks:
+            for dep in task.dependencies:
+                ops[dep] >> ops[task.identifier]
+        roots = [ops[t.identifier] for t in config.tasks if not t.dependencies]
+        for wait in _trigger_tasks(config, config.triggers, None, project, target, keys):
+            wait >> roots
+        for task in config.tasks:
+            for wait in _trigger_tasks(config, task.triggers, task, project, target, keys):
+                wait >> ops[task.identifier]
+    plugins.dag_built(dag, config, project)
+    return dag
+
+
+def _build_error(config: DagConfig, index: int, task: TaskConfig, exc: Exception) -> ConfigError:
+    from dop_core.errors import Location, Problem
+
+    doc = config.document
+    where = ("tasks", index, "options") if task.options else ("tasks", index)
+    location = doc.at(where) if doc else Location(str(config.config_path))
+    return ConfigError([Problem(location, f"task {task.identifier!r} cannot be built: {type(exc).__name__}: {exc}",
+                                f"options that {task.kind.action}/{task.kind.target} accepts",
+                                "check the option named in the message")])
+
+
+def _trigger_tasks(config: DagConfig, triggers: list[TriggerConfig], owner: TaskConfig | None, project: Project,
+                   target: Target, keys: tuple[str, ...]) -> list[Any]:
+    registry = plugins.get_registry()
+    waits = []
+    for task_id, trig in zip(trigger_task_ids(config, triggers, owner), triggers, strict=True):
+        trigger_type = registry.named("trigger", trig.kind)
+        sql_path = config.folder / "sql" / f"{trig.identifier}.sql" if config.folder and trig.identifier else None
+        op = trigger_type.build(TriggerBuild(task_id=task_id, trigger=trig, options=trig.typed_options, dag=config,
+                                             project=project, target=target, for_task=owner,
+                                             sql_path=sql_path if sql_path and sql_path.is_file() else None))
+        op.dop_param_keys = keys
+        waits.append(op)
+    return waits
+
+
+def broken_dag(dag_id: str, error: Exception, path: pathlib.Path | None = None) -> Any:
+    """A stand-in DAG for a config that does not validate: it shows the error and its one task fails with it.
+
+    Airflow files import errors per file, and all DOP DAGs may come from one file; this keeps one
+    broken config from hiding the others while still putting its error in front of its owners.
+    """
+    from airflow.providers.standard.operators.python import PythonOperator
+    from airflow.sdk import DAG
+
+    message = str(error)
+    dag = DAG(
+        dag_id,
+        schedule=None,
+        start_date=dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc),
+        tags=["dop", "dop:config-error"],
+        description="DOP config error: " + message.splitlines()[0][:200],
+        doc_md=f"**This DAG's configuration is invalid**; fix it and the DAG comes back.\n\n```\n{message}\n```\n"
+               + (f"\nConfig: `{path}`\n" if path else ""),
+        is_paused_upon_creation=True,
+    )
+    with dag:
+        PythonOperator(task_id="config_error", python_callable=_raise_config_error, op_args=[message])
+    return dag
+
+
+def _raise_config_error(message: str) -> None:
+    raise DopError("this DAG's configuration is invalid:\n" + message)
+
+
+def build_dags(location: str | os.PathLike[str] | None = None, target: str | None = None) -> dict[str, Any]:
+    """Every enabled DAG of the project at or above ``location`` (a folder, or a DAG file's ``__file__``).
+
+    Use it in the project's ``dags/dop_dags.py``::
+
+        from dop_core import build_dags
+        globals().update(build_dags(__file__))
+
+    A config that fails validation becomes a stand-in DAG that shows its error (see :func:`broken_dag`);
+    the others are unaffected. A problem with the project itself (``dop_project.yml``) raises.
+    """
+    project = load_project(location)
+    resolved = resolve_target(project, target)
+    registry = plugins.get_registry()
+    dags: dict[str, Any] = {}
+    for folder in project.dag_folders():
+        dag_id = DAG_ID_PREFIX + folder.name
+        try:
+            config = validate_dag(project, folder, registry)
+            if not config.enabled:
+                continue
+            dags[dag_id] = build_dag(config, project, resolved)
+        except (ConfigError, DopError) as exc:
+            log.error("DOP DAG %s is invalid:\n%s", dag_id, exc)
+            dags[dag_id] = broken_dag(dag_id, exc, folder / "config.yaml")
+        except Exception as exc:  # a plugin's build function crashing must not hide the other DAGs
+            log.exception("DOP DAG %s failed to build", dag_id)
+            dags[dag_id] = broken_dag(dag_id, DopError(f"{folder / 'config.yaml'}: building the DAG failed: "
+                                                       f"{type(exc).__name__}: {exc}"), folder / "config.yaml")
+    return dags
+
+
+def build_one(project: Project, name: str, target: str | None = None) -> Any:
+    """One DAG by folder name or dag id; raises ConfigError if it does not validate."""
+    folder = project.orchestration_dir / project.dag_name(name)
+    if not (folder / "config.yaml").is_file():
+        from dop_core.errors import Location, Problem, did_you_mean
+
+        names = [f.name for f in project.dag_folders()]
+        raise ConfigError([Problem(Location(str(folder / "config.yaml")), f"no DAG {name!r} in this project",
+                                   "one of " + ", ".join(names), did_you_mean(project.dag_name(name), names))])
+    config = validate_dag(project, folder)
+    return build_dag(config, project, resolve_target(project, target))

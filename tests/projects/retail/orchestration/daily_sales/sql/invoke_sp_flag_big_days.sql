@@ -1,0 +1,1 @@
+CALL retail.sp_flag_big_days(DATE '{{ ds }}');

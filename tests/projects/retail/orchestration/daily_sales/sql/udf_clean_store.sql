@@ -1,0 +1,1 @@
+IF(TRIM(str) = '', 'unknown', LOWER(TRIM(str)))

@@ -1,0 +1,1 @@
+SELECT store, revenue FROM retail.store_totals WHERE revenue >= 50

@@ -1,0 +1,1 @@
+SELECT CURRENT_DATE() AS built_on, 1 AS version

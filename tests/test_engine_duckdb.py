@@ -1,0 +1,188 @@
+"""The DuckDB engine and the shared materialization logic, on a real DuckDB file."""
+
+from __future__ import annotations
+
+import multiprocessing
+import time
+
+import pytest
+
+from dop_core.engines.base import Argument
+from dop_core.engines.duckdb import DuckDBEngine
+from dop_core.engines.materialize import AssertionFailed, SchemaChanged, materialize_table, run_assertion
+from dop_core.engines.targets import DuckDBTarget
+from dop_core.errors import EngineError
+from dop_core.identifiers import Relation
+from dop_core.project import IntegerRange, Partitioning, Target
+
+ORDERS = Relation("retail", "orders")
+BY_DAY = Partitioning(field="d", data_type="date")
+
+
+@pytest.fixture
+def target(tmp_path):
+    return Target("local", "duckdb", {}, DuckDBTarget(path="wh.duckdb", lock_timeout=5), root=tmp_path)
+
+
+@pytest.fixture
+def engine(target):
+    with DuckDBEngine(target) as eng:
+        eng.create_schema("retail")
+        yield eng
+
+
+def rows(engine, sql):
+    return sorted(engine.query(sql).rows)
+
+
+def days_query(*days_and_amounts):
+    return " UNION ALL ".join(f"SELECT DATE '{d}' AS d, {a} AS amount" for d, a in days_and_amounts)
+
+
+def test_first_run_creates_then_incremental_replaces_only_returned_partitions(engine):
+    out = materialize_table(engine, ORDERS, days_query(("2024-06-01", 1), ("2024-06-02", 2)), BY_DAY, False)
+    assert out.action == "created" and out.rows == 2
+    out = materialize_table(engine, ORDERS, days_query(("2024-06-02", 20), ("2024-06-02", 21), ("2024-06-03", 3)),
+                            BY_DAY, False)
+    assert out.partitions == 2
+    assert rows(engine, "SELECT d::VARCHAR, amount FROM retail.orders") == [
+        ("2024-06-01", 1), ("2024-06-02", 20), ("2024-06-02", 21), ("2024-06-03", 3)]
+    assert not engine.table_exists(engine.temp_relation(ORDERS))
+
+
+def test_full_refresh_rebuilds_everything(engine):
+    materialize_table(engine, ORDERS, days_query(("2024-06-01", 1), ("2024-06-02", 2)), BY_DAY, False)
+    out = materialize_table(engine, ORDERS, days_query(("2024-07-01", 7)), BY_DAY, True)
+    assert out.action == "full refresh of"
+    assert rows(engine, "SELECT d::VARCHAR, amount FROM retail.orders") == [("2024-07-01", 7)]
+
+
+def test_unpartitioned_incremental_replaces_all_rows(engine):
+    materialize_table(engine, ORDERS, "SELECT 1 AS x UNION ALL SELECT 2", None, False)
+    materialize_table(engine, ORDERS, "SELECT 3 AS x", None, False)
+    assert rows(engine, "SELECT x FROM retail.orders") == [(3,)]
+
+
+def test_changed_schema_fails_with_full_refresh_hint_and_keeps_the_table(engine):
+    materialize_table(engine, ORDERS, days_query(("2024-06-01", 1)), BY_DAY, False)
+    with pytest.raises(SchemaChanged) as info:
+        materialize_table(engine, ORDERS, "SELECT DATE '2024-06-01' AS d, 1 AS amount, 'x' AS note", BY_DAY, False)
+    message = str(info.value)
+    assert "+ note VARCHAR (new column)" in message
+    assert "full refresh" in message and "--full-refresh" in message
+    assert rows(engine, "SELECT d::VARCHAR, amount FROM retail.orders") == [("2024-06-01", 1)]
+    assert not engine.table_exists(engine.temp_relation(ORDERS))
+    materialize_table(engine, ORDERS, "SELECT DATE '2024-06-01' AS d, 1 AS amount, 'x' AS note", BY_DAY, True)
+    assert engine.columns(ORDERS)[-1] == ("note", "VARCHAR")
+
+
+def test_type_change_is_a_schema_change(engine):
+    materialize_table(engine, ORDERS, "SELECT 1 AS amount", None, False)
+    with pytest.raises(SchemaChanged, match=r"~ amount: INTEGER -> VARCHAR"):
+        materialize_table(engine, ORDERS, "SELECT 'one' AS amount", None, False)
+
+
+def test_a_failing_query_leaves_the_previous_table_intact(engine):
+    materialize_table(engine, ORDERS, days_query(("2024-06-01", 1)), BY_DAY, False)
+    failing = "SELECT DATE '2024-06-01' AS d, CAST('not a number' AS INTEGER) AS amount"
+    for full_refresh in (False, True):
+        with pytest.raises(Exception, match="Conversion Error"):
+            materialize_table(engine, ORDERS, failing, BY_DAY, full_refresh)
+        assert rows(engine, "SELECT d::VARCHAR, amount FROM retail.orders") == [("2024-06-01", 1)]
+
+
+@pytest.mark.parametrize(("partitioning", "values", "expected"), [
+    (Partitioning(field="t", data_type="timestamp", granularity="hour"),
+     ["TIMESTAMP '2024-06-01 10:15:00'", "TIMESTAMP '2024-06-01 11:05:00'"],
+     # the 10:00 hour is replaced whole: 10:15 goes, 10:45 comes, 11:00 is untouched
+     {"2024-06-01 10:45:00": "new", "2024-06-01 11:05:00": "old"}),
+    (Partitioning(field="t", data_type="int64", range=IntegerRange(0, 100, 10)),
+     [5, 25], {7: "new", 25: "old"}),  # bucket [0, 10) is replaced, [20, 30) is untouched
+])
+def test_other_partition_types(engine, partitioning, values, expected):
+    first = " UNION ALL ".join(f"SELECT {v} AS t, 'old' AS v" for v in values)
+    materialize_table(engine, ORDERS, first, partitioning, False)
+    newer = "SELECT TIMESTAMP '2024-06-01 10:45:00' AS t, 'new' AS v" if partitioning.data_type == "timestamp" \
+        else "SELECT 7 AS t, 'new' AS v"
+    assert materialize_table(engine, ORDERS, newer, partitioning, False).partitions == 1
+    got = {(str(t) if partitioning.data_type == "timestamp" else t): v
+           for t, v in engine.query("SELECT t, v FROM retail.orders").rows}
+    assert got == expected
+
+
+def test_udf_and_view(engine):
+    engine.create_function(Relation("retail", "clean"), [Argument("s", "STRING")], "lower(trim(s))", None)
+    engine.create_view(Relation("retail", "v"), "SELECT retail.clean('  ABC ') AS x")
+    assert engine.query("SELECT x FROM retail.v").rows == [("abc",)]
+
+
+def test_procedure_call_binds_typed_arguments(engine):
+    body = ("CREATE TABLE IF NOT EXISTS retail.calls (d DATE, n INT64);\n"
+            "INSERT INTO retail.calls SELECT run_date, times FROM UNNEST([1]) AS x;")
+    engine.create_procedure(Relation("retail", "record"), [Argument("run_date", "DATE"), Argument("times", "INT64")],
+                            body, "bigquery")
+    engine.call("CALL retail.record(DATE '2024-06-01', 3); CALL retail.record(DATE_ADD(DATE '2024-06-01', "
+                "INTERVAL 1 DAY), 4)", "bigquery")
+    assert engine.query("SELECT d::VARCHAR, n, typeof(d) FROM retail.calls ORDER BY d").rows == [
+        ("2024-06-01", 3, "DATE"), ("2024-06-02", 4, "DATE")]
+    with pytest.raises(EngineError, match="expects 2 argument"):
+        engine.call("CALL retail.record(DATE '2024-06-01')", "bigquery")
+    with pytest.raises(EngineError, match="no such procedure"):
+        engine.call("CALL retail.nope(1)", "bigquery")
+
+
+def test_assertion_report_lists_every_row(engine):
+    passed, report = run_assertion(engine, "SELECT true AS success, 'fine' AS description, 3 AS n UNION ALL "
+                                           "SELECT false, 'broken', 0", "checks")
+    assert not passed
+    assert "1 passed, 1 failed" in report
+    assert "[PASS] fine (n=3)" in report and "[FAIL] broken (n=0)" in report
+    with pytest.raises(EngineError, match="must return the columns success and description"):
+        run_assertion(engine, "SELECT 1 AS ok", "bad")
+    assert issubclass(AssertionFailed, EngineError)
+
+
+def test_seed_load_csv(engine, tmp_path):
+    csv = tmp_path / "people.csv"
+    csv.write_text("id;name;born\n1;Ada;1815-12-10\n2;Alan;1912-06-23\n")
+    n = engine.load_csv(Relation("retail", "people"), str(csv), {"id": "BIGINT", "name": "VARCHAR", "born": "DATE"},
+                        ";", True)
+    assert n == 2
+    assert engine.columns(Relation("retail", "people")) == [("id", "BIGINT"), ("name", "VARCHAR"), ("born", "DATE")]
+
+
+def _hold_lock(path, seconds, started):
+    target = Target("local", "duckdb", {}, DuckDBTarget(path=path), root=None)
+    with DuckDBEngine(target):
+        started.set()
+        time.sleep(seconds)
+
+
+def test_a_second_process_waits_for_the_warehouse(tmp_path, target):
+    path = str(tmp_path / "wh.duckdb")
+    started = multiprocessing.get_context("spawn").Event()
+    holder = multiprocessing.get_context("spawn").Process(target=_hold_lock, args=(path, 2.0, started))
+    holder.start()
+    try:
+        assert started.wait(30)
+        t0 = time.monotonic()
+        with DuckDBEngine(target) as eng:
+            waited = time.monotonic() - t0
+            eng.execute("SELECT 1")
+        assert waited >= 1.0, "the second engine must wait for the first to release the warehouse"
+    finally:
+        holder.join(30)
+
+
+def test_lock_timeout_is_a_clear_error(tmp_path):
+    path = str(tmp_path / "wh.duckdb")
+    started = multiprocessing.get_context("spawn").Event()
+    holder = multiprocessing.get_context("spawn").Process(target=_hold_lock, args=(path, 4.0, started))
+    holder.start()
+    try:
+        assert started.wait(30)
+        impatient = Target("local", "duckdb", {}, DuckDBTarget(path=path, lock_timeout=0.5), root=None)
+        with pytest.raises(EngineError, match="stayed busy"):
+            DuckDBEngine(impatient)
+    finally:
+        holder.join(30)
