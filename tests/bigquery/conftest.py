@@ -1,0 +1,176 @@
+"""A BigQuery emulator server on loopback for the BigQuery engine's tests.
+
+The emulator (bqemulator, pinned below) lives in a virtualenv of its own, because its pins clash
+with Airflow's: ``~/.cache/dop-test/bqemulator-venv`` (or ``$DOP_TEST_CACHE/bqemulator-venv``),
+built with uv on first use and reused afterwards. It runs as a separate server process through
+``tests/support/bqemulator_launcher.py`` (which tolerates DuckDB's spatial extension being
+unreachable offline). Tests talk to it through the official google-cloud-bigquery client and
+through DOP's BigQuery engine.
+
+If the virtualenv cannot be built (no access to PyPI) the tests are skipped with uv's error;
+any other failure (the server does not start or answer) fails them.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import itertools
+import os
+import pathlib
+import re
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+EMULATOR = "bqemulator==1.4.0"
+REQUIREMENTS = [EMULATOR, "numpy"]
+PROJECT = "test-project"
+LAUNCHER = pathlib.Path(__file__).resolve().parents[1] / "support" / "bqemulator_launcher.py"
+READY = "BQEMULATOR-READY"
+CALL_TIMEOUT = 60.0
+
+
+def cache_dir() -> pathlib.Path:
+    return pathlib.Path(os.environ.get("DOP_TEST_CACHE") or pathlib.Path.home() / ".cache" / "dop-test")
+
+
+def _run(cmd: list[str], env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=900, check=False, env=env)
+
+
+def emulator_python() -> pathlib.Path:
+    """The emulator venv's python, building the venv first if needed; skips when it cannot be built."""
+    venv = cache_dir() / "bqemulator-venv"
+    python = venv / "bin" / "python"
+    stamp = venv / ".dop-ready"
+    if stamp.is_file() and stamp.read_text() == " ".join(REQUIREMENTS) and python.exists():
+        return python
+    venv.parent.mkdir(parents=True, exist_ok=True)
+    with open(venv.parent / "bqemulator-venv.lock", "w") as lock:  # several test processes may build at once
+        fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+        if stamp.is_file() and stamp.read_text() == " ".join(REQUIREMENTS) and python.exists():
+            return python
+        shutil.rmtree(venv, ignore_errors=True)
+        uv = shutil.which("uv")
+        if uv:
+            steps = [[uv, "venv", "--quiet", "--python", sys.executable, str(venv)],
+                     [uv, "pip", "install", "--quiet", "--python", str(python), *REQUIREMENTS]]
+        else:
+            steps = [[sys.executable, "-m", "venv", str(venv)],
+                     [str(python), "-m", "pip", "install", "--quiet", *REQUIREMENTS]]
+        env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
+        for cmd in steps:
+            done = _run(cmd, env)
+            if done.returncode != 0:
+                shutil.rmtree(venv, ignore_errors=True)
+                output = (done.stderr or done.stdout).strip().splitlines()[-6:]
+                pytest.skip(f"cannot build the BigQuery emulator's virtualenv ({' '.join(REQUIREMENTS)}) in "
+                            f"{venv}: `{' '.join(cmd[:3])} ...` exited {done.returncode}: " + " | ".join(output))
+        stamp.write_text(" ".join(REQUIREMENTS))
+    return python
+
+
+@pytest.fixture(scope="session")
+def bq_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The REST endpoint (``http://127.0.0.1:PORT``) of a running emulator, stopped after the session."""
+    python = emulator_python()
+    folder = tmp_path_factory.mktemp("bqemulator")
+    log_path = folder / "emulator.log"
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen([str(python), str(LAUNCHER), "--project", PROJECT], cwd=folder, stdout=log,
+                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    try:
+        endpoint = _wait_ready(proc, log_path)
+        yield endpoint
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=5)
+
+
+def _wait_ready(proc: subprocess.Popen[bytes], log_path: pathlib.Path, timeout: float = 120) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        text = log_path.read_text(errors="replace")
+        if m := re.search(rf"^{READY} (\S+)$", text, re.M):
+            endpoint = m.group(1)
+            # the REST API answers: list the (empty) datasets of the test project
+            url = f"{endpoint}/bigquery/v2/projects/{PROJECT}/datasets"
+            with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 - loopback http
+                assert response.status == 200, f"the emulator answered {response.status} on {url}"
+            return endpoint
+        if proc.poll() is not None:
+            break
+        time.sleep(0.2)
+    tail = "\n".join(log_path.read_text(errors="replace").splitlines()[-30:])
+    state = f"exited {proc.returncode}" if proc.poll() is not None else f"not ready after {timeout:.0f}s"
+    pytest.fail(f"the BigQuery emulator {state}; its log ({log_path}):\n{tail}", pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def bq_client(bq_emulator: str) -> Iterator[Any]:
+    """The official google-cloud-bigquery client, anonymous, talking to the emulator."""
+    from google.auth.credentials import AnonymousCredentials
+    from google.cloud import bigquery
+
+    client = bigquery.Client(project=PROJECT, credentials=AnonymousCredentials(),
+                             client_options={"api_endpoint": bq_emulator})
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="session")
+def bq_rows(bq_client: Any) -> Any:
+    """``bq_rows(sql)``: rows through the client, as dicts, with bounded waits (it retries 500s for minutes)."""
+    from google.cloud.bigquery.retry import DEFAULT_RETRY
+
+    retry = DEFAULT_RETRY.with_timeout(CALL_TIMEOUT)
+
+    def rows(sql: str) -> list[dict[str, Any]]:
+        job = bq_client.query(sql, timeout=CALL_TIMEOUT, retry=retry)
+        return [dict(row) for row in job.result(timeout=CALL_TIMEOUT, retry=retry)]
+
+    return rows
+
+
+@pytest.fixture
+def bq_target(bq_emulator: str) -> Any:
+    """``bq_target(**options)``: a ``bigquery`` target on the emulator (location US, label team=data)."""
+    from dop_core.engines.targets import BigQueryTarget
+    from dop_core.project import Target
+
+    def target(**options: Any) -> Target:
+        raw = {"project": PROJECT, "api_endpoint": bq_emulator, "location": "US", "job_timeout": CALL_TIMEOUT,
+               "labels": {"team": "data"}, **options}
+        return Target("bq", "bigquery", raw, BigQueryTarget(**raw))
+
+    return target
+
+
+@pytest.fixture
+def bq_engine(bq_target: Any) -> Iterator[Any]:
+    """DOP's BigQuery engine connected to the emulator."""
+    from dop_core.engines.bigquery import connect
+
+    with connect(bq_target()) as engine:
+        yield engine
+
+
+_counter = itertools.count()
+
+
+@pytest.fixture
+def dataset(bq_engine: Any, request: pytest.FixtureRequest) -> str:
+    """A fresh dataset for one test, created through the engine."""
+    name = re.sub(r"\W", "_", request.node.name.removeprefix("test_"))[:60] + f"_{next(_counter)}"
+    bq_engine.create_schema(name)
+    return name
