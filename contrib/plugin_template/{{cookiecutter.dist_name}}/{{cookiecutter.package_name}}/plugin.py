@@ -29,8 +29,8 @@ def build(task: TaskBuild) -> Any:
     options: MessageOptions = task.options
     kwargs = task.operator_kwargs()  # task_id, retries, pool, docs... from the task's config
     kwargs.setdefault("execution_timeout", options.timeout)
-    return {{ cookiecutter.class_prefix }}MessageOperator(text=options.text, repeat=options.repeat,
-                                                           level=options.level, **kwargs)
+    operator = {{ cookiecutter.class_prefix }}MessageOperator
+    return operator(text=options.text, repeat=options.repeat, level=options.level, **kwargs)
 
 
 @hookimpl
