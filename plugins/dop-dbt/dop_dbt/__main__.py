@@ -1,0 +1,73 @@
+"""``python -m dop_dbt``: helpers around a project's dbt projects.
+
+- ``parse DBT_PROJECT [--project DIR] [--target T]``: run ``dbt parse`` with DOP's profile, writing
+  ``target/manifest.json`` (what ``options.expand`` reads);
+- ``pools [--project DIR]``: print the ``airflow pools set`` commands for the project's dbt pools
+  (for Cloud Composer: ``gcloud composer environments run ENV --location L pools -- set ...``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import pathlib
+import sys
+
+
+def _parse(args: argparse.Namespace) -> int:
+    from dop_core.validate import resolve_target
+    from dop_core.project import load_project
+    from dop_dbt import dbt_project, profiles, settings, venv
+    from dop_dbt.operator import command_line
+
+    project = load_project(args.project)
+    target = resolve_target(project, args.target)
+    effective = settings.for_target(settings.load(project)[0], target.name)
+    dbt = dbt_project.load(project.root, args.dbt_project)
+    if effective.executable:
+        import shutil
+
+        exe = shutil.which(effective.executable) or effective.executable
+    else:
+        reqs = venv.requirements_for(effective.requirement, target.engine)
+        exe = str(venv.ensure(venv.location(project.root, effective.venv, reqs), reqs, say=print))
+    folder = profiles.write(project.dop_dir / "dbt-profiles" / f"{dbt.slug}-{target.name}-parse", dbt.profile,
+                            target, args.schema, effective)
+    cmd = command_line(exe, "parse", str(dbt.path), str(folder), dbt.profile, [], {}, False)
+    import subprocess
+
+    return subprocess.run(cmd, cwd=dbt.path, check=False).returncode
+
+
+def _pools(args: argparse.Namespace) -> int:
+    from dop_core.project import load_project
+    from dop_dbt import dbt_project
+    from dop_dbt.plugin import pool_name
+
+    project = load_project(args.project)
+    for name in dbt_project.available(project.root):
+        dbt = dbt_project.load(project.root, name)
+        print(f"airflow pools set {pool_name(project.name, dbt)} 1 'dop-dbt: one dbt command at a time on {dbt.name}'")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    parser = argparse.ArgumentParser(prog="python -m dop_dbt", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("parse", help="write the dbt project's manifest.json (dbt parse)")
+    p.add_argument("dbt_project")
+    p.add_argument("--project", default=None, help="the service project (default: found from the current folder)")
+    p.add_argument("--target", default=None)
+    p.add_argument("--schema", default="main", help="schema of the profile (dbt parse does not use it)")
+    p.set_defaults(func=_parse)
+    q = sub.add_parser("pools", help="print the Airflow pool commands of the project's dbt projects")
+    q.add_argument("--project", default=None)
+    q.set_defaults(func=_pools)
+    args = parser.parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,83 @@
+"""Find a dbt project of the service project and read what DOP needs from its ``dbt_project.yml``.
+
+Light: reads YAML with ruamel (a dop-core dependency), never imports dbt.
+"""
+
+from __future__ import annotations
+
+import pathlib
+import re
+from typing import Any
+
+import attrs
+
+DBT_FOLDER = "dbt"
+PROJECT_FILE = "dbt_project.yml"
+
+
+@attrs.frozen
+class DbtProject:
+    """A dbt project folder and the keys of its ``dbt_project.yml`` DOP uses."""
+
+    path: pathlib.Path
+    name: str
+    profile: str
+    target_path: str = "target"
+
+    @property
+    def slug(self) -> str:
+        """A name safe in Airflow pool names and folder names."""
+        return re.sub(r"[^A-Za-z0-9_]+", "_", self.name).strip("_") or "dbt"
+
+    @property
+    def target_dir(self) -> pathlib.Path:
+        return self.path / self.target_path
+
+
+class DbtProjectError(ValueError):
+    """The dbt project named by a task cannot be found or read; the message says why and what exists."""
+
+
+def available(root: pathlib.Path) -> list[str]:
+    folder = root / DBT_FOLDER
+    if not folder.is_dir():
+        return []
+    return sorted(p.parent.name for p in folder.glob(f"*/{PROJECT_FILE}"))
+
+
+def locate(root: pathlib.Path, name: str) -> pathlib.Path:
+    """The folder of dbt project ``name``: ``<root>/dbt/<name>``, or a path relative to ``root``."""
+    candidates = [root / DBT_FOLDER / name, root / name]
+    for folder in candidates:
+        if (folder / PROJECT_FILE).is_file():
+            return folder.resolve()
+    found = available(root)
+    listing = ", ".join(found) if found else f"none (no {DBT_FOLDER}/*/{PROJECT_FILE})"
+    raise DbtProjectError(f"no dbt project {name!r}: neither {DBT_FOLDER}/{name}/{PROJECT_FILE} nor "
+                          f"{name}/{PROJECT_FILE} exists in {root}|dbt projects found: {listing}")
+
+
+_CACHE: dict[pathlib.Path, tuple[float, DbtProject]] = {}
+
+
+def load(root: pathlib.Path, name: str) -> DbtProject:
+    """The dbt project ``name`` (cached by file modification time: parse time reads it often)."""
+    folder = locate(root, name)
+    path = folder / PROJECT_FILE
+    mtime = path.stat().st_mtime
+    cached = _CACHE.get(path)
+    if cached and cached[0] == mtime:
+        return cached[1]
+    from ruamel.yaml import YAML, YAMLError
+
+    try:
+        data: Any = YAML(typ="safe", pure=True).load(path.read_text(encoding="utf-8"))
+    except YAMLError as exc:
+        raise DbtProjectError(f"{path} is not valid YAML: {exc}|fix the YAML syntax") from None
+    if not isinstance(data, dict) or not data.get("name"):
+        raise DbtProjectError(f"{path} has no `name:`|a dbt_project.yml needs name: and profile:")
+    profile = data.get("profile") or data["name"]
+    target_path = str(data.get("target-path") or "target")
+    project = DbtProject(path=folder, name=str(data["name"]), profile=str(profile), target_path=target_path)
+    _CACHE[path] = (mtime, project)
+    return project
