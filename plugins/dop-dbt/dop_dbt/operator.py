@@ -193,12 +193,15 @@ class DbtOperator(VariableParamsMixin, BaseOperator):
         return env
 
     def _check_version(self, executable: str) -> str | None:
+        """With ``options.version``: the version ``dbt --version`` reports, or DbtFailed on a mismatch."""
         from dop_dbt.versions import installed_version, matches
 
+        if not self.version:  # `dbt --version` costs seconds: ask only when the task names a version
+            return None
         result = subprocess.run([executable, "--version"], capture_output=True, text=True, env=self._env(),
                                 check=False, timeout=300)
         found = installed_version(result.stdout + result.stderr)
-        if self.version and (found is None or not matches(self.version, found)):
+        if found is None or not matches(self.version, found):
             raise DbtFailed(f"task {self.task_id!r} asks for dbt {self.version} (options.version) but {executable} "
                             f"is dbt {found or 'of an unknown version'}; change options.version or the dbt "
                             "requirement (plugins.dbt.requirement in dop_project.yml)")
@@ -217,7 +220,8 @@ class DbtOperator(VariableParamsMixin, BaseOperator):
 
         executable = self._executable()
         found = self._check_version(executable)
-        log.info("dbt %s at %s", found or "(version unknown)", executable)
+        if found:
+            log.info("dbt %s at %s matches options.version %s", found, executable, self.version)
         slug = pathlib.Path(self.dbt_project_dir).name
         profiles_dir = profiles.write(pathlib.Path(self.project_root) / ".dop" / "dbt-profiles" /
                                       f"{slug}-{self.dop_target.name}-{self.schema}", self.profile,
@@ -250,6 +254,7 @@ class DbtOperator(VariableParamsMixin, BaseOperator):
     def _stream(self, cmd: list[str]) -> int:
         proc = subprocess.Popen(cmd, cwd=self.dbt_project_dir, env=self._env(), stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, text=True, bufsize=1)
+        self._proc = proc
         assert proc.stdout is not None
         try:
             for line in proc.stdout:
@@ -258,8 +263,15 @@ class DbtOperator(VariableParamsMixin, BaseOperator):
             code = proc.wait()
         return code
 
-    def on_kill(self) -> None:  # Airflow calls this when the task is stopped; dbt's child dies with us
-        super().on_kill()
+    def on_kill(self) -> None:
+        """Airflow stops the task: stop dbt too (SIGTERM lets it cancel its running queries)."""
+        proc = getattr(self, "_proc", None)
+        if proc is not None and proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
 
     # -- artifacts ---------------------------------------------------------------------------------
     def _record(self, results: Any, context: Any) -> None:

@@ -51,17 +51,44 @@ def _chosen_target(project: Any) -> Any:
         return None
 
 
+def _has_kubernetes() -> bool:
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec("airflow.providers.cncf.kubernetes") is not None
+    except ModuleNotFoundError:
+        return False
+
+
+def _mode_problems(project: Any, plugin_settings: settings.DbtPluginSettings, effective: settings.DbtSettings,
+                   target: Any) -> Iterator[Any]:
+    from dop_core.errors import Problem
+
+    if effective.mode != "kubernetes" or target is None or project.document is None:
+        return
+    where = ("plugins", "dbt", "targets", target.name) if target.name in plugin_settings.targets else ("plugins", "dbt")
+    if not effective.image:
+        yield Problem(project.document.at(where), f"target {target.name!r} runs dbt in Kubernetes pods but names no "
+                      "image", "plugins.dbt.image or plugins.dbt.targets.<target>.image",
+                      "build docker/Dockerfile of dop-dbt and set its image name")
+    if not _has_kubernetes():
+        yield Problem(project.document.at(where), f"target {target.name!r} runs dbt in Kubernetes pods, which needs "
+                      "apache-airflow-providers-cncf-kubernetes (not installed)", None,
+                      "pip install 'dop-dbt[kubernetes]' (Cloud Composer ships the provider)")
+
+
 def _validate(ctx: Any) -> Iterator[Any]:
     from dop_core.errors import Problem
 
     task, options, project = ctx.task, ctx.options, ctx.project
     target_name = task.kind.target
     plugin_settings, problems = settings.load(project)
+    target = _chosen_target(project)
+    effective = settings.for_target(plugin_settings, target.name) if target else plugin_settings
     if _REPORTED[0] is not project.document:  # once per project, not once per dbt task
         _REPORTED[0] = project.document
         yield from problems
-    target = _chosen_target(project)
-    effective = settings.for_target(plugin_settings, target.name) if target else plugin_settings
+        yield from _mode_problems(project, plugin_settings, effective, target)
     # the dbt project
     try:
         dbt = dbt_project.load(project.root, options.project)
@@ -121,10 +148,6 @@ def _validate(ctx: Any) -> Iterator[Any]:
         yield ctx.problem(("kind", "target"), f"dbt tasks cannot run on target {target.name!r}: dop-dbt writes dbt "
                           f"profiles for engines {', '.join(settings.ADAPTERS)}, not {target.engine!r}",
                           None, "choose a duckdb or bigquery target")
-    if effective.mode == "kubernetes" and not effective.image and target is not None and project.document:
-        yield Problem(project.document.at(("plugins", "dbt")), f"target {target.name!r} runs dbt in Kubernetes pods "
-                      "but names no image", "plugins.dbt.image or plugins.dbt.targets.<target>.image",
-                      "build docker/Dockerfile of dop-dbt and set its image name")
     if options.expand is not None:
         if target_name not in ("run", "build"):
             yield ctx.problem(("options", "expand"), f"expand works with target run or build, not {target_name}",
