@@ -1,0 +1,83 @@
+"""The operator of the core's ``egress`` task action: render, then let the destination export.
+
+Parse time builds it with plain data; ``execute`` looks the destination up in the plugin
+registry, builds an :class:`~dop_core.egress.ExportRequest` and logs what went where.
+"""
+
+from __future__ import annotations
+
+import logging
+import pathlib
+from typing import Any
+
+from airflow.sdk import BaseOperator
+
+from dop_core.egress import ExportRequest, ExportResult, FileFormat
+from dop_core.errors import DopError
+from dop_core.identifiers import Relation
+from dop_core.operators.params import VariableParamsMixin
+from dop_core.project import Target
+
+log = logging.getLogger(__name__)
+
+
+class DopEgressOperator(VariableParamsMixin, BaseOperator):
+    """Exports a table (``source``) or the task's SQL result to a destination registered by a plugin."""
+
+    template_fields: Any = ("path", "sql")
+    template_ext: Any = (".sql",)
+    template_fields_renderers: Any = {"sql": "sql"}
+    ui_color = "#e8f5e9"
+
+    def __init__(self, *, destination: str, target: Target, dialect: str, path: str, file_format: FileFormat,
+                 destination_options: Any, project_root: pathlib.Path, source: Relation | None = None,
+                 sql: str | None = None, overwrite: str = "replace", success_marker: bool = False,
+                 **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if (source is None) == (not sql):
+            raise ValueError("an egress task exports either a source table or its SQL file's result")
+        self.destination = destination
+        self.target = target
+        self.dialect = dialect
+        self.path = path
+        self.file_format = file_format
+        self.destination_options = destination_options
+        self.project_root = project_root
+        self.source = source
+        self.sql = sql or ""
+        self.overwrite = overwrite
+        self.success_marker = success_marker
+
+    def request(self) -> ExportRequest:
+        """The export request of this (rendered) task."""
+        return ExportRequest(
+            task_id=self.task_id, target=self.target, dialect=self.dialect, path=str(self.path).strip(),
+            format=self.file_format, options=self.destination_options, project_root=self.project_root,
+            source=self.source, sql=None if self.source is not None else self.sql,
+            overwrite=self.overwrite, success_marker=self.success_marker,  # type: ignore[arg-type]
+            logger=self.log)
+
+    def execute(self, context: Any) -> Any:
+        from dop_core.plugins import get_registry
+
+        if not str(self.path).strip():
+            raise DopError(f"egress task {self.task_id!r}: the path rendered to an empty string")
+        egress = get_registry().named("egress", self.destination)
+        request = self.request()
+        what = str(self.source) if self.source is not None else "the result of its SQL"
+        self.log.info("exporting %s as %s to %s (destination %s, target %s)", what, self.file_format,
+                      request.path, self.destination, self.target.name)
+        try:
+            result = egress.export(request)
+        except DopError:
+            raise
+        except Exception as exc:
+            raise DopError(f"egress task {self.task_id!r} to {self.destination} {request.path!r} failed: "
+                           f"{type(exc).__name__}: {exc}") from exc
+        if not isinstance(result, ExportResult):
+            raise DopError(f"the {self.destination!r} egress destination ({egress.provider}) returned "
+                           f"{result!r}, not an ExportResult")
+        self.log.info("%s", result.summary(self.file_format))
+        for extra in result.files[1:]:
+            self.log.info("also wrote %s", extra)
+        return result.xcom()

@@ -1,0 +1,94 @@
+"""The dop-egress plugin: registers the ``file``, ``gcs`` and ``sftp`` egress destinations.
+
+Light on purpose (DAG parsing imports it): the options models live here; each destination's
+``export`` imports its client library (fsspec, google-cloud-storage, paramiko) only when it runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import attrs
+
+from dop_core import EgressType, Problem, ValidationContext, hookimpl
+
+
+@attrs.frozen
+class FileOptions:
+    """Options of the ``file`` destination (besides the common egress options)."""
+
+    storage_options: dict[str, Any] = attrs.field(factory=dict, metadata={
+        "doc": "fsspec storage options for a URL path (endpoint, credentials...); unused for local paths"})
+
+
+@attrs.frozen
+class GcsOptions:
+    """Options of the ``gcs`` destination."""
+
+    gcp_conn_id: str = attrs.field(default="google_cloud_default", metadata={
+        "doc": "Airflow connection of the Google Cloud credentials (unused with STORAGE_EMULATOR_HOST)"})
+    impersonation_chain: str | list[str] | None = attrs.field(default=None, metadata={
+        "doc": "service account(s) to impersonate, as with the google provider's operators"})
+    project: str | None = attrs.field(default=None, metadata={
+        "doc": "Google Cloud project of the storage client (default: the connection's)"})
+
+
+@attrs.frozen
+class SftpOptions:
+    """Options of the ``sftp`` destination."""
+
+    conn_id: str = attrs.field(default="sftp_default", metadata={
+        "doc": "Airflow SFTP/SSH connection: host, port, login, and a password or a private key"})
+    connect_attempts: int = attrs.field(default=3, metadata={
+        "doc": "connection attempts before the task fails (Airflow's task retries come on top)"})
+    create_directories: bool = attrs.field(default=True, metadata={
+        "doc": "create the remote folder of the path if it is missing"})
+
+
+def _validate_gcs(ctx: ValidationContext) -> Iterator[Problem]:
+    path = ctx.options.path.strip()
+    if not path.startswith("gs://") or len(path) <= len("gs://") or "/" not in path[len("gs://"):]:
+        yield ctx.problem(("options", "path"), f"{path!r} is not a gs:// object URL",
+                          "gs://<bucket>/<object>, e.g. gs://my-bucket/exports/{{ ds }}/revenue.parquet",
+                          "write the bucket and the object name")
+
+
+def _validate_sftp(ctx: ValidationContext) -> Iterator[Problem]:
+    path = ctx.options.path.strip()
+    if "://" in path:
+        yield ctx.problem(("options", "path"), f"{path!r} is a URL; the sftp destination takes a remote path",
+                          "a path on the server, e.g. /upload/revenue_{{ ds }}.csv",
+                          "put the host in the Airflow connection (options.conn_id) and only the path here")
+    if ctx.options.destination.connect_attempts < 1:
+        yield ctx.problem(("options", "connect_attempts"), "connect_attempts must be at least 1", "an integer >= 1")
+
+
+def _export_file(request: Any) -> Any:
+    from dop_egress.file import export
+
+    return export(request)
+
+
+def _export_gcs(request: Any) -> Any:
+    from dop_egress.gcs import export
+
+    return export(request)
+
+
+def _export_sftp(request: Any) -> Any:
+    from dop_egress.sftp import export
+
+    return export(request)
+
+
+@hookimpl
+def dop_egress_types() -> list[EgressType]:
+    return [
+        EgressType(name="file", export=_export_file, options=FileOptions,
+                   description="a local file (relative to the project folder) or any fsspec URL"),
+        EgressType(name="gcs", export=_export_gcs, options=GcsOptions, validate=_validate_gcs,
+                   description="a Google Cloud Storage object: exported by BigQuery itself, or uploaded"),
+        EgressType(name="sftp", export=_export_sftp, options=SftpOptions, validate=_validate_sftp,
+                   description="a file on an SFTP server, through an Airflow connection"),
+    ]

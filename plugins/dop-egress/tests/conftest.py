@@ -1,0 +1,250 @@
+"""Real servers on loopback for the dop-egress tests: a GCS emulator and an OpenSSH server.
+
+- ``gcs_emulator``: ``gcp-storage-emulator`` (PyPI) in its own virtualenv, built once with uv under
+  ``~/.cache/dop-test/`` (its pins stay out of Airflow's environment), started on 127.0.0.1.
+- ``sshd``: Debian's OpenSSH server (installed with apt-get when missing and we are root), started
+  on 127.0.0.1 with its own host key, config and an authorised client key in a temp folder. It
+  listens on two ports; on the second, the SFTP server refuses renames (``internal-sftp -P``), a
+  real server policy the atomicity test uses.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+import attrs
+import pytest
+
+EMULATOR = "gcp-storage-emulator==2026.7.19"
+CACHE = pathlib.Path(os.environ.get("DOP_TEST_CACHE", pathlib.Path.home() / ".cache" / "dop-test"))
+SSHD = pathlib.Path("/usr/sbin/sshd")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start(cmd: list[str], log: pathlib.Path) -> subprocess.Popen[bytes]:
+    """Start a server with its output in ``log`` (a pipe nobody reads would fill up and block it)."""
+    with open(log, "wb") as out:
+        return subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
+
+
+def wait_for_port(port: int, proc: subprocess.Popen[bytes], what: str, log: pathlib.Path,
+                  timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{what} exited with {proc.returncode}:\n{log.read_text(errors='replace')}")
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise RuntimeError(f"{what} did not listen on 127.0.0.1:{port} within {timeout:.0f}s")
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+# -- GCS emulator ---------------------------------------------------------------------------------
+def _emulator_venv() -> pathlib.Path:
+    venv = CACHE / ("venv-" + EMULATOR.replace("==", "-"))
+    exe = venv / "bin" / "gcp-storage-emulator"
+    if exe.exists():
+        return exe
+    uv = shutil.which("uv")
+    shutil.rmtree(venv, ignore_errors=True)  # a half-built one from an interrupted run
+    python = str(venv / "bin" / "python")
+    try:
+        if uv:
+            subprocess.run([uv, "venv", "-q", "--python", sys.executable, str(venv)], check=True)
+            subprocess.run([uv, "pip", "install", "-q", "--python", python, EMULATOR], check=True)
+        else:
+            subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+            subprocess.run([python, "-m", "pip", "install", "-q", EMULATOR], check=True)
+    except subprocess.CalledProcessError as exc:
+        shutil.rmtree(venv, ignore_errors=True)
+        pytest.skip(f"cannot build a virtualenv with {EMULATOR} (needs PyPI): {exc}")
+    return exe
+
+
+@attrs.frozen
+class GcsEmulator:
+    host: str  # the value of STORAGE_EMULATOR_HOST
+    bucket: str
+
+    def client(self):  # type: ignore[no-untyped-def]
+        from google.auth.credentials import AnonymousCredentials
+        from google.cloud import storage
+
+        return storage.Client(project="dop-test", credentials=AnonymousCredentials(),
+                              client_options={"api_endpoint": self.host})
+
+    def objects(self) -> dict[str, bytes]:
+        client = self.client()
+        return {b.name: b.download_as_bytes() for b in client.list_blobs(self.bucket)}
+
+
+@pytest.fixture(scope="session")
+def gcs_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GcsEmulator]:
+    exe = _emulator_venv()
+    port = free_port()
+    log = tmp_path_factory.mktemp("gcs") / "emulator.log"
+    proc = start([str(exe), "start", "--host", "127.0.0.1", "--port", str(port), "--in-memory",
+                  "--default-bucket", "dop-test"], log)
+    try:
+        wait_for_port(port, proc, "gcp-storage-emulator", log)
+        yield GcsEmulator(f"http://127.0.0.1:{port}", "dop-test")
+    finally:
+        stop(proc)
+
+
+@pytest.fixture
+def gcs(gcs_emulator: GcsEmulator, monkeypatch: pytest.MonkeyPatch) -> Iterator[GcsEmulator]:
+    """The emulator with STORAGE_EMULATOR_HOST set, and its bucket emptied after the test."""
+    monkeypatch.setenv("STORAGE_EMULATOR_HOST", gcs_emulator.host)
+    yield gcs_emulator
+    for blob in gcs_emulator.client().list_blobs(gcs_emulator.bucket):
+        blob.delete()
+
+
+# -- OpenSSH server ------------------------------------------------------------------------------
+def _ensure_sshd() -> None:
+    if SSHD.exists():
+        return
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
+        pytest.skip("/usr/sbin/sshd is missing and cannot be installed here (needs root and apt-get): "
+                    "apt-get install openssh-server")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    for cmd in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", "openssh-server"]):
+        done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            pytest.skip(f"installing openssh-server failed ({' '.join(cmd)} exited {done.returncode}): "
+                        f"{done.stderr.strip()[-300:]}")
+    if not SSHD.exists():
+        pytest.skip("openssh-server was installed but /usr/sbin/sshd is still missing")
+
+
+@attrs.frozen
+class SshServer:
+    port: int
+    norename_port: int  # the same server; its SFTP subsystem refuses rename and posix-rename
+    user: str
+    key_file: pathlib.Path
+    root: pathlib.Path  # a folder on the server (the same machine) for the tests' files
+
+    def connection(self, port: int | None = None) -> str:
+        """An Airflow connection (JSON, as in AIRFLOW_CONN_<ID>) for this server and key."""
+        return json.dumps({"conn_type": "sftp", "host": "127.0.0.1", "port": port or self.port, "login": self.user,
+                           "extra": {"key_file": str(self.key_file), "no_host_key_check": True}})
+
+
+@pytest.fixture(scope="session")
+def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SshServer]:
+    _ensure_sshd()
+    if os.geteuid() != 0:
+        pytest.skip("the OpenSSH test server runs as root here (it switches to the test user)")
+    folder = tmp_path_factory.mktemp("sshd")
+    for key in ("host_key", "client_key"):
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(folder / key)], check=True)
+    (folder / "authorized_keys").write_text((folder / "client_key.pub").read_text())
+    port, norename = free_port(), free_port()
+    config = folder / "sshd_config"
+    config.write_text(f"""
+Port {port}
+Port {norename}
+ListenAddress 127.0.0.1
+HostKey {folder / 'host_key'}
+PidFile {folder / 'sshd.pid'}
+AuthorizedKeysFile {folder / 'authorized_keys'}
+StrictModes no
+UsePAM no
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PubkeyAuthentication yes
+PermitRootLogin prohibit-password
+Subsystem sftp internal-sftp
+Match LocalPort {norename}
+    ForceCommand internal-sftp -P rename,posix-rename
+""")
+    pathlib.Path("/run/sshd").mkdir(parents=True, exist_ok=True)  # sshd's privilege-separation folder
+    log = folder / "sshd.log"
+    proc = start([str(SSHD), "-D", "-e", "-f", str(config)], log)
+    try:
+        wait_for_port(port, proc, "sshd", log)
+        wait_for_port(norename, proc, "sshd", log)
+        root = folder / "remote"
+        root.mkdir()
+        yield SshServer(port, norename, "root", folder / "client_key", root)
+    finally:
+        stop(proc)
+
+
+# -- a real DuckDB warehouse with a table, and export requests against it --------------------------
+ORDERS_SQL = """
+CREATE SCHEMA IF NOT EXISTS shop;
+CREATE OR REPLACE TABLE shop.orders AS
+SELECT i AS id, 'customer ' || (i % 7) AS customer, CAST(i * 1.25 AS DOUBLE) AS amount,
+       DATE '2024-01-01' + CAST(i % 30 AS INTEGER) AS ordered_on
+FROM range(1, 1001) t(i);
+"""
+
+
+@attrs.frozen
+class Warehouse:
+    root: pathlib.Path
+    target: object
+
+    def request(self, path: str, options: object, fmt: str = "parquet", **kwargs: object):  # type: ignore[no-untyped-def]
+        from dop_core.egress import EgressOptions, ExportRequest, file_format
+        from dop_core.identifiers import Relation
+
+        common = EgressOptions(path=path, format=fmt)  # type: ignore[arg-type]
+        if "sql" not in kwargs and "source" not in kwargs:
+            kwargs["source"] = Relation("shop", "orders")
+        kwargs.setdefault("dialect", "duckdb")
+        return ExportRequest(task_id="export", target=self.target, path=path,  # type: ignore[arg-type]
+                             format=kwargs.pop("format", file_format(common)), options=options,
+                             project_root=self.root, **kwargs)  # type: ignore[arg-type]
+
+    def rows(self, sql: str) -> list[tuple[object, ...]]:
+        import duckdb
+
+        con = duckdb.connect()
+        try:
+            return [tuple(r) for r in con.execute(sql).fetchall()]
+        finally:
+            con.close()
+
+    def orders(self) -> list[tuple[object, ...]]:
+        from dop_core.operators.sql import connect
+
+        with connect(self.target) as engine:  # type: ignore[arg-type]
+            return sorted(engine.query("SELECT * FROM shop.orders").rows)
+
+
+@pytest.fixture
+def warehouse(dop_project) -> Warehouse:  # type: ignore[no-untyped-def]
+    from dop_core.operators.sql import connect
+    from dop_core.validate import resolve_target
+
+    target = resolve_target(dop_project.project())
+    with connect(target) as engine:
+        engine.execute(ORDERS_SQL)
+    return Warehouse(dop_project.root, target)
