@@ -1,0 +1,57 @@
+"""The keys of a ``{engine: postgres, ...}`` target (light: DAG parsing imports this, never psycopg)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import attrs
+
+DSN_EXPECTED = "postgresql://user@host:port/database (or libpq key=value pairs such as 'host=... dbname=...')"
+
+
+def _dsn(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"{redact(str(value))!r} is not a connection string")
+    if "://" in value and not value.startswith(("postgresql://", "postgres://")):
+        scheme = value.split("://", 1)[0]
+        raise ValueError(f"a postgres DSN starts with postgresql://, not {scheme}://")
+    if "://" not in value and "=" not in value:
+        raise ValueError(f"{redact(value)!r} is neither a postgresql:// URL nor key=value pairs")
+    return value
+
+
+@attrs.frozen
+class PostgresTarget:
+    """``{engine: postgres, dsn: ...}`` (local, CI) or ``{engine: postgres, conn_id: ...}`` (production)."""
+
+    dsn: str | None = attrs.field(default=None, repr=False, metadata={
+        "parse": _dsn, "expected": DSN_EXPECTED,
+        "doc": "libpq connection string; keep the password out of it (PGPASSWORD or ~/.pgpass are read)"})
+    conn_id: str | None = attrs.field(default=None, metadata={
+        "doc": "Airflow connection (type postgres) read through apache-airflow-providers-postgres' PostgresHook"})
+    password: str | None = attrs.field(default=None, repr=False, metadata={
+        "doc": "password, if neither the DSN, the connection, PGPASSWORD nor ~/.pgpass has it"})
+    connect_timeout: int = attrs.field(default=10, metadata={"doc": "seconds to wait for the server"})
+    lock_timeout: float = attrs.field(default=600.0, metadata={
+        "doc": "seconds a task waits for another run writing the same table to finish"})
+    application_name: str = attrs.field(default="dop", metadata={"doc": "shown in pg_stat_activity"})
+
+    def __attrs_post_init__(self) -> None:
+        if (self.dsn is None) == (self.conn_id is None):
+            raise ValueError("a postgres target needs exactly one of dsn: (a connection string) or conn_id: "
+                             "(an Airflow connection)")
+
+
+_URL_PASSWORD = re.compile(r"(?P<head>postgres(?:ql)?://[^:/@\s]*:)(?P<secret>[^@\s]*)(?P<tail>@)")
+_KV_PASSWORD = re.compile(r"(?P<head>\bpassword\s*=\s*)(?P<secret>'(?:[^'\\]|\\.)*'|\S+)", re.IGNORECASE)
+
+
+def redact(text: str, *secrets: str | None) -> str:
+    """``text`` with every password in a DSN (URL or key=value form) and each of ``secrets`` masked."""
+    text = _URL_PASSWORD.sub(lambda m: m["head"] + "***" + m["tail"], text)
+    text = _KV_PASSWORD.sub(lambda m: m["head"] + "***", text)
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return text

@@ -1,0 +1,252 @@
+"""The Postgres engine's primitives against a real PostgreSQL server (see conftest.py)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import threading
+import time
+
+import pytest
+
+from dop_core import Argument, EngineError, Relation, Target
+from dop_core.project import Partitioning
+from dop_postgres.engine import PostgresEngine, _infer_csv_type, pg_type
+from dop_postgres.target import PostgresTarget, redact
+
+from conftest import PASSWORD  # noqa: I001 - the tests folder's conftest
+
+
+def engine_for(dsn: str, **options: object) -> PostgresEngine:
+    opts = PostgresTarget(dsn=dsn, **options)  # type: ignore[arg-type]
+    return PostgresEngine(Target("pg", "postgres", {"dsn": dsn}, typed_options=opts))
+
+
+@pytest.fixture
+def pg(pg_database: str):
+    with engine_for(pg_database) as engine:
+        engine.create_schema("s")
+        yield engine
+
+
+@pytest.mark.parametrize(("bigquery", "postgres"), [
+    ("STRING", "text"), ("INT64", "bigint"), ("INTEGER", "bigint"), ("FLOAT64", "double precision"),
+    ("NUMERIC", "decimal"), ("BIGNUMERIC", "numeric"), ("BOOL", "boolean"), ("DATE", "date"),
+    ("TIMESTAMP", "timestamptz"), ("DATETIME", "timestamp"), ("ANY TYPE", "anyelement"), ("BYTES", "bytea"),
+    ("ARRAY<INT64>", "bigint[]"),
+])
+def test_bigquery_types_map_to_postgres(bigquery: str, postgres: str) -> None:
+    assert pg_type(bigquery) == postgres
+
+
+def test_unknown_type_is_a_clear_error() -> None:
+    with pytest.raises(EngineError, match="'NOT A TYPE' is not a bigquery type"):
+        pg_type("NOT A TYPE")
+
+
+def test_redact_masks_passwords_in_every_dsn_form() -> None:
+    assert redact("postgresql://dop:pw%40x@h:5432/db") == "postgresql://dop:***@h:5432/db"
+    assert redact("host=h password='a b' dbname=d") == "host=h password=*** dbname=d"
+    assert redact("host=h password=abc dbname=d") == "host=h password=*** dbname=d"
+    assert redact("error near s3cret", "s3cret") == "error near ***"
+    assert "pw" not in repr(PostgresTarget(dsn="postgresql://u:pw@h/d"))
+
+
+def test_target_needs_dsn_or_conn_id() -> None:
+    with pytest.raises(ValueError, match="exactly one of dsn"):
+        PostgresTarget()
+    with pytest.raises(ValueError, match="exactly one of dsn"):
+        PostgresTarget(dsn="postgresql://h/d", conn_id="pg")
+
+
+def test_csv_type_inference() -> None:
+    assert _infer_csv_type(["1", "-2", ""]) == "bigint"
+    assert _infer_csv_type(["1.5", "2"]) == "double precision"
+    assert _infer_csv_type(["2024-01-02", ""]) == "date"
+    assert _infer_csv_type(["2024-01-02 10:00:00"]) == "timestamp"
+    assert _infer_csv_type(["true", "False"]) == "boolean"
+    assert _infer_csv_type(["north", "1"]) == "text"
+
+
+@pytest.mark.slow
+def test_primitives(pg: PostgresEngine) -> None:
+    rel = Relation("s", "t")
+    assert not pg.table_exists(rel) and pg.columns(rel) == []
+    pg.execute('CREATE TABLE s.t (id bigint, "Name" text, amount numeric(10,2)); '
+               "INSERT INTO s.t VALUES (1, 'a%b', 1.50), (2, NULL, 2)")
+    assert pg.table_exists(rel)
+    assert pg.columns(rel) == [("id", "bigint"), ("Name", "text"), ("amount", "numeric(10,2)")]
+    result = pg.query('SELECT id, "Name", amount FROM s.t ORDER BY id')
+    assert result.columns == ["id", "Name", "amount"]
+    assert result.rows == [(1, "a%b", decimal.Decimal("1.50")), (2, None, decimal.Decimal("2.00"))]
+    assert pg.quote('we"ird') == '"we""ird"'
+    assert pg.qualified(Relation("s", "t", "some-project")) == '"s"."t"'  # one database: no catalog
+    pg.execute("CREATE VIEW s.v AS SELECT id FROM s.t")
+    assert not pg.table_exists(Relation("s", "v")) and pg.columns(Relation("s", "v")) == [("id", "bigint")]
+
+
+@pytest.mark.slow
+def test_transaction_rolls_back_everything(pg: PostgresEngine) -> None:
+    pg.execute("CREATE TABLE s.t AS SELECT 1 AS x")
+    with pytest.raises(RuntimeError), pg.transaction():
+        pg.execute("INSERT INTO s.t VALUES (2)")
+        pg.execute("CREATE TABLE s.other (y int)")
+        raise RuntimeError("boom")
+    assert pg.query("SELECT x FROM s.t").rows == [(1,)]
+    assert not pg.table_exists(Relation("s", "other"))
+
+
+@pytest.mark.slow
+def test_replacing_a_table_keeps_views_when_columns_match(pg: PostgresEngine) -> None:
+    rel = Relation("s", "t")
+    pg.create_table_as(rel, "SELECT 1 AS x", None)
+    pg.execute("CREATE VIEW s.v AS SELECT x FROM s.t")
+    pg.create_table_as(rel, "SELECT 2 AS x UNION ALL SELECT 3", None)
+    assert pg.query("SELECT x FROM s.v ORDER BY x").rows == [(2,), (3,)]
+    assert not pg.table_exists(Relation("s", "t__dop_new"))
+
+
+@pytest.mark.slow
+def test_replacing_a_table_with_new_columns_drops_dependent_views(pg: PostgresEngine,
+                                                                  caplog: pytest.LogCaptureFixture) -> None:
+    rel = Relation("s", "t")
+    pg.create_table_as(rel, "SELECT 1 AS x", None)
+    pg.execute("CREATE VIEW s.v AS SELECT x FROM s.t")
+    pg.create_table_as(rel, "SELECT 'a' AS x, 2 AS y", None)
+    assert pg.columns(rel) == [("x", "text"), ("y", "integer")]
+    assert pg.columns(Relation("s", "v")) == []
+    assert "drops the views on it: s.v" in caplog.text
+
+
+@pytest.mark.slow
+def test_failed_replacement_leaves_the_table_as_it_was(pg: PostgresEngine) -> None:
+    rel = Relation("s", "t")
+    pg.create_table_as(rel, "SELECT 1 AS x", None)
+    with pytest.raises(Exception, match="division by zero"):
+        pg.create_table_as(rel, "SELECT 1 / 0 AS x", None)
+    assert pg.query("SELECT x FROM s.t").rows == [(1,)]
+
+
+@pytest.mark.slow
+def test_replace_partitions_replaces_only_the_staged_days(pg: PostgresEngine) -> None:
+    rel, staged = Relation("s", "t"), Relation("s", "t__dop_tmp")
+    part = Partitioning(field="d", data_type="date")
+    pg.create_table_as(rel, "SELECT DATE '2024-01-01' + i AS d, i AS v FROM generate_series(0, 2) AS i", part)
+    pg.create_table_as(staged, "SELECT DATE '2024-01-02' AS d, 10 AS v UNION ALL SELECT DATE '2024-01-04', 11", part)
+    assert pg.replace_partitions(rel, staged, part) == 2
+    assert pg.query("SELECT d, v FROM s.t ORDER BY d").rows == [
+        (dt.date(2024, 1, 1), 0), (dt.date(2024, 1, 2), 10), (dt.date(2024, 1, 3), 2), (dt.date(2024, 1, 4), 11)]
+    month = Partitioning(field="d", data_type="date", granularity="month")
+    pg.create_table_as(staged, "SELECT DATE '2024-01-20' AS d, 99 AS v", month)
+    assert pg.replace_partitions(rel, staged, month) == 1
+    assert pg.query("SELECT d, v FROM s.t").rows == [(dt.date(2024, 1, 20), 99)]
+
+
+@pytest.mark.slow
+def test_function_return_types_are_inferred_or_given(pg: PostgresEngine) -> None:
+    f = Relation("s", "tax")
+    pg.create_function(f, [Argument("amount", "NUMERIC"), Argument("rate", "FLOAT64")], "amount * (1 + rate)", None)
+    assert pg.query("SELECT s.tax(10, 0.5)").rows == [(15.0,)]
+    assert pg.query("SELECT pg_typeof(s.tax(1, 1))::text").rows == [("double precision",)]
+    pg.create_function(f, [Argument("amount", "NUMERIC"), Argument("rate", "FLOAT64")],
+                       "SELECT\n  amount * (1 + rate)", "NUMERIC")  # return type changed; pretty SELECT prefix
+    assert pg.query("SELECT pg_typeof(s.tax(1, 1))::text").rows == [("numeric",)]
+    clean = Relation("s", "clean")
+    pg.create_function(clean, [Argument("str", "STRING")],
+                       "CASE WHEN TRIM(str) = '' THEN 'unknown' ELSE LOWER(TRIM(str)) END", None)
+    assert pg.query("SELECT s.clean(' North '), s.clean('')").rows == [("north", "unknown")]
+    ident = Relation("s", "same")
+    pg.create_function(ident, [Argument("x", "ANY TYPE")], "x", None)
+    assert pg.query("SELECT s.same(2::bigint), s.same('a'::text)").rows == [(2, "a")]
+
+
+@pytest.mark.slow
+def test_function_whose_type_cannot_be_inferred(pg: PostgresEngine) -> None:
+    with pytest.raises(EngineError, match=r"cannot infer the return type of function s\.f: .*set options\.returns"):
+        pg.create_function(Relation("s", "f"), [Argument("x", "STRING")], "x + no_such_column", None)
+
+
+@pytest.mark.slow
+def test_procedure_with_a_bare_select_and_call(pg: PostgresEngine) -> None:
+    body = """
+        CREATE TABLE IF NOT EXISTS s.log (day DATE, note STRING);
+        DELETE FROM s.log WHERE day = run_date;
+        INSERT INTO s.log SELECT run_date, CONCAT('ran ', CAST(run_date AS STRING));
+        SELECT COUNT(*) FROM s.log;
+    """
+    p = Relation("s", "refresh")
+    pg.create_procedure(p, [Argument("run_date", "DATE")], body, "bigquery")
+    pg.call("CALL s.refresh(DATE '2024-03-01');\nCALL s.refresh(DATE_ADD(DATE '2024-03-01', INTERVAL 1 DAY))",
+            "bigquery")
+    pg.call("CALL s.refresh(DATE '2024-03-01')", "bigquery")
+    assert pg.query("SELECT day, note FROM s.log ORDER BY day").rows == [
+        (dt.date(2024, 3, 1), "ran 2024-03-01"), (dt.date(2024, 3, 2), "ran 2024-03-02")]
+    pg.create_procedure(p, [Argument("a", "INT64"), Argument("b", "INT64")], "SELECT a + b", "bigquery")
+    assert len(pg._routines(p, "p")) == 1  # replaced, not overloaded
+    with pytest.raises(EngineError, match="write CALL schema.procedure"):
+        pg.call("CALL refresh", "bigquery")
+
+
+@pytest.mark.slow
+def test_load_csv_with_and_without_types(pg: PostgresEngine, tmp_path) -> None:
+    path = tmp_path / "orders.csv"
+    path.write_text("order_id,order_date,store,amount\n1,2024-05-31, north ,10.5\n2,2024-06-01,,20\n")
+    rel = Relation("s", "orders")
+    assert pg.load_csv(rel, str(path), None, ",", True) == 2
+    assert pg.columns(rel) == [("order_id", "bigint"), ("order_date", "date"), ("store", "text"),
+                               ("amount", "double precision")]
+    assert pg.query("SELECT * FROM s.orders ORDER BY 1").rows == [
+        (1, dt.date(2024, 5, 31), " north ", 10.5), (2, dt.date(2024, 6, 1), None, 20.0)]
+    typed = {"order_id": "INT", "order_date": "TEXT", "store": "VARCHAR", "amount": "DECIMAL(10,2)"}
+    assert pg.load_csv(rel, str(path), typed, ",", True) == 2
+    assert [t for _, t in pg.columns(rel)] == ["integer", "text", "character varying", "numeric(10,2)"]
+    semi = tmp_path / "semi.csv"
+    semi.write_text("7;x\n8;y\n")
+    assert pg.load_csv(Relation("s", "semi"), str(semi), None, ";", False) == 2
+    assert pg.query("SELECT column0, column1 FROM s.semi ORDER BY 1").rows == [(7, "x"), (8, "y")]
+
+
+@pytest.mark.slow
+def test_two_runs_writing_one_table_never_interleave(pg_database: str) -> None:
+    rel = Relation("s", "t")
+    order: list[str] = []
+    with engine_for(pg_database) as first, engine_for(pg_database, lock_timeout=20) as second:
+        first.create_schema("s")
+
+        def other_run() -> None:
+            with second.lock(rel):
+                order.append("second writes")
+
+        with first.lock(rel):
+            thread = threading.Thread(target=other_run)
+            thread.start()
+            time.sleep(1.0)
+            order.append("first done")
+        thread.join(10)
+        assert order == ["first done", "second writes"]
+        with engine_for(pg_database, lock_timeout=0.5) as third, first.lock(rel):
+            with pytest.raises(EngineError, match=r"table s\.t stayed locked by another run"), third.lock(rel):
+                pass
+
+
+@pytest.mark.slow
+def test_wrong_password_error_shows_no_password(postgres_server) -> None:
+    dsn = postgres_server.dsn().replace(PASSWORD, "wrong-" + PASSWORD)
+    with pytest.raises(EngineError) as info:
+        engine_for(dsn)
+    text = str(info.value)
+    assert "cannot connect to PostgreSQL for target 'pg'" in text and "password authentication failed" in text
+    assert PASSWORD not in text and "postgresql://dop:***@127.0.0.1" in text
+    assert info.value.__cause__ is None and info.value.__suppress_context__
+
+
+@pytest.mark.slow
+def test_airflow_connection_through_postgres_hook(postgres_server, pg_database: str, monkeypatch) -> None:
+    dbname = pg_database.rsplit("/", 1)[1]
+    # an Airflow connection as production defines it (here from the environment, as Airflow reads it)
+    monkeypatch.setenv("AIRFLOW_CONN_WAREHOUSE_PG", f"postgresql://dop:{PASSWORD}@127.0.0.1:{postgres_server.port}/"
+                       f"{dbname}")
+    opts = PostgresTarget(conn_id="warehouse_pg")
+    with PostgresEngine(Target("prod", "postgres", {"conn_id": "warehouse_pg"}, typed_options=opts)) as engine:
+        assert engine.query("SELECT current_database(), current_user").rows == [(dbname, "dop")]
+        assert engine.where == f"Airflow connection 'warehouse_pg': 127.0.0.1:{postgres_server.port}/{dbname}"
