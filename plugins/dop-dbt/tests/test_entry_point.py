@@ -28,7 +28,7 @@ def test_without_dop_dbt_a_dbt_task_is_a_validation_error_saying_to_install_it(s
     result = run_dop("validate", "--project", str(shop.root), env={"DOP_DISABLE_PLUGINS": "dbt"})
     assert result.returncode == 1
     config = shop.root / "orchestration/daily/config.yaml"
-    for line in (9, 15):  # the `action: dbt` of dbt_run and of dbt_test
+    for line in (9, 16):  # the `action: dbt` of dbt_run and of dbt_test
         assert (f"{config}:{line}:20: error: action 'dbt' is provided by the dop-dbt plugin, which is not "
                 "installed" in result.stderr)
     assert "fix: pip install dop-dbt" in result.stderr
