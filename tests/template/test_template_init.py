@@ -1,0 +1,165 @@
+"""``dop init`` and the cookiecutter template: the exact file set, the answers, the project's own tests."""
+
+from __future__ import annotations
+
+import os
+import pathlib
+import subprocess
+import sys
+import zipfile
+
+import pytest
+from template_support import REPO, dop
+
+COVID = "orchestration/example_covid19"
+BASE_FILES = {
+    ".github/workflows/ci.yml",
+    ".gitignore",
+    "README.md",
+    "dags/dop_dags.py",
+    "dop_project.yml",
+    "requirements.txt",
+    "tests/test_project.py",
+    f"{COVID}/config.yaml",
+    f"{COVID}/data/raw_covid19_cases.csv",
+    f"{COVID}/sql/assert_daily_cases_valid.sql",
+    f"{COVID}/sql/call_sp_refresh_country_totals.sql",
+    f"{COVID}/sql/daily_cases.sql",
+    f"{COVID}/sql/sp_refresh_country_totals.sql",
+    f"{COVID}/sql/udf_empty_str_as_null.sql",
+    f"{COVID}/sql/v_country_summary.sql",
+}
+DBT_FILES = {
+    "orchestration/example_dbt/config.yaml",
+    "dbt/covid19/dbt_project.yml",
+    "dbt/covid19/models/schema.yml",
+    "dbt/covid19/models/stg_vaccinations.sql",
+    "dbt/covid19/models/vaccination_coverage.sql",
+    "dbt/covid19/seeds/vaccinations.csv",
+}
+
+
+def files_of(root: pathlib.Path) -> set[str]:
+    return {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
+
+
+def test_renders_the_exact_file_set_without_dbt(new_project: pathlib.Path) -> None:
+    assert files_of(new_project) == BASE_FILES
+
+
+def test_renders_the_dbt_example_when_asked(tmp_path: pathlib.Path) -> None:
+    result = dop("init", "with_dbt", "--no-input", "--dbt", "--output-dir", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    root = tmp_path / "with_dbt"
+    assert files_of(root) == BASE_FILES | DBT_FILES
+    assert "dop-dbt" in (root / "requirements.txt").read_text().split()
+    assert "dbt/*/target/" in (root / ".gitignore").read_text()
+
+
+def test_project_file_names_the_project_and_its_targets(new_project: pathlib.Path) -> None:
+    text = (new_project / "dop_project.yml").read_text()
+    assert "name: my_project\n" in text
+    assert "  local:\n    engine: duckdb\n    path: .dop/warehouse.duckdb\n" in text
+    assert "  # prod:\n  #   engine: bigquery\n" in text  # commented out until the user fills it in
+    assert ".dop/\n" in (new_project / ".gitignore").read_text()
+    assert "{{" not in text and "cookiecutter" not in (new_project / "README.md").read_text()
+
+
+def test_airflow_sql_templates_are_copied_unrendered(new_project: pathlib.Path) -> None:
+    """cookiecutter must not eat the Jinja that Airflow renders at run time."""
+    sql = (new_project / COVID / "sql" / "daily_cases.sql").read_text()
+    assert "{% if is_incremental() %}" in sql and "{{ params.lookback_days }}" in sql
+    assert "{{ ds }}" in (new_project / COVID / "config.yaml").read_text()
+
+
+def test_dag_file_is_the_two_lines(new_project: pathlib.Path) -> None:
+    code = [line for line in (new_project / "dags/dop_dags.py").read_text().splitlines() if line.strip()]
+    assert code[0] == "from dop_core import build_dags"
+    assert code[1].startswith("globals().update(build_dags(__file__))")
+    assert len(code) == 2
+
+
+def test_the_project_validates(new_project: pathlib.Path) -> None:
+    result = dop("validate", "--strict", cwd=new_project)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "OK: 1 DAG(s) valid" in result.stdout
+
+
+def test_generated_tests_pass(new_project: pathlib.Path, tmp_path: pathlib.Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DOP_", "PYTEST_"))}
+    result = subprocess.run([sys.executable, "-m", "pytest", "tests", "-q", "-p", "no:cacheprovider"],
+                            cwd=new_project, env=env, capture_output=True, text=True, timeout=300, check=False)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    assert "6 passed" in result.stdout, result.stdout[-2000:]
+
+
+def test_generated_tests_catch_a_broken_config(tmp_path: pathlib.Path) -> None:
+    """The project's tests are not decoration: break the example and they fail, naming the line."""
+    assert dop("init", "broken", "--no-input", "--no-dbt", "--output-dir", str(tmp_path)).returncode == 0
+    root = tmp_path / "broken"
+    config = root / COVID / "config.yaml"
+    config.write_text(config.read_text().replace("target: view}", "target: veiw}"))
+    result = subprocess.run([sys.executable, "-m", "pytest", "tests", "-q", "-p", "no:cacheprovider", "-x",
+                             "-k", "valid_and_builds"], cwd=root, capture_output=True, text=True, timeout=300,
+                            check=False)
+    assert result.returncode == 1, result.stdout[-3000:]
+    assert "config.yaml:" in result.stdout and "unknown target 'veiw'" in result.stdout
+
+
+def test_name_becomes_an_identifier(tmp_path: pathlib.Path) -> None:
+    result = dop("init", "Sales Reporting", "--output-dir", str(tmp_path))  # no terminal: no questions
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "sales_reporting" / "dop_project.yml").read_text().count("name: sales_reporting") == 1
+    assert "# Sales Reporting:" in (tmp_path / "sales_reporting" / "dop_project.yml").read_text()
+    assert "cd " in result.stdout and "dop run example_covid19 --date 2024-06-01" in result.stdout
+
+
+@pytest.mark.parametrize("name", ["1st_project", "???"])
+def test_bad_names_are_refused(tmp_path: pathlib.Path, name: str) -> None:
+    result = dop("init", name, "--no-input", "--output-dir", str(tmp_path))
+    assert result.returncode == 1
+    assert "letters, digits and _" in result.stderr
+    assert not any(tmp_path.iterdir())
+
+
+def test_an_existing_folder_is_not_overwritten(new_project: pathlib.Path) -> None:
+    result = dop("init", "my_project", "--no-input", "--output-dir", str(new_project.parent))
+    assert result.returncode == 1
+    assert "already exists" in result.stderr
+
+
+def test_plain_cookiecutter_renders_the_same_project(tmp_path: pathlib.Path, new_project: pathlib.Path) -> None:
+    from cookiecutter.main import cookiecutter
+
+    out = cookiecutter(str(REPO / "service_project_template"), no_input=True, output_dir=str(tmp_path),
+                       extra_context={"project_name": "my_project", "with_dbt": "no"})
+    assert files_of(pathlib.Path(out)) == BASE_FILES
+    for name in BASE_FILES:
+        assert (pathlib.Path(out) / name).read_bytes() == (new_project / name).read_bytes(), name
+
+
+def test_with_dbt_defaults_to_whether_dop_dbt_is_installed(tmp_path: pathlib.Path) -> None:
+    from importlib.metadata import PackageNotFoundError, distribution
+
+    try:
+        distribution("dop-dbt")
+        installed = True
+    except PackageNotFoundError:
+        installed = False
+    assert dop("init", "default_dbt", "--no-input", "--output-dir", str(tmp_path)).returncode == 0
+    assert (tmp_path / "default_dbt" / "dbt").is_dir() is installed
+
+
+def test_the_wheel_carries_the_template(tmp_path: pathlib.Path) -> None:
+    """`dop init` works from an installed package: the wheel holds dop_core/service_project_template."""
+    result = subprocess.run(["uv", "build", "--wheel", "--package", "dop-core", "-o", str(tmp_path), "-q"],
+                            cwd=REPO, capture_output=True, text=True, timeout=300, check=False)
+    if result.returncode != 0 and "No such file" in result.stderr:
+        pytest.skip("uv is not available")
+    assert result.returncode == 0, result.stderr
+    (wheel,) = tmp_path.glob("dop_core-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    prefix = "dop_core/service_project_template/"
+    assert f"{prefix}cookiecutter.json" in names
+    assert f"{prefix}hooks/pre_prompt.py" in names
+    assert {f"{prefix}{{{{cookiecutter.project_slug}}}}/{name}" for name in BASE_FILES | DBT_FILES} <= names
