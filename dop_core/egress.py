@@ -129,10 +129,19 @@ def _strip_template(path: str) -> str:
     return path.split("?")[0].rstrip("/")
 
 
+class FormatError(ValueError):
+    """Options that do not make a file format; ``key`` is the option to point at."""
+
+    def __init__(self, message: str, key: str, expected: str):
+        super().__init__(message)
+        self.key = key
+        self.expected = expected
+
+
 def file_format(options: EgressOptions) -> FileFormat:
     """The format of an egress task's file: explicit options, else what the path's extension says.
 
-    Raises ValueError with a message fit for the user when they cannot be combined.
+    Raises :class:`FormatError` with a message fit for the user when they cannot be combined.
     """
     name = posixpath.basename(_strip_template(options.path)).lower()
     suffixes = pathlib.PurePosixPath(name).suffixes
@@ -141,10 +150,12 @@ def file_format(options: EgressOptions) -> FileFormat:
         suffixes = suffixes[:-1]
     kind = options.format or (_SUFFIX_FORMATS.get(suffixes[-1]) if suffixes else None)
     if kind is None:
-        raise ValueError(f"cannot tell the file format from the path {options.path!r}")
+        raise FormatError(f"cannot tell the file format from the path {options.path!r}", "path",
+                          "format: csv, parquet or jsonl, or a path ending in .csv, .tsv, .parquet, .jsonl, .json")
     compression = options.compression or ("snappy" if kind == "parquet" else compression_from_path or "none")
     if compression == "snappy" and kind != "parquet":
-        raise ValueError(f"snappy compression is for parquet files, not {kind}")
+        raise FormatError(f"snappy compression is for parquet files, not {kind}", "compression",
+                          "none, gzip or zstd for csv and jsonl files")
     delimiter = options.delimiter or ("\t" if suffixes and suffixes[-1] == ".tsv" else ",")
     return FileFormat(kind, options.header, delimiter, compression)
 
@@ -370,5 +381,5 @@ def _scratch(folder: pathlib.Path | None) -> Iterator[pathlib.Path]:
         yield pathlib.Path(tmp)
 
 
-__all__ = ["EgressOptions", "ExportRequest", "ExportResult", "FileFormat", "Publisher", "Written", "file_format",
+__all__ = ["EgressOptions", "ExportRequest", "ExportResult", "FileFormat", "FormatError", "Publisher", "Written", "file_format",
            "marker_path", "publish_export", "temp_name"]

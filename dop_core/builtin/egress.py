@@ -16,7 +16,7 @@ import attrs
 from dop_core.build.context import TaskBuild, ValidationContext
 from dop_core.config.structure import MISSING, Structurer, yaml_keys
 from dop_core.config.yaml import Document, Path
-from dop_core.egress import EgressOptions, file_format
+from dop_core.egress import EgressOptions, FormatError, file_format
 from dop_core.errors import ConfigError, Problem, did_you_mean
 from dop_core.hookspecs import hookimpl
 from dop_core.identifiers import Relation
@@ -56,10 +56,9 @@ def _validate(ctx: ValidationContext) -> Iterator[Problem]:
         return
     try:
         file_format(options)
-    except ValueError as exc:
-        where = "format" if options.format else "path"
-        yield ctx.problem(("options", where), str(exc), "format: csv, parquet or jsonl (or a path ending in "
-                          ".csv, .tsv, .parquet, .jsonl, .json)", "set options.format")
+    except FormatError as exc:
+        yield ctx.problem(("options", exc.key), str(exc), exc.expected,
+                          "set options.format" if exc.key == "path" else "choose another compression")
     if not options.path.strip():
         yield ctx.problem(("options", "path"), "the path is empty", "where the file goes")
     if options.source is None and ctx.sql_path is None:
