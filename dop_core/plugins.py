@@ -183,10 +183,9 @@ def collect(pm: pluggy.PluginManager, infos: Iterable[PluginInfo] = ()) -> Regis
         log.error("%s", message)
         registry.errors.append(message)
 
-    # pluggy returns hookimpls in call order (last registered first); register in load order instead
     for hook_name, record_type, table_name, key_of in _HOOKS:
         table: dict[Any, Any] = getattr(registry, table_name)
-        for impl in reversed(getattr(pm.hook, hook_name).get_hookimpls()):
+        for impl in getattr(pm.hook, hook_name).get_hookimpls():  # in registration order
             plugin = impl.plugin_name
             try:
                 records = impl.function()
@@ -262,7 +261,7 @@ def jinja_macros(project: Any) -> dict[str, Callable[..., Any]]:
     macros: dict[str, Callable[..., Any]] = {}
     owners: dict[str, str] = {}
     pm = get_plugin_manager()
-    for impl in reversed(pm.hook.dop_jinja_macros.get_hookimpls()):
+    for impl in pm.hook.dop_jinja_macros.get_hookimpls():
         for name, fn in (impl.function(project=project) or {}).items():
             if name in macros:
                 raise PluginError(f"Jinja macro {name!r} is defined by {owners[name]!r} and by {impl.plugin_name!r}")

@@ -1,0 +1,47 @@
+"""Building DAGs (what Airflow does every few seconds) imports no warehouse client, dbt or Spark module."""
+
+from __future__ import annotations
+
+import json
+import pathlib
+import subprocess
+import sys
+
+import pytest
+
+RETAIL = pathlib.Path(__file__).parent / "projects" / "retail"
+HEAVY = ("duckdb", "google.cloud.bigquery", "google.cloud.storage", "google.auth", "google.api_core", "dbt",
+         "pyspark", "psycopg", "sqlglot")
+
+PROBE = """
+import json, sys
+from dop_core import build_dags
+dags = build_dags(sys.argv[1])
+heavy = sorted(m for m in sys.modules if any(m == h or m.startswith(h + ".") for h in json.loads(sys.argv[2])))
+print(json.dumps({"dags": sorted(dags), "heavy": heavy}))
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("target", ["local", "prod"])
+def test_building_dags_imports_no_heavy_module(tmp_path, target):
+    import shutil
+
+    root = tmp_path / "retail"
+    shutil.copytree(RETAIL, root, ignore=shutil.ignore_patterns(".dop"))
+    (root / "dop_project.yml").write_text(
+        "name: retail\ntargets:\n  local: {engine: duckdb}\n  prod: {engine: bigquery, project: p, location: EU}\n")
+    result = subprocess.run([sys.executable, "-c", PROBE, str(root), json.dumps(HEAVY)], capture_output=True,
+                            text=True, env={"DOP_TARGET": target, "PATH": "/usr/bin:/bin",
+                                            "AIRFLOW_HOME": str(tmp_path / "airflow"),
+                                            "DOP_DISABLE_PLUGINS": "all"}, check=False, timeout=120)
+    assert result.returncode == 0, result.stderr
+    found = json.loads(result.stdout.strip().splitlines()[-1])
+    assert found["dags"] == ["dop__daily_sales", "dop__reporting"]
+    assert found["heavy"] == []
+
+
+def test_importing_dop_core_is_cheap():
+    code = "import sys, dop_core; print(sorted(m for m in sys.modules if m.startswith(('airflow', 'sqlalchemy'))))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"

@@ -1,0 +1,200 @@
+"""Plugins found through the `dop` entry-point group: listed, isolated when broken, refused when clashing."""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import textwrap
+
+import attrs
+import pytest
+
+from dop_core import TaskType, hookimpl, plugins
+from dop_core.errors import PluginError
+from dop_core.testing import run_dop
+
+
+def fake_distribution(site: pathlib.Path, dist: str, module: str, source: str, entry_name: str) -> None:
+    """A real installed distribution (dist-info + module) in a folder put on PYTHONPATH."""
+    (site / f"{module}.py").write_text(textwrap.dedent(source))
+    info = site / f"{dist.replace('-', '_')}-1.2.3.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 1.2.3\n")
+    (info / "entry_points.txt").write_text(f"[dop]\n{entry_name} = {module}\n")
+
+
+GOOD = """
+    import attrs
+    from dop_core import TaskType, hookimpl
+
+    @attrs.frozen
+    class EchoOptions:
+        text: str = "hi"
+
+    def build(task):
+        from airflow.providers.standard.operators.bash import BashOperator
+        return BashOperator(bash_command="echo " + task.options.text, **task.operator_kwargs())
+
+    @hookimpl
+    def dop_task_types():
+        return [TaskType(action="echo", target="bash", options=EchoOptions, build=build)]
+"""
+BROKEN_IMPORT = "raise RuntimeError('this plugin is broken on purpose')\n"
+MALFORMED = """
+    from dop_core import hookimpl
+
+    @hookimpl
+    def dop_task_types():
+        return [{"action": "not", "target": "a record"}]
+"""
+
+
+@pytest.fixture
+def site(tmp_path):
+    folder = tmp_path / "site"
+    folder.mkdir()
+    fake_distribution(folder, "dop-echo", "dop_echo_plugin", GOOD, "echo")
+    fake_distribution(folder, "dop-broken", "dop_broken_plugin", BROKEN_IMPORT, "broken")
+    fake_distribution(folder, "dop-malformed", "dop_malformed_plugin", MALFORMED, "malformed")
+    return folder
+
+
+def dop_with(site, *args, **env):
+    path = os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")])
+    return run_dop(*args, env={"PYTHONPATH": path, **env})
+
+
+def plugin_list(result):
+    return {p["name"]: p for p in json.loads(result.stdout)}
+
+
+@pytest.mark.slow
+def test_plugins_from_other_distributions_are_listed_and_broken_ones_named(site):
+    result = dop_with(site, "plugins", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    found = plugin_list(result)
+    assert found["echo"]["distribution"] == "dop-echo" and found["echo"]["version"] == "1.2.3"
+    assert found["echo"]["registers"] == ["task_types:echo/bash"]
+    assert "RuntimeError: this plugin is broken on purpose" in found["broken"]["error"]
+    assert found["dop_core.builtin.tasks"]["builtin"] is True
+    assert "plugin 'malformed'" in result.stderr and "not a TaskType" in result.stderr
+
+    text = dop_with(site, "plugins")
+    assert "echo  (dop-echo 1.2.3)" in text.stdout
+    assert "BROKEN: plugin 'broken' (dop-broken) failed to load" in text.stdout
+
+
+@pytest.mark.slow
+def test_the_plugins_action_builds_tasks_while_a_broken_plugin_is_reported(site, tmp_path):
+    from dop_core.testing import ProjectFactory
+
+    factory = ProjectFactory(tmp_path / "p")
+    factory.dag("greetings", "tasks:\n  - identifier: say\n    kind: {action: echo, target: bash}\n"
+                "    options: {text: hello}\n")
+    ok = dop_with(site, "graph", "greetings", "--project", str(factory.root), "--format", "dot")
+    assert ok.returncode == 0, ok.stderr
+    assert '"say" [label="say\\nBashOperator"];' in ok.stdout
+    assert "failed to load" in ok.stderr  # reported, not fatal
+
+
+@pytest.mark.slow
+def test_strict_switch_makes_a_broken_plugin_fatal(site):
+    result = dop_with(site, "plugins", DOP_STRICT_PLUGINS="1")
+    assert result.returncode != 0
+    assert "plugin 'broken' (dop-broken) failed to load" in result.stderr
+
+
+@pytest.mark.slow
+def test_disable_and_allow_list_switches(site):
+    disabled = plugin_list(dop_with(site, "plugins", "--format", "json", DOP_DISABLE_PLUGINS="broken,malformed"))
+    assert "broken" not in disabled and "malformed" not in disabled and "echo" in disabled
+    allowed = plugin_list(dop_with(site, "plugins", "--format", "json", DOP_PLUGINS="echo"))
+    assert "echo" in allowed and "broken" not in allowed
+
+
+@attrs.frozen
+class _Opts:
+    pass
+
+
+def _task_type(action, target):
+    return TaskType(action=action, target=target, options=_Opts, build=lambda b: None)
+
+
+def test_two_plugins_claiming_one_action_target_is_an_error_naming_both(dop_plugin_manager, register_plugin):
+    class First:
+        @hookimpl
+        def dop_task_types(self):
+            return [_task_type("load", "s3")]
+
+    class Second:
+        @hookimpl
+        def dop_task_types(self):
+            return [_task_type("load", "s3")]
+
+    register_plugin(First(), name="first-plugin")
+    with pytest.raises(PluginError, match=r"'load/s3' is registered twice: by 'first-plugin' and by 'second-plugin'"):
+        register_plugin(Second(), name="second-plugin")
+
+
+def test_a_plugin_raising_in_its_hook_is_skipped_and_reported(register_plugin):
+    class Raising:
+        @hookimpl
+        def dop_task_types(self):
+            raise ValueError("boom")
+
+    class Fine:
+        @hookimpl
+        def dop_task_types(self):
+            return [_task_type("fine", "x")]
+
+    register_plugin(Raising(), name="raising")
+    registry = register_plugin(Fine(), name="fine")
+    assert ("fine", "x") in registry.task_types
+    assert ("materialization", "table") in registry.task_types
+    assert any("plugin 'raising': dop_task_types() raised ValueError: boom" in e for e in registry.errors)
+
+
+def test_records_are_validated_when_created():
+    with pytest.raises(TypeError, match="options must be an attrs class"):
+        TaskType(action="a", target="b", build=lambda b: None, options=dict)
+    with pytest.raises(TypeError, match="build must be callable"):
+        TaskType(action="a", target="b", build="not callable")
+
+
+def test_builtins_register_through_the_same_hooks(dop_plugin_manager):
+    registry = plugins.get_registry()
+    providers = {t.provider for t in registry.task_types.values()}
+    assert providers <= set(plugins.BUILTIN_PLUGINS)
+    assert set(registry.engines) == {"duckdb", "bigquery"}
+    assert {name for name, _ in dop_plugin_manager.list_name_plugin()} == set(plugins.BUILTIN_PLUGINS)
+
+
+def test_dag_built_hook_sees_every_dag(register_plugin, dop_project):
+    seen = []
+
+    class Policy:
+        @hookimpl
+        def dop_dag_built(self, dag, config, project):
+            dag.tags.add(f"team:{project.name}")
+            seen.append(config.name)
+
+    register_plugin(Policy(), name="policy")
+    dop_project.dag("one", "tasks: []\n")
+    dop_project.dag("two", "tasks: []\n")
+    dags = dop_project.build()
+    assert sorted(seen) == ["one", "two"]
+    assert "team:test_project" in dags["dop__one"].tags
+
+
+def test_jinja_macros_hook(register_plugin, dop_project):
+    class Macros:
+        @hookimpl
+        def dop_jinja_macros(self, project):
+            return {"quarter": lambda ds: f"{ds[:4]}Q{(int(ds[5:7]) - 1) // 3 + 1}"}
+
+    register_plugin(Macros(), name="macros")
+    dop_project.dag("m", "tasks: []\n")
+    dag = dop_project.build()["dop__m"]
+    assert dag.user_defined_macros["quarter"]("2024-05-01") == "2024Q2"
