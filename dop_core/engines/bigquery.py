@@ -40,10 +40,17 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _SECRETS = [
     (re.compile(r"(?i)\b(bearer)\s+[A-Za-z0-9._~+/=-]+"), r"\1 [redacted]"),
     (re.compile(r"\bya29\.[A-Za-z0-9._-]+"), "[redacted token]"),
-    (re.compile(r"(?i)(\"?(?:access_token|refresh_token|id_token|client_secret|private_key)\"?\s*[:=]\s*)"
-                r"(\"[^\"]*\"|'[^']*'|[^\s,;&]+)"), r"\1[redacted]"),
-    (re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?-----END [A-Z ]*PRIVATE KEY-----", re.S),
-     "[redacted private key]"),
+    (
+        re.compile(
+            r"(?i)(\"?(?:access_token|refresh_token|id_token|client_secret|private_key)\"?\s*[:=]\s*)"
+            r"(\"[^\"]*\"|'[^']*'|[^\s,;&]+)"
+        ),
+        r"\1[redacted]",
+    ),
+    (
+        re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?-----END [A-Z ]*PRIVATE KEY-----", re.S),
+        "[redacted private key]",
+    ),
 ]
 
 
@@ -71,7 +78,9 @@ def _label(value: str) -> str:
 def _sql_type(text: str, what: str) -> str:
     text = " ".join(str(text).split())
     if not _TYPE.match(text):
-        raise EngineError(f"{text!r} is not a SQL type for {what}: write e.g. STRING, DATE, ARRAY<INT64> or ANY TYPE")
+        raise EngineError(
+            f"{text!r} is not a SQL type for {what}: write e.g. STRING, DATE, ARRAY<INT64> or ANY TYPE"
+        )
     return text
 
 
@@ -88,8 +97,10 @@ class BigQueryEngine(Engine):
         self.client = client if client is not None else self._client(opts)
         self.project: str = opts.project or self.client.project
         if not self.project:
-            raise EngineError(f"target {target.name!r}: no BigQuery project; set `project:` on the target "
-                              f"or a project on the Airflow connection {opts.gcp_conn_id!r}")
+            raise EngineError(
+                f"target {target.name!r}: no BigQuery project; set `project:` on the target "
+                f"or a project on the Airflow connection {opts.gcp_conn_id!r}"
+            )
 
     # -- connection -----------------------------------------------------------------------------
     def _client(self, opts: BigQueryTarget) -> Any:
@@ -99,21 +110,30 @@ class BigQueryEngine(Engine):
 
             if not opts.project:
                 raise EngineError(f"target {self.target.name!r}: with api_endpoint set, also set `project:`")
-            return bigquery.Client(project=opts.project, location=opts.location, credentials=AnonymousCredentials(),
-                                   client_options={"api_endpoint": opts.api_endpoint})
+            return bigquery.Client(
+                project=opts.project,
+                location=opts.location,
+                credentials=AnonymousCredentials(),
+                client_options={"api_endpoint": opts.api_endpoint},
+            )
         from airflow.providers.google.cloud.hooks.bigquery import BigQueryHook
 
         try:
-            hook = BigQueryHook(gcp_conn_id=opts.gcp_conn_id, impersonation_chain=opts.impersonation_chain,
-                                location=opts.location, use_legacy_sql=False)
+            hook = BigQueryHook(
+                gcp_conn_id=opts.gcp_conn_id,
+                impersonation_chain=opts.impersonation_chain,
+                location=opts.location,
+                use_legacy_sql=False,
+            )
             return hook.get_client(project_id=opts.project or hook.project_id, location=opts.location)
         except Exception as exc:
             raise EngineError(
                 f"target {self.target.name!r}: cannot open a BigQuery client with the Airflow connection "
-                f"{opts.gcp_conn_id!r}" + (f" impersonating {opts.impersonation_chain}" if opts.impersonation_chain
-                                           else "")
+                f"{opts.gcp_conn_id!r}"
+                + (f" impersonating {opts.impersonation_chain}" if opts.impersonation_chain else "")
                 + f": {type(exc).__name__}: {redact(str(exc))}. Define the connection in Airflow "
-                "(Admin > Connections, or AIRFLOW_CONN_... in the environment) or set gcp_conn_id on the target."
+                "(Admin > Connections, or AIRFLOW_CONN_... in the environment) "
+                "or set gcp_conn_id on the target."
             ) from None
 
     def close(self) -> None:
@@ -137,39 +157,79 @@ class BigQueryEngine(Engine):
 
         from google.api_core import exceptions as gexc
         from google.api_core.retry import Retry
+        from google.auth.exceptions import GoogleAuthError
         from google.cloud import bigquery
-        from google.cloud.bigquery.retry import DEFAULT_RETRY
+        from google.cloud.bigquery.retry import DEFAULT_JOB_RETRY, DEFAULT_RETRY
 
-        config = bigquery.QueryJobConfig(labels=self.labels, use_legacy_sql=False,
-                                         job_timeout_ms=int(self.job_timeout * 1000))
-        # bound the client's retries (it retries server errors for up to 10 minutes by default)
+        config = bigquery.QueryJobConfig(
+            labels=self.labels, use_legacy_sql=False, job_timeout_ms=int(self.job_timeout * 1000)
+        )
+        # Bound the client's retries by job_timeout: by default it retries API calls for 10 minutes
+        # and jobs for 40 (job_retry=None on insert drops its fixed 10-minute insert retry; `retry`
+        # still applies).
         retry: Retry = DEFAULT_RETRY.with_timeout(min(self.job_timeout, 600.0))
+        job_retry: Retry = DEFAULT_JOB_RETRY.with_timeout(self.job_timeout)
         job = None
         try:
-            job = self.client.query(sql, job_config=config, location=self.location, retry=retry,
-                                    timeout=min(self.job_timeout, 300.0))
-            return job.result(timeout=self.job_timeout, retry=retry)
+            job = self.client.query(
+                sql,
+                job_config=config,
+                location=self.location,
+                retry=retry,
+                job_retry=None,
+                timeout=min(self.job_timeout, 300.0),
+            )
+            return job.result(timeout=self.job_timeout, retry=retry, job_retry=job_retry)
         except concurrent.futures.TimeoutError:
             if job is not None:
                 with contextlib.suppress(Exception):
                     job.cancel()
-            raise EngineError(f"BigQuery job {getattr(job, 'job_id', '?')} did not finish within "
-                              f"job_timeout={self.job_timeout:.0f}s and was cancelled; raise job_timeout on the "
-                              f"target {self.target.name!r}\n{_numbered(sql)}") from None
+            raise EngineError(
+                f"BigQuery job {getattr(job, 'job_id', '?')} did not finish within "
+                f"job_timeout={self.job_timeout:.0f}s and was cancelled; raise job_timeout on the "
+                f"target {self.target.name!r}\n{_numbered(sql)}"
+            ) from None
         except gexc.GoogleAPIError as exc:
             raise BigQueryError(self._describe(exc, job, sql), getattr(exc, "code", None)) from None
+        except GoogleAuthError as exc:
+            raise BigQueryError(self._auth_failure(exc)) from None
+
+    def _auth_failure(self, exc: Exception) -> str:
+        opts = self.options
+        who = f" impersonating {opts.impersonation_chain}" if opts.impersonation_chain else ""
+        return redact(
+            f"BigQuery refused the credentials of the Airflow connection {opts.gcp_conn_id!r}{who}: "
+            f"{type(exc).__name__}: {exc}. Check the connection's key or workload identity, and that "
+            "it may impersonate the service account(s) (roles/iam.serviceAccountTokenCreator)"
+        )
 
     def _describe(self, exc: Any, job: Any, sql: str) -> str:
-        errors = [e for e in (getattr(job, "errors", None) or getattr(exc, "errors", None) or []) if isinstance(e, dict)]
+        errors = [
+            e
+            for e in (getattr(job, "errors", None) or getattr(exc, "errors", None) or [])
+            if isinstance(e, dict)
+        ]
         messages = [e["message"].strip() for e in errors if e.get("message")]
         if not messages:
             messages = [str(getattr(exc, "message", None) or exc).strip()]
+        cause = getattr(exc, "cause", None)  # a RetryError gave up after this error
+        if cause is not None:
+            from google.auth.exceptions import GoogleAuthError
+
+            if isinstance(cause, GoogleAuthError):
+                return self._auth_failure(cause) + f" (gave up: {messages[0]})\n{_numbered(sql)}"
+            messages.append(f"last error: {type(cause).__name__}: {cause}")
         reasons = sorted({e["reason"] for e in errors if e.get("reason")})
         job_id = getattr(job, "job_id", None)
         head = f"BigQuery job {job_id} failed" if job_id else "BigQuery request failed"
         where = f" in {self.location}" if self.location else ""
-        text = (f"{head}{where}" + (f" ({', '.join(reasons)})" if reasons else "") + ": "
-                + "; ".join(dict.fromkeys(messages)) + f"\n{_numbered(sql)}")
+        text = (
+            f"{head}{where}"
+            + (f" ({', '.join(reasons)})" if reasons else "")
+            + ": "
+            + "; ".join(dict.fromkeys(messages))
+            + f"\n{_numbered(sql)}"
+        )
         return redact(_ANSI.sub("", text))
 
     def execute(self, sql: str) -> None:
@@ -187,8 +247,10 @@ class BigQueryEngine(Engine):
         return "`" + str(name).replace("\\", "\\\\").replace("`", "\\`") + "`"
 
     def qualified(self, relation: Relation) -> str:
-        """``project.dataset.name``: the relation's database is the BigQuery project (default: the target's)."""
-        return ".".join(self.quote(p) for p in (relation.database or self.project, relation.schema, relation.name))
+        """``project.dataset.name``: the relation's database is the BigQuery project (default: target's)."""
+        return ".".join(
+            self.quote(p) for p in (relation.database or self.project, relation.schema, relation.name)
+        )
 
     def qualified_schema(self, schema: str, database: str | None = None) -> str:
         return f"{self.quote(database or self.project)}.{self.quote(schema)}"
@@ -199,8 +261,11 @@ class BigQueryEngine(Engine):
 
     # -- inspection -----------------------------------------------------------------------------
     def _information_schema(self, relation: Relation, view: str, where: str = "") -> list[tuple[Any, ...]]:
-        sql = (f"SELECT * FROM {self.qualified_schema(relation.schema, relation.database)}.INFORMATION_SCHEMA.{view} "
-               f"WHERE table_name = {self._literal(relation.name)}{where}")
+        sql = (
+            f"SELECT * FROM {self.qualified_schema(relation.schema, relation.database)}"
+            f".INFORMATION_SCHEMA.{view} "
+            f"WHERE table_name = {self._literal(relation.name)}{where}"
+        )
         if view == "COLUMNS":
             sql = sql.replace("SELECT *", "SELECT column_name, data_type", 1) + " ORDER BY ordinal_position"
         else:
@@ -220,8 +285,10 @@ class BigQueryEngine(Engine):
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
-        raise EngineError("BigQuery runs each statement as its own job: DOP's BigQuery writes are single atomic "
-                          "statements (MERGE), not transactions spanning several calls")
+        raise EngineError(
+            "BigQuery runs each statement as its own job: DOP's BigQuery writes are single atomic "
+            "statements (MERGE), not transactions spanning several calls"
+        )
         yield  # pragma: no cover
 
     # -- DDL ------------------------------------------------------------------------------------
@@ -265,8 +332,14 @@ class BigQueryEngine(Engine):
     def is_staged(self, relation: Relation) -> bool:
         return relation.name.endswith(STAGED_SUFFIX)
 
-    def create_table_as(self, relation: Relation, select_sql: str, partitioning: Partitioning | None,
-                        replace: bool = True, temporary: bool = False) -> None:
+    def create_table_as(
+        self,
+        relation: Relation,
+        select_sql: str,
+        partitioning: Partitioning | None,
+        replace: bool = True,
+        temporary: bool = False,
+    ) -> None:
         """``CREATE [OR REPLACE] TABLE ... [PARTITION BY ...] AS``; staged tables expire by themselves.
 
         A staged table (``<table>__dop_tmp``, or ``temporary``) is not partitioned: it only feeds the MERGE.
@@ -277,8 +350,10 @@ class BigQueryEngine(Engine):
         if partitioning is not None and not staged:
             clauses.append(f"PARTITION BY {self.partition_by(partitioning)}")
         if staged:
-            clauses.append("OPTIONS(expiration_timestamp = TIMESTAMP_ADD(CURRENT_TIMESTAMP(), "
-                           f"INTERVAL {STAGED_EXPIRATION_HOURS} HOUR))")
+            clauses.append(
+                "OPTIONS(expiration_timestamp = TIMESTAMP_ADD(CURRENT_TIMESTAMP(), "
+                f"INTERVAL {STAGED_EXPIRATION_HOURS} HOUR))"
+            )
         head = " ".join([verb, self.qualified(relation), *clauses])
         self.execute(f"{head} AS\n{select_sql}")
 
@@ -290,11 +365,13 @@ class BigQueryEngine(Engine):
         return f"INSERT ({cols}) VALUES ({cols})"
 
     def replace_all(self, target: Relation, staged: Relation) -> None:
-        """Replace every row of ``target`` by ``staged``'s in one atomic MERGE (keeps partitioning, labels, ACLs)."""
+        """Replace every row of ``target`` by ``staged``'s in one atomic MERGE (keeps partitioning)."""
         self.execute(
-            f"MERGE {self.qualified(target)} AS dop_target USING {self.qualified(staged)} AS dop_staged ON FALSE\n"
+            f"MERGE {self.qualified(target)} AS dop_target\n"
+            f"USING {self.qualified(staged)} AS dop_staged ON FALSE\n"
             "WHEN NOT MATCHED BY SOURCE THEN DELETE\n"
-            f"WHEN NOT MATCHED THEN {self._insert_clause(staged)}")
+            f"WHEN NOT MATCHED THEN {self._insert_clause(staged)}"
+        )
 
     def replace_partitions(self, target: Relation, staged: Relation, partitioning: Partitioning) -> int:
         """Replace the partitions present in ``staged`` with one atomic MERGE; return how many.
@@ -303,81 +380,113 @@ class BigQueryEngine(Engine):
         target's rows in those partitions (``NOT MATCHED BY SOURCE``) and inserts the staged rows.
         Rows whose partition column is NULL form one partition of their own (BigQuery's ``__NULL__``).
         """
-        rows = self.query(self.replace_partitions_sql(target, staged, partitioning, self._insert_clause(staged))).rows
+        rows = self.query(
+            self.replace_partitions_sql(target, staged, partitioning, self._insert_clause(staged))
+        ).rows
         return int(rows[0][0]) if rows else 0
 
-    def replace_partitions_sql(self, target: Relation, staged: Relation, partitioning: Partitioning,
-                               insert: str) -> str:
+    def replace_partitions_sql(
+        self, target: Relation, staged: Relation, partitioning: Partitioning, insert: str
+    ) -> str:
         """The script of :meth:`replace_partitions` (``insert``: its ``INSERT (cols) VALUES (cols)``)."""
         col = self.quote(partitioning.field)
         staged_key = self._key(col, partitioning)
         target_key = self._key(f"dop_target.{col}", partitioning)
         return (
             f"DECLARE dop_partitions ARRAY<{self._key_type(partitioning)}> DEFAULT "
-            f"(SELECT ARRAY_AGG(DISTINCT {staged_key}) FROM {self.qualified(staged)} WHERE {col} IS NOT NULL);\n"
+            f"(SELECT ARRAY_AGG(DISTINCT {staged_key}) FROM {self.qualified(staged)} "
+            f"WHERE {col} IS NOT NULL);\n"
             f"DECLARE dop_null_partition BOOL DEFAULT "
             f"(SELECT IFNULL(LOGICAL_OR({col} IS NULL), FALSE) FROM {self.qualified(staged)});\n"
-            f"MERGE {self.qualified(target)} AS dop_target USING {self.qualified(staged)} AS dop_staged ON FALSE\n"
+            f"MERGE {self.qualified(target)} AS dop_target\n"
+            f"USING {self.qualified(staged)} AS dop_staged ON FALSE\n"
             f"WHEN NOT MATCHED BY SOURCE AND ({target_key} IN UNNEST(dop_partitions) "
             f"OR (dop_null_partition AND dop_target.{col} IS NULL)) THEN DELETE\n"
             f"WHEN NOT MATCHED THEN {insert};\n"
-            "SELECT IFNULL(ARRAY_LENGTH(dop_partitions), 0) + IF(dop_null_partition, 1, 0) AS partitions;")
+            "SELECT IFNULL(ARRAY_LENGTH(dop_partitions), 0) + IF(dop_null_partition, 1, 0) AS partitions;"
+        )
 
     def create_view(self, relation: Relation, select_sql: str) -> None:
         self.execute(f"CREATE OR REPLACE VIEW {self.qualified(relation)} AS\n{select_sql}")
 
-    def create_function(self, relation: Relation, arguments: Sequence[Argument], body: str,
-                        returns: str | None) -> None:
+    def create_function(
+        self, relation: Relation, arguments: Sequence[Argument], body: str, returns: str | None
+    ) -> None:
         """A SQL UDF; arguments of type ``ANY TYPE`` make it a templated function."""
-        args = ", ".join(f"{self.quote(check_identifier(a.name, 'argument name'))} "
-                         f"{_sql_type(a.type, f'argument {a.name}')}" for a in arguments)
+        args = ", ".join(
+            f"{self.quote(check_identifier(a.name, 'argument name'))} "
+            f"{_sql_type(a.type, f'argument {a.name}')}"
+            for a in arguments
+        )
         ret = f" RETURNS {_sql_type(returns, 'returns')}" if returns else ""
         self.execute(f"CREATE OR REPLACE FUNCTION {self.qualified(relation)}({args}){ret} AS (\n{body}\n)")
 
-    def create_procedure(self, relation: Relation, arguments: Sequence[Argument], body: str,
-                         dialect: str = "bigquery") -> None:
+    def create_procedure(
+        self, relation: Relation, arguments: Sequence[Argument], body: str, dialect: str = "bigquery"
+    ) -> None:
         if dialect != self.dialect:
             body = self.translate(body, dialect)
         body = body.strip()
         if not body.endswith(";"):
             body += ";"
-        args = ", ".join(f"{self.quote(check_identifier(a.name, 'argument name'))} "
-                         f"{_sql_type(a.type, f'argument {a.name}')}" for a in arguments)
+        args = ", ".join(
+            f"{self.quote(check_identifier(a.name, 'argument name'))} "
+            f"{_sql_type(a.type, f'argument {a.name}')}"
+            for a in arguments
+        )
         self.execute(f"CREATE OR REPLACE PROCEDURE {self.qualified(relation)}({args})\nBEGIN\n{body}\nEND")
 
     def drop_table(self, relation: Relation) -> None:
         self.execute(f"DROP TABLE IF EXISTS {self.qualified(relation)}")
 
     # -- seeds ----------------------------------------------------------------------------------
-    def load_csv(self, relation: Relation, path: str, columns: dict[str, str] | None, delimiter: str,
-                 header: bool) -> int:
+    def load_csv(
+        self, relation: Relation, path: str, columns: dict[str, str] | None, delimiter: str, header: bool
+    ) -> int:
         """Replace ``relation`` with a local CSV file through one load job (WRITE_TRUNCATE: atomic)."""
         import concurrent.futures
 
         from google.api_core import exceptions as gexc
+        from google.auth.exceptions import GoogleAuthError
         from google.cloud import bigquery
 
         config = bigquery.LoadJobConfig(
-            source_format=bigquery.SourceFormat.CSV, field_delimiter=delimiter, skip_leading_rows=1 if header else 0,
-            write_disposition=bigquery.WriteDisposition.WRITE_TRUNCATE, labels=self.labels)
+            source_format=bigquery.SourceFormat.CSV,
+            field_delimiter=delimiter,
+            skip_leading_rows=1 if header else 0,
+            write_disposition=bigquery.WriteDisposition.WRITE_TRUNCATE,
+            labels=self.labels,
+        )
         if columns:
-            config.schema = [bigquery.SchemaField(check_identifier(name, "column name"), _bigquery_type(typ))
-                             for name, typ in columns.items()]
+            config.schema = [
+                bigquery.SchemaField(check_identifier(name, "column name"), _bigquery_type(typ))
+                for name, typ in columns.items()
+            ]
         else:
             config.autodetect = True
         destination = f"{relation.database or self.project}.{relation.schema}.{relation.name}"
         job = None
         try:
             with open(path, "rb") as handle:
-                job = self.client.load_table_from_file(handle, destination, job_config=config,
-                                                       location=self.location, timeout=min(self.job_timeout, 300.0))
+                job = self.client.load_table_from_file(
+                    handle,
+                    destination,
+                    job_config=config,
+                    location=self.location,
+                    timeout=min(self.job_timeout, 300.0),
+                )
             job.result(timeout=self.job_timeout)
         except concurrent.futures.TimeoutError:
-            raise EngineError(f"BigQuery load job {getattr(job, 'job_id', '?')} of {path} did not finish within "
-                              f"job_timeout={self.job_timeout:.0f}s") from None
+            raise EngineError(
+                f"BigQuery load job {getattr(job, 'job_id', '?')} of {path} did not finish within "
+                f"job_timeout={self.job_timeout:.0f}s"
+            ) from None
         except gexc.GoogleAPIError as exc:
-            raise BigQueryError(self._describe(exc, job, f"-- load job: {path} -> {destination}"),
-                                getattr(exc, "code", None)) from None
+            raise BigQueryError(
+                self._describe(exc, job, f"-- load job: {path} -> {destination}"), getattr(exc, "code", None)
+            ) from None
+        except GoogleAuthError as exc:
+            raise BigQueryError(self._auth_failure(exc)) from None
         return int(job.output_rows) if job.output_rows is not None else self.row_count(relation)
 
 
@@ -388,7 +497,7 @@ def _bigquery_type(text: str) -> str:
     for dialect in ("bigquery", "duckdb"):
         try:
             return exp.DataType.build(text, dialect=dialect).sql(dialect="bigquery")
-        except Exception:  # noqa: S112 - try the next spelling
+        except Exception:
             continue
     raise EngineError(f"{text!r} is not a column type BigQuery knows (e.g. STRING, INT64, DATE, NUMERIC)")
 

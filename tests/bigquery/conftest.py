@@ -59,19 +59,25 @@ def emulator_python() -> pathlib.Path:
         shutil.rmtree(venv, ignore_errors=True)
         uv = shutil.which("uv")
         if uv:
-            steps = [[uv, "venv", "--quiet", "--python", sys.executable, str(venv)],
-                     [uv, "pip", "install", "--quiet", "--python", str(python), *REQUIREMENTS]]
+            steps = [
+                [uv, "venv", "--quiet", "--python", sys.executable, str(venv)],
+                [uv, "pip", "install", "--quiet", "--python", str(python), *REQUIREMENTS],
+            ]
         else:
-            steps = [[sys.executable, "-m", "venv", str(venv)],
-                     [str(python), "-m", "pip", "install", "--quiet", *REQUIREMENTS]]
+            steps = [
+                [sys.executable, "-m", "venv", str(venv)],
+                [str(python), "-m", "pip", "install", "--quiet", *REQUIREMENTS],
+            ]
         env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
         for cmd in steps:
             done = _run(cmd, env)
             if done.returncode != 0:
                 shutil.rmtree(venv, ignore_errors=True)
                 output = (done.stderr or done.stdout).strip().splitlines()[-6:]
-                pytest.skip(f"cannot build the BigQuery emulator's virtualenv ({' '.join(REQUIREMENTS)}) in "
-                            f"{venv}: `{' '.join(cmd[:3])} ...` exited {done.returncode}: " + " | ".join(output))
+                pytest.skip(
+                    f"cannot build the BigQuery emulator's virtualenv ({' '.join(REQUIREMENTS)}) in "
+                    f"{venv}: `{' '.join(cmd[:3])} ...` exited {done.returncode}: " + " | ".join(output)
+                )
         stamp.write_text(" ".join(REQUIREMENTS))
     return python
 
@@ -83,8 +89,13 @@ def bq_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     folder = tmp_path_factory.mktemp("bqemulator")
     log_path = folder / "emulator.log"
     with open(log_path, "w") as log:
-        proc = subprocess.Popen([str(python), str(LAUNCHER), "--project", PROJECT], cwd=folder, stdout=log,
-                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            [str(python), str(LAUNCHER), "--project", PROJECT],
+            cwd=folder,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
     try:
         endpoint = _wait_ready(proc, log_path)
         yield endpoint
@@ -105,7 +116,7 @@ def _wait_ready(proc: subprocess.Popen[bytes], log_path: pathlib.Path, timeout: 
             endpoint = m.group(1)
             # the REST API answers: list the (empty) datasets of the test project
             url = f"{endpoint}/bigquery/v2/projects/{PROJECT}/datasets"
-            with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 - loopback http
+            with urllib.request.urlopen(url, timeout=10) as response:
                 assert response.status == 200, f"the emulator answered {response.status} on {url}"
             return endpoint
         if proc.poll() is not None:
@@ -122,15 +133,16 @@ def bq_client(bq_emulator: str) -> Iterator[Any]:
     from google.auth.credentials import AnonymousCredentials
     from google.cloud import bigquery
 
-    client = bigquery.Client(project=PROJECT, credentials=AnonymousCredentials(),
-                             client_options={"api_endpoint": bq_emulator})
+    client = bigquery.Client(
+        project=PROJECT, credentials=AnonymousCredentials(), client_options={"api_endpoint": bq_emulator}
+    )
     yield client
     client.close()
 
 
 @pytest.fixture(scope="session")
 def bq_rows(bq_client: Any) -> Any:
-    """``bq_rows(sql)``: rows through the client, as dicts, with bounded waits (it retries 500s for minutes)."""
+    """``bq_rows(sql)``: rows through the client, as dicts, with bounded waits (it retries 500s long)."""
     from google.cloud.bigquery.retry import DEFAULT_RETRY
 
     retry = DEFAULT_RETRY.with_timeout(CALL_TIMEOUT)
@@ -149,8 +161,14 @@ def bq_target(bq_emulator: str) -> Any:
     from dop_core.project import Target
 
     def target(**options: Any) -> Target:
-        raw = {"project": PROJECT, "api_endpoint": bq_emulator, "location": "US", "job_timeout": CALL_TIMEOUT,
-               "labels": {"team": "data"}, **options}
+        raw = {
+            "project": PROJECT,
+            "api_endpoint": bq_emulator,
+            "location": "US",
+            "job_timeout": CALL_TIMEOUT,
+            "labels": {"team": "data"},
+            **options,
+        }
         return Target("bq", "bigquery", raw, BigQueryTarget(**raw))
 
     return target
@@ -174,3 +192,76 @@ def dataset(bq_engine: Any, request: pytest.FixtureRequest) -> str:
     name = re.sub(r"\W", "_", request.node.name.removeprefix("test_"))[:60] + f"_{next(_counter)}"
     bq_engine.create_schema(name)
     return name
+
+
+SALES_CONFIG = """\
+schedule_interval: "0 4 * * *"
+schema: sales
+tasks:
+  - identifier: create_schema_sales
+    kind: {action: materialization, target: schema}
+  - identifier: raw_orders
+    kind: {action: materialization, target: seed}
+    options:
+      columns: {order_date: DATE, store: STRING, amount: INT64}
+    dependencies: [create_schema_sales]
+  - identifier: clean_store
+    kind: {action: materialization, target: udf}
+    options:
+      arguments: [{name: str, type: STRING}]
+      returns: STRING
+    dependencies: [create_schema_sales]
+  - identifier: daily_revenue
+    kind: {action: materialization, target: table}
+    partitioning: {field: order_date, data_type: date}
+    dependencies: [raw_orders, clean_store]
+  - identifier: top_stores
+    kind: {action: materialization, target: view}
+    dependencies: [daily_revenue]
+  - identifier: checks
+    kind: {action: assertion, target: assertion}
+    dependencies: [daily_revenue]
+  - identifier: flag_big_days
+    kind: {action: materialization, target: stored_procedure}
+    options:
+      arguments: [{name: run_date, type: DATE}]
+    dependencies: [daily_revenue]
+  - identifier: invoke_flag_big_days
+    kind: {action: invocation, target: stored_procedure}
+    dependencies: [flag_big_days]
+"""
+
+SALES_SQL = {
+    "clean_store": "LOWER(TRIM(str))\n",
+    "daily_revenue": """\
+SELECT order_date, sales.clean_store(store) AS store, SUM(amount) AS revenue
+FROM sales.raw_orders
+{% if is_incremental() %}WHERE order_date = DATE '{{ ds }}'{% endif %}
+GROUP BY 1, 2
+""",
+    "top_stores": "SELECT store, SUM(revenue) AS revenue FROM sales.daily_revenue\n"
+    "GROUP BY store HAVING SUM(revenue) >= 50\n",
+    "checks": """\
+SELECT COUNT(*) > 0 AS success, 'daily_revenue has rows for {{ ds }}' AS description
+FROM sales.daily_revenue WHERE order_date = DATE '{{ ds }}'
+""",
+    "flag_big_days": """\
+CREATE TABLE IF NOT EXISTS sales.big_days (order_date DATE, store STRING, revenue INT64);
+DELETE FROM sales.big_days WHERE order_date = run_date;
+INSERT INTO sales.big_days (order_date, store, revenue)
+SELECT order_date, store, revenue FROM sales.daily_revenue WHERE order_date = run_date AND revenue >= 30;
+""",
+    "invoke_flag_big_days": "CALL sales.flag_big_days(DATE '{{ ds }}');\n",
+}
+
+
+@pytest.fixture
+def sales_project(dop_project: Any) -> Any:
+    """``sales_project(targets_yaml)``: a project with one DAG ``sales`` using every native task kind."""
+
+    def make(targets: str, orders_csv: str = "order_date,store,amount\n") -> Any:
+        dop_project.write("dop_project.yml", f"name: sales_project\ndialect: bigquery\ntargets:\n{targets}")
+        dop_project.dag("sales", SALES_CONFIG, sql=SALES_SQL, files={"data/raw_orders.csv": orders_csv})
+        return dop_project
+
+    return make

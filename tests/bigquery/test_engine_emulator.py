@@ -35,8 +35,9 @@ def test_create_schema_makes_a_dataset_in_the_target_location(bq_engine, bq_clie
     assert [d.dataset_id for d in bq_client.list_datasets(timeout=30)].count(dataset) == 1
 
 
-def test_first_run_creates_a_partitioned_table_and_full_refresh_rebuilds_it(bq_engine, bq_client, bq_rows,
-                                                                             dataset):
+def test_first_run_creates_a_partitioned_table_and_full_refresh_rebuilds_it(
+    bq_engine, bq_client, bq_rows, dataset
+):
     orders = Relation(dataset, "orders")
     out = materialize_table(bq_engine, orders, days(("2024-06-01", 1), ("2024-06-02", 2)), BY_DAY, False)
     assert (out.action, out.rows) == ("created", 2)
@@ -44,25 +45,37 @@ def test_first_run_creates_a_partitioned_table_and_full_refresh_rebuilds_it(bq_e
     assert table.time_partitioning.field == "d"
     assert [(f.name, f.field_type) for f in table.schema] == [("d", "DATE"), ("amount", "INTEGER")]
     assert bq_rows(f"SELECT d, amount FROM {dataset}.orders ORDER BY d") == [
-        {"d": D(2024, 6, 1), "amount": 1}, {"d": D(2024, 6, 2), "amount": 2}]
+        {"d": D(2024, 6, 1), "amount": 1},
+        {"d": D(2024, 6, 2), "amount": 2},
+    ]
 
-    out = materialize_table(bq_engine, orders, "SELECT DATE '2024-07-01' AS d, 7 AS amount, 'new' AS note",
-                            BY_DAY, True)
+    out = materialize_table(
+        bq_engine, orders, "SELECT DATE '2024-07-01' AS d, 7 AS amount, 'new' AS note", BY_DAY, True
+    )
     assert out.action == "full refresh of"
     assert bq_rows(f"SELECT * FROM {dataset}.orders") == [{"d": D(2024, 7, 1), "amount": 7, "note": "new"}]
 
 
 def test_incremental_run_replaces_exactly_the_returned_partition(bq_engine, bq_rows, dataset):
     orders = Relation(dataset, "orders")
-    materialize_table(bq_engine, orders, days(("2024-06-01", 1), ("2024-06-02", 2), ("2024-06-02", 22),
-                                              ("2024-06-03", 3)), BY_DAY, False)
+    materialize_table(
+        bq_engine,
+        orders,
+        days(("2024-06-01", 1), ("2024-06-02", 2), ("2024-06-02", 22), ("2024-06-03", 3)),
+        BY_DAY,
+        False,
+    )
     out = materialize_table(bq_engine, orders, days(("2024-06-02", 200)), BY_DAY, False)
     assert (out.action, out.partitions, out.rows) == ("updated", 1, 1)
     assert bq_rows(f"SELECT d, amount FROM {dataset}.orders ORDER BY d, amount") == [
-        {"d": D(2024, 6, 1), "amount": 1}, {"d": D(2024, 6, 2), "amount": 200}, {"d": D(2024, 6, 3), "amount": 3}]
+        {"d": D(2024, 6, 1), "amount": 1},
+        {"d": D(2024, 6, 2), "amount": 200},
+        {"d": D(2024, 6, 3), "amount": 3},
+    ]
     # the staged result is gone
     assert bq_rows(f"SELECT table_name FROM {dataset}.INFORMATION_SCHEMA.TABLES ORDER BY 1") == [
-        {"table_name": "orders"}]
+        {"table_name": "orders"}
+    ]
 
 
 def test_rows_without_a_partition_value_form_their_own_partition(bq_engine, bq_rows, dataset):
@@ -71,25 +84,45 @@ def test_rows_without_a_partition_value_form_their_own_partition(bq_engine, bq_r
     out = materialize_table(bq_engine, orders, "SELECT CAST(NULL AS DATE) AS d, 6 AS amount", BY_DAY, False)
     assert out.partitions == 1
     assert bq_rows(f"SELECT d, amount FROM {dataset}.orders ORDER BY amount") == [
-        {"d": D(2024, 6, 1), "amount": 1}, {"d": None, "amount": 6}]
+        {"d": D(2024, 6, 1), "amount": 1},
+        {"d": None, "amount": 6},
+    ]
 
 
-@pytest.mark.parametrize(("partitioning", "first", "second", "expected"), [
-    (Partitioning("t", "timestamp", "hour"),
-     ["TIMESTAMP '2024-06-01 10:05:00'", "TIMESTAMP '2024-06-01 11:05:00'"], ["TIMESTAMP '2024-06-01 11:45:00'"],
-     ["2024-06-01 10:05:00+00:00", "2024-06-01 11:45:00+00:00"]),
-    (Partitioning("t", "timestamp", "day"),
-     ["TIMESTAMP '2024-06-01 10:05:00'", "TIMESTAMP '2024-06-02 11:05:00'"], ["TIMESTAMP '2024-06-02 23:00:00'"],
-     ["2024-06-01 10:05:00+00:00", "2024-06-02 23:00:00+00:00"]),
-    (Partitioning("t", "datetime", "month"),
-     ["DATETIME '2024-05-31 10:00:00'", "DATETIME '2024-06-01 10:00:00'"], ["DATETIME '2024-06-30 00:00:00'"],
-     ["2024-05-31 10:00:00", "2024-06-30 00:00:00"]),
-    (Partitioning("t", "date", "month"),
-     ["DATE '2024-05-31'", "DATE '2024-06-01'"], ["DATE '2024-06-15'"], ["2024-05-31", "2024-06-15"]),
-    (Partitioning("t", "int64", range=IntegerRange(0, 100, 10)), ["5", "15"], ["12"], ["5", "12"]),
-], ids=["timestamp-hour", "timestamp-day", "datetime-month", "date-month", "int64-range"])
-def test_every_partition_type_replaces_only_its_partitions(bq_engine, bq_rows, dataset, partitioning, first,
-                                                           second, expected):
+@pytest.mark.parametrize(
+    ("partitioning", "first", "second", "expected"),
+    [
+        (
+            Partitioning("t", "timestamp", "hour"),
+            ["TIMESTAMP '2024-06-01 10:05:00'", "TIMESTAMP '2024-06-01 11:05:00'"],
+            ["TIMESTAMP '2024-06-01 11:45:00'"],
+            ["2024-06-01 10:05:00+00:00", "2024-06-01 11:45:00+00:00"],
+        ),
+        (
+            Partitioning("t", "timestamp", "day"),
+            ["TIMESTAMP '2024-06-01 10:05:00'", "TIMESTAMP '2024-06-02 11:05:00'"],
+            ["TIMESTAMP '2024-06-02 23:00:00'"],
+            ["2024-06-01 10:05:00+00:00", "2024-06-02 23:00:00+00:00"],
+        ),
+        (
+            Partitioning("t", "datetime", "month"),
+            ["DATETIME '2024-05-31 10:00:00'", "DATETIME '2024-06-01 10:00:00'"],
+            ["DATETIME '2024-06-30 00:00:00'"],
+            ["2024-05-31 10:00:00", "2024-06-30 00:00:00"],
+        ),
+        (
+            Partitioning("t", "date", "month"),
+            ["DATE '2024-05-31'", "DATE '2024-06-01'"],
+            ["DATE '2024-06-15'"],
+            ["2024-05-31", "2024-06-15"],
+        ),
+        (Partitioning("t", "int64", range=IntegerRange(0, 100, 10)), ["5", "15"], ["12"], ["5", "12"]),
+    ],
+    ids=["timestamp-hour", "timestamp-day", "datetime-month", "date-month", "int64-range"],
+)
+def test_every_partition_type_replaces_only_its_partitions(
+    bq_engine, bq_rows, dataset, partitioning, first, second, expected
+):
     table = Relation(dataset, "events")
 
     def query(values):
@@ -113,14 +146,17 @@ def test_changed_schema_fails_with_the_full_refresh_hint_and_keeps_the_table(bq_
     orders = Relation(dataset, "orders")
     materialize_table(bq_engine, orders, days(("2024-06-01", 1)), BY_DAY, False)
     with pytest.raises(SchemaChanged) as info:
-        materialize_table(bq_engine, orders, "SELECT DATE '2024-06-01' AS d, 1 AS amount, 'x' AS note", BY_DAY,
-                          False)
+        materialize_table(
+            bq_engine, orders, "SELECT DATE '2024-06-01' AS d, 1 AS amount, 'x' AS note", BY_DAY, False
+        )
     message = str(info.value)
     assert "+ note STRING (new column)" in message
     assert "full refresh" in message and "--full-refresh" in message
     assert bq_rows(f"SELECT d, amount FROM {dataset}.orders") == [{"d": D(2024, 6, 1), "amount": 1}]
     assert not bq_engine.table_exists(bq_engine.temp_relation(orders))
-    materialize_table(bq_engine, orders, "SELECT DATE '2024-06-01' AS d, 1 AS amount, 'x' AS note", BY_DAY, True)
+    materialize_table(
+        bq_engine, orders, "SELECT DATE '2024-06-01' AS d, 1 AS amount, 'x' AS note", BY_DAY, True
+    )
     assert bq_engine.columns(orders)[-1] == ("note", "STRING")
 
 
@@ -130,7 +166,9 @@ def test_a_failing_query_surfaces_the_job_error_and_leaves_the_table_intact(bq_e
     with pytest.raises(BigQueryError) as info:
         materialize_table(bq_engine, orders, "SELECT DATE '2024-06-01' AS d, 1 / 0 AS amount", BY_DAY, False)
     message = str(info.value)
-    assert re.search(r"BigQuery job [\w-]+ failed in US \(invalidQuery\): .*division by zero", message), message
+    assert re.search(r"BigQuery job [\w-]+ failed in US \(invalidQuery\): .*division by zero", message), (
+        message
+    )
     assert "SQL sent:\n  1 | CREATE OR REPLACE TABLE" in message
     assert bq_rows(f"SELECT d, amount FROM {dataset}.orders") == [{"d": D(2024, 6, 1), "amount": 1}]
 
@@ -145,7 +183,12 @@ def test_jobs_carry_the_target_labels_and_the_airflow_task(bq_target, bq_client,
     assert info.value.code == 404
     job_id = re.search(r"BigQuery job ([\w-]+) failed", str(info.value)).group(1)
     job = bq_client.get_job(job_id, location="US", timeout=30)
-    assert job.labels == {"dop_target": "bq", "dop_dag": "dop__sales", "dop_task": "load_orders", "team": "data"}
+    assert job.labels == {
+        "dop_target": "bq",
+        "dop_dag": "dop__sales",
+        "dop_task": "load_orders",
+        "team": "data",
+    }
 
 
 def test_columns_and_existence_of_missing_tables(bq_engine, dataset):
@@ -156,10 +199,12 @@ def test_columns_and_existence_of_missing_tables(bq_engine, dataset):
 
 
 def test_view(bq_engine, bq_client, bq_rows, dataset):
-    materialize_table(bq_engine, Relation(dataset, "orders"), days(("2024-06-01", 1), ("2024-06-02", 2)), BY_DAY,
-                      False)
-    bq_engine.create_view(Relation(dataset, "big_orders"), f"SELECT d FROM `{PROJECT}.{dataset}.orders` "
-                          "WHERE amount > 1")
+    materialize_table(
+        bq_engine, Relation(dataset, "orders"), days(("2024-06-01", 1), ("2024-06-02", 2)), BY_DAY, False
+    )
+    bq_engine.create_view(
+        Relation(dataset, "big_orders"), f"SELECT d FROM `{PROJECT}.{dataset}.orders` WHERE amount > 1"
+    )
     assert bq_client.get_table(f"{PROJECT}.{dataset}.big_orders", timeout=30).table_type == "VIEW"
     assert bq_rows(f"SELECT d FROM {dataset}.big_orders") == [{"d": D(2024, 6, 2)}]
     bq_engine.create_view(Relation(dataset, "big_orders"), f"SELECT d FROM `{PROJECT}.{dataset}.orders`")
@@ -168,47 +213,72 @@ def test_view(bq_engine, bq_client, bq_rows, dataset):
 
 def test_udf_and_its_use(bq_engine, bq_rows, dataset):
     fn = Relation(dataset, "with_vat")
-    bq_engine.create_function(fn, [Argument("amount", "NUMERIC"), Argument("rate", "FLOAT64")],
-                              "ROUND(CAST(amount AS FLOAT64) * (1 + rate), 2)", "FLOAT64")
+    bq_engine.create_function(
+        fn,
+        [Argument("amount", "NUMERIC"), Argument("rate", "FLOAT64")],
+        "ROUND(CAST(amount AS FLOAT64) * (1 + rate), 2)",
+        "FLOAT64",
+    )
     assert bq_rows(f"SELECT {dataset}.with_vat(100, 0.2) AS total") == [{"total": 120.0}]
-    bq_engine.create_function(fn, [Argument("amount", "NUMERIC"), Argument("rate", "FLOAT64")],
-                              "CAST(amount AS FLOAT64) * rate", None)  # replaced, return type inferred
+    bq_engine.create_function(
+        fn,
+        [Argument("amount", "NUMERIC"), Argument("rate", "FLOAT64")],
+        "CAST(amount AS FLOAT64) * rate",
+        None,
+    )  # replaced, return type inferred
     assert bq_rows(f"SELECT {dataset}.with_vat(100, 0.5) AS total") == [{"total": 50.0}]
 
 
-@pytest.mark.skip(reason="bqemulator 1.4.0 cannot parse templated SQL UDFs: CREATE FUNCTION ds.f(a ANY TYPE) "
-                         "fails with \"Expected ')', got IDENT:'TYPE'\"; test_sql_text.py checks the statement")
+@pytest.mark.skip(
+    reason="bqemulator 1.4.0 cannot parse templated SQL UDFs: CREATE FUNCTION ds.f(a ANY TYPE) "
+    "fails with \"Expected ')', got IDENT:'TYPE'\"; test_sql_text.py checks the statement"
+)
 def test_templated_udf_with_any_type(bq_engine, bq_rows, dataset):
     bq_engine.create_function(Relation(dataset, "twice"), [Argument("x", "ANY TYPE")], "x || x", None)
     assert bq_rows(f"SELECT {dataset}.twice('ab') AS y") == [{"y": "abab"}]
 
 
 def test_procedure_and_call(bq_engine, bq_rows, dataset):
-    materialize_table(bq_engine, Relation(dataset, "orders"), days(("2024-06-01", 1), ("2024-06-02", 2)), BY_DAY,
-                      False)
-    body = (f"DELETE FROM `{PROJECT}.{dataset}.orders` WHERE d = day;\n"
-            f"INSERT INTO `{PROJECT}.{dataset}.orders` (d, amount) VALUES (day, amount)")
-    bq_engine.create_procedure(Relation(dataset, "reset_day"), [Argument("day", "DATE"), Argument("amount", "INT64")],
-                               body, "bigquery")
+    materialize_table(
+        bq_engine, Relation(dataset, "orders"), days(("2024-06-01", 1), ("2024-06-02", 2)), BY_DAY, False
+    )
+    body = (
+        f"DELETE FROM `{PROJECT}.{dataset}.orders` WHERE d = day;\n"
+        f"INSERT INTO `{PROJECT}.{dataset}.orders` (d, amount) VALUES (day, amount)"
+    )
+    bq_engine.create_procedure(
+        Relation(dataset, "reset_day"),
+        [Argument("day", "DATE"), Argument("amount", "INT64")],
+        body,
+        "bigquery",
+    )
     bq_engine.call(f"CALL {dataset}.reset_day(DATE '2024-06-02', 99)", "bigquery")
     bq_engine.call(f"CALL `{PROJECT}`.{dataset}.reset_day(DATE '2024-06-05', 5)", "bigquery")
     assert bq_rows(f"SELECT d, amount FROM {dataset}.orders ORDER BY d") == [
-        {"d": D(2024, 6, 1), "amount": 1}, {"d": D(2024, 6, 2), "amount": 99}, {"d": D(2024, 6, 5), "amount": 5}]
+        {"d": D(2024, 6, 1), "amount": 1},
+        {"d": D(2024, 6, 2), "amount": 99},
+        {"d": D(2024, 6, 5), "amount": 5},
+    ]
 
 
 def test_assertion_reports_every_row(bq_engine, dataset):
-    materialize_table(bq_engine, Relation(dataset, "orders"), days(("2024-06-01", 1), ("2024-06-02", -2)), BY_DAY,
-                      False)
-    sql = (f"SELECT amount >= 0 AS success, CONCAT('amount of ', CAST(d AS STRING), ' is not negative') "
-           f"AS description, amount FROM {dataset}.orders ORDER BY d")
+    materialize_table(
+        bq_engine, Relation(dataset, "orders"), days(("2024-06-01", 1), ("2024-06-02", -2)), BY_DAY, False
+    )
+    sql = (
+        f"SELECT amount >= 0 AS success, CONCAT('amount of ', CAST(d AS STRING), ' is not negative') "
+        f"AS description, amount FROM {dataset}.orders ORDER BY d"
+    )
     passed, report = run_assertion(bq_engine, sql, "no_negative_amounts")
     assert not passed
     assert report.splitlines() == [
         "assertion no_negative_amounts: 1 passed, 1 failed",
         "  [PASS] amount of 2024-06-01 is not negative (amount=1)",
-        "  [FAIL] amount of 2024-06-02 is not negative (amount=-2)"]
-    passed, _ = run_assertion(bq_engine, f"SELECT TRUE AS success, 'ok' AS description FROM {dataset}.orders",
-                              "ok")
+        "  [FAIL] amount of 2024-06-02 is not negative (amount=-2)",
+    ]
+    passed, _ = run_assertion(
+        bq_engine, f"SELECT TRUE AS success, 'ok' AS description FROM {dataset}.orders", "ok"
+    )
     assert passed
 
 
@@ -216,14 +286,21 @@ def test_seed_load_csv(bq_engine, bq_client, bq_rows, dataset, tmp_path):
     csv = tmp_path / "countries.csv"
     csv.write_text("code;name;joined\nFR;France;1958-01-01\nDE;Germany;1958-01-01\nPL;Poland;2004-05-01\n")
     rel = Relation(dataset, "countries")
-    rows = bq_engine.load_csv(rel, str(csv), {"code": "VARCHAR", "name": "STRING", "joined": "DATE"}, ";", True)
+    rows = bq_engine.load_csv(
+        rel, str(csv), {"code": "VARCHAR", "name": "STRING", "joined": "DATE"}, ";", True
+    )
     assert rows == 3
     table = bq_client.get_table(f"{PROJECT}.{dataset}.countries", timeout=30)
-    assert [(f.name, f.field_type) for f in table.schema] == [("code", "STRING"), ("name", "STRING"),
-                                                               ("joined", "DATE")]
+    assert [(f.name, f.field_type) for f in table.schema] == [
+        ("code", "STRING"),
+        ("name", "STRING"),
+        ("joined", "DATE"),
+    ]
     assert bq_rows(f"SELECT code, joined FROM {dataset}.countries ORDER BY code") == [
-        {"code": "DE", "joined": D(1958, 1, 1)}, {"code": "FR", "joined": D(1958, 1, 1)},
-        {"code": "PL", "joined": D(2004, 5, 1)}]
+        {"code": "DE", "joined": D(1958, 1, 1)},
+        {"code": "FR", "joined": D(1958, 1, 1)},
+        {"code": "PL", "joined": D(2004, 5, 1)},
+    ]
     # loading again replaces the rows (WRITE_TRUNCATE); without columns the schema is detected
     csv.write_text("code;name;joined\nIT;Italy;1958-01-01\n")
     assert bq_engine.load_csv(rel, str(csv), None, ";", True) == 1

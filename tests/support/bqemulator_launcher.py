@@ -29,8 +29,12 @@ def tolerate_missing_spatial() -> None:
         try:
             original(self)
         except Exception as exc:  # InternalError: INSTALL/LOAD spatial failed (offline)
-            print(f"bqemulator launcher: DuckDB spatial extension unavailable, GEOGRAPHY is unsupported "
-                  f"({str(exc).splitlines()[-1][:200]})", file=sys.stderr, flush=True)
+            print(
+                f"bqemulator launcher: DuckDB spatial extension unavailable, GEOGRAPHY is unsupported "
+                f"({str(exc).splitlines()[-1][:200]})",
+                file=sys.stderr,
+                flush=True,
+            )
 
     storage_engine.DuckDBEngine._load_spatial = load_spatial  # type: ignore[method-assign]
 
@@ -50,10 +54,16 @@ def main(argv: list[str] | None = None) -> None:
     from bqemulator.server import EmulatorServer
 
     settings = Settings(
-        rest_host="127.0.0.1", rest_port=args.port, grpc_host="127.0.0.1", grpc_port=0,
+        rest_host="127.0.0.1",
+        rest_port=args.port,
+        grpc_host="127.0.0.1",
+        grpc_port=0,
         persistence_mode=PersistenceMode.PERSISTENT if args.data_dir else PersistenceMode.EPHEMERAL,
-        data_dir=args.data_dir, default_project_id=args.project, log_level=LogLevel(args.log_level),
-        enable_format_extensions=False, tracing_enabled=False,
+        data_dir=args.data_dir,
+        default_project_id=args.project,
+        log_level=LogLevel(args.log_level),
+        enable_format_extensions=False,
+        tracing_enabled=False,
     )
     server = EmulatorServer(settings)
 
