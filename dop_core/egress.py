@@ -67,7 +67,8 @@ class EgressOptions:
         "doc": "the warehouse table to export; without it, the result of the task's sql/<identifier>.sql"})
     format: Literal["csv", "parquet", "jsonl"] | None = attrs.field(default=None, metadata={
         "doc": "file format; default: from the path's extension (.csv, .tsv, .parquet, .jsonl, .json)"})
-    header: bool = attrs.field(default=True, metadata={"doc": "csv: write the column names as the first line"})
+    header: bool = attrs.field(default=True, metadata={
+        "doc": "csv: write the column names as the first line"})
     delimiter: str | None = attrs.field(default=None, metadata={
         "parse": _delimiter, "expected": "one or a few characters, e.g. ';' or '\\t'",
         "doc": "csv: field delimiter (default ',', or a tab for a .tsv path)"})
@@ -151,13 +152,14 @@ def file_format(options: EgressOptions) -> FileFormat:
     kind = options.format or (_SUFFIX_FORMATS.get(suffixes[-1]) if suffixes else None)
     if kind is None:
         raise FormatError(f"cannot tell the file format from the path {options.path!r}", "path",
-                          "format: csv, parquet or jsonl, or a path ending in .csv, .tsv, .parquet, .jsonl, .json")
+                          "format: csv, parquet or jsonl, or a path ending in "
+                          ".csv, .tsv, .parquet, .jsonl, .json")
     compression = options.compression or ("snappy" if kind == "parquet" else compression_from_path or "none")
     if compression == "snappy" and kind != "parquet":
         raise FormatError(f"snappy compression is for parquet files, not {kind}", "compression",
                           "none, gzip or zstd for csv and jsonl files")
     delimiter = options.delimiter or ("\t" if suffixes and suffixes[-1] == ".tsv" else ",")
-    return FileFormat(kind, options.header, delimiter, compression)
+    return FileFormat(kind, options.header, delimiter, compression)  # type: ignore[arg-type]
 
 
 @attrs.frozen
@@ -175,7 +177,9 @@ class ExportResult:
             return f"skipped: {self.where} already exists (overwrite: skip)"
         rows = "an unknown number of" if self.rows is None else f"{self.rows:,}"
         kind = f" as {fmt}" if fmt is not None else ""
-        size = f"{human_bytes(self.bytes)}, {self.bytes:,} bytes" if self.bytes >= 1000 else f"{self.bytes} bytes"
+        size = f"{self.bytes} bytes"
+        if self.bytes >= 1000:
+            size = f"{human_bytes(self.bytes)}, {self.bytes:,} bytes"
         return f"exported {rows} rows ({size}){kind} to {self.where}"
 
     def xcom(self) -> dict[str, Any]:
@@ -220,7 +224,8 @@ class ExportRequest:
     sql: str | None = None
     overwrite: Literal["replace", "skip", "fail"] = "replace"
     success_marker: bool = False
-    logger: logging.Logger = attrs.field(default=log, eq=False, repr=False)
+    #: where the destination logs (the task's logger when the operator runs it)
+    logger: Any = attrs.field(default=log, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         if (self.source is None) == (self.sql is None):
@@ -237,7 +242,7 @@ class ExportRequest:
         """Open the target's warehouse engine (a context manager; close it before long uploads)."""
         from dop_core.operators.sql import connect
 
-        return connect(self.target)  # type: ignore[no-any-return]
+        return connect(self.target)
 
     def query(self, engine: Engine) -> str:
         """The SELECT producing the rows to export, in ``engine``'s dialect."""
@@ -381,5 +386,5 @@ def _scratch(folder: pathlib.Path | None) -> Iterator[pathlib.Path]:
         yield pathlib.Path(tmp)
 
 
-__all__ = ["EgressOptions", "ExportRequest", "ExportResult", "FileFormat", "FormatError", "Publisher", "Written", "file_format",
-           "marker_path", "publish_export", "temp_name"]
+__all__ = ["EgressOptions", "ExportRequest", "ExportResult", "FileFormat", "FormatError", "Publisher",
+           "Written", "file_format", "marker_path", "publish_export", "temp_name"]

@@ -14,8 +14,16 @@ import attrs
 import pytest
 
 from dop_core import EgressType, hookimpl
-from dop_core.egress import (EgressOptions, ExportRequest, ExportResult, FileFormat, file_format, human_bytes,
-                             marker_path, temp_name)
+from dop_core.egress import (
+    EgressOptions,
+    ExportRequest,
+    ExportResult,
+    FileFormat,
+    file_format,
+    human_bytes,
+    marker_path,
+    temp_name,
+)
 from dop_core.errors import ConfigError
 
 
@@ -75,7 +83,9 @@ def _errors(dop_project: Any, config: str, sql: dict[str, str] | None = None) ->
     return str(caught.value)
 
 
-def test_a_third_party_destination_gets_its_typed_options_and_a_templated_operator(shelf, dop_project) -> None:
+def test_a_third_party_destination_gets_its_typed_options_and_a_templated_operator(
+    shelf, dop_project
+) -> None:
     from dop_core.build.dags import build_one
     from dop_core.operators.egress import DopEgressOperator
 
@@ -92,16 +102,21 @@ def test_a_third_party_destination_gets_its_typed_options_and_a_templated_operat
 
 
 def test_the_operator_renders_exports_through_the_destination_and_logs_rows_bytes_and_where(
-        shelf, dop_project, capsys: pytest.CaptureFixture[str]) -> None:
+    shelf, dop_project, capsys: pytest.CaptureFixture[str]
+) -> None:
     from dop_core.build.dags import build_one
     from dop_core.operators.sql import connect
     from dop_core.validate import resolve_target
 
     project = dop_project.project()
     with connect(resolve_target(project)) as engine:
-        engine.execute("CREATE SCHEMA shop; CREATE TABLE shop.orders AS "
-                       "SELECT i AS id, DATE '2024-01-01' + CAST(i % 3 AS INTEGER) AS day FROM range(30) t(i)")
-    dop_project.dag("d", CONFIG, sql={"export_orders": "SELECT id FROM shop.orders WHERE day = '{{ ds }}' ORDER BY id"})
+        engine.execute(
+            "CREATE SCHEMA shop; CREATE TABLE shop.orders AS "
+            "SELECT i AS id, DATE '2024-01-01' + CAST(i % 3 AS INTEGER) AS day FROM range(30) t(i)"
+        )
+    dop_project.dag(
+        "d", CONFIG, sql={"export_orders": "SELECT id FROM shop.orders WHERE day = '{{ ds }}' ORDER BY id"}
+    )
     op = build_one(dop_project.project(), "d").get_task("export_orders")
     context: dict[str, Any] = {"ds": "2024-01-02", "params": {}}
     op.render_template_fields(context)
@@ -111,7 +126,9 @@ def test_the_operator_renders_exports_through_the_destination_and_logs_rows_byte
     dest = dop_project.root / "shelves/daily/exports/2024-01-02/orders.csv"
     assert dest.read_text().splitlines() == ["id", *[str(i) for i in range(1, 30, 3)]]
     assert xcom == {"rows": 10, "bytes": dest.stat().st_size, "where": str(dest), "skipped": False}
-    assert f"exported 10 rows ({dest.stat().st_size} bytes) as csv to {dest}" in capsys.readouterr().out  # Airflow logs to stdout
+    assert (
+        f"exported 10 rows ({dest.stat().st_size} bytes) as csv to {dest}" in capsys.readouterr().out
+    )  # Airflow logs to stdout
     (request,) = shelf.requests
     assert request.source is None and request.dialect == "bigquery"
 
@@ -120,21 +137,32 @@ def test_a_source_table_needs_no_sql_file(shelf, dop_project) -> None:
     from dop_core.build.dags import build_one
     from dop_core.identifiers import Relation
 
-    dop_project.dag("d", CONFIG.replace("      shelf: daily\n", "      shelf: daily\n      source: shop.orders\n"))
+    dop_project.dag(
+        "d", CONFIG.replace("      shelf: daily\n", "      shelf: daily\n      source: shop.orders\n")
+    )
     op = build_one(dop_project.project(), "d").get_task("export_orders")
     assert op.source == Relation("shop", "orders") and op.sql == ""
 
 
-@pytest.mark.parametrize(("options", "line", "message"), [
-    ("      shelve: daily\n", 7, "unknown key 'shelve' for an egress to 'shelf'"),
-    ("      shelf: daily\n      copies: two\n", 8, "'two' is not an integer"),
-    ("      shelf: daily\n      copies: 5\n", 8, "at most 3 copies"),
-    ("      shelf: daily\n      compression: snappy\n", 8, "snappy compression is for parquet files, not csv"),
-    ("      shelf: daily\n      source: orders\n", 8, "'orders' is not a table name: write schema.table"),
-    ("      shelf: daily\n      overwrite: always\n", 8, "'always' is not allowed here"),
-    ("", 6, "missing required key 'shelf'"),
-])
-def test_bad_options_are_reported_at_their_line(shelf, dop_project, options: str, line: int, message: str) -> None:
+@pytest.mark.parametrize(
+    ("options", "line", "message"),
+    [
+        ("      shelve: daily\n", 7, "unknown key 'shelve' for an egress to 'shelf'"),
+        ("      shelf: daily\n      copies: two\n", 8, "'two' is not an integer"),
+        ("      shelf: daily\n      copies: 5\n", 8, "at most 3 copies"),
+        (
+            "      shelf: daily\n      compression: snappy\n",
+            8,
+            "snappy compression is for parquet files, not csv",
+        ),
+        ("      shelf: daily\n      source: orders\n", 8, "'orders' is not a table name: write schema.table"),
+        ("      shelf: daily\n      overwrite: always\n", 8, "'always' is not allowed here"),
+        ("", 6, "missing required key 'shelf'"),
+    ],
+)
+def test_bad_options_are_reported_at_their_line(
+    shelf, dop_project, options: str, line: int, message: str
+) -> None:
     config = CONFIG.replace("      shelf: daily\n", options)
     text = _errors(dop_project, config, sql={"export_orders": "SELECT 1"})
     assert f"config.yaml:{line}:" in text.split(message)[0].splitlines()[-1], text
@@ -142,9 +170,13 @@ def test_bad_options_are_reported_at_their_line(shelf, dop_project, options: str
 
 
 def test_did_you_mean_lists_the_common_and_the_destinations_keys(shelf, dop_project) -> None:
-    text = _errors(dop_project, CONFIG.replace("shelf: daily", "shelve: daily"), sql={"export_orders": "SELECT 1"})
-    assert "expected: one of path, source, format, header, delimiter, compression, overwrite, success_marker, " \
-           "shelf, copies" in text
+    text = _errors(
+        dop_project, CONFIG.replace("shelf: daily", "shelve: daily"), sql={"export_orders": "SELECT 1"}
+    )
+    assert (
+        "expected: one of path, source, format, header, delimiter, compression, overwrite, success_marker, "
+        "shelf, copies" in text
+    )
     assert "did you mean 'shelf'?" in text
 
 
@@ -158,13 +190,17 @@ def test_nothing_to_export_and_both_sources_are_errors(shelf, dop_project) -> No
 
 
 def test_a_destination_of_a_missing_plugin_says_what_to_install(dop_plugin_manager, dop_project) -> None:
-    text = _errors(dop_project, CONFIG.replace("target: shelf", "target: sftp"), sql={"export_orders": "SELECT 1"})
+    text = _errors(
+        dop_project, CONFIG.replace("target: shelf", "target: sftp"), sql={"export_orders": "SELECT 1"}
+    )
     assert "config.yaml:4:" in text and "egress 'sftp' is provided by the dop-egress plugin" in text
     assert "pip install dop-egress" in text
 
 
 def test_an_unknown_destination_lists_the_installed_ones(shelf, dop_project) -> None:
-    text = _errors(dop_project, CONFIG.replace("target: shelf", "target: shelve"), sql={"export_orders": "SELECT 1"})
+    text = _errors(
+        dop_project, CONFIG.replace("target: shelf", "target: shelve"), sql={"export_orders": "SELECT 1"}
+    )
     assert "unknown egress 'shelve'; installed: shelf" in text
 
 
@@ -177,8 +213,10 @@ def test_the_format_comes_from_the_path_unless_given() -> None:
     assert fmt("a_{{ ds_nodash }}.tsv") == FileFormat("csv", delimiter="\t")
     assert fmt("a.ndjson.zst") == FileFormat("jsonl", compression="zstd")
     assert fmt("a.dat", format="csv", header=False) == FileFormat("csv", header=False)
-    assert fmt("a.parquet", compression="none").duckdb_options() == "FORMAT parquet, COMPRESSION 'uncompressed'"
-    with pytest.raises(ValueError, match="cannot tell the file format from the path 'a.dat'"):
+    assert (
+        fmt("a.parquet", compression="none").duckdb_options() == "FORMAT parquet, COMPRESSION 'uncompressed'"
+    )
+    with pytest.raises(ValueError, match=r"cannot tell the file format from the path 'a\.dat'"):
         fmt("a.dat")
 
 
@@ -186,8 +224,12 @@ def test_names_beside_the_file() -> None:
     assert marker_path("gs://b/x/y.csv") == "gs://b/x/_SUCCESS"
     assert marker_path("y.csv") == "_SUCCESS"
     tmp = temp_name("/up/y.csv")
-    assert tmp.startswith("/up/.y.csv.dop-tmp-") and len(pathlib.PurePosixPath(tmp).name) > len(".y.csv.dop-tmp-")
-    assert human_bytes(999) == "999 B" and human_bytes(1500) == "1.5 kB" and human_bytes(2_500_000) == "2.5 MB"
+    assert tmp.startswith("/up/.y.csv.dop-tmp-") and len(pathlib.PurePosixPath(tmp).name) > len(
+        ".y.csv.dop-tmp-"
+    )
+    assert (
+        human_bytes(999) == "999 B" and human_bytes(1500) == "1.5 kB" and human_bytes(2_500_000) == "2.5 MB"
+    )
 
 
 def test_a_destination_must_return_an_export_result(register_plugin: Any, dop_project) -> None:
@@ -203,5 +245,7 @@ def test_a_destination_must_return_an_export_result(register_plugin: Any, dop_pr
     dop_project.dag("d", textwrap.dedent(CONFIG), sql={"export_orders": "SELECT 1 AS x"})
     op = build_one(dop_project.project(), "d").get_task("export_orders")
     op.render_template_fields({"ds": "2024-01-02", "params": {}})
-    with pytest.raises(DopError, match=r"the 'shelf' egress destination \(broken\) returned 'done', not an ExportResult"):
+    with pytest.raises(
+        DopError, match=r"the 'shelf' egress destination \(broken\) returned 'done', not an ExportResult"
+    ):
         op.execute({})

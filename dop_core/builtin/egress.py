@@ -66,7 +66,8 @@ def _validate(ctx: ValidationContext) -> Iterator[Problem]:
                           "options.source (a table) or the SQL file sql/<identifier>.sql",
                           f"add `source: schema.table` or create sql/{ctx.task.identifier}.sql")
     if options.source is not None and ctx.sql_path is not None:
-        yield ctx.problem(("options", "source"), f"egress task {ctx.task.identifier!r} has both options.source "
+        yield ctx.problem(("options", "source"), f"egress task {ctx.task.identifier!r} has both "
+                          "options.source "
                           f"and sql/{ctx.task.identifier}.sql", "one of them",
                           "remove options.source to export the query's result, or delete the SQL file")
     assert ctx.dag.document is not None

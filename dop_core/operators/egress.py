@@ -24,9 +24,9 @@ log = logging.getLogger(__name__)
 class DopEgressOperator(VariableParamsMixin, BaseOperator):
     """Exports a table (``source``) or the task's SQL result to a destination registered by a plugin."""
 
-    template_fields: Any = ("path", "sql")
-    template_ext: Any = (".sql",)
-    template_fields_renderers: Any = {"sql": "sql"}
+    template_fields = ("path", "sql")
+    template_ext = (".sql",)
+    template_fields_renderers = {"sql": "sql"}
     ui_color = "#e8f5e9"
 
     def __init__(self, *, destination: str, target: Target, dialect: str, path: str, file_format: FileFormat,

@@ -86,7 +86,8 @@ class GcsPublisher:
         try:
             blob.upload_from_filename(str(local), content_type=content_type, if_generation_match=precondition)
         except PreconditionFailed:
-            raise DopError(f"{path} was created by someone else during the export (overwrite: fail)") from None
+            raise DopError(f"{path} was created by someone else during the export "
+                           "(overwrite: fail)") from None
 
     def remove(self, path: str) -> None:
         from google.api_core.exceptions import NotFound
@@ -115,7 +116,8 @@ def _export_data_options(uri: str, fmt: FileFormat, header: bool) -> str:
         opts += [f"header={'true' if header else 'false'}", f"field_delimiter='{delimiter}'"]
     if fmt.compression != "none":
         if fmt.kind != "parquet" and fmt.compression != "gzip":
-            raise DopError(f"BigQuery exports {fmt.kind} files with gzip compression only, not {fmt.compression}")
+            raise DopError(f"BigQuery exports {fmt.kind} files with gzip compression only, "
+                           f"not {fmt.compression}")
         opts.append(f"compression='{fmt.compression.upper()}'")
     return ", ".join(opts)
 
@@ -159,7 +161,8 @@ def export_from_bigquery(request: ExportRequest, publisher: GcsPublisher) -> Exp
         if len(sources) == 1:
             _rewrite(sources[0], final)
         elif fmt.kind == "parquet":
-            raise DopError(f"BigQuery split the export into {len(parts)} parquet files, which cannot be joined "
+            raise DopError(f"BigQuery split the export into {len(parts)} parquet files, which cannot be "
+                           "joined "
                            "into one; export csv or jsonl, or a smaller result")
         else:
             _compose(bucket, sources, final, prefix)

@@ -61,10 +61,14 @@ class SftpPublisher:
         from airflow.providers.sftp.hooks.sftp import SFTPHook
 
         try:
-            self.hook = SFTPHook(ssh_conn_id=self.options.conn_id, conn_retry_attempts=self.options.connect_attempts)
+            self.hook = SFTPHook(
+                ssh_conn_id=self.options.conn_id, conn_retry_attempts=self.options.connect_attempts
+            )
         except Exception as exc:
-            raise DopError(f"cannot use the Airflow connection {self.options.conn_id!r} for SFTP: "
-                           f"{type(exc).__name__}: {exc}") from exc
+            raise DopError(
+                f"cannot use the Airflow connection {self.options.conn_id!r} for SFTP: "
+                f"{type(exc).__name__}: {exc}"
+            ) from exc
         try:
             from airflow.providers.ssh.hooks.ssh import SSHHook
 
@@ -72,9 +76,11 @@ class SftpPublisher:
             self._ssh = SSHHook.get_conn(self.hook)
             self.sftp = self._ssh.open_sftp()
         except Exception as exc:
-            raise DopError(f"cannot connect to the SFTP server {self.hook.remote_host}:{self.hook.port} "
-                           f"(Airflow connection {self.options.conn_id!r}, {self.options.connect_attempts} "
-                           f"attempt(s)): {type(exc).__name__}: {exc}") from exc
+            raise DopError(
+                f"cannot connect to the SFTP server {self.hook.remote_host}:{self.hook.port} "
+                f"(Airflow connection {self.options.conn_id!r}, {self.options.connect_attempts} "
+                f"attempt(s)): {type(exc).__name__}: {exc}"
+            ) from exc
         return self.sftp
 
     def where(self, path: str) -> str:
@@ -123,8 +129,9 @@ class SftpPublisher:
             except OSError as exc:
                 if exc.errno is not None or "unsupported" not in str(exc).lower():
                     raise
-                log.warning("the SFTP server %s has no posix-rename: replacing %s is not atomic", self.server,
-                            path)
+                log.warning(
+                    "the SFTP server %s has no posix-rename: replacing %s is not atomic", self.server, path
+                )
                 with contextlib.suppress(OSError):
                     sftp.remove(path)
                 sftp.rename(staged, path)
@@ -132,11 +139,12 @@ class SftpPublisher:
             with contextlib.suppress(Exception):
                 sftp.remove(staged)
             if isinstance(exc, OSError):
-                raise DopError(f"uploading {path} to the SFTP server {self.server} failed, nothing was published "
-                               f"(the temporary file {staged} was removed): {type(exc).__name__}: {exc}") from exc
+                raise DopError(
+                    f"uploading {path} to the SFTP server {self.server} failed, nothing was published "
+                    f"(the temporary file {staged} was removed): {type(exc).__name__}: {exc}"
+                ) from exc
             raise
 
     def remove(self, path: str) -> None:
         with contextlib.suppress(FileNotFoundError):
             self._client().remove(path)
-

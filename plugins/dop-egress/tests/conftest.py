@@ -40,8 +40,9 @@ def start(cmd: list[str], log: pathlib.Path) -> subprocess.Popen[bytes]:
         return subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
 
 
-def wait_for_port(port: int, proc: subprocess.Popen[bytes], what: str, log: pathlib.Path,
-                  timeout: float = 30) -> None:
+def wait_for_port(
+    port: int, proc: subprocess.Popen[bytes], what: str, log: pathlib.Path, timeout: float = 30
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -93,8 +94,9 @@ class GcsEmulator:
         from google.auth.credentials import AnonymousCredentials
         from google.cloud import storage
 
-        return storage.Client(project="dop-test", credentials=AnonymousCredentials(),
-                              client_options={"api_endpoint": self.host})
+        return storage.Client(
+            project="dop-test", credentials=AnonymousCredentials(), client_options={"api_endpoint": self.host}
+        )
 
     def objects(self) -> dict[str, bytes]:
         client = self.client()
@@ -106,8 +108,20 @@ def gcs_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GcsEmulat
     exe = _emulator_venv()
     port = free_port()
     log = tmp_path_factory.mktemp("gcs") / "emulator.log"
-    proc = start([str(exe), "start", "--host", "127.0.0.1", "--port", str(port), "--in-memory",
-                  "--default-bucket", "dop-test"], log)
+    proc = start(
+        [
+            str(exe),
+            "start",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--in-memory",
+            "--default-bucket",
+            "dop-test",
+        ],
+        log,
+    )
     try:
         wait_for_port(port, proc, "gcp-storage-emulator", log)
         yield GcsEmulator(f"http://127.0.0.1:{port}", "dop-test")
@@ -129,14 +143,18 @@ def _ensure_sshd() -> None:
     if SSHD.exists():
         return
     if os.geteuid() != 0 or not shutil.which("apt-get"):
-        pytest.skip("/usr/sbin/sshd is missing and cannot be installed here (needs root and apt-get): "
-                    "apt-get install openssh-server")
+        pytest.skip(
+            "/usr/sbin/sshd is missing and cannot be installed here (needs root and apt-get): "
+            "apt-get install openssh-server"
+        )
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     for cmd in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", "openssh-server"]):
         done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
         if done.returncode != 0:
-            pytest.skip(f"installing openssh-server failed ({' '.join(cmd)} exited {done.returncode}): "
-                        f"{done.stderr.strip()[-300:]}")
+            pytest.skip(
+                f"installing openssh-server failed ({' '.join(cmd)} exited {done.returncode}): "
+                f"{done.stderr.strip()[-300:]}"
+            )
     if not SSHD.exists():
         pytest.skip("openssh-server was installed but /usr/sbin/sshd is still missing")
 
@@ -151,8 +169,15 @@ class SshServer:
 
     def connection(self, port: int | None = None) -> str:
         """An Airflow connection (JSON, as in AIRFLOW_CONN_<ID>) for this server and key."""
-        return json.dumps({"conn_type": "sftp", "host": "127.0.0.1", "port": port or self.port, "login": self.user,
-                           "extra": {"key_file": str(self.key_file), "no_host_key_check": True}})
+        return json.dumps(
+            {
+                "conn_type": "sftp",
+                "host": "127.0.0.1",
+                "port": port or self.port,
+                "login": self.user,
+                "extra": {"key_file": str(self.key_file), "no_host_key_check": True},
+            }
+        )
 
 
 @pytest.fixture(scope="session")
@@ -170,9 +195,9 @@ def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SshServer]:
 Port {port}
 Port {norename}
 ListenAddress 127.0.0.1
-HostKey {folder / 'host_key'}
-PidFile {folder / 'sshd.pid'}
-AuthorizedKeysFile {folder / 'authorized_keys'}
+HostKey {folder / "host_key"}
+PidFile {folder / "sshd.pid"}
+AuthorizedKeysFile {folder / "authorized_keys"}
 StrictModes no
 UsePAM no
 PasswordAuthentication no
@@ -219,9 +244,15 @@ class Warehouse:
         if "sql" not in kwargs and "source" not in kwargs:
             kwargs["source"] = Relation("shop", "orders")
         kwargs.setdefault("dialect", "duckdb")
-        return ExportRequest(task_id="export", target=self.target, path=path,  # type: ignore[arg-type]
-                             format=kwargs.pop("format", file_format(common)), options=options,
-                             project_root=self.root, **kwargs)  # type: ignore[arg-type]
+        return ExportRequest(
+            task_id="export",
+            target=self.target,
+            path=path,  # type: ignore[arg-type]
+            format=kwargs.pop("format", file_format(common)),
+            options=options,
+            project_root=self.root,
+            **kwargs,
+        )  # type: ignore[arg-type]
 
     def rows(self, sql: str) -> list[tuple[object, ...]]:
         import duckdb

@@ -6,10 +6,10 @@ import pathlib
 import textwrap
 
 import pytest
-
-from dop_core.errors import DopError
 from dop_egress.file import export
 from dop_egress.plugin import FileOptions
+
+from dop_core.errors import DopError
 
 ORDERS_COLUMNS = ["id", "customer", "amount", "ordered_on"]
 
@@ -34,7 +34,10 @@ def test_parquet_and_csv_files_hold_exactly_the_tables_rows(warehouse) -> None:
     assert text.splitlines()[0] == ",".join(ORDERS_COLUMNS)
     back = warehouse.rows(f"SELECT * FROM read_csv('{warehouse.root / 'exports/orders.csv'}')")
     assert sorted(back) == expected
-    assert _files(warehouse.root / "exports") == ["2024-01-02/orders.parquet", "orders.csv"]  # no temp file left
+    assert _files(warehouse.root / "exports") == [
+        "2024-01-02/orders.parquet",
+        "orders.csv",
+    ]  # no temp file left
 
 
 def test_query_result_as_gzipped_jsonl_and_semicolon_csv_without_header(warehouse) -> None:
@@ -51,8 +54,13 @@ def test_query_result_as_gzipped_jsonl_and_semicolon_csv_without_header(warehous
     lines = gzip.decompress((warehouse.root / "out/day.jsonl.gz").read_bytes()).decode().splitlines()
     assert [json.loads(line) for line in lines][:2] == [{"id": 4, "amount": 5.0}, {"id": 34, "amount": 42.5}]
 
-    csv = warehouse.request("out/day.csv", FileOptions(), sql=sql, dialect="bigquery",
-                            format=FileFormat("csv", header=False, delimiter=";"))
+    csv = warehouse.request(
+        "out/day.csv",
+        FileOptions(),
+        sql=sql,
+        dialect="bigquery",
+        format=FileFormat("csv", header=False, delimiter=";"),
+    )
     export(csv)
     assert (warehouse.root / "out/day.csv").read_text().splitlines()[:2] == ["4;5.0", "34;42.5"]
 
@@ -64,7 +72,10 @@ def test_a_retry_gives_the_same_file_and_the_marker_is_written_after_it(warehous
     second = export(request)
     assert (warehouse.root / "exports/orders.csv").read_bytes() == content
     assert (first.rows, first.bytes) == (second.rows, second.bytes)
-    assert second.files == (str(warehouse.root / "exports/orders.csv"), str(warehouse.root / "exports/_SUCCESS"))
+    assert second.files == (
+        str(warehouse.root / "exports/orders.csv"),
+        str(warehouse.root / "exports/_SUCCESS"),
+    )
     assert (warehouse.root / "exports/_SUCCESS").read_bytes() == b""
     assert _files(warehouse.root / "exports") == ["_SUCCESS", "orders.csv"]
 
@@ -73,7 +84,9 @@ def test_overwrite_policies(warehouse) -> None:
     path = warehouse.root / "exports/orders.parquet"
     path.parent.mkdir(parents=True)
     path.write_bytes(b"old")
-    with pytest.raises(DopError, match=r"orders.parquet already exists and the task's overwrite policy is 'fail'"):
+    with pytest.raises(
+        DopError, match=r"orders.parquet already exists and the task's overwrite policy is 'fail'"
+    ):
         export(warehouse.request("exports/orders.parquet", FileOptions(), overwrite="fail"))
     skipped = export(warehouse.request("exports/orders.parquet", FileOptions(), overwrite="skip"))
     assert skipped.skipped and skipped.summary().startswith("skipped:")
@@ -87,8 +100,11 @@ def test_a_query_failing_midway_leaves_the_previous_file_and_no_temporary_file(w
     out = warehouse.root / "exports"
     out.mkdir()
     (out / "big.csv").write_text("the previous export\n")
-    sql = ("SELECT i, repeat('x', 50) AS pad, CASE WHEN i < 150000 THEN i ELSE error('boom at row ' || i) END AS v "
-           "FROM range(200000) t(i)")
+    sql = (
+        "SELECT i, repeat('x', 50) AS pad, "
+        "CASE WHEN i < 150000 THEN i ELSE error('boom at row ' || i) END AS v "
+        "FROM range(200000) t(i)"
+    )
     with pytest.raises(Exception, match="boom at row"):
         export(warehouse.request("exports/big.csv", FileOptions(), fmt="csv", sql=sql))
     assert (out / "big.csv").read_text() == "the previous export\n"
@@ -110,11 +126,16 @@ def test_fsspec_url_is_uploaded_under_a_temporary_key_then_moved(warehouse) -> N
 
     fs = fsspec.filesystem("memory")
     try:
-        result = export(warehouse.request("memory://bucket/exports/orders.csv", FileOptions(), fmt="csv",
-                                          success_marker=True))
+        result = export(
+            warehouse.request(
+                "memory://bucket/exports/orders.csv", FileOptions(), fmt="csv", success_marker=True
+            )
+        )
         assert result.where == "memory://bucket/exports/orders.csv"
-        assert sorted(fs.ls("/bucket/exports", detail=False)) == ["/bucket/exports/_SUCCESS",
-                                                                  "/bucket/exports/orders.csv"]
+        assert sorted(fs.ls("/bucket/exports", detail=False)) == [
+            "/bucket/exports/_SUCCESS",
+            "/bucket/exports/orders.csv",
+        ]
         data = fs.cat_file("/bucket/exports/orders.csv")
         assert data.decode().count("\n") == 1001
         assert len(data) == result.bytes
@@ -127,7 +148,9 @@ def test_dop_run_exports_a_table_as_parquet_and_csv(dop_project) -> None:
     """End to end: `dop run` builds the table, then egress tasks write the files; they hold its rows."""
     from dop_core.testing import run_dop
 
-    dop_project.dag("shop", textwrap.dedent("""\
+    dop_project.dag(
+        "shop",
+        textwrap.dedent("""\
         schema: shop
         tasks:
           - identifier: shop
@@ -151,11 +174,14 @@ def test_dop_run_exports_a_table_as_parquet_and_csv(dop_project) -> None:
         params:
           out: exports/csv
           limit: 100
-        """), sql={
-        "orders": "SELECT id, CONCAT('customer ', CAST(MOD(id, 7) AS STRING)) AS customer, CAST(id * 1.25 AS FLOAT64) AS amount "
-                  "FROM UNNEST(GENERATE_ARRAY(1, 500)) AS id",
-        "orders_csv": "SELECT * FROM shop.orders WHERE id <= {{ params.limit }}",
-    })
+        """),
+        sql={
+            "orders": "SELECT id, CONCAT('customer ', CAST(MOD(id, 7) AS STRING)) AS customer, "
+            "CAST(id * 1.25 AS FLOAT64) AS amount "
+            "FROM UNNEST(GENERATE_ARRAY(1, 500)) AS id",
+            "orders_csv": "SELECT * FROM shop.orders WHERE id <= {{ params.limit }}",
+        },
+    )
     done = run_dop("run", "shop", "--date", "2024-03-01", cwd=dop_project.root)
     assert done.returncode == 0, done.stdout + done.stderr
     import duckdb
@@ -164,7 +190,10 @@ def test_dop_run_exports_a_table_as_parquet_and_csv(dop_project) -> None:
     try:
         table = sorted(tuple(r) for r in con.execute("SELECT * FROM shop.orders").fetchall())
         parquet = dop_project.root / "exports/2024-03-01/orders.parquet"
-        assert sorted(tuple(r) for r in con.execute(f"SELECT * FROM read_parquet('{parquet}')").fetchall()) == table
+        assert (
+            sorted(tuple(r) for r in con.execute(f"SELECT * FROM read_parquet('{parquet}')").fetchall())
+            == table
+        )
         csv = dop_project.root / "exports/csv/orders_20240301.csv"
         back = con.execute(f"SELECT * FROM read_csv('{csv}', delim=';')").fetchall()
         assert sorted(tuple(r) for r in back) == [r for r in table if r[0] <= 100]
@@ -172,5 +201,7 @@ def test_dop_run_exports_a_table_as_parquet_and_csv(dop_project) -> None:
         con.close()
     assert (dop_project.root / "exports/2024-03-01/_SUCCESS").is_file()
     log = next((dop_project.root / ".dop/logs/runs/dop__shop").glob("2024-03-01*.log")).read_text()
-    assert f"exported 500 rows (" in log and f"{parquet.stat().st_size:,} bytes) as parquet to {parquet}" in log
-    assert f"exported 100 rows (" in log and f"{csv.stat().st_size:,} bytes) as csv to {csv}" in log
+    assert (
+        "exported 500 rows (" in log and f"{parquet.stat().st_size:,} bytes) as parquet to {parquet}" in log
+    )
+    assert "exported 100 rows (" in log and f"{csv.stat().st_size:,} bytes) as csv to {csv}" in log

@@ -5,11 +5,11 @@ from __future__ import annotations
 import io
 
 import pytest
+from dop_egress.gcs import export, split_url
+from dop_egress.plugin import GcsOptions
 
 from dop_core.egress import FileFormat
 from dop_core.errors import DopError
-from dop_egress.gcs import export, split_url
-from dop_egress.plugin import GcsOptions
 
 
 def _parquet_rows(data: bytes) -> list[tuple[object, ...]]:
@@ -31,7 +31,10 @@ def test_parquet_upload_holds_the_tables_rows_and_leaves_no_temporary_object(war
     assert _parquet_rows(data) == warehouse.orders()
     assert objects["exports/2024-01-02/_SUCCESS"] == b""
     blob = gcs.client().bucket(gcs.bucket).get_blob("exports/2024-01-02/orders.parquet")
-    assert blob.content_type == "application/vnd.apache.parquet" or blob.content_type == "application/octet-stream"
+    assert (
+        blob.content_type == "application/vnd.apache.parquet"
+        or blob.content_type == "application/octet-stream"
+    )
 
 
 def test_a_large_csv_goes_through_a_resumable_upload(warehouse, gcs) -> None:
@@ -50,7 +53,7 @@ def test_a_large_csv_goes_through_a_resumable_upload(warehouse, gcs) -> None:
 def test_overwrite_fail_and_skip_keep_the_existing_object(warehouse, gcs) -> None:
     url = f"gs://{gcs.bucket}/exports/orders.csv"
     gcs.client().bucket(gcs.bucket).blob("exports/orders.csv").upload_from_string(b"old")
-    with pytest.raises(DopError, match="orders.csv already exists and the task's overwrite policy is 'fail'"):
+    with pytest.raises(DopError, match=r"orders\.csv already exists and the task's overwrite policy is"):
         export(warehouse.request(url, GcsOptions(), fmt="csv", overwrite="fail"))
     assert export(warehouse.request(url, GcsOptions(), fmt="csv", overwrite="skip")).skipped
     assert gcs.objects() == {"exports/orders.csv": b"old"}

@@ -32,7 +32,10 @@ def test_the_entry_point_registers_file_gcs_and_sftp(dop_project) -> None:
     assert done.returncode == 0, done.stderr
     block = done.stdout.split("egress  (dop-egress ")[1].split("\n\n")[0]
     assert [line.strip() for line in block.splitlines()[1:4]] == [
-        "egress_types:file", "egress_types:gcs", "egress_types:sftp"]
+        "egress_types:file",
+        "egress_types:gcs",
+        "egress_types:sftp",
+    ]
 
 
 def test_parsing_the_dag_imports_no_client_library(dop_project) -> None:
@@ -46,21 +49,52 @@ def test_parsing_the_dag_imports_no_client_library(dop_project) -> None:
                              "dop_egress.sftp", "dop_egress.file") if m in sys.modules]
         print(json.dumps({{"tasks": sorted(dag.task_ids), "heavy": heavy}}))
     """)
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=False
+    )
     assert done.returncode == 0, done.stderr
     found = json.loads(done.stdout.strip().splitlines()[-1])
     assert found == {"tasks": ["to_bucket", "to_disk", "to_partner"], "heavy": []}
 
 
-@pytest.mark.parametrize(("task", "options", "message"), [
-    ("to_bucket", '{source: shop.orders, path: "bucket/orders.csv"}', "'bucket/orders.csv' is not a gs:// object URL"),
-    ("to_bucket", '{source: shop.orders, path: "gs://bucket"}', "'gs://bucket' is not a gs:// object URL"),
-    ("to_partner", '{source: shop.orders, path: "sftp://host/x.csv"}', "is a URL; the sftp destination takes a remote path"),
-    ("to_partner", '{source: shop.orders, path: x.csv, connect_attempts: 0}', "connect_attempts must be at least 1"),
-    ("to_partner", '{source: shop.orders, path: x.csv, port: 22}', "unknown key 'port' for an egress to 'sftp'"),
-    ("to_disk", '{source: shop.orders, path: x.csv, conn_id: x}', "unknown key 'conn_id' for an egress to 'file'"),
-])
-def test_destination_options_are_checked_at_their_line(dop_project, task: str, options: str, message: str) -> None:
+@pytest.mark.parametrize(
+    ("task", "options", "message"),
+    [
+        (
+            "to_bucket",
+            '{source: shop.orders, path: "bucket/orders.csv"}',
+            "'bucket/orders.csv' is not a gs:// object URL",
+        ),
+        (
+            "to_bucket",
+            '{source: shop.orders, path: "gs://bucket"}',
+            "'gs://bucket' is not a gs:// object URL",
+        ),
+        (
+            "to_partner",
+            '{source: shop.orders, path: "sftp://host/x.csv"}',
+            "is a URL; the sftp destination takes a remote path",
+        ),
+        (
+            "to_partner",
+            "{source: shop.orders, path: x.csv, connect_attempts: 0}",
+            "connect_attempts must be at least 1",
+        ),
+        (
+            "to_partner",
+            "{source: shop.orders, path: x.csv, port: 22}",
+            "unknown key 'port' for an egress to 'sftp'",
+        ),
+        (
+            "to_disk",
+            "{source: shop.orders, path: x.csv, conn_id: x}",
+            "unknown key 'conn_id' for an egress to 'file'",
+        ),
+    ],
+)
+def test_destination_options_are_checked_at_their_line(
+    dop_project, task: str, options: str, message: str
+) -> None:
     from dop_core.build.dags import build_one
 
     lines = DAG.splitlines()

@@ -6,7 +6,6 @@ import io
 import textwrap
 
 import pytest
-
 from conftest import free_port
 
 
@@ -16,7 +15,9 @@ def test_dop_run_exports_to_gcs_and_sftp_and_a_refused_server_fails_its_task(dop
 
     remote = sshd.root / "run"
     closed = free_port()
-    dop_project.dag("deliveries", textwrap.dedent(f"""\
+    dop_project.dag(
+        "deliveries",
+        textwrap.dedent(f"""\
         schema: shop
         tasks:
           - identifier: shop
@@ -46,15 +47,33 @@ def test_dop_run_exports_to_gcs_and_sftp_and_a_refused_server_fails_its_task(dop
               path: /upload/orders.csv
               conn_id: closed_sftp
               connect_attempts: 1
-        """), sql={"orders": "SELECT id, CAST(id * 1.5 AS FLOAT64) AS amount FROM UNNEST(GENERATE_ARRAY(1, 250)) AS id"})
-    env = {"STORAGE_EMULATOR_HOST": gcs.host, "AIRFLOW_CONN_PARTNER_SFTP": sshd.connection(),
-           "AIRFLOW_CONN_CLOSED_SFTP": sshd.connection(closed)}
+        """),
+        sql={
+            "orders": "SELECT id, CAST(id * 1.5 AS FLOAT64) AS amount "
+            "FROM UNNEST(GENERATE_ARRAY(1, 250)) AS id"
+        },
+    )
+    env = {
+        "STORAGE_EMULATOR_HOST": gcs.host,
+        "AIRFLOW_CONN_PARTNER_SFTP": sshd.connection(),
+        "AIRFLOW_CONN_CLOSED_SFTP": sshd.connection(closed),
+    }
     done = run_dop("run", "deliveries", "--date", "2024-03-01", cwd=dop_project.root, env=env)
     assert done.returncode == 1, done.stdout + done.stderr
-    states = dict(line.split() for line in done.stdout.splitlines() if line.startswith("  ") and "->" not in line)
-    assert states == {"shop": "success", "orders": "success", "to_bucket": "success", "to_partner": "success",
-                      "to_nowhere": "failed"}
-    assert f"cannot connect to the SFTP server 127.0.0.1:{closed} (Airflow connection 'closed_sftp'" in done.stderr
+    states = dict(
+        line.split() for line in done.stdout.splitlines() if line.startswith("  ") and "->" not in line
+    )
+    assert states == {
+        "shop": "success",
+        "orders": "success",
+        "to_bucket": "success",
+        "to_partner": "success",
+        "to_nowhere": "failed",
+    }
+    assert (
+        f"cannot connect to the SFTP server 127.0.0.1:{closed} (Airflow connection 'closed_sftp'"
+        in done.stderr
+    )
 
     expected = [(i, i * 1.5) for i in range(1, 251)]
     import pyarrow.parquet as pq
@@ -70,6 +89,6 @@ def test_dop_run_exports_to_gcs_and_sftp_and_a_refused_server_fails_its_task(dop
     assert sorted((int(a), float(b)) for a, b in (line.split(",") for line in lines[1:])) == expected
 
     log = next((dop_project.root / ".dop/logs/runs/dop__deliveries").glob("2024-03-01*.log")).read_text()
-    assert f"exported 250 rows (" in log
+    assert "exported 250 rows (" in log
     assert f"as parquet to gs://{gcs.bucket}/exports/2024-03-01/orders.parquet" in log
     assert f"as csv to sftp://root@127.0.0.1:{sshd.port}{remote}/orders_20240301.csv" in log

@@ -5,12 +5,11 @@ from __future__ import annotations
 import pathlib
 
 import pytest
-
-from dop_core.errors import DopError
+from conftest import free_port
 from dop_egress.plugin import SftpOptions
 from dop_egress.sftp import export
 
-from conftest import free_port
+from dop_core.errors import DopError
 
 
 @pytest.fixture
@@ -27,7 +26,9 @@ def _remote_files(folder: pathlib.Path) -> list[str]:
 def test_the_file_arrives_whole_under_its_final_name(warehouse, sftp_conn, tmp_path: pathlib.Path) -> None:
     remote = sftp_conn.root / "t1"
     path = f"{remote}/exports/2024-01-02/orders.csv"
-    result = export(warehouse.request(path, SftpOptions(conn_id="egress_sftp"), fmt="csv", success_marker=True))
+    result = export(
+        warehouse.request(path, SftpOptions(conn_id="egress_sftp"), fmt="csv", success_marker=True)
+    )
     assert result.rows == 1000
     assert result.where == f"sftp://root@127.0.0.1:{sftp_conn.port}{path}"
     assert _remote_files(remote) == ["exports/2024-01-02/_SUCCESS", "exports/2024-01-02/orders.csv"]
@@ -39,8 +40,10 @@ def test_the_file_arrives_whole_under_its_final_name(warehouse, sftp_conn, tmp_p
     received = (remote / "exports/2024-01-02/orders.csv").read_bytes()
     assert received == (tmp_path / "local.csv").read_bytes()
     assert len(received) == result.bytes
-    assert sorted(warehouse.rows(f"SELECT * FROM read_csv('{remote / 'exports/2024-01-02/orders.csv'}')")) \
+    assert (
+        sorted(warehouse.rows(f"SELECT * FROM read_csv('{remote / 'exports/2024-01-02/orders.csv'}')"))
         == warehouse.orders()
+    )
 
 
 def test_replacing_an_existing_file_and_the_overwrite_policy(warehouse, sftp_conn) -> None:
@@ -61,8 +64,11 @@ def test_a_refused_rename_publishes_nothing_and_removes_the_upload(warehouse, sf
     remote = sftp_conn.root / "t3"
     remote.mkdir()
     (remote / "orders.csv").write_text("previous\n")
-    with pytest.raises(DopError, match=r"uploading .*/t3/orders.csv to the SFTP server root@127.0.0.1:\d+ failed, "
-                                       r"nothing was published .*PermissionError") as failed:
+    with pytest.raises(
+        DopError,
+        match=r"uploading .*/t3/orders.csv to the SFTP server root@127.0.0.1:\d+ failed, "
+        r"nothing was published .*PermissionError",
+    ) as failed:
         export(warehouse.request(f"{remote}/orders.csv", SftpOptions(conn_id="egress_norename"), fmt="csv"))
     assert f":{sftp_conn.norename_port}" in str(failed.value)
     assert _remote_files(remote) == ["orders.csv"]  # the temporary upload was removed
@@ -72,7 +78,13 @@ def test_a_refused_rename_publishes_nothing_and_removes_the_upload(warehouse, sf
 def test_a_refused_connection_names_the_server(warehouse, sshd, monkeypatch: pytest.MonkeyPatch) -> None:
     port = free_port()  # nobody listens there
     monkeypatch.setenv("AIRFLOW_CONN_EGRESS_CLOSED", sshd.connection(port))
-    with pytest.raises(DopError, match=rf"cannot connect to the SFTP server 127\.0\.0\.1:{port} \(Airflow connection "
-                                       r"'egress_closed', 1 attempt\(s\)\)"):
-        export(warehouse.request("/tmp/never.csv", SftpOptions(conn_id="egress_closed", connect_attempts=1),
-                                 fmt="csv"))
+    with pytest.raises(
+        DopError,
+        match=rf"cannot connect to the SFTP server 127\.0\.0\.1:{port} \(Airflow connection "
+        r"'egress_closed', 1 attempt\(s\)\)",
+    ):
+        export(
+            warehouse.request(
+                "/tmp/never.csv", SftpOptions(conn_id="egress_closed", connect_attempts=1), fmt="csv"
+            )
+        )
