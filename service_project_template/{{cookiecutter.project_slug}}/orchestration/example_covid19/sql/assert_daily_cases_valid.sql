@@ -8,7 +8,7 @@ FROM example_covid19.daily_cases
 UNION ALL
 SELECT
   COUNTIF(date > DATE '{{ ds }}') = 0,
-  'no day after the run''s date {{ ds }}',
+  'no day after the logical date {{ ds }}',
   COUNTIF(date > DATE '{{ ds }}')
 FROM example_covid19.daily_cases
 UNION ALL

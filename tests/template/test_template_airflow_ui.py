@@ -1,0 +1,198 @@
+"""``dop airflow`` serves the project's DAGs in the real Airflow 3 UI; a browser logs in, triggers the
+example DAG with the 'Full refresh' box ticked, and sees the run succeed. Then Ctrl-C stops everything.
+
+Headless Chromium from Debian's packages (installed here when missing; CI runs as root on a fresh
+machine), driven by Playwright from PyPI with ``executable_path`` (no ``playwright install``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from template_support import free_port
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(420)]
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+DAG_ID = "dop__example_covid19"
+
+
+def ensure_chromium() -> None:
+    if os.path.exists(CHROMIUM):
+        return
+    if os.geteuid() != 0 or shutil.which("apt-get") is None:
+        pytest.skip(f"{CHROMIUM} is missing and cannot be installed here (needs root and apt-get)")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run(["apt-get", "update", "-qq"], check=True, env=env, timeout=600)
+    subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], check=True, env=env, timeout=900)
+
+
+class AirflowServer:
+    """``dop airflow --port N`` running in a project, its output collected from a log file."""
+
+    def __init__(self, project: pathlib.Path, port: int, log: pathlib.Path):
+        self.project, self.port, self.log = project, port, log
+        env = {k: v for k, v in os.environ.items() if not k.startswith("DOP_")}
+        with open(log, "wb") as out:
+            self.proc = subprocess.Popen([sys.executable, "-m", "dop_core.cli.main", "airflow", "--port", str(port)],
+                                         cwd=project, env=env, stdin=subprocess.DEVNULL, stdout=out,
+                                         stderr=subprocess.STDOUT, start_new_session=True)
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def wait_ready(self, timeout: float = 150) -> tuple[str, str, str]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            text = self.output()
+            m = re.search(r"Airflow is running: (\S+)\n\s+user:\s+(\S+)\n\s+password:\s+(\S+)", text)
+            if m:
+                return m.group(1), m.group(2), m.group(3)
+            if self.proc.poll() is not None:
+                pytest.fail(f"dop airflow exited ({self.proc.returncode}):\n{text[-3000:]}")
+            time.sleep(1)
+        pytest.fail(f"dop airflow was not ready in {timeout}s:\n{self.output()[-3000:]}")
+
+    def interrupt(self, timeout: float = 60) -> int:
+        """Ctrl-C, as a terminal would send it to the foreground process."""
+        self.proc.send_signal(signal.SIGINT)
+        return self.proc.wait(timeout=timeout)
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+
+
+def component_pids(project: pathlib.Path) -> list[int]:
+    """Live Airflow processes started for ``project`` (their environment names its folder)."""
+    found = []
+    for proc in pathlib.Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            environ = (proc / "environ").read_bytes()
+            cmdline = (proc / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if f"DOP_PROJECT_DIR={project}".encode() in environ.split(b"\0") and b"airflow" in cmdline:
+            found.append(int(proc.name))
+    return found
+
+
+def api(url: str, path: str, user: str, password: str) -> Any:
+    request = urllib.request.Request(f"{url}/auth/token", method="POST", headers={"Content-Type": "application/json"},
+                                     data=json.dumps({"username": user, "password": password}).encode())
+    with urllib.request.urlopen(request, timeout=30) as response:
+        token = json.loads(response.read())["access_token"]
+    request = urllib.request.Request(f"{url}{path}", headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read())
+
+
+@pytest.fixture
+def airflow_server(new_project: pathlib.Path, tmp_path: pathlib.Path) -> Iterator[AirflowServer]:
+    server = AirflowServer(new_project, free_port(), tmp_path / "dop-airflow.log")
+    try:
+        yield server
+    finally:
+        server.kill()
+        for pid in component_pids(new_project):  # never leave a component behind, even on failure
+            os.kill(pid, signal.SIGKILL)
+
+
+def test_trigger_the_example_from_the_ui(airflow_server: AirflowServer, tmp_path: pathlib.Path) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    ensure_chromium()
+    started = time.monotonic()
+    url, user, password = airflow_server.wait_ready()
+    assert url == f"http://127.0.0.1:{airflow_server.port}"
+    assert user == "admin" and len(password) >= 12
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch_persistent_context(
+            str(tmp_path / "chromium-profile"), executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
+            viewport={"width": 1400, "height": 1000})
+        page = browser.new_page()
+        page.set_default_timeout(30_000)
+        try:
+            # log in with what `dop airflow` printed
+            page.goto(url)
+            page.wait_for_url(re.compile(r"/auth/login"))
+            page.get_by_role("textbox", name=re.compile("username", re.I)).fill(user)
+            page.get_by_label(re.compile("password", re.I)).fill(password)
+            page.get_by_role("button", name=re.compile("sign in|log in", re.I)).click()
+            page.wait_for_url(lambda u: "/login" not in u)
+
+            # the DOP DAG is in the list (the DAG processor may need a few seconds for its first parse)
+            deadline = time.monotonic() + 90
+            while True:
+                page.goto(f"{url}/dags")
+                card = page.locator('[data-testid="dag-card"]').filter(has_text=DAG_ID)
+                try:
+                    expect(card).to_have_count(1, timeout=10_000)
+                    break
+                except AssertionError:
+                    if time.monotonic() > deadline:
+                        raise
+            expect(card.locator('[data-testid="toggle-pause"]')).to_be_visible()
+
+            # trigger it with the 'Full refresh' switch on (the boolean DAG param full_refresh)
+            page.goto(f"{url}/dags/{DAG_ID}")
+            page.locator('[data-testid="trigger-dag-button"]').first.click()
+            dialog = page.get_by_role("dialog")
+            switch = dialog.get_by_role("checkbox", name="Full refresh")  # the param's title
+            switch.locator("xpath=..").click()  # the visible switch (its input is visually hidden)
+            expect(switch).to_be_checked()
+            with page.expect_response(lambda r: r.request.method == "POST" and "/dagRuns" in r.url) as posted:
+                page.locator('[data-testid="trigger-dag-submit"]').click()
+            run = posted.value.json()
+            assert posted.value.ok, run
+            run_id = run["dag_run_id"]
+            assert run["conf"].get("full_refresh") is True, run["conf"]
+
+            # the run page shows it succeed
+            page.goto(f"{url}/dags/{DAG_ID}/runs/{run_id}")
+            badge = page.locator('[data-testid="state-badge"]').first
+            deadline = time.monotonic() + 150
+            while True:
+                text = badge.inner_text(timeout=20_000).strip().lower() if badge.count() else ""
+                if text == "success" or text == "failed" or time.monotonic() > deadline:
+                    break
+                time.sleep(3)
+                page.reload()
+            assert text == "success", f"the run's state in the UI is {text!r}"
+            # every task succeeded too (the API behind the same UI)
+            tis = api(url, f"/api/v2/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances", user, password)
+            states = {ti["task_id"]: ti["state"] for ti in tis["task_instances"]}
+            assert set(states.values()) == {"success"}, states
+            assert len(states) == 9
+        except BaseException:
+            page.screenshot(path=str(tmp_path / "failure.png"), full_page=True)
+            print(f"screenshot: {tmp_path / 'failure.png'}\n--- dop airflow output ---\n{airflow_server.output()}")
+            raise
+        finally:
+            browser.close()
+
+    # Ctrl-C stops every component and exits 0
+    project = airflow_server.project
+    assert component_pids(project), "no Airflow component was found before stopping"
+    assert airflow_server.interrupt() == 0, airflow_server.output()[-3000:]
+    assert "Airflow stopped." in airflow_server.output()
+    assert component_pids(project) == []
+    assert time.monotonic() - started < 240
