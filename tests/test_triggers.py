@@ -24,8 +24,11 @@ UPSTREAM = """\
 schedule_interval: "@daily"
 schema: raw
 tasks:
+  - identifier: raw_schema
+    kind: {action: materialization, target: schema}
   - identifier: load
     kind: {action: materialization, target: table}
+    dependencies: [raw_schema]
 """
 
 
@@ -449,29 +452,89 @@ def test_dop_plugins_lists_trigger_kinds_of_an_installed_plugin(tmp_path):
 
 # --- end to end, in Airflow ---------------------------------------------------------------------------------
 
-def start_dop(*args: str, cwd: pathlib.Path) -> tuple[subprocess.Popen[str], list[str]]:
-    """Start `dop ARGS` and collect its output lines in a list filled by a thread."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DOP_")}
-    proc = subprocess.Popen([sys.executable, "-m", "dop_core.cli.main", *args], cwd=cwd, env=env, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, bufsize=1)
-    lines: list[str] = []
+class Running:
+    """`dop ARGS` running in the background; its output lines are collected by a thread."""
 
-    def read() -> None:
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            lines.append(line)
+    def __init__(self, *args: str, cwd: pathlib.Path):
+        env = {k: v for k, v in os.environ.items() if not k.startswith("DOP_")}
+        self.proc = subprocess.Popen([sys.executable, "-m", "dop_core.cli.main", *args], cwd=cwd, env=env, text=True,
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, bufsize=1)
+        self.lines: list[str] = []
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
 
-    threading.Thread(target=read, daemon=True).start()
-    return proc, lines
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.lines.append(line)
+
+    def poll(self) -> int | None:
+        return self.proc.poll()
+
+    def wait(self, timeout: float = 240) -> int:
+        try:
+            return self.proc.wait(timeout=timeout)
+        finally:
+            self.stop()
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self.reader.join(timeout=10)
+        assert self.proc.stdout is not None
+        self.proc.stdout.close()
+
+    @property
+    def output(self) -> str:
+        return "".join(self.lines)
 
 
-def wait_for_line(proc: subprocess.Popen[str], lines: list[str], text: str, timeout: float = 240) -> None:
+def start_dop(*args: str, cwd: pathlib.Path) -> tuple[Running, list[str]]:
+    running = Running(*args, cwd=cwd)
+    return running, running.lines
+
+
+def wait_for_line(proc: Running, lines: list[str], text: str, timeout: float = 240) -> None:
     deadline = time.monotonic() + timeout
     while not any(text in line for line in lines):
         if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
+            proc.stop()
             pytest.fail(f"{text!r} never appeared; output:\n{''.join(lines)}")
         time.sleep(0.2)
+
+
+def states(lines: list[str]) -> dict[str, str]:
+    """The final task states `dop run` prints: `  <task_id>  <state>` lines."""
+    import re
+
+    found = (re.fullmatch(r"  (\w+)\s+(success|failed|skipped|upstream_failed|up_for_retry|None)\n?", line)
+             for line in lines)
+    return {m.group(1): m.group(2) for m in found if m}
+
+
+def wait_in_airflow(project, dag_id: str, task_id: str, sql: str, proc: Running, lines: list[str],
+                    timeout: float = 240) -> None:
+    """Wait until Airflow's metadata DB (the project's .dop/airflow home) shows ``sql`` for the task."""
+    import sqlite3
+
+    db = project.root / ".dop" / "airflow" / "airflow.db"
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5) as con:
+                if con.execute(sql, (dag_id, task_id)).fetchone():
+                    return
+        except sqlite3.OperationalError:  # not created yet, or busy
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.stop()
+            pytest.fail(f"{task_id} never reached `{sql}`; output:\n{''.join(lines)}")
+        time.sleep(0.3)
+
+
+RENDERED = "SELECT 1 FROM rendered_task_instance_fields WHERE dag_id = ? AND task_id = ?"
+RESCHEDULED = "SELECT 1 FROM task_reschedule r JOIN task_instance t ON t.id = r.ti_id WHERE t.dag_id = ? AND t.task_id = ?"
 
 
 def warehouse(project):
@@ -489,8 +552,11 @@ triggers:
     kind: sql
     options: {poke_interval: 2s, timeout: 3m, mode: poke}
 tasks:
+  - identifier: out_schema
+    kind: {action: materialization, target: schema}
   - identifier: copied
     kind: {action: materialization, target: table}
+    dependencies: [out_schema]
 """
 
 
@@ -506,7 +572,9 @@ def test_sql_trigger_waits_for_another_process_to_insert_the_row(dop_project):
         engine.execute("INSERT INTO raw.events VALUES ('2024-03-01', 1)")  # another day: does not count
     proc, lines = start_dop("run", "landing", "--date", "2024-03-02", cwd=dop_project.root)
     wait_for_line(proc, lines, "-> events_landed")
-    time.sleep(5)  # a few checks find nothing
+    # the sensor's fields are rendered right before its first check; then let a few checks find nothing
+    wait_in_airflow(dop_project, "dop__landing", "events_landed", RENDERED, proc, lines)
+    time.sleep(5)
     assert proc.poll() is None, "".join(lines)
     inserted_at = time.time()
     with warehouse(dop_project) as engine:
@@ -516,9 +584,10 @@ def test_sql_trigger_waits_for_another_process_to_insert_the_row(dop_project):
     with warehouse(dop_project) as engine:
         assert engine.query("SELECT day, n FROM out.copied").rows == [("2024-03-02", 42)]
     log = (dop_project.root / ".dop/logs/runs/dop__landing/2024-03-02.log").read_text()
+    assert "sql trigger events_landed: 0 passed, 1 failed" in log, log[-4000:]
     waited, met = log.index("sql trigger events_landed: 0 passed, 1 failed"), log.index("1 passed, 0 failed")
     assert waited < met
-    assert "events_landed  success" in "".join(lines) and "copied  success" in "".join(lines)
+    assert states(lines) == {"events_landed": "success", "out_schema": "success", "copied": "success"}
 
 
 DOWN_E2E = """\
@@ -529,8 +598,11 @@ triggers:
   - kind: file
     options: {path: 'landing/{{ ds }}/*.csv', poke_interval: 2s, timeout: 2m}
 tasks:
+  - identifier: out_schema
+    kind: {action: materialization, target: schema}
   - identifier: report
     kind: {action: materialization, target: table}
+    dependencies: [out_schema]
 """
 
 
@@ -542,16 +614,16 @@ def test_external_task_and_file_triggers_run_in_airflow(project):
     # the downstream run waits (reschedule mode) until the file lands
     proc, lines = start_dop("run", "down", "--date", "2024-05-01", cwd=project.root)
     wait_for_line(proc, lines, "-> wait_for_file")
-    time.sleep(4)
+    # reschedule mode (the default): a check that found nothing gives the task back and records a reschedule
+    wait_in_airflow(project, "dop__down", "wait_for_file", RESCHEDULED, proc, lines)
     assert proc.poll() is None, "".join(lines)
     landing = project.root / "landing" / "2024-05-01"
     landing.mkdir(parents=True)
     (landing / "orders.csv").write_text("id\n1\n")
     assert proc.wait(timeout=240) == 0, "".join(lines)
-    out = "".join(lines)
-    assert "wait_for_external_task  success" in out and "wait_for_file  success" in out
-    assert "report  success" in out
+    assert states(lines) == {"wait_for_external_task": "success", "wait_for_file": "success",
+                             "out_schema": "success", "report": "success"}
     log = (project.root / ".dop/logs/runs/dop__down/2024-05-01.log").read_text()
-    assert "not yet" in log and f"found 1: {landing / 'orders.csv'}" in log
+    assert "not yet" in log and f"found 1: {landing / 'orders.csv'}" in log, log[-4000:]
     with warehouse(project) as engine:
         assert engine.query("SELECT id FROM out.report").rows == [(10,)]

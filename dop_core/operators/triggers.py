@@ -10,7 +10,6 @@ imports no google-cloud module.
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from collections.abc import Sequence
 from typing import Any
 
@@ -19,9 +18,6 @@ from airflow.sdk import BaseSensorOperator
 from dop_core.errors import DopError, EngineError
 from dop_core.operators.params import VariableParamsMixin
 from dop_core.operators.sql import DopAssertionSensor, connect
-
-log = logging.getLogger(__name__)
-
 
 def sql_condition(columns: Sequence[str], rows: Sequence[Sequence[Any]], name: str) -> tuple[bool, str]:
     """Whether a trigger's SQL condition holds, and a readable report of what the query returned.
@@ -84,7 +80,7 @@ class DopSqlSensor(DopAssertionSensor):
         except Exception as exc:
             raise self._failure(exc) from exc
         met, report = sql_condition(result.columns, result.rows, self.task_id)
-        log.info("%s", report)
+        self.log.info("%s", report)
         return met
 
 
@@ -115,7 +111,7 @@ class DopFileSensor(VariableParamsMixin, BaseSensorOperator):
             found = [path] if fs.exists(path) else []
         if "://" in self.filepath:
             found = [fs.unstrip_protocol(p) for p in found]
-        log.info("%s: %s", self.filepath, f"found {len(found)}: {', '.join(found[:10])}" if found else "not yet")
+        self.log.info("%s: %s", self.filepath, f"found {len(found)}: {', '.join(found[:10])}" if found else "not yet")
         return PokeReturnValue(is_done=bool(found), xcom_value=found or None)
 
 
