@@ -42,13 +42,26 @@ def airflow_env(project: Project, target: str | None = None, base: dict[str, str
 
 
 def ensure_database(project: Project, env: dict[str, str]) -> None:
-    """Create or migrate the SQLite metadata database once per Airflow version."""
+    """Create or migrate the SQLite metadata database once per Airflow version.
+
+    A freshly migrated database is kept in the user's cache and copied into new projects, so only
+    the first project on a machine pays for the migration (~20 s).
+    """
+    import shutil
     from importlib.metadata import version
 
     home = airflow_home(project)
     home.mkdir(parents=True, exist_ok=True)
-    marker = home / f".migrated-{version('apache-airflow-core')}"
-    if marker.exists() and (home / "airflow.db").exists():
+    airflow_version = version("apache-airflow-core")
+    marker = home / f".migrated-{airflow_version}"
+    db = home / "airflow.db"
+    if marker.exists() and db.exists():
+        return
+    cache = pathlib.Path(os.environ.get("XDG_CACHE_HOME", pathlib.Path.home() / ".cache")) / "dop"
+    template = cache / f"airflow-{airflow_version}.db"
+    if not db.exists() and template.is_file():
+        shutil.copyfile(template, db)
+        marker.touch()
         return
     print(f"Preparing the local Airflow database in {home} (once)...", file=sys.stderr, flush=True)
     result = subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], env=env, capture_output=True,
@@ -56,3 +69,11 @@ def ensure_database(project: Project, env: dict[str, str]) -> None:
     if result.returncode != 0:
         raise RuntimeError(f"airflow db migrate failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
     marker.touch()
+    if not template.exists():
+        try:
+            cache.mkdir(parents=True, exist_ok=True)
+            partial = template.with_suffix(f".{os.getpid()}.tmp")
+            shutil.copyfile(db, partial)
+            os.replace(partial, template)
+        except OSError:
+            pass  # a read-only cache only costs the next project a migration

@@ -31,6 +31,10 @@ def validate_target(project: Project, target: Target, registry: Registry) -> tup
         s.problem(("targets", target.name, "engine"), message, fix=fix)
         return target, problems
     typed = s.structure(target.options, engine.options, ("targets", target.name))
+    if problems:
+        from dop_core.secrets import redact
+
+        problems = [attrs.evolve(p, message=redact(p.message, target)) for p in problems]
     if typed is MISSING:
         return target, problems
     return attrs.evolve(target, typed_options=typed), problems

@@ -66,7 +66,7 @@ def build_dag(config: DagConfig, project: Project, target: Target) -> Any:
         kwargs["max_active_runs"] = config.max_active_runs
     if config.dagrun_timeout is not None:
         kwargs["dagrun_timeout"] = config.dagrun_timeout
-    macros = plugins.jinja_macros(project)
+    macros = {"is_incremental": is_incremental, **plugins.jinja_macros(project)}
     dag = DAG(
         config.dag_id,
         schedule=_schedule(config, project),
@@ -78,7 +78,7 @@ def build_dag(config: DagConfig, project: Project, target: Target) -> Any:
         description=config.description,
         doc_md=_doc_md(config),
         template_searchpath=[str(config.folder)],
-        user_defined_macros=macros or None,
+        user_defined_macros=macros,
         **kwargs,
     )
     keys = tuple(config.params)
@@ -119,6 +119,27 @@ def _build_error(config: DagConfig, index: int, task: TaskConfig, exc: Exception
     return ConfigError([Problem(location, f"task {task.identifier!r} cannot be built: {type(exc).__name__}: {exc}",
                                 f"options that {task.kind.action}/{task.kind.target} accepts",
                                 "check the option named in the message")])
+
+
+def _is_incremental(context: Any) -> bool:
+    from dop_core.operators.sql import full_refresh_of
+
+    return not full_refresh_of(context)
+
+
+def _make_is_incremental() -> Any:
+    import jinja2
+
+    @jinja2.pass_context
+    def is_incremental(context: Any) -> bool:
+        """``{% if is_incremental() %}`` in any templated field: false on a full refresh. DOP's table
+        materializations replace it with one that is also false while the table does not exist yet."""
+        return _is_incremental(context)
+
+    return is_incremental
+
+
+is_incremental = _make_is_incremental()
 
 
 def _trigger_tasks(config: DagConfig, triggers: list[TriggerConfig], owner: TaskConfig | None, project: Project,

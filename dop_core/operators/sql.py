@@ -12,6 +12,7 @@ from typing import Any
 from airflow.sdk import BaseOperator, BaseSensorOperator
 
 from dop_core.errors import DopError, EngineError
+from dop_core.secrets import redact
 from dop_core.identifiers import Relation
 from dop_core.operators.params import VariableParamsMixin
 from dop_core.project import Partitioning, Target
@@ -55,14 +56,17 @@ class _DopSqlMixin(VariableParamsMixin):
             return engine.table_exists(self.relation)
 
     def render_template_fields(self, context: Any, jinja_env: Any = None) -> None:
-        incremental = self._incremental(context)
+        try:
+            incremental = self._incremental(context)
+        except Exception as exc:
+            raise self._failure(exc) from exc
         context["is_incremental"] = lambda: incremental
         super().render_template_fields(context, jinja_env)
 
     def _failure(self, exc: Exception) -> EngineError:
         where = f" ({self.sql_file})" if self.sql_file else ""
-        return EngineError(f"task {self.task_id!r} [{self.kind}]{where} failed on target {self.target.name!r} "
-                           f"(engine {self.target.engine}): {type(exc).__name__}: {exc}")
+        return EngineError(redact(f"task {self.task_id!r} [{self.kind}]{where} failed on target {self.target.name!r} "
+                                  f"(engine {self.target.engine}): {type(exc).__name__}: {exc}", self.target))
 
 
 class DopSqlOperator(_DopSqlMixin, BaseOperator):

@@ -1,0 +1,152 @@
+"""Property-based tests: any config either builds DAGs or raises DOP's ConfigError with a location.
+
+Fuzzing runs with a bounded number of examples (CI runs them all); a failure prints the smallest
+config that breaks the property.
+"""
+
+from __future__ import annotations
+
+import json
+import pathlib
+import shutil
+import tempfile
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from dop_core.config.yaml import load_yaml
+from dop_core.errors import ConfigError
+from dop_core.validate import validate_project
+
+FUZZ = settings(max_examples=150, deadline=None, derandomize=True,
+                suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+
+VALID = {
+    "schedule_interval": "0 4 * * *",
+    "timezone": "Europe/London",
+    "schema": "retail",
+    "params": {"n": 1},
+    "tasks": [
+        {"identifier": "create", "kind": {"action": "materialization", "target": "schema"}},
+        {"identifier": "orders", "kind": {"action": "materialization", "target": "table"},
+         "partitioning": {"field": "d", "data_type": "date"}, "dependencies": ["create"], "retries": 2,
+         "retry_delay": "5m"},
+        {"identifier": "check", "kind": {"action": "assertion", "target": "assertion"}, "dependencies": ["orders"]},
+        {"identifier": "wait", "kind": {"action": "assertion", "target": "assertion_sensor"},
+         "options": {"poke_interval": "30s", "timeout": "1h", "mode": "poke"}},
+        {"identifier": "udf", "kind": {"action": "materialization", "target": "udf"},
+         "options": {"arguments": [{"name": "x", "type": "STRING"}]}},
+        {"identifier": "noop", "kind": {"action": "airflow_operator",
+                                        "target": "airflow.providers.standard.operators.empty.EmptyOperator"},
+         "dependencies": ["check"]},
+    ],
+}
+SQL = {"orders": "SELECT DATE '{{ ds }}' AS d", "check": "SELECT true AS success, 'ok' AS description",
+       "wait": "SELECT true AS success, 'ok' AS description", "udf": "x"}
+
+scalars = st.one_of(st.none(), st.booleans(), st.integers(-10**6, 10**6), st.floats(allow_nan=False),
+                    st.text(max_size=20), st.sampled_from(["5m", "0 4 * * *", "table", "retail", "@daily", "", "-"]))
+values = st.recursive(scalars, lambda children: st.one_of(st.lists(children, max_size=3),
+                                                          st.dictionaries(st.text(max_size=8), children, max_size=3)),
+                      max_leaves=8)
+
+
+def paths(node, prefix=()):
+    yield prefix
+    if isinstance(node, dict):
+        for k, v in node.items():
+            yield from paths(v, (*prefix, k))
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield from paths(v, (*prefix, i))
+
+
+@st.composite
+def mutated_configs(draw):
+    config = json.loads(json.dumps(VALID))
+    for _ in range(draw(st.integers(1, 4))):
+        where = draw(st.sampled_from(list(paths(config))[1:]))
+        parent = config
+        for step in where[:-1]:
+            parent = parent[step]
+        action = draw(st.sampled_from(["replace", "delete", "add"]))
+        key = where[-1]
+        if action == "replace":
+            parent[key] = draw(values)
+        elif action == "delete":
+            del parent[key]
+        elif isinstance(parent, dict):
+            parent[draw(st.text(min_size=1, max_size=12))] = draw(values)
+        else:
+            parent.append(draw(values))
+    return config
+
+
+def check_project_with(config_text: str) -> None:
+    root = pathlib.Path(tempfile.mkdtemp(prefix="dop-fuzz-"))
+    try:
+        (root / "dop_project.yml").write_text("name: fuzz\n")
+        folder = root / "orchestration" / "fuzzed"
+        (folder / "sql").mkdir(parents=True)
+        for name, text in SQL.items():
+            (folder / "sql" / f"{name}.sql").write_text(text)
+        (folder / "config.yaml").write_text(config_text)
+        report = validate_project(root)
+        for problem in report.problems:
+            assert problem.location.path.endswith(("config.yaml", "dop_project.yml")), problem
+            assert problem.location.line >= 1 and problem.location.column >= 1, problem
+        if report.ok and report.dags:
+            from dop_core.build.dags import build_dag
+            from dop_core.validate import resolve_target
+
+            try:
+                build_dag(report.dags[0], report.project, resolve_target(report.project))
+            except ConfigError as exc:  # e.g. an operator refusing its arguments: still located
+                assert all(p.location.line >= 1 for p in exc.problems)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def test_the_valid_seed_config_is_valid(dop_plugin_manager):
+    root = pathlib.Path(tempfile.mkdtemp())
+    (root / "dop_project.yml").write_text("name: fuzz\n")
+    folder = root / "orchestration" / "fuzzed"
+    (folder / "sql").mkdir(parents=True)
+    for name, text in SQL.items():
+        (folder / "sql" / f"{name}.sql").write_text(text)
+    (folder / "config.yaml").write_text(json.dumps(VALID))
+    report = validate_project(root)
+    assert report.ok, [str(p) for p in report.problems]
+    shutil.rmtree(root)
+
+
+@pytest.mark.slow
+@FUZZ
+@given(config=mutated_configs())
+def test_mutated_configs_build_or_fail_with_a_location(config, dop_plugin_manager):
+    check_project_with(json.dumps(config, indent=2))
+
+
+@FUZZ
+@given(text=st.text(max_size=300))
+def test_arbitrary_text_loads_or_fails_with_a_location(text):
+    try:
+        load_yaml(text, "config.yaml")
+    except ConfigError as exc:
+        assert exc.location.path == "config.yaml" and exc.location.line >= 1
+
+
+yaml_fragments = st.lists(st.sampled_from([
+    "tasks:", "  - identifier: a", "    kind: {action: materialization, target: schema}", "schema: s",
+    "    dependencies: [a]", "  - ", "&x", "*x", "<<: *x", "!!python/name:os.system", "!custom x", "[", "]", "{", "}",
+    "'", '"', ":", "- ", "    ", "\t", "---", "...", "? key", "%YAML 1.2", "schedule_interval: null",
+    "retry_delay: 5q", "enabled: maybe", "x: !!binary aGVsbG8=", "a: &a [*a]",
+]), max_size=12)
+
+
+@pytest.mark.slow
+@FUZZ
+@given(lines=yaml_fragments)
+def test_yaml_shaped_garbage_builds_or_fails_with_a_location(lines, dop_plugin_manager):
+    check_project_with("\n".join(lines) + "\n")
