@@ -30,9 +30,21 @@ from dop_dbt.settings import DbtSettings
 log = logging.getLogger(__name__)
 
 DEFAULT_RESULTS_TABLE = "dbt_run_results"
-#: Airflow context values passed to dbt as --vars (``{{ var('ds') }}`` in models)
+#: Airflow context values passed to dbt as --vars (``{{ var('ds') }}`` in models). Nothing that differs
+#: between the tasks of one run (such as the task id): dbt re-parses the whole project when vars change.
 CONTEXT_VARS = ("ds", "ds_nodash", "ts", "ts_nodash", "ts_nodash_with_tz", "logical_date", "data_interval_start",
                 "data_interval_end", "prev_data_interval_start_success", "run_id")
+
+
+_VERSIONS: dict[str, str] = {}  # dbt executable -> its version, found once per process
+
+
+def _venv_version(executable: str) -> str | None:
+    """dbt-core's version from a virtualenv's metadata (instant), when ``executable`` is in one."""
+    venv = pathlib.Path(executable).parent.parent
+    for dist in venv.glob("lib/python*/site-packages/dbt_core-*.dist-info"):
+        return dist.name.removeprefix("dbt_core-").removesuffix(".dist-info")
+    return None
 
 
 class DbtFailed(DopError):
@@ -49,9 +61,6 @@ def airflow_vars(context: Any) -> dict[str, Any]:
     dag = context.get("dag")
     if dag is not None:
         out["dag_id"] = dag.dag_id
-    ti = context.get("ti") or context.get("task_instance")
-    if ti is not None:
-        out["task_id"] = ti.task_id
     out["full_refresh"] = _full_refresh(context)
     params = context.get("params") or {}
     out["params"] = {k: v for k, v in dict(params).items() if isinstance(v, str | int | float | bool) or v is None}
@@ -196,11 +205,15 @@ class DbtOperator(VariableParamsMixin, BaseOperator):
         """With ``options.version``: the version ``dbt --version`` reports, or DbtFailed on a mismatch."""
         from dop_dbt.versions import installed_version, matches
 
-        if not self.version:  # `dbt --version` costs seconds: ask only when the task names a version
+        if not self.version:  # finding the version costs seconds: only when the task names one
             return None
-        result = subprocess.run([executable, "--version"], capture_output=True, text=True, env=self._env(),
-                                check=False, timeout=300)
-        found = installed_version(result.stdout + result.stderr)
+        found = _VERSIONS.get(executable) or _venv_version(executable)
+        if found is None:
+            result = subprocess.run([executable, "--version"], capture_output=True, text=True, env=self._env(),
+                                    check=False, timeout=300)
+            found = installed_version(result.stdout + result.stderr)
+        if found:
+            _VERSIONS[executable] = found
         if found is None or not matches(self.version, found):
             raise DbtFailed(f"task {self.task_id!r} asks for dbt {self.version} (options.version) but {executable} "
                             f"is dbt {found or 'of an unknown version'}; change options.version or the dbt "

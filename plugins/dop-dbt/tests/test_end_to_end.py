@@ -1,0 +1,137 @@
+"""`dop run` with real dbt-core + dbt-duckdb (from the virtualenv DOP builds) on the local warehouse."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+
+from dop_core.testing import run_dop
+
+pytestmark = pytest.mark.slow
+
+EXPANDED_DAILY = """\
+schema: shop
+tasks:
+  - identifier: shop_schema
+    kind: {action: materialization, target: schema}
+  - identifier: orders
+    kind: {action: materialization, target: seed}
+    dependencies: [shop_schema]
+  - identifier: dbt_run
+    kind: {action: dbt, target: run}
+    dependencies: [orders]
+    options:
+      project: shop
+      version: "1.11"
+      expand: {tests: false}  # a test task per model is covered by test_build; each dbt start costs ~15 s here
+  - identifier: dbt_docs
+    kind: {action: dbt, target: docs generate}
+    dependencies: [dbt_run]
+    options: {project: shop}
+  - identifier: assert_revenue
+    kind: {action: assertion, target: assertion}
+    dependencies: [dbt_run]
+"""
+
+WEEKLY = """\
+schema: shop
+tasks:
+  - identifier: rebuild
+    kind: {action: dbt, target: build}
+    options: {project: shop}
+"""
+
+
+def _duckdb(root: Any, sql: str) -> list[tuple[Any, ...]]:
+    import duckdb
+
+    with duckdb.connect(str(root / ".dop/warehouse.duckdb"), read_only=True) as con:
+        return [tuple(r) for r in con.execute(sql).fetchall()]
+
+
+def _env() -> dict[str, str]:
+    import os
+
+    return {"DOP_DBT_VENV_ROOT": os.environ["DOP_DBT_VENV_ROOT"]}
+
+
+def test_dop_run_with_dbt_models_per_task_on_the_native_warehouse(dop_project: Any) -> None:
+    from dbt_shop import write_shop
+
+    dop_project.write("dop_project.yml", "name: shop_project\nplugins:\n  dbt:\n    docs_destination: site/dbt-docs\n")
+    write_shop(dop_project, daily=EXPANDED_DAILY)
+    dop_project.dag("weekly", WEEKLY)  # a second DAG on the same dbt project: the same pool
+    root = dop_project.root
+    parse = subprocess.run([sys.executable, "-m", "dop_dbt", "parse", "shop", "--project", str(root)], env={
+        **__import__("os").environ, **_env()}, capture_output=True, text=True, timeout=600, check=False)
+    assert parse.returncode == 0, parse.stdout + parse.stderr
+    assert (root / "dbt/shop/target/manifest.json").is_file()
+
+    result = run_dop("run", "daily", "--date", "2024-06-02", "--project", str(root), env=_env())
+    assert result.returncode == 0, result.stdout + result.stderr
+    for task in ("dbt_run.stg_orders", "dbt_run.daily_revenue", "dbt_docs", "assert_revenue"):
+        assert f"  {task}" in result.stdout and "success" in result.stdout.split(f"  {task}")[-1].splitlines()[0]
+
+    # the native seed and the dbt models are tables of one DuckDB file
+    tables = _duckdb(root, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'shop' "
+                           "ORDER BY 1")
+    assert tables == [("daily_revenue",), ("dbt_run_results",), ("orders",), ("stg_orders",)]
+    assert _duckdb(root, "SELECT order_date::VARCHAR, revenue, loaded_for FROM shop.daily_revenue ORDER BY 1") == [
+        ("2024-06-01", 15.0, "2024-06-02"), ("2024-06-02", 7.0, "2024-06-02")]  # loaded_for: var('ds')
+    results = _duckdb(root, "SELECT task_id, unique_id, status FROM shop.dbt_run_results "
+                            "WHERE task_id LIKE 'dbt_run.%' ORDER BY task_id, unique_id")
+    assert [(t, u.split(".")[2], s) for t, u, s in results] == [
+        ("dbt_run.daily_revenue", "daily_revenue", "success"), ("dbt_run.stg_orders", "stg_orders", "success")]
+
+    # the dbt project's one-slot pool exists in the project's Airflow database
+    with sqlite3.connect(root / ".dop/airflow/airflow.db") as db:
+        pools = db.execute("SELECT pool, slots FROM slot_pool WHERE pool LIKE 'dop_dbt%'").fetchall()
+    assert pools == [("dop_dbt__shop_project__shop", 1)]
+    assert (root / "site/dbt-docs/index.html").is_file() and (root / "site/dbt-docs/catalog.json").is_file()
+    catalog = json.loads((root / "site/dbt-docs/catalog.json").read_text())
+    assert "model.shop.daily_revenue" in catalog["nodes"]
+
+
+FAILING_TEST = "select * from {{ ref('stg_orders') }} where amount < 5\n"
+
+BUILD_DAILY = """\
+schema: shop
+tasks:
+  - identifier: shop_schema
+    kind: {action: materialization, target: schema}
+  - identifier: orders
+    kind: {action: materialization, target: seed}
+    dependencies: [shop_schema]
+  - identifier: dbt_build
+    kind: {action: dbt, target: build}
+    dependencies: [orders]
+    options: {project: shop, arguments: [{option: --threads, value: 1}]}
+  - identifier: assert_revenue
+    kind: {action: assertion, target: assertion}
+    dependencies: [dbt_build]
+"""
+
+
+def test_a_failing_dbt_test_fails_its_task_and_the_run(dop_project: Any) -> None:
+    from dbt_shop import write_shop
+
+    write_shop(dop_project, daily=BUILD_DAILY, extra={"dbt/shop/tests/no_small_orders.sql": FAILING_TEST})
+    root = dop_project.root
+    result = run_dop("run", "daily", "--date", "2024-06-02", "--project", str(root), env=_env())
+    assert result.returncode == 1, result.stdout + result.stderr
+    states = dict(line.split() for line in result.stdout.splitlines() if line.startswith("  ") and
+                  len(line.split()) == 2 and "->" not in line)
+    assert states == {"shop_schema": "success", "orders": "success", "dbt_build": "failed",
+                      "assert_revenue": "upstream_failed"}
+    assert "dbt build failed (exit 1): test.shop.no_small_orders" in result.stderr
+    assert "FAIL" in result.stderr and "test.shop.no_small_orders" in result.stderr  # the summary, in the log
+    run_results = json.loads((root / "dbt/shop/target/run_results.json").read_text())["results"]
+    rows = _duckdb(root, "SELECT unique_id, status FROM shop.dbt_run_results WHERE task_id = 'dbt_build'")
+    assert sorted(rows) == sorted((r["unique_id"], r["status"]) for r in run_results)
+    assert len(rows) == 6 and ("test.shop.no_small_orders", "fail") in rows
+    assert ("model.shop.daily_revenue", "skipped") in rows
