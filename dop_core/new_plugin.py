@@ -26,8 +26,10 @@ def template_dir() -> pathlib.Path:
     for candidate in candidates:
         if (candidate / "cookiecutter.json").is_file():
             return candidate
-    raise DopError(f"the plugin template is missing from this installation (looked in {candidates[0]}); "
-                   "reinstall dop-core")
+    raise DopError(
+        f"the plugin template is missing from this installation (looked in {candidates[0]}); "
+        "reinstall dop-core"
+    )
 
 
 def plugin_name(name: str) -> str:
@@ -36,13 +38,19 @@ def plugin_name(name: str) -> str:
     for prefix in ("dop-", "dop_"):
         short = short.removeprefix(prefix)
     if not _NAME.fullmatch(short):
-        raise DopError(f"cannot make a plugin name from {name!r}: use lowercase letters and digits, words joined "
-                       "by - or _, starting with a letter (e.g. `dop new-plugin my-warehouse`)")
+        raise DopError(
+            f"cannot make a plugin name from {name!r}: use lowercase letters and digits, words joined "
+            "by - or _, starting with a letter (e.g. `dop new-plugin my-warehouse`)"
+        )
     return short
 
 
-def create_plugin(name: str, output_dir: str | os.PathLike[str] = ".", no_input: bool | None = None,
-                  extra: dict[str, str] | None = None) -> pathlib.Path:
+def create_plugin(
+    name: str,
+    output_dir: str | os.PathLike[str] = ".",
+    no_input: bool | None = None,
+    extra: dict[str, str] | None = None,
+) -> pathlib.Path:
     """Render the template into ``output_dir/dop-<name>``; return the new distribution's folder.
 
     ``no_input=None`` asks the template's questions only when stdin is a terminal.
@@ -59,7 +67,9 @@ def create_plugin(name: str, output_dir: str | os.PathLike[str] = ".", no_input:
         raise DopError(f"{out / dist} already exists; pick another name or --output-dir")
     context = {"plugin_name": short, **(extra or {})}
     try:
-        created = cookiecutter(str(template_dir()), no_input=no_input, extra_context=context, output_dir=str(out))
+        created = cookiecutter(
+            str(template_dir()), no_input=no_input, extra_context=context, output_dir=str(out)
+        )
     except FailedHookException as exc:
         raise DopError(f"the plugin name was refused: {exc}") from None
     except CookiecutterException as exc:
@@ -70,9 +80,11 @@ def create_plugin(name: str, output_dir: str | os.PathLike[str] = ".", no_input:
 def next_steps(folder: pathlib.Path) -> str:
     rel = os.path.relpath(folder)
     entry_point = folder.name.removeprefix("dop-").replace("-", "_")
-    return (f"Created the DOP plugin {folder.name} in {rel}\n\n"
-            "Next:\n"
-            f"  pip install -e '{rel}[test]'  # installs its `dop` entry point `{entry_point}`\n"
-            f"  dop plugins  # lists {entry_point} ({folder.name})\n"
-            f"  pytest {rel}/tests\n"
-            "Then edit its plugin.py, options.py and operator.py (guide: docs/plugins.md of dop-core).\n")
+    return (
+        f"Created the DOP plugin {folder.name} in {rel}\n\n"
+        "Next:\n"
+        f"  pip install -e '{rel}[test]'  # installs its `dop` entry point `{entry_point}`\n"
+        f"  dop plugins  # lists {entry_point} ({folder.name})\n"
+        f"  pytest {rel}/tests\n"
+        "Then edit its plugin.py, options.py and operator.py (guide: docs/plugins.md of dop-core).\n"
+    )

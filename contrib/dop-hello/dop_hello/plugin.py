@@ -26,16 +26,22 @@ def _greeting(value: Any) -> str:
 class HelloOptions:
     """``options:`` of a ``hello`` task."""
 
-    greeting: str = attrs.field(default="hello", metadata={
-        "parse": _greeting, "expected": "a non-empty string", "doc": "the word to say"})
+    greeting: str = attrs.field(
+        default="hello",
+        metadata={"parse": _greeting, "expected": "a non-empty string", "doc": "the word to say"},
+    )
     name: str = attrs.field(default="world", metadata={"doc": "who to greet; Jinja-templated ({{ ds }}...)"})
     times: int = attrs.field(default=1, metadata={"doc": "how many times to say it (1-10)"})
 
 
 def _validate(ctx: Any) -> Iterator[Any]:
     if not 1 <= ctx.options.times <= 10:
-        yield ctx.problem(("options", "times"), f"times is {ctx.options.times}", "an integer from 1 to 10",
-                          "say it at most 10 times")
+        yield ctx.problem(
+            ("options", "times"),
+            f"times is {ctx.options.times}",
+            "an integer from 1 to 10",
+            "say it at most 10 times",
+        )
 
 
 def _echo(build: Any) -> Any:
@@ -55,7 +61,13 @@ def _noop(build: Any) -> Any:
 @hookimpl
 def dop_task_types() -> list[TaskType]:
     return [
-        TaskType(action="hello", target="echo", options=HelloOptions, build=_echo, validate=_validate,
-                 description="say hello in the task log (a BashOperator running echo)"),
+        TaskType(
+            action="hello",
+            target="echo",
+            options=HelloOptions,
+            build=_echo,
+            validate=_validate,
+            description="say hello in the task log (a BashOperator running echo)",
+        ),
         TaskType(action="hello", target="noop", build=_noop, description="do nothing (an EmptyOperator)"),
     ]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
+import dop_hello.plugin
 import pytest
 
-import dop_hello.plugin
 from dop_core.errors import ConfigError
 from dop_core.testing import build_dag_from_yaml, run_dop
 
@@ -19,7 +19,6 @@ tasks:
     kind: {action: hello, target: noop}
     dependencies: [greet]
 """
-
 
 
 def test_dop_plugins_lists_the_installed_entry_point() -> None:

@@ -67,8 +67,10 @@ def pg_type(type_sql: str, dialect: str = "bigquery") -> str:
             return exp.DataType.build(text, dialect=source).sql(dialect="postgres").lower()
         except (ParseError, ValueError):
             continue
-    raise EngineError(f"{type_sql!r} is not a {dialect} type that Postgres knows (write e.g. STRING, INT64, "
-                      "FLOAT64, NUMERIC, BOOL, DATE, TIMESTAMP)")
+    raise EngineError(
+        f"{type_sql!r} is not a {dialect} type that Postgres knows (write e.g. STRING, INT64, "
+        "FLOAT64, NUMERIC, BOOL, DATE, TIMESTAMP)"
+    )
 
 
 def _dollar_quote(body: str) -> str:
@@ -99,12 +101,19 @@ class PostgresEngine(Engine):
         conninfo, kwargs, self.where = _connection_parameters(target.name, opts)
         self._secrets = [opts.password, kwargs.get("password")]
         try:
-            self.con = psycopg.connect(conninfo, autocommit=True, connect_timeout=opts.connect_timeout,
-                                       application_name=opts.application_name, **kwargs)
+            self.con = psycopg.connect(
+                conninfo,
+                autocommit=True,
+                connect_timeout=opts.connect_timeout,
+                application_name=opts.application_name,
+                **kwargs,
+            )
         except psycopg.Error as exc:
             # from None: the original exception (and its traceback's locals) must not carry the password
-            raise EngineError(f"cannot connect to PostgreSQL for target {target.name!r} ({self.where}): "
-                              f"{self._redact(str(exc)).strip()}") from None
+            raise EngineError(
+                f"cannot connect to PostgreSQL for target {target.name!r} ({self.where}): "
+                f"{self._redact(str(exc)).strip()}"
+            ) from None
         self._locks: dict[Relation, int] = {}
 
     def _redact(self, text: str) -> str:
@@ -131,14 +140,19 @@ class PostgresEngine(Engine):
             "SELECT a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a "
             "JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
             "WHERE n.nspname = %s AND c.relname = %s AND a.attnum > 0 AND NOT a.attisdropped "
-            "ORDER BY a.attnum", (relation.schema, relation.name)).fetchall()
+            "ORDER BY a.attnum",
+            (relation.schema, relation.name),
+        ).fetchall()
         return [(r[0], r[1]) for r in rows]
 
     def table_exists(self, relation: Relation) -> bool:
-        return bool(self.con.execute(
-            "SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-            "WHERE n.nspname = %s AND c.relname = %s AND c.relkind IN ('r', 'p')",
-            (relation.schema, relation.name)).fetchall())
+        return bool(
+            self.con.execute(
+                "SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE n.nspname = %s AND c.relname = %s AND c.relkind IN ('r', 'p')",
+                (relation.schema, relation.name),
+            ).fetchall()
+        )
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
@@ -154,12 +168,16 @@ class PostgresEngine(Engine):
         deadline = time.monotonic() + self.options.lock_timeout
         told = False
         while True:
-            got = self.con.execute("SELECT pg_try_advisory_lock(%s, hashtext(%s))", (LOCK_NAMESPACE, key)).fetchone()
+            got = self.con.execute(
+                "SELECT pg_try_advisory_lock(%s, hashtext(%s))", (LOCK_NAMESPACE, key)
+            ).fetchone()
             if got and got[0]:
                 break
             if time.monotonic() > deadline:
-                raise EngineError(f"table {key} stayed locked by another run for {self.options.lock_timeout:.0f}s "
-                                  "(it is writing the same table); raise lock_timeout on the target or retry")
+                raise EngineError(
+                    f"table {key} stayed locked by another run for {self.options.lock_timeout:.0f}s "
+                    "(it is writing the same table); raise lock_timeout on the target or retry"
+                )
             if not told:
                 log.info("waiting for another run writing %s to finish", key)
                 told = True
@@ -171,8 +189,14 @@ class PostgresEngine(Engine):
                 self.con.execute("SELECT pg_advisory_unlock(%s, hashtext(%s))", (LOCK_NAMESPACE, key))
 
     # -- tables and views -----------------------------------------------------------------------
-    def create_table_as(self, relation: Relation, select_sql: str, partitioning: Any, replace: bool = True,
-                        temporary: bool = False) -> None:
+    def create_table_as(
+        self,
+        relation: Relation,
+        select_sql: str,
+        partitioning: Any,
+        replace: bool = True,
+        temporary: bool = False,
+    ) -> None:
         if temporary:
             self.execute(f"CREATE TEMP TABLE {self.quote(relation.name)} AS\n{select_sql}")
             return
@@ -198,8 +222,12 @@ class PostgresEngine(Engine):
                 return
             dependents = self._dependent_views(relation)
             if dependents:
-                log.warning("replacing %s (its columns changed) drops the views on it: %s; their tasks re-create "
-                            "them", relation, ", ".join(dependents))
+                log.warning(
+                    "replacing %s (its columns changed) drops the views on it: %s; their tasks re-create "
+                    "them",
+                    relation,
+                    ", ".join(dependents),
+                )
             self.execute(f"DROP TABLE {target} CASCADE")
             self.execute(f"ALTER TABLE {self.qualified(new)} RENAME TO {self.quote(relation.name)}")
             if partitioning is not None:
@@ -208,7 +236,9 @@ class PostgresEngine(Engine):
     def _index(self, relation: Relation, column: str) -> None:
         """Index the partitioning column: partition replacement deletes by it."""
         name = self.quote(f"{relation.name}__{column}__dop"[:63])
-        self.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {self.qualified(relation)} ({self.quote(column)})")
+        self.execute(
+            f"CREATE INDEX IF NOT EXISTS {name} ON {self.qualified(relation)} ({self.quote(column)})"
+        )
 
     def _dependent_views(self, relation: Relation) -> list[str]:
         rows = self.con.execute(
@@ -216,7 +246,8 @@ class PostgresEngine(Engine):
             "JOIN pg_rewrite r ON r.oid = d.objid JOIN pg_class v ON v.oid = r.ev_class "
             "JOIN pg_namespace vn ON vn.oid = v.relnamespace "
             "WHERE d.refobjid = %s::regclass AND v.oid <> d.refobjid",
-            (f"{self.quote(relation.schema)}.{self.quote(relation.name)}",)).fetchall()
+            (f"{self.quote(relation.schema)}.{self.quote(relation.name)}",),
+        ).fetchall()
         return sorted(r[0] for r in rows)
 
     def create_view(self, relation: Relation, select_sql: str) -> None:
@@ -233,8 +264,9 @@ class PostgresEngine(Engine):
                 self.execute(sql)
 
     # -- functions and procedures ---------------------------------------------------------------
-    def create_function(self, relation: Relation, arguments: Sequence[Argument], body: str,
-                        returns: str | None) -> None:
+    def create_function(
+        self, relation: Relation, arguments: Sequence[Argument], body: str, returns: str | None
+    ) -> None:
         import psycopg
 
         from dop_core.identifiers import check_identifier
@@ -243,8 +275,10 @@ class PostgresEngine(Engine):
         expression = _strip_select(body)
         result = pg_type(returns) if returns else self._infer_return_type(relation, args, expression)
         signature = ", ".join(f"{name} {typ}" for name, typ in args)
-        sql = (f"CREATE OR REPLACE FUNCTION {self.qualified(relation)}({signature}) RETURNS {result} "
-               f"LANGUAGE sql AS {_dollar_quote('SELECT ' + expression)}")
+        sql = (
+            f"CREATE OR REPLACE FUNCTION {self.qualified(relation)}({signature}) RETURNS {result} "
+            f"LANGUAGE sql AS {_dollar_quote('SELECT ' + expression)}"
+        )
         try:
             with self.transaction():
                 self.execute(sql)
@@ -273,20 +307,25 @@ class PostgresEngine(Engine):
             except psycopg.Error as exc:
                 error = error or exc
         if not found:
-            raise EngineError(f"cannot infer the return type of function {relation}: "
-                              f"{str(error).splitlines()[0] if error else 'no result'}; set options.returns "
-                              "(e.g. returns: FLOAT64)")
+            raise EngineError(
+                f"cannot infer the return type of function {relation}: "
+                f"{str(error).splitlines()[0] if error else 'no result'}; set options.returns "
+                "(e.g. returns: FLOAT64)"
+            )
         types = {typ for _, typ in found}
         if polymorphic and all(probe == typ for probe, typ in found) and len(found) > 1:
             return "anyelement"
         if len(types) > 1:
-            raise EngineError(f"the return type of function {relation} depends on its ANY TYPE argument "
-                              f"({', '.join(sorted(types))}); set options.returns")
+            raise EngineError(
+                f"the return type of function {relation} depends on its ANY TYPE argument "
+                f"({', '.join(sorted(types))}); set options.returns"
+            )
         typ = types.pop()
         return "text" if typ == "unknown" else typ
 
-    def create_procedure(self, relation: Relation, arguments: Sequence[Argument], body: str,
-                         dialect: str = "bigquery") -> None:
+    def create_procedure(
+        self, relation: Relation, arguments: Sequence[Argument], body: str, dialect: str = "bigquery"
+    ) -> None:
         from sqlglot import exp
 
         from dop_core.engines.sql import parse_statements
@@ -305,13 +344,16 @@ class PostgresEngine(Engine):
         with self.transaction():
             for old in self._routines(relation, "p"):  # one procedure per name, as in BigQuery
                 self.execute(f"DROP PROCEDURE {old}")
-            self.execute(f"CREATE PROCEDURE {self.qualified(relation)}({signature}) LANGUAGE plpgsql AS "
-                         f"{_dollar_quote(code)}")
+            self.execute(
+                f"CREATE PROCEDURE {self.qualified(relation)}({signature}) LANGUAGE plpgsql AS "
+                f"{_dollar_quote(code)}"
+            )
 
     def _routines(self, relation: Relation, kind: str) -> list[str]:
         rows = self.con.execute(
             "SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
-            "WHERE n.nspname = %s AND p.proname = %s AND p.prokind = %s", (relation.schema, relation.name, kind)
+            "WHERE n.nspname = %s AND p.proname = %s AND p.prokind = %s",
+            (relation.schema, relation.name, kind),
         ).fetchall()
         return [r[0] for r in rows]
 
@@ -325,12 +367,15 @@ class PostgresEngine(Engine):
                 self.execute(self.translate(statement.sql(dialect=dialect), dialect))
                 continue
             schema, name, args = called
-            values = [_strip_select(self.translate(f"SELECT {a.sql(dialect=dialect)}", dialect)) for a in args]
+            values = [
+                _strip_select(self.translate(f"SELECT {a.sql(dialect=dialect)}", dialect)) for a in args
+            ]
             self.execute(f"CALL {self.qualified(Relation(schema, name))}({', '.join(values)})")
 
     # -- seeds ----------------------------------------------------------------------------------
-    def load_csv(self, relation: Relation, path: str, columns: dict[str, str] | None, delimiter: str,
-                 header: bool) -> int:
+    def load_csv(
+        self, relation: Relation, path: str, columns: dict[str, str] | None, delimiter: str, header: bool
+    ) -> int:
         from dop_core.identifiers import check_identifier
 
         with open(path, newline="", encoding="utf-8") as f:
@@ -340,13 +385,20 @@ class PostgresEngine(Engine):
         if columns:
             spec = [(check_identifier(n, "column name"), pg_type(t, "postgres")) for n, t in columns.items()]
         else:
-            spec = [(check_identifier(n.strip(), "column name"), _infer_csv_type([r[i] for r in data if i < len(r)]))
-                    for i, n in enumerate(names)]
+            spec = [
+                (
+                    check_identifier(n.strip(), "column name"),
+                    _infer_csv_type([r[i] for r in data if i < len(r)]),
+                )
+                for i, n in enumerate(names)
+            ]
         if not spec:
             raise EngineError(f"seed {path} has no columns")
         ddl = ", ".join(f"{self.quote(n)} {t}" for n, t in spec)
-        copy = (f"COPY {self.qualified(relation)} FROM STDIN WITH (FORMAT csv, DELIMITER "
-                f"'{delimiter.replace(chr(39), chr(39) * 2)}', HEADER {'true' if header else 'false'})")
+        copy = (
+            f"COPY {self.qualified(relation)} FROM STDIN WITH (FORMAT csv, DELIMITER "
+            f"'{delimiter.replace(chr(39), chr(39) * 2)}', HEADER {'true' if header else 'false'})"
+        )
         with self.transaction():
             self.execute(f"DROP TABLE IF EXISTS {self.qualified(relation)} CASCADE")
             self.execute(f"CREATE TABLE {self.qualified(relation)} ({ddl})")
@@ -375,8 +427,9 @@ def _infer_csv_type(values: list[str]) -> str:
         return "boolean"
     if all(re.fullmatch(r"\d{4}-\d{2}-\d{2}", v) for v in present) and all_are(dt.date.fromisoformat):
         return "date"
-    if all(re.fullmatch(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?", v) for v in present) and all_are(
-            dt.datetime.fromisoformat):
+    if all(
+        re.fullmatch(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?", v) for v in present
+    ) and all_are(dt.datetime.fromisoformat):
         return "timestamp"
     return "text"
 
@@ -388,7 +441,11 @@ def _called_procedure(statement: Any, dialect: str) -> tuple[str, str, list[Any]
 
     if not (isinstance(statement, exp.Command) and str(statement.this).upper() == "CALL"):
         return None
-    text = statement.expression.this if isinstance(statement.expression, exp.Literal) else statement.expression.sql()
+    text = (
+        statement.expression.this
+        if isinstance(statement.expression, exp.Literal)
+        else statement.expression.sql()
+    )
     func = sqlglot.parse_one(f"SELECT {text}", read=dialect).selects[0]
     if isinstance(func, exp.Dot) and isinstance(func.expression, exp.Anonymous):
         return func.this.name, func.expression.name, list(func.expression.expressions)
@@ -407,11 +464,26 @@ def _connection_parameters(name: str, opts: PostgresTarget) -> tuple[str, dict[s
 
     hook = PostgresHook(postgres_conn_id=opts.conn_id)
     conn = hook.get_connection(opts.conn_id)
-    params = {"host": conn.host, "port": conn.port, "user": conn.login, "password": conn.password,
-              "dbname": conn.schema}
+    params = {
+        "host": conn.host,
+        "port": conn.port,
+        "user": conn.login,
+        "password": conn.password,
+        "dbname": conn.schema,
+    }
     extra = conn.extra_dejson or {}
-    for key in ("sslmode", "sslcert", "sslkey", "sslrootcert", "sslcrl", "options", "target_session_attrs",
-                "keepalives", "keepalives_idle", "service"):
+    for key in (
+        "sslmode",
+        "sslcert",
+        "sslkey",
+        "sslrootcert",
+        "sslcrl",
+        "options",
+        "target_session_attrs",
+        "keepalives",
+        "keepalives_idle",
+        "service",
+    ):
         if key in extra:
             params[key] = extra[key]
     kwargs = {k: v for k, v in params.items() if v not in (None, "")} | kwargs

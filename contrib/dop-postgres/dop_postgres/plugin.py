@@ -21,7 +21,13 @@ def _connect(target: Any) -> Any:
 @hookimpl
 def dop_engines() -> list[EngineType]:
     return [
-        EngineType(name="postgres", dialect="postgres", options=PostgresTarget, connect=_connect,
-                   single_catalog=True, secrets=("dsn", "password"),
-                   description="PostgreSQL (psycopg 3; Airflow postgres connections in production)"),
+        EngineType(
+            name="postgres",
+            dialect="postgres",
+            options=PostgresTarget,
+            connect=_connect,
+            single_catalog=True,
+            secrets=("dsn", "password"),
+            description="PostgreSQL (psycopg 3; Airflow postgres connections in production)",
+        ),
     ]

@@ -25,22 +25,39 @@ def _dsn(value: Any) -> str:
 class PostgresTarget:
     """``{engine: postgres, dsn: ...}`` (local, CI) or ``{engine: postgres, conn_id: ...}`` (production)."""
 
-    dsn: str | None = attrs.field(default=None, repr=False, metadata={
-        "parse": _dsn, "expected": DSN_EXPECTED,
-        "doc": "libpq connection string; keep the password out of it (PGPASSWORD or ~/.pgpass are read)"})
-    conn_id: str | None = attrs.field(default=None, metadata={
-        "doc": "Airflow connection (type postgres) read through apache-airflow-providers-postgres' PostgresHook"})
-    password: str | None = attrs.field(default=None, repr=False, metadata={
-        "doc": "password, if neither the DSN, the connection, PGPASSWORD nor ~/.pgpass has it"})
+    dsn: str | None = attrs.field(
+        default=None,
+        repr=False,
+        metadata={
+            "parse": _dsn,
+            "expected": DSN_EXPECTED,
+            "doc": "libpq connection string; keep the password out of it (PGPASSWORD or ~/.pgpass are read)",
+        },
+    )
+    conn_id: str | None = attrs.field(
+        default=None,
+        metadata={
+            "doc": "Airflow connection (type postgres), read with the postgres provider's PostgresHook"
+        },
+    )
+    password: str | None = attrs.field(
+        default=None,
+        repr=False,
+        metadata={"doc": "password, if neither the DSN, the connection, PGPASSWORD nor ~/.pgpass has it"},
+    )
     connect_timeout: int = attrs.field(default=10, metadata={"doc": "seconds to wait for the server"})
-    lock_timeout: float = attrs.field(default=600.0, metadata={
-        "doc": "seconds a task waits for another run writing the same table to finish"})
+    lock_timeout: float = attrs.field(
+        default=600.0,
+        metadata={"doc": "seconds a task waits for another run writing the same table to finish"},
+    )
     application_name: str = attrs.field(default="dop", metadata={"doc": "shown in pg_stat_activity"})
 
     def __attrs_post_init__(self) -> None:
         if (self.dsn is None) == (self.conn_id is None):
-            raise ValueError("a postgres target needs exactly one of dsn: (a connection string) or conn_id: "
-                             "(an Airflow connection)")
+            raise ValueError(
+                "a postgres target needs exactly one of dsn: (a connection string) or conn_id: "
+                "(an Airflow connection)"
+            )
 
 
 _URL_PASSWORD = re.compile(r"(?P<head>postgres(?:ql)?://[^:/@\s]*:)(?P<secret>[^@\s]*)(?P<tail>@)")

@@ -52,7 +52,11 @@ def _find_bin_dir() -> pathlib.Path | None:
     candidates = [pathlib.Path(found).resolve().parent] if found else []
     candidates += [pathlib.Path(p) for p in sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True)]
     for folder in candidates:
-        if (folder / "pg_ctl").is_file() and (folder / "initdb").is_file() and (folder / "postgres").is_file():
+        if (
+            (folder / "pg_ctl").is_file()
+            and (folder / "initdb").is_file()
+            and (folder / "postgres").is_file()
+        ):
             return folder
     return None
 
@@ -62,8 +66,13 @@ def _install_postgres() -> pathlib.Path | None:
         return None
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     subprocess.run(["apt-get", "update", "-q"], env=env, check=True, capture_output=True, timeout=600)
-    subprocess.run(["apt-get", "install", "-y", "-q", "--no-install-recommends", "postgresql"], env=env, check=True,
-                   capture_output=True, timeout=900)
+    subprocess.run(
+        ["apt-get", "install", "-y", "-q", "--no-install-recommends", "postgresql"],
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=900,
+    )
     return _find_bin_dir()
 
 
@@ -88,7 +97,9 @@ def _run_as() -> tuple[list[str], int | None, int | None]:
 def postgres_server() -> Iterator[PostgresServer]:
     bin_dir = _find_bin_dir() or _install_postgres()
     if bin_dir is None:
-        pytest.skip("PostgreSQL is not installed and cannot be installed here (apt-get install postgresql as root)")
+        pytest.skip(
+            "PostgreSQL is not installed and cannot be installed here (apt-get install postgresql as root)"
+        )
     prefix, uid, gid = _run_as()
     root = pathlib.Path(tempfile.mkdtemp(prefix="dop-pg-"))
     data, sock = root / "data", root / "socket"
@@ -101,19 +112,56 @@ def postgres_server() -> Iterator[PostgresServer]:
     root.chmod(0o700)
 
     def run(*cmd: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([*prefix, *cmd], capture_output=True, text=True, check=False, timeout=120, cwd=root)
+        return subprocess.run(
+            [*prefix, *cmd], capture_output=True, text=True, check=False, timeout=120, cwd=root
+        )
 
-    init = run(str(bin_dir / "initdb"), "-D", str(data), "-U", USER, f"--pwfile={pwfile}", "--auth-local=trust",
-               "--auth-host=scram-sha-256", "-E", "UTF8", "--locale=C.UTF-8")
+    init = run(
+        str(bin_dir / "initdb"),
+        "-D",
+        str(data),
+        "-U",
+        USER,
+        f"--pwfile={pwfile}",
+        "--auth-local=trust",
+        "--auth-host=scram-sha-256",
+        "-E",
+        "UTF8",
+        "--locale=C.UTF-8",
+    )
     if init.returncode != 0:
-        init = run(str(bin_dir / "initdb"), "-D", str(data), "-U", USER, f"--pwfile={pwfile}",
-                   "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8", "--no-locale")
+        init = run(
+            str(bin_dir / "initdb"),
+            "-D",
+            str(data),
+            "-U",
+            USER,
+            f"--pwfile={pwfile}",
+            "--auth-local=trust",
+            "--auth-host=scram-sha-256",
+            "-E",
+            "UTF8",
+            "--no-locale",
+        )
     assert init.returncode == 0, init.stdout + init.stderr
     port = _free_port()
-    options = (f"-c listen_addresses=127.0.0.1 -p {port} -k {sock} -c fsync=off -c synchronous_commit=off "
-               "-c full_page_writes=off -c max_connections=60 -c shared_buffers=32MB")
-    start = run(str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(root / "server.log"), "-o", options, "-w",
-                "-t", "60", "start")
+    options = (
+        f"-c listen_addresses=127.0.0.1 -p {port} -k {sock} -c fsync=off -c synchronous_commit=off "
+        "-c full_page_writes=off -c max_connections=60 -c shared_buffers=32MB"
+    )
+    start = run(
+        str(bin_dir / "pg_ctl"),
+        "-D",
+        str(data),
+        "-l",
+        str(root / "server.log"),
+        "-o",
+        options,
+        "-w",
+        "-t",
+        "60",
+        "start",
+    )
     assert start.returncode == 0, start.stdout + start.stderr + (root / "server.log").read_text()
     try:
         yield PostgresServer("127.0.0.1", port, USER, PASSWORD, bin_dir)

@@ -8,13 +8,12 @@ import threading
 import time
 
 import pytest
-
-from dop_core import Argument, EngineError, Relation, Target
-from dop_core.project import Partitioning
+from conftest import PASSWORD
 from dop_postgres.engine import PostgresEngine, _infer_csv_type, pg_type
 from dop_postgres.target import PostgresTarget, redact
 
-from conftest import PASSWORD  # noqa: I001 - the tests folder's conftest
+from dop_core import Argument, EngineError, Relation, Target
+from dop_core.project import Partitioning
 
 
 def engine_for(dsn: str, **options: object) -> PostgresEngine:
@@ -29,12 +28,24 @@ def pg(pg_database: str):
         yield engine
 
 
-@pytest.mark.parametrize(("bigquery", "postgres"), [
-    ("STRING", "text"), ("INT64", "bigint"), ("INTEGER", "bigint"), ("FLOAT64", "double precision"),
-    ("NUMERIC", "decimal"), ("BIGNUMERIC", "numeric"), ("BOOL", "boolean"), ("DATE", "date"),
-    ("TIMESTAMP", "timestamptz"), ("DATETIME", "timestamp"), ("ANY TYPE", "anyelement"), ("BYTES", "bytea"),
-    ("ARRAY<INT64>", "bigint[]"),
-])
+@pytest.mark.parametrize(
+    ("bigquery", "postgres"),
+    [
+        ("STRING", "text"),
+        ("INT64", "bigint"),
+        ("INTEGER", "bigint"),
+        ("FLOAT64", "double precision"),
+        ("NUMERIC", "decimal"),
+        ("BIGNUMERIC", "numeric"),
+        ("BOOL", "boolean"),
+        ("DATE", "date"),
+        ("TIMESTAMP", "timestamptz"),
+        ("DATETIME", "timestamp"),
+        ("ANY TYPE", "anyelement"),
+        ("BYTES", "bytea"),
+        ("ARRAY<INT64>", "bigint[]"),
+    ],
+)
 def test_bigquery_types_map_to_postgres(bigquery: str, postgres: str) -> None:
     assert pg_type(bigquery) == postgres
 
@@ -72,8 +83,10 @@ def test_csv_type_inference() -> None:
 def test_primitives(pg: PostgresEngine) -> None:
     rel = Relation("s", "t")
     assert not pg.table_exists(rel) and pg.columns(rel) == []
-    pg.execute('CREATE TABLE s.t (id bigint, "Name" text, amount numeric(10,2)); '
-               "INSERT INTO s.t VALUES (1, 'a%b', 1.50), (2, NULL, 2)")
+    pg.execute(
+        'CREATE TABLE s.t (id bigint, "Name" text, amount numeric(10,2)); '
+        "INSERT INTO s.t VALUES (1, 'a%b', 1.50), (2, NULL, 2)"
+    )
     assert pg.table_exists(rel)
     assert pg.columns(rel) == [("id", "bigint"), ("Name", "text"), ("amount", "numeric(10,2)")]
     result = pg.query('SELECT id, "Name", amount FROM s.t ORDER BY id')
@@ -107,8 +120,9 @@ def test_replacing_a_table_keeps_views_when_columns_match(pg: PostgresEngine) ->
 
 
 @pytest.mark.slow
-def test_replacing_a_table_with_new_columns_drops_dependent_views(pg: PostgresEngine,
-                                                                  caplog: pytest.LogCaptureFixture) -> None:
+def test_replacing_a_table_with_new_columns_drops_dependent_views(
+    pg: PostgresEngine, caplog: pytest.LogCaptureFixture
+) -> None:
     rel = Relation("s", "t")
     pg.create_table_as(rel, "SELECT 1 AS x", None)
     pg.execute("CREATE VIEW s.v AS SELECT x FROM s.t")
@@ -132,10 +146,16 @@ def test_replace_partitions_replaces_only_the_staged_days(pg: PostgresEngine) ->
     rel, staged = Relation("s", "t"), Relation("s", "t__dop_tmp")
     part = Partitioning(field="d", data_type="date")
     pg.create_table_as(rel, "SELECT DATE '2024-01-01' + i AS d, i AS v FROM generate_series(0, 2) AS i", part)
-    pg.create_table_as(staged, "SELECT DATE '2024-01-02' AS d, 10 AS v UNION ALL SELECT DATE '2024-01-04', 11", part)
+    pg.create_table_as(
+        staged, "SELECT DATE '2024-01-02' AS d, 10 AS v UNION ALL SELECT DATE '2024-01-04', 11", part
+    )
     assert pg.replace_partitions(rel, staged, part) == 2
     assert pg.query("SELECT d, v FROM s.t ORDER BY d").rows == [
-        (dt.date(2024, 1, 1), 0), (dt.date(2024, 1, 2), 10), (dt.date(2024, 1, 3), 2), (dt.date(2024, 1, 4), 11)]
+        (dt.date(2024, 1, 1), 0),
+        (dt.date(2024, 1, 2), 10),
+        (dt.date(2024, 1, 3), 2),
+        (dt.date(2024, 1, 4), 11),
+    ]
     month = Partitioning(field="d", data_type="date", granularity="month")
     pg.create_table_as(staged, "SELECT DATE '2024-01-20' AS d, 99 AS v", month)
     assert pg.replace_partitions(rel, staged, month) == 1
@@ -145,15 +165,25 @@ def test_replace_partitions_replaces_only_the_staged_days(pg: PostgresEngine) ->
 @pytest.mark.slow
 def test_function_return_types_are_inferred_or_given(pg: PostgresEngine) -> None:
     f = Relation("s", "tax")
-    pg.create_function(f, [Argument("amount", "NUMERIC"), Argument("rate", "FLOAT64")], "amount * (1 + rate)", None)
+    pg.create_function(
+        f, [Argument("amount", "NUMERIC"), Argument("rate", "FLOAT64")], "amount * (1 + rate)", None
+    )
     assert pg.query("SELECT s.tax(10, 0.5)").rows == [(15.0,)]
     assert pg.query("SELECT pg_typeof(s.tax(1, 1))::text").rows == [("double precision",)]
-    pg.create_function(f, [Argument("amount", "NUMERIC"), Argument("rate", "FLOAT64")],
-                       "SELECT\n  amount * (1 + rate)", "NUMERIC")  # return type changed; pretty SELECT prefix
+    pg.create_function(
+        f,
+        [Argument("amount", "NUMERIC"), Argument("rate", "FLOAT64")],
+        "SELECT\n  amount * (1 + rate)",
+        "NUMERIC",
+    )  # return type changed; pretty SELECT prefix
     assert pg.query("SELECT pg_typeof(s.tax(1, 1))::text").rows == [("numeric",)]
     clean = Relation("s", "clean")
-    pg.create_function(clean, [Argument("str", "STRING")],
-                       "CASE WHEN TRIM(str) = '' THEN 'unknown' ELSE LOWER(TRIM(str)) END", None)
+    pg.create_function(
+        clean,
+        [Argument("str", "STRING")],
+        "CASE WHEN TRIM(str) = '' THEN 'unknown' ELSE LOWER(TRIM(str)) END",
+        None,
+    )
     assert pg.query("SELECT s.clean(' North '), s.clean('')").rows == [("north", "unknown")]
     ident = Relation("s", "same")
     pg.create_function(ident, [Argument("x", "ANY TYPE")], "x", None)
@@ -162,7 +192,9 @@ def test_function_return_types_are_inferred_or_given(pg: PostgresEngine) -> None
 
 @pytest.mark.slow
 def test_function_whose_type_cannot_be_inferred(pg: PostgresEngine) -> None:
-    with pytest.raises(EngineError, match=r"cannot infer the return type of function s\.f: .*set options\.returns"):
+    with pytest.raises(
+        EngineError, match=r"cannot infer the return type of function s\.f: .*set options\.returns"
+    ):
         pg.create_function(Relation("s", "f"), [Argument("x", "STRING")], "x + no_such_column", None)
 
 
@@ -176,14 +208,18 @@ def test_procedure_with_a_bare_select_and_call(pg: PostgresEngine) -> None:
     """
     p = Relation("s", "refresh")
     pg.create_procedure(p, [Argument("run_date", "DATE")], body, "bigquery")
-    pg.call("CALL s.refresh(DATE '2024-03-01');\nCALL s.refresh(DATE_ADD(DATE '2024-03-01', INTERVAL 1 DAY))",
-            "bigquery")
+    pg.call(
+        "CALL s.refresh(DATE '2024-03-01');\nCALL s.refresh(DATE_ADD(DATE '2024-03-01', INTERVAL 1 DAY))",
+        "bigquery",
+    )
     pg.call("CALL s.refresh(DATE '2024-03-01')", "bigquery")
     assert pg.query("SELECT day, note FROM s.log ORDER BY day").rows == [
-        (dt.date(2024, 3, 1), "ran 2024-03-01"), (dt.date(2024, 3, 2), "ran 2024-03-02")]
+        (dt.date(2024, 3, 1), "ran 2024-03-01"),
+        (dt.date(2024, 3, 2), "ran 2024-03-02"),
+    ]
     pg.create_procedure(p, [Argument("a", "INT64"), Argument("b", "INT64")], "SELECT a + b", "bigquery")
     assert len(pg._routines(p, "p")) == 1  # replaced, not overloaded
-    with pytest.raises(EngineError, match="write CALL schema.procedure"):
+    with pytest.raises(EngineError, match=r"write CALL schema\.procedure"):
         pg.call("CALL refresh", "bigquery")
 
 
@@ -193,10 +229,16 @@ def test_load_csv_with_and_without_types(pg: PostgresEngine, tmp_path) -> None:
     path.write_text("order_id,order_date,store,amount\n1,2024-05-31, north ,10.5\n2,2024-06-01,,20\n")
     rel = Relation("s", "orders")
     assert pg.load_csv(rel, str(path), None, ",", True) == 2
-    assert pg.columns(rel) == [("order_id", "bigint"), ("order_date", "date"), ("store", "text"),
-                               ("amount", "double precision")]
+    assert pg.columns(rel) == [
+        ("order_id", "bigint"),
+        ("order_date", "date"),
+        ("store", "text"),
+        ("amount", "double precision"),
+    ]
     assert pg.query("SELECT * FROM s.orders ORDER BY 1").rows == [
-        (1, dt.date(2024, 5, 31), " north ", 10.5), (2, dt.date(2024, 6, 1), None, 20.0)]
+        (1, dt.date(2024, 5, 31), " north ", 10.5),
+        (2, dt.date(2024, 6, 1), None, 20.0),
+    ]
     typed = {"order_id": "INT", "order_date": "TEXT", "store": "VARCHAR", "amount": "DECIMAL(10,2)"}
     assert pg.load_csv(rel, str(path), typed, ",", True) == 2
     assert [t for _, t in pg.columns(rel)] == ["integer", "text", "character varying", "numeric(10,2)"]
@@ -224,9 +266,13 @@ def test_two_runs_writing_one_table_never_interleave(pg_database: str) -> None:
             order.append("first done")
         thread.join(10)
         assert order == ["first done", "second writes"]
-        with engine_for(pg_database, lock_timeout=0.5) as third, first.lock(rel):
-            with pytest.raises(EngineError, match=r"table s\.t stayed locked by another run"), third.lock(rel):
-                pass
+        with (
+            engine_for(pg_database, lock_timeout=0.5) as third,
+            first.lock(rel),
+            pytest.raises(EngineError, match=r"table s\.t stayed locked by another run"),
+            third.lock(rel),
+        ):
+            pass
 
 
 @pytest.mark.slow
@@ -244,9 +290,12 @@ def test_wrong_password_error_shows_no_password(postgres_server) -> None:
 def test_airflow_connection_through_postgres_hook(postgres_server, pg_database: str, monkeypatch) -> None:
     dbname = pg_database.rsplit("/", 1)[1]
     # an Airflow connection as production defines it (here from the environment, as Airflow reads it)
-    monkeypatch.setenv("AIRFLOW_CONN_WAREHOUSE_PG", f"postgresql://dop:{PASSWORD}@127.0.0.1:{postgres_server.port}/"
-                       f"{dbname}")
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_WAREHOUSE_PG", f"postgresql://dop:{PASSWORD}@127.0.0.1:{postgres_server.port}/{dbname}"
+    )
     opts = PostgresTarget(conn_id="warehouse_pg")
-    with PostgresEngine(Target("prod", "postgres", {"conn_id": "warehouse_pg"}, typed_options=opts)) as engine:
+    with PostgresEngine(
+        Target("prod", "postgres", {"conn_id": "warehouse_pg"}, typed_options=opts)
+    ) as engine:
         assert engine.query("SELECT current_database(), current_user").rows == [(dbname, "dop")]
         assert engine.where == f"Airflow connection 'warehouse_pg': 127.0.0.1:{postgres_server.port}/{dbname}"

@@ -40,8 +40,11 @@ def _files(folder: pathlib.Path) -> list[str]:
 def test_cookiecutter_renders_the_expected_files(tmp_path: pathlib.Path) -> None:
     from cookiecutter.main import cookiecutter
 
-    out = pathlib.Path(cookiecutter(str(TEMPLATE), no_input=True, extra_context={"plugin_name": "my-thing"},
-                                    output_dir=str(tmp_path)))
+    out = pathlib.Path(
+        cookiecutter(
+            str(TEMPLATE), no_input=True, extra_context={"plugin_name": "my-thing"}, output_dir=str(tmp_path)
+        )
+    )
     assert out == tmp_path / "dop-my-thing"
     assert _files(out) == EXPECTED_FILES
     meta = tomllib.loads((out / "pyproject.toml").read_text())
@@ -49,8 +52,10 @@ def test_cookiecutter_renders_the_expected_files(tmp_path: pathlib.Path) -> None
     assert meta["project"]["entry-points"]["dop"] == {"my_thing": "dop_my_thing.plugin"}
     plugin = (out / "dop_my_thing" / "plugin.py").read_text()
     assert 'action="my_thing", target="message"' in plugin
-    assert "class MyThingMessageOperator(VariableParamsMixin, BaseOperator)" in (
-        out / "dop_my_thing" / "operator.py").read_text()
+    assert (
+        "class MyThingMessageOperator(VariableParamsMixin, BaseOperator)"
+        in (out / "dop_my_thing" / "operator.py").read_text()
+    )
     # Jinja meant for Airflow survives the rendering of the template
     assert "hello on {{ ds }}" in (out / "tests" / "test_plugin.py").read_text()
     for path in out.rglob("*"):
@@ -66,7 +71,9 @@ def test_cookiecutter_refuses_bad_names(tmp_path: pathlib.Path, bad: str) -> Non
     from cookiecutter.main import cookiecutter
 
     with pytest.raises(FailedHookException):
-        cookiecutter(str(TEMPLATE), no_input=True, extra_context={"plugin_name": bad}, output_dir=str(tmp_path))
+        cookiecutter(
+            str(TEMPLATE), no_input=True, extra_context={"plugin_name": bad}, output_dir=str(tmp_path)
+        )
     assert list(tmp_path.iterdir()) == []
 
 
@@ -94,7 +101,9 @@ def test_dop_new_plugin_command(tmp_path: pathlib.Path) -> None:
 
 
 def test_create_plugin_with_extra_answers(tmp_path: pathlib.Path) -> None:
-    out = create_plugin("audit", tmp_path, no_input=True, extra={"author_name": "Data Team", "version": "1.2.0"})
+    out = create_plugin(
+        "audit", tmp_path, no_input=True, extra={"author_name": "Data Team", "version": "1.2.0"}
+    )
     meta = tomllib.loads((out / "pyproject.toml").read_text())
     assert meta["project"]["authors"] == [{"name": "Data Team"}]
     assert meta["project"]["version"] == "1.2.0"
@@ -112,14 +121,17 @@ def _uv() -> list[str]:
 
 def _run(cmd: list[str | os.PathLike[str]], **kwargs: object) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DOP_", "VIRTUAL_ENV", "UV_PROJECT"))}
-    result = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, timeout=900, check=False,
-                            env=env, **kwargs)  # type: ignore[call-overload]
+    result = subprocess.run(
+        [str(c) for c in cmd], capture_output=True, text=True, timeout=900, check=False, env=env, **kwargs
+    )  # type: ignore[call-overload]
     assert result.returncode == 0, f"{cmd}\n{result.stdout}\n{result.stderr}"
     return result
 
 
 @pytest.mark.slow
-def test_new_plugin_from_the_wheel_installs_beside_dop_core_and_passes_its_tests(tmp_path: pathlib.Path) -> None:
+def test_new_plugin_from_the_wheel_installs_beside_dop_core_and_passes_its_tests(
+    tmp_path: pathlib.Path,
+) -> None:
     uv = _uv()
     # 1. dop-core as users get it: a wheel, carrying the template as package data
     _run([*uv, "build", "--wheel", "--out-dir", tmp_path / "dist", REPO])
