@@ -102,6 +102,11 @@ class DopSqlOperator(_DopSqlMixin, BaseOperator):
             raise self._failure(exc) from exc
         except Exception as exc:
             raise self._failure(exc) from exc
+        except BaseException as exc:  # Airflow's timeout is a BaseException: say which task, then let it be
+            if type(exc).__name__ == "AirflowTaskTimeout":
+                log.error("task %r [%s] (%s) timed out on target %r after %s", self.task_id, self.kind,
+                          self.sql_file, self.target.name, self.execution_timeout)
+            raise
         log.info("%s", outcome)
         return str(outcome)
 
