@@ -167,7 +167,8 @@ def serve(project: Project, port: int = 8080, target: str | None = None,
     """Run Airflow for ``project`` until SIGINT/SIGTERM; return the exit status (0 after a clean stop)."""
     port = port or free_port()
     if _port_in_use(port):
-        raise DopError(f"port {port} on 127.0.0.1 is in use (another `dop airflow`?); choose one with --port N")
+        raise DopError(f"port {port} on 127.0.0.1 is in use (another `dop airflow`?); "
+                       "choose one with --port N")
     stop_requested: list[int] = []
 
     def request_stop(signum: int, _frame: object) -> None:
@@ -191,8 +192,9 @@ def serve(project: Project, port: int = 8080, target: str | None = None,
             if not ready and airflow.healthy():
                 ready = True
                 echo(f"\nAirflow is running: {airflow.url}\n  user:     {user}\n  password: {password}\n"
-                     "The DOP DAGs are paused when first seen: unpause one, or trigger it (tick 'Full refresh' "
-                     "in the trigger form to rebuild every table).\nPress Ctrl-C to stop.")
+                     "The DOP DAGs are paused when first seen: unpause one, or trigger it "
+                     "(tick 'Full refresh' in the trigger form to rebuild every table).\n"
+                     "Press Ctrl-C to stop.")
             elif not ready and time.monotonic() - started > START_TIMEOUT:
                 echo(f"error: Airflow did not become healthy in {START_TIMEOUT:.0f}s; "
                      f"see the logs in {airflow.log_dir}:\n{airflow.log_tail('api-server')}")

@@ -67,13 +67,16 @@ def parse_bucket(url: str) -> tuple[str, str]:
     """``gs://bucket[/base]`` -> ``(bucket, base)``."""
     if not url.startswith("gs://") or len(url) <= len("gs://"):
         raise DopError(f"--bucket {url!r} is not a gs:// URL; write gs://<composer-environment-bucket>, "
-                       "as shown by `gcloud composer environments describe ENV --format='value(config.dagGcsPrefix)'`")
+                       "as `gcloud composer environments describe ENV --format='value(config.dagGcsPrefix)'` "
+                       "prints it")
     bucket, _, base = url[len("gs://"):].partition("/")
     return bucket, base.strip("/")
 
 
 def _skipped(relative: pathlib.PurePosixPath) -> bool:
-    return any(part in SKIPPED_PARTS for part in relative.parts[:-1]) or relative.name.endswith(SKIPPED_SUFFIXES)
+    if any(part in SKIPPED_PARTS for part in relative.parts[:-1]):
+        return True
+    return relative.name.endswith(SKIPPED_SUFFIXES)
 
 
 def local_files(project: Project) -> dict[str, pathlib.Path]:
@@ -114,7 +117,7 @@ def same_content(data: bytes, blob: Any) -> bool:
 
 
 def storage_client() -> Any:
-    from google.cloud import storage
+    from google.cloud import storage  # type: ignore[attr-defined]
 
     if os.environ.get("STORAGE_EMULATOR_HOST"):
         from google.auth.credentials import AnonymousCredentials
@@ -126,11 +129,15 @@ def storage_client() -> Any:
 
 def plan_deploy(project: Project, bucket_url: str, prefix: str | None = None, client: Any = None) -> Plan:
     bucket_name, base = parse_bucket(bucket_url)
-    prefix = (prefix if prefix is not None else f"dags/{project.name}").strip("/")
+    if prefix is None:
+        # gs://BUCKET -> dags/<name>; gs://BUCKET/dags (Composer's dagGcsPrefix) -> dags/<name> too
+        prefix = project.name if base else f"dags/{project.name}"
+    prefix = prefix.strip("/")
     if base:
         prefix = f"{base}/{prefix}" if prefix else base
     if not prefix:
-        raise DopError("refusing to deploy at the root of the bucket: give --prefix (default dags/<project name>)")
+        raise DopError("refusing to deploy at the root of the bucket: "
+                       "give --prefix (default dags/<project name>)")
     client = client or storage_client()
     remote = {blob.name: blob for blob in client.list_blobs(bucket_name, prefix=prefix + "/")}
     wanted: dict[str, tuple[pathlib.Path | None, bytes]] = {
@@ -163,10 +170,11 @@ def deploy_project(project: Project, bucket_url: str, prefix: str | None = None,
     except DopError:
         raise
     except Exception as exc:
-        raise DopError(f"cannot list gs://{parse_bucket(bucket_url)[0]}: {type(exc).__name__}: {exc}") from exc
+        bucket_name = parse_bucket(bucket_url)[0]
+        raise DopError(f"cannot list gs://{bucket_name}: {type(exc).__name__}: {exc}") from exc
     echo(f"Deploying {project.name} to gs://{plan.bucket}/{plan.prefix}/ ({len(plan.uploads)} to upload, "
-         f"{len(plan.deletes)} to delete, {plan.unchanged} unchanged)" + (" -- dry run, nothing changes" if dry_run
-                                                                          else ""))
+         f"{len(plan.deletes)} to delete, {plan.unchanged} unchanged)"
+         + (" -- dry run, nothing changes" if dry_run else ""))
     for line in _lines(plan):
         echo(line)
     if dry_run or not plan.changes:
@@ -186,7 +194,8 @@ def deploy_project(project: Project, bucket_url: str, prefix: str | None = None,
                 blob.delete()
     except Exception as exc:
         raise DopError(f"deploy stopped at {change.action} gs://{plan.bucket}/{change.name}: "
-                       f"{type(exc).__name__}: {exc}; run it again to finish (unchanged files are skipped)") from exc
+                       f"{type(exc).__name__}: {exc}; run it again to finish "
+                       "(unchanged files are skipped)") from exc
     echo(f"Done: {len(plan.uploads)} uploaded, {len(plan.deletes)} deleted; nothing outside "
          f"gs://{plan.bucket}/{plan.prefix}/ was touched.")
     return plan

@@ -24,8 +24,8 @@ def template_dir() -> pathlib.Path:
     for candidate in (here / TEMPLATE_NAME, here.parent / TEMPLATE_NAME):
         if (candidate / "cookiecutter.json").is_file():
             return candidate
-    raise DopError(f"the project template is missing from this installation (looked in {here / TEMPLATE_NAME}); "
-                   "reinstall dop-core")
+    raise DopError(f"the project template is missing from this installation "
+                   f"(looked in {here / TEMPLATE_NAME}); reinstall dop-core")
 
 
 def slug_of(name: str) -> str:
@@ -71,6 +71,6 @@ def next_steps(project: pathlib.Path) -> str:
     return (f"Created the DOP project {project.name} in {rel}\n\n"
             "Next:\n"
             f"  cd {rel}\n"
-            "  dop run example_covid19 --date 2024-06-01   # run the example DAG on the local DuckDB warehouse\n"
+            "  dop run example_covid19 --date 2024-06-01   # the example DAG on the local DuckDB warehouse\n"
             "  dop airflow                                 # the Airflow UI with the project's DAGs\n"
             "  pytest tests                                # every config validates, every DAG builds\n")

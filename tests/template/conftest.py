@@ -30,13 +30,29 @@ def gcs_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     server = EMULATOR_VENV / "bin" / "gcp-storage-emulator"
     if not server.exists():
         subprocess.run(["uv", "venv", "-q", str(EMULATOR_VENV)], check=True)
-        subprocess.run(["uv", "pip", "install", "-q", "--python", str(python), "gcp-storage-emulator"], check=True)
+        subprocess.run(
+            ["uv", "pip", "install", "-q", "--python", str(python), "gcp-storage-emulator"], check=True
+        )
     port = free_port()
     data = tmp_path_factory.mktemp("gcs")
     log = open(data / "emulator.log", "wb")  # noqa: SIM115 - closed at teardown
-    proc = subprocess.Popen([str(server), "start", "--host", "127.0.0.1", "--port", str(port), "--in-memory",
-                             "--default-bucket", "composer-bucket"], cwd=data, stdout=log,
-                            stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen(
+        [
+            str(server),
+            "start",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--in-memory",
+            "--default-bucket",
+            "composer-bucket",
+        ],
+        cwd=data,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     deadline = time.monotonic() + 60
     while True:
         with socket.socket() as sock:

@@ -12,13 +12,26 @@ REPO = pathlib.Path(__file__).resolve().parents[2]
 EMULATOR_VENV = pathlib.Path.home() / ".cache" / "dop-test" / "gcs-emulator"
 
 
-def dop(*args: str, cwd: pathlib.Path | None = None, env: dict[str, str] | None = None,
-        timeout: float = 300, stdin: str | None = "") -> subprocess.CompletedProcess[str]:
+def dop(
+    *args: str,
+    cwd: pathlib.Path | None = None,
+    env: dict[str, str] | None = None,
+    timeout: float = 300,
+    stdin: str | None = "",
+) -> subprocess.CompletedProcess[str]:
     """Run ``dop`` as a user would (no terminal on stdin, so ``dop init`` asks nothing)."""
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("DOP_")}
     full_env.update(env or {})
-    return subprocess.run([sys.executable, "-m", "dop_core.cli.main", *args], cwd=cwd, env=full_env, input=stdin,
-                          capture_output=True, text=True, timeout=timeout, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "dop_core.cli.main", *args],
+        cwd=cwd,
+        env=full_env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
 def free_port() -> int:

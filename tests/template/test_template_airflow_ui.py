@@ -26,8 +26,16 @@ from template_support import free_port
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(420)]
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 DAG_ID = "dop__example_covid19"
 
 
@@ -48,9 +56,15 @@ class AirflowServer:
         self.project, self.port, self.log = project, port, log
         env = {k: v for k, v in os.environ.items() if not k.startswith("DOP_")}
         with open(log, "wb") as out:
-            self.proc = subprocess.Popen([sys.executable, "-m", "dop_core.cli.main", "airflow", "--port", str(port)],
-                                         cwd=project, env=env, stdin=subprocess.DEVNULL, stdout=out,
-                                         stderr=subprocess.STDOUT, start_new_session=True)
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "dop_core.cli.main", "airflow", "--port", str(port)],
+                cwd=project,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")
@@ -95,8 +109,12 @@ def component_pids(project: pathlib.Path) -> list[int]:
 
 
 def api(url: str, path: str, user: str, password: str) -> Any:
-    request = urllib.request.Request(f"{url}/auth/token", method="POST", headers={"Content-Type": "application/json"},
-                                     data=json.dumps({"username": user, "password": password}).encode())
+    request = urllib.request.Request(
+        f"{url}/auth/token",
+        method="POST",
+        headers={"Content-Type": "application/json"},
+        data=json.dumps({"username": user, "password": password}).encode(),
+    )
     with urllib.request.urlopen(request, timeout=30) as response:
         token = json.loads(response.read())["access_token"]
     request = urllib.request.Request(f"{url}{path}", headers={"Authorization": f"Bearer {token}"})
@@ -126,8 +144,12 @@ def test_trigger_the_example_from_the_ui(airflow_server: AirflowServer, tmp_path
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch_persistent_context(
-            str(tmp_path / "chromium-profile"), executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
-            viewport={"width": 1400, "height": 1000})
+            str(tmp_path / "chromium-profile"),
+            executable_path=CHROMIUM,
+            headless=True,
+            args=CHROMIUM_ARGS,
+            viewport={"width": 1400, "height": 1000},
+        )
         page = browser.new_page()
         page.set_default_timeout(30_000)
         try:
@@ -184,7 +206,8 @@ def test_trigger_the_example_from_the_ui(airflow_server: AirflowServer, tmp_path
             assert len(states) == 9
         except BaseException:
             page.screenshot(path=str(tmp_path / "failure.png"), full_page=True)
-            print(f"screenshot: {tmp_path / 'failure.png'}\n--- dop airflow output ---\n{airflow_server.output()}")
+            print(f"screenshot: {tmp_path / 'failure.png'}")
+            print(f"--- dop airflow output ---\n{airflow_server.output()}")
             raise
         finally:
             browser.close()

@@ -39,11 +39,14 @@ def objects(bucket: Any) -> dict[str, bytes]:
 
 
 def deploy(project: pathlib.Path, emulator: str, *args: str) -> Any:
-    return dop("deploy", "--bucket", f"gs://{BUCKET}", *args, cwd=project, env={"STORAGE_EMULATOR_HOST": emulator})
+    return dop(
+        "deploy", "--bucket", f"gs://{BUCKET}", *args, cwd=project, env={"STORAGE_EMULATOR_HOST": emulator}
+    )
 
 
-def test_deploy_uploads_skips_unchanged_and_deletes_removed(project: pathlib.Path, bucket: Any,
-                                                            gcs_emulator: str) -> None:
+def test_deploy_uploads_skips_unchanged_and_deletes_removed(
+    project: pathlib.Path, bucket: Any, gcs_emulator: str
+) -> None:
     (project / ".dop").mkdir()
     (project / ".dop" / "warehouse.duckdb").write_bytes(b"local state, never deployed")
     (project / "dags" / "__pycache__").mkdir()
@@ -53,12 +56,18 @@ def test_deploy_uploads_skips_unchanged_and_deletes_removed(project: pathlib.Pat
     assert first.returncode == 0, first.stdout + first.stderr
     stored = objects(bucket)
     prefix = "dags/my_project/"
-    ours = {name[len(prefix):] for name in stored if name.startswith(prefix)}
-    expected = {"dop_project.yml", "dags/dop_dags.py", ".airflowignore",
-                *(p.relative_to(project).as_posix() for p in (project / "orchestration").rglob("*") if p.is_file())}
+    ours = {name[len(prefix) :] for name in stored if name.startswith(prefix)}
+    expected = {
+        "dop_project.yml",
+        "dags/dop_dags.py",
+        ".airflowignore",
+        *(p.relative_to(project).as_posix() for p in (project / "orchestration").rglob("*") if p.is_file()),
+    }
     assert ours == expected
-    assert stored[prefix + "orchestration/example_covid19/sql/daily_cases.sql"] == (
-        project / "orchestration/example_covid19/sql/daily_cases.sql").read_bytes()
+    assert (
+        stored[prefix + "orchestration/example_covid19/sql/daily_cases.sql"]
+        == (project / "orchestration/example_covid19/sql/daily_cases.sql").read_bytes()
+    )
     assert stored[prefix + ".airflowignore"].decode().splitlines()[1:] == ["orchestration/", "dbt/"]
     assert f"{len(expected)} to upload, 0 to delete, 0 unchanged" in first.stdout
     assert stored["dags/other_team/dags/their_dag.py"] == b"# theirs\n"
@@ -78,11 +87,17 @@ def test_deploy_uploads_skips_unchanged_and_deletes_removed(project: pathlib.Pat
     dry = deploy(project, gcs_emulator, "--dry-run")
     assert dry.returncode == 0, dry.stderr
     assert "2 to upload, 1 to delete" in dry.stdout and "dry run" in dry.stdout
-    assert f"upload  gs://{BUCKET}/{prefix}orchestration/example_covid19/sql/v_country_summary.sql  (changed)" \
+    assert (
+        f"upload  gs://{BUCKET}/{prefix}orchestration/example_covid19/sql/v_country_summary.sql  (changed)"
         in dry.stdout
-    assert f"upload  gs://{BUCKET}/{prefix}orchestration/example_covid19/sql/new_view.sql  (new)" in dry.stdout
-    assert (f"delete  gs://{BUCKET}/{prefix}orchestration/example_covid19/sql/call_sp_refresh_country_totals.sql"
-            "  (removed locally)") in dry.stdout
+    )
+    assert (
+        f"upload  gs://{BUCKET}/{prefix}orchestration/example_covid19/sql/new_view.sql  (new)" in dry.stdout
+    )
+    assert (
+        f"delete  gs://{BUCKET}/{prefix}orchestration/example_covid19/sql/call_sp_refresh_country_totals.sql"
+        "  (removed locally)"
+    ) in dry.stdout
     assert objects(bucket) == stored  # the dry run changed nothing
 
     third = deploy(project, gcs_emulator)
@@ -101,6 +116,21 @@ def test_deploy_with_a_prefix(project: pathlib.Path, bucket: Any, gcs_emulator: 
     result = deploy(project, gcs_emulator, "--prefix", "dags/teams/sales")
     assert result.returncode == 0, result.stderr
     assert "dags/teams/sales/dags/dop_dags.py" in objects(bucket)
+
+
+def test_deploy_to_composers_dag_prefix(project: pathlib.Path, bucket: Any, gcs_emulator: str) -> None:
+    """`gcloud composer environments describe` prints the DAG folder as gs://BUCKET/dags: same place."""
+    result = dop(
+        "deploy",
+        "--bucket",
+        f"gs://{BUCKET}/dags",
+        "--dry-run",
+        cwd=project,
+        env={"STORAGE_EMULATOR_HOST": gcs_emulator},
+    )
+    assert result.returncode == 0, result.stderr
+    assert f"upload  gs://{BUCKET}/dags/my_project/dags/dop_dags.py  (new)" in result.stdout
+    assert "dags/dags/" not in result.stdout
 
 
 def test_a_bucket_that_is_not_a_gs_url_is_refused(project: pathlib.Path) -> None:

@@ -87,8 +87,15 @@ def test_the_project_validates(new_project: pathlib.Path) -> None:
 
 def test_generated_tests_pass(new_project: pathlib.Path, tmp_path: pathlib.Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DOP_", "PYTEST_"))}
-    result = subprocess.run([sys.executable, "-m", "pytest", "tests", "-q", "-p", "no:cacheprovider"],
-                            cwd=new_project, env=env, capture_output=True, text=True, timeout=300, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "tests", "-q", "-p", "no:cacheprovider"],
+        cwd=new_project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     assert "6 passed" in result.stdout, result.stdout[-2000:]
 
@@ -99,9 +106,25 @@ def test_generated_tests_catch_a_broken_config(tmp_path: pathlib.Path) -> None:
     root = tmp_path / "broken"
     config = root / COVID / "config.yaml"
     config.write_text(config.read_text().replace("target: view}", "target: veiw}"))
-    result = subprocess.run([sys.executable, "-m", "pytest", "tests", "-q", "-p", "no:cacheprovider", "-x",
-                             "-k", "valid_and_builds"], cwd=root, capture_output=True, text=True, timeout=300,
-                            check=False)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "tests",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-x",
+            "-k",
+            "valid_and_builds",
+        ],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert result.returncode == 1, result.stdout[-3000:]
     assert "config.yaml:" in result.stdout and "unknown target 'veiw'" in result.stdout
 
@@ -128,11 +151,17 @@ def test_an_existing_folder_is_not_overwritten(new_project: pathlib.Path) -> Non
     assert "already exists" in result.stderr
 
 
-def test_plain_cookiecutter_renders_the_same_project(tmp_path: pathlib.Path, new_project: pathlib.Path) -> None:
+def test_plain_cookiecutter_renders_the_same_project(
+    tmp_path: pathlib.Path, new_project: pathlib.Path
+) -> None:
     from cookiecutter.main import cookiecutter
 
-    out = cookiecutter(str(REPO / "service_project_template"), no_input=True, output_dir=str(tmp_path),
-                       extra_context={"project_name": "my_project", "with_dbt": "no"})
+    out = cookiecutter(
+        str(REPO / "service_project_template"),
+        no_input=True,
+        output_dir=str(tmp_path),
+        extra_context={"project_name": "my_project", "with_dbt": "no"},
+    )
     assert files_of(pathlib.Path(out)) == BASE_FILES
     for name in BASE_FILES:
         assert (pathlib.Path(out) / name).read_bytes() == (new_project / name).read_bytes(), name
@@ -152,8 +181,14 @@ def test_with_dbt_defaults_to_whether_dop_dbt_is_installed(tmp_path: pathlib.Pat
 
 def test_the_wheel_carries_the_template(tmp_path: pathlib.Path) -> None:
     """`dop init` works from an installed package: the wheel holds dop_core/service_project_template."""
-    result = subprocess.run(["uv", "build", "--wheel", "--package", "dop-core", "-o", str(tmp_path), "-q"],
-                            cwd=REPO, capture_output=True, text=True, timeout=300, check=False)
+    result = subprocess.run(
+        ["uv", "build", "--wheel", "--package", "dop-core", "-o", str(tmp_path), "-q"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     if result.returncode != 0 and "No such file" in result.stderr:
         pytest.skip("uv is not available")
     assert result.returncode == 0, result.stderr
