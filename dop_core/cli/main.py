@@ -190,7 +190,8 @@ def run(dag: str, project_dir: str | None, target: str | None, date: str | None,
 @click.argument("name")
 @click.option("--output-dir", default=".", type=click.Path(file_okay=False),
               help="Where to create the project folder (default: here).")
-@click.option("--no-input", is_flag=True, help="Ask nothing; take every default (also when not on a terminal).")
+@click.option("--no-input", is_flag=True,
+              help="Ask nothing; take every default (also when not on a terminal).")
 @click.option("--dbt/--no-dbt", "with_dbt", default=None,
               help="Include the dbt example (default: when the dop-dbt plugin is installed).")
 @click.option("--run", "run_example", is_flag=True,
@@ -210,10 +211,13 @@ def init(name: str, output_dir: str, no_input: bool, with_dbt: bool | None, run_
 @main.command()
 @project_option
 @target_option
-@click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535),
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535),
               help="Port of the UI on 127.0.0.1 (0: pick a free one).")
 def airflow(project_dir: str | None, target: str | None, port: int) -> None:
-    """Start Airflow 3 for the project on localhost (UI, scheduler, DAG processor, triggerer); Ctrl-C stops it."""
+    """Start Airflow 3 for the project on localhost (UI, scheduler, DAG processor, triggerer).
+
+    Prints the URL and the login; Ctrl-C stops every component.
+    """
     from dop_core.airflow_ui import serve
 
     sys.exit(serve(_project(project_dir), port=port, target=target))
