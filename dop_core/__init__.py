@@ -46,7 +46,42 @@ _EXPORTS = {
     "get_registry": "dop_core.plugins",
 }
 
-__all__ = ["__version__", *_EXPORTS]
+__all__ = [
+    "Argument",
+    "ConfigError",
+    "DagConfig",
+    "DopError",
+    "EgressType",
+    "Engine",
+    "EngineError",
+    "EngineType",
+    "Location",
+    "NoOptions",
+    "PluginError",
+    "Problem",
+    "Project",
+    "QueryResult",
+    "Relation",
+    "Target",
+    "TaskBuild",
+    "TaskConfig",
+    "TaskType",
+    "TriggerBuild",
+    "TriggerType",
+    "ValidationContext",
+    "VariableParamsMixin",
+    "__version__",
+    "asset_uri",
+    "build_dags",
+    "connect",
+    "full_refresh_of",
+    "get_registry",
+    "hookimpl",
+    "hookspec",
+    "load_project",
+    "parse_duration",
+    "validate_project",
+]
 
 if TYPE_CHECKING:
     from dop_core.build.context import TaskBuild, TriggerBuild, ValidationContext

@@ -20,6 +20,7 @@ class CompiledTask:
     rendered: str
     engine: str
     translated: str | None
+    variant: str = ""
 
 
 def template_context(dag: Any, task: Any, date: dt.date, full_refresh: bool) -> dict[str, Any]:
@@ -58,30 +59,23 @@ def compile_dag(project: Project, name: str, task_id: str | None, date: dt.date,
     for task in tasks:
         if not task.sql:
             continue
-        context = template_context(dag, task, date, full_refresh)
-        incremental = not full_refresh and _table_exists(task)
-        context["is_incremental"] = lambda incremental=incremental: incremental
         source = env.loader.get_source(env, task.sql)[0] if task.sql.endswith(".sql") else task.sql
-        rendered = env.from_string(source).render(**context)
-        translated = None
-        if engine_type is not None and task.kind != "materialization/stored_procedure":
-            translated = translate(rendered, project.dialect, engine_type.dialect, engine_type.single_catalog)
-        out.append(CompiledTask(task.task_id, task.kind, task.sql_file, project.dialect, rendered,
-                                engine_type.name if engine_type else "", translated))
+        # Without touching the warehouse DOP cannot know whether a table exists yet: a table task
+        # shows both what its first run (or a full refresh) and what an incremental run would send.
+        variants = [(not full_refresh, "")]
+        if task.kind == "materialization/table" and not full_refresh:
+            variants = [(True, "incremental run"), (False, "first run or full refresh")]
+        seen: set[str] = set()
+        for incremental, label in variants:
+            context = template_context(dag, task, date, full_refresh)
+            context["is_incremental"] = lambda incremental=incremental: incremental
+            rendered = env.from_string(source).render(**context)
+            if rendered in seen:
+                continue
+            seen.add(rendered)
+            translated = None
+            if engine_type is not None and task.kind != "materialization/stored_procedure":
+                translated = translate(rendered, project.dialect, engine_type.dialect, engine_type.single_catalog)
+            out.append(CompiledTask(task.task_id, task.kind, task.sql_file, project.dialect, rendered,
+                                    engine_type.name if engine_type else "", translated, label))
     return out
-
-
-def _table_exists(task: Any) -> bool:
-    if task.kind != "materialization/table":
-        return True
-    from dop_core.operators.sql import connect
-
-    try:
-        with connect(task.target) as engine:
-            return engine.table_exists(task.relation)
-    except Exception:
-        return False
-
-
-class DopError(LookupError):  # noqa: N801
-    pass

@@ -15,7 +15,7 @@ import importlib
 import logging
 import os
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, cast
 
 import attrs
 import pluggy
@@ -89,8 +89,9 @@ class Registry:
 
     def named(self, table: str, name: str) -> Any:
         """The egress destination, trigger kind or engine called ``name``; LookupError explains."""
-        records: dict[str, Any] = {"egress": self.egress_types, "trigger": self.trigger_types,
-                                   "engine": self.engines}[table]
+        tables: dict[str, dict[str, Any]] = {"egress": self.egress_types, "trigger": self.trigger_types,
+                                             "engine": self.engines}
+        records = tables[table]
         if name in records:
             return records[name]
         if name in KNOWN_PROVIDERS[table]:
@@ -188,8 +189,7 @@ def collect(pm: pluggy.PluginManager, infos: Iterable[PluginInfo] = ()) -> Regis
         for impl in getattr(pm.hook, hook_name).get_hookimpls():  # in registration order
             plugin = impl.plugin_name
             try:
-                records = impl.function()
-                records = list(records or ())
+                records: list[Any] = list(impl.function() or ())
             except Exception as exc:
                 fail(plugin, f"{hook_name}() raised {type(exc).__name__}: {exc}")
                 continue
@@ -198,7 +198,7 @@ def collect(pm: pluggy.PluginManager, infos: Iterable[PluginInfo] = ()) -> Regis
                     fail(plugin, f"{hook_name}() returned {record!r}, not a {record_type.__name__}")
                     continue
                 key = key_of(record)
-                record = attrs.evolve(record, provider=plugin)
+                record = attrs.evolve(cast(Any, record), provider=plugin)
                 if key in table:
                     shown = "/".join(key) if isinstance(key, tuple) else key
                     raise PluginError(f"{record_type.__name__} {shown!r} is registered twice: by "
@@ -262,7 +262,8 @@ def jinja_macros(project: Any) -> dict[str, Callable[..., Any]]:
     owners: dict[str, str] = {}
     pm = get_plugin_manager()
     for impl in pm.hook.dop_jinja_macros.get_hookimpls():
-        for name, fn in (impl.function(project=project) or {}).items():
+        found = cast(dict[str, Callable[..., Any]], impl.function(project=project) or {})
+        for name, fn in found.items():
             if name in macros:
                 raise PluginError(f"Jinja macro {name!r} is defined by {owners[name]!r} and by {impl.plugin_name!r}")
             macros[name], owners[name] = fn, impl.plugin_name

@@ -91,7 +91,8 @@ class Partitioning:
     field: str = attrs.field(metadata={"parse": _identifier("column name"), "expected": IDENTIFIER_EXPECTED,
                                        "doc": "the partitioning column of the query's result"})
     data_type: str = attrs.field(default="date", metadata={
-        "parse": _data_type, "expected": "date, timestamp, datetime or int64", "doc": "date, timestamp, datetime or int64"})
+        "parse": _data_type, "expected": "date, timestamp, datetime or int64",
+        "doc": "date, timestamp, datetime or int64"})
     granularity: str = attrs.field(default="day", metadata={
         "parse": _granularity, "expected": "hour, day, month or year",
         "doc": "for time partitions: hour, day, month, year"})
@@ -289,7 +290,8 @@ def find_project_root(start: str | os.PathLike[str] | None = None) -> pathlib.Pa
         if (folder / PROJECT_FILE).is_file():
             return folder
     raise ConfigError([Problem(Location(str(here / PROJECT_FILE)), f"no {PROJECT_FILE} in {here} or its parents",
-                               "a DOP service project", "run inside a project, pass --project DIR, or `dop init NAME`")])
+                               "a DOP service project",
+                               "run inside a project, pass --project DIR, or `dop init NAME`")])
 
 
 def read_text(path: pathlib.Path) -> str:
@@ -340,7 +342,8 @@ def parse_dag_config(folder: pathlib.Path, problems: list[Problem]) -> DagConfig
         problems.extend(exc.problems)
         return None
     if not isinstance(doc.data, dict):
-        problems.append(Problem(doc.at(()), "a DAG config must be a mapping", "keys such as tasks:, schedule_interval:"))
+        problems.append(Problem(doc.at(()), "a DAG config must be a mapping",
+                                "keys such as tasks:, schedule_interval:"))
         return None
     config = Structurer(doc, problems).structure(doc.data, DagConfig, ())
     if config is MISSING:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dop_core.testing import run_dop
-
 import pathlib
 
 import pytest
+
+from dop_core.testing import run_dop
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 

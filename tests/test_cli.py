@@ -65,9 +65,14 @@ def test_compile_renders_jinja_and_is_incremental(retail):
     assert "WHERE order_date = DATE '2024-06-01'" in incremental.output
     assert "'daily_revenue has rows for 2024-06-01' AS description" in incremental.output
     revenue = dop("compile", "daily_sales", "daily_revenue", "--date", "2024-06-01", "--project", str(retail))
-    assert "AND order_date" not in revenue.output  # the table does not exist yet: first run builds all of it
+    incremental, first = revenue.output.split("-- daily_revenue [materialization/table]")[1:]
+    assert incremental.startswith(" (sql/daily_revenue.sql), incremental run")
+    assert "AND order_date = DATE '2024-06-01'" in incremental
+    assert first.startswith(" (sql/daily_revenue.sql), first run or full refresh")
+    assert "AND order_date" not in first
     full = dop("compile", "daily_sales", "daily_revenue", "--full-refresh", "--date", "2024-06-01", "--project",
                str(retail))
+    assert full.output.count("-- daily_revenue [materialization/table]") == 1
     assert "AND order_date" not in full.output
 
 

@@ -151,11 +151,16 @@ def plugins(fmt: str) -> None:
 @click.option("--full-refresh", is_flag=True, help="Render as a full refresh (is_incremental() is false).")
 def compile_cmd(dag: str, task: str | None, project_dir: str | None, target: str | None, date: str | None,
                 full_refresh: bool) -> None:
-    """Print the SQL each task would run, in the project dialect and as sent to the engine."""
+    """Print the SQL each task would run, in the project dialect and as sent to the engine.
+
+    Nothing is run and no warehouse is touched: a table task shows its incremental run and its first
+    run (or full refresh) when they differ.
+    """
     from dop_core.compile import compile_dag
 
     for item in compile_dag(_project(project_dir), dag, task, _date(date), full_refresh, target):
-        click.echo(f"-- {item.task_id} [{item.kind}]" + (f" ({item.sql_file})" if item.sql_file else ""))
+        click.echo(f"-- {item.task_id} [{item.kind}]" + (f" ({item.sql_file})" if item.sql_file else "")
+                   + (f", {item.variant}" if item.variant else ""))
         click.echo(f"-- as written ({item.dialect}):")
         click.echo(item.rendered.rstrip())
         if item.translated is not None and item.translated != item.rendered:

@@ -112,14 +112,16 @@ class _Builder:
         if depth > MAX_DEPTH:
             raise _err(self.path, node.start_mark, f"YAML is nested too deeply (more than {MAX_DEPTH} levels)",
                        f"at most {MAX_DEPTH} levels", "flatten the document")
-        if node.tag not in _STANDARD_TAGS and not (isinstance(node, ScalarNode) and node.tag is None):
-            raise _err(self.path, node.start_mark, f"YAML tag {_short(node.tag)!r} is not allowed: DOP never constructs "
-                       "Python objects from YAML", "plain YAML values", _SAFE_SPELLING)
+        plain_scalar = isinstance(node, ScalarNode) and node.tag is None
+        if node.tag not in _STANDARD_TAGS and not plain_scalar:
+            raise _err(self.path, node.start_mark, f"YAML tag {_short(node.tag)!r} is not allowed: DOP never "
+                       "constructs Python objects from YAML", "plain YAML values", _SAFE_SPELLING)
         self.doc.values.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
         if isinstance(node, MappingNode):
             return self._mapping(node, path, depth)
         if isinstance(node, SequenceNode):
             return [self.build(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
+        assert isinstance(node, ScalarNode)
         return self._scalar(node)
 
     def _mapping(self, node: MappingNode, path: Path, depth: int) -> dict[str, Any]:

@@ -146,10 +146,13 @@ class Engine(abc.ABC):
     def replace_partitions(self, target: Relation, staged: Relation, partitioning: Partitioning) -> int:
         """Atomically replace the partitions present in ``staged``; return how many were replaced."""
         key = self.partition_key(partitioning.field, partitioning)
-        parts = self.query(f"SELECT COUNT(DISTINCT {key}) FROM {self.qualified(staged)}").rows[0][0]
+        stage = self.qualified(staged)
+        # NULL partition values form a partition of their own (as on BigQuery): NULL IN (...) is never true
+        parts = self.query(f"SELECT COUNT(DISTINCT {key}) + MAX(CASE WHEN {key} IS NULL THEN 1 ELSE 0 END) "
+                           f"FROM {stage}").rows[0][0] or 0
         with self.transaction():
-            self.execute(f"DELETE FROM {self.qualified(target)} WHERE {key} IN "
-                         f"(SELECT DISTINCT {key} FROM {self.qualified(staged)})")
+            self.execute(f"DELETE FROM {self.qualified(target)} WHERE {key} IN (SELECT DISTINCT {key} FROM {stage}) "
+                         f"OR ({key} IS NULL AND EXISTS (SELECT 1 FROM {stage} WHERE {key} IS NULL))")
             self.execute(f"INSERT INTO {self.qualified(target)} SELECT * FROM {self.qualified(staged)}")
         return int(parts)
 

@@ -14,15 +14,15 @@ import logging
 import pathlib
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import attrs
 
 from dop_core.engines.base import Argument, Engine, QueryResult
 from dop_core.engines.sql import SqlError, parse_statements
+from dop_core.engines.targets import DuckDBTarget
 from dop_core.errors import EngineError
 from dop_core.identifiers import Relation, check_identifier
-from dop_core.engines.targets import DuckDBTarget
 from dop_core.project import Target
 
 log = logging.getLogger(__name__)
@@ -193,7 +193,7 @@ def _called_procedure(statement: Any, dialect: str) -> tuple[str, str, list[Any]
         return None
     text = statement.expression.this if isinstance(statement.expression, exp.Literal) else statement.expression.sql()
     try:
-        func = sqlglot.parse_one(f"SELECT {text}", read=dialect).selects[0]
+        func = cast(exp.Select, sqlglot.parse_one(f"SELECT {text}", read=dialect)).selects[0]
     except Exception:
         return None
     if isinstance(func, exp.Dot) and isinstance(func.expression, exp.Anonymous):
@@ -210,10 +210,7 @@ def _bind(tree: Any, values: dict[str, tuple[Any, str]], dialect: str) -> Any:
             return exp.Null()
         if isinstance(value, bool):
             return exp.Boolean(this=value)
-        if isinstance(value, int | float):
-            lit = exp.Literal.number(value)
-        else:
-            lit = exp.Literal.string(str(value))
+        lit = exp.Literal.number(value) if isinstance(value, int | float) else exp.Literal.string(str(value))
         return exp.Cast(this=lit, to=exp.DataType.build(typ, dialect=dialect))
 
     def fix(node: Any) -> Any:

@@ -119,11 +119,6 @@ def create_function(engine: Engine, relation: Relation, arguments: Sequence[Argu
     return Outcome("created function", str(relation))
 
 
-def create_procedure(engine: Engine, relation: Relation, arguments: Sequence[Argument], body: str) -> Outcome:
-    engine.create_procedure(relation, arguments, body.strip())
-    return Outcome("created procedure", str(relation))
-
-
 def as_arguments(raw: Sequence[Any]) -> list[Argument]:
     out = []
     for a in raw:

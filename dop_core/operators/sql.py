@@ -12,10 +12,10 @@ from typing import Any
 from airflow.sdk import BaseOperator, BaseSensorOperator
 
 from dop_core.errors import DopError, EngineError
-from dop_core.secrets import redact
 from dop_core.identifiers import Relation
 from dop_core.operators.params import VariableParamsMixin
 from dop_core.project import Partitioning, Target
+from dop_core.secrets import redact
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +46,7 @@ class _DopSqlMixin(VariableParamsMixin):
     target: Target
     relation: Relation | None
     sql_file: str | None
+    task_id: str
 
     def _incremental(self, context: Any) -> bool:
         if full_refresh_of(context):
@@ -123,7 +124,8 @@ class DopSqlOperator(_DopSqlMixin, BaseOperator):
             from dop_core.engines.sql import translate_type
 
             o = self.options
-            columns = {name: translate_type(typ, self.dialect, engine.dialect) for name, typ in (o.columns or {}).items()}
+            columns = {name: translate_type(typ, self.dialect, engine.dialect)
+                       for name, typ in (o.columns or {}).items()}
             rows = engine.load_csv(rel, o.path, columns or None, o.delimiter, o.header)
             return m.Outcome("loaded seed into", str(rel), rows)
         if kind in ("materialization/table", "materialization/view"):
