@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import argparse
 import logging
-import pathlib
 import sys
 
 
 def _parse(args: argparse.Namespace) -> int:
-    from dop_core.validate import resolve_target
     from dop_core.project import load_project
+    from dop_core.validate import resolve_target
     from dop_dbt import dbt_project, profiles, settings, venv
     from dop_dbt.operator import command_line
 

@@ -113,7 +113,7 @@ def append(engine: Any, schema: str, table: str, database: str | None, results: 
     engine.execute(engine.translate(f"CREATE TABLE IF NOT EXISTS {name} ({columns})", "bigquery"))
     if not results.nodes:
         return 0
-    now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
+    now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
     rows = []
     for n in results.nodes:
         values = [f"TIMESTAMP '{now}'"] + [_literal(v) for v in (
@@ -137,7 +137,7 @@ def publish_docs(target_dir: pathlib.Path, destination: str, project_root: pathl
     if not any(f.name == "index.html" for f in files):
         raise FileNotFoundError(f"dbt docs generate left no index.html in {target_dir}")
     if destination.startswith("gs://"):
-        from google.cloud import storage  # production only: never imported at parse time
+        from google.cloud import storage  # type: ignore[attr-defined]  # production only, never at parse time
 
         bucket_name, _, prefix = destination[len("gs://"):].partition("/")
         bucket = storage.Client().bucket(bucket_name)

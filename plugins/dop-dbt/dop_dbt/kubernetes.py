@@ -55,10 +55,10 @@ def _pod_operator_class(base: type) -> type:
         return _CLASSES[base]
     from dop_core.operators.params import VariableParamsMixin
 
-    class DbtPodOperator(VariableParamsMixin, base):  # type: ignore[misc, valid-type]
+    class DbtPodOperator(VariableParamsMixin, base):
         """dbt in a pod; records run_results.json and fails on a failed node once the pod is done."""
 
-        template_fields: Any = (*base.template_fields, "dbt_arguments")
+        template_fields: Any = (*getattr(base, "template_fields", ()), "dbt_arguments")
 
         def __init__(self, *, dop_record: dict[str, Any], dbt_arguments: list[list[Any]], **kw: Any) -> None:
             super().__init__(cmds=["/bin/sh", "-c"], arguments=[], do_xcom_push=True, **kw)

@@ -153,7 +153,7 @@ class DbtOperator(VariableParamsMixin, BaseOperator):
     """Runs one dbt command (``dbt run``, ``dbt test``...) for a DOP task, as a subprocess."""
 
     template_fields: Any = ("arguments",)
-    template_fields_renderers: Any = {"arguments": "json"}
+    template_fields_renderers = {"arguments": "json"}
     ui_color = "#ffe3cc"
 
     def __init__(self, *, dbt_target: str, dbt_project_dir: str, dbt_project_name: str, profile: str,

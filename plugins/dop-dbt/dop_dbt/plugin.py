@@ -78,7 +78,6 @@ def _mode_problems(project: Any, plugin_settings: settings.DbtPluginSettings, ef
 
 
 def _validate(ctx: Any) -> Iterator[Any]:
-    from dop_core.errors import Problem
 
     task, options, project = ctx.task, ctx.options, ctx.project
     target_name = task.kind.target
@@ -175,7 +174,7 @@ def _build(build: Any) -> Any:
     kwargs = build.operator_kwargs()
     if options.pool and not build.task.pool:
         kwargs["pool"] = pool_name(project.name, dbt)
-    common = {"dbt_project": dbt, "effective": effective, "schema": schema}
+    common: dict[str, Any] = {"dbt_project": dbt, "effective": effective, "schema": schema}
     if options.expand is not None and (dbt.target_dir / "manifest.json").is_file():
         return _expanded(build, options, kwargs, **common)
     return _one(build, target_name, _arguments(options), kwargs, **common)

@@ -47,15 +47,15 @@ def compatible(wanted: str, requirements: list[str]) -> str | None:
     if not core:
         return None
     allowed = core[0].specifier
-    wanted = parse_wanted(wanted)
+    asked = parse_wanted(wanted)
     candidates: set[Version] = set()
-    for spec in (*allowed, *wanted):
+    for spec in (*allowed, *asked):
         try:
             v = Version(spec.version.removesuffix(".*"))
         except InvalidVersion:
             continue
         candidates |= {v, Version(f"{v.major}.{v.minor}.{v.micro + 1}"), Version(f"{v.major}.{v.minor}.99"),
                        Version(f"{v.major}.{max(v.minor - 1, 0)}.99")}
-    if any(c in allowed and c in wanted for c in candidates):
+    if any(c in allowed and c in asked for c in candidates):
         return None
-    return f"no dbt-core version satisfies both {str(wanted)!r} (options.version) and {core[0]}"
+    return f"no dbt-core version satisfies both {str(asked)!r} (options.version) and {core[0]}"

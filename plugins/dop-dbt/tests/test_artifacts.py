@@ -7,7 +7,6 @@ import pathlib
 from typing import Any
 
 import pytest
-
 from dop_dbt import artifacts, kubernetes
 from dop_dbt.operator import DbtFailed
 
@@ -64,7 +63,7 @@ def test_docs_are_published_to_a_folder(tmp_path: pathlib.Path) -> None:
                                                                           "manifest.json"]
     assert where == str(tmp_path / "site/docs")
     (target / "index.html").unlink()
-    with pytest.raises(FileNotFoundError, match="no index.html"):
+    with pytest.raises(FileNotFoundError, match=r"no index\.html"):
         artifacts.publish_docs(target, "elsewhere", tmp_path)
 
 

@@ -8,9 +8,8 @@ import subprocess
 import sys
 from typing import Any
 
-import pytest
-
 import dop_dbt.plugin
+import pytest
 from dop_dbt import profiles, versions
 from dop_dbt.operator import DbtOperator, command_line
 from dop_dbt.settings import DbtSettings

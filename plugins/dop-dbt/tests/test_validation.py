@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import dop_dbt.plugin
 import pytest
 
-import dop_dbt.plugin
 from dop_core.check import check_project
 
 
