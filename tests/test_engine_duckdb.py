@@ -186,3 +186,12 @@ def test_lock_timeout_is_a_clear_error(tmp_path):
             DuckDBEngine(impatient)
     finally:
         holder.join(30)
+
+
+def test_null_partition_values_are_a_partition_of_their_own(engine):
+    first = "SELECT CAST(NULL AS DATE) AS d, 1 AS amount UNION ALL SELECT DATE '2024-06-01', 2"
+    materialize_table(engine, ORDERS, first, BY_DAY, False)
+    out = materialize_table(engine, ORDERS, "SELECT CAST(NULL AS DATE) AS d, 10 AS amount", BY_DAY, False)
+    assert out.partitions == 1
+    assert rows(engine, "SELECT coalesce(d::VARCHAR, 'null'), amount FROM retail.orders") == [
+        ("2024-06-01", 2), ("null", 10)]
