@@ -56,7 +56,7 @@ def _wait_kwargs(build: TriggerBuild) -> dict[str, Any]:
     kwargs = {"task_id": build.task_id, **build.options.sensor_kwargs()}
     trig = build.trigger
     kwargs["doc_md"] = (f"DOP trigger `{trig.kind}` of " + (f"task `{build.for_task.identifier}`" if build.for_task
-                                                             else "this DAG") + f": waits before it runs.")
+                                                             else "this DAG") + ": waits before it runs.")
     return kwargs
 
 
@@ -284,7 +284,7 @@ _PARTITION = re.compile(r"^(\d{4}|\d{6}|\d{8}|\d{10}|-?\d+|__NULL__|__UNPARTITIO
 
 
 def split_table(value: Any) -> tuple[str | None, str, str]:
-    """``(project or None, dataset, table)`` of ``project.dataset.table`` or ``dataset.table``; ValueError if invalid."""
+    """``(project or None, dataset, table)`` of ``[project.]dataset.table``; ValueError if invalid."""
     text = str(value).strip("`")
     parts = text.split(".")
     if len(parts) not in (2, 3):

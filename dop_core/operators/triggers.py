@@ -19,6 +19,7 @@ from dop_core.errors import DopError, EngineError
 from dop_core.operators.params import VariableParamsMixin
 from dop_core.operators.sql import DopAssertionSensor, connect
 
+
 def sql_condition(columns: Sequence[str], rows: Sequence[Sequence[Any]], name: str) -> tuple[bool, str]:
     """Whether a trigger's SQL condition holds, and a readable report of what the query returned.
 
@@ -105,10 +106,7 @@ class DopFileSensor(VariableParamsMixin, BaseSensorOperator):
         from airflow.sdk import PokeReturnValue
 
         fs, path = fsspec.core.url_to_fs(self.filepath, **self.storage_options)
-        if glob.has_magic(path):
-            found = sorted(fs.glob(path))
-        else:
-            found = [path] if fs.exists(path) else []
+        found = sorted(fs.glob(path)) if glob.has_magic(path) else ([path] if fs.exists(path) else [])
         if "://" in self.filepath:
             found = [fs.unstrip_protocol(p) for p in found]
         self.log.info("%s: %s", self.filepath, f"found {len(found)}: {', '.join(found[:10])}" if found else "not yet")
@@ -160,7 +158,7 @@ class DopGcsObjectSensor(_GoogleSensor):
     template_fields: Any = ("bucket", "object", "impersonation_chain")
     ui_color = "#e1f0ff"
 
-    def __init__(self, *, bucket: str, object: str, **kwargs: Any) -> None:  # noqa: A002 - the provider's name
+    def __init__(self, *, bucket: str, object: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.bucket = bucket
         self.object = object
@@ -209,8 +207,8 @@ class DopBigQueryTableSensor(_GoogleSensor):
     def provider_sensor(self) -> Any:
         from airflow.providers.google.cloud.sensors import bigquery as s
 
-        where = {"project_id": self._project(), "dataset_id": self.dataset_id, "table_id": self.table_id,
-                 "gcp_conn_id": self.gcp_conn_id}
+        where: dict[str, Any] = {"project_id": self._project(), "dataset_id": self.dataset_id,
+                                 "table_id": self.table_id, "gcp_conn_id": self.gcp_conn_id}
         if self.partition_id:
             return s.BigQueryTablePartitionExistenceSensor(partition_id=self.partition_id, **where, **self._common())
         return s.BigQueryTableExistenceSensor(**where, **self._common())
@@ -218,10 +216,11 @@ class DopBigQueryTableSensor(_GoogleSensor):
     def provider_trigger(self, sensor: Any) -> Any:
         from airflow.providers.google.cloud.triggers import bigquery as t
 
-        where = {"project_id": self._project(), "dataset_id": self.dataset_id, "table_id": self.table_id,
-                 "poll_interval": self.poke_interval, "gcp_conn_id": self.gcp_conn_id,
-                 "impersonation_chain": self.impersonation_chain,
-                 "hook_params": {"impersonation_chain": self.impersonation_chain}}
+        where: dict[str, Any] = {
+            "project_id": self._project(), "dataset_id": self.dataset_id, "table_id": self.table_id,
+            "poll_interval": self.poke_interval, "gcp_conn_id": self.gcp_conn_id,
+            "impersonation_chain": self.impersonation_chain,
+            "hook_params": {"impersonation_chain": self.impersonation_chain}}
         if self.partition_id:
             return t.BigQueryTablePartitionExistenceTrigger(partition_id=self.partition_id, **where)
         return t.BigQueryTableExistenceTrigger(**where)
