@@ -168,9 +168,7 @@ class PostgresEngine(Engine):
         deadline = time.monotonic() + self.options.lock_timeout
         told = False
         while True:
-            got = self.con.execute(
-                "SELECT pg_try_advisory_lock(%s, hashtext(%s))", (LOCK_NAMESPACE, key)
-            ).fetchone()
+            got = self.con.execute("SELECT pg_try_advisory_lock(%s, hashtext(%s))", (LOCK_NAMESPACE, key)).fetchone()
             if got and got[0]:
                 break
             if time.monotonic() > deadline:
@@ -214,31 +212,39 @@ class PostgresEngine(Engine):
         with self.transaction():
             self.execute(f"DROP TABLE IF EXISTS {self.qualified(new)}")
             self.execute(f"CREATE TABLE {self.qualified(new)} AS\n{select_sql}")
-            if self.columns(new) == self.columns(relation):
-                # same columns: swap the rows, so views and grants on the table stay as they are
-                self.execute(f"DELETE FROM {target}")
-                self.execute(f"INSERT INTO {target} SELECT * FROM {self.qualified(new)}")
-                self.execute(f"DROP TABLE {self.qualified(new)}")
-                return
+            self._swap_in(relation, new, partitioning)
+
+    def _swap_in(self, relation: Relation, new: Relation, partitioning: Any = None) -> None:
+        """Make the table ``new`` become ``relation`` (call inside a transaction: readers never see a gap).
+
+        Same columns: the rows are swapped, so views and grants on the table stay as they are. Other
+        columns: the old table is dropped with the views on it (logged; their tasks re-create them).
+        """
+        target = self.qualified(relation)
+        if not self.table_exists(relation):
+            self.execute(f"DROP VIEW IF EXISTS {target}")
+        elif self.columns(new) == self.columns(relation):
+            self.execute(f"DELETE FROM {target}")
+            self.execute(f"INSERT INTO {target} SELECT * FROM {self.qualified(new)}")
+            self.execute(f"DROP TABLE {self.qualified(new)}")
+            return
+        else:
             dependents = self._dependent_views(relation)
             if dependents:
                 log.warning(
-                    "replacing %s (its columns changed) drops the views on it: %s; their tasks re-create "
-                    "them",
+                    "replacing %s (its columns changed) drops the views on it: %s; their tasks re-create them",
                     relation,
                     ", ".join(dependents),
                 )
             self.execute(f"DROP TABLE {target} CASCADE")
-            self.execute(f"ALTER TABLE {self.qualified(new)} RENAME TO {self.quote(relation.name)}")
-            if partitioning is not None:
-                self._index(relation, partitioning.field)
+        self.execute(f"ALTER TABLE {self.qualified(new)} RENAME TO {self.quote(relation.name)}")
+        if partitioning is not None:
+            self._index(relation, partitioning.field)
 
     def _index(self, relation: Relation, column: str) -> None:
         """Index the partitioning column: partition replacement deletes by it."""
         name = self.quote(f"{relation.name}__{column}__dop"[:63])
-        self.execute(
-            f"CREATE INDEX IF NOT EXISTS {name} ON {self.qualified(relation)} ({self.quote(column)})"
-        )
+        self.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {self.qualified(relation)} ({self.quote(column)})")
 
     def _dependent_views(self, relation: Relation) -> list[str]:
         rows = self.con.execute(
@@ -345,8 +351,7 @@ class PostgresEngine(Engine):
             for old in self._routines(relation, "p"):  # one procedure per name, as in BigQuery
                 self.execute(f"DROP PROCEDURE {old}")
             self.execute(
-                f"CREATE PROCEDURE {self.qualified(relation)}({signature}) LANGUAGE plpgsql AS "
-                f"{_dollar_quote(code)}"
+                f"CREATE PROCEDURE {self.qualified(relation)}({signature}) LANGUAGE plpgsql AS {_dollar_quote(code)}"
             )
 
     def _routines(self, relation: Relation, kind: str) -> list[str]:
@@ -367,9 +372,7 @@ class PostgresEngine(Engine):
                 self.execute(self.translate(statement.sql(dialect=dialect), dialect))
                 continue
             schema, name, args = called
-            values = [
-                _strip_select(self.translate(f"SELECT {a.sql(dialect=dialect)}", dialect)) for a in args
-            ]
+            values = [_strip_select(self.translate(f"SELECT {a.sql(dialect=dialect)}", dialect)) for a in args]
             self.execute(f"CALL {self.qualified(Relation(schema, name))}({', '.join(values)})")
 
     # -- seeds ----------------------------------------------------------------------------------
@@ -395,16 +398,18 @@ class PostgresEngine(Engine):
         if not spec:
             raise EngineError(f"seed {path} has no columns")
         ddl = ", ".join(f"{self.quote(n)} {t}" for n, t in spec)
+        new = relation.with_name(relation.name + _NEW_SUFFIX)
         copy = (
-            f"COPY {self.qualified(relation)} FROM STDIN WITH (FORMAT csv, DELIMITER "
+            f"COPY {self.qualified(new)} FROM STDIN WITH (FORMAT csv, DELIMITER "
             f"'{delimiter.replace(chr(39), chr(39) * 2)}', HEADER {'true' if header else 'false'})"
         )
         with self.transaction():
-            self.execute(f"DROP TABLE IF EXISTS {self.qualified(relation)} CASCADE")
-            self.execute(f"CREATE TABLE {self.qualified(relation)} ({ddl})")
+            self.execute(f"DROP TABLE IF EXISTS {self.qualified(new)}")
+            self.execute(f"CREATE TABLE {self.qualified(new)} ({ddl})")
             with self.con.cursor() as cur, cur.copy(copy.encode()) as stream, open(path, "rb") as f:
                 while chunk := f.read(1 << 16):
                     stream.write(chunk)
+            self._swap_in(relation, new)
         return self.row_count(relation)
 
 
@@ -427,9 +432,9 @@ def _infer_csv_type(values: list[str]) -> str:
         return "boolean"
     if all(re.fullmatch(r"\d{4}-\d{2}-\d{2}", v) for v in present) and all_are(dt.date.fromisoformat):
         return "date"
-    if all(
-        re.fullmatch(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?", v) for v in present
-    ) and all_are(dt.datetime.fromisoformat):
+    if all(re.fullmatch(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?", v) for v in present) and all_are(
+        dt.datetime.fromisoformat
+    ):
         return "timestamp"
     return "text"
 
@@ -441,11 +446,7 @@ def _called_procedure(statement: Any, dialect: str) -> tuple[str, str, list[Any]
 
     if not (isinstance(statement, exp.Command) and str(statement.this).upper() == "CALL"):
         return None
-    text = (
-        statement.expression.this
-        if isinstance(statement.expression, exp.Literal)
-        else statement.expression.sql()
-    )
+    text = statement.expression.this if isinstance(statement.expression, exp.Literal) else statement.expression.sql()
     func = sqlglot.parse_one(f"SELECT {text}", read=dialect).selects[0]
     if isinstance(func, exp.Dot) and isinstance(func.expression, exp.Anonymous):
         return func.this.name, func.expression.name, list(func.expression.expressions)

@@ -36,9 +36,7 @@ class PostgresTarget:
     )
     conn_id: str | None = attrs.field(
         default=None,
-        metadata={
-            "doc": "Airflow connection (type postgres), read with the postgres provider's PostgresHook"
-        },
+        metadata={"doc": "Airflow connection (type postgres), read with the postgres provider's PostgresHook"},
     )
     password: str | None = attrs.field(
         default=None,
@@ -55,8 +53,7 @@ class PostgresTarget:
     def __attrs_post_init__(self) -> None:
         if (self.dsn is None) == (self.conn_id is None):
             raise ValueError(
-                "a postgres target needs exactly one of dsn: (a connection string) or conn_id: "
-                "(an Airflow connection)"
+                "a postgres target needs exactly one of dsn: (a connection string) or conn_id: (an Airflow connection)"
             )
 
 

@@ -52,11 +52,7 @@ def _find_bin_dir() -> pathlib.Path | None:
     candidates = [pathlib.Path(found).resolve().parent] if found else []
     candidates += [pathlib.Path(p) for p in sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True)]
     for folder in candidates:
-        if (
-            (folder / "pg_ctl").is_file()
-            and (folder / "initdb").is_file()
-            and (folder / "postgres").is_file()
-        ):
+        if (folder / "pg_ctl").is_file() and (folder / "initdb").is_file() and (folder / "postgres").is_file():
             return folder
     return None
 
@@ -97,9 +93,7 @@ def _run_as() -> tuple[list[str], int | None, int | None]:
 def postgres_server() -> Iterator[PostgresServer]:
     bin_dir = _find_bin_dir() or _install_postgres()
     if bin_dir is None:
-        pytest.skip(
-            "PostgreSQL is not installed and cannot be installed here (apt-get install postgresql as root)"
-        )
+        pytest.skip("PostgreSQL is not installed and cannot be installed here (apt-get install postgresql as root)")
     prefix, uid, gid = _run_as()
     root = pathlib.Path(tempfile.mkdtemp(prefix="dop-pg-"))
     data, sock = root / "data", root / "socket"
@@ -112,9 +106,7 @@ def postgres_server() -> Iterator[PostgresServer]:
     root.chmod(0o700)
 
     def run(*cmd: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [*prefix, *cmd], capture_output=True, text=True, check=False, timeout=120, cwd=root
-        )
+        return subprocess.run([*prefix, *cmd], capture_output=True, text=True, check=False, timeout=120, cwd=root)
 
     init = run(
         str(bin_dir / "initdb"),

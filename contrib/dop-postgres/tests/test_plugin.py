@@ -55,9 +55,7 @@ def test_building_dags_imports_no_database_client(dop_project) -> None:
                        or m.startswith("airflow.providers.postgres.hooks") or m == "dop_postgres.engine")
         print(heavy)
     """)
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=300
-    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=300)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().splitlines()[-1] == "[]"
 
@@ -78,9 +76,7 @@ def test_bad_targets_are_reported_with_their_line(
     dop_project, register_plugin, target: str, message: str, line: int
 ) -> None:
     register_plugin(dop_postgres.plugin, name="postgres")
-    dop_project.write(
-        "dop_project.yml", f"name: shop\ntargets:\n  local: {{engine: duckdb}}\n  pg: {target}\n"
-    )
+    dop_project.write("dop_project.yml", f"name: shop\ntargets:\n  local: {{engine: duckdb}}\n  pg: {target}\n")
     dop_project.dag("orders", DAG, sql={"orders": "SELECT 1 AS id"})
     with pytest.raises(ConfigError) as info:
         dop_project.build("pg")
@@ -92,9 +88,7 @@ def test_bad_targets_are_reported_with_their_line(
 def test_without_the_plugin_the_error_says_what_to_install(dop_project) -> None:
     dop_project.write("dop_project.yml", PROJECT)
     dop_project.dag("orders", DAG, sql={"orders": "SELECT 1 AS id"})
-    result = run_dop(
-        "validate", "--target", "pg", cwd=dop_project.root, env={"DOP_DISABLE_PLUGINS": "postgres"}
-    )
+    result = run_dop("validate", "--target", "pg", cwd=dop_project.root, env={"DOP_DISABLE_PLUGINS": "postgres"})
     assert result.returncode == 1
     assert "pip install dop-postgres" in result.stdout + result.stderr
     assert "hunter2-pw" not in result.stdout + result.stderr

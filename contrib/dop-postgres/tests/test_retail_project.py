@@ -137,8 +137,7 @@ def test_retail_project_on_postgres_matches_duckdb(tmp_path: pathlib.Path, pg_da
     assert ("north", 30.0) in [r[1:3] for r in on_postgres["daily_revenue"][1] if r[0] == dt.date(2024, 6, 1)]
     assert _pg(
         pg_database,
-        "SELECT routine_name, routine_type FROM information_schema.routines "
-        "WHERE routine_schema = 'retail' ORDER BY 1",
+        "SELECT routine_name, routine_type FROM information_schema.routines WHERE routine_schema = 'retail' ORDER BY 1",
     ) == [("sp_flag_big_days", "PROCEDURE"), ("udf_clean_store", "FUNCTION")]
 
     # no password in anything the run printed or logged
@@ -163,9 +162,7 @@ def test_retail_project_on_postgres_matches_duckdb(tmp_path: pathlib.Path, pg_da
 
     # a query whose columns changed stops the run with the full-refresh hint; the table is unchanged
     sql = pg / "orchestration" / DAG / "sql" / "daily_revenue.sql"
-    sql.write_text(
-        sql.read_text().replace("COUNT(*) AS orders", "COUNT(*) AS orders,\n  MAX(order_id) AS last_order")
-    )
+    sql.write_text(sql.read_text().replace("COUNT(*) AS orders", "COUNT(*) AS orders,\n  MAX(order_id) AS last_order"))
     code, out = _run(pg, "--date", "2024-06-02", "--target", "pg")
     assert code != 0
     assert "no longer match table retail.daily_revenue" in out and "+ last_order" in out
