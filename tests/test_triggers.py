@@ -144,6 +144,10 @@ def test_original_timedelta_tag_is_refused_and_a_trigger_says_the_same_safely(pr
     wait = build(project).get_task("wait_for_upstream")
     assert (wait.external_dag_id, wait.external_task_id, wait.execution_delta, wait.mode) == (
         "dop__up", "load", dt.timedelta(seconds=300), "reschedule")
+    # and the airflow_operator form works with the duration string too
+    project.dag("down", ORIGINAL_SENSOR.replace("!!python/object/apply:datetime.timedelta [0, 300]", "5m"))
+    legacy = build(project).get_task("wait_for_upstream")
+    assert legacy.execution_delta == dt.timedelta(minutes=5) and legacy.external_dag_id == "dop__up"
 
 
 # --- sql and file -----------------------------------------------------------------------------------------
