@@ -12,7 +12,7 @@ from typing import Any
 from dop_core import ConfigError, DopError, Relation, TaskBuild, asset_uri
 from dop_spark import __version__
 from dop_spark import settings as spark_settings
-from dop_spark.validate import parse_table, script_path
+from dop_spark.validate import input_name, parse_table, script_path
 
 #: Spark conf of every Dataproc job unless plugins.spark or the task sets it
 DATAPROC_CONF = {"spark.sql.session.timeZone": "UTC"}
@@ -30,6 +30,7 @@ def build(b: TaskBuild) -> Any:
         raise ConfigError(problems)
     settings = spark_settings.for_target(typed, b.target.name)
     inputs = [parse_table(t) for t in b.options.inputs]
+    names = [input_name(t) for t in b.options.inputs]
     output = parse_table(b.options.output) if b.options.output else b.relation
     from airflow.sdk import Asset
 
@@ -38,9 +39,9 @@ def build(b: TaskBuild) -> Any:
         "outlets": [Asset(asset_uri(b.project, f"{output.schema}.{output.name}"))],
     }
     if b.target.engine == "duckdb":
-        return _local(b, settings, inputs, output, lineage)
+        return _local(b, settings, inputs, names, output, lineage)
     if b.target.engine == "bigquery":
-        return _dataproc(b, settings, inputs, output, lineage)
+        return _dataproc(b, settings, inputs, names, output, lineage)
     raise DopError(
         f"task {b.task_id!r}: Spark tasks run on duckdb (Spark local mode) or bigquery (Dataproc) "
         f"targets; target {b.target.name!r} is {b.target.engine}"
@@ -55,6 +56,7 @@ def _local(
     b: TaskBuild,
     settings: spark_settings.SparkSettings,
     inputs: list[Relation],
+    names: list[str],
     output: Relation,
     lineage: dict[str, Any],
 ) -> Any:
@@ -65,6 +67,7 @@ def _local(
         kind=kind,
         target=b.target,
         input_tables=inputs,
+        input_names=names,
         output_table=output,
         sql=b.sql_template if kind == "spark/sql" else None,
         sql_file=b.sql_template,
@@ -89,6 +92,7 @@ def _dataproc(
     b: TaskBuild,
     settings: spark_settings.SparkSettings,
     inputs: list[Relation],
+    names: list[str],
     output: Relation,
     lineage: dict[str, Any],
 ) -> Any:
@@ -111,13 +115,13 @@ def _dataproc(
     connector: dict[str, str] = {"parentProject": gcp_project} if gcp_project else {}
     spec_inputs = [
         {
-            "name": f"{r.schema}.{r.name}",
+            "name": name,
             "schema": r.schema,
             "table": r.name,
             "format": "bigquery",
             "options": {"table": _bigquery_table(r, bq_project), **connector},
         }
-        for r in inputs
+        for r, name in zip(inputs, names, strict=True)
     ]
     out_database = output.database or (b.database if not b.options.output else None)
     write = {"writeMethod": settings.write_method or "direct"}

@@ -165,9 +165,7 @@ class DopDataprocSparkOperator(VariableParamsMixin, BaseOperator):
             if self.mode == "serverless":
                 from airflow.providers.google.cloud.operators.dataproc import DataprocCreateBatchOperator
 
-                inner: Any = DataprocCreateBatchOperator(
-                    batch=request, batch_id_prefix=self.batch_id_prefix, **common
-                )
+                inner: Any = DataprocCreateBatchOperator(batch=request, batch_id_prefix=self.batch_id_prefix, **common)
             else:
                 from airflow.providers.google.cloud.operators.dataproc import DataprocSubmitJobOperator
 

@@ -167,9 +167,7 @@ def _quiet_pyspark() -> None:
     """Keep the job's log to what matters: DOP prints Spark's errors itself (once, with the traceback)."""
     import warnings
 
-    warnings.filterwarnings(
-        "ignore", message="PySpark does not yet fully support pandas", category=FutureWarning
-    )
+    warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas", category=FutureWarning)
     try:
         from pyspark.logger import PySparkLogger  # pyspark 4: logs each failed query's error a second time
     except ImportError:

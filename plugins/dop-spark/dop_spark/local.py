@@ -14,6 +14,7 @@ import json
 import os
 import pathlib
 import shutil
+import signal
 import subprocess
 import sys
 from typing import Any
@@ -48,14 +49,10 @@ def spark_submit() -> str:
     """The ``spark-submit`` of the installed pyspark (so Spark and the Python package always match)."""
     found = importlib.util.find_spec("pyspark")
     if found is None or not found.submodule_search_locations:
-        raise DopError(
-            "Spark local mode needs pyspark, which is not installed: pip install 'dop-spark[local]'"
-        )
+        raise DopError("Spark local mode needs pyspark, which is not installed: pip install 'dop-spark[local]'")
     path = pathlib.Path(next(iter(found.submodule_search_locations))) / "bin" / "spark-submit"
     if not path.is_file():
-        raise DopError(
-            f"pyspark is installed but has no {path}; reinstall it: pip install --force-reinstall pyspark"
-        )
+        raise DopError(f"pyspark is installed but has no {path}; reinstall it: pip install --force-reinstall pyspark")
     return str(path)
 
 
@@ -84,6 +81,7 @@ class DopSparkLocalOperator(VariableParamsMixin, BaseOperator):
         kind: str,
         target: Target,
         input_tables: list[Relation],
+        input_names: list[str] | None = None,
         output_table: Relation,
         sql: str | None = None,
         sql_file: str | None = None,
@@ -100,6 +98,8 @@ class DopSparkLocalOperator(VariableParamsMixin, BaseOperator):
         self.kind = kind
         self.target = target
         self.input_tables = list(input_tables)
+        # the names as written in options.inputs: the keys of transform()'s inputs
+        self.input_names = list(input_names or [f"{r.schema}.{r.name}" for r in input_tables])
         self.output_table = output_table
         self.sql = sql
         self.sql_file = sql_file
@@ -143,9 +143,7 @@ class DopSparkLocalOperator(VariableParamsMixin, BaseOperator):
         spec_path.write_text(json.dumps(spec, indent=2), encoding="utf-8")
         self._run_spark(spec_path, run_dir)
         rows = self._load_output(output_dir)
-        self.log.info(
-            "replaced %s with the Spark job's result: %d row(s)", self._shown(self.output_table), rows
-        )
+        self.log.info("replaced %s with the Spark job's result: %d row(s)", self._shown(self.output_table), rows)
         if not self.keep_files:
             shutil.rmtree(run_dir, ignore_errors=True)
         return {"output": str(self.output_table), "rows": rows}
@@ -161,20 +159,18 @@ class DopSparkLocalOperator(VariableParamsMixin, BaseOperator):
             return exported
         with connect(self.target) as engine:
             self._check_engine(engine)
-            for rel in self.input_tables:
-                name = f"{rel.schema}.{rel.name}"
+            for rel, name in zip(self.input_tables, self.input_names, strict=True):
                 if not engine.columns(rel):
                     raise SparkJobFailed(
                         f"task {self.task_id!r}: input {name} does not exist in the warehouse of "
                         f"target {self.target.name!r}; run the task that builds it first (and list "
                         "it in dependencies)"
                     )
-                folder = run_dir / "inputs" / name
+                folder = run_dir / "inputs" / f"{rel.schema}.{rel.name}"
                 folder.mkdir(parents=True)
                 path = folder / "data.parquet"
                 engine.execute(
-                    f"COPY (SELECT * FROM {engine.qualified(rel)}) TO {_sql_string(str(path))} "
-                    "(FORMAT parquet)"
+                    f"COPY (SELECT * FROM {engine.qualified(rel)}) TO {_sql_string(str(path))} (FORMAT parquet)"
                 )
                 self.log.info("exported input %s to %s", name, path)
                 exported.append(
@@ -231,6 +227,7 @@ class DopSparkLocalOperator(VariableParamsMixin, BaseOperator):
                 stderr=subprocess.STDOUT,
                 text=True,
                 bufsize=1,
+                start_new_session=True,  # its own process group: stopping it stops the JVM and Python workers
             )
             assert self._proc.stdout is not None
             for line in self._proc.stdout:
@@ -253,16 +250,13 @@ class DopSparkLocalOperator(VariableParamsMixin, BaseOperator):
         else:
             reason = f"spark-submit exited with status {code}; its last lines:\n" + "\n".join(tail)
         raise SparkJobFailed(
-            f"task {self.task_id!r} [{self.kind}]{where}: the Spark job failed: {reason}\n"
-            f"(job files kept in {run_dir})"
+            f"task {self.task_id!r} [{self.kind}]{where}: the Spark job failed: {reason}\n(job files kept in {run_dir})"
         )
 
     def _load_output(self, output_dir: pathlib.Path) -> int:
         files = sorted(output_dir.glob("*.parquet"))
         if not files:
-            raise SparkJobFailed(
-                f"task {self.task_id!r}: the Spark job wrote no Parquet file to {output_dir}"
-            )
+            raise SparkJobFailed(f"task {self.task_id!r}: the Spark job wrote no Parquet file to {output_dir}")
         pattern = _sql_string(str(output_dir / "*.parquet"))
         with connect(self.target) as engine:
             self._check_engine(engine)
@@ -282,14 +276,22 @@ class DopSparkLocalOperator(VariableParamsMixin, BaseOperator):
             )
 
     def _stop(self) -> None:
+        """Stop the Spark job (a timeout, a kill from the UI) with every process it started."""
         proc, self._proc = self._proc, None
-        if proc is not None and proc.poll() is None:
-            proc.terminate()
+        if proc is None:
+            return
+        if proc.stdout is not None:
+            proc.stdout.close()
+        if proc.poll() is not None:
+            return
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(proc.pid, sig)  # the group of spark-submit (start_new_session), not ours
             try:
                 proc.wait(timeout=20)
+                return
             except subprocess.TimeoutExpired:
-                with contextlib.suppress(OSError):
-                    proc.kill()
+                continue
 
     @staticmethod
     def _shown(rel: Relation) -> str:

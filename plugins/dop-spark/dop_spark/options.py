@@ -23,9 +23,7 @@ def _packages(value: Any) -> list[str]:
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, list) or not all(isinstance(v, str) and MAVEN.match(v) for v in value):
-        raise ValueError(
-            f"{value!r} is not a list of Maven coordinates such as org.apache.spark:spark-avro_2.13:4.0.0"
-        )
+        raise ValueError(f"{value!r} is not a list of Maven coordinates such as org.apache.spark:spark-avro_2.13:4.0.0")
     return list(value)
 
 

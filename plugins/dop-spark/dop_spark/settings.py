@@ -31,9 +31,7 @@ GCS_URI = re.compile(r"^gs://[a-z0-9][a-z0-9._-]{1,220}[a-z0-9](/.*)?$")
 
 def _gcs_uri(value: Any) -> str:
     if not isinstance(value, str) or not GCS_URI.match(value):
-        raise ValueError(
-            f"{value!r} is not a Cloud Storage location: write gs://bucket or gs://bucket/prefix"
-        )
+        raise ValueError(f"{value!r} is not a Cloud Storage location: write gs://bucket or gs://bucket/prefix")
     return value.rstrip("/")
 
 
@@ -53,9 +51,7 @@ def _scalar_conf(value: Any) -> dict[str, str]:
         if isinstance(item, bool):
             item = "true" if item else "false"
         if not isinstance(item, str | int | float):
-            raise ValueError(
-                f"the value of {key!r} must be a string, number or boolean, not {type(item).__name__}"
-            )
+            raise ValueError(f"the value of {key!r} must be a string, number or boolean, not {type(item).__name__}")
         out[key] = str(item)
     return out
 
@@ -77,9 +73,7 @@ class SparkSettings:
     )
     packages: list[str] | None = attrs.field(
         default=None,
-        metadata={
-            "doc": "Maven coordinates (group:artifact:version) added to every job's spark.jars.packages"
-        },
+        metadata={"doc": "Maven coordinates (group:artifact:version) added to every job's spark.jars.packages"},
     )
     # local (DuckDB) targets
     master: str | None = attrs.field(
@@ -88,8 +82,7 @@ class SparkSettings:
     keep_files: bool | None = attrs.field(
         default=None,
         metadata={
-            "doc": "local targets: keep .dop/spark/<run>/ (exported inputs, output, job spec) after a "
-            "successful job"
+            "doc": "local targets: keep .dop/spark/<run>/ (exported inputs, output, job spec) after a successful job"
         },
     )
     # BigQuery targets: Dataproc
@@ -113,9 +106,7 @@ class SparkSettings:
     )
     project: str | None = attrs.field(
         default=None,
-        metadata={
-            "doc": "BigQuery targets: the GCP project Dataproc runs in (default: the target's project)"
-        },
+        metadata={"doc": "BigQuery targets: the GCP project Dataproc runs in (default: the target's project)"},
     )
     cluster_name: str | None = attrs.field(
         default=None, metadata={"doc": "BigQuery targets, mode cluster: the existing Dataproc cluster"}
@@ -140,8 +131,7 @@ class SparkSettings:
     jars: list[str] | None = attrs.field(
         default=None,
         metadata={
-            "doc": "BigQuery targets: gs:// jar URIs added to every job "
-            "(e.g. a pinned Spark BigQuery connector)"
+            "doc": "BigQuery targets: gs:// jar URIs added to every job (e.g. a pinned Spark BigQuery connector)"
         },
     )
     write_method: Literal["direct", "indirect"] | None = attrs.field(

@@ -19,6 +19,11 @@ def script_path(folder: pathlib.Path, identifier: str) -> pathlib.Path:
     return folder / "spark" / f"{identifier}.py"
 
 
+def input_name(text: str) -> str:
+    """An input's name as written (the key of ``inputs`` in ``transform()``)."""
+    return str(text).strip().strip('`"')
+
+
 def parse_table(text: Any) -> Relation:
     if not isinstance(text, str):
         raise ValueError(f"{text!r} is not a table name")
@@ -62,8 +67,7 @@ def _check_script(ctx: ValidationContext, path: pathlib.Path) -> Iterator[Proble
     if not path.is_file():
         yield ctx.problem(
             ("identifier",),
-            f"task {ctx.task.identifier!r} (spark/pyspark) needs the PySpark script "
-            f"{relative}, which does not exist",
+            f"task {ctx.task.identifier!r} (spark/pyspark) needs the PySpark script {relative}, which does not exist",
             "a file spark/<identifier>.py in the DAG folder defining transform(spark, inputs, context)",
             f"create {ctx.dag.folder.name}/{relative}",
         )
@@ -81,11 +85,7 @@ def _check_script(ctx: ValidationContext, path: pathlib.Path) -> Iterator[Proble
     except (OSError, UnicodeDecodeError) as exc:
         yield Problem(Location(str(path)), f"cannot read the script: {exc}", "a UTF-8 Python file")
         return
-    found = [
-        n
-        for n in tree.body
-        if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef) and n.name == "transform"
-    ]
+    found = [n for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef) and n.name == "transform"]
     if not found:
         yield Problem(
             Location(str(path)),
@@ -100,8 +100,7 @@ def _check_script(ctx: ValidationContext, path: pathlib.Path) -> Iterator[Proble
     if positional < 3 and args.vararg is None:
         yield Problem(
             Location(str(path), func.lineno, func.col_offset + 1),
-            f"transform takes {positional} positional argument(s); "
-            "DOP calls transform(spark, inputs, context)",
+            f"transform takes {positional} positional argument(s); DOP calls transform(spark, inputs, context)",
             "def transform(spark, inputs, context)",
             "add the missing parameters",
         )
@@ -118,11 +117,11 @@ def _check_tables(ctx: ValidationContext) -> Iterator[Problem]:
         except ValueError as exc:
             yield ctx.problem(("options", "inputs", i), str(exc), TABLE_EXPECTED, "write schema.table")
             continue
-        key = str(rel).lower()
+        key = f"{rel.schema}.{rel.name}".lower()  # one table per schema.table in the job's catalog
         if key in seen:
             yield ctx.problem(
                 ("options", "inputs", i),
-                f"input {text!r} is listed twice",
+                f"input {text!r} is listed twice (Spark sees each input as schema.table)",
                 "each table once",
                 "remove the duplicate",
             )
@@ -137,12 +136,11 @@ def _check_tables(ctx: ValidationContext) -> Iterator[Problem]:
     elif not (task.schema or ctx.dag.schema):
         yield ctx.problem(
             ("identifier",),
-            f"task {task.identifier!r} writes its result to the warehouse but has "
-            "neither options.output nor a schema",
+            f"task {task.identifier!r} writes its result to the warehouse but has neither options.output nor a schema",
             "options.output: schema.table, or a `schema:` on the task or the DAG",
             "add `output: <schema>.<table>` to the task's options",
         )
-    if output is not None and str(output).lower() in seen:
+    if output is not None and f"{output.schema}.{output.name}".lower() in seen:
         yield ctx.problem(
             ("options", "output"),
             f"the output {options.output!r} is also an input",

@@ -221,3 +221,19 @@ print(heavy)
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_an_input_in_another_project_keeps_its_name_as_written(dop_project):
+    write_shop(dop_project, PROD_TARGETS)
+    config = dop_project.root / "orchestration" / "shop" / "config.yaml"
+    config.write_text(
+        config.read_text().replace("inputs: [shop.orders]\n", "inputs: [shop.orders, ref-data.geo.countries]\n", 1)
+    )
+    op = build_one(dop_project.project(), "shop", "prod").get_task("customer_totals")
+    assert op.spec_inputs[1] == {
+        "name": "ref-data.geo.countries",  # inputs["ref-data.geo.countries"] in transform(); geo.countries in SQL
+        "schema": "geo",
+        "table": "countries",
+        "format": "bigquery",
+        "options": {"table": "ref-data.geo.countries", "parentProject": "acme-data"},
+    }

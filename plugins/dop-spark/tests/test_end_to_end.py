@@ -67,17 +67,14 @@ def test_spark_sql_and_pyspark_results_land_in_the_warehouse(shop_run):
     # using a DAG param, checked by the native assertion: the final table holds exactly these rows.
     rows = _query(
         root,
-        "SELECT customer, CAST(total AS DOUBLE), tier, run_ds, dag_id "
-        "FROM shop.tiered_customers ORDER BY customer",
+        "SELECT customer, CAST(total AS DOUBLE), tier, run_ds, dag_id FROM shop.tiered_customers ORDER BY customer",
     )
     assert rows == [
         ("alice", 110.0, "gold", "2024-03-01", "dop__shop"),
         ("bob", 25.0, "silver", "2024-03-01", "dop__shop"),
         ("carol", 5.0, "bronze", "2024-03-01", "dop__shop"),
     ]
-    totals = _query(
-        root, "SELECT customer, orders, CAST(day AS VARCHAR) FROM shop.customer_totals ORDER BY 1"
-    )
+    totals = _query(root, "SELECT customer, orders, CAST(day AS VARCHAR) FROM shop.customer_totals ORDER BY 1")
     assert totals == [("alice", 2, "2024-03-01"), ("bob", 1, "2024-03-01"), ("carol", 1, "2024-03-01")]
 
 

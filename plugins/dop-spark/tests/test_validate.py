@@ -41,9 +41,7 @@ def test_a_spark_sql_task_needs_its_sql_file(dop_project):
     (folder / "sql" / "customer_totals.sql").unlink()
     (problem,) = _problems(dop_project.root)
     assert "needs the SQL file sql/customer_totals.sql, which does not exist" in problem
-    assert problem.startswith(
-        f"{folder / 'config.yaml'}:{_line_of(folder / 'config.yaml', 'customer_totals')}:"
-    )
+    assert problem.startswith(f"{folder / 'config.yaml'}:{_line_of(folder / 'config.yaml', 'customer_totals')}:")
 
 
 def test_a_script_that_does_not_parse_is_reported_at_its_line(dop_project):
@@ -64,8 +62,7 @@ def test_a_script_without_transform_or_with_too_few_parameters(dop_project):
     script.write_text("import os\n\n\ndef transform(spark, inputs):\n    return None\n")
     (problem,) = _problems(dop_project.root)
     assert problem.startswith(
-        f"{script}:4:1: error: transform takes 2 positional argument(s); DOP calls "
-        "transform(spark, inputs, context)"
+        f"{script}:4:1: error: transform takes 2 positional argument(s); DOP calls transform(spark, inputs, context)"
     )
 
 
@@ -83,13 +80,11 @@ def test_table_names_are_checked_where_they_are_written(dop_project):
         for p in problems
     ), problems
     assert any(
-        p.startswith(f"{config}:{line}:33: error:") and "'bad-name' is not a valid table name" in p
-        for p in problems
+        p.startswith(f"{config}:{line}:33: error:") and "'bad-name' is not a valid table name" in p for p in problems
     ), problems
     line = _line_of(config, "output: shop.tiered.customers.x")
     assert any(
-        p.startswith(f"{config}:{line}:15: error: 'shop.tiered.customers.x' is not a table name")
-        for p in problems
+        p.startswith(f"{config}:{line}:15: error: 'shop.tiered.customers.x' is not a table name") for p in problems
     ), problems
 
 
@@ -98,8 +93,7 @@ def test_options_are_typed(dop_project):
     config = folder / "config.yaml"
     text = config.read_text().replace(
         "conf: {spark.sql.shuffle.partitions: 2}",
-        "conf: {spark.sql.shuffle.partitions: [2]}\n      pakages: [x]\n"
-        "      py_files: [lib/missing.py, helpers.txt]",
+        "conf: {spark.sql.shuffle.partitions: [2]}\n      pakages: [x]\n      py_files: [lib/missing.py, helpers.txt]",
     )
     config.write_text(text)
     problems = _problems(dop_project.root)
@@ -109,8 +103,7 @@ def test_options_are_typed(dop_project):
         for p in problems
     ), problems
     assert any(
-        f"{config}:{_line_of(config, 'conf: {')}:13: error: "
-        "the value of 'spark.sql.shuffle.partitions' must be" in p
+        f"{config}:{_line_of(config, 'conf: {')}:13: error: the value of 'spark.sql.shuffle.partitions' must be" in p
         for p in problems
     ), problems
 
@@ -126,12 +119,9 @@ def test_py_files_must_exist(dop_project):
     )
     problems = _problems(dop_project.root)
     line = _line_of(config, "py_files")
+    assert any(p.startswith(f"{config}:{line}:18: error: lib/x.py does not exist in shop/") for p in problems), problems
     assert any(
-        p.startswith(f"{config}:{line}:18: error: lib/x.py does not exist in shop/") for p in problems
-    ), problems
-    assert any(
-        p.startswith(f"{config}:{line}:28: error: 'notes.txt' is not a .py, .zip or .egg file")
-        for p in problems
+        p.startswith(f"{config}:{line}:28: error: 'notes.txt' is not a .py, .zip or .egg file") for p in problems
     ), problems
 
 
@@ -143,8 +133,7 @@ def test_a_task_without_schema_or_output(dop_project):
         .replace("schema: shop\n", "")
         .replace(
             "  - identifier: create_shop\n    kind: {action: materialization, target: schema}\n",
-            "  - identifier: create_shop\n    kind: {action: materialization, target: schema}\n"
-            "    schema: shop\n",
+            "  - identifier: create_shop\n    kind: {action: materialization, target: schema}\n    schema: shop\n",
         )
     )
     problems = _problems(dop_project.root)
@@ -172,9 +161,7 @@ def test_an_input_written_by_a_task_that_does_not_run_first_is_a_warning(dop_pro
 
 
 def test_a_bigquery_target_needs_dataproc_settings(dop_project):
-    write_shop(
-        dop_project, "name: p\ntargets:\n  local: {engine: duckdb}\n  prod: {engine: bigquery, project: x}\n"
-    )
+    write_shop(dop_project, "name: p\ntargets:\n  local: {engine: duckdb}\n  prod: {engine: bigquery, project: x}\n")
     (problem,) = _problems(dop_project.root)
     path = dop_project.root / "dop_project.yml"
     assert problem.startswith(
@@ -198,16 +185,14 @@ def test_plugin_settings_are_checked_in_dop_project_yml(dop_project):
     path = dop_project.root / "dop_project.yml"
     assert any(
         p.startswith(
-            f"{path}:{_line_of(path, 'prdo')}:7: error: plugins.spark.targets names 'prdo', which is "
-            "not a target"
+            f"{path}:{_line_of(path, 'prdo')}:7: error: plugins.spark.targets names 'prdo', which is not a target"
         )
         and "did you mean 'prod'?" in p
         for p in problems
     ), problems
     assert any(
         p.startswith(
-            f"{path}:{_line_of(path, 'staging_bucket: acme-dop')}:25: error: 'acme-dop' is not a "
-            "Cloud Storage location"
+            f"{path}:{_line_of(path, 'staging_bucket: acme-dop')}:25: error: 'acme-dop' is not a Cloud Storage location"
         )
         for p in problems
     ), problems
@@ -230,3 +215,16 @@ def test_cluster_mode_needs_a_cluster_and_indirect_writes_a_bucket(dop_project):
         "    expected: a bucket for the Spark BigQuery connector's temporary files\n"
         "    fix: add `temporary_gcs_bucket: my-bucket` or use write_method: direct",
     ]
+
+
+def test_two_inputs_spark_would_see_under_one_name(dop_project):
+    folder = write_shop(dop_project)
+    config = folder / "config.yaml"
+    config.write_text(
+        config.read_text().replace("inputs: [shop.orders]\n", "inputs: [shop.orders, p.shop.orders]\n", 1)
+    )
+    (problem,) = _problems(dop_project.root)
+    line = _line_of(config, "inputs: [shop.orders, p.shop.orders]")
+    assert problem.startswith(
+        f"{config}:{line}:29: error: input 'p.shop.orders' is listed twice (Spark sees each input as schema.table)"
+    )
