@@ -2,8 +2,9 @@
 
 - ``parse DBT_PROJECT [--project DIR] [--target T]``: run ``dbt parse`` with DOP's profile, writing
   ``target/manifest.json`` (what ``options.expand`` reads);
-- ``pools [--project DIR]``: print the ``airflow pools set`` commands for the project's dbt pools
-  (for Cloud Composer: ``gcloud composer environments run ENV --location L pools -- set ...``).
+- ``pools [--project DIR] [--create]``: print the ``airflow pools set`` commands for the project's dbt
+  pools (for Cloud Composer: ``gcloud composer environments run ENV --location L pools -- set ...``),
+  or create them in the project's DOP-managed Airflow database (``dop run`` does it by itself).
 """
 
 from __future__ import annotations
@@ -44,9 +45,32 @@ def _pools(args: argparse.Namespace) -> int:
     from dop_dbt.plugin import pool_name
 
     project = load_project(args.project)
+    pools = {}
     for name in dbt_project.available(project.root):
         dbt = dbt_project.load(project.root, name)
-        print(f"airflow pools set {pool_name(project.name, dbt)} 1 'dop-dbt: one dbt command at a time on {dbt.name}'")
+        pools[pool_name(project.name, dbt)] = f"dop-dbt: one dbt command at a time on dbt project {dbt.name}"
+    if not args.create:
+        for pool, description in pools.items():
+            print(f"airflow pools set {pool} 1 '{description}'")
+        return 0
+    # create them in the project's DOP-managed Airflow database (what `dop run` and `dop airflow` use)
+    import os
+
+    from dop_core.airflow_home import airflow_env, ensure_database
+
+    env = airflow_env(project)
+    ensure_database(project, env)
+    os.environ.update(env)
+    from airflow.models.pool import Pool
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        for pool, description in pools.items():
+            if Pool.get_pool(pool, session=session) is None:
+                Pool.create_or_update_pool(pool, 1, description, include_deferred=False, session=session)
+                print(f"created Airflow pool {pool} (1 slot)")
+            else:
+                print(f"Airflow pool {pool} exists")
     return 0
 
 
@@ -63,6 +87,8 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=_parse)
     q = sub.add_parser("pools", help="print the Airflow pool commands of the project's dbt projects")
     q.add_argument("--project", default=None)
+    q.add_argument("--create", action="store_true",
+                   help="create them in the project's DOP-managed Airflow database (.dop/airflow) instead")
     q.set_defaults(func=_pools)
     args = parser.parse_args(argv)
     return int(args.func(args))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import subprocess
 import sys
@@ -55,9 +56,13 @@ def _duckdb(root: Any, sql: str) -> list[tuple[Any, ...]]:
 
 
 def _env() -> dict[str, str]:
-    import os
-
     return {"DOP_DBT_VENV_ROOT": os.environ["DOP_DBT_VENV_ROOT"]}
+
+
+def _dop_dbt(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DOP_", "AIRFLOW"))}
+    return subprocess.run([sys.executable, "-m", "dop_dbt", *args], env={**env, **_env()}, capture_output=True,
+                          text=True, timeout=600, check=False)
 
 
 def test_dop_run_with_dbt_models_per_task_on_the_native_warehouse(dop_project: Any) -> None:
@@ -67,8 +72,7 @@ def test_dop_run_with_dbt_models_per_task_on_the_native_warehouse(dop_project: A
     write_shop(dop_project, daily=EXPANDED_DAILY)
     dop_project.dag("weekly", WEEKLY)  # a second DAG on the same dbt project: the same pool
     root = dop_project.root
-    parse = subprocess.run([sys.executable, "-m", "dop_dbt", "parse", "shop", "--project", str(root)], env={
-        **__import__("os").environ, **_env()}, capture_output=True, text=True, timeout=600, check=False)
+    parse = _dop_dbt("parse", "shop", "--project", str(root))
     assert parse.returncode == 0, parse.stdout + parse.stderr
     assert (root / "dbt/shop/target/manifest.json").is_file()
 
@@ -92,9 +96,26 @@ def test_dop_run_with_dbt_models_per_task_on_the_native_warehouse(dop_project: A
     with sqlite3.connect(root / ".dop/airflow/airflow.db") as db:
         pools = db.execute("SELECT pool, slots FROM slot_pool WHERE pool LIKE 'dop_dbt%'").fetchall()
     assert pools == [("dop_dbt__shop_project__shop", 1)]
+    with sqlite3.connect(root / ".dop/airflow/airflow.db") as db:
+        db.execute("DELETE FROM slot_pool WHERE pool = 'dop_dbt__shop_project__shop'")
+    printed = _dop_dbt("pools", "--project", str(root))
+    assert printed.stdout.startswith("airflow pools set dop_dbt__shop_project__shop 1 ")
+    created = _dop_dbt("pools", "--create", "--project", str(root))
+    assert "created Airflow pool dop_dbt__shop_project__shop (1 slot)" in created.stdout, created.stderr
+    with sqlite3.connect(root / ".dop/airflow/airflow.db") as db:
+        assert db.execute("SELECT slots FROM slot_pool WHERE pool LIKE 'dop_dbt%'").fetchall() == [(1,)]
     assert (root / "site/dbt-docs/index.html").is_file() and (root / "site/dbt-docs/catalog.json").is_file()
     catalog = json.loads((root / "site/dbt-docs/catalog.json").read_text())
     assert "model.shop.daily_revenue" in catalog["nodes"]
+
+    # the second DAG on the same dbt project, as a DOP full refresh: dbt gets --full-refresh
+    weekly = run_dop("run", "weekly", "--date", "2024-06-03", "--full-refresh", "--project", str(root), env=_env())
+    assert weekly.returncode == 0, weekly.stdout + weekly.stderr
+    log = (root / ".dop/logs/runs/dop__weekly/2024-06-03-full-refresh.log").read_text()
+    command = next(line for line in log.splitlines() if "Running: " in line and " build " in line)
+    assert '"full_refresh": true' in command  # in the vars
+    assert " --full-refresh" in command.split("--vars", 1)[1]  # and as dbt's flag
+    assert _duckdb(root, "SELECT DISTINCT loaded_for FROM shop.daily_revenue") == [("2024-06-03",)]
 
 
 FAILING_TEST = "select * from {{ ref('stg_orders') }} where amount < 5\n"
