@@ -110,6 +110,17 @@ def test_external_task_names_unknown_dags_and_tasks_with_their_line(project):
     assert "did you mean 'load'?" in err
 
 
+def test_external_task_states_are_checked(project):
+    add_down(project, "- kind: external_task\n  options: {dag: up, allowed_states: [success, skiped]}\n"
+                      "- kind: external_task\n  options: {dag: up, task: load, allowed_states: [success, failed]}\n"
+                      "- kind: external_task\n  options: {dag: up, failed_states: [upstream_failed]}\n")
+    err = str(error_of(project))
+    assert "down/config.yaml:4:50: error: 'skiped' is not a state of a DAG run (no `task` given)" in err
+    # failed_states defaults to [failed]: the clash is shown where it was written
+    assert "down/config.yaml:6:52: error: failed is both an allowed and a failed state" in err
+    assert "down/config.yaml:8:40: error: 'upstream_failed' is not a state of a DAG run" in err
+
+
 def test_external_task_waiting_for_its_own_run_needs_a_delta(project):
     add_down(project, "- kind: external_task\n  options: {dag: down}\n")
     assert "waits for its own DAG run" in str(error_of(project))

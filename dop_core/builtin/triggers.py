@@ -62,6 +62,7 @@ def _wait_kwargs(build: TriggerBuild) -> dict[str, Any]:
 
 # --- external_task -------------------------------------------------------------------------------------
 
+_DAG_RUN_STATES = ("success", "failed", "running", "queued")
 _TI_STATES = ("success", "failed", "skipped", "upstream_failed", "removed", "up_for_retry", "running", "queued",
               "scheduled", "deferred", "up_for_reschedule", "restarting")
 
@@ -92,11 +93,19 @@ def external_dag_id(options: ExternalTaskOptions) -> str:
 def _validate_external_task(ctx: ValidationContext) -> Iterator[Problem]:
     yield from _validate_wait(ctx)
     o: ExternalTaskOptions = ctx.options
+    states = _TI_STATES if o.task else _DAG_RUN_STATES
+    what = "task" if o.task else "DAG run (no `task` given)"
     for key in ("allowed_states", "failed_states"):
         for i, state in enumerate(getattr(o, key)):
-            if state not in _TI_STATES:
-                yield ctx.problem(("options", key, i), f"unknown state {state!r}", "one of " + ", ".join(_TI_STATES),
-                                  did_you_mean(state, _TI_STATES))
+            if state not in states:
+                yield ctx.problem(("options", key, i), f"{state!r} is not a state of a {what}",
+                                  "one of " + ", ".join(states), did_you_mean(state, states))
+    both = sorted(set(o.allowed_states) & set(o.failed_states))
+    if both:
+        written = "failed_states" if ctx.trigger is not None and "failed_states" in ctx.trigger.options else \
+            "allowed_states"
+        yield ctx.problem(("options", written), f"{', '.join(both)} is both an allowed and a failed state",
+                          "states in one list only", "remove it from failed_states (or allowed_states)")
     if o.external:
         return
     name = o.dag.removeprefix(DAG_ID_PREFIX)
