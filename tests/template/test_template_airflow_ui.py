@@ -7,6 +7,7 @@ machine), driven by Playwright from PyPI with ``executable_path`` (no ``playwrig
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import pathlib
@@ -54,6 +55,7 @@ class AirflowServer:
 
     def __init__(self, project: pathlib.Path, port: int, log: pathlib.Path):
         self.project, self.port, self.log = project, port, log
+        self.groups: set[int] = set()  # process groups of the components, once seen
         env = {k: v for k, v in os.environ.items() if not k.startswith("DOP_")}
         with open(log, "wb") as out:
             self.proc = subprocess.Popen(
@@ -92,20 +94,28 @@ class AirflowServer:
             self.proc.wait()
 
 
-def component_pids(project: pathlib.Path) -> list[int]:
-    """Live Airflow processes started for ``project`` (their environment names its folder)."""
-    found = []
+def process_groups() -> dict[int, tuple[int, int]]:
+    """``pid -> (parent pid, process group)`` of every live process (Airflow rewrites its processes' titles
+    and environments, so they are followed by ancestry and group, not by name)."""
+    found = {}
     for proc in pathlib.Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        try:
-            environ = (proc / "environ").read_bytes()
-            cmdline = (proc / "cmdline").read_bytes()
-        except OSError:
-            continue
-        if f"DOP_PROJECT_DIR={project}".encode() in environ.split(b"\0") and b"airflow" in cmdline:
-            found.append(int(proc.name))
+        if proc.name.isdigit():
+            try:
+                fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+            except (OSError, IndexError):
+                continue
+            if fields[0] != "Z":
+                found[int(proc.name)] = (int(fields[1]), int(fields[2]))
     return found
+
+
+def component_groups(dop_pid: int) -> set[int]:
+    """The process groups of the components `dop airflow` started (each is its child and group leader)."""
+    return {pid for pid, (ppid, pgid) in process_groups().items() if ppid == dop_pid and pgid == pid}
+
+
+def alive_in(groups: set[int]) -> list[int]:
+    return [pid for pid, (_, pgid) in process_groups().items() if pgid in groups]
 
 
 def api(url: str, path: str, user: str, password: str) -> Any:
@@ -128,9 +138,16 @@ def airflow_server(new_project: pathlib.Path, tmp_path: pathlib.Path) -> Iterato
     try:
         yield server
     finally:
-        server.kill()
-        for pid in component_pids(new_project):  # never leave a component behind, even on failure
-            os.kill(pid, signal.SIGKILL)
+        server.groups |= component_groups(server.proc.pid)
+        if server.proc.poll() is None:  # a failed test: stop it as Ctrl-C would, then make sure
+            server.proc.send_signal(signal.SIGINT)
+            try:
+                server.proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                server.kill()
+        for pgid in server.groups:  # never leave a component behind
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pgid, signal.SIGKILL)
 
 
 def test_trigger_the_example_from_the_ui(airflow_server: AirflowServer, tmp_path: pathlib.Path) -> None:
@@ -212,10 +229,12 @@ def test_trigger_the_example_from_the_ui(airflow_server: AirflowServer, tmp_path
         finally:
             browser.close()
 
-    # Ctrl-C stops every component and exits 0
-    project = airflow_server.project
-    assert component_pids(project), "no Airflow component was found before stopping"
+    # Ctrl-C stops every component (and what they started) and exits 0
+    groups = component_groups(airflow_server.proc.pid)
+    assert len(groups) == 4, groups  # api-server, scheduler, dag-processor, triggerer
+    airflow_server.groups |= groups
+    assert alive_in(groups)
     assert airflow_server.interrupt() == 0, airflow_server.output()[-3000:]
     assert "Airflow stopped." in airflow_server.output()
-    assert component_pids(project) == []
+    assert alive_in(groups) == []
     assert time.monotonic() - started < 240
