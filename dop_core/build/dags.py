@@ -186,7 +186,8 @@ def _raise_config_error(message: str) -> None:
     raise DopError("this DAG's configuration is invalid:\n" + message)
 
 
-def build_dags(location: str | os.PathLike[str] | None = None, target: str | None = None) -> dict[str, Any]:
+def build_dags(location: str | os.PathLike[str] | None = None, target: str | None = None,
+               only: str | None = None) -> dict[str, Any]:
     """Every enabled DAG of the project at or above ``location`` (a folder, or a DAG file's ``__file__``).
 
     Use it in the project's ``dags/dop_dags.py``::
@@ -196,18 +197,31 @@ def build_dags(location: str | os.PathLike[str] | None = None, target: str | Non
 
     A config that fails validation becomes a stand-in DAG that shows its error (see :func:`broken_dag`);
     the others are unaffected. A problem with the project itself (``dop_project.yml``) raises.
+
+    ``only`` (a DAG folder name) builds that one DAG: a file per DAG, ``dags/dop__<name>.py`` holding
+    ``globals().update(build_dags(__file__, only="<name>"))``, makes an edit re-parse one DAG only.
+    Validated configs are cached by content hash (see :mod:`dop_core.build.cache`).
     """
+    from dop_core.build.cache import ConfigCache
+
     project = load_project(location)
     resolved = resolve_target(project, target)
     registry = plugins.get_registry()
+    cache = ConfigCache.open(project, registry, resolved.name)
+    folders = [project.orchestration_dir / project.dag_name(only)] if only else project.dag_folders()
     dags: dict[str, Any] = {}
-    for folder in project.dag_folders():
+    for folder in folders:
         dag_id = DAG_ID_PREFIX + folder.name
         try:
-            config = validate_dag(project, folder, registry)
+            config = cache.validated(folder)
             if not config.enabled:
                 continue
-            dags[dag_id] = build_dag(config, project, resolved)
+            try:
+                dags[dag_id] = build_dag(config, project, resolved)
+            except Exception:
+                if not cache.forget(folder):  # a cached config that no longer builds: validate it again
+                    raise
+                dags[dag_id] = build_dag(validate_dag(project, folder, registry), project, resolved)
         except (ConfigError, DopError) as exc:
             log.error("DOP DAG %s is invalid:\n%s", dag_id, exc)
             dags[dag_id] = broken_dag(dag_id, exc, folder / "config.yaml")

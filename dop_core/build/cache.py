@@ -1,0 +1,232 @@
+"""A compiled cache of validated DAG configs, so that an unchanged DAG re-parses without YAML or validation.
+
+Airflow re-parses DAG files every few seconds; reading and validating ``config.yaml`` is most of what
+DOP adds to that. After a DAG validates, its :class:`~dop_core.project.DagConfig` (typed options
+included) is stored in ``<project>/.dop/cache/dags/<dag folder>.pickle`` under a key that hashes every
+input of validation:
+
+- the DAG's ``config.yaml`` bytes, and the name, size and mtime of every file in its folder (SQL files,
+  seeds...);
+- ``dop_project.yml``'s bytes, the project's path, the chosen target, DOP's version and the size and
+  mtime of each of its source files, each loaded plugin (name, distribution, version, module file),
+  Python's and Airflow's versions;
+- for an ``external_task`` trigger on another DOP DAG, that DAG's ``config.yaml`` bytes (its task ids
+  are checked).
+
+Safety rules: a stale entry is never used (any input changing changes the key; the key is computed
+again after validating and the entry is written only if the inputs did not change meanwhile); only DAGs
+whose task kinds and triggers are dop-core's own are cached (a plugin's validator may read files DOP
+cannot know of; an ``egress`` task's build reads the YAML document); an entry whose DAG fails to build
+is dropped and the DAG re-validated; a cache folder that cannot be written (a read-only DAG mount) only
+means no cache; entries are unpickled by a loader that admits nothing but DOP's own attrs classes and a
+few plain value types, so an entry cannot load code. ``DOP_PARSE_CACHE=0`` turns the cache off;
+``DOP_PARSE_CACHE_DIR`` moves it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import logging
+import os
+import pathlib
+import pickle
+import sys
+import tempfile
+from typing import Any
+
+import attrs
+
+from dop_core.plugins import BUILTIN_PLUGINS, Registry
+from dop_core.project import DAG_ID_PREFIX, PROJECT_FILE, DagConfig, Project
+from dop_core.validate import validate_dag
+
+log = logging.getLogger(__name__)
+
+FORMAT = b"DOP-DAG-CACHE 1"
+_PLAIN_TYPES = {("pathlib", "PosixPath"), ("pathlib", "PurePosixPath"), ("datetime", "timedelta"),
+                ("datetime", "date"), ("datetime", "datetime"), ("datetime", "time"), ("datetime", "timezone")}
+
+
+def enabled() -> bool:
+    return os.environ.get("DOP_PARSE_CACHE", "1").lower() not in ("0", "false", "no", "off")
+
+
+class _SafeUnpickler(pickle.Unpickler):
+    """Admits DOP's own attrs classes (configs, typed options) and plain value types; nothing else."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) in _PLAIN_TYPES:
+            return super().find_class(module, name)
+        if module == "dop_core" or module.startswith("dop_core."):
+            found = super().find_class(module, name)
+            if isinstance(found, type) and attrs.has(found):
+                return found
+        raise pickle.UnpicklingError(f"{module}.{name} is not allowed in a DOP cache entry")
+
+
+def _stat_line(path: pathlib.Path | str, rel: str) -> str:
+    st = os.stat(path)
+    return f"{rel}\0{st.st_size}\0{st.st_mtime_ns}\n"
+
+
+def _tree(folder: pathlib.Path) -> list[str]:
+    """Name, size and mtime of every file under ``folder`` (sorted)."""
+    lines = []
+    for dirpath, dirnames, filenames in os.walk(folder):
+        dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
+        for name in filenames:
+            full = os.path.join(dirpath, name)
+            lines.append(_stat_line(full, os.path.relpath(full, folder)))
+    return sorted(lines)
+
+
+def _read(path: pathlib.Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
+
+
+class ConfigCache:
+    """Validated configs of one project, for one target and one set of plugins."""
+
+    def __init__(self, project: Project, registry: Registry, target_name: str | None,
+                 folder: pathlib.Path | None = None, active: bool = True):
+        self.project = project
+        self.registry = registry
+        self.active = active
+        self.dir = folder or pathlib.Path(os.environ.get("DOP_PARSE_CACHE_DIR") or project.dop_dir / "cache" / "dags")
+        self.writable = True
+        self.hits: set[str] = set()
+        self._salt = self._project_salt(target_name) if active else b""
+
+    @classmethod
+    def open(cls, project: Project, registry: Registry, target_name: str | None) -> ConfigCache:
+        """The project's cache, or a pass-through one when ``DOP_PARSE_CACHE=0`` or it cannot be keyed."""
+        if not enabled():
+            return cls(project, registry, target_name, active=False)
+        try:
+            return cls(project, registry, target_name)
+        except OSError as exc:
+            log.debug("DOP parse cache off: %s", exc)
+            return cls(project, registry, target_name, active=False)
+
+    # -- keys ---------------------------------------------------------------------------------
+    def _project_salt(self, target_name: str | None) -> bytes:
+        import dop_core
+
+        h = hashlib.sha256(FORMAT)
+        airflow = sys.modules.get("airflow")
+        h.update(f"{sys.version}\0{dop_core.__version__}\0{getattr(airflow, '__version__', '')}\0"
+                 f"{self.project.root}\0{target_name}\0{os.environ.get('DOP_TARGET', '')}\n".encode())
+        h.update(_read(self.project.root / PROJECT_FILE) or b"")
+        for line in _tree(pathlib.Path(dop_core.__file__).parent):
+            h.update(line.encode())
+        for info in self.registry.plugins:
+            module = sys.modules.get(info.module)
+            where = getattr(module, "__file__", None)
+            stat = _stat_line(where, "") if where else ""
+            h.update(f"{info.name}\0{info.module}\0{info.distribution}\0{info.version}\0{info.error}\0{stat}".encode())
+        return h.digest()
+
+    def key(self, folder: pathlib.Path) -> str | None:
+        """The hash of every input of ``folder``'s validation; None if they cannot be read."""
+        config = _read(folder / "config.yaml")
+        if config is None:
+            return None
+        h = hashlib.sha256(self._salt)
+        h.update(config)
+        try:
+            for line in _tree(folder):
+                h.update(line.encode())
+        except OSError:
+            return None
+        return h.hexdigest()
+
+    def _path(self, folder: pathlib.Path) -> pathlib.Path:
+        return self.dir / f"{folder.name}.pickle"
+
+    # -- reading and writing ------------------------------------------------------------------
+    def validated(self, folder: pathlib.Path) -> DagConfig:
+        """``folder``'s validated config: from the cache when every input is unchanged, else validated
+        (and stored). Raises ConfigError like :func:`~dop_core.validate.validate_dag`."""
+        if not self.active:
+            return validate_dag(self.project, folder, self.registry)
+        key = self.key(folder)
+        if key is not None:
+            found = self._load(folder, key)
+            if found is not None:
+                self.hits.add(folder.name)
+                return found
+        config = validate_dag(self.project, folder, self.registry)
+        if key is not None and self.writable and self._cacheable(config) and self.key(folder) == key:
+            self._store(folder, key, config)
+        return config
+
+    def forget(self, folder: pathlib.Path) -> bool:
+        """Drop ``folder``'s entry; True if its config had come from the cache (so it is worth re-validating)."""
+        if folder.name not in self.hits:
+            return False
+        self.hits.discard(folder.name)
+        with contextlib.suppress(OSError):
+            self._path(folder).unlink()
+        return True
+
+    def _load(self, folder: pathlib.Path, key: str) -> DagConfig | None:
+        data = _read(self._path(folder))
+        if data is None:
+            return None
+        head, _, body = data.partition(b"\n")
+        if head != FORMAT + b" " + key.encode():
+            return None
+        try:
+            config, deps = _SafeUnpickler(io.BytesIO(body)).load()
+        except Exception as exc:  # a truncated or tampered entry is a miss, never an error
+            log.debug("DOP parse cache: ignoring %s: %s", self._path(folder), exc)
+            return None
+        if not isinstance(config, DagConfig) or not isinstance(deps, list):
+            return None
+        for rel, digest in deps:
+            content = _read(self.project.orchestration_dir / rel)
+            if (hashlib.sha256(content).hexdigest() if content is not None else None) != digest:
+                return None
+        return attrs.evolve(config, _folder=folder)
+
+    def _store(self, folder: pathlib.Path, key: str, config: DagConfig) -> None:
+        deps = []
+        for trig in [*config.triggers, *(t for task in config.tasks for t in task.triggers)]:
+            options = trig.typed_options
+            if trig.kind == "external_task" and not getattr(options, "external", True):
+                rel = f"{str(options.dag).removeprefix(DAG_ID_PREFIX)}/config.yaml"
+                content = _read(self.project.orchestration_dir / rel)
+                deps.append((rel, hashlib.sha256(content).hexdigest() if content is not None else None))
+        payload = pickle.dumps((attrs.evolve(config, _document=None), deps), protocol=pickle.HIGHEST_PROTOCOL)
+        try:
+            self.dir.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=self.dir, prefix=f".{folder.name}.", suffix=".tmp")
+            try:
+                with os.fdopen(fd, "wb") as handle:
+                    handle.write(FORMAT + b" " + key.encode() + b"\n" + payload)
+                os.replace(tmp, self._path(folder))
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+                raise
+        except OSError as exc:  # a read-only DAG mount: parse without a cache
+            log.debug("DOP parse cache: cannot write under %s: %s", self.dir, exc)
+            self.writable = False
+
+    def _cacheable(self, config: DagConfig) -> bool:
+        """Only DAGs made of dop-core's own kinds: their validation reads nothing but the keyed inputs."""
+        for task in config.tasks:
+            if task.kind.action == "egress" or task.typed_options is None:
+                return False
+            task_type = self.registry.task_type(task.kind.action, task.kind.target)
+            if task_type.provider not in BUILTIN_PLUGINS:
+                return False
+        for trig in [*config.triggers, *(t for task in config.tasks for t in task.triggers)]:
+            if trig.typed_options is None or self.registry.named("trigger", trig.kind).provider not in BUILTIN_PLUGINS:
+                return False
+        return True
