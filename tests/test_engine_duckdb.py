@@ -195,3 +195,10 @@ def test_null_partition_values_are_a_partition_of_their_own(engine):
     assert out.partitions == 1
     assert rows(engine, "SELECT coalesce(d::VARCHAR, 'null'), amount FROM retail.orders") == [
         ("2024-06-01", 2), ("null", 10)]
+
+
+def test_udf_bodies_are_translated_as_expressions():
+    from dop_core.engines.sql import translate_expression
+
+    body = translate_expression("IF(TRIM(str) = '', NULL, DATE_ADD(d, INTERVAL 1 DAY))", "bigquery", "duckdb")
+    assert body == "CASE WHEN TRIM(str) = '' THEN NULL ELSE CAST(d + INTERVAL '1' DAY AS DATE) END"

@@ -64,6 +64,24 @@ def translate(sql: str, source: str, target: str, single_catalog: bool = False) 
     return ";\n".join(out)
 
 
+def translate_expression(sql: str, source: str, target: str, single_catalog: bool = False) -> str:
+    """One SQL expression (a UDF body) written in ``source`` as ``target`` spells it."""
+    if source == target:
+        return sql
+    import sqlglot
+    from sqlglot.errors import ParseError
+
+    try:
+        tree = sqlglot.parse_one(sql, read=source)
+    except ParseError as exc:
+        raise SqlError(f"cannot parse the expression as {source}: {exc}") from None
+    if source == "bigquery":
+        tree = _keep_date_types(tree)
+    if single_catalog:
+        tree = _drop_catalogs(tree)
+    return tree.sql(dialect=target)
+
+
 def translate_type(type_sql: str, source: str, target: str) -> str:
     """A column type written in ``source`` (e.g. BigQuery's INT64) as ``target`` spells it (BIGINT)."""
     if source == target:

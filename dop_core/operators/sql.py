@@ -140,8 +140,9 @@ class DopSqlOperator(_DopSqlMixin, BaseOperator):
             return m.materialize_table(engine, rel, translated, self.partitioning, full_refresh)
         if kind == "materialization/udf":
             assert rel is not None
-            body = engine.translate(f"SELECT {sql.strip().rstrip(';')}", self.dialect)
-            body = body[len("SELECT "):] if body.upper().startswith("SELECT ") else body
+            from dop_core.engines.sql import translate_expression
+
+            body = translate_expression(sql.strip().rstrip(";"), self.dialect, engine.dialect, engine.single_catalog)
             return m.create_function(engine, rel, m.as_arguments(self.options.arguments), body, self.options.returns)
         if kind == "materialization/stored_procedure":
             assert rel is not None
