@@ -473,7 +473,8 @@ class Running:
     def __init__(self, *args: str, cwd: pathlib.Path):
         env = {k: v for k, v in os.environ.items() if not k.startswith("DOP_")}
         self.proc = subprocess.Popen([sys.executable, "-m", "dop_core.cli.main", *args], cwd=cwd, env=env, text=True,
-                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, bufsize=1)
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, bufsize=1,
+                                     start_new_session=True)  # its own process group: `dop run` + its runner
         self.lines: list[str] = []
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
@@ -493,8 +494,12 @@ class Running:
             self.stop()
 
     def stop(self) -> None:
+        if self.proc.stdout is not None and self.proc.stdout.closed:
+            return
         if self.proc.poll() is None:
-            self.proc.kill()
+            import signal
+
+            os.killpg(self.proc.pid, signal.SIGKILL)  # the group this test started, with the Airflow child
             self.proc.wait()
         self.reader.join(timeout=10)
         assert self.proc.stdout is not None
@@ -586,15 +591,18 @@ def test_sql_trigger_waits_for_another_process_to_insert_the_row(dop_project):
         engine.execute("CREATE TABLE raw.events (day VARCHAR, n INTEGER)")
         engine.execute("INSERT INTO raw.events VALUES ('2024-03-01', 1)")  # another day: does not count
     proc, lines = start_dop("run", "landing", "--date", "2024-03-02", cwd=dop_project.root)
-    wait_for_line(proc, lines, "-> events_landed")
-    # the sensor's fields are rendered right before its first check; then let a few checks find nothing
-    wait_in_airflow(dop_project, "dop__landing", "events_landed", RENDERED, proc, lines)
-    time.sleep(5)
-    assert proc.poll() is None, "".join(lines)
-    inserted_at = time.time()
-    with warehouse(dop_project) as engine:
-        engine.execute("INSERT INTO raw.events VALUES ('2024-03-02', 42)")
-    assert proc.wait(timeout=240) == 0, "".join(lines)
+    try:
+        wait_for_line(proc, lines, "-> events_landed")
+        # the sensor's fields are rendered right before its first check; then let a few checks find nothing
+        wait_in_airflow(dop_project, "dop__landing", "events_landed", RENDERED, proc, lines)
+        time.sleep(5)
+        assert proc.poll() is None, "".join(lines)
+        inserted_at = time.time()
+        with warehouse(dop_project) as engine:
+            engine.execute("INSERT INTO raw.events VALUES ('2024-03-02', 42)")
+        assert proc.wait(timeout=240) == 0, "".join(lines)
+    finally:
+        proc.stop()  # never leave a run behind when the test fails
     assert time.time() - inserted_at < 120
     with warehouse(dop_project) as engine:
         assert engine.query("SELECT day, n FROM out.copied").rows == [("2024-03-02", 42)]
@@ -628,14 +636,17 @@ def test_external_task_and_file_triggers_run_in_airflow(project):
     assert up.returncode == 0, up.stdout + up.stderr
     # the downstream run waits (reschedule mode) until the file lands
     proc, lines = start_dop("run", "down", "--date", "2024-05-01", cwd=project.root)
-    wait_for_line(proc, lines, "-> wait_for_file")
-    # reschedule mode (the default): a check that found nothing gives the task back and records a reschedule
-    wait_in_airflow(project, "dop__down", "wait_for_file", RESCHEDULED, proc, lines)
-    assert proc.poll() is None, "".join(lines)
-    landing = project.root / "landing" / "2024-05-01"
-    landing.mkdir(parents=True)
-    (landing / "orders.csv").write_text("id\n1\n")
-    assert proc.wait(timeout=240) == 0, "".join(lines)
+    try:
+        wait_for_line(proc, lines, "-> wait_for_file")
+        # reschedule mode (the default): a check that found nothing gives the task back and records a reschedule
+        wait_in_airflow(project, "dop__down", "wait_for_file", RESCHEDULED, proc, lines)
+        assert proc.poll() is None, "".join(lines)
+        landing = project.root / "landing" / "2024-05-01"
+        landing.mkdir(parents=True)
+        (landing / "orders.csv").write_text("id\n1\n")
+        assert proc.wait(timeout=240) == 0, "".join(lines)
+    finally:
+        proc.stop()  # never leave a run behind when the test fails
     assert states(lines) == {"wait_for_external_task": "success", "wait_for_file": "success",
                              "out_schema": "success", "report": "success"}
     log = (project.root / ".dop/logs/runs/dop__down/2024-05-01.log").read_text()
