@@ -258,4 +258,27 @@ def validate_project(root: Any = None, target: str | None = None) -> ProjectRepo
             dags.append(validate_dag(project, folder, registry, problems))
         except ConfigError as exc:
             problems.extend(exc.problems)
+    problems += _check_asset_schedules(dags)
     return ProjectReport(project, dags, problems)
+
+
+WRITING_KINDS = {("materialization", "table"), ("materialization", "view"), ("materialization", "seed")}
+
+
+def _check_asset_schedules(dags: list[DagConfig]) -> list[Problem]:
+    """Warn about a DAG scheduled on a table no DAG of the project writes (a typo would never run it)."""
+    written = {f"{t.schema or d.schema}.{t.identifier}" for d in dags for t in d.tasks
+               if (t.kind.action, t.kind.target) in WRITING_KINDS}
+    problems = []
+    for config in dags:
+        schedule = config.schedule_interval
+        if not isinstance(schedule, dict) or config.document is None:
+            continue
+        for i, name in enumerate(schedule["assets"]):
+            if name not in written:
+                problems.append(Problem(
+                    config.document.at(("schedule_interval", "assets", i)),
+                    f"no DAG of this project writes {name!r}; this DAG runs only when something records an "
+                    "event for that asset", "a table one of the project's materializations writes (schema.table)",
+                    did_you_mean(name, sorted(written)) or "check the name", severity="warning"))
+    return problems

@@ -94,10 +94,10 @@ def run_assertion(engine: Engine, sql: str, name: str) -> tuple[bool, str]:
     if missing:
         raise EngineError(f"assertion {name!r} must return the columns success and description; "
                           f"its columns are {', '.join(result.columns) or 'none'} (missing {', '.join(missing)})")
-    return _report(result, lower, name)
+    return assertion_report(result, lower, name)
 
 
-def _report(result: QueryResult, lower: list[str], name: str) -> tuple[bool, str]:
+def assertion_report(result: QueryResult, lower: list[str], name: str) -> tuple[bool, str]:
     si, di = lower.index("success"), lower.index("description")
     others = [i for i in range(len(lower)) if i not in (si, di)]
     lines, passed = [], True

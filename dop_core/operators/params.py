@@ -42,6 +42,7 @@ class VariableParamsMixin:
     dop_param_keys: tuple[str, ...] = ()
 
     def render_template_fields(self, context: Any, jinja_env: Any = None) -> None:
+        fill_dates(context)
         apply_overrides(self, context)
         super().render_template_fields(context, jinja_env)  # type: ignore[misc]
 
@@ -58,6 +59,22 @@ def apply_overrides(task: Any, context: Any) -> None:
         log.info("param %s = %r (from Airflow Variable %s.%s)", key, value, task.dag_id, key)
         params[key] = value
     context["_dop_params_applied"] = True
+
+
+def fill_dates(context: Any) -> None:
+    """Runs triggered by an asset have no logical date on Airflow 3, so ``{{ ds }}`` is undefined there.
+    DOP's SQL is written against ``ds``: take the dates from the run's ``run_after`` instead."""
+    if context.get("logical_date") is not None and context.get("ds"):
+        return
+    dag_run = context.get("dag_run")
+    moment = getattr(dag_run, "run_after", None)
+    if moment is None:
+        return
+    context.setdefault("logical_date", moment)
+    context["ds"] = moment.strftime("%Y-%m-%d")
+    context["ds_nodash"] = moment.strftime("%Y%m%d")
+    context["ts"] = moment.isoformat()
+    context["ts_nodash"] = moment.strftime("%Y%m%dT%H%M%S")
 
 
 _SUBCLASSES: dict[type, type] = {}

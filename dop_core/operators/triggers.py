@@ -32,13 +32,13 @@ def sql_condition(columns: Sequence[str], rows: Sequence[Sequence[Any]], name: s
 
     Unlike an assertion, a query returning no rows means "not yet": a trigger waits for evidence.
     """
-    from dop_core.engines.materialize import _report
+    from dop_core.engines.materialize import assertion_report
 
     lower = [c.lower() for c in columns]
     if "success" in lower and "description" in lower:
         from dop_core.engines.base import QueryResult
 
-        passed, report = _report(QueryResult(list(columns), [tuple(r) for r in rows]), lower, name)
+        passed, report = assertion_report(QueryResult(list(columns), [tuple(r) for r in rows]), lower, name)
         if not rows:
             return False, f"sql trigger {name}: the query returned no rows yet"
         return passed, report.replace(f"assertion {name}:", f"sql trigger {name}:", 1)
