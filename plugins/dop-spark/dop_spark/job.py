@@ -111,19 +111,33 @@ def read_spec(spark: Any, location: str) -> dict[str, Any]:
 
 
 def register_inputs(spark: Any, inputs: list[dict[str, Any]]) -> dict[str, Any]:
-    """Make each input a catalog table named ``schema.table``; return ``{name: DataFrame}``."""
+    """Make each input a catalog table named ``schema.table``; return ``{name: DataFrame}``.
+
+    Should a data source refuse ``CREATE TABLE ... USING`` (it is a Spark SQL path some connectors
+    do not take), the input becomes the temporary view ``schema_table`` instead, and the job says so.
+    """
     frames: dict[str, Any] = {}
     for item in inputs:
-        schema, table = item["schema"], item["table"]
-        spark.sql(f"CREATE DATABASE IF NOT EXISTS {_quote(schema)}")
-        options = ", ".join(f"{_quote(k)} {_literal(v)}" for k, v in item.get("options", {}).items())
-        spark.sql(f"DROP TABLE IF EXISTS {_quote(schema)}.{_quote(table)}")
-        spark.sql(
-            f"CREATE TABLE {_quote(schema)}.{_quote(table)} USING {item['format']}"
-            + (f" OPTIONS ({options})" if options else "")
-        )
-        frames[item["name"]] = spark.table(f"{_quote(schema)}.{_quote(table)}")
-        print(f"dop-spark: input {item['name']} ({item['format']})", flush=True)
+        schema, table, fmt = item["schema"], item["table"], item["format"]
+        opts = item.get("options", {})
+        frames[item["name"]] = frame = spark.read.format(fmt).options(**opts).load()
+        options = ", ".join(f"{_quote(k)} {_literal(v)}" for k, v in opts.items())
+        qualified = f"{_quote(schema)}.{_quote(table)}"
+        try:
+            spark.sql(f"CREATE DATABASE IF NOT EXISTS {_quote(schema)}")
+            spark.sql(f"DROP TABLE IF EXISTS {qualified}")
+            spark.sql(f"CREATE TABLE {qualified} USING {fmt}" + (f" OPTIONS ({options})" if options else ""))
+        except Exception as exc:
+            view = f"{schema}_{table}"
+            frame.createOrReplaceTempView(view)
+            print(
+                f"dop-spark: WARNING: input {item['name']} could not be made the table {schema}.{table} "
+                f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}); in SQL it is the "
+                f"temporary view {view}",
+                flush=True,
+            )
+            continue
+        print(f"dop-spark: input {item['name']} ({fmt}) is the table {schema}.{table}", flush=True)
     return frames
 
 
