@@ -110,6 +110,7 @@ def _env(airflow_home: str, cache: bool) -> dict[str, str]:
     env.update({"AIRFLOW_HOME": airflow_home, "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
                 "DOP_PARSE_CACHE": "1" if cache else "0", "PYTHONPATH": common.REPO})
     env.pop("DOP_TARGET", None)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # a deployment has .pyc files: so do the warm runs here
     return env
 
 

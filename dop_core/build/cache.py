@@ -115,11 +115,12 @@ class ConfigCache:
 
     # -- keys ---------------------------------------------------------------------------------
     def _project_salt(self, target_name: str | None) -> bytes:
+        import airflow  # building the DAGs needs it anyway
+
         import dop_core
 
         h = hashlib.sha256(FORMAT)
-        airflow = sys.modules.get("airflow")
-        h.update(f"{sys.version}\0{dop_core.__version__}\0{getattr(airflow, '__version__', '')}\0"
+        h.update(f"{sys.version}\0{dop_core.__version__}\0{airflow.__version__}\0"
                  f"{self.project.root}\0{target_name}\0{os.environ.get('DOP_TARGET', '')}\n".encode())
         h.update(_read(self.project.root / PROJECT_FILE) or b"")
         for line in _tree(pathlib.Path(dop_core.__file__).parent):

@@ -1,0 +1,161 @@
+"""The parse cache of validated configs: unchanged DAGs come from it, anything changed is validated again."""
+
+from __future__ import annotations
+
+import os
+import pathlib
+import pickle
+import stat
+
+import pytest
+
+from dop_core.build.cache import ConfigCache
+
+CONFIG = """\
+schema: shop
+tasks:
+  - identifier: orders
+    kind: {action: materialization, target: table}
+  - identifier: check_orders
+    kind: {action: assertion, target: assertion}
+    dependencies: [orders]
+  - identifier: notify
+    kind: {action: airflow_operator, target: airflow.providers.standard.operators.bash.BashOperator}
+    options:
+      arguments: {bash_command: "echo done", execution_timeout: 5m}
+    dependencies: [check_orders]
+"""
+SQL = {"orders": "SELECT 1 AS id\n", "check_orders": "SELECT TRUE AS success, 'ok' AS description\n"}
+
+
+def edges(dag):
+    return {(up, t.task_id) for t in dag.tasks for up in t.upstream_task_ids}
+
+
+def entry(root: pathlib.Path, name: str) -> pathlib.Path:
+    return root / ".dop" / "cache" / "dags" / f"{name}.pickle"
+
+
+def cache_of(dop_project) -> ConfigCache:
+    from dop_core.plugins import get_registry
+    from dop_core.validate import resolve_target
+
+    project = dop_project.project()
+    return ConfigCache(project, get_registry(), resolve_target(project).name)
+
+
+@pytest.fixture
+def shop(dop_project, monkeypatch):
+    monkeypatch.delenv("DOP_PARSE_CACHE", raising=False)
+    monkeypatch.delenv("DOP_PARSE_CACHE_DIR", raising=False)
+    dop_project.dag("shop", CONFIG, sql=SQL)
+    return dop_project
+
+
+def test_second_build_comes_from_the_cache_and_equals_the_first(shop):
+    first = shop.build()["dop__shop"]
+    assert entry(shop.root, "shop").is_file()
+    cache = cache_of(shop)
+    config = cache.validated(shop.root / "orchestration" / "shop")
+    assert cache.hits == {"shop"}
+    assert [t.identifier for t in config.tasks] == ["orders", "check_orders", "notify"]
+    assert config.tasks[2].typed_options.arguments["execution_timeout"] == "5m"
+    second = shop.build()["dop__shop"]
+    assert edges(second) == edges(first) == {("orders", "check_orders"), ("check_orders", "notify")}
+    assert type(second.get_task("notify")).__name__ == "BashOperator"
+    assert second.get_task("notify").execution_timeout.total_seconds() == 300
+    assert second.get_task("orders").sql == "sql/orders.sql"
+
+
+def test_an_edited_config_is_never_served_stale(shop):
+    shop.build()
+    shop.dag("shop", CONFIG.replace("dependencies: [check_orders]", "dependencies: [orders]"))
+    dag = shop.build()["dop__shop"]
+    assert ("orders", "notify") in edges(dag) and ("check_orders", "notify") not in edges(dag)
+    assert cache_of(shop).key(shop.root / "orchestration" / "shop") is not None
+
+
+def test_a_removed_sql_file_makes_the_cached_dag_report_its_error(shop):
+    shop.build()
+    (shop.root / "orchestration" / "shop" / "sql" / "orders.sql").unlink()
+    dag = shop.build()["dop__shop"]
+    assert "dop:config-error" in dag.tags
+    assert "sql/orders.sql, which does not exist" in dag.doc_md
+    assert "config.yaml:3:" in dag.doc_md  # the location of the task, as without a cache
+
+
+def test_a_changed_project_file_invalidates_every_entry(shop):
+    shop.build()
+    cache = cache_of(shop)
+    before = cache.key(shop.root / "orchestration" / "shop")
+    shop.write("dop_project.yml", (shop.root / "dop_project.yml").read_text() + "\n# edited\n")
+    assert cache_of(shop).key(shop.root / "orchestration" / "shop") != before
+
+
+def test_a_read_only_cache_folder_only_means_no_cache(shop, monkeypatch, tmp_path):
+    if os.geteuid() == 0:  # root writes anywhere: point the cache at a path that cannot be a folder
+        blocker = tmp_path / "not-a-folder"
+        blocker.write_text("a file")
+        monkeypatch.setenv("DOP_PARSE_CACHE_DIR", str(blocker / "cache"))
+    else:
+        (shop.root / ".dop").mkdir(exist_ok=True)
+        (shop.root / ".dop").chmod(stat.S_IRUSR | stat.S_IXUSR)
+    try:
+        for _ in range(2):
+            dag = shop.build()["dop__shop"]
+            assert "dop:config-error" not in dag.tags and len(dag.tasks) == 3
+    finally:
+        (shop.root / ".dop").chmod(stat.S_IRWXU) if (shop.root / ".dop").exists() else None
+    assert not entry(shop.root, "shop").exists()
+
+
+class _Exploit:
+    def __reduce__(self):
+        return (os.system, ("touch pwned",))
+
+
+def test_an_entry_that_would_run_code_is_refused_and_ignored(shop, tmp_path, monkeypatch):
+    shop.build()
+    monkeypatch.chdir(tmp_path)
+    folder = shop.root / "orchestration" / "shop"
+    key = cache_of(shop).key(folder)
+    path = entry(shop.root, "shop")
+    path.write_bytes(b"DOP-DAG-CACHE 1 " + key.encode() + b"\n" + pickle.dumps((_Exploit(), [])))
+    dag = shop.build()["dop__shop"]
+    assert not (tmp_path / "pwned").exists()
+    assert len(dag.tasks) == 3 and "dop:config-error" not in dag.tags
+    assert b"pwned" not in path.read_bytes()  # rewritten with the validated config
+
+
+def test_a_truncated_entry_is_a_miss(shop):
+    shop.build()
+    path = entry(shop.root, "shop")
+    path.write_bytes(path.read_bytes()[:80])
+    assert len(shop.build()["dop__shop"].tasks) == 3
+
+
+def test_an_external_task_trigger_sees_changes_to_the_dag_it_waits_for(shop):
+    shop.dag("reports", """\
+        schema: shop
+        triggers:
+          - kind: external_task
+            options: {dag: shop, task: orders}
+        tasks:
+          - identifier: report
+            kind: {action: materialization, target: table}
+        """, sql={"report": "SELECT 1 AS x\n"})
+    assert "dop:config-error" not in shop.build()["dop__reports"].tags
+    shop.dag("shop", CONFIG.replace("orders", "orders_v2"), sql={"orders_v2": "SELECT 1 AS id\n"})
+    dag = shop.build()["dop__reports"]
+    assert "dop:config-error" in dag.tags
+    assert "has no task 'orders'" in dag.doc_md
+
+
+def test_only_builds_one_dag_and_the_cache_can_be_turned_off(shop, monkeypatch):
+    shop.dag("other", CONFIG, sql=SQL)
+    from dop_core.build.dags import build_dags
+
+    monkeypatch.setenv("DOP_PARSE_CACHE", "0")
+    assert list(build_dags(shop.root, only="other")) == ["dop__other"]
+    assert list(build_dags(shop.root, only="dop__shop")) == ["dop__shop"]
+    assert not (shop.root / ".dop" / "cache").exists()
