@@ -124,7 +124,7 @@ def _dataproc(
         for r, name in zip(inputs, names, strict=True)
     ]
     out_database = output.database or (b.database if not b.options.output else None)
-    write = {"writeMethod": settings.write_method or "direct"}
+    write: dict[str, str] = {"writeMethod": settings.write_method or "direct"}
     if settings.temporary_gcs_bucket:
         write["temporaryGcsBucket"] = settings.temporary_gcs_bucket
     spec_output = {

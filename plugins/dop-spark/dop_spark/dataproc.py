@@ -49,7 +49,7 @@ class DopDataprocSparkOperator(VariableParamsMixin, BaseOperator):
 
     template_fields: Any = ("sql", "batch", "job", "region", "project_id")
     template_ext: Any = (".sql",)
-    template_fields_renderers: Any = {"sql": "sql", "batch": "json", "job": "json"}
+    template_fields_renderers = {"sql": "sql", "batch": "json", "job": "json"}
     ui_color = "#fde3cf"
 
     def __init__(

@@ -72,7 +72,7 @@ class DopSparkLocalOperator(VariableParamsMixin, BaseOperator):
 
     template_fields: Any = ("sql", "conf")
     template_ext: Any = (".sql",)
-    template_fields_renderers: Any = {"sql": "sql", "conf": "json"}
+    template_fields_renderers = {"sql": "sql", "conf": "json"}
     ui_color = "#fde3cf"
 
     def __init__(
@@ -154,7 +154,7 @@ class DopSparkLocalOperator(VariableParamsMixin, BaseOperator):
     # -- steps ----------------------------------------------------------------------------------------
     def _export_inputs(self, run_dir: pathlib.Path) -> list[dict[str, Any]]:
         """Each input table as Parquet files; the warehouse is closed again before Spark starts."""
-        exported = []
+        exported: list[dict[str, Any]] = []
         if not self.input_tables:
             return exported
         with connect(self.target) as engine:

@@ -154,7 +154,11 @@ def _relation_of(ctx: ValidationContext, task: Any) -> str | None:
     """``schema.table`` a task of this DAG writes, for the dependency hint (None if unknown)."""
     output = (task.options or {}).get("output") if task.kind.action == "spark" else None
     if isinstance(output, str):
-        return output.lower()
+        try:
+            rel = parse_table(output)
+        except ValueError:
+            return None
+        return f"{rel.schema}.{rel.name}".lower()
     schema = task.schema or ctx.dag.schema
     return f"{schema}.{task.identifier}".lower() if schema else None
 
@@ -171,13 +175,13 @@ def _check_upstream(ctx: ValidationContext, inputs: list[tuple[int, Relation]]) 
             continue
         ancestors.add(dep)
         todo.extend(tasks[dep].dependencies)
-    writers = {}
+    writers: dict[str, str] = {}
     for t in ctx.dag.tasks:
         rel = _relation_of(ctx, t)
         if rel and t.identifier != ctx.task.identifier:
             writers.setdefault(rel, t.identifier)
-    for i, rel in inputs:
-        name = f"{rel.schema}.{rel.name}".lower()
+    for i, read in inputs:
+        name = f"{read.schema}.{read.name}".lower()
         writer = writers.get(name)
         if writer and writer not in ancestors:
             yield ctx.problem(
