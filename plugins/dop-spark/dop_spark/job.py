@@ -1,8 +1,9 @@
 """The Spark side of a DOP Spark task: the main file ``spark-submit`` (or Dataproc) runs.
 
-It is self-contained on purpose (the standard library and pyspark only): locally DOP runs this very
-file with the ``spark-submit`` of the installed pyspark; on Dataproc DOP uploads it to the staging
-bucket as the job's main Python file. It is driven by a JSON *job spec* (``--spec PATH_OR_GS_URI``)::
+It is self-contained on purpose (the standard library and pyspark only, Python 3.8+ as on older
+Dataproc images): locally DOP runs this very file with the ``spark-submit`` of the installed pyspark;
+on Dataproc DOP uploads it to the staging bucket as the job's main Python file. It is driven by a
+JSON *job spec* (``--spec PATH_OR_GS_URI``)::
 
     {"task": "dop__sales.daily_totals", "kind": "sql" | "pyspark",
      "sql": "SELECT ...",                                   # kind sql: the rendered SQL
@@ -105,7 +106,8 @@ def read_spec(spark: Any, location: str) -> dict[str, Any]:
     if "://" in location and not location.startswith("file://"):  # gs:// on Dataproc: through Hadoop's FS
         text = spark.read.text(location, wholetext=True).first()[0]
     else:
-        with open(location.removeprefix("file://"), encoding="utf-8") as handle:
+        path = location[len("file://") :] if location.startswith("file://") else location  # Python 3.8 images
+        with open(path, encoding="utf-8") as handle:
             text = handle.read()
     return json.loads(text)
 
