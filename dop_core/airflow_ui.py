@@ -24,6 +24,7 @@ import urllib.request
 from collections.abc import Callable
 
 from dop_core.airflow_home import airflow_env, airflow_home, ensure_database
+from dop_core.runner import create_pools
 from dop_core.errors import DopError
 from dop_core.project import Project
 
@@ -178,6 +179,7 @@ def serve(project: Project, port: int = 8080, target: str | None = None,
     airflow = AirflowProcesses(project, port, target)
     try:
         ensure_database(project, airflow.env)
+        create_pools(airflow.env)  # e.g. dop-dbt's one-slot pool per dbt project
         if stop_requested:
             return 0
         user, password = login(project)

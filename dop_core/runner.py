@@ -74,7 +74,7 @@ def run_dag(project: Project, name: str, date: dt.date, full_refresh: bool = Fal
         say(f"  {task_id.ljust(width)}  {state}")
     failed = [t for t, s in result["tasks"].items() if s in ("failed", "upstream_failed", "up_for_retry")]
     for task_id in failed:
-        if task_id in sections and sections[task_id]:
+        if sections.get(task_id):
             print(f"\n----- log of failed task {task_id} -----", file=sys.stderr)
             print("".join(_readable(sections[task_id])), file=sys.stderr, end="")
     say(f"\nDAG run {result['state']}; full log: {os.path.relpath(log_path)}")
@@ -100,7 +100,7 @@ def _child(dag_id: str, date: str, conf: str) -> int:
         print(f"DAG {dag_id} is not in {folder}; DAGs found: {', '.join(sorted(bag.dags)) or 'none'}", flush=True)
         return 2
     ensure_pools(bag.dags.values())
-    logical = dt.datetime.fromisoformat(date).replace(tzinfo=dt.timezone.utc)
+    logical = dt.datetime.fromisoformat(date).replace(tzinfo=dt.UTC)
     dr = dag.test(logical_date=logical, run_conf=json.loads(conf) or None)
     order = {task_id: i for i, task_id in enumerate(dag.task_ids)}
     states = {ti.task_id: _text(ti.state) for ti in sorted(dr.get_task_instances(), key=lambda t: order[t.task_id])}
@@ -141,5 +141,27 @@ def _text(state: Any) -> str:
     return str(getattr(state, "value", state))
 
 
+def _create_pools() -> int:
+    """``python -m dop_core.runner pools``: create the pools the project's DAGs ask for (``dop airflow``)."""
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(dag_folder=os.environ["AIRFLOW__CORE__DAGS_FOLDER"])
+    for name in ensure_pools(bag.dags.values()):
+        print(f"created Airflow pool {name}", flush=True)
+    return 0
+
+
+def create_pools(env: dict[str, str]) -> None:
+    """Create the pools DOP tasks ask for in the Airflow database of ``env`` (a subprocess: Airflow reads
+    its configuration when first imported)."""
+    result = subprocess.run([sys.executable, "-m", "dop_core.runner", "pools"], env=env, capture_output=True,
+                            text=True, check=False)
+    if result.returncode != 0:
+        raise RuntimeError(f"creating Airflow pools failed:\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}")
+    for line in result.stdout.splitlines():
+        if line.startswith("created Airflow pool"):
+            print(line, flush=True)
+
+
 if __name__ == "__main__":
-    sys.exit(_child(*sys.argv[1:4]))
+    sys.exit(_create_pools() if sys.argv[1:2] == ["pools"] else _child(*sys.argv[1:4]))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import pathlib
 from collections.abc import Iterable
 from typing import Any
@@ -54,7 +55,7 @@ def _lookup_error(exc: LookupError) -> tuple[str, str | None]:
 
 
 def validate_dag(project: Project, folder: pathlib.Path, registry: Registry | None = None,
-                 warnings: list[Problem] | None = None) -> DagConfig:
+                 warnings: list[Problem] | None = None, target: Target | None = None) -> DagConfig:
     """Load and validate one DAG folder; return its config with typed options or raise ConfigError.
 
     Warnings (deprecated spellings...) are appended to ``warnings`` when given.
@@ -74,9 +75,9 @@ def validate_dag(project: Project, folder: pathlib.Path, registry: Registry | No
             s.problem((*path, "identifier"), f"duplicate task identifier {task.identifier!r} "
                       f"(also task #{seen[task.identifier] + 1})", "unique identifiers", "rename one of the tasks")
         seen.setdefault(task.identifier, i)
-        tasks.append(_validate_task(project, config, task, path, registry, s))
+        tasks.append(_validate_task(project, config, task, path, registry, s, target))
     _check_dependencies(config, s)
-    triggers = [_validate_trigger(project, config, trig, ("triggers", j), registry, s, None)
+    triggers = [_validate_trigger(project, config, trig, ("triggers", j), registry, s, None, target)
                 for j, trig in enumerate(config.triggers)]
     _check_trigger_ids(config, tasks, triggers, s)
     if any(p.severity == "error" for p in problems):
@@ -103,11 +104,11 @@ def _run_validator(validator: Any, ctx: ValidationContext, s: Structurer) -> Non
 
 
 def _validate_task(project: Project, config: DagConfig, task: TaskConfig, path: tuple[Any, ...],
-                   registry: Registry, s: Structurer) -> TaskConfig:
+                   registry: Registry, s: Structurer, target: Target | None = None) -> TaskConfig:
     for j, trig in enumerate(task.triggers):
         task = attrs.evolve(task, triggers=[*task.triggers[:j],
                                             _validate_trigger(project, config, trig, (*path, "triggers", j),
-                                                              registry, s, task),
+                                                              registry, s, task, target),
                                             *task.triggers[j + 1:]])
     if task.trigger_rule and task.trigger_rule not in AIRFLOW_TRIGGER_RULES:
         s.problem((*path, "trigger_rule"), f"unknown trigger rule {task.trigger_rule!r}",
@@ -127,13 +128,14 @@ def _validate_task(project: Project, config: DagConfig, task: TaskConfig, path: 
                   f"create {config.name}/sql/{task.identifier}.sql")
     if options is MISSING:
         return task
-    ctx = ValidationContext(project, config, path, options, task=task, sql_path=sql_path)
+    ctx = ValidationContext(project, config, path, options, task=task, sql_path=sql_path, target=target)
     _run_validator(task_type.validate, ctx, s)
     return attrs.evolve(task, _typed_options=options)
 
 
 def _validate_trigger(project: Project, config: DagConfig, trig: TriggerConfig, path: tuple[Any, ...],
-                      registry: Registry, s: Structurer, task: TaskConfig | None) -> TriggerConfig:
+                      registry: Registry, s: Structurer, task: TaskConfig | None,
+                      target: Target | None = None) -> TriggerConfig:
     try:
         trigger_type = registry.named("trigger", trig.kind)
     except LookupError as exc:
@@ -144,7 +146,8 @@ def _validate_trigger(project: Project, config: DagConfig, trig: TriggerConfig, 
     if options is MISSING:
         return trig
     sql_path = _sql_path(config, trig.identifier) if trig.identifier else None
-    ctx = ValidationContext(project, config, path, options, task=task, trigger=trig, sql_path=sql_path)
+    ctx = ValidationContext(project, config, path, options, task=task, trigger=trig, sql_path=sql_path,
+                            target=target)
     _run_validator(trigger_type.validate, ctx, s)
     return attrs.evolve(trig, _typed_options=options)
 
@@ -250,12 +253,15 @@ def validate_project(root: Any = None, target: str | None = None) -> ProjectRepo
     problems: list[Problem] = []
     if project.document is not None:  # broken plugins are reported where they hurt: on the project
         problems += [Problem(project.document.at(()), e, severity="warning") for e in registry.errors]
+    typed_targets = {}
     for t in project.targets.values():
-        problems += validate_target(project, t, registry)[1]
+        typed_targets[t.name], found = validate_target(project, t, registry)
+        problems += found
+    chosen = typed_targets.get(target or os.environ.get("DOP_TARGET") or project.default_target)
     dags = []
     for folder in project.dag_folders():
         try:
-            dags.append(validate_dag(project, folder, registry, problems))
+            dags.append(validate_dag(project, folder, registry, problems, target=chosen))
         except ConfigError as exc:
             problems.extend(exc.problems)
     problems += _check_asset_schedules(dags)

@@ -29,6 +29,8 @@ class ValidationContext:
     task: TaskConfig | None = None
     trigger: TriggerConfig | None = None
     sql_path: pathlib.Path | None = None
+    #: the target the DAGs are validated for (``--target`` / ``DOP_TARGET`` / the default), if known
+    target: Target | None = None
 
     def location(self, subpath: Path = (), key: bool = False) -> Location:
         assert self.dag.document is not None

@@ -170,7 +170,7 @@ def broken_dag(dag_id: str, error: Exception, path: pathlib.Path | None = None) 
     dag = DAG(
         dag_id,
         schedule=None,
-        start_date=dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc),
+        start_date=dt.datetime(2024, 1, 1, tzinfo=dt.UTC),
         tags=["dop", "dop:config-error"],
         description="DOP config error: " + message.splitlines()[0][:200],
         doc_md=f"**This DAG's configuration is invalid**; fix it and the DAG comes back.\n\n```\n{message}\n```\n"
@@ -241,5 +241,6 @@ def build_one(project: Project, name: str, target: str | None = None) -> Any:
         names = [f.name for f in project.dag_folders()]
         raise ConfigError([Problem(Location(str(folder / "config.yaml")), f"no DAG {name!r} in this project",
                                    "one of " + ", ".join(names), did_you_mean(project.dag_name(name), names))])
-    config = validate_dag(project, folder)
-    return build_dag(config, project, resolve_target(project, target))
+    resolved = resolve_target(project, target)
+    config = validate_dag(project, folder, target=resolved)
+    return build_dag(config, project, resolved)
