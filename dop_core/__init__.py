@@ -39,6 +39,7 @@ _EXPORTS = {
     "QueryResult": "dop_core.engines.base",
     "Argument": "dop_core.engines.base",
     "parse_duration": "dop_core.config.durations",
+    "Structurer": "dop_core.config.structure",
     "full_refresh_of": "dop_core.operators.sql",
     "connect": "dop_core.operators.sql",
     "VariableParamsMixin": "dop_core.operators.params",
@@ -80,6 +81,7 @@ __all__ = [
     "hookspec",
     "load_project",
     "parse_duration",
+    "Structurer",
     "validate_project",
 ]
 
@@ -87,6 +89,7 @@ if TYPE_CHECKING:
     from dop_core.build.context import TaskBuild, TriggerBuild, ValidationContext
     from dop_core.build.dags import asset_uri, build_dags
     from dop_core.config.durations import parse_duration
+    from dop_core.config.structure import Structurer
     from dop_core.engines.base import Argument, Engine, QueryResult
     from dop_core.errors import ConfigError, DopError, EngineError, Location, PluginError, Problem
     from dop_core.hookspecs import hookimpl, hookspec
