@@ -78,7 +78,10 @@ def measure_one_process(path: str, preimport: list[str]) -> dict:
 
 def measure_processor(files: list[str], preimport: list[str]) -> list[dict]:
     """Fork one child per file from a parent that pre-imported the files' airflow imports."""
+    import gc
+
     _preimport(preimport)
+    gc.freeze()  # as Airflow's DagFileProcessorManager does, so that children do not copy the parent's pages
     out = []
     for path in files:
         read, write = os.pipe()

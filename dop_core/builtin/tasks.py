@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterator
 from typing import Any, Literal
 
@@ -175,6 +176,7 @@ def _validate_airflow_operator(ctx: ValidationContext) -> Iterator[Problem]:
                           None, "remove it")
 
 
+@functools.cache  # inspect.signature over the MRO was a tenth of building an airflow_operator task
 def _timedelta_params(cls: type) -> set[str]:
     import inspect
 

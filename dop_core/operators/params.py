@@ -85,6 +85,10 @@ def with_variable_params(cls: type) -> type:
     if issubclass(cls, VariableParamsMixin):
         return cls
     if cls not in _SUBCLASSES:
-        _SUBCLASSES[cls] = type(cls.__name__, (VariableParamsMixin, cls), {"__module__": cls.__module__,
-                                                                           "__qualname__": cls.__qualname__})
+        sub = type(cls.__name__, (VariableParamsMixin, cls), {"__module__": cls.__module__,
+                                                              "__qualname__": cls.__qualname__})
+        # Airflow's metaclass wrapped the inherited __init__ once more in its apply_defaults (which deep-copies
+        # the DAG's params on every call): keep the class's own, already wrapped, __init__.
+        sub.__init__ = cls.__init__  # type: ignore[misc]
+        _SUBCLASSES[cls] = sub
     return _SUBCLASSES[cls]
