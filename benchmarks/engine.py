@@ -31,7 +31,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import common  # noqa: E402
+import common
 
 # Written in the project's dialect (BigQuery), as a DOP project's SQL file is.
 SELECT = ("SELECT id, day, customer, amount, ROUND(amount * 1.2, 2) AS amount_gross, "
@@ -59,8 +59,8 @@ def _engine(path: pathlib.Path):
     from dop_core.engines.targets import DuckDBTarget
     from dop_core.project import Target
 
-    return DuckDBEngine(Target("local", "duckdb", {"path": str(path)}, typed_options=DuckDBTarget(path=str(path), threads=(THREADS or [None])[0]),
-                               root=path.parent))
+    typed = DuckDBTarget(path=str(path), threads=(THREADS or [None])[0])
+    return DuckDBEngine(Target("local", "duckdb", {"path": str(path)}, typed_options=typed, root=path.parent))
 
 
 def dop_table(path: pathlib.Path, sql: str, name: str, partitioned: bool, full_refresh: bool) -> float:
@@ -101,7 +101,8 @@ def dop_run(work: pathlib.Path, db: pathlib.Path) -> float:
     root = work / "run_project"
     (root / "orchestration" / "bench" / "sql").mkdir(parents=True, exist_ok=True)
     (root / "dags").mkdir(exist_ok=True)
-    (root / "dags" / "dop_dags.py").write_text("from dop_core import build_dags\n\nglobals().update(build_dags(__file__))\n")
+    (root / "dags" / "dop_dags.py").write_text("from dop_core import build_dags\n\n"
+                                               "globals().update(build_dags(__file__))\n")
     (root / "dop_project.yml").write_text(f"name: bench\ndialect: bigquery\ntargets:\n  local: {{engine: duckdb, "
                                           f"path: {db}}}\n")
     (root / "orchestration" / "bench" / "config.yaml").write_text(

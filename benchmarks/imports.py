@@ -21,8 +21,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import common  # noqa: E402
-import project  # noqa: E402
+import common
+import project
 
 HEAVY = ("google.cloud", "google.auth", "google.api_core", "duckdb", "dbt", "pyspark", "sqlglot", "psycopg")
 DOP_PACKAGES = ("dop_core", "dop_dbt", "dop_spark", "dop_egress", "dop_postgres", "dop_hello")
@@ -38,7 +38,8 @@ start = time.perf_counter()
 from dop_core import build_dags
 dags = build_dags(sys.argv[1])
 seconds = time.perf_counter() - start
-heavy = sorted(m for m in set(sys.modules) - before if any(m == h or m.startswith(h + ".") for h in json.loads(sys.argv[2])))
+wanted = json.loads(sys.argv[2])
+heavy = sorted(m for m in set(sys.modules) - before if any(m == h or m.startswith(h + ".") for h in wanted))
 print(json.dumps({"dags": len(dags), "seconds": seconds, "heavy": heavy, "new": sorted(set(sys.modules) - before)}))
 """
 

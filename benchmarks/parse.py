@@ -36,8 +36,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import common  # noqa: E402
-import project  # noqa: E402
+import common
+import project
 
 EMPTY_FILE = "# an airflow dag file that defines no DAG: the baseline\n"
 
@@ -90,7 +90,7 @@ def measure_processor(files: list[str], preimport: list[str]) -> list[dict]:
             os.close(read)
             try:
                 data = json.dumps(_load(path)).encode()
-            except BaseException as exc:  # noqa: BLE001 - reported to the parent
+            except BaseException as exc:
                 data = json.dumps({"error": repr(exc)}).encode()
             os.write(write, data)
             os._exit(0)
@@ -228,18 +228,28 @@ def report(data: dict) -> tuple[str, list[tuple[str, float, float]]]:
                  f"{common.ratio(per['DOP loader, cache warm'], hand_full):.2f}x",
                  f"{per['DOP loader, one DAG edited'] * 1000:.0f} ms",
                  f"{mem['DOP loader, cache warm'] / 1024:.1f} MiB"]]
+        loader, per_dag = per["DOP loader, cache warm"], per["DOP per-DAG file, cache warm"] * n
+        data["layouts"] = {"loader_full": loader, "per_dag_full": per_dag,
+                           "loader_edit": per["DOP loader, one DAG edited"],
+                           "per_dag_edit": per["DOP per-DAG file, edited"]}
+        rows.append(["", "", "", "", "", ""])
         text += ["", f"### {data['size']}: DAG processor (one forked child per file, airflow.* pre-imported)",
                  f"(per-file medians of {len(proc['hand-written'])} sampled files, less the {pb * 1000:.0f} ms "
                  "of a file defining no DAG; a full pass = per file x N)", "",
                  common.table(["layout", "per file", "full pass", "vs hand", "after one edit", "peak memory/child"],
-                              rows)]
+                              rows[:-1]),
+                 "", f"Airflow re-parses every file every 30 s (min_file_process_interval): the loader costs "
+                 f"{loader:.2f} s of CPU per pass, per-DAG files {per_dag:.2f} s ({common.ratio(per_dag, loader):.1f}x); "
+                 f"an edit costs {data['layouts']['loader_edit']:.2f} s with the loader, "
+                 f"{data['layouts']['per_dag_edit']:.2f} s with per-DAG files."]
     return "\n".join(text), ratios
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="Parse time and memory: DOP vs hand-written DAGs (Airflow DagBag).",
                                      epilog=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", default="50x20,200x30", help="N DAGs x M tasks, comma-separated (default %(default)s)")
+    parser.add_argument("--sizes", default="50x20,200x30",
+                        help="N DAGs x M tasks, comma-separated (default %(default)s)")
     parser.add_argument("--reps", type=int, default=3, help="interleaved repetitions (default %(default)s)")
     parser.add_argument("--sample", type=int, default=4,
                         help="files timed per repetition in the DAG-processor mode; 0 skips it (default %(default)s)")
@@ -268,6 +278,13 @@ def main() -> None:
     print(common.table(["case", "time ratio", "", "memory ratio", ""],
                        [[c, f"{t:.2f}x", common.verdict(t, 1.2), f"{mem:.2f}x", common.verdict(mem, 1.2)]
                         for c, t, mem in all_ratios]))
+    layouts = [d["layouts"] for d in all_data if "layouts" in d]
+    if layouts:
+        cheaper = all(x["loader_full"] < x["per_dag_full"] for x in layouts)
+        print("\nrecommended default layout, by these figures: " + (
+            "one loader file (dags/dop_dags.py): the cheapest steady state (every pass re-parses every file); "
+            "per-DAG files (build_dags(__file__, only=...)) re-parse less after an edit but pay DOP's import per file"
+            if cheaper else "one file per DAG (build_dags(__file__, only=...)): cheaper than the loader here"))
     print(f"\nmachine at the end: {common.machine()}; took {time.perf_counter() - started:.0f} s")
     if args.json:
         args.json.write_text(json.dumps(all_data, indent=1))

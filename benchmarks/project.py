@@ -58,7 +58,8 @@ def _sql(task: dict, upstream: str | None) -> str:
     source = f"bench.{upstream}" if upstream and not upstream.startswith(("marker", "notify", "check", "create")) \
         else "UNNEST(GENERATE_DATE_ARRAY('2024-01-01', '2024-12-31')) AS day"
     if task["action"] == "assertion":
-        return (f"-- every row of the upstream table has a day\nSELECT COUNT(*) = COUNTIF(day IS NOT NULL) AS success,\n"
+        return ("-- every row of the upstream table has a day\n"
+                "SELECT COUNT(*) = COUNTIF(day IS NOT NULL) AS success,\n"
                 f"       'days are never null in {source}' AS description\nFROM {source}\n")
     where = "{% if is_incremental() %}WHERE day = DATE '{{ ds }}'{% endif %}" if task.get("partitioned") else ""
     return (f"-- {task['id']}: a step of the pipeline\nSELECT day, {{{{ params.min_amount }}}} AS min_amount,\n"
@@ -70,7 +71,8 @@ def config_yaml(i: int, m: int) -> str:
              "schema: bench", f"description: generated DAG number {i}", "tags: [generated]", "retries: 1",
              "retry_delay: 5m", "params:", "  min_amount: 0", "  region: eu", "tasks:"]
     for t in task_plan(m):
-        lines += [f"  - identifier: {t['id']}", "    kind:", f"      action: {t['action']}", f"      target: {t['target']}"]
+        lines += [f"  - identifier: {t['id']}", "    kind:", f"      action: {t['action']}",
+                  f"      target: {t['target']}"]
         if t.get("partitioned"):
             lines += ["    partitioning:", "      field: day", "      data_type: date"]
         if t["target"] == BASH:
@@ -202,7 +204,8 @@ def describe(bag) -> dict:
                                    task.retries, task.retry_delay, str(task.execution_timeout),
                                    tuple(str(o) for o in task.outlets),
                                    str(getattr(task, "partitioning", None)), getattr(task, "kind", None))
-        out[dag_id] = {"tasks": tasks, "params": sorted(dag.params.keys()), "schedule": (getattr(dag.timetable, "_expression", None), str(getattr(dag.timetable, "_timezone", None))),
+        schedule = (getattr(dag.timetable, "_expression", None), str(getattr(dag.timetable, "_timezone", None)))
+        out[dag_id] = {"tasks": tasks, "params": sorted(dag.params.keys()), "schedule": schedule,
                        "tags": sorted(dag.tags), "timezone": str(dag.timezone)}
     return out
 

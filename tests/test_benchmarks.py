@@ -22,7 +22,8 @@ def run(name: str, *args: str, timeout: float = 300) -> str:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DOP_", "AIRFLOW__"))}
     result = subprocess.run([sys.executable, str(BENCHMARKS / f"{name}.py"), *args], capture_output=True, text=True,
                             timeout=timeout, env=env, check=False)
-    assert result.returncode == 0, f"{name}.py {' '.join(args)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    assert result.returncode == 0, \
+        f"{name}.py {' '.join(args)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
     return result.stdout
 
 

@@ -71,14 +71,17 @@ def _stat_line(path: pathlib.Path | str, rel: str) -> str:
     return f"{rel}\0{st.st_size}\0{st.st_mtime_ns}\n"
 
 
-def _tree(folder: pathlib.Path) -> list[str]:
+def _tree(folder: pathlib.Path | str, prefix: str = "") -> list[str]:
     """Name, size and mtime of every file under ``folder`` (sorted)."""
     lines = []
-    for dirpath, dirnames, filenames in os.walk(folder):
-        dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
-        for name in filenames:
-            full = os.path.join(dirpath, name)
-            lines.append(_stat_line(full, os.path.relpath(full, folder)))
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            if entry.is_dir():
+                if entry.name != "__pycache__":
+                    lines += _tree(entry.path, f"{prefix}{entry.name}/")
+            else:
+                st = entry.stat()
+                lines.append(f"{prefix}{entry.name}\0{st.st_size}\0{st.st_mtime_ns}\n")
     return sorted(lines)
 
 

@@ -103,10 +103,12 @@ def _native(build: TaskBuild, kind: str) -> Any:
 
         from dop_core.build.dags import asset_uri
 
-        outlets = [Asset(asset_uri(build.project, f"{build.relation.schema}.{build.relation.name}"))]
+        assert relation is not None
+        outlets = [Asset(asset_uri(build.project, f"{relation.schema}.{relation.name}"))]
+    sql_file = build.sql_template  # computed once: this runs for every task at every parse
     return DopSqlOperator(
-        kind=kind, target=build.target, dialect=build.project.dialect, sql=build.sql_template, relation=relation,
-        partitioning=build.task.partitioning, options=options, sql_file=build.sql_template, outlets=outlets,
+        kind=kind, target=build.target, dialect=build.project.dialect, sql=sql_file, relation=relation,
+        partitioning=build.task.partitioning, options=options, sql_file=sql_file, outlets=outlets,
         **build.operator_kwargs())
 
 
