@@ -63,6 +63,7 @@ __all__ = [
     "Project",
     "QueryResult",
     "Relation",
+    "Structurer",
     "Target",
     "TaskBuild",
     "TaskConfig",
@@ -81,7 +82,6 @@ __all__ = [
     "hookspec",
     "load_project",
     "parse_duration",
-    "Structurer",
     "validate_project",
 ]
 

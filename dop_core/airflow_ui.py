@@ -24,9 +24,9 @@ import urllib.request
 from collections.abc import Callable
 
 from dop_core.airflow_home import airflow_env, airflow_home, ensure_database
-from dop_core.runner import create_pools
 from dop_core.errors import DopError
 from dop_core.project import Project
+from dop_core.runner import create_pools
 
 USER = "admin"
 COMPONENTS: dict[str, list[str]] = {

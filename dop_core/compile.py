@@ -43,8 +43,8 @@ def template_context(dag: Any, task: Any, date: dt.date, full_refresh: bool) -> 
 def compile_dag(project: Project, name: str, task_id: str | None, date: dt.date, full_refresh: bool,
                 target: str | None = None) -> list[CompiledTask]:
     from dop_core.build.dags import build_one
-    from dop_core.operators.sql import DopAssertionSensor, DopSqlOperator
     from dop_core.engines.sql import translate
+    from dop_core.operators.sql import DopAssertionSensor, DopSqlOperator
     from dop_core.plugins import get_registry
 
     dag = build_one(project, name, target)

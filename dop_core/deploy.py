@@ -117,7 +117,7 @@ def same_content(data: bytes, blob: Any) -> bool:
 
 
 def storage_client() -> Any:
-    from google.cloud import storage  # type: ignore[attr-defined]
+    from google.cloud import storage
 
     if os.environ.get("STORAGE_EMULATOR_HOST"):
         from google.auth.credentials import AnonymousCredentials
