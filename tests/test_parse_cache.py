@@ -41,7 +41,7 @@ def cache_of(dop_project) -> ConfigCache:
     from dop_core.validate import resolve_target
 
     project = dop_project.project()
-    return ConfigCache(project, get_registry(), resolve_target(project).name)
+    return ConfigCache(project, get_registry(), resolve_target(project))
 
 
 @pytest.fixture
@@ -159,3 +159,13 @@ def test_only_builds_one_dag_and_the_cache_can_be_turned_off(shop, monkeypatch):
     assert list(build_dags(shop.root, only="other")) == ["dop__other"]
     assert list(build_dags(shop.root, only="dop__shop")) == ["dop__shop"]
     assert not (shop.root / ".dop" / "cache").exists()
+
+
+def test_each_target_has_its_own_entries(shop, monkeypatch):
+    shop.write("dop_project.yml", "name: shop\ntargets:\n  local: {engine: duckdb}\n"
+               "  other: {engine: duckdb, path: .dop/other.duckdb}\n")
+    folder = shop.root / "orchestration" / "shop"
+    local = cache_of(shop).key(folder)
+    monkeypatch.setenv("DOP_TARGET", "other")
+    assert cache_of(shop).key(folder) != local
+    assert len(shop.build()["dop__shop"].tasks) == 3

@@ -7,9 +7,9 @@ input of validation:
 
 - the DAG's ``config.yaml`` bytes, and the name, size and mtime of every file in its folder (SQL files,
   seeds...);
-- ``dop_project.yml``'s bytes, the project's path, the chosen target, DOP's version and the size and
-  mtime of each of its source files, each loaded plugin (name, distribution, version, module file),
-  Python's and Airflow's versions;
+- ``dop_project.yml``'s bytes, the project's path, the chosen target (name and options: validators see
+  it), DOP's version and the size and mtime of each of its source files, each loaded plugin (name,
+  distribution, version, module file), Python's and Airflow's versions;
 - for an ``external_task`` trigger on another DOP DAG, that DAG's ``config.yaml`` bytes (its task ids
   are checked).
 
@@ -39,7 +39,7 @@ from typing import Any
 import attrs
 
 from dop_core.plugins import BUILTIN_PLUGINS, Registry
-from dop_core.project import DAG_ID_PREFIX, PROJECT_FILE, DagConfig, Project
+from dop_core.project import DAG_ID_PREFIX, PROJECT_FILE, DagConfig, Project, Target
 from dop_core.validate import validate_dag
 
 log = logging.getLogger(__name__)
@@ -95,36 +95,38 @@ def _read(path: pathlib.Path) -> bytes | None:
 class ConfigCache:
     """Validated configs of one project, for one target and one set of plugins."""
 
-    def __init__(self, project: Project, registry: Registry, target_name: str | None,
+    def __init__(self, project: Project, registry: Registry, target: Target | None,
                  folder: pathlib.Path | None = None, active: bool = True):
         self.project = project
         self.registry = registry
+        self.target = target
         self.active = active
         self.dir = folder or pathlib.Path(os.environ.get("DOP_PARSE_CACHE_DIR") or project.dop_dir / "cache" / "dags")
         self.writable = True
         self.hits: set[str] = set()
-        self._salt = self._project_salt(target_name) if active else b""
+        self._salt = self._project_salt(target) if active else b""
 
     @classmethod
-    def open(cls, project: Project, registry: Registry, target_name: str | None) -> ConfigCache:
-        """The project's cache, or a pass-through one when ``DOP_PARSE_CACHE=0`` or it cannot be keyed."""
+    def open(cls, project: Project, registry: Registry, target: Target | None) -> ConfigCache:
+        """The project's cache for ``target`` (validators see it), or a pass-through one when
+        ``DOP_PARSE_CACHE=0`` or it cannot be keyed."""
         if not enabled():
-            return cls(project, registry, target_name, active=False)
+            return cls(project, registry, target, active=False)
         try:
-            return cls(project, registry, target_name)
+            return cls(project, registry, target)
         except OSError as exc:
             log.debug("DOP parse cache off: %s", exc)
-            return cls(project, registry, target_name, active=False)
+            return cls(project, registry, target, active=False)
 
     # -- keys ---------------------------------------------------------------------------------
-    def _project_salt(self, target_name: str | None) -> bytes:
+    def _project_salt(self, target: Target | None) -> bytes:
         import airflow  # building the DAGs needs it anyway
 
         import dop_core
 
         h = hashlib.sha256(FORMAT)
         h.update(f"{sys.version}\0{dop_core.__version__}\0{airflow.__version__}\0"
-                 f"{self.project.root}\0{target_name}\0{os.environ.get('DOP_TARGET', '')}\n".encode())
+                 f"{self.project.root}\0{target!r}\0{os.environ.get('DOP_TARGET', '')}\n".encode())
         h.update(_read(self.project.root / PROJECT_FILE) or b"")
         for line in _tree(pathlib.Path(dop_core.__file__).parent):
             h.update(line.encode())
@@ -157,14 +159,14 @@ class ConfigCache:
         """``folder``'s validated config: from the cache when every input is unchanged, else validated
         (and stored). Raises ConfigError like :func:`~dop_core.validate.validate_dag`."""
         if not self.active:
-            return validate_dag(self.project, folder, self.registry)
+            return validate_dag(self.project, folder, self.registry, target=self.target)
         key = self.key(folder)
         if key is not None:
             found = self._load(folder, key)
             if found is not None:
                 self.hits.add(folder.name)
                 return found
-        config = validate_dag(self.project, folder, self.registry)
+        config = validate_dag(self.project, folder, self.registry, target=self.target)
         if key is not None and self.writable and self._cacheable(config) and self.key(folder) == key:
             self._store(folder, key, config)
         return config

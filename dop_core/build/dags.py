@@ -207,7 +207,7 @@ def build_dags(location: str | os.PathLike[str] | None = None, target: str | Non
     project = load_project(location)
     resolved = resolve_target(project, target)
     registry = plugins.get_registry()
-    cache = ConfigCache.open(project, registry, resolved.name)
+    cache = ConfigCache.open(project, registry, resolved)
     folders = [project.orchestration_dir / project.dag_name(only)] if only else project.dag_folders()
     dags: dict[str, Any] = {}
     for folder in folders:
@@ -221,7 +221,8 @@ def build_dags(location: str | os.PathLike[str] | None = None, target: str | Non
             except Exception:
                 if not cache.forget(folder):  # a cached config that no longer builds: validate it again
                     raise
-                dags[dag_id] = build_dag(validate_dag(project, folder, registry), project, resolved)
+                dags[dag_id] = build_dag(validate_dag(project, folder, registry, target=resolved), project,
+                                         resolved)
         except (ConfigError, DopError) as exc:
             log.error("DOP DAG %s is invalid:\n%s", dag_id, exc)
             dags[dag_id] = broken_dag(dag_id, exc, folder / "config.yaml")
