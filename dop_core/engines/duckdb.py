@@ -8,11 +8,9 @@ saying so in the log) while another task holds it. That also keeps two runs from
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import logging
 import pathlib
-import time
 from collections.abc import Sequence
 from typing import Any, cast
 
@@ -23,6 +21,7 @@ from dop_core.engines.sql import SqlError, parse_statements
 from dop_core.engines.targets import DuckDBTarget
 from dop_core.errors import EngineError
 from dop_core.identifiers import Relation, check_identifier
+from dop_core.locks import LockTimeout, file_lock
 from dop_core.project import Partitioning, Target
 
 log = logging.getLogger(__name__)
@@ -30,6 +29,32 @@ log = logging.getLogger(__name__)
 PROCEDURES = '"_dop"."procedures"'
 #: above this many staged partitions, replace_partitions deletes through a subquery instead
 MAX_LISTED_PARTITIONS = 10_000
+
+
+def warehouse_path(target: Target) -> pathlib.Path | None:
+    """The warehouse file of a ``duckdb`` target (relative paths resolve against the project), or
+    None for an in-memory warehouse."""
+    opts: DuckDBTarget = target.typed_options or DuckDBTarget(**target.options)
+    if opts.path == ":memory:":
+        return None
+    path = pathlib.Path(opts.path)
+    return path if path.is_absolute() else (target.root or pathlib.Path.cwd()) / path
+
+
+def warehouse_lock(target: Target) -> contextlib.AbstractContextManager[None]:
+    """The lock every writer of a DuckDB warehouse holds (DOP's engine; dop-dbt while dbt runs).
+
+    DuckDB allows one writing process per file: with this lock, a second task waits instead of
+    failing, and two runs writing one table never interleave.
+    """
+    opts: DuckDBTarget = target.typed_options or DuckDBTarget(**target.options)
+    path = warehouse_path(target)
+    if path is None:
+        return contextlib.nullcontext()
+    return file_lock(path.with_name(path.name + ".lock"), opts.lock_timeout,
+                     waiting=f"waiting for another task to release the DuckDB warehouse {path}",
+                     busy=f"the DuckDB warehouse {path} stayed busy for {opts.lock_timeout:.0f}s (another task "
+                          "is writing to it); raise lock_timeout on the target")
 
 
 class DuckDBEngine(Engine):
@@ -41,15 +66,14 @@ class DuckDBEngine(Engine):
         import duckdb
 
         opts: DuckDBTarget = target.typed_options or DuckDBTarget(**target.options)
-        self.path = opts.path
-        self._lock_file: Any = None
-        if opts.path != ":memory:":
-            path = pathlib.Path(opts.path)
-            if not path.is_absolute():
-                path = (target.root or pathlib.Path.cwd()) / path
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self.path = str(path)
-            self._acquire(path.with_name(path.name + ".lock"), opts.lock_timeout)
+        self._locks = contextlib.ExitStack()
+        path = warehouse_path(target)
+        self.path = str(path) if path else ":memory:"
+        if path is not None:
+            try:
+                self._locks.enter_context(warehouse_lock(target))
+            except LockTimeout as exc:
+                raise EngineError(str(exc)) from None
         config: dict[str, Any] = {}
         if opts.threads:
             config["threads"] = opts.threads
@@ -58,39 +82,13 @@ class DuckDBEngine(Engine):
         try:
             self.con = duckdb.connect(self.path, config=config)
         except Exception:
-            self._release()
+            self._locks.close()
             raise
-
-    def _acquire(self, lock_path: pathlib.Path, timeout: float) -> None:
-        handle = open(lock_path, "a+")  # noqa: SIM115 - held open for the engine's lifetime
-        deadline = time.monotonic() + timeout
-        told = False
-        while True:
-            try:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    handle.close()
-                    raise EngineError(f"the DuckDB warehouse {self.path} stayed busy for {timeout:.0f}s "
-                                      "(another task is writing to it); raise lock_timeout on the target") from None
-                if not told:
-                    log.info("waiting for another task to release the DuckDB warehouse %s", self.path)
-                    told = True
-                time.sleep(0.2)
-        self._lock_file = handle
-
-    def _release(self) -> None:
-        if self._lock_file is not None:
-            with contextlib.suppress(OSError):
-                fcntl.flock(self._lock_file.fileno(), fcntl.LOCK_UN)
-            self._lock_file.close()
-            self._lock_file = None
 
     def close(self) -> None:
         with contextlib.suppress(Exception):
             self.con.close()
-        self._release()
+        self._locks.close()
 
     # -- primitives ---------------------------------------------------------------------------
     def execute(self, sql: str) -> None:

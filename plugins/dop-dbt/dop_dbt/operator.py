@@ -9,7 +9,6 @@ run-results table and publish docs. A failed model or test fails the task.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import logging
 import os
@@ -17,7 +16,6 @@ import pathlib
 import shutil
 import subprocess
 import time
-from collections.abc import Iterator
 from typing import Any
 
 from airflow.sdk import BaseOperator
@@ -112,41 +110,17 @@ def command_line(executable: str, target: str, project_dir: str, profiles_dir: s
     return cmd
 
 
-@contextlib.contextmanager
-def warehouse_lock(target: Any) -> Iterator[None]:
+def warehouse_lock(target: Any) -> contextlib.AbstractContextManager[None]:
     """Hold the DuckDB warehouse's lock file while dbt writes to it (the same lock DOP's engine takes).
 
     No DOP task can open the warehouse meanwhile, and dbt-duckdb gets the file to itself. Other
     engines need no lock.
     """
     if target.engine != "duckdb":
-        yield
-        return
-    from dop_dbt.profiles import duckdb_path
+        return contextlib.nullcontext()
+    from dop_core.engines.duckdb import warehouse_lock as duckdb_warehouse_lock
 
-    path = duckdb_path(target)
-    assert path is not None
-    path.parent.mkdir(parents=True, exist_ok=True)
-    timeout = float(getattr(target.typed_options, "lock_timeout", 600.0) or 600.0)
-    with open(path.with_name(path.name + ".lock"), "a+") as handle:
-        deadline = time.monotonic() + timeout
-        told = False
-        while True:
-            try:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise DbtFailed(f"the DuckDB warehouse {path} stayed busy for {timeout:.0f}s; raise "
-                                    "lock_timeout on the target") from None
-                if not told:
-                    log.info("waiting for another task to release the DuckDB warehouse %s", path)
-                    told = True
-                time.sleep(0.2)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+    return duckdb_warehouse_lock(target)
 
 
 class DbtOperator(VariableParamsMixin, BaseOperator):

@@ -12,7 +12,6 @@ Where: ``plugins.dbt.venv`` (relative to the project), else ``$DOP_DBT_VENV_ROOT
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import json
 import logging
@@ -22,7 +21,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 from dop_dbt.settings import ADAPTERS, DEFAULT_REQUIREMENT
 
@@ -75,28 +74,12 @@ def executable(venv: pathlib.Path) -> pathlib.Path:
     return venv / ("Scripts/dbt.exe" if os.name == "nt" else "bin/dbt")
 
 
-@contextlib.contextmanager
-def _locked(path: pathlib.Path, timeout: float = 1800) -> Iterator[None]:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a+") as handle:
-        deadline = time.monotonic() + timeout
-        told = False
-        while True:
-            try:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise VenvError(f"another process kept building {path.with_suffix('')} for {timeout:.0f}s") \
-                        from None
-                if not told:
-                    log.info("waiting for another task building the dbt virtualenv %s", path.with_suffix(""))
-                    told = True
-                time.sleep(0.5)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+def _locked(path: pathlib.Path, timeout: float = 1800) -> contextlib.AbstractContextManager[None]:
+    from dop_core.locks import file_lock
+
+    return file_lock(path, timeout, waiting=f"waiting for another task building the dbt virtualenv "
+                     f"{path.with_suffix('')}", busy=f"another process kept building {path.with_suffix('')} "
+                     f"for {timeout:.0f}s")
 
 
 def ensure(venv: pathlib.Path, requirements: list[str], say: Callable[[str], None] = log.info) -> pathlib.Path:
