@@ -32,8 +32,16 @@ def edges(dag):
     return {(up, t.task_id) for t in dag.tasks for up in t.upstream_task_ids}
 
 
+@pytest.fixture(autouse=True)
+def _cache_in_tmp(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "user-cache"))
+
+
 def entry(root: pathlib.Path, name: str) -> pathlib.Path:
-    return root / ".dop" / "cache" / "dags" / f"{name}.pickle"
+    from dop_core.build.cache import default_dir
+    from dop_core.project import load_project
+
+    return default_dir(load_project(root)) / f"{name}.pickle"
 
 
 def cache_of(dop_project) -> ConfigCache:

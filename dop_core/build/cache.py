@@ -2,7 +2,8 @@
 
 Airflow re-parses DAG files every few seconds; reading and validating ``config.yaml`` is most of what
 DOP adds to that. After a DAG validates, its :class:`~dop_core.project.DagConfig` (typed options
-included) is stored in ``<project>/.dop/cache/dags/<dag folder>.pickle`` under a key that hashes every
+included) is stored in ``~/.cache/dop/parse/<project hash>/dags/<dag folder>.pickle`` (see
+:func:`default_dir`) under a key that hashes every
 input of validation:
 
 - the DAG's ``config.yaml`` bytes, and the name, size and mtime of every file in its folder (SQL files,
@@ -47,6 +48,15 @@ log = logging.getLogger(__name__)
 FORMAT = b"DOP-DAG-CACHE 1"
 _PLAIN_TYPES = {("pathlib", "PosixPath"), ("pathlib", "PurePosixPath"), ("datetime", "timedelta"),
                 ("datetime", "date"), ("datetime", "datetime"), ("datetime", "time"), ("datetime", "timezone")}
+
+
+def default_dir(project: Project) -> pathlib.Path:
+    """``$DOP_PARSE_CACHE_DIR``, else a folder per project in the user's cache: on local disk even where
+    the DAGs folder is a bucket mount (Cloud Composer), and never deployed with the project."""
+    if os.environ.get("DOP_PARSE_CACHE_DIR"):
+        return pathlib.Path(os.environ["DOP_PARSE_CACHE_DIR"])
+    base = pathlib.Path(os.environ.get("XDG_CACHE_HOME") or pathlib.Path.home() / ".cache")
+    return base / "dop" / "parse" / hashlib.sha256(str(project.root).encode()).hexdigest()[:16] / "dags"
 
 
 def enabled() -> bool:
@@ -101,7 +111,7 @@ class ConfigCache:
         self.registry = registry
         self.target = target
         self.active = active
-        self.dir = folder or pathlib.Path(os.environ.get("DOP_PARSE_CACHE_DIR") or project.dop_dir / "cache" / "dags")
+        self.dir = folder or default_dir(project)
         self.writable = True
         self.hits: set[str] = set()
         self._salt = self._project_salt(target) if active else b""
