@@ -177,3 +177,23 @@ def test_each_target_has_its_own_entries(shop, monkeypatch):
     monkeypatch.setenv("DOP_TARGET", "other")
     assert cache_of(shop).key(folder) != local
     assert len(shop.build()["dop__shop"].tasks) == 3
+
+
+def test_a_warm_parse_reads_no_yaml(tmp_path):
+    import json
+    import shutil
+    import subprocess
+    import sys
+
+    retail = pathlib.Path(__file__).parent / "projects" / "retail"
+    root = tmp_path / "retail"
+    shutil.copytree(retail, root, ignore=shutil.ignore_patterns(".dop"))
+    code = ("import json, sys\nfrom dop_core import build_dags\ndags = build_dags(sys.argv[1])\n"
+            "print(json.dumps([sorted(dags), sorted(m for m in sys.modules if m.startswith('ruamel'))[:1]]))")
+    env = {"PATH": "/usr/bin:/bin", "XDG_CACHE_HOME": str(tmp_path / "cache"), "AIRFLOW_HOME": str(tmp_path / "af"),
+           "DOP_DISABLE_PLUGINS": "all"}
+    runs = [json.loads(subprocess.run([sys.executable, "-c", code, str(root)], env=env, capture_output=True,
+                                      text=True, check=True, timeout=120).stdout.splitlines()[-1])
+            for _ in range(2)]
+    assert runs[0] == [["dop__daily_sales", "dop__reporting"], ["ruamel"]]  # cold: the YAML is parsed
+    assert runs[1] == [["dop__daily_sales", "dop__reporting"], []]  # warm: from the cache, no YAML library

@@ -40,7 +40,7 @@ from typing import Any
 import attrs
 
 from dop_core.plugins import BUILTIN_PLUGINS, Registry
-from dop_core.project import DAG_ID_PREFIX, PROJECT_FILE, DagConfig, Project, Target
+from dop_core.project import DAG_ID_PREFIX, PROJECT_FILE, DagConfig, Project, Target, find_project_root, load_project
 from dop_core.validate import validate_dag
 
 log = logging.getLogger(__name__)
@@ -53,10 +53,59 @@ _PLAIN_TYPES = {("pathlib", "PosixPath"), ("pathlib", "PurePosixPath"), ("dateti
 def default_dir(project: Project) -> pathlib.Path:
     """``$DOP_PARSE_CACHE_DIR``, else a folder per project in the user's cache: on local disk even where
     the DAGs folder is a bucket mount (Cloud Composer), and never deployed with the project."""
+    return _root_dir(project.root) / "dags"
+
+
+def _root_dir(root: pathlib.Path) -> pathlib.Path:
     if os.environ.get("DOP_PARSE_CACHE_DIR"):
         return pathlib.Path(os.environ["DOP_PARSE_CACHE_DIR"])
     base = pathlib.Path(os.environ.get("XDG_CACHE_HOME") or pathlib.Path.home() / ".cache")
-    return base / "dop" / "parse" / hashlib.sha256(str(project.root).encode()).hexdigest()[:16] / "dags"
+    return base / "dop" / "parse" / hashlib.sha256(str(root).encode()).hexdigest()[:16]
+
+
+def cached_project(location: Any = None) -> Project:
+    """:func:`~dop_core.project.load_project`, from the cache while ``dop_project.yml`` is unchanged, so a
+    warm parse reads no YAML at all (nor imports the YAML library)."""
+    import dop_core
+
+    root = find_project_root(location)
+    data = _read(root / PROJECT_FILE)
+    if not enabled() or data is None:
+        return load_project(root)
+    key = hashlib.sha256(FORMAT + f"\0project\0{dop_core.__version__}\0{root}\0".encode() + data).hexdigest()
+    path = _root_dir(root) / "project.pickle"
+    cached = _read(path)
+    if cached is not None:
+        head, _, body = cached.partition(b"\n")
+        if head == FORMAT + b" " + key.encode():
+            try:
+                project = _SafeUnpickler(io.BytesIO(body)).load()
+                if isinstance(project, Project) and project.root == root:
+                    return project
+            except Exception as exc:  # a truncated or tampered entry is a miss, never an error
+                log.debug("DOP parse cache: ignoring %s: %s", path, exc)
+    project = load_project(root)
+    _write(path, FORMAT + b" " + key.encode() + b"\n" + pickle.dumps(project, protocol=pickle.HIGHEST_PROTOCOL))
+    return project
+
+
+def _write(path: pathlib.Path, content: bytes) -> bool:
+    """Write atomically (temp file + rename); False where the cache cannot be written (read-only)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(content)
+            os.replace(tmp, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+    except OSError as exc:  # a read-only DAG mount: parse without a cache
+        log.debug("DOP parse cache: cannot write %s: %s", path, exc)
+        return False
+    return True
 
 
 def enabled() -> bool:
@@ -219,19 +268,7 @@ class ConfigCache:
                 content = _read(self.project.orchestration_dir / rel)
                 deps.append((rel, hashlib.sha256(content).hexdigest() if content is not None else None))
         payload = pickle.dumps((attrs.evolve(config, _document=None), deps), protocol=pickle.HIGHEST_PROTOCOL)
-        try:
-            self.dir.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self.dir, prefix=f".{folder.name}.", suffix=".tmp")
-            try:
-                with os.fdopen(fd, "wb") as handle:
-                    handle.write(FORMAT + b" " + key.encode() + b"\n" + payload)
-                os.replace(tmp, self._path(folder))
-            except BaseException:
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp)
-                raise
-        except OSError as exc:  # a read-only DAG mount: parse without a cache
-            log.debug("DOP parse cache: cannot write under %s: %s", self.dir, exc)
+        if not _write(self._path(folder), FORMAT + b" " + key.encode() + b"\n" + payload):
             self.writable = False
 
     def _cacheable(self, config: DagConfig) -> bool:

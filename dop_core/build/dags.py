@@ -11,7 +11,7 @@ from typing import Any
 from dop_core import plugins
 from dop_core.build.context import TaskBuild, TriggerBuild
 from dop_core.errors import ConfigError, DopError
-from dop_core.project import DAG_ID_PREFIX, DagConfig, Project, Target, TaskConfig, TriggerConfig, load_project
+from dop_core.project import DAG_ID_PREFIX, DagConfig, Project, Target, TaskConfig, TriggerConfig
 from dop_core.validate import resolve_target, trigger_task_ids, validate_dag
 
 log = logging.getLogger(__name__)
@@ -202,9 +202,9 @@ def build_dags(location: str | os.PathLike[str] | None = None, target: str | Non
     ``globals().update(build_dags(__file__, only="<name>"))``, makes an edit re-parse one DAG only.
     Validated configs are cached by content hash (see :mod:`dop_core.build.cache`).
     """
-    from dop_core.build.cache import ConfigCache
+    from dop_core.build.cache import ConfigCache, cached_project
 
-    project = load_project(location)
+    project = cached_project(location)
     resolved = resolve_target(project, target)
     registry = plugins.get_registry()
     cache = ConfigCache.open(project, registry, resolved)

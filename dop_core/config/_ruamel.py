@@ -1,0 +1,134 @@
+"""The ruamel.yaml side of :mod:`dop_core.config.yaml`: imported only when a file is actually parsed
+(a warm parse cache never needs it)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import attrs
+from ruamel.yaml import YAML
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from dop_core.config.yaml import _SAFE_SPELLING, _STANDARD_TAGS, MAX_BYTES, MAX_DEPTH, MAX_NODES, Document, Path
+from dop_core.errors import ConfigError, Location, Problem
+
+
+def _err(path: str, mark: Any, message: str, expected: str | None = None, fix: str | None = None) -> ConfigError:
+    line = mark.line + 1 if mark is not None else 1
+    col = mark.column + 1 if mark is not None else 1
+    return ConfigError([Problem(Location(path, line, col), message, expected, fix)])
+
+
+def parse(text: str, path: str) -> Document:
+    """Parse ``text`` (the content of ``path``) into a :class:`Document`, or raise ConfigError."""
+    if len(text.encode("utf-8", "replace")) > MAX_BYTES:
+        raise ConfigError(
+            [Problem(Location(path), f"file is larger than {MAX_BYTES // 1024 // 1024} MiB",
+                     "a configuration file of reasonable size", "split the DAG or move data out of YAML")]
+        )
+    yaml = YAML(typ="safe", pure=True)
+    try:
+        node = yaml.compose(text)
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        started = ""
+        if exc.context_mark is not None and exc.problem_mark is not None and \
+                exc.context_mark.line != exc.problem_mark.line:
+            started = f" ({exc.context} started at line {exc.context_mark.line + 1}, column " \
+                      f"{exc.context_mark.column + 1})"
+        raise _err(path, mark, f"invalid YAML: {exc.problem or exc.context}{started}",
+                   "well-formed YAML", "check indentation, quotes and colons around this place") from None
+    except RecursionError:
+        raise _err(path, None, f"YAML is nested too deeply (more than {MAX_DEPTH} levels)",
+                   f"at most {MAX_DEPTH} levels", "flatten the document") from None
+    except YAMLError as exc:
+        raise _err(path, None, f"invalid YAML: {exc}") from None
+    doc = Document(path=path, data=None, values={}, keys={})
+    if node is None:
+        return attrs.evolve(doc, data={})
+    builder = _Builder(path, doc, yaml.constructor)
+    data = builder.build(node, (), 0)
+    return attrs.evolve(doc, data=data)
+
+
+class _Builder:
+    def __init__(self, path: str, doc: Document, scalars: Any):
+        self.path = path
+        self.doc = doc
+        self.count = 0
+        self.scalars = scalars
+
+    def build(self, node: Node, path: Path, depth: int) -> Any:
+        self.count += 1
+        if self.count > MAX_NODES:
+            raise _err(self.path, node.start_mark,
+                       f"document expands to more than {MAX_NODES} values (an alias bomb?)",
+                       "a configuration of reasonable size", "remove repeated YAML aliases (*name)")
+        if depth > MAX_DEPTH:
+            raise _err(self.path, node.start_mark, f"YAML is nested too deeply (more than {MAX_DEPTH} levels)",
+                       f"at most {MAX_DEPTH} levels", "flatten the document")
+        plain_scalar = isinstance(node, ScalarNode) and node.tag is None
+        if node.tag not in _STANDARD_TAGS and not plain_scalar:
+            raise _err(self.path, node.start_mark, f"YAML tag {_short(node.tag)!r} is not allowed: DOP never "
+                       "constructs Python objects from YAML", "plain YAML values", _SAFE_SPELLING)
+        self.doc.values.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
+        if isinstance(node, MappingNode):
+            return self._mapping(node, path, depth)
+        if isinstance(node, SequenceNode):
+            return [self.build(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
+        assert isinstance(node, ScalarNode)
+        return self._scalar(node)
+
+    def _mapping(self, node: MappingNode, path: Path, depth: int) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        merged: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                sources = value_node.value if isinstance(value_node, SequenceNode) else [value_node]
+                for src in sources:
+                    if not isinstance(src, MappingNode):
+                        raise _err(self.path, src.start_mark, "a merge key (<<) must point at a mapping")
+                    for k, v in self._mapping(src, path, depth + 1).items():
+                        merged.setdefault(k, v)
+                continue
+            if not isinstance(key_node, ScalarNode):
+                raise _err(self.path, key_node.start_mark, "mapping keys must be plain strings",
+                           "a key such as `name:`")
+            key = self._scalar(key_node)
+            if isinstance(key, bool) or key is None:
+                key = key_node.value  # `on:`/`yes:`/`null:` as keys mean their text
+            key = str(key)
+            if key in result:
+                raise _err(self.path, key_node.start_mark, f"duplicate key {key!r}",
+                           "each key once per mapping", "remove or rename one of them")
+            self.doc.keys[(*path, key)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            result[key] = self.build(value_node, (*path, key), depth + 1)
+        for k, v in merged.items():
+            result.setdefault(k, v)
+        return result
+
+    def _scalar(self, node: ScalarNode) -> Any:
+        tag = node.tag
+        if tag == "tag:yaml.org,2002:str" or tag is None:
+            return node.value
+        try:
+            if tag == "tag:yaml.org,2002:int":
+                return self.scalars.construct_yaml_int(node)
+            if tag == "tag:yaml.org,2002:float":
+                return self.scalars.construct_yaml_float(node)
+            if tag == "tag:yaml.org,2002:bool":
+                return self.scalars.construct_yaml_bool(node)
+            if tag == "tag:yaml.org,2002:null":
+                return None
+            if tag == "tag:yaml.org,2002:timestamp":
+                value = self.scalars.construct_yaml_timestamp(node)
+                return value if isinstance(value, dt.date) else node.value
+        except (ValueError, YAMLError):
+            raise _err(self.path, node.start_mark, f"cannot read {node.value!r} as {tag.rsplit(':', 1)[-1]}") from None
+        return node.value
+
+
+def _short(tag: str | None) -> str:
+    return str(tag).replace("tag:yaml.org,2002:", "!!")
