@@ -111,7 +111,9 @@ def measure_processor(files: list[str], preimport: list[str]) -> list[dict]:
 def _env(airflow_home: str, cache: bool) -> dict[str, str]:
     env = dict(os.environ)
     env.update({"AIRFLOW_HOME": airflow_home, "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-                "DOP_PARSE_CACHE": "1" if cache else "0", "PYTHONPATH": common.REPO})
+                "DOP_PARSE_CACHE": "1" if cache else "0", "PYTHONPATH": common.REPO,
+                # the parse cache of the generated projects stays beside them, not in the user's cache
+                "XDG_CACHE_HOME": str(pathlib.Path(airflow_home).parent / "cache")})
     env.pop("DOP_TARGET", None)
     env.pop("PYTHONDONTWRITEBYTECODE", None)  # a deployment has .pyc files: so do the warm runs here
     return env

@@ -55,4 +55,4 @@ def test_parse_benchmark_prints_ratios_for_every_layout(tmp_path):
         assert re.search(rf"\| 2x6 {layout} +\| \d+\.\d\dx +\| (meets|MISSES) target <= 1\.2 \| \d+\.\d\dx", out), out
     assert "DAG processor" in out and "after one edit" in out
     # the generated project was loaded the three ways, the DOP DAGs equal to the hand-written ones
-    assert (tmp_path / "project_2x6" / ".dop" / "cache" / "dags" / "dag_0001.pickle").is_file()
+    assert list(tmp_path.glob("**/cache/dop/parse/*/dags/dag_0001.pickle")), sorted(tmp_path.rglob("*.pickle"))
