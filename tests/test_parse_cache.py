@@ -166,7 +166,9 @@ def test_only_builds_one_dag_and_the_cache_can_be_turned_off(shop, monkeypatch):
     monkeypatch.setenv("DOP_PARSE_CACHE", "0")
     assert list(build_dags(shop.root, only="other")) == ["dop__other"]
     assert list(build_dags(shop.root, only="dop__shop")) == ["dop__shop"]
-    assert not (shop.root / ".dop" / "cache").exists()
+    from dop_core.build.cache import default_dir
+
+    assert not default_dir(shop.project()).exists()
 
 
 def test_each_target_has_its_own_entries(shop, monkeypatch):
