@@ -108,33 +108,12 @@ def postgres_server() -> Iterator[PostgresServer]:
     def run(*cmd: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([*prefix, *cmd], capture_output=True, text=True, check=False, timeout=120, cwd=root)
 
-    init = run(
-        str(bin_dir / "initdb"),
-        "-D",
-        str(data),
-        "-U",
-        USER,
-        f"--pwfile={pwfile}",
-        "--auth-local=trust",
-        "--auth-host=scram-sha-256",
-        "-E",
-        "UTF8",
-        "--locale=C.UTF-8",
-    )
-    if init.returncode != 0:
-        init = run(
-            str(bin_dir / "initdb"),
-            "-D",
-            str(data),
-            "-U",
-            USER,
-            f"--pwfile={pwfile}",
-            "--auth-local=trust",
-            "--auth-host=scram-sha-256",
-            "-E",
-            "UTF8",
-            "--no-locale",
-        )
+    initdb = [str(bin_dir / "initdb"), "-D", str(data), "-U", USER, f"--pwfile={pwfile}", "--auth-local=trust",
+              "--auth-host=scram-sha-256", "-E", "UTF8"]
+    for locale in ("--locale=C.UTF-8", "--no-locale"):  # C.UTF-8 is missing on some images
+        init = run(*initdb, locale)
+        if init.returncode == 0:
+            break
     assert init.returncode == 0, init.stdout + init.stderr
     port = _free_port()
     options = (
