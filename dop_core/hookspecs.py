@@ -36,16 +36,20 @@ def dop_task_types() -> Sequence[TaskType]:
 
     Returns a sequence of :class:`dop_core.TaskType`. Every implementation is called and the
     results are merged; two records with the same ``action``/``target`` are an error naming both
-    plugins. Since 0.1.
+    plugins. ``options`` is the options model or, to keep parsing light, its import string
+    (imported only when a config using the kind is validated). Since 0.1.
 
     Example::
 
+        # my_plugin/options.py
         import attrs
-        from dop_core import TaskType, hookimpl
 
         @attrs.frozen
         class HelloOptions:
             greeting: str = "hello"
+
+        # my_plugin/plugin.py, the module the entry point names
+        from dop_core import TaskType, hookimpl
 
         def build(task):  # runs at parse time: import only what Airflow already has
             from airflow.providers.standard.operators.bash import BashOperator
@@ -53,7 +57,8 @@ def dop_task_types() -> Sequence[TaskType]:
 
         @hookimpl
         def dop_task_types():
-            return [TaskType(action="hello", target="echo", options=HelloOptions, build=build)]
+            return [TaskType(action="hello", target="echo", options="my_plugin.options:HelloOptions",
+                             build=build)]
     """
 
 

@@ -108,6 +108,8 @@ _HOOKS: tuple[tuple[str, type, str, Callable[[Any], Any]], ...] = (
     ("dop_egress_types", EgressType, "egress_types", lambda r: r.name),
     ("dop_engines", EngineType, "engines", lambda r: r.name),
 )
+#: the hooks through which plugins register records
+REGISTRATION_HOOKS = tuple(hook for hook, *_ in _HOOKS)
 
 
 def _strict() -> bool:

@@ -9,7 +9,8 @@ Fixtures:
 - ``dop_project``: a :class:`ProjectFactory` writing a throw-away service project under ``tmp_path``.
 
 Helpers: :func:`build_dag_from_yaml` builds one DAG from a config's YAML text; :func:`run_dop`
-runs the ``dop`` command line in a subprocess, as a user would.
+runs the ``dop`` command line in a subprocess, as a user would; :func:`registration_imports` shows
+what registering a plugin costs every parse of the DAG files.
 
 Importing this module is cheap (no Airflow); fixtures import what they use.
 """
@@ -94,6 +95,40 @@ def run_dop(*args: str, cwd: str | os.PathLike[str] | None = None, env: dict[str
     full_env.update(env or {})
     return subprocess.run([sys.executable, "-m", "dop_core.cli.main", *args], cwd=cwd, env=full_env,
                           capture_output=True, text=True, timeout=timeout, check=False)
+
+
+_REGISTRATION_PROBE = """
+import json, sys
+import attrs
+from dop_core import plugins
+plugins.get_registry()  # dop-core and its built-in kinds: loaded by every parse anyway
+before = set(sys.modules)
+module = __import__(sys.argv[1], fromlist=["_"])
+records = [r for hook in plugins.REGISTRATION_HOOKS if hasattr(module, hook) for r in getattr(module, hook)()]
+imported = sorted(set(sys.modules) - before)
+models = [r.options_model for r in records]  # every options model resolves to an attrs class
+assert all(attrs.has(m) for m in models), models
+print(json.dumps({"imported": imported, "records": len(records)}))
+"""
+
+
+def registration_imports(module: str) -> list[str]:
+    """The modules that importing plugin ``module`` (what its entry point names) and calling its
+    registration hooks imports, in a fresh interpreter that already holds dop-core; every options model
+    it registers is checked to resolve. Airflow pays this at every parse of the DAG files, so a plugin
+    should import little more than itself: ``assert registration_imports("my_plugin.plugin") ==
+    ["my_plugin", "my_plugin.plugin"]``."""
+    import json
+
+    env = {**os.environ, "DOP_DISABLE_PLUGINS": "all"}
+    result = subprocess.run([sys.executable, "-c", _REGISTRATION_PROBE, module], capture_output=True, text=True,
+                            env=env, timeout=300, check=False)
+    if result.returncode != 0:
+        raise AssertionError(f"registering {module} failed:\n{result.stderr}")
+    data = json.loads(result.stdout.strip().splitlines()[-1])
+    if not data["records"]:
+        raise AssertionError(f"{module} registers nothing")
+    return list(data["imported"])
 
 
 @pytest.fixture

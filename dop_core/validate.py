@@ -31,7 +31,7 @@ def validate_target(project: Project, target: Target, registry: Registry) -> tup
         message, _, fix = str(exc).strip("'\"").partition("|")
         s.problem(("targets", target.name, "engine"), message, fix=fix)
         return target, problems
-    typed = s.structure(target.options, engine.options, ("targets", target.name))
+    typed = s.structure(target.options, engine.options_model, ("targets", target.name))
     if problems:
         from dop_core.secrets import redact
 
@@ -120,7 +120,7 @@ def _validate_task(project: Project, config: DagConfig, task: TaskConfig, path: 
         bad = "action" if task.kind.action not in registry.actions() else "target"
         s.problem((*path, "kind", bad), message, fix=fix)
         return task
-    options = s.structure(task.options, task_type.options, (*path, "options"))
+    options = s.structure(task.options, task_type.options_model, (*path, "options"))
     sql_path = _sql_path(config, task.identifier)
     if task_type.sql_file == "required" and sql_path is None:
         s.problem((*path, "identifier"), f"task {task.identifier!r} ({task_type.name}) needs the SQL file "
@@ -142,7 +142,7 @@ def _validate_trigger(project: Project, config: DagConfig, trig: TriggerConfig, 
         message, fix = _lookup_error(exc)
         s.problem((*path, "kind"), message, fix=fix)
         return trig
-    options = s.structure(trig.options, trigger_type.options, (*path, "options"))
+    options = s.structure(trig.options, trigger_type.options_model, (*path, "options"))
     if options is MISSING:
         return trig
     sql_path = _sql_path(config, trig.identifier) if trig.identifier else None

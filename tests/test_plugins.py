@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import os
 import pathlib
+import subprocess
+import sys
 import textwrap
 
 import attrs
 import pytest
 
-from dop_core import TaskType, hookimpl, plugins
+from dop_core import NoOptions, TaskType, hookimpl, plugins
 from dop_core.errors import PluginError
 from dop_core.testing import run_dop
 
@@ -157,7 +159,7 @@ def test_a_plugin_raising_in_its_hook_is_skipped_and_reported(register_plugin):
 
 
 def test_records_are_validated_when_created():
-    with pytest.raises(TypeError, match="options must be an attrs class"):
+    with pytest.raises(TypeError, match="options must be an attrs class or its import string"):
         TaskType(action="a", target="b", build=lambda b: None, options=dict)
     with pytest.raises(TypeError, match="build must be callable"):
         TaskType(action="a", target="b", build="not callable")
@@ -198,3 +200,63 @@ def test_jinja_macros_hook(register_plugin, dop_project):
     dop_project.dag("m", "tasks: []\n")
     dag = dop_project.build()["dop__m"]
     assert dag.user_defined_macros["quarter"]("2024-05-01") == "2024Q2"
+
+
+def test_options_models_may_be_named_by_import_string():
+    record = TaskType(action="a", target="b", build=lambda b: None, options="dop_core.records:NoOptions")
+    assert record.options_model is NoOptions
+    with pytest.raises(TypeError, match=r"import string 'package\.module:Class', got 'not an import string'"):
+        TaskType(action="a", target="b", build=lambda b: None, options="not an import string")
+    missing = attrs.evolve(record, options="dop_nowhere.options:Missing", provider="my-plugin")
+    with pytest.raises(PluginError, match=r"my-plugin: the options model 'dop_nowhere.options:Missing' of 'a/b' "
+                                          r"cannot be loaded: ModuleNotFoundError"):
+        missing.options_model  # noqa: B018
+    not_attrs = attrs.evolve(record, options="dop_core.records:load_model")
+    with pytest.raises(PluginError, match="not an attrs class"):
+        not_attrs.options_model  # noqa: B018
+
+
+def test_a_missing_options_model_is_reported_at_the_dag_it_breaks(register_plugin, dop_project):
+    class Broken:
+        @hookimpl
+        def dop_task_types(self):
+            return [TaskType(action="broken", target="x", build=lambda b: None, options="dop_nowhere:Options")]
+
+    register_plugin(Broken(), name="broken")
+    dop_project.dag("uses_it", "tasks:\n  - identifier: t\n    kind: {action: broken, target: x}\n")
+    dop_project.dag("fine", "tasks:\n  - identifier: t\n    kind: {action: airflow_operator, "
+                            "target: airflow.providers.standard.operators.empty.EmptyOperator}\n")
+    dags = dop_project.build()
+    assert dags["dop__fine"].task_ids == ["t"]
+    assert dags["dop__uses_it"].task_ids == ["config_error"]
+    assert "broken: the options model 'dop_nowhere:Options' of 'broken/x' cannot be loaded" in \
+        dags["dop__uses_it"].doc_md
+
+
+def test_registering_the_builtins_defines_no_options_model():
+    """Options models are imported when a config using the kind is validated (or read from the parse
+    cache), not at every parse: each attrs class costs every parsing process ~20 KiB."""
+    code = ("import sys; from dop_core import plugins; plugins.get_registry(); "
+            "print(sorted(m for m in sys.modules if m.endswith('_options') or m in "
+            "('dop_core.egress', 'dop_core.engines.targets')))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                            env={**os.environ, "DOP_DISABLE_PLUGINS": "all"})
+    assert result.stdout.strip() == "[]"
+
+
+def test_registration_imports_shows_what_a_plugin_costs_each_parse(tmp_path, monkeypatch):
+    from dop_core.testing import registration_imports
+
+    pkg = tmp_path / "dop_light"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "options.py").write_text("import attrs\n\n@attrs.frozen\nclass Options:\n    n: int = 1\n")
+    (pkg / "light.py").write_text(
+        "from dop_core import TaskType, hookimpl\n\n@hookimpl\ndef dop_task_types():\n"
+        "    return [TaskType(action='light', target='x', build=print, options='dop_light.options:Options')]\n")
+    (pkg / "heavy.py").write_text(
+        "from dop_core import TaskType, hookimpl\nfrom dop_light.options import Options\n\n@hookimpl\n"
+        "def dop_task_types():\n    return [TaskType(action='heavy', target='x', build=print, options=Options)]\n")
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path))
+    assert registration_imports("dop_light.light") == ["dop_light", "dop_light.light"]
+    assert registration_imports("dop_light.heavy") == ["dop_light", "dop_light.heavy", "dop_light.options"]

@@ -9,26 +9,30 @@ and, beside them, the destination's own keys, checked against the destination's 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from dop_core.build.context import TaskBuild, ValidationContext
 from dop_core.config.structure import MISSING, Structurer, yaml_keys
 from dop_core.config.yaml import Document, Path
-from dop_core.egress import EgressOptions, FormatError, file_format
 from dop_core.errors import ConfigError, Problem, did_you_mean
 from dop_core.hookspecs import hookimpl
 from dop_core.identifiers import Relation
 from dop_core.records import EgressType, TaskType
 
+if TYPE_CHECKING:
+    from dop_core.egress import EgressOptions
+
 
 def structure_destination(doc: Document, options: EgressOptions, egress: EgressType, path: Path,
                           problems: list[Problem]) -> Any:
     """The destination's typed options from the task's extra keys, or MISSING after adding problems."""
+    from dop_core.egress import EgressOptions
+
     s = Structurer(doc, problems)
     common = yaml_keys(EgressOptions)
-    own = [k for k in yaml_keys(egress.options) if k not in common]
+    own = [k for k in yaml_keys(egress.options_model) if k not in common]
     known: dict[str, Any] = {}
     ok = True
     for key, value in options.extra.items():
@@ -39,11 +43,12 @@ def structure_destination(doc: Document, options: EgressOptions, egress: EgressT
         s.problem((*path, key), f"unknown key {key!r} for an egress to {egress.name!r}",
                   "one of " + ", ".join(allowed), did_you_mean(str(key), allowed) or "remove it", key=True)
         ok = False
-    typed = s.structure_attrs(known, egress.options, path)
+    typed = s.structure_attrs(known, egress.options_model, path)
     return typed if ok else MISSING
 
 
 def _validate(ctx: ValidationContext) -> Iterator[Problem]:
+    from dop_core.egress import FormatError, file_format
     from dop_core.plugins import get_registry
 
     assert ctx.task is not None
@@ -84,6 +89,7 @@ def _validate(ctx: ValidationContext) -> Iterator[Problem]:
 
 
 def _build(build: TaskBuild) -> Any:
+    from dop_core.egress import file_format
     from dop_core.operators.egress import DopEgressOperator
     from dop_core.plugins import get_registry
 
@@ -109,7 +115,7 @@ def _build(build: TaskBuild) -> Any:
 
 @hookimpl
 def dop_task_types() -> list[TaskType]:
-    return [TaskType(action="egress", target="*", options=EgressOptions, build=_build, validate=_validate,
-                     sql_file="optional",
+    return [TaskType(action="egress", target="*", options="dop_core.egress:EgressOptions", build=_build,
+                     validate=_validate, sql_file="optional",
                      description="export a table or the task's query result as a csv/parquet/jsonl file to a "
                                  "destination (target: file, gcs, sftp... from egress plugins)")]

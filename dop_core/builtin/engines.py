@@ -22,12 +22,13 @@ def _bigquery(target: Any) -> Any:
 
 @hookimpl
 def dop_engines() -> list[EngineType]:
-    # The options models live in light modules of their own so that parsing imports no client library.
-    from dop_core.engines.targets import BigQueryTarget, DuckDBTarget
-
+    # The options models live in a light module of their own (parsing imports no client library),
+    # imported when a target is validated or a cached project read.
     return [
-        EngineType(name="duckdb", dialect="duckdb", options=DuckDBTarget, connect=_duckdb, single_catalog=True,
+        EngineType(name="duckdb", dialect="duckdb", options="dop_core.engines.targets:DuckDBTarget",
+                   connect=_duckdb, single_catalog=True,
                    description="embedded DuckDB warehouse file (local development, tests, CI)"),
-        EngineType(name="bigquery", dialect="bigquery", options=BigQueryTarget, connect=_bigquery,
+        EngineType(name="bigquery", dialect="bigquery", options="dop_core.engines.targets:BigQueryTarget",
+                   connect=_bigquery,
                    description="Google BigQuery through apache-airflow-providers-google"),
     ]

@@ -2,70 +2,16 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 from collections.abc import Iterator
-from typing import Any, Literal
+from typing import Any
 
 import attrs
 
 from dop_core.build.context import TaskBuild, ValidationContext
 from dop_core.errors import Problem
 from dop_core.hookspecs import hookimpl
-from dop_core.identifiers import IDENTIFIER_EXPECTED, check_identifier
 from dop_core.records import NoOptions, TaskType
-
-
-def _argument_name(value: Any) -> str:
-    return check_identifier(value, "argument name")
-
-
-@attrs.frozen
-class ArgumentSpec:
-    name: str = attrs.field(metadata={"parse": _argument_name, "expected": IDENTIFIER_EXPECTED})
-    type: str = attrs.field(metadata={"doc": "a SQL type in the project's dialect, e.g. STRING, DATE, ANY TYPE"})
-
-
-@attrs.frozen
-class FunctionOptions:
-    arguments: list[ArgumentSpec] = attrs.field(factory=list, metadata={"doc": "typed arguments: [{name, type}]"})
-    returns: str | None = attrs.field(default=None, metadata={"doc": "return type (inferred when omitted)"})
-
-
-@attrs.frozen
-class ProcedureOptions:
-    arguments: list[ArgumentSpec] = attrs.field(factory=list, metadata={"doc": "typed arguments: [{name, type}]"})
-
-
-@attrs.frozen
-class SeedOptions:
-    path: str | None = attrs.field(default=None, metadata={
-        "doc": "CSV file relative to the DAG folder (default data/<identifier>.csv)"})
-    columns: dict[str, str] | None = attrs.field(default=None, metadata={
-        "doc": "column name -> type in the project's dialect (e.g. INT64, DATE, STRING); default: detected"})
-    delimiter: str = attrs.field(default=",", metadata={"doc": "field delimiter"})
-    header: bool = attrs.field(default=True, metadata={"doc": "the first line names the columns"})
-
-
-@attrs.frozen
-class SensorOptions:
-    poke_interval: dt.timedelta = attrs.field(default=dt.timedelta(seconds=60), metadata={
-        "doc": "time between checks, e.g. 30s"})
-    timeout: dt.timedelta = attrs.field(default=dt.timedelta(hours=1), metadata={
-        "doc": "give up (fail, or skip with soft_fail) after this long"})
-    mode: Literal["poke", "reschedule"] = attrs.field(default="reschedule", metadata={
-        "doc": "reschedule frees the worker slot between checks"})
-    soft_fail: bool = attrs.field(default=False, metadata={"doc": "skip instead of failing on timeout"})
-
-    def sensor_kwargs(self) -> dict[str, Any]:
-        return {"poke_interval": self.poke_interval.total_seconds(), "timeout": self.timeout.total_seconds(),
-                "mode": self.mode, "soft_fail": self.soft_fail}
-
-
-@attrs.frozen
-class AirflowOperatorOptions:
-    arguments: dict[str, Any] = attrs.field(factory=dict, metadata={
-        "doc": "keyword arguments of the operator; durations as '5m' where it takes a timedelta"})
 
 
 def _needs_schema(ctx: ValidationContext) -> Iterator[Problem]:
@@ -207,11 +153,14 @@ def _airflow_operator(build: TaskBuild) -> Any:
     return with_variable_params(cls)(**arguments, **build.operator_kwargs())
 
 
-def _native_type(action: str, target: str, options: type = NoOptions, sql_file: str = "required",
+def _native_type(action: str, target: str, options: type | str = NoOptions, sql_file: str = "required",
                  validate: Any = _needs_schema, description: str = "") -> TaskType:
     kind = f"{action}/{target}"
     return TaskType(action=action, target=target, options=options, sql_file=sql_file, validate=validate,
                     build=lambda b: _native(b, kind), description=description)
+
+
+_OPTIONS = "dop_core.builtin.task_options:"  # imported only when a config uses the kind
 
 
 @hookimpl
@@ -222,19 +171,21 @@ def dop_task_types() -> list[TaskType]:
         _native_type("materialization", "table", validate=_validate_partitioned,
                      description="materialise the query's result; incremental runs replace the partitions it returns"),
         _native_type("materialization", "view", description="create or replace a view of the query"),
-        _native_type("materialization", "udf", options=FunctionOptions,
+        _native_type("materialization", "udf", options=_OPTIONS + "FunctionOptions",
                      description="create or replace a SQL function whose body is the SQL file's expression"),
-        _native_type("materialization", "stored_procedure", options=ProcedureOptions,
+        _native_type("materialization", "stored_procedure", options=_OPTIONS + "ProcedureOptions",
                      description="create or replace a stored procedure running the SQL file's statements"),
-        _native_type("materialization", "seed", options=SeedOptions, sql_file="none", validate=_validate_seed,
+        _native_type("materialization", "seed", options=_OPTIONS + "SeedOptions", sql_file="none",
+                     validate=_validate_seed,
                      description="load a CSV file shipped in the DAG folder into a table"),
         _native_type("assertion", "assertion", validate=None,
                      description="fail unless every row the query returns has success = true"),
-        TaskType(action="assertion", target="assertion_sensor", options=SensorOptions, sql_file="required",
+        TaskType(action="assertion", target="assertion_sensor", options=_OPTIONS + "SensorOptions", sql_file="required",
                  build=_sensor, description="wait until every row the query returns has success = true"),
         _native_type("invocation", "stored_procedure", validate=None,
                      description="run the SQL file's statements, typically CALL schema.procedure(...)"),
-        TaskType(action="airflow_operator", target="*", options=AirflowOperatorOptions, build=_airflow_operator,
-                 validate=_validate_airflow_operator,
+        TaskType(action="airflow_operator", target="*",
+                 options="dop_core.builtin.operator_options:AirflowOperatorOptions",
+                 build=_airflow_operator, validate=_validate_airflow_operator,
                  description="any Airflow operator: target is its dotted class path, options.arguments its kwargs"),
     ]

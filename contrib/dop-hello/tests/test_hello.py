@@ -111,3 +111,9 @@ def test_dop_run_says_hello(dop_project) -> None:
     assert "greet" in result.stdout and "success" in result.stdout
     logs = list((dop_project.root / ".dop" / "logs" / "runs" / "dop__hello").glob("2024-03-01*.log"))
     assert "hi, 2024-03-01!" in logs[0].read_text()
+
+
+def test_registering_dop_hello_imports_only_its_plugin_module() -> None:
+    from dop_core.testing import registration_imports
+
+    assert registration_imports("dop_hello.plugin") == ["dop_hello", "dop_hello.plugin"]

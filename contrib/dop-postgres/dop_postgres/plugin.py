@@ -1,6 +1,7 @@
 """dop-postgres' ``@hookimpl`` functions: the ``postgres`` warehouse engine.
 
-Parsing a project imports this module and :mod:`dop_postgres.target` only; psycopg and the Airflow
+Parsing a project imports this module only (:mod:`dop_postgres.target`, the options model, when a
+postgres target is validated or read from the parse cache); psycopg and the Airflow
 postgres provider are imported by :mod:`dop_postgres.engine`, inside tasks.
 """
 
@@ -9,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 from dop_core import EngineType, hookimpl
-from dop_postgres.target import PostgresTarget
 
 
 def _connect(target: Any) -> Any:
@@ -24,7 +24,7 @@ def dop_engines() -> list[EngineType]:
         EngineType(
             name="postgres",
             dialect="postgres",
-            options=PostgresTarget,
+            options="dop_postgres.target:PostgresTarget",
             connect=_connect,
             single_catalog=True,
             secrets=("dsn", "password"),

@@ -92,3 +92,10 @@ def test_without_the_plugin_the_error_says_what_to_install(dop_project) -> None:
     assert result.returncode == 1
     assert "pip install dop-postgres" in result.stdout + result.stderr
     assert "hunter2-pw" not in result.stdout + result.stderr
+
+
+def test_registering_dop_postgres_imports_only_its_plugin_module() -> None:
+    """The target's options model (dop_postgres.target) loads when a postgres target is validated."""
+    from dop_core.testing import registration_imports
+
+    assert registration_imports("dop_postgres.plugin") == ["dop_postgres", "dop_postgres.plugin"]

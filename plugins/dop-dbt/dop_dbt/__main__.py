@@ -42,7 +42,7 @@ def _parse(args: argparse.Namespace) -> int:
 def _pools(args: argparse.Namespace) -> int:
     from dop_core.project import load_project
     from dop_dbt import dbt_project
-    from dop_dbt.plugin import pool_name
+    from dop_dbt.tasks import pool_name
 
     project = load_project(args.project)
     pools = {}

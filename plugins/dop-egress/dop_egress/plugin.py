@@ -1,7 +1,8 @@
 """The dop-egress plugin: registers the ``file``, ``gcs`` and ``sftp`` egress destinations.
 
-Light on purpose (DAG parsing imports it): the options models live here; each destination's
-``export`` imports its client library (fsspec, google-cloud-storage, paramiko) only when it runs.
+Light on purpose (every parse of the DAG files imports it): the options models live in
+:mod:`dop_egress.options`, imported when an egress task is validated; each destination's ``export``
+imports its client library (fsspec, google-cloud-storage, paramiko) only when it runs.
 """
 
 from __future__ import annotations
@@ -9,41 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import attrs
-
 from dop_core import EgressType, Problem, ValidationContext, hookimpl
-
-
-@attrs.frozen
-class FileOptions:
-    """Options of the ``file`` destination (besides the common egress options)."""
-
-    storage_options: dict[str, Any] = attrs.field(factory=dict, metadata={
-        "doc": "fsspec storage options for a URL path (endpoint, credentials...); unused for local paths"})
-
-
-@attrs.frozen
-class GcsOptions:
-    """Options of the ``gcs`` destination."""
-
-    gcp_conn_id: str = attrs.field(default="google_cloud_default", metadata={
-        "doc": "Airflow connection of the Google Cloud credentials (unused with STORAGE_EMULATOR_HOST)"})
-    impersonation_chain: str | list[str] | None = attrs.field(default=None, metadata={
-        "doc": "service account(s) to impersonate, as with the google provider's operators"})
-    project: str | None = attrs.field(default=None, metadata={
-        "doc": "Google Cloud project of the storage client (default: the connection's)"})
-
-
-@attrs.frozen
-class SftpOptions:
-    """Options of the ``sftp`` destination."""
-
-    conn_id: str = attrs.field(default="sftp_default", metadata={
-        "doc": "Airflow SFTP/SSH connection: host, port, login, and a password or a private key"})
-    connect_attempts: int = attrs.field(default=3, metadata={
-        "doc": "connection attempts before the task fails (Airflow's task retries come on top)"})
-    create_directories: bool = attrs.field(default=True, metadata={
-        "doc": "create the remote folder of the path if it is missing"})
 
 
 def _validate_gcs(ctx: ValidationContext) -> Iterator[Problem]:
@@ -86,10 +53,10 @@ def _export_sftp(request: Any) -> Any:
 @hookimpl
 def dop_egress_types() -> list[EgressType]:
     return [
-        EgressType(name="file", export=_export_file, options=FileOptions,
+        EgressType(name="file", export=_export_file, options="dop_egress.options:FileOptions",
                    description="a local file (relative to the project folder) or any fsspec URL"),
-        EgressType(name="gcs", export=_export_gcs, options=GcsOptions, validate=_validate_gcs,
+        EgressType(name="gcs", export=_export_gcs, options="dop_egress.options:GcsOptions", validate=_validate_gcs,
                    description="a Google Cloud Storage object: exported by BigQuery itself, or uploaded"),
-        EgressType(name="sftp", export=_export_sftp, options=SftpOptions, validate=_validate_sftp,
+        EgressType(name="sftp", export=_export_sftp, options="dop_egress.options:SftpOptions", validate=_validate_sftp,
                    description="a file on an SFTP server, through an Airflow connection"),
     ]

@@ -7,7 +7,7 @@ import textwrap
 
 import pytest
 from dop_egress.file import export
-from dop_egress.plugin import FileOptions
+from dop_egress.options import FileOptions
 
 from dop_core.errors import DopError
 

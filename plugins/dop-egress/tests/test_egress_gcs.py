@@ -6,7 +6,7 @@ import io
 
 import pytest
 from dop_egress.gcs import export, split_url
-from dop_egress.plugin import GcsOptions
+from dop_egress.options import GcsOptions
 
 from dop_core.egress import FileFormat
 from dop_core.errors import DopError

@@ -106,3 +106,10 @@ def test_destination_options_are_checked_at_their_line(
     text = str(caught.value)
     assert message in text, text
     assert f"config.yaml:{index + 1}:" in text.split(message)[0].splitlines()[-1], text
+
+
+def test_registering_dop_egress_imports_only_its_plugin_module() -> None:
+    """Every parse of the DAG files imports the plugin: the destinations' options load when validated."""
+    from dop_core.testing import registration_imports
+
+    assert registration_imports("dop_egress.plugin") == ["dop_egress", "dop_egress.plugin"]

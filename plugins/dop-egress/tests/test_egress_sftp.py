@@ -6,7 +6,7 @@ import pathlib
 
 import pytest
 from conftest import free_port
-from dop_egress.plugin import SftpOptions
+from dop_egress.options import SftpOptions
 from dop_egress.sftp import export
 
 from dop_core.errors import DopError
@@ -34,7 +34,7 @@ def test_the_file_arrives_whole_under_its_final_name(warehouse, sftp_conn, tmp_p
     assert _remote_files(remote) == ["exports/2024-01-02/_SUCCESS", "exports/2024-01-02/orders.csv"]
     # the same rows written locally by the same code: byte for byte what the server received
     from dop_egress.file import export as export_file
-    from dop_egress.plugin import FileOptions
+    from dop_egress.options import FileOptions
 
     export_file(warehouse.request(str(tmp_path / "local.csv"), FileOptions(), fmt="csv"))
     received = (remote / "exports/2024-01-02/orders.csv").read_bytes()

@@ -1,15 +1,22 @@
 """The dop-spark plugin: registers the ``spark`` action (targets ``sql`` and ``pyspark``).
 
-Found through the entry point ``spark`` in group ``dop`` (see pyproject.toml).
+Found through the entry point ``spark`` in group ``dop`` (see pyproject.toml). Light on purpose: every
+parse of the DAG files imports it; the options model, validator and builder are imported when a Spark
+task is validated or built.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from dop_core import TaskType, hookimpl
-from dop_spark.options import SparkTaskOptions
-from dop_spark.validate import validate
+
+
+def _validate(ctx: Any) -> Iterator[Any]:
+    from dop_spark.validate import validate
+
+    return validate(ctx)
 
 
 def _build(b: Any) -> Any:
@@ -24,9 +31,9 @@ def dop_task_types() -> list[TaskType]:
         TaskType(
             action="spark",
             target="sql",
-            options=SparkTaskOptions,
+            options="dop_spark.options:SparkTaskOptions",
             sql_file="required",
-            validate=validate,
+            validate=_validate,
             build=_build,
             description="run the Spark SQL of sql/<identifier>.sql over options.inputs; its "
             "result replaces options.output",
@@ -34,9 +41,9 @@ def dop_task_types() -> list[TaskType]:
         TaskType(
             action="spark",
             target="pyspark",
-            options=SparkTaskOptions,
+            options="dop_spark.options:SparkTaskOptions",
             sql_file="none",
-            validate=validate,
+            validate=_validate,
             build=_build,
             description="run transform(spark, inputs, context) of spark/<identifier>.py; the "
             "DataFrame it returns replaces options.output",

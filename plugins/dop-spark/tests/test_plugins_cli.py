@@ -37,3 +37,10 @@ def test_without_dop_spark_a_spark_task_says_to_install_it(dop_project):
         "which is not installed" in result.stderr
     ), result.stderr
     assert "fix: pip install dop-spark" in result.stderr
+
+
+def test_registering_dop_spark_imports_only_its_plugin_module() -> None:
+    """Every parse of the DAG files imports the plugin: options, settings and validator load when used."""
+    from dop_core.testing import registration_imports
+
+    assert registration_imports("dop_spark.plugin") == ["dop_spark", "dop_spark.plugin"]

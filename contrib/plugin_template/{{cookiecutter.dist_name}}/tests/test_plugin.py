@@ -35,7 +35,7 @@ def plugin(register_plugin):
 
 def test_registers_the_task_kind(plugin) -> None:
     task_type = plugin.task_type("{{ cookiecutter.action }}", "message")
-    assert task_type.options is MessageOptions
+    assert task_type.options_model is MessageOptions
     assert task_type.provider == "{{ cookiecutter.entry_point }}"
 
 
@@ -91,3 +91,12 @@ def test_missing_text_is_reported(tmp_path, plugin) -> None:
 def test_execute_returns_the_message() -> None:
     operator = {{ cookiecutter.class_prefix }}MessageOperator(task_id="t", text="hi", repeat=3)
     assert operator.execute({}) == "hi"
+
+
+def test_registering_imports_only_the_plugin_module() -> None:
+    """Airflow imports the plugin at every parse of the DAG files, whether a DAG uses it or not: keep it
+    light (the options model and the operator load when a task of this kind is validated or built)."""
+    from dop_core.testing import registration_imports
+
+    assert registration_imports("{{ cookiecutter.package_name }}.plugin") == [
+        "{{ cookiecutter.package_name }}", "{{ cookiecutter.package_name }}.plugin"]

@@ -3,16 +3,21 @@
 It registers one task kind, ``kind: {action: {{ cookiecutter.action }}, target: message}``. Add
 triggers (``dop_trigger_types``), egress destinations (``dop_egress_types``) or warehouse engines
 (``dop_engines``) the same way; see DOP's plugin guide (docs/plugins.md).
+
+Airflow imports this module at every parse of the DAG files, so it stays light: the options model is
+named by its import string (imported when a task of this kind is validated), and ``build`` imports
+the operator's module only when a task is built.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dop_core import Problem, TaskBuild, TaskType, ValidationContext, hookimpl
 
-from {{ cookiecutter.package_name }}.options import MessageOptions
+if TYPE_CHECKING:
+    from {{ cookiecutter.package_name }}.options import MessageOptions
 
 
 def validate(ctx: ValidationContext) -> Iterator[Problem]:
@@ -36,6 +41,7 @@ def build(task: TaskBuild) -> Any:
 @hookimpl
 def dop_task_types() -> list[TaskType]:
     return [
-        TaskType(action="{{ cookiecutter.action }}", target="message", options=MessageOptions, build=build,
-                 validate=validate, description="write a templated message to the task log"),
+        TaskType(action="{{ cookiecutter.action }}", target="message", build=build, validate=validate,
+                 options="{{ cookiecutter.package_name }}.options:MessageOptions",
+                 description="write a templated message to the task log"),
     ]

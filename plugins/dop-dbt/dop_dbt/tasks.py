@@ -1,0 +1,261 @@
+"""Validating and building dbt tasks (``kind: {action: dbt, target: run|test|build|...}``).
+
+:mod:`dop_dbt.plugin` registers the task type and imports this module only when a dbt task is validated
+or built. Building a task (at DAG-parse time) reads YAML and, with ``options.expand``, dbt's
+manifest.json: never dbt itself, nor a Kubernetes client unless a target runs dbt in pods.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from dop_dbt import dbt_project, settings
+from dop_dbt.options import (
+    ALLOWED_ARGUMENTS,
+    SELECTING_TARGETS,
+    DbtOptions,
+    allowed_text,
+)
+
+POOL_PREFIX = "dop_dbt__"
+
+
+def pool_name(project_name: str, dbt: dbt_project.DbtProject) -> str:
+    """The one-slot Airflow pool of a dbt project: no two dbt commands on it at once, across DAGs."""
+    return f"{POOL_PREFIX}{project_name}__{dbt.slug}"
+
+
+# -- validation ------------------------------------------------------------------------------------
+_REPORTED: list[Any] = [None]  # the last project document whose plugins.dbt problems were reported
+
+
+def _chosen_target(project: Any) -> Any:
+    try:
+        return project.target(None)
+    except Exception:
+        return None
+
+
+def _has_kubernetes() -> bool:
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec("airflow.providers.cncf.kubernetes") is not None
+    except ModuleNotFoundError:
+        return False
+
+
+def _mode_problems(project: Any, plugin_settings: settings.DbtPluginSettings, effective: settings.DbtSettings,
+                   target: Any) -> Iterator[Any]:
+    from dop_core.errors import Problem
+
+    if effective.mode != "kubernetes" or target is None or project.document is None:
+        return
+    where = ("plugins", "dbt", "targets", target.name) if target.name in plugin_settings.targets else ("plugins", "dbt")
+    if not effective.image:
+        yield Problem(project.document.at(where), f"target {target.name!r} runs dbt in Kubernetes pods but names no "
+                      "image", "plugins.dbt.image or plugins.dbt.targets.<target>.image",
+                      "build docker/Dockerfile of dop-dbt and set its image name")
+    if not _has_kubernetes():
+        yield Problem(project.document.at(where), f"target {target.name!r} runs dbt in Kubernetes pods, which needs "
+                      "apache-airflow-providers-cncf-kubernetes (not installed)", None,
+                      "pip install 'dop-dbt[kubernetes]' (Cloud Composer ships the provider)")
+
+
+def validate(ctx: Any) -> Iterator[Any]:
+
+    task, options, project = ctx.task, ctx.options, ctx.project
+    target_name = task.kind.target
+    plugin_settings, problems = settings.load(project)
+    target = _chosen_target(project)
+    effective = settings.for_target(plugin_settings, target.name) if target else plugin_settings
+    if _REPORTED[0] is not project.document:  # once per project, not once per dbt task
+        _REPORTED[0] = project.document
+        yield from problems
+        yield from _mode_problems(project, plugin_settings, effective, target)
+    # the dbt project
+    try:
+        dbt = dbt_project.load(project.root, options.project)
+    except dbt_project.DbtProjectError as exc:
+        message, _, fix = str(exc).partition("|")
+        yield ctx.problem(("options", "project"), message, "a folder under dbt/ holding dbt_project.yml", fix or None)
+        dbt = None
+    if target_name != "deps" and not (task.schema or ctx.dag.schema):
+        yield ctx.problem(("identifier",), f"dbt task {task.identifier!r} has no schema: dbt's profile needs the "
+                          "schema (BigQuery dataset) its models go to", "a `schema:` on the task or the DAG",
+                          "add `schema: <dataset>` to the task or the DAG config")
+    # arguments
+    for i, arg in enumerate(options.arguments):
+        where = ("options", "arguments", i)
+        if arg.option not in ALLOWED_ARGUMENTS:
+            from dop_core.errors import did_you_mean
+
+            hint = did_you_mean(arg.option, ALLOWED_ARGUMENTS)
+            owned = arg.option in ("--profiles-dir", "--profile", "--target", "-t", "--project-dir")
+            yield ctx.problem((*where, "option"), f"dbt argument {arg.option!r} is not allowed"
+                              + (" (DOP sets it from the DOP target)" if owned else ""),
+                              "one of " + allowed_text(),
+                              hint or ("choose the DOP target with --target / DOP_TARGET instead" if owned
+                                       else "remove it, or ask for it to be allowed in dop-dbt"))
+            continue
+        takes_value = ALLOWED_ARGUMENTS[arg.option]
+        if takes_value and arg.value in (None, ""):
+            yield ctx.problem((*where,), f"dbt argument {arg.option!r} needs a value", "{option, value}",
+                              f"add `value: ...` to {arg.option}")
+        elif not takes_value and arg.value not in (None, "", True):
+            yield ctx.problem((*where, "value"), f"dbt argument {arg.option!r} is a flag and takes no value", None,
+                              "remove `value:`")
+        if arg.option in ("--threads",) and arg.value is not None and not str(arg.value).isdigit():
+            yield ctx.problem((*where, "value"), f"--threads takes a number, got {arg.value!r}", "an integer")
+        if arg.option == "--vars" and arg.value is not None and "{{" not in str(arg.value):
+            from dop_dbt.operator import parse_vars
+
+            try:
+                parse_vars(arg.value)
+            except Exception as exc:
+                yield ctx.problem((*where, "value"), f"--vars is not a mapping: {exc}",
+                                  "a mapping such as {key: value}, or YAML text of one")
+        if arg.option in ("-m", "--models", "--model", "-s", "--select", "--exclude", "--selector") and \
+                target_name not in SELECTING_TARGETS:
+            yield ctx.problem((*where, "option"), f"dbt {target_name} takes no node selection ({arg.option})",
+                              None, "remove it")
+    # version, against the requirement the managed virtualenv is built from
+    if options.version and not effective.executable and effective.mode != "kubernetes":
+        from dop_dbt.versions import compatible
+
+        reason = compatible(options.version, effective.requirement or [settings.DEFAULT_REQUIREMENT])
+        if reason:
+            yield ctx.problem(("options", "version"), f"dbt {options.version} cannot run here: {reason}",
+                              "a version the dbt requirement allows",
+                              "change options.version, or plugins.dbt.requirement in dop_project.yml")
+    if target is not None and effective.mode != "kubernetes" and target.engine not in settings.ADAPTERS:
+        yield ctx.problem(("kind", "target"), f"dbt tasks cannot run on target {target.name!r}: dop-dbt writes dbt "
+                          f"profiles for engines {', '.join(settings.ADAPTERS)}, not {target.engine!r}",
+                          None, "choose a duckdb or bigquery target")
+    if options.expand is not None:
+        if target_name not in ("run", "build"):
+            yield ctx.problem(("options", "expand"), f"expand works with target run or build, not {target_name}",
+                              None, "remove expand")
+        elif dbt is not None and not (dbt.target_dir / "manifest.json").is_file():
+            yield ctx.problem(("options", "expand"), f"no manifest.json in {dbt.target_dir}: the task runs as one "
+                              "dbt command until there is one", None,
+                              f"run `python -m dop_dbt parse {options.project}` (or a dbt parse task) and commit "
+                              "or ship target/manifest.json", severity="warning")
+
+
+# -- building ------------------------------------------------------------------------------------
+def _arguments(options: DbtOptions) -> list[list[Any]]:
+    return [[a.option, a.value] for a in options.arguments]
+
+
+def build(build: Any) -> Any:
+    options: DbtOptions = build.options
+    project = build.project
+    target_name = build.task.kind.target
+    dbt = dbt_project.load(project.root, options.project)
+    plugin_settings, _ = settings.load(project)
+    effective = settings.for_target(plugin_settings, build.target.name)
+    schema = build.schema or "main"
+    kwargs = build.operator_kwargs()
+    if options.pool and not build.task.pool:
+        kwargs["pool"] = pool_name(project.name, dbt)
+    common: dict[str, Any] = {"dbt_project": dbt, "effective": effective, "schema": schema}
+    if options.expand is not None and (dbt.target_dir / "manifest.json").is_file():
+        return _expanded(build, options, kwargs, **common)
+    return _one(build, target_name, _arguments(options), kwargs, **common)
+
+
+def _one(build: Any, target_name: str, arguments: list[list[Any]], kwargs: dict[str, Any], *,
+         dbt_project: dbt_project.DbtProject, effective: settings.DbtSettings, schema: str) -> Any:
+    project = build.project
+    results_table = effective.results_table or "dbt_run_results"
+    if effective.mode == "kubernetes":
+        op = _pod(build, target_name, arguments, kwargs, dbt_project, effective, schema, results_table)
+    else:
+        from dop_dbt.operator import DbtOperator
+
+        op = DbtOperator(dbt_target=target_name, dbt_project_dir=str(dbt_project.path),
+                         dbt_project_name=dbt_project.name, profile=dbt_project.profile,
+                         dbt_target_path=dbt_project.target_path, dop_target=build.target,
+                         project_root=str(project.root), schema=schema, database=build.database,
+                         settings=effective, arguments=arguments, version=build.options.version,
+                         results_table=results_table, docs_destination=effective.docs_destination, **kwargs)
+    if kwargs.get("pool", "").startswith(POOL_PREFIX):
+        op.dop_pool_slots = 1  # dop run (dop_core.runner.ensure_pools) creates the pool with one slot
+        op.dop_pool_description = f"dop-dbt: one dbt command at a time on dbt project {dbt_project.name}"
+    op.dop_param_keys = tuple(build.dag.params)
+    return op
+
+
+def _pod(build: Any, target_name: str, arguments: list[list[Any]], kwargs: dict[str, Any],
+         dbt: dbt_project.DbtProject, effective: settings.DbtSettings, schema: str, results_table: str) -> Any:
+    import json
+
+    from dop_dbt import kubernetes, profiles
+
+    root = build.project.root
+    try:
+        subdir = str(dbt.path.relative_to(root))
+    except ValueError:
+        subdir = dbt.path.name
+    profile = profiles.profile(dbt.profile, build.target, schema, effective)
+    pod_kwargs: dict[str, Any] = {
+        "image": effective.image, "name": f"dbt-{build.task_id}".replace("_", "-")[:60],
+        "env_vars": {"DOP_DBT_PROFILE": json.dumps(profile), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+                     **(effective.env or {})},
+        "get_logs": True, "on_finish_action": "delete_pod",
+        "startup_timeout_seconds": effective.startup_timeout or 600,
+    }
+    if effective.namespace:
+        pod_kwargs["namespace"] = effective.namespace
+    if effective.kubernetes_conn_id:
+        pod_kwargs["kubernetes_conn_id"] = effective.kubernetes_conn_id
+    else:
+        pod_kwargs["in_cluster"] = True
+    if effective.service_account_name:
+        pod_kwargs["service_account_name"] = effective.service_account_name
+    if effective.node_selector:
+        pod_kwargs["node_selector"] = effective.node_selector
+    record = {"dop_target": build.target, "schema": schema, "database": build.database, "results_table": results_table,
+              "dbt_project": dbt.name, "dbt_command": target_name, "profile": dbt.profile, "project_subdir": subdir,
+              "project_dir_in_image": effective.project_dir_in_image or kubernetes.DEFAULT_PROJECT_DIR}
+    return kubernetes.build_pod_operator(dop_record=record, dbt_arguments=arguments, **pod_kwargs, **kwargs)
+
+
+def _expanded(build: Any, options: DbtOptions, kwargs: dict[str, Any], *, dbt_project: dbt_project.DbtProject,
+              effective: settings.DbtSettings, schema: str) -> Any:
+    """A task group: one task per selected model (``<id>.<model>``) and, for ``run``, one test task after it."""
+    from airflow.sdk import TaskGroup
+
+    from dop_dbt import manifest as manifest_mod
+
+    manifest = manifest_mod.load(dbt_project.target_dir / "manifest.json")
+    target_name = build.task.kind.target
+    models = manifest.select(options.expand.select)
+    chosen = {m.unique_id for m in models}
+    base_args = [a for a in _arguments(options) if a[0] not in ("-m", "--models", "--model", "-s", "--select",
+                                                                 "--exclude", "--selector")]
+    group = TaskGroup(group_id=build.task_id, tooltip=f"dbt {target_name} of {dbt_project.name}, one task per model")
+    with group:
+        ends: dict[str, Any] = {}
+        starts: dict[str, Any] = {}
+        for model in models:
+            own = {**kwargs, "task_id": model.name}
+            if target_name == "build" and not options.expand.tests:
+                args = [*base_args, ["--select", model.name], ["--exclude", "resource_type:test"]]
+            else:
+                args = [*base_args, ["--select", model.name]]
+            op = _one(build, target_name, args, own, dbt_project=dbt_project, effective=effective, schema=schema)
+            starts[model.unique_id] = ends[model.unique_id] = op
+            if target_name == "run" and options.expand.tests and model.tests:
+                test = _one(build, "test", [*base_args, ["--select", model.name]],
+                            {**kwargs, "task_id": f"{model.name}__test"}, dbt_project=dbt_project,
+                            effective=effective, schema=schema)
+                op >> test
+                ends[model.unique_id] = test
+        for model in models:
+            for dep in model.depends_on:
+                if dep in chosen:
+                    ends[dep] >> starts[model.unique_id]
+    return group
