@@ -57,7 +57,7 @@ def test_dag_settings_come_from_the_config(retail, dop_plugin_manager):
     assert dag.params["min_amount"] == 0
     full_refresh = dag.params.get_param("full_refresh")
     assert full_refresh.value is False and full_refresh.schema["type"] == "boolean"
-    assert "daily_revenue" in dag.doc_md and "```yaml" in dag.doc_md  # the config is shown in the UI
+    assert "`orchestration/daily_sales/config.yaml` of project `retail`" in dag.doc_md  # where the UI's reader finds the config
     revenue = dag.get_task("daily_revenue")
     # Airflow loads the SQL file into the template field, so the UI shows the SQL (and renders it per run)
     assert revenue.template_fields == ("sql",) and "retail.udf_clean_store(store)" in revenue.sql

@@ -39,10 +39,12 @@ def _schedule(config: DagConfig, project: Project) -> Any:
     return schedule
 
 
-def _doc_md(config: DagConfig) -> str:
-    text = config.config_path.read_text(encoding="utf-8") if config.folder else ""
+def _doc_md(config: DagConfig, project: Project) -> str:
+    # A pointer to the config rather than its text: a DAG's doc stays in every parsing process's memory
+    # and in its serialized form, and the config is in the project's repository.
     head = f"{config.description}\n\n" if config.description else ""
-    return f"{head}Built by DOP from `{config.name}/config.yaml`:\n\n```yaml\n{text}\n```\n"
+    return f"{head}Built by DOP from `{project.orchestration_dir.name}/{config.name}/config.yaml` of project " \
+           f"`{project.name}`.\n"
 
 
 def build_dag(config: DagConfig, project: Project, target: Target) -> Any:
@@ -76,7 +78,7 @@ def build_dag(config: DagConfig, project: Project, target: Target) -> Any:
         default_args=default_args,
         tags=["dop", *config.tags],
         description=config.description,
-        doc_md=_doc_md(config),
+        doc_md=_doc_md(config, project),
         template_searchpath=[str(config.folder)],
         user_defined_macros=macros,
         **kwargs,
