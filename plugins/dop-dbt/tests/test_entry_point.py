@@ -38,9 +38,10 @@ def test_without_dop_dbt_a_dbt_task_is_a_validation_error_saying_to_install_it(s
 def test_registering_dop_dbt_imports_only_its_plugin_module() -> None:
     """Every parse of the DAG files imports the plugin, dbt tasks or not: the options model, settings,
     validator and builder load when a dbt task is validated or built."""
-    from dop_core.testing import registration_imports
     from dop_dbt.options import TARGETS as SUBCOMMANDS
     from dop_dbt.plugin import DESCRIPTIONS
+
+    from dop_core.testing import registration_imports
 
     assert registration_imports("dop_dbt.plugin") == ["dop_dbt", "dop_dbt.plugin"]
     assert list(DESCRIPTIONS) == list(SUBCOMMANDS) == TARGETS
