@@ -134,7 +134,7 @@ def _both_ways(text: str):
         except ConfigError as exc:
             return str(exc)
 
-    fast = outcome(lambda yaml: _ruamel.compose_with_libyaml(text, yaml.resolver))
+    fast = outcome(lambda yaml: _ruamel.compose_with_libyaml(text))
     with warnings.catch_warnings():  # ruamel.yaml warns of a reused anchor (both paths take the last one)
         warnings.simplefilter("ignore", ReusedAnchorWarning)
         slow = outcome(lambda yaml: _ruamel._compose(yaml, text, "c.yaml"))

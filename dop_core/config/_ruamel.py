@@ -14,6 +14,7 @@ generated documents.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import Any
 
 import attrs
@@ -39,7 +40,7 @@ def parse(text: str, path: str) -> Document:
                      "a configuration file of reasonable size", "split the DAG or move data out of YAML")]
         )
     yaml = YAML(typ="safe", pure=True)
-    node = compose_with_libyaml(text, yaml.resolver)
+    node = compose_with_libyaml(text)
     if node is NOT_COMPOSED:
         node = _compose(yaml, text, path)
     doc = Document(path=path, data=None, values={}, keys={})
@@ -72,9 +73,9 @@ def _compose(yaml: YAML, text: str, path: str) -> Node | None:
 NOT_COMPOSED = object()
 
 
-def compose_with_libyaml(text: str, resolver: Any) -> Any:
+def compose_with_libyaml(text: str) -> Any:
     """The document's root node (None for an empty one) composed from libyaml's events, as ruamel.yaml's
-    composer would (same node classes, tags from ``resolver``); NOT_COMPOSED when ruamel.yaml must do it."""
+    composer would (same node classes and tags); NOT_COMPOSED when ruamel.yaml must do it."""
     try:
         import yaml as pyyaml
         from yaml import events
@@ -97,12 +98,12 @@ def compose_with_libyaml(text: str, resolver: Any) -> Any:
             if kind is events.ScalarEvent:
                 if event.style in ("|", ">"):
                     return NOT_COMPOSED  # libyaml is lenient with a block scalar's leading blank lines
-                node: Node = ScalarNode(_tag(resolver, ScalarNode, event.tag, event.value, event.implicit),
+                node: Node = ScalarNode(_tag(ScalarNode, event.tag, event.value, event.implicit),
                                         event.value, event.start_mark, event.end_mark, style=event.style,
                                         anchor=event.anchor)
             elif kind is events.MappingStartEvent or kind is events.SequenceStartEvent:
                 cls = MappingNode if kind is events.MappingStartEvent else SequenceNode
-                node = cls(_tag(resolver, cls, event.tag, None, event.implicit), [], event.start_mark, None,
+                node = cls(_tag(cls, event.tag, None, event.implicit), [], event.start_mark, None,
                            flow_style=event.flow_style, anchor=event.anchor)
             elif kind is events.MappingEndEvent or kind is events.SequenceEndEvent:
                 stack.pop()
@@ -140,10 +141,21 @@ def compose_with_libyaml(text: str, resolver: Any) -> Any:
     return root
 
 
-def _tag(resolver: Any, kind: type, tag: str | None, value: str | None, implicit: Any) -> Any:
+def _tag(kind: type, tag: str | None, value: str | None, implicit: Any) -> Any:
     if tag is None or tag == "!":  # as ruamel.yaml's composer: resolve untagged and non-specific nodes
-        return resolver.resolve(kind, value, implicit)
+        return _resolve(kind, value, implicit)
     return tag
+
+
+@functools.lru_cache(maxsize=16384)  # keys and most values repeat across configs; a resolution costs ~10 us
+def _resolve(kind: type, value: str | None, implicit: Any) -> Any:
+    return _resolver().resolve(kind, value, implicit)
+
+
+@functools.cache
+def _resolver() -> Any:
+    """A YAML 1.2 resolver that never reads a document (so no ``%YAML`` directive changes its version)."""
+    return YAML(typ="safe", pure=True).resolver
 
 
 class _Builder:
