@@ -162,4 +162,4 @@ def test_new_plugin_from_the_wheel_installs_beside_dop_core_and_passes_its_tests
     assert "  task_types:shop_audit/message" in listed
     # 5. its generated tests pass as generated (including the real `dop run`)
     tests = _run([python, "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=plugin)
-    assert "8 passed" in tests.stdout, tests.stdout
+    assert "9 passed" in tests.stdout, tests.stdout
