@@ -66,7 +66,10 @@ def config_reference() -> str:
     out = [HEADER, "# Configuration reference\n\n",
            "Every key DOP reads, with its type, default and meaning. Unknown keys are errors (with a "
            "did-you-mean), so a typo never goes unnoticed. Durations are written `30s`, `5m`, `1h30m`, `2d`, "
-           "a number of seconds, or `{minutes: 5}`.\n\n",
+           "a number of seconds, or `{minutes: 5}`. Files are read as YAML 1.2: booleans are `true`/`false` "
+           "(any case; `yes`, `no`, `on` and `off` are strings), `0o17` is octal and `017` is 17, dates are "
+           "written 2024-01-31; anchors, aliases and `<<` merges work, and no tag (`!!python/...`) constructs "
+           "an object.\n\n",
            "## `dop_project.yml`\n\n", fields_table(ProjectFile),
            "\n## Targets (`targets.<name>` in `dop_project.yml`)\n\n",
            "Each target names its `engine`; the other keys are the engine's. Choose a target with "
