@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import pathlib
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -260,3 +261,25 @@ def test_registration_imports_shows_what_a_plugin_costs_each_parse(tmp_path, mon
     monkeypatch.setenv("PYTHONPATH", str(tmp_path))
     assert registration_imports("dop_light.light") == ["dop_light", "dop_light.light"]
     assert registration_imports("dop_light.heavy") == ["dop_light", "dop_light.heavy", "dop_light.options"]
+
+
+@pytest.mark.slow
+def test_the_entry_point_cache_sees_plugins_installed_and_removed(site, tmp_path):
+    """The list of entry points is cached under sys.path's folders and their times: installing or
+    removing a distribution (its *.dist-info folder) is seen at once."""
+    cache = {"XDG_CACHE_HOME": str(tmp_path / "cache")}
+    first = plugin_list(dop_with(site, "plugins", "--format", "json", **cache))
+    assert {"echo", "broken", "malformed"} <= set(first)
+    cached = list((tmp_path / "cache" / "dop" / "entry-points").glob("*.json"))
+    assert len(cached) == 1 and '"echo"' in cached[0].read_text()
+    again = plugin_list(dop_with(site, "plugins", "--format", "json", **cache))
+    assert again["echo"] == first["echo"]  # read from the cache, same answer
+
+    fake_distribution(site, "dop-late", "dop_late_plugin", GOOD.replace("echo", "late"), "late")
+    shutil.rmtree(site / "dop_broken-1.2.3.dist-info")
+    after = plugin_list(dop_with(site, "plugins", "--format", "json", **cache))
+    assert after["late"]["registers"] == ["task_types:late/bash"]
+    assert "broken" not in after
+
+    cached[0].write_text("{not json")  # a damaged cache is a miss
+    assert "late" in plugin_list(dop_with(site, "plugins", "--format", "json", **cache))
