@@ -11,6 +11,7 @@ import pathlib
 import subprocess
 import sys
 
+from dop_core.cachedir import user_cache_dir
 from dop_core.project import Project
 
 
@@ -57,7 +58,7 @@ def ensure_database(project: Project, env: dict[str, str]) -> None:
     db = home / "airflow.db"
     if marker.exists() and db.exists():
         return
-    cache = pathlib.Path(os.environ.get("XDG_CACHE_HOME", pathlib.Path.home() / ".cache")) / "dop"
+    cache = user_cache_dir()
     template = cache / f"airflow-{airflow_version}.db"
     if not db.exists() and template.is_file():
         shutil.copyfile(template, db)

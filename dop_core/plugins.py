@@ -169,7 +169,9 @@ def dop_entry_points() -> list[EntryPointRow]:
     if path is not None:  # a few keys: the dop command and Airflow's processes see different sys.path
         known.pop(key, None)
         kept = dict(list(known.items())[-7:])
-        _write_atomically(path, json.dumps({**kept, key: found}))
+        from dop_core.cachedir import write_atomically
+
+        write_atomically(path, json.dumps({**kept, key: found}).encode())
     return found
 
 
@@ -177,7 +179,9 @@ def _entry_points_cache() -> tuple[pathlib.Path | None, str]:
     import hashlib
     import sys
 
-    if os.environ.get("DOP_PARSE_CACHE", "1").lower() in ("0", "false", "no", "off"):
+    from dop_core.cachedir import enabled, user_cache_dir
+
+    if not enabled():
         return None, ""
     h = hashlib.sha256(f"{sys.version}\0{sys.executable}\0".encode())
     for entry in sys.path:
@@ -185,23 +189,8 @@ def _entry_points_cache() -> tuple[pathlib.Path | None, str]:
             h.update(f"{entry}\0{os.stat(entry or '.').st_mtime_ns}\n".encode())
         except OSError:
             h.update(f"{entry}\0-\n".encode())
-    base = pathlib.Path(os.environ.get("XDG_CACHE_HOME") or pathlib.Path.home() / ".cache")
     name = hashlib.sha256(sys.executable.encode()).hexdigest()[:16]
-    return base / "dop" / "entry-points" / f"{name}.json", h.hexdigest()
-
-
-def _write_atomically(path: pathlib.Path, text: str) -> None:
-    """Best effort: a cache that cannot be written (a read-only home) only means no cache."""
-    import tempfile
-
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except OSError as exc:
-        log.debug("DOP: cannot cache the entry points in %s: %s", path, exc)
+    return user_cache_dir() / "entry-points" / f"{name}.json", h.hexdigest()
 
 
 def load_plugins(pm: pluggy.PluginManager, autoload: bool = True) -> list[PluginInfo]:

@@ -34,11 +34,11 @@ import os
 import pathlib
 import pickle
 import sys
-import tempfile
 from typing import Any
 
 import attrs
 
+from dop_core.cachedir import enabled, user_cache_dir, write_atomically
 from dop_core.plugins import BUILTIN_PLUGINS, Registry
 from dop_core.project import DAG_ID_PREFIX, PROJECT_FILE, DagConfig, Project, Target, find_project_root, load_project
 from dop_core.validate import validate_dag
@@ -59,8 +59,7 @@ def default_dir(project: Project) -> pathlib.Path:
 def _root_dir(root: pathlib.Path) -> pathlib.Path:
     if os.environ.get("DOP_PARSE_CACHE_DIR"):
         return pathlib.Path(os.environ["DOP_PARSE_CACHE_DIR"])
-    base = pathlib.Path(os.environ.get("XDG_CACHE_HOME") or pathlib.Path.home() / ".cache")
-    return base / "dop" / "parse" / hashlib.sha256(str(root).encode()).hexdigest()[:16]
+    return user_cache_dir() / "parse" / hashlib.sha256(str(root).encode()).hexdigest()[:16]
 
 
 def cached_project(location: Any = None) -> Project:
@@ -85,31 +84,9 @@ def cached_project(location: Any = None) -> Project:
             except Exception as exc:  # a truncated or tampered entry is a miss, never an error
                 log.debug("DOP parse cache: ignoring %s: %s", path, exc)
     project = load_project(root)
-    _write(path, FORMAT + b" " + key.encode() + b"\n" + pickle.dumps(project, protocol=pickle.HIGHEST_PROTOCOL))
+    payload = pickle.dumps(project, protocol=pickle.HIGHEST_PROTOCOL)
+    write_atomically(path, FORMAT + b" " + key.encode() + b"\n" + payload)
     return project
-
-
-def _write(path: pathlib.Path, content: bytes) -> bool:
-    """Write atomically (temp file + rename); False where the cache cannot be written (read-only)."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(content)
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
-    except OSError as exc:  # a read-only DAG mount: parse without a cache
-        log.debug("DOP parse cache: cannot write %s: %s", path, exc)
-        return False
-    return True
-
-
-def enabled() -> bool:
-    return os.environ.get("DOP_PARSE_CACHE", "1").lower() not in ("0", "false", "no", "off")
 
 
 class _SafeUnpickler(pickle.Unpickler):
@@ -268,7 +245,7 @@ class ConfigCache:
                 content = _read(self.project.orchestration_dir / rel)
                 deps.append((rel, hashlib.sha256(content).hexdigest() if content is not None else None))
         payload = pickle.dumps((attrs.evolve(config, _document=None), deps), protocol=pickle.HIGHEST_PROTOCOL)
-        if not _write(self._path(folder), FORMAT + b" " + key.encode() + b"\n" + payload):
+        if not write_atomically(self._path(folder), FORMAT + b" " + key.encode() + b"\n" + payload):
             self.writable = False
 
     def _cacheable(self, config: DagConfig) -> bool:

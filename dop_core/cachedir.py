@@ -1,0 +1,40 @@
+"""DOP's folder in the user's cache (``$XDG_CACHE_HOME/dop``, else ``~/.cache/dop``) and how files are
+written there: atomically, and never failing what asked (a read-only home only means no cache)."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import pathlib
+import tempfile
+
+log = logging.getLogger(__name__)
+
+
+def user_cache_dir() -> pathlib.Path:
+    return pathlib.Path(os.environ.get("XDG_CACHE_HOME") or pathlib.Path.home() / ".cache") / "dop"
+
+
+def enabled() -> bool:
+    """False when ``DOP_PARSE_CACHE`` is 0/false/no/off: no parse cache, no cached entry points."""
+    return os.environ.get("DOP_PARSE_CACHE", "1").lower() not in ("0", "false", "no", "off")
+
+
+def write_atomically(path: pathlib.Path, content: bytes) -> bool:
+    """Write through a temporary file and a rename; False where the folder cannot be written."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(content)
+            os.replace(tmp, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+    except OSError as exc:
+        log.debug("DOP cache: cannot write %s: %s", path, exc)
+        return False
+    return True
