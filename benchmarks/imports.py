@@ -14,6 +14,7 @@ import argparse
 import json
 import os
 import pathlib
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -131,6 +132,8 @@ def main() -> None:
               + "\n")
         failed |= bool(heavy)
     print(f"machine at the end: {common.machine()}; took {time.perf_counter() - started:.0f} s")
+    if args.workdir is None:
+        shutil.rmtree(work, ignore_errors=True)
     if failed:
         raise SystemExit("building DAGs imported a heavy module")
 

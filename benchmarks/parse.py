@@ -30,6 +30,7 @@ import os
 import pathlib
 import random
 import resource
+import shutil
 import sys
 import tempfile
 import time
@@ -298,6 +299,8 @@ def main() -> None:
     print(f"\nmachine at the end: {common.machine()}; took {time.perf_counter() - started:.0f} s")
     if args.json:
         args.json.write_text(json.dumps(all_data, indent=1))
+    if args.workdir is None:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def _measure(argv: list[str]) -> None:

@@ -30,13 +30,28 @@ import pytest
 DEFAULT_PROJECT_YML = "name: test_project\n"
 
 
+_THROWAWAY_AIRFLOW_HOME: list[str] = []
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """Keep tests away from the user's ~/airflow: a throw-away AIRFLOW_HOME unless one is set."""
     if "AIRFLOW_HOME" not in os.environ:
         import tempfile
 
         os.environ["AIRFLOW_HOME"] = tempfile.mkdtemp(prefix="dop-test-airflow-")
+        _THROWAWAY_AIRFLOW_HOME.append(os.environ["AIRFLOW_HOME"])
     os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Remove the throw-away AIRFLOW_HOME made by :func:`pytest_configure`."""
+    import shutil
+
+    while _THROWAWAY_AIRFLOW_HOME:
+        home = _THROWAWAY_AIRFLOW_HOME.pop()
+        shutil.rmtree(home, ignore_errors=True)
+        if os.environ.get("AIRFLOW_HOME") == home:
+            del os.environ["AIRFLOW_HOME"]
 
 
 class ProjectFactory:

@@ -108,8 +108,8 @@ def check_project_with(config_text: str) -> None:
         shutil.rmtree(root, ignore_errors=True)
 
 
-def test_the_valid_seed_config_is_valid(dop_plugin_manager):
-    root = pathlib.Path(tempfile.mkdtemp())
+def test_the_valid_seed_config_is_valid(dop_plugin_manager, tmp_path):
+    root = tmp_path
     (root / "dop_project.yml").write_text("name: fuzz\n")
     folder = root / "orchestration" / "fuzzed"
     (folder / "sql").mkdir(parents=True)
@@ -118,7 +118,6 @@ def test_the_valid_seed_config_is_valid(dop_plugin_manager):
     (folder / "config.yaml").write_text(json.dumps(VALID))
     report = validate_project(root)
     assert report.ok, [str(p) for p in report.problems]
-    shutil.rmtree(root)
 
 
 @pytest.mark.slow
