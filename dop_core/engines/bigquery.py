@@ -7,7 +7,9 @@ service accounts) via :class:`~airflow.providers.google.cloud.hooks.bigquery.Big
 Every statement runs as one query job carrying the target's labels (plus ``dop_dag``/``dop_task``
 inside an Airflow task), its location and ``job_timeout``. The writes DOP makes are single atomic
 statements (a ``MERGE`` replaces partitions or all rows), so a failed or killed run leaves the table
-as it was; staged results live in ``<table>__dop_tmp`` tables that expire on their own.
+as it was; staged results live in ``<table>__dop_tmp_<random>`` tables that expire on their own.
+BigQuery has no lock DOP could hold across jobs, so each run stages under its own name: two runs of
+one table (a backfill with several active runs) never read or drop each other's staged rows.
 
 This module imports no google-cloud code at import time: DAG parsing must stay light.
 """
@@ -18,6 +20,7 @@ import contextlib
 import logging
 import os
 import re
+import secrets
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -32,6 +35,7 @@ log = logging.getLogger(__name__)
 #: staged results of incremental runs expire after this long, so a killed run cleans up after itself
 STAGED_EXPIRATION_HOURS = 24
 STAGED_SUFFIX = "__dop_tmp"
+_STAGED_NAME = re.compile(rf"{STAGED_SUFFIX}_[0-9a-f]{{12}}$")
 
 _TIME_UNITS = {"hour": "HOUR", "day": "DAY", "month": "MONTH", "year": "YEAR"}
 # A SQL type as written in options.arguments: letters, digits, <>, (), commas, spaces (ARRAY<STRUCT<a INT64>>)
@@ -329,8 +333,12 @@ class BigQueryEngine(Engine):
             return "DATE"
         return p.data_type.upper()
 
+    def temp_relation(self, relation: Relation) -> Relation:
+        """``<table>__dop_tmp_<12 hex digits>``: a name of this run's own (runs of one table may overlap)."""
+        return relation.with_name(f"{relation.name}{STAGED_SUFFIX}_{secrets.token_hex(6)}")
+
     def is_staged(self, relation: Relation) -> bool:
-        return relation.name.endswith(STAGED_SUFFIX)
+        return bool(_STAGED_NAME.search(relation.name))
 
     def create_table_as(
         self,
@@ -342,7 +350,7 @@ class BigQueryEngine(Engine):
     ) -> None:
         """``CREATE [OR REPLACE] TABLE ... [PARTITION BY ...] AS``; staged tables expire by themselves.
 
-        A staged table (``<table>__dop_tmp``, or ``temporary``) is not partitioned: it only feeds the MERGE.
+        A staged table (:meth:`temp_relation`, or ``temporary``) is not partitioned: it only feeds the MERGE.
         """
         verb = "CREATE OR REPLACE TABLE" if replace else "CREATE TABLE"
         clauses = []

@@ -28,6 +28,10 @@ def days(*rows: tuple[str, int]) -> str:
     return " UNION ALL ".join(f"SELECT DATE '{d}' AS d, {a} AS amount" for d, a in rows)
 
 
+def table_names(bq_rows, dataset: str) -> list[str]:
+    return [r["table_name"] for r in bq_rows(f"SELECT table_name FROM {dataset}.INFORMATION_SCHEMA.TABLES ORDER BY 1")]
+
+
 def test_create_schema_makes_a_dataset_in_the_target_location(bq_engine, bq_client, dataset):
     found = bq_client.get_dataset(f"{PROJECT}.{dataset}", timeout=30)
     assert found.location == "US"
@@ -153,7 +157,7 @@ def test_changed_schema_fails_with_the_full_refresh_hint_and_keeps_the_table(bq_
     assert "+ note STRING (new column)" in message
     assert "full refresh" in message and "--full-refresh" in message
     assert bq_rows(f"SELECT d, amount FROM {dataset}.orders") == [{"d": D(2024, 6, 1), "amount": 1}]
-    assert not bq_engine.table_exists(bq_engine.temp_relation(orders))
+    assert table_names(bq_rows, dataset) == ["orders"]  # the staged table was dropped
     materialize_table(
         bq_engine, orders, "SELECT DATE '2024-06-01' AS d, 1 AS amount, 'x' AS note", BY_DAY, True
     )
@@ -305,3 +309,33 @@ def test_seed_load_csv(bq_engine, bq_client, bq_rows, dataset, tmp_path):
     csv.write_text("code;name;joined\nIT;Italy;1958-01-01\n")
     assert bq_engine.load_csv(rel, str(csv), None, ";", True) == 1
     assert bq_rows(f"SELECT code FROM {dataset}.countries") == [{"code": "IT"}]
+
+
+def test_overlapping_runs_of_one_table_stage_apart(bq_engine, bq_target, bq_rows, dataset):
+    """A backfill with several active runs: run B starts and ends while run A's result is staged.
+
+    BigQuery has no lock across jobs; with one shared staging name B would replace A's staged rows
+    and drop the table A was about to merge.
+    """
+    orders = Relation(dataset, "orders")
+    materialize_table(bq_engine, orders, days(("2024-06-01", 1), ("2024-06-02", 2)), BY_DAY, False)
+    staged_seen = []
+    columns = bq_engine.columns
+
+    def columns_then_run_b(relation):
+        if bq_engine.is_staged(relation) and not staged_seen:
+            staged_seen.append(relation.name)
+            with connect(bq_target()) as other:
+                out_b = materialize_table(other, orders, days(("2024-06-02", 20)), BY_DAY, False)
+            assert (out_b.action, out_b.partitions) == ("updated", 1)
+        return columns(relation)
+
+    bq_engine.columns = columns_then_run_b
+    out_a = materialize_table(bq_engine, orders, days(("2024-06-01", 10)), BY_DAY, False)
+    assert (out_a.action, out_a.rows, out_a.partitions) == ("updated", 1, 1)
+    assert staged_seen and staged_seen[0].startswith("orders__dop_tmp_")
+    assert bq_rows(f"SELECT d, amount FROM {dataset}.orders ORDER BY d") == [
+        {"d": D(2024, 6, 1), "amount": 10},
+        {"d": D(2024, 6, 2), "amount": 20},
+    ]
+    assert table_names(bq_rows, dataset) == ["orders"]

@@ -6,6 +6,8 @@ port, and a subclass records each statement instead of sending it (a stand-in fo
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from dop_core.engines.base import Argument
@@ -64,11 +66,14 @@ def test_partition_by_and_partition_key(engine, partitioning, clause, key):
     assert engine.partition_key(partitioning.field, partitioning) == key
 
 
-def test_staged_tables_expire_and_are_not_partitioned(engine):
+def test_staged_tables_have_a_name_per_run_expire_and_are_not_partitioned(engine):
     staged = engine.temp_relation(Relation("s", "t"))
+    assert re.fullmatch(r"t__dop_tmp_[0-9a-f]{12}", staged.name)
+    assert engine.temp_relation(Relation("s", "t")).name != staged.name  # overlapping runs stage apart
+    assert not engine.is_staged(Relation("s", "t__dop_tmp_report"))
     engine.create_table_as(staged, "SELECT 1 AS d", Partitioning("d"))
     assert engine.sent == [
-        "CREATE OR REPLACE TABLE `my-proj`.`s`.`t__dop_tmp` OPTIONS(expiration_timestamp = "
+        f"CREATE OR REPLACE TABLE `my-proj`.`s`.`{staged.name}` OPTIONS(expiration_timestamp = "
         "TIMESTAMP_ADD(CURRENT_TIMESTAMP(), INTERVAL 24 HOUR)) AS\nSELECT 1 AS d"
     ]
 
