@@ -89,6 +89,22 @@ def test_a_broken_project_file_is_an_import_error_of_the_dag_file(retail, dop_pl
     assert "dop_project.yml:2:10: error: 'klingon' is not one of" in error
 
 
+def test_assertion_sensor_waits_an_hour_by_default_and_takes_the_wait_options(tmp_path, dop_plugin_manager):
+    dag = build_dag_from_yaml(
+        """
+        schedule_interval: "@daily"
+        tasks:
+          - identifier: fresh
+            kind: {action: assertion, target: assertion_sensor}
+          - identifier: quick
+            kind: {action: assertion, target: assertion_sensor}
+            options: {timeout: 10m, poke_interval: 15s, mode: poke, soft_fail: true}
+        """, tmp_path / "p", sql={"fresh": "SELECT TRUE AS success", "quick": "SELECT TRUE AS success"})
+    fresh, quick = dag.get_task("fresh"), dag.get_task("quick")
+    assert (fresh.timeout, fresh.poke_interval, fresh.mode, fresh.soft_fail) == (3600, 60, "reschedule", False)
+    assert (quick.timeout, quick.poke_interval, quick.mode, quick.soft_fail) == (600, 15, "poke", True)
+
+
 def test_build_dag_from_yaml_helper_and_triggers_of_errors(tmp_path, dop_plugin_manager):
     dag = build_dag_from_yaml(
         """

@@ -4,10 +4,11 @@ that uses one (or to read a cached one). ``airflow_operator``'s is in :mod:`.ope
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Any
 
 import attrs
 
+from dop_core.builtin.trigger_options import WaitOptions
 from dop_core.identifiers import IDENTIFIER_EXPECTED, check_identifier
 
 
@@ -42,16 +43,9 @@ class SeedOptions:
     header: bool = attrs.field(default=True, metadata={"doc": "the first line names the columns"})
 
 
-@attrs.frozen
-class SensorOptions:
-    poke_interval: dt.timedelta = attrs.field(default=dt.timedelta(seconds=60), metadata={
-        "doc": "time between checks, e.g. 30s"})
-    timeout: dt.timedelta = attrs.field(default=dt.timedelta(hours=1), metadata={
-        "doc": "give up (fail, or skip with soft_fail) after this long"})
-    mode: Literal["poke", "reschedule"] = attrs.field(default="reschedule", metadata={
-        "doc": "reschedule frees the worker slot between checks"})
-    soft_fail: bool = attrs.field(default=False, metadata={"doc": "skip instead of failing on timeout"})
+@attrs.frozen(kw_only=True)
+class SensorOptions(WaitOptions):
+    """``assertion_sensor``: a trigger's wait options, but it gives up sooner by default."""
 
-    def sensor_kwargs(self) -> dict[str, Any]:
-        return {"poke_interval": self.poke_interval.total_seconds(), "timeout": self.timeout.total_seconds(),
-                "mode": self.mode, "soft_fail": self.soft_fail}
+    timeout: dt.timedelta = attrs.field(default=dt.timedelta(hours=1), metadata={
+        "doc": "give up after this long (the waiting task fails, or is skipped with soft_fail)"})

@@ -17,11 +17,11 @@ class WaitOptions:
     poke_interval: dt.timedelta = attrs.field(default=dt.timedelta(seconds=60), metadata={
         "doc": "time between checks, e.g. 30s"})
     timeout: dt.timedelta = attrs.field(default=dt.timedelta(hours=6), metadata={
-        "doc": "give up after this long (the wait task fails, or is skipped with soft_fail)"})
+        "doc": "give up after this long (the waiting task fails, or is skipped with soft_fail)"})
     mode: Literal["poke", "reschedule"] = attrs.field(default="reschedule", metadata={
         "doc": "reschedule frees the worker slot between checks; poke keeps it (for checks every few seconds)"})
     soft_fail: bool = attrs.field(default=False, metadata={
-        "doc": "on timeout, skip the wait task (and what depends on it) instead of failing"})
+        "doc": "on timeout, skip the waiting task (and what depends on it) instead of failing"})
 
     def sensor_kwargs(self) -> dict[str, Any]:
         return {"poke_interval": self.poke_interval.total_seconds(), "timeout": self.timeout.total_seconds(),
