@@ -78,14 +78,14 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _run_as() -> tuple[list[str], int | None, int | None]:
-    """Command prefix running as an unprivileged user when we are root (postgres refuses root)."""
+def _run_as() -> tuple[int | None, int | None]:
+    """The unprivileged user (uid, gid) to run PostgreSQL as when we are root (postgres refuses root)."""
     if os.geteuid() != 0:
-        return [], None, None
+        return None, None
     for name in ("postgres", "nobody"):
         with contextlib.suppress(KeyError):
             entry = pwd.getpwnam(name)
-            return ["runuser", "-u", name, "--"], entry.pw_uid, entry.pw_gid
+            return entry.pw_uid, entry.pw_gid
     raise RuntimeError("running as root and no 'postgres' or 'nobody' user to run PostgreSQL as")
 
 
@@ -94,7 +94,7 @@ def postgres_server() -> Iterator[PostgresServer]:
     bin_dir = _find_bin_dir() or _install_postgres()
     if bin_dir is None:
         pytest.skip("PostgreSQL is not installed and cannot be installed here (apt-get install postgresql as root)")
-    prefix, uid, gid = _run_as()
+    uid, gid = _run_as()
     root = pathlib.Path(tempfile.mkdtemp(prefix="dop-pg-"))
     data, sock = root / "data", root / "socket"
     sock.mkdir()
@@ -106,38 +106,31 @@ def postgres_server() -> Iterator[PostgresServer]:
     root.chmod(0o700)
 
     def run(*cmd: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([*prefix, *cmd], capture_output=True, text=True, check=False, timeout=120, cwd=root)
+        as_user = {} if uid is None else {"user": uid, "group": gid, "extra_groups": []}
+        return subprocess.run(cmd, capture_output=True, text=True, check=False, timeout=120, cwd=root, **as_user)
 
-    initdb = [str(bin_dir / "initdb"), "-D", str(data), "-U", USER, f"--pwfile={pwfile}", "--auth-local=trust",
-              "--auth-host=scram-sha-256", "-E", "UTF8"]
-    for locale in ("--locale=C.UTF-8", "--no-locale"):  # C.UTF-8 is missing on some images
-        init = run(*initdb, locale)
-        if init.returncode == 0:
-            break
-    assert init.returncode == 0, init.stdout + init.stderr
-    port = _free_port()
-    options = (
-        f"-c listen_addresses=127.0.0.1 -p {port} -k {sock} -c fsync=off -c synchronous_commit=off "
-        "-c full_page_writes=off -c max_connections=60 -c shared_buffers=32MB"
-    )
-    start = run(
-        str(bin_dir / "pg_ctl"),
-        "-D",
-        str(data),
-        "-l",
-        str(root / "server.log"),
-        "-o",
-        options,
-        "-w",
-        "-t",
-        "60",
-        "start",
-    )
-    assert start.returncode == 0, start.stdout + start.stderr + (root / "server.log").read_text()
+    started = False
     try:
+        initdb = [str(bin_dir / "initdb"), "-D", str(data), "-U", USER, f"--pwfile={pwfile}", "--auth-local=trust",
+                  "--auth-host=scram-sha-256", "-E", "UTF8"]
+        for locale in ("--locale=C.UTF-8", "--no-locale"):  # C.UTF-8 is missing on some images
+            init = run(*initdb, locale)
+            if init.returncode == 0:
+                break
+        assert init.returncode == 0, init.stdout + init.stderr
+        port = _free_port()
+        options = (
+            f"-c listen_addresses=127.0.0.1 -p {port} -k {sock} -c fsync=off -c synchronous_commit=off "
+            "-c full_page_writes=off -c max_connections=60 -c shared_buffers=32MB"
+        )
+        start = run(str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(root / "server.log"), "-o", options,
+                    "-w", "-t", "60", "start")
+        assert start.returncode == 0, start.stdout + start.stderr + (root / "server.log").read_text()
+        started = True
         yield PostgresServer("127.0.0.1", port, USER, PASSWORD, bin_dir)
     finally:
-        run(str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop")
+        if started:
+            run(str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop")
         shutil.rmtree(root, ignore_errors=True)
 
 
