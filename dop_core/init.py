@@ -11,6 +11,7 @@ import os
 import pathlib
 import re
 import sys
+from typing import Any
 
 from dop_core.errors import DopError
 
@@ -26,6 +27,24 @@ def template_dir() -> pathlib.Path:
             return candidate
     raise DopError(f"the project template is missing from this installation "
                    f"(looked in {here / TEMPLATE_NAME}); reinstall dop-core")
+
+
+def run_cookiecutter(template: pathlib.Path, **kwargs: Any) -> str:
+    """``cookiecutter(template, **kwargs)``, its scratch files in a folder removed afterwards.
+
+    cookiecutter 2 writes each hook script, and a copy of a template with a pre-prompt hook, to the
+    system temp folder and never removes them: every ``dop init`` left four entries in /tmp.
+    """
+    import tempfile
+
+    from cookiecutter.main import cookiecutter
+
+    with tempfile.TemporaryDirectory(prefix="dop-cookiecutter-") as scratch:
+        previous, tempfile.tempdir = tempfile.tempdir, scratch
+        try:
+            return str(cookiecutter(str(template), **kwargs))
+        finally:
+            tempfile.tempdir = previous
 
 
 def slug_of(name: str) -> str:
@@ -45,7 +64,6 @@ def create_project(name: str, output_dir: str | os.PathLike[str] = ".", no_input
     includes the dbt example when the dop-dbt plugin is installed.
     """
     from cookiecutter.exceptions import CookiecutterException, OutputDirExistsException
-    from cookiecutter.main import cookiecutter
 
     if no_input is None:
         no_input = not sys.stdin.isatty()
@@ -57,8 +75,8 @@ def create_project(name: str, output_dir: str | os.PathLike[str] = ".", no_input
     if with_dbt is not None:
         context["with_dbt"] = "yes" if with_dbt else "no"
     try:
-        created = cookiecutter(str(template_dir()), no_input=no_input, extra_context=context,
-                               output_dir=str(out), overwrite_if_exists=overwrite)
+        created = run_cookiecutter(template_dir(), no_input=no_input, extra_context=context,
+                                   output_dir=str(out), overwrite_if_exists=overwrite)
     except OutputDirExistsException as exc:
         raise DopError(f"{exc}; pick another name or --output-dir") from None
     except CookiecutterException as exc:

@@ -56,7 +56,8 @@ def create_plugin(
     ``no_input=None`` asks the template's questions only when stdin is a terminal.
     """
     from cookiecutter.exceptions import CookiecutterException, FailedHookException
-    from cookiecutter.main import cookiecutter
+
+    from dop_core.init import run_cookiecutter
 
     if no_input is None:
         no_input = not sys.stdin.isatty()
@@ -67,9 +68,7 @@ def create_plugin(
         raise DopError(f"{out / dist} already exists; pick another name or --output-dir")
     context = {"plugin_name": short, **(extra or {})}
     try:
-        created = cookiecutter(
-            str(template_dir()), no_input=no_input, extra_context=context, output_dir=str(out)
-        )
+        created = run_cookiecutter(template_dir(), no_input=no_input, extra_context=context, output_dir=str(out))
     except FailedHookException as exc:
         raise DopError(f"the plugin name was refused: {exc}") from None
     except CookiecutterException as exc:

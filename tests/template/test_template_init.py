@@ -6,10 +6,13 @@ import os
 import pathlib
 import subprocess
 import sys
+import tempfile
 import zipfile
 
 import pytest
 from template_support import REPO, dop
+
+from dop_core.init import create_project
 
 COVID = "orchestration/example_covid19"
 BASE_FILES = {
@@ -54,6 +57,15 @@ def test_renders_the_dbt_example_when_asked(tmp_path: pathlib.Path) -> None:
     assert files_of(root) == BASE_FILES | DBT_FILES
     assert "dop-dbt" in (root / "requirements.txt").read_text().split()
     assert "dbt/*/target/" in (root / ".gitignore").read_text()
+
+
+def test_leaves_nothing_in_the_temp_folder(tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    created = create_project("tidy", tmp_path / "out", no_input=True, with_dbt=True)
+    assert (created / "orchestration" / "example_dbt").is_dir()  # every hook ran
+    assert list(scratch.iterdir()) == []
 
 
 def test_project_file_names_the_project_and_its_targets(new_project: pathlib.Path) -> None:
