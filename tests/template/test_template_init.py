@@ -164,9 +164,12 @@ def test_an_existing_folder_is_not_overwritten(new_project: pathlib.Path) -> Non
 
 
 def test_plain_cookiecutter_renders_the_same_project(
-    tmp_path: pathlib.Path, new_project: pathlib.Path
+    tmp_path: pathlib.Path, new_project: pathlib.Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from cookiecutter.main import cookiecutter
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "scratch"))  # cookiecutter leaves its hooks there
+    (tmp_path / "scratch").mkdir()
 
     out = cookiecutter(
         str(REPO / "service_project_template"),

@@ -8,6 +8,7 @@ import pathlib
 import shutil
 import subprocess
 import sys
+import tempfile
 import tomllib
 import zipfile
 
@@ -18,6 +19,12 @@ from dop_core.new_plugin import create_plugin, plugin_name, template_dir
 from dop_core.testing import run_dop
 
 REPO = pathlib.Path(__file__).resolve().parents[3]
+
+
+@pytest.fixture(autouse=True)
+def _cookiecutter_scratch(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Plain cookiecutter leaves its hook scripts in the temp folder: give it one of pytest's."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path_factory.mktemp("cookiecutter-scratch")))
 TEMPLATE = REPO / "contrib" / "plugin_template"
 
 EXPECTED_FILES = [
