@@ -272,7 +272,8 @@ class BigQueryEngine(Engine):
             f"WHERE table_name = {self._literal(relation.name)}{where}"
         )
         if view == "COLUMNS":
-            sql = sql.replace("SELECT *", "SELECT column_name, data_type, is_nullable", 1) + " ORDER BY ordinal_position"
+            columns = "SELECT column_name, data_type, is_nullable"
+            sql = sql.replace("SELECT *", columns, 1) + " ORDER BY ordinal_position"
         else:
             sql = sql.replace("SELECT *", "SELECT table_name", 1)
         try:

@@ -51,7 +51,7 @@ class TableShape:
     """A table as built: its columns in order, and how it is partitioned."""
 
     columns: tuple[ColumnShape, ...] = ()
-    partitioning: Partitioning | None | PartitioningUnknown = PartitioningUnknown.UNTRACKED
+    partitioning: Partitioning | PartitioningUnknown | None = PartitioningUnknown.UNTRACKED
 
 
 def describe_partitioning(p: Partitioning | None) -> str:
@@ -63,7 +63,7 @@ def describe_partitioning(p: Partitioning | None) -> str:
     return f"{p.field} ({p.data_type}, {p.granularity})"
 
 
-def _partitioning_lines(table: Partitioning | None | PartitioningUnknown, config: Partitioning | None) -> list[str]:
+def _partitioning_lines(table: Partitioning | PartitioningUnknown | None, config: Partitioning | None) -> list[str]:
     if table is PartitioningUnknown.UNTRACKED:
         return []
     if table is PartitioningUnknown.UNRECORDED:
@@ -171,7 +171,7 @@ def record_partitioning_sql(qualified: str, partitioning: Partitioning | None) -
     return f"COMMENT ON TABLE {qualified} IS '" + partitioning_comment(partitioning).replace("'", "''") + "'"
 
 
-def partitioning_from_comment(comment: str | None) -> Partitioning | None | PartitioningUnknown:
+def partitioning_from_comment(comment: str | None) -> Partitioning | PartitioningUnknown | None:
     """The partitioning recorded by :func:`partitioning_comment`, or UNRECORDED for any other comment."""
     if not comment or not comment.startswith(COMMENT_PREFIX):
         return PartitioningUnknown.UNRECORDED

@@ -74,14 +74,13 @@ def keep_partitioning_specs() -> None:
     spec"). This adds both to the emulator, so DOP's tests see what BigQuery would do.
     """
     import sqlglot
-    from sqlglot import exp
-
     from bqemulator.api.routes import tables as rest
     from bqemulator.catalog import ddl_sync
     from bqemulator.catalog.models import RangePartitioning, TimePartitioning
     from bqemulator.domain.errors import InvalidQueryError
     from bqemulator.jobs import executor
     from bqemulator.scripting import interpreter
+    from sqlglot import exp
 
     def declared(sql: str, project: str) -> tuple[tuple[str, str, str], Spec | None] | None:
         target = ddl_sync._detect_plain_create_table(sql)
