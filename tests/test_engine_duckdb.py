@@ -7,9 +7,10 @@ import time
 
 import pytest
 
-from dop_core.engines.base import Argument
+from dop_core.engines.base import Argument, Engine
 from dop_core.engines.duckdb import DuckDBEngine
 from dop_core.engines.materialize import AssertionFailed, SchemaChanged, materialize_table, run_assertion
+from dop_core.engines.shape import PartitioningUnknown, partitioning_comment, partitioning_from_comment
 from dop_core.engines.targets import DuckDBTarget
 from dop_core.errors import EngineError
 from dop_core.identifiers import Relation
@@ -261,3 +262,36 @@ def test_udf_bodies_are_translated_as_expressions():
 
     body = translate_expression("IF(TRIM(str) = '', NULL, DATE_ADD(d, INTERVAL 1 DAY))", "bigquery", "duckdb")
     assert body == "CASE WHEN TRIM(str) = '' THEN NULL ELSE CAST(d + INTERVAL '1' DAY AS DATE) END"
+
+
+@pytest.mark.parametrize("partitioning", [None, BY_DAY, Partitioning("t", "timestamp", "hour"),
+                                          Partitioning("n", "int64", range=IntegerRange(0, 100, 10))])
+def test_the_record_reads_back_and_any_other_comment_is_no_record(partitioning):
+    assert partitioning_from_comment(partitioning_comment(partitioning)) == partitioning
+    for comment in (None, "", "sales by day", "dop:not json", 'dop:{"partitioning": {"field": 1}}'):
+        assert partitioning_from_comment(comment) is PartitioningUnknown.UNRECORDED
+
+
+def test_an_engine_with_the_base_class_defaults_compares_columns_and_warns(target, caplog):
+    class ColumnsOnly(DuckDBEngine):  # a third-party engine implementing neither method
+        table_shape = Engine.table_shape
+        record_partitioning = Engine.record_partitioning
+
+    with ColumnsOnly(target) as engine:
+        engine.create_schema("retail")
+        materialize_table(engine, ORDERS, HISTORY_QUERY, BY_DAY, False)
+        assert engine.query("SELECT comment FROM duckdb_tables() WHERE table_name = 'orders'").rows == [(None,)]
+        out = materialize_table(engine, ORDERS, "SELECT DATE '2024-06-01' AS d, DATE '2024-07-01' AS e, 5 AS n, "
+                                "7 AS amount", None, False)
+        assert out.action == "replaced all rows of"
+        assert "the ColumnsOnly engine does not report how tables are partitioned" in caplog.text
+        with pytest.raises(SchemaChanged, match=r"\+ note VARCHAR \(new column\)"):
+            materialize_table(engine, ORDERS, "SELECT DATE '2024-06-01' AS d, DATE '2024-07-01' AS e, 5 AS n, "
+                              "7 AS amount, 'x' AS note", None, False)
+
+
+def test_a_double_into_a_real_column_is_a_difference(engine):
+    # both are BigQuery's FLOAT64, but a REAL column would silently round the new rows
+    materialize_table(engine, ORDERS, "SELECT CAST(0.5 AS REAL) AS x", None, False)
+    with pytest.raises(SchemaChanged, match=r"~ x: FLOAT -> DOUBLE"):
+        materialize_table(engine, ORDERS, "SELECT CAST(0.1 AS DOUBLE) AS x", None, False)

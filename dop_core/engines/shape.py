@@ -102,13 +102,18 @@ def canonical_type(type_sql: str, engine_dialect: str, dialect: str) -> str:
 
     Spellings the project's SQL cannot tell apart are one type: on DuckDB ``1`` is an INTEGER and
     ``CAST(1 AS INT64)`` a BIGINT, both BigQuery's INT64; ``INT64`` and ``BIGINT`` are one DuckDB type.
+    A wider integer written into a narrower column fails loudly if it does not fit; a single-precision
+    float would silently round a double, so REAL stays a type of its own.
     """
     from sqlglot import exp
 
     try:
-        return exp.DataType.build(type_sql, dialect=engine_dialect or None).sql(dialect=dialect or None).upper()
+        parsed = exp.DataType.build(type_sql, dialect=engine_dialect or None)
     except Exception:  # a type sqlglot does not know: compare as written
         return " ".join(type_sql.upper().split())
+    if parsed.this == exp.DataType.Type.FLOAT and engine_dialect != "bigquery":  # BigQuery's FLOAT is FLOAT64
+        return "REAL"
+    return parsed.sql(dialect=dialect or None).upper()
 
 
 def _nullability(nullable: bool | None) -> str:
