@@ -38,6 +38,12 @@ _EXPORTS = {
     "Engine": "dop_core.engines.base",
     "QueryResult": "dop_core.engines.base",
     "Argument": "dop_core.engines.base",
+    "TableShape": "dop_core.engines.shape",
+    "ColumnShape": "dop_core.engines.shape",
+    "PartitioningUnknown": "dop_core.engines.shape",
+    "partitioning_from_comment": "dop_core.engines.shape",
+    "record_partitioning_sql": "dop_core.engines.shape",
+    "Partitioning": "dop_core.project",
     "parse_duration": "dop_core.config.durations",
     "Structurer": "dop_core.config.structure",
     "full_refresh_of": "dop_core.operators.sql",
@@ -49,6 +55,7 @@ _EXPORTS = {
 
 __all__ = [
     "Argument",
+    "ColumnShape",
     "ConfigError",
     "DagConfig",
     "DopError",
@@ -58,12 +65,15 @@ __all__ = [
     "EngineType",
     "Location",
     "NoOptions",
+    "Partitioning",
+    "PartitioningUnknown",
     "PluginError",
     "Problem",
     "Project",
     "QueryResult",
     "Relation",
     "Structurer",
+    "TableShape",
     "Target",
     "TaskBuild",
     "TaskConfig",
@@ -82,6 +92,8 @@ __all__ = [
     "hookspec",
     "load_project",
     "parse_duration",
+    "partitioning_from_comment",
+    "record_partitioning_sql",
     "validate_project",
 ]
 
@@ -91,13 +103,20 @@ if TYPE_CHECKING:
     from dop_core.config.durations import parse_duration
     from dop_core.config.structure import Structurer
     from dop_core.engines.base import Argument, Engine, QueryResult
+    from dop_core.engines.shape import (
+        ColumnShape,
+        PartitioningUnknown,
+        TableShape,
+        partitioning_from_comment,
+        record_partitioning_sql,
+    )
     from dop_core.errors import ConfigError, DopError, EngineError, Location, PluginError, Problem
     from dop_core.hookspecs import hookimpl, hookspec
     from dop_core.identifiers import Relation
     from dop_core.operators.params import VariableParamsMixin
     from dop_core.operators.sql import connect, full_refresh_of
     from dop_core.plugins import get_registry
-    from dop_core.project import DagConfig, Project, Target, TaskConfig, load_project
+    from dop_core.project import DagConfig, Partitioning, Project, Target, TaskConfig, load_project
     from dop_core.records import EgressType, EngineType, NoOptions, TaskType, TriggerType
     from dop_core.validate import validate_project
 

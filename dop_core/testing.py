@@ -10,7 +10,9 @@ Fixtures:
 
 Helpers: :func:`build_dag_from_yaml` builds one DAG from a config's YAML text; :func:`run_dop`
 runs the ``dop`` command line in a subprocess, as a user would; :func:`registration_imports` shows
-what registering a plugin costs every parse of the DAG files.
+what registering a plugin costs every parse of the DAG files. An engine's tests check that it
+protects a table's history with :func:`assert_history_protected` (over :func:`history_changes`),
+:func:`assert_nullability_protected` and :func:`assert_same_shapes_pass`.
 
 Importing this module is cheap (no Airflow); fixtures import what they use.
 """
@@ -22,9 +24,10 @@ import pathlib
 import subprocess
 import sys
 import textwrap
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
+import attrs
 import pytest
 
 DEFAULT_PROJECT_YML = "name: test_project\n"
@@ -144,6 +147,104 @@ def registration_imports(module: str) -> list[str]:
     if not data["records"]:
         raise AssertionError(f"{module} registers nothing")
     return list(data["imported"])
+
+
+# -- history protection: what every warehouse engine must refuse on an incremental run ------------------
+#: two days of rows: DATE columns ``d`` and ``e``, an integer ``n``, an ``amount``
+HISTORY_QUERY = ("SELECT DATE '2024-06-01' AS d, DATE '2024-07-01' AS e, 5 AS n, 1 AS amount "
+                 "UNION ALL SELECT DATE '2024-06-02', DATE '2024-07-02', 15, 2")
+
+
+@attrs.frozen
+class HistoryChange:
+    """A change of a table task an incremental run must refuse (see :func:`assert_history_protected`)."""
+
+    name: str
+    before: Any  # Partitioning | None: the table's, built from HISTORY_QUERY
+    after: Any  # Partitioning | None: the task's after the change
+    #: the line of the refusal that names the difference
+    named: str
+    after_query: str = HISTORY_QUERY
+
+
+def history_changes() -> list[HistoryChange]:
+    """Every way a table task's partitioning can change: removed, field, data type, granularity, range."""
+    from dop_core.project import IntegerRange, Partitioning
+
+    by_d = Partitioning(field="d", data_type="date")
+    by_n = Partitioning(field="n", data_type="int64", range=IntegerRange(0, 100, 10))
+    as_timestamp = HISTORY_QUERY.replace("DATE '2024-06-01' AS d", "TIMESTAMP '2024-06-01 00:00:00' AS d").replace(
+        "SELECT DATE '2024-06-02'", "SELECT TIMESTAMP '2024-06-02 00:00:00'")
+    return [
+        HistoryChange("removed", by_d, None, "- partitioning by d (date, day): the task has no partitioning"),
+        HistoryChange("added", None, by_d, "+ partitioning by d (date, day): the table is not partitioned"),
+        HistoryChange("field", by_d, Partitioning(field="e", data_type="date"), "~ partitioning field: d -> e"),
+        HistoryChange("data_type", by_d, Partitioning(field="d", data_type="timestamp"),
+                      "~ partitioning data_type: date -> timestamp", as_timestamp),
+        HistoryChange("granularity", by_d, Partitioning(field="d", data_type="date", granularity="month"),
+                      "~ partitioning granularity: day -> month"),
+        HistoryChange("range", by_n, Partitioning(field="n", data_type="int64", range=IntegerRange(0, 200, 20)),
+                      "~ partitioning range: start 0, end 100, interval 10 -> start 0, end 200, interval 20"),
+    ]
+
+
+def assert_history_protected(engine: Any, relation: Any, change: HistoryChange, rows: Callable[[], list[Any]],
+                             dialect: str = "bigquery") -> None:
+    """Build ``relation`` as ``change.before``; an incremental run after ``change`` must fail naming it and
+    leave every row in place; a full refresh rebuilds the table, after which incremental runs work.
+
+    ``rows()`` reads the table's rows (sorted), preferably not through ``engine``.
+    """
+    from dop_core.engines.materialize import SchemaChanged, materialize_table
+
+    materialize_table(engine, relation, HISTORY_QUERY, change.before, False, dialect)
+    kept = rows()
+    assert len(kept) == 2, kept
+    with pytest.raises(SchemaChanged) as info:
+        materialize_table(engine, relation, change.after_query, change.after, False, dialect)
+    message = str(info.value)
+    assert change.named in message, message
+    assert "The table was left unchanged. Run with a full refresh" in message, message
+    assert rows() == kept
+    assert materialize_table(engine, relation, change.after_query, change.after, True, dialect).rows == 2
+    again = materialize_table(engine, relation, change.after_query, change.after, False, dialect)
+    assert again.action == ("updated" if change.after is not None else "replaced all rows of"), again
+    assert len(rows()) == 2
+
+
+def assert_nullability_protected(engine: Any, relation: Any, require_amount: Callable[[], None],
+                                 rows: Callable[[], list[Any]], dialect: str = "bigquery") -> None:
+    """As :func:`assert_history_protected`, for a table whose ``amount`` column became NOT NULL
+    (``require_amount()`` does that the engine's way, keeping the rows) while the query's may be NULL."""
+    from dop_core.engines.materialize import SchemaChanged, materialize_table
+    from dop_core.project import Partitioning
+
+    by_d = Partitioning(field="d", data_type="date")
+    materialize_table(engine, relation, HISTORY_QUERY, by_d, False, dialect)
+    require_amount()
+    kept = rows()
+    with pytest.raises(SchemaChanged) as info:
+        materialize_table(engine, relation, HISTORY_QUERY, by_d, False, dialect)
+    assert "~ amount: NOT NULL -> nullable" in str(info.value), str(info.value)
+    assert rows() == kept
+    materialize_table(engine, relation, HISTORY_QUERY, by_d, True, dialect)
+    assert materialize_table(engine, relation, HISTORY_QUERY, by_d, False, dialect).action == "updated"
+
+
+def assert_same_shapes_pass(engine: Any, relation: Any, amounts: Sequence[str], rows: Callable[[], list[Any]],
+                            dialect: str = "bigquery") -> None:
+    """Reruns of an unchanged task, and ``amount`` spelled as each of ``amounts`` (SQL expressions the
+    project's dialect types alike, such as ``1`` and ``CAST(1 AS INT64)``), replace the day's partition."""
+    from dop_core.engines.materialize import materialize_table
+    from dop_core.project import Partitioning
+
+    by_d = Partitioning(field="d", data_type="date")
+    materialize_table(engine, relation, HISTORY_QUERY, by_d, False, dialect)
+    for amount in ["1", *amounts]:
+        out = materialize_table(engine, relation, f"SELECT DATE '2024-06-01' AS d, DATE '2024-07-01' AS e, 5 AS n, "
+                                f"{amount} AS amount", by_d, False, dialect)
+        assert (out.action, out.partitions) == ("updated", 1), (amount, out)
+    assert len(rows()) == 2
 
 
 @pytest.fixture

@@ -7,13 +7,21 @@ import time
 
 import pytest
 
-from dop_core.engines.base import Argument
+from dop_core.engines.base import Argument, Engine
 from dop_core.engines.duckdb import DuckDBEngine
 from dop_core.engines.materialize import AssertionFailed, SchemaChanged, materialize_table, run_assertion
+from dop_core.engines.shape import PartitioningUnknown, partitioning_comment, partitioning_from_comment
 from dop_core.engines.targets import DuckDBTarget
 from dop_core.errors import EngineError
 from dop_core.identifiers import Relation
 from dop_core.project import IntegerRange, Partitioning, Target
+from dop_core.testing import (
+    HISTORY_QUERY,
+    assert_history_protected,
+    assert_nullability_protected,
+    assert_same_shapes_pass,
+    history_changes,
+)
 
 ORDERS = Relation("retail", "orders")
 BY_DAY = Partitioning(field="d", data_type="date")
@@ -80,6 +88,58 @@ def test_type_change_is_a_schema_change(engine):
     materialize_table(engine, ORDERS, "SELECT 1 AS amount", None, False)
     with pytest.raises(SchemaChanged, match=r"~ amount: INTEGER -> VARCHAR"):
         materialize_table(engine, ORDERS, "SELECT 'one' AS amount", None, False)
+
+
+def orders(engine):
+    return rows(engine, "SELECT * FROM retail.orders")
+
+
+@pytest.mark.parametrize("change", history_changes(), ids=lambda change: change.name)
+def test_an_incremental_run_refuses_a_changed_partitioning_and_keeps_every_row(engine, change):
+    assert_history_protected(engine, ORDERS, change, lambda: orders(engine))
+
+
+def test_an_incremental_run_refuses_a_column_that_became_not_null(engine):
+    assert_nullability_protected(
+        engine, ORDERS, lambda: engine.execute("ALTER TABLE retail.orders ALTER COLUMN amount SET NOT NULL"),
+        lambda: orders(engine))
+
+
+def test_reruns_and_integer_spellings_the_project_types_alike_pass(engine):
+    # DuckDB types `1` INTEGER and `CAST(1 AS INT64)` BIGINT: both are BigQuery's INT64
+    assert_same_shapes_pass(engine, ORDERS, ["CAST(1 AS INT64)", "CAST(1 AS BIGINT)", "1"], lambda: orders(engine))
+
+
+def test_integer_widths_differ_in_a_duckdb_dialect_project(engine):
+    materialize_table(engine, ORDERS, "SELECT 1 AS amount", None, False, "duckdb")
+    with pytest.raises(SchemaChanged, match=r"~ amount: INTEGER -> BIGINT"):
+        materialize_table(engine, ORDERS, "SELECT CAST(1 AS INT64) AS amount", None, False, "duckdb")
+
+
+def test_the_partitioning_is_recorded_in_the_table_comment(engine):
+    materialize_table(engine, ORDERS, HISTORY_QUERY, BY_DAY, False)
+    assert engine.query("SELECT comment FROM duckdb_tables() WHERE table_name = 'orders'").rows == [
+        ('dop:{"partitioning": {"data_type": "date", "field": "d", "granularity": "day"}}',)]
+    materialize_table(engine, ORDERS, HISTORY_QUERY, None, True)
+    assert engine.query("SELECT comment FROM duckdb_tables() WHERE table_name = 'orders'").rows == [
+        ('dop:{"partitioning": null}',)]
+
+
+def test_a_table_without_a_record_is_adopted_only_by_a_partitioned_task(engine, caplog):
+    engine.execute(f"CREATE TABLE retail.orders AS {HISTORY_QUERY}")  # as an older DOP built it: no record
+    kept = orders(engine)
+    with pytest.raises(SchemaChanged) as info:
+        materialize_table(engine, ORDERS, HISTORY_QUERY, None, False)
+    assert "no record of how it is partitioned" in str(info.value) and "full refresh" in str(info.value)
+    assert orders(engine) == kept
+    # partition replacement touches only the partitions the query returns: the task's partitioning is adopted
+    out = materialize_table(engine, ORDERS, "SELECT DATE '2024-06-01' AS d, DATE '2024-07-01' AS e, 5 AS n, "
+                            "9 AS amount", BY_DAY, False)
+    assert (out.action, out.partitions) == ("updated", 1)
+    assert "DOP adopts the task's partitioning" in caplog.text
+    assert engine.table_shape(ORDERS).partitioning == BY_DAY
+    with pytest.raises(SchemaChanged, match=r"- partitioning by d \(date, day\)"):
+        materialize_table(engine, ORDERS, HISTORY_QUERY, None, False)
 
 
 def test_a_failing_query_leaves_the_previous_table_intact(engine):
@@ -202,3 +262,36 @@ def test_udf_bodies_are_translated_as_expressions():
 
     body = translate_expression("IF(TRIM(str) = '', NULL, DATE_ADD(d, INTERVAL 1 DAY))", "bigquery", "duckdb")
     assert body == "CASE WHEN TRIM(str) = '' THEN NULL ELSE CAST(d + INTERVAL '1' DAY AS DATE) END"
+
+
+@pytest.mark.parametrize("partitioning", [None, BY_DAY, Partitioning("t", "timestamp", "hour"),
+                                          Partitioning("n", "int64", range=IntegerRange(0, 100, 10))])
+def test_the_record_reads_back_and_any_other_comment_is_no_record(partitioning):
+    assert partitioning_from_comment(partitioning_comment(partitioning)) == partitioning
+    for comment in (None, "", "sales by day", "dop:not json", 'dop:{"partitioning": {"field": 1}}'):
+        assert partitioning_from_comment(comment) is PartitioningUnknown.UNRECORDED
+
+
+def test_an_engine_with_the_base_class_defaults_compares_columns_and_warns(target, caplog):
+    class ColumnsOnly(DuckDBEngine):  # a third-party engine implementing neither method
+        table_shape = Engine.table_shape
+        record_partitioning = Engine.record_partitioning
+
+    with ColumnsOnly(target) as engine:
+        engine.create_schema("retail")
+        materialize_table(engine, ORDERS, HISTORY_QUERY, BY_DAY, False)
+        assert engine.query("SELECT comment FROM duckdb_tables() WHERE table_name = 'orders'").rows == [(None,)]
+        out = materialize_table(engine, ORDERS, "SELECT DATE '2024-06-01' AS d, DATE '2024-07-01' AS e, 5 AS n, "
+                                "7 AS amount", None, False)
+        assert out.action == "replaced all rows of"
+        assert "the ColumnsOnly engine does not report how tables are partitioned" in caplog.text
+        with pytest.raises(SchemaChanged, match=r"\+ note VARCHAR \(new column\)"):
+            materialize_table(engine, ORDERS, "SELECT DATE '2024-06-01' AS d, DATE '2024-07-01' AS e, 5 AS n, "
+                              "7 AS amount, 'x' AS note", None, False)
+
+
+def test_a_double_into_a_real_column_is_a_difference(engine):
+    # both are BigQuery's FLOAT64, but a REAL column would silently round the new rows
+    materialize_table(engine, ORDERS, "SELECT CAST(0.5 AS REAL) AS x", None, False)
+    with pytest.raises(SchemaChanged, match=r"~ x: FLOAT -> DOUBLE"):
+        materialize_table(engine, ORDERS, "SELECT CAST(0.1 AS DOUBLE) AS x", None, False)

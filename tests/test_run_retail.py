@@ -111,3 +111,21 @@ def test_a_failing_assertion_fails_the_run_with_a_readable_report(project):
     assert "[PASS] daily_revenue has rows for 2024-06-01 (num_of_rows=3)" in out
     assert "[FAIL] no negative revenue (num_of_rows=0)" in out
     assert "(task 'data_quality_checks', sql/data_quality_checks.sql)" in out
+
+
+def test_removing_the_partitioning_is_refused_and_keeps_every_row(project):
+    config = project / "orchestration" / "daily_sales" / "config.yaml"
+    partitioning = "    partitioning:\n      field: order_date\n      data_type: date\n"
+    assert partitioning in config.read_text()
+    config.write_text(config.read_text().replace(partitioning, ""))
+    before = revenue(project)
+    assert len({day for day, _, _ in before}) == 3
+    result, out = dop_run(project, "--date", "2024-06-01")
+    assert result.returncode == 1
+    assert state(out, "daily_revenue") == "failed"
+    assert "- partitioning by order_date (date, day): the task has no partitioning any more" in out
+    assert "The table was left unchanged. Run with a full refresh" in out
+    assert revenue(project) == before  # the other days' history is still there
+
+    result, out = dop_run(project, "--date", "2024-06-01", "--full-refresh")
+    assert state(out, "daily_revenue") == "success", out

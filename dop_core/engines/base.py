@@ -15,6 +15,7 @@ from typing import Any
 
 import attrs
 
+from dop_core.engines.shape import ColumnShape, TableShape
 from dop_core.identifiers import Relation
 from dop_core.project import Partitioning, Target
 
@@ -78,6 +79,26 @@ class Engine(abc.ABC):
     # -- defaults engines may override ------------------------------------------------------------
     def table_exists(self, relation: Relation) -> bool:
         return bool(self.columns(relation))
+
+    def table_shape(self, relation: Relation) -> TableShape:
+        """The table as built: its columns with their nullability, and how it is partitioned.
+
+        An incremental run compares it with the query's result and the task's ``partitioning``, and
+        refuses to write when they differ (see :mod:`dop_core.engines.shape`). This default knows only
+        :meth:`columns`: nullability is not compared and the partitioning is
+        ``PartitioningUnknown.UNTRACKED`` (not checked; the run logs a warning). Override it to report
+        both; an engine without native partitioning records it with :meth:`record_partitioning`.
+        """
+        return TableShape(tuple(ColumnShape(name, typ) for name, typ in self.columns(relation)))
+
+    def record_partitioning(self, relation: Relation, partitioning: Partitioning | None) -> None:  # noqa: B027
+        """Remember that ``relation`` was just built with ``partitioning`` (None: unpartitioned).
+
+        Called after a table is created or fully refreshed, and when an incremental run adopts a table
+        that has no record yet. Engines whose tables keep their partitioning (BigQuery) need nothing;
+        DuckDB and PostgreSQL write :func:`~dop_core.engines.shape.partitioning_comment` as the table's
+        comment and read it back in :meth:`table_shape`.
+        """
 
     def qualified(self, relation: Relation) -> str:
         parts = [relation.schema, relation.name]

@@ -25,10 +25,11 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from dop_core.engines.base import Argument, Engine, QueryResult
+from dop_core.engines.shape import ColumnShape, TableShape
 from dop_core.engines.targets import BigQueryTarget
 from dop_core.errors import EngineError
 from dop_core.identifiers import Relation, check_identifier
-from dop_core.project import Partitioning, Target
+from dop_core.project import IntegerRange, Partitioning, Target
 
 log = logging.getLogger(__name__)
 
@@ -271,7 +272,8 @@ class BigQueryEngine(Engine):
             f"WHERE table_name = {self._literal(relation.name)}{where}"
         )
         if view == "COLUMNS":
-            sql = sql.replace("SELECT *", "SELECT column_name, data_type", 1) + " ORDER BY ordinal_position"
+            columns = "SELECT column_name, data_type, is_nullable"
+            sql = sql.replace("SELECT *", columns, 1) + " ORDER BY ordinal_position"
         else:
             sql = sql.replace("SELECT *", "SELECT table_name", 1)
         try:
@@ -286,6 +288,28 @@ class BigQueryEngine(Engine):
 
     def table_exists(self, relation: Relation) -> bool:
         return bool(self._information_schema(relation, "TABLES", " AND table_type = 'BASE TABLE'"))
+
+    def table_shape(self, relation: Relation) -> TableShape:
+        """Columns (``is_nullable``: NO for REQUIRED) and the partitioning BigQuery keeps in the table's
+        metadata (``timePartitioning`` / ``rangePartitioning``); its data type is the column's type."""
+        columns = tuple(ColumnShape(r[0], r[1], r[2] != "NO") for r in self._information_schema(relation, "COLUMNS"))
+        table = self._table(relation)
+        return TableShape(columns, None if table is None else _partitioning_of(table, columns))
+
+    def _table(self, relation: Relation) -> Any:
+        """The table's metadata (``tables.get``), or None if it does not exist."""
+        from google.api_core import exceptions as gexc
+        from google.api_core.retry import Retry
+        from google.cloud.bigquery.retry import DEFAULT_RETRY
+
+        ref = f"{relation.database or self.project}.{relation.schema}.{relation.name}"
+        retry: Retry = DEFAULT_RETRY.with_timeout(min(self.job_timeout, 600.0))
+        try:
+            return self.client.get_table(ref, retry=retry, timeout=min(self.job_timeout, 300.0))
+        except gexc.NotFound:
+            return None
+        except gexc.GoogleAPIError as exc:
+            raise BigQueryError(self._describe(exc, None, f"-- tables.get {ref}"), getattr(exc, "code", None)) from None
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
@@ -352,18 +376,59 @@ class BigQueryEngine(Engine):
 
         A staged table (:meth:`temp_relation`, or ``temporary``) is not partitioned: it only feeds the MERGE.
         """
+        staged = temporary or self.is_staged(relation)
+        if replace and not staged:
+            table = self._table(relation)
+            # the spec ignores the data type: what a table's partitioning column is does not matter here
+            if table is not None and self._spec(_partitioning_of(table, ())) != self._spec(partitioning):
+                self._rebuild(relation, select_sql, partitioning)
+                return
+        self.execute(self._create_sql(relation, select_sql, None if staged else partitioning, replace, staged))
+
+    def _create_sql(
+        self, relation: Relation, select_sql: str, partitioning: Partitioning | None, replace: bool, expires: bool
+    ) -> str:
         verb = "CREATE OR REPLACE TABLE" if replace else "CREATE TABLE"
         clauses = []
-        staged = temporary or self.is_staged(relation)
-        if partitioning is not None and not staged:
+        if partitioning is not None:
             clauses.append(f"PARTITION BY {self.partition_by(partitioning)}")
-        if staged:
+        if expires:
             clauses.append(
                 "OPTIONS(expiration_timestamp = TIMESTAMP_ADD(CURRENT_TIMESTAMP(), "
                 f"INTERVAL {STAGED_EXPIRATION_HOURS} HOUR))"
             )
         head = " ".join([verb, self.qualified(relation), *clauses])
-        self.execute(f"{head} AS\n{select_sql}")
+        return f"{head} AS\n{select_sql}"
+
+    @staticmethod
+    def _spec(p: Partitioning | None) -> tuple[Any, ...] | None:
+        """What BigQuery compares when a table is replaced: the field and its unit or integer range."""
+        if p is None:
+            return None
+        if p.data_type == "int64" and p.range is not None:
+            return (p.field.lower(), p.range.start, p.range.end, p.range.interval)
+        return (p.field.lower(), p.granularity)
+
+    def _rebuild(self, relation: Relation, select_sql: str, partitioning: Partitioning | None) -> None:
+        """Replace a table by one partitioned otherwise: BigQuery refuses ``CREATE OR REPLACE`` over a table
+        with another partitioning spec ("Cannot replace a table with a different partitioning spec").
+
+        The new table is built first, beside the old one (a failing query leaves the old table as it
+        was); then one script drops the old table and copies the new one into its place.
+        """
+        built = self.temp_relation(relation)
+        self.execute(self._create_sql(built, select_sql, partitioning, replace=False, expires=True))
+        try:
+            self.execute(
+                f"DROP TABLE {self.qualified(relation)};\n"
+                + self._create_sql(relation, f"SELECT * FROM {self.qualified(built)}", partitioning, False, False)
+            )
+        except BigQueryError as exc:
+            raise BigQueryError(
+                f"{exc}\nThe new rows are kept in {built} until it expires ({STAGED_EXPIRATION_HOURS} hours).",
+                exc.code,
+            ) from None
+        self.drop_table(built)
 
     def _insert_clause(self, staged: Relation) -> str:
         names = [n for n, _ in self.columns(staged)]
@@ -496,6 +561,24 @@ class BigQueryEngine(Engine):
         except GoogleAuthError as exc:
             raise BigQueryError(self._auth_failure(exc)) from None
         return int(job.output_rows) if job.output_rows is not None else self.row_count(relation)
+
+
+_PARTITION_TYPES = {"DATE": "date", "DATETIME": "datetime", "TIMESTAMP": "timestamp"}
+
+
+def _partitioning_of(table: Any, columns: tuple[ColumnShape, ...]) -> Partitioning | None:
+    """The partitioning kept in a table's metadata; a time partitioning's data type is its column's type."""
+    ranged = table.range_partitioning
+    if ranged is not None:
+        r = ranged.range_
+        return Partitioning(field=ranged.field, data_type="int64", range=IntegerRange(r.start, r.end, r.interval))
+    timed = table.time_partitioning
+    if timed is None:
+        return None
+    field = timed.field or "_PARTITIONTIME"  # ingestion-time partitioning (never made by DOP)
+    types = {c.name.lower(): c.type.upper() for c in columns}
+    data_type = _PARTITION_TYPES.get(types.get(field.lower(), "TIMESTAMP"), "timestamp")
+    return Partitioning(field=field, data_type=data_type, granularity=str(timed.type_ or "DAY").lower())
 
 
 def _bigquery_type(text: str) -> str:

@@ -17,6 +17,7 @@ from typing import Any, cast
 import attrs
 
 from dop_core.engines.base import Argument, Engine, QueryResult
+from dop_core.engines.shape import ColumnShape, TableShape, partitioning_from_comment, record_partitioning_sql
 from dop_core.engines.sql import SqlError, parse_statements
 from dop_core.engines.targets import DuckDBTarget
 from dop_core.errors import EngineError
@@ -103,11 +104,25 @@ class DuckDBEngine(Engine):
         return '"' + name.replace('"', '""') + '"'
 
     def columns(self, relation: Relation) -> list[tuple[str, str]]:
+        return [(c.name, c.type) for c in self._columns(relation)]
+
+    def _columns(self, relation: Relation) -> list[ColumnShape]:
         rows = self.con.execute(
-            "SELECT column_name, data_type FROM information_schema.columns "
+            "SELECT column_name, data_type, is_nullable FROM information_schema.columns "
             "WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position",
             [relation.schema, relation.name]).fetchall()
-        return [(r[0], r[1]) for r in rows]
+        return [ColumnShape(r[0], r[1], r[2] == "YES") for r in rows]
+
+    def table_shape(self, relation: Relation) -> TableShape:
+        """Columns with their nullability; the partitioning DOP recorded in the table's comment
+        (DuckDB has no partitioned tables)."""
+        comment = self.con.execute(
+            "SELECT comment FROM duckdb_tables() WHERE database_name = current_database() "
+            "AND schema_name = ? AND table_name = ?", [relation.schema, relation.name]).fetchall()
+        return TableShape(tuple(self._columns(relation)), partitioning_from_comment(comment[0][0] if comment else None))
+
+    def record_partitioning(self, relation: Relation, partitioning: Partitioning | None) -> None:
+        self.execute(record_partitioning_sql(self.qualified(relation), partitioning))
 
     def table_exists(self, relation: Relation) -> bool:
         return bool(self.con.execute(

@@ -9,6 +9,7 @@ from typing import Any
 import attrs
 
 from dop_core.engines.base import Argument, Engine, QueryResult
+from dop_core.engines.shape import PartitioningUnknown, TableShape, column_differences, partitioning_differences
 from dop_core.errors import EngineError
 from dop_core.identifiers import Relation
 from dop_core.project import Partitioning
@@ -17,7 +18,8 @@ log = logging.getLogger(__name__)
 
 
 class SchemaChanged(EngineError):
-    """The query's columns no longer match the table's: only a full refresh may change them."""
+    """The query's columns, or the task's partitioning, no longer match the table as built: only a full
+    refresh may change them."""
 
 
 class AssertionFailed(EngineError):
@@ -42,48 +44,58 @@ class Outcome:
         return text
 
 
-def _describe_diff(old: list[tuple[str, str]], new: list[tuple[str, str]]) -> str:
-    lines = []
-    old_d, new_d = dict(old), dict(new)
-    for name, typ in new:
-        if name not in old_d:
-            lines.append(f"  + {name} {typ} (new column)")
-        elif old_d[name] != typ:
-            lines.append(f"  ~ {name}: {old_d[name]} -> {typ}")
-    lines += [f"  - {name} {typ} (removed)" for name, typ in old if name not in new_d]
-    if not lines:
-        lines.append("  column order changed: " + ", ".join(n for n, _ in old) + " -> " + ", ".join(n for n, _ in new))
-    return "\n".join(lines)
+_FULL_REFRESH_HINT = ("The table was left unchanged. Run with a full refresh to rebuild it "
+                      "(`dop run DAG --full-refresh`, or tick 'Full refresh' when triggering the DAG).")
 
 
 def materialize_table(engine: Engine, relation: Relation, select_sql: str, partitioning: Partitioning | None,
-                      full_refresh: bool) -> Outcome:
+                      full_refresh: bool, dialect: str = "bigquery") -> Outcome:
     """Create the table (first run / full refresh) or replace the partitions (or rows) the query returns.
 
-    Incremental runs stage the result in ``<table>__dop_tmp``, compare its columns with the table's,
-    then replace atomically; on any failure the table is left as it was.
+    Incremental runs stage the result in ``<table>__dop_tmp``, compare it and the task's partitioning
+    with the table as built (:mod:`dop_core.engines.shape`; ``dialect`` is the project's), then
+    replace atomically; on any failure or difference the table is left as it was.
     """
     with engine.lock(relation):
         if full_refresh or not engine.table_exists(relation):
             engine.create_table_as(relation, select_sql, partitioning, replace=True)
+            engine.record_partitioning(relation, partitioning)
             return Outcome("full refresh of" if full_refresh else "created", str(relation), engine.row_count(relation))
         staged = engine.temp_relation(relation)
         engine.create_table_as(staged, select_sql, partitioning, replace=True)
         try:
-            old, new = engine.columns(relation), engine.columns(staged)
-            if [(n.lower(), t) for n, t in old] != [(n.lower(), t) for n, t in new]:
+            table = engine.table_shape(relation)
+            columns = column_differences(table, engine.table_shape(staged), engine_dialect=engine.dialect,
+                                         dialect=dialect)
+            partitions = partitioning_differences(table, partitioning)
+            if columns or partitions:
+                lost = ("\nA full refresh rebuilds it from what the query returns now: rows of partitions the "
+                        "query does not return are lost." if partitions else "")
                 raise SchemaChanged(
-                    f"the query's columns no longer match table {relation}:\n{_describe_diff(old, new)}\n"
-                    "The table was left unchanged. Run with a full refresh to rebuild it "
-                    "(`dop run DAG --full-refresh`, or tick 'Full refresh' when triggering the DAG).")
+                    f"the query's columns or the task's partitioning no longer match table {relation}:\n"
+                    + "\n".join(columns + partitions) + f"\n{_FULL_REFRESH_HINT}{lost}")
+            _warn_unchecked(engine, relation, table)
             rows = engine.row_count(staged)
             if partitioning is not None:
                 parts = engine.replace_partitions(relation, staged, partitioning)
-                return Outcome("updated", str(relation), rows, parts)
-            engine.replace_all(relation, staged)
-            return Outcome("replaced all rows of", str(relation), rows)
+                outcome = Outcome("updated", str(relation), rows, parts)
+            else:
+                engine.replace_all(relation, staged)
+                outcome = Outcome("replaced all rows of", str(relation), rows)
+            if table.partitioning is PartitioningUnknown.UNRECORDED:
+                engine.record_partitioning(relation, partitioning)
+            return outcome
         finally:
             engine.drop_table(staged)
+
+
+def _warn_unchecked(engine: Engine, relation: Relation, table: TableShape) -> None:
+    if table.partitioning is PartitioningUnknown.UNTRACKED:
+        log.warning("the %s engine does not report how tables are partitioned: DOP cannot check that %s is "
+                    "still partitioned as the task says", type(engine).__name__, relation)
+    elif table.partitioning is PartitioningUnknown.UNRECORDED:
+        log.warning("table %s has no record of how it is partitioned (built by an older DOP or outside DOP): "
+                    "DOP adopts the task's partitioning and records it", relation)
 
 
 def run_assertion(engine: Engine, sql: str, name: str) -> tuple[bool, str]:

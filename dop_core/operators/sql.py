@@ -137,7 +137,7 @@ class DopSqlOperator(_DopSqlMixin, BaseOperator):
             if kind == "materialization/view":
                 engine.create_view(rel, translated)
                 return m.Outcome("created view", str(rel))
-            return m.materialize_table(engine, rel, translated, self.partitioning, full_refresh)
+            return m.materialize_table(engine, rel, translated, self.partitioning, full_refresh, self.dialect)
         if kind == "materialization/udf":
             assert rel is not None
             from dop_core.engines.sql import translate_expression

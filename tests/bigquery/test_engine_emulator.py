@@ -16,6 +16,12 @@ from dop_core.engines.bigquery import BigQueryError, connect
 from dop_core.engines.materialize import SchemaChanged, materialize_table, run_assertion
 from dop_core.identifiers import Relation
 from dop_core.project import IntegerRange, Partitioning
+from dop_core.testing import (
+    assert_history_protected,
+    assert_nullability_protected,
+    assert_same_shapes_pass,
+    history_changes,
+)
 
 pytestmark = [pytest.mark.bigquery, pytest.mark.slow]
 
@@ -162,6 +168,53 @@ def test_changed_schema_fails_with_the_full_refresh_hint_and_keeps_the_table(bq_
         bq_engine, orders, "SELECT DATE '2024-06-01' AS d, 1 AS amount, 'x' AS note", BY_DAY, True
     )
     assert bq_engine.columns(orders)[-1] == ("note", "STRING")
+
+
+def rows_of(bq_rows, dataset: str, table: str = "orders"):
+    return lambda: sorted(tuple(r.values()) for r in bq_rows(f"SELECT * FROM {dataset}.{table}"))
+
+
+@pytest.mark.parametrize("change", history_changes(), ids=lambda change: change.name)
+def test_an_incremental_run_refuses_a_changed_partitioning_and_keeps_every_row(
+    bq_engine, bq_client, bq_rows, dataset, change
+):
+    assert_history_protected(bq_engine, Relation(dataset, "orders"), change, rows_of(bq_rows, dataset))
+    # the full refresh gave the table the task's partitioning (BigQuery refuses CREATE OR REPLACE over
+    # another spec: the engine built the new table beside the old one, then swapped it in)
+    table = bq_client.get_table(f"{PROJECT}.{dataset}.orders", timeout=30)
+    after = change.after
+    if after is None:
+        assert (table.time_partitioning, table.range_partitioning) == (None, None)
+    elif after.range is not None:
+        got = table.range_partitioning
+        assert (got.field, got.range_.start, got.range_.end, got.range_.interval) == (
+            after.field, after.range.start, after.range.end, after.range.interval)
+    else:
+        assert (table.time_partitioning.field, table.time_partitioning.type_) == (after.field, after.granularity.upper())
+    assert table_names(bq_rows, dataset) == ["orders"]  # nothing staged is left behind
+
+
+def test_an_incremental_run_refuses_a_column_that_became_required(bq_engine, bq_client, bq_rows, dataset):
+    def require_amount():
+        # as someone would declare it (BigQuery cannot make a column REQUIRED in place)
+        for sql in (
+            f"CREATE TABLE {dataset}.kept AS SELECT * FROM {dataset}.orders",
+            f"DROP TABLE {dataset}.orders",
+            f"CREATE TABLE {dataset}.orders (d DATE, e DATE, n INT64, amount INT64 NOT NULL) PARTITION BY d",
+            f"INSERT INTO {dataset}.orders SELECT * FROM {dataset}.kept",
+            f"DROP TABLE {dataset}.kept",
+        ):
+            bq_engine.execute(sql)
+        modes = {f.name: f.mode for f in bq_client.get_table(f"{PROJECT}.{dataset}.orders", timeout=30).schema}
+        assert modes["amount"] == "REQUIRED"
+
+    assert_nullability_protected(bq_engine, Relation(dataset, "orders"), require_amount, rows_of(bq_rows, dataset))
+
+
+def test_reruns_and_integer_spellings_pass(bq_engine, bq_rows, dataset):
+    assert_same_shapes_pass(
+        bq_engine, Relation(dataset, "orders"), ["CAST(1 AS INT64)", "CAST(1 AS BIGINT)"], rows_of(bq_rows, dataset)
+    )
 
 
 def test_a_failing_query_surfaces_the_job_error_and_leaves_the_table_intact(bq_engine, bq_rows, dataset):

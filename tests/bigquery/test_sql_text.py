@@ -26,6 +26,9 @@ class RecordingEngine(BigQueryEngine):
     def execute(self, sql: str) -> None:
         self.sent.append(sql)
 
+    def _table(self, relation: Relation) -> None:
+        return None  # tables.get: no table exists yet
+
 
 @pytest.fixture
 def engine():

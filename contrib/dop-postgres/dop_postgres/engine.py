@@ -10,7 +10,9 @@ What differs from BigQuery, and how it is handled:
   columns are unchanged its rows are swapped (views on it keep working); otherwise it is dropped
   (with the views depending on it, which are logged; their tasks re-create them) and the new one
   renamed into place.
-- partitions: the base engine's DELETE + INSERT of the replaced partitions in one transaction.
+- partitions: the base engine's DELETE + INSERT of the replaced partitions in one transaction. The
+  partitioning a table was built with is recorded in its comment, so an incremental run can refuse
+  a task whose partitioning changed (DOP's tables are plain tables, not declarative partitions).
 - functions: ``CREATE FUNCTION`` needs a return type. Without ``options.returns`` it is inferred by
   asking Postgres for ``pg_typeof(<body>)`` over typed NULL arguments; ``ANY TYPE`` arguments become
   ``anyelement``. Argument types are written in the project's dialect (STRING, INT64, ...).
@@ -35,7 +37,19 @@ import time
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from dop_core import Argument, Engine, EngineError, QueryResult, Relation, Target
+from dop_core import (
+    Argument,
+    ColumnShape,
+    Engine,
+    EngineError,
+    Partitioning,
+    QueryResult,
+    Relation,
+    TableShape,
+    Target,
+    partitioning_from_comment,
+    record_partitioning_sql,
+)
 from dop_postgres.target import PostgresTarget, redact
 
 log = logging.getLogger(__name__)
@@ -136,14 +150,29 @@ class PostgresEngine(Engine):
         return '"' + name.replace('"', '""') + '"'
 
     def columns(self, relation: Relation) -> list[tuple[str, str]]:
+        return [(c.name, c.type) for c in self._columns(relation)]
+
+    def _columns(self, relation: Relation) -> list[ColumnShape]:
         rows = self.con.execute(
-            "SELECT a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a "
+            "SELECT a.attname, format_type(a.atttypid, a.atttypmod), NOT a.attnotnull FROM pg_attribute a "
             "JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
             "WHERE n.nspname = %s AND c.relname = %s AND a.attnum > 0 AND NOT a.attisdropped "
             "ORDER BY a.attnum",
             (relation.schema, relation.name),
         ).fetchall()
-        return [(r[0], r[1]) for r in rows]
+        return [ColumnShape(r[0], r[1], r[2]) for r in rows]
+
+    def table_shape(self, relation: Relation) -> TableShape:
+        """Columns with their nullability (NOT NULL); the partitioning DOP recorded in the table's comment."""
+        comment = self.con.execute(
+            "SELECT obj_description(c.oid, 'pg_class') FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = %s AND c.relname = %s",
+            (relation.schema, relation.name),
+        ).fetchall()
+        return TableShape(tuple(self._columns(relation)), partitioning_from_comment(comment[0][0] if comment else None))
+
+    def record_partitioning(self, relation: Relation, partitioning: Partitioning | None) -> None:
+        self.execute(record_partitioning_sql(self.qualified(relation), partitioning))
 
     def table_exists(self, relation: Relation) -> bool:
         return bool(
@@ -191,7 +220,7 @@ class PostgresEngine(Engine):
         self,
         relation: Relation,
         select_sql: str,
-        partitioning: Any,
+        partitioning: Partitioning | None,
         replace: bool = True,
         temporary: bool = False,
     ) -> None:
@@ -214,19 +243,22 @@ class PostgresEngine(Engine):
             self.execute(f"CREATE TABLE {self.qualified(new)} AS\n{select_sql}")
             self._swap_in(relation, new, partitioning)
 
-    def _swap_in(self, relation: Relation, new: Relation, partitioning: Any = None) -> None:
+    def _swap_in(self, relation: Relation, new: Relation, partitioning: Partitioning | None = None) -> None:
         """Make the table ``new`` become ``relation`` (call inside a transaction: readers never see a gap).
 
-        Same columns: the rows are swapped, so views and grants on the table stay as they are. Other
-        columns: the old table is dropped with the views on it (logged; their tasks re-create them).
+        Same columns (names, types, nullability): the rows are swapped, so views and grants on the table
+        stay as they are. Other columns: the old table is dropped with the views on it (logged; their
+        tasks re-create them).
         """
         target = self.qualified(relation)
         if not self.table_exists(relation):
             self.execute(f"DROP VIEW IF EXISTS {target}")
-        elif self.columns(new) == self.columns(relation):
+        elif self._columns(new) == self._columns(relation):
             self.execute(f"DELETE FROM {target}")
             self.execute(f"INSERT INTO {target} SELECT * FROM {self.qualified(new)}")
             self.execute(f"DROP TABLE {self.qualified(new)}")
+            if partitioning is not None:
+                self._index(relation, partitioning.field)
             return
         else:
             dependents = self._dependent_views(relation)

@@ -13,7 +13,18 @@ from dop_postgres.engine import PostgresEngine, _infer_csv_type, pg_type
 from dop_postgres.target import PostgresTarget, redact
 
 from dop_core import Argument, EngineError, Relation, Target
+from dop_core.engines.materialize import SchemaChanged, materialize_table
 from dop_core.project import Partitioning
+from dop_core.testing import (
+    HISTORY_QUERY,
+    HistoryChange,
+    assert_history_protected,
+    assert_nullability_protected,
+    assert_same_shapes_pass,
+    history_changes,
+)
+
+ORDERS = Relation("s", "orders")
 
 
 def engine_for(dsn: str, **options: object) -> PostgresEngine:
@@ -161,6 +172,46 @@ def test_replace_partitions_replaces_only_the_staged_days(pg: PostgresEngine) ->
 
 
 @pytest.mark.slow
+def orders(pg: PostgresEngine) -> list[tuple[object, ...]]:
+    return sorted(pg.query("SELECT * FROM s.orders").rows)
+
+
+@pytest.mark.parametrize("change", history_changes(), ids=lambda change: change.name)
+def test_an_incremental_run_refuses_a_changed_partitioning_and_keeps_every_row(
+    pg: PostgresEngine, change: HistoryChange
+) -> None:
+    assert_history_protected(pg, ORDERS, change, lambda: orders(pg))
+
+
+def test_an_incremental_run_refuses_a_column_that_became_not_null(pg: PostgresEngine) -> None:
+    assert_nullability_protected(
+        pg, ORDERS, lambda: pg.execute("ALTER TABLE s.orders ALTER COLUMN amount SET NOT NULL"), lambda: orders(pg)
+    )
+    # the full refresh rebuilt the table rather than swapping rows into the NOT NULL column
+    assert pg.query(
+        "SELECT attnotnull FROM pg_attribute WHERE attrelid = 's.orders'::regclass AND attname = 'amount'"
+    ).rows == [(False,)]
+
+
+def test_reruns_and_integer_spellings_pass(pg: PostgresEngine) -> None:
+    # Postgres types `1` integer and `CAST(1 AS BIGINT)` bigint: both are BigQuery's INT64
+    assert_same_shapes_pass(pg, ORDERS, ["CAST(1 AS BIGINT)", "CAST(1 AS INT8)"], lambda: orders(pg))
+
+
+def test_a_table_without_a_record_is_adopted_only_by_a_partitioned_task(pg: PostgresEngine) -> None:
+    pg.execute(f"CREATE TABLE s.orders AS {HISTORY_QUERY}")  # as an older DOP built it: no comment
+    kept = orders(pg)
+    with pytest.raises(SchemaChanged, match="no record of how it is partitioned"):
+        materialize_table(pg, ORDERS, HISTORY_QUERY, None, False)
+    assert orders(pg) == kept
+    by_d = Partitioning(field="d", data_type="date")
+    assert materialize_table(pg, ORDERS, HISTORY_QUERY, by_d, False).action == "updated"
+    assert pg.table_shape(ORDERS).partitioning == by_d
+    assert pg.query("SELECT obj_description('s.orders'::regclass, 'pg_class')").rows == [
+        ('dop:{"partitioning": {"data_type": "date", "field": "d", "granularity": "day"}}',)
+    ]
+
+
 def test_function_return_types_are_inferred_or_given(pg: PostgresEngine) -> None:
     f = Relation("s", "tax")
     pg.create_function(f, [Argument("amount", "NUMERIC"), Argument("rate", "FLOAT64")], "amount * (1 + rate)", None)
