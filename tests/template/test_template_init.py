@@ -84,6 +84,23 @@ def test_airflow_sql_templates_are_copied_unrendered(new_project: pathlib.Path) 
     assert "{{ ds }}" in (new_project / COVID / "config.yaml").read_text()
 
 
+def test_the_example_splices_no_param_raw_into_sql_or_a_shell(new_project: pathlib.Path) -> None:
+    import re
+
+    import yaml
+
+    folder = new_project / "orchestration" / "example_covid19"
+    spliced = [expr for sql in (folder / "sql").glob("*.sql") for expr in re.findall(r"{{(.*?)}}", sql.read_text())]
+    assert any("params.lookback_days" in expr for expr in spliced)
+    assert all("| int" in expr for expr in spliced if "params." in expr), spliced
+    config = yaml.safe_load((folder / "config.yaml").read_text())
+    assert config["params"]["lookback_days"]["type"] == "integer"
+    (announce,) = [t for t in config["tasks"] if t["identifier"] == "announce_done"]
+    arguments = announce["options"]["arguments"]
+    assert "{{" not in arguments["bash_command"] and "$LOOKBACK_DAYS" in arguments["bash_command"]
+    assert arguments["env"]["LOOKBACK_DAYS"] == "{{ params.lookback_days }}"
+
+
 def test_dag_file_is_the_two_lines(new_project: pathlib.Path) -> None:
     code = [line for line in (new_project / "dags/dop_dags.py").read_text().splitlines() if line.strip()]
     assert code[0] == "from dop_core import build_dags"
