@@ -38,6 +38,11 @@ _EXPORTS = {
     "Engine": "dop_core.engines.base",
     "QueryResult": "dop_core.engines.base",
     "Argument": "dop_core.engines.base",
+    "SqlError": "dop_core.engines.sql",
+    "parse_type": "dop_core.engines.sql",
+    "translate_type": "dop_core.engines.sql",
+    "check_query": "dop_core.engines.sql",
+    "check_delimiter": "dop_core.identifiers",
     "parse_duration": "dop_core.config.durations",
     "Structurer": "dop_core.config.structure",
     "full_refresh_of": "dop_core.operators.sql",
@@ -63,6 +68,7 @@ __all__ = [
     "Project",
     "QueryResult",
     "Relation",
+    "SqlError",
     "Structurer",
     "Target",
     "TaskBuild",
@@ -75,6 +81,8 @@ __all__ = [
     "__version__",
     "asset_uri",
     "build_dags",
+    "check_delimiter",
+    "check_query",
     "connect",
     "full_refresh_of",
     "get_registry",
@@ -82,6 +90,8 @@ __all__ = [
     "hookspec",
     "load_project",
     "parse_duration",
+    "parse_type",
+    "translate_type",
     "validate_project",
 ]
 
@@ -91,9 +101,10 @@ if TYPE_CHECKING:
     from dop_core.config.durations import parse_duration
     from dop_core.config.structure import Structurer
     from dop_core.engines.base import Argument, Engine, QueryResult
+    from dop_core.engines.sql import SqlError, check_query, parse_type, translate_type
     from dop_core.errors import ConfigError, DopError, EngineError, Location, PluginError, Problem
     from dop_core.hookspecs import hookimpl, hookspec
-    from dop_core.identifiers import Relation
+    from dop_core.identifiers import Relation, check_delimiter
     from dop_core.operators.params import VariableParamsMixin
     from dop_core.operators.sql import connect, full_refresh_of
     from dop_core.plugins import get_registry
