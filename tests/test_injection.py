@@ -291,3 +291,21 @@ def test_trigger_names_are_matched_whole(dop_project, dop_plugin_manager, option
     dop_project.dag("d", f"triggers:\n  - kind: {kind}\n    options: {options}\ntasks: []\n")
     (error,) = errors(dop_project.root)
     assert error[0] == 3, error
+
+
+def test_an_egress_query_is_one_read_only_query_and_its_delimiter_one_character(engine, tmp_path):
+    import pathlib
+
+    from dop_core.egress import ExportRequest, FileFormat
+    from dop_core.errors import ConfigError
+    from dop_core.testing import build_dag_from_yaml
+
+    request = ExportRequest(task_id="e", target=engine.target, dialect="duckdb", path="out.csv",
+                            format=FileFormat("csv"), options=None, project_root=pathlib.Path(tmp_path),
+                            sql="SELECT x FROM s.keep) TO 'x.csv'; DELETE FROM s.keep WHERE TRUE; SELECT (1")
+    with pytest.raises(SqlError):
+        request.query(engine)
+    assert kept(engine) == 2
+    with pytest.raises(ConfigError, match="is not a field delimiter DOP accepts"):
+        build_dag_from_yaml("schema: s\ntasks:\n  - identifier: e\n    kind: {action: egress, target: file}\n"
+                            "    options: {path: out.csv, source: s.keep, delimiter: \"');\"}\n", tmp_path / "p")
