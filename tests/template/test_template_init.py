@@ -80,7 +80,7 @@ def test_project_file_names_the_project_and_its_targets(new_project: pathlib.Pat
 def test_airflow_sql_templates_are_copied_unrendered(new_project: pathlib.Path) -> None:
     """cookiecutter must not eat the Jinja that Airflow renders at run time."""
     sql = (new_project / COVID / "sql" / "daily_cases.sql").read_text()
-    assert "{% if is_incremental() %}" in sql and "{{ params.lookback_days }}" in sql
+    assert "{% if is_incremental() %}" in sql and "{{ params.lookback_days | int }}" in sql
     assert "{{ ds }}" in (new_project / COVID / "config.yaml").read_text()
 
 
