@@ -166,10 +166,10 @@ def test_a_function_return_type_is_never_pasted_into_sql(engine):
     assert engine.query("SELECT s.half(3)").rows == [(1.5,)]
 
 
-def _operator(kind, sql="", options=None):
+def _operator(kind, sql="", options=None, dialect="bigquery"):
     from dop_core.operators.sql import DopSqlOperator
 
-    return DopSqlOperator(task_id="t", kind=kind, target=Target("local", "duckdb", {}), dialect="bigquery", sql=sql,
+    return DopSqlOperator(task_id="t", kind=kind, target=Target("local", "duckdb", {}), dialect=dialect, sql=sql,
                           relation=Relation("s", "t"), options=options)
 
 
@@ -183,6 +183,17 @@ def test_the_operator_checks_the_options_again(engine):
     for options, kind, sql in bad:
         with pytest.raises(SqlError, match=r"options\.(returns|arguments\.0\.type): "):
             _operator(kind, sql, options)._run(engine, materialize, False)
+    assert kept(engine) == 2
+
+
+@pytest.mark.parametrize("body", ["1); DROP TABLE s.keep; SELECT (1", "1; DROP TABLE s.keep",
+                                  "(WITH d AS (DELETE FROM s.keep RETURNING x) SELECT MAX(x) FROM d)"])
+def test_a_function_body_is_one_expression_that_only_reads(engine, body):
+    from dop_core.builtin.task_options import FunctionOptions
+    from dop_core.engines import materialize
+
+    with pytest.raises(SqlError, match="expression"):
+        _operator("materialization/udf", body, FunctionOptions(), dialect="duckdb")._run(engine, materialize, False)
     assert kept(engine) == 2
 
 

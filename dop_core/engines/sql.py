@@ -75,16 +75,22 @@ def translate(sql: str, source: str, target: str, single_catalog: bool = False) 
 
 
 def translate_expression(sql: str, source: str, target: str, single_catalog: bool = False) -> str:
-    """One SQL expression (a UDF body) written in ``source`` as ``target`` spells it."""
-    if source == target:
-        return sql
+    """One SQL expression (a UDF body) written in ``source`` as ``target`` spells it. SqlError unless it is
+    one expression that only reads (it is pasted into ``CREATE FUNCTION ... AS (...)``)."""
     import sqlglot
+    from sqlglot import exp
     from sqlglot.errors import ParseError
 
     try:
         tree = sqlglot.parse_one(sql, read=source)
     except ParseError as exc:
         raise SqlError(f"cannot parse the expression as {source}: {exc}") from None
+    writes = next((node for node in tree.walk() if isinstance(node, (exp.Block, *_not_read_only()))), None)
+    if writes is not None:
+        what = "a second statement" if isinstance(writes, exp.Block) else _keyword(writes)
+        raise SqlError(f"a function's body is one expression that only reads; {what} has no place in it")
+    if source == target:
+        return sql
     if source == "bigquery":
         tree = _keep_date_types(tree)
     if single_catalog:
