@@ -44,6 +44,11 @@ _EXPORTS = {
     "partitioning_from_comment": "dop_core.engines.shape",
     "record_partitioning_sql": "dop_core.engines.shape",
     "Partitioning": "dop_core.project",
+    "SqlError": "dop_core.engines.sql",
+    "parse_type": "dop_core.engines.sql",
+    "translate_type": "dop_core.engines.sql",
+    "check_query": "dop_core.engines.sql",
+    "check_delimiter": "dop_core.identifiers",
     "parse_duration": "dop_core.config.durations",
     "Structurer": "dop_core.config.structure",
     "full_refresh_of": "dop_core.operators.sql",
@@ -72,6 +77,7 @@ __all__ = [
     "Project",
     "QueryResult",
     "Relation",
+    "SqlError",
     "Structurer",
     "TableShape",
     "Target",
@@ -85,6 +91,8 @@ __all__ = [
     "__version__",
     "asset_uri",
     "build_dags",
+    "check_delimiter",
+    "check_query",
     "connect",
     "full_refresh_of",
     "get_registry",
@@ -92,8 +100,10 @@ __all__ = [
     "hookspec",
     "load_project",
     "parse_duration",
+    "parse_type",
     "partitioning_from_comment",
     "record_partitioning_sql",
+    "translate_type",
     "validate_project",
 ]
 
@@ -110,9 +120,10 @@ if TYPE_CHECKING:
         partitioning_from_comment,
         record_partitioning_sql,
     )
+    from dop_core.engines.sql import SqlError, check_query, parse_type, translate_type
     from dop_core.errors import ConfigError, DopError, EngineError, Location, PluginError, Problem
     from dop_core.hookspecs import hookimpl, hookspec
-    from dop_core.identifiers import Relation
+    from dop_core.identifiers import Relation, check_delimiter
     from dop_core.operators.params import VariableParamsMixin
     from dop_core.operators.sql import connect, full_refresh_of
     from dop_core.plugins import get_registry

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 import attrs
 
 from dop_core.errors import DopError
-from dop_core.identifiers import Relation
+from dop_core.identifiers import DELIMITER_EXPECTED, Relation, check_delimiter
 
 if TYPE_CHECKING:
     from dop_core.engines.base import Engine
@@ -49,12 +49,6 @@ def _source(value: Any) -> str:
     return value
 
 
-def _delimiter(value: Any) -> str:
-    if not isinstance(value, str) or not value or "'" in value or "\n" in value:
-        raise ValueError(f"{value!r} is not a usable delimiter: one or a few characters, no quote or newline")
-    return value
-
-
 @attrs.frozen
 class EgressOptions:
     """The options every egress task takes; the destination's own keys sit beside them (flat)."""
@@ -70,8 +64,8 @@ class EgressOptions:
     header: bool = attrs.field(default=True, metadata={
         "doc": "csv: write the column names as the first line"})
     delimiter: str | None = attrs.field(default=None, metadata={
-        "parse": _delimiter, "expected": "one or a few characters, e.g. ';' or '\\t'",
-        "doc": "csv: field delimiter (default ',', or a tab for a .tsv path)"})
+        "parse": check_delimiter, "expected": DELIMITER_EXPECTED,
+        "doc": "csv: field delimiter, one character (default ',', or a tab for a .tsv path)"})
     compression: Literal["none", "gzip", "zstd", "snappy"] | None = attrs.field(default=None, metadata={
         "doc": "none, gzip, zstd, or snappy (parquet only); default: snappy for parquet, else from the "
                "path's extension (.gz, .zst) or none"})
@@ -245,10 +239,14 @@ class ExportRequest:
         return connect(self.target)
 
     def query(self, engine: Engine) -> str:
-        """The SELECT producing the rows to export, in ``engine``'s dialect."""
+        """The SELECT producing the rows to export, in ``engine``'s dialect (SqlError unless the task's SQL is
+        exactly one read-only query: it is pasted into ``COPY (...) TO`` or ``EXPORT DATA ... AS``)."""
         if self.source is not None:
             return f"SELECT * FROM {engine.qualified(self.source)}"
         assert self.sql is not None
+        from dop_core.engines.sql import check_query
+
+        check_query(self.sql, self.dialect)
         return engine.translate(self.sql.strip().rstrip(";"), self.dialect)
 
     def local_path(self) -> pathlib.Path:

@@ -1,4 +1,5 @@
-"""Identifiers that reach SQL: validated here, quoted by each engine."""
+"""Names and other short values that reach SQL (identifiers, CSV delimiters): validated here with
+patterns that must match the whole value, then quoted (or bound) by each engine."""
 
 from __future__ import annotations
 
@@ -6,21 +7,31 @@ import re
 
 import attrs
 
-IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
+# Always used with fullmatch: `$` would also match before a final newline ("v\n" is no identifier).
+IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
 # BigQuery project ids and similar "database" names may contain hyphens (and dots for domain-scoped ids).
-DATABASE = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-.:]{0,127}$")
+DATABASE = re.compile(r"[A-Za-z_][A-Za-z0-9_\-.:]{0,127}")
 IDENTIFIER_EXPECTED = "letters, digits and underscores, not starting with a digit (at most 128)"
+#: the field delimiters a CSV seed or egress file may use: one character each, none that SQL quotes
+DELIMITERS = (",", ";", "|", "\t", ":", "^", "~", " ")
+DELIMITER_EXPECTED = "one of , ; | : ^ ~ (a space) or \\t (a tab, written \"\\t\" in YAML)"
 
 
 def check_identifier(value: str, what: str = "identifier") -> str:
-    if not isinstance(value, str) or not IDENTIFIER.match(value):
+    if not isinstance(value, str) or not IDENTIFIER.fullmatch(value):
         raise ValueError(f"{value!r} is not a valid {what}: use {IDENTIFIER_EXPECTED}")
     return value
 
 
 def check_database(value: str) -> str:
-    if not isinstance(value, str) or not DATABASE.match(value):
+    if not isinstance(value, str) or not DATABASE.fullmatch(value):
         raise ValueError(f"{value!r} is not a valid database/project name")
+    return value
+
+
+def check_delimiter(value: str) -> str:
+    if value not in DELIMITERS:
+        raise ValueError(f"{value!r} is not a field delimiter DOP accepts: use {DELIMITER_EXPECTED}")
     return value
 
 

@@ -169,7 +169,9 @@ class DagConfig:
     database: str | None = attrs.field(default=None, metadata={
         "parse": check_database, "doc": "default database (BigQuery project) of the DAG's tasks"})
     params: dict[str, Any] = attrs.field(factory=dict, metadata={
-        "doc": "DAG params; each overridable by the Airflow Variable <dag_id>.<key>"})
+        "expected": "a mapping of key: value, or key: {default, type, ...} (below)",
+        "doc": "DAG params, typed by their value or declared with a schema; each overridable by the run's conf "
+               "and the Airflow Variable <dag_id>.<key>, always within its type"})
     description: str | None = attrs.field(default=None, metadata={"doc": "one line shown in Airflow"})
     tags: list[str] = attrs.field(factory=list, metadata={"doc": "Airflow tags (dop is always added)"})
     owner: str | None = attrs.field(default=None, metadata={"doc": "default owner of the tasks"})
@@ -178,6 +180,8 @@ class DagConfig:
     max_active_runs: int | None = attrs.field(default=None, metadata={"doc": "runs of this DAG at once"})
     dagrun_timeout: Any = attrs.field(default=None, metadata={"doc": "fail a run after this long, e.g. 6h"})
     triggers: list[TriggerConfig] = attrs.field(factory=list, metadata={"doc": "what the DAG waits for"})
+    # filled in by validation: each param as a dop_core.params.ParamSpec (its default and JSON schema)
+    typed_params: dict[str, Any] = attrs.field(factory=dict, alias="_typed_params")
     # filled in by the loader
     name: str = attrs.field(default="", alias="_name")
     folder: pathlib.Path | None = attrs.field(default=None, alias="_folder")

@@ -59,6 +59,7 @@ def fields_table(cls: type) -> str:
 
 def config_reference() -> str:
     from dop_core import plugins
+    from dop_core.params import ParamSpec
     from dop_core.project import DagConfig, IntegerRange, Kind, Partitioning, ProjectFile, TaskConfig, TriggerConfig
 
     pm = plugins.new_plugin_manager()
@@ -78,6 +79,12 @@ def config_reference() -> str:
         out += [f"\n### engine `{name}`\n\n{engine.description}\n\n", fields_table(engine.options_model)]
     out += ["\n## DAG: `orchestration/<name>/config.yaml`\n\n",
             "One DAG per folder; its id is `dop__<name>`.\n\n", fields_table(DagConfig),
+            "\n### A declared param (`params.<key>: {default, type, ...}`)\n\n",
+            "A param written `key: value` has the type of its value. A mapping with a `default` or a `type` "
+            "key declares the param as Airflow's `Param` does; keys besides `default`, `description` and "
+            "`title` are JSON schema keywords, spelled as JSON schema spells them. The trigger form, the run's "
+            "conf and the Airflow Variable `<dag_id>.<key>` may only give values that fit.\n\n",
+            fields_table(ParamSpec),
             "\n## Task: an item of `tasks`\n\n", fields_table(TaskConfig),
             "\n### `kind`\n\n", fields_table(Kind),
             "\n### `partitioning`\n\n", fields_table(Partitioning),

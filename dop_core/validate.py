@@ -12,6 +12,7 @@ import attrs
 from dop_core.build.context import ValidationContext
 from dop_core.config.structure import MISSING, Structurer
 from dop_core.errors import ConfigError, Problem, did_you_mean
+from dop_core.params import structure_params
 from dop_core.plugins import Registry, get_registry
 from dop_core.project import DagConfig, Project, Target, TaskConfig, TriggerConfig, parse_dag_config
 
@@ -55,10 +56,12 @@ def _lookup_error(exc: LookupError) -> tuple[str, str | None]:
 
 
 def validate_dag(project: Project, folder: pathlib.Path, registry: Registry | None = None,
-                 warnings: list[Problem] | None = None, target: Target | None = None) -> DagConfig:
+                 warnings: list[Problem] | None = None, target: Target | None = None,
+                 thorough: bool = False) -> DagConfig:
     """Load and validate one DAG folder; return its config with typed options or raise ConfigError.
 
-    Warnings (deprecated spellings...) are appended to ``warnings`` when given.
+    Warnings (deprecated spellings...) are appended to ``warnings`` when given. ``thorough`` (``dop
+    validate``) lets validators run the checks too heavy for Airflow's parsing (see ValidationContext).
     """
     registry = registry or get_registry()
     problems: list[Problem] = []
@@ -75,16 +78,17 @@ def validate_dag(project: Project, folder: pathlib.Path, registry: Registry | No
             s.problem((*path, "identifier"), f"duplicate task identifier {task.identifier!r} "
                       f"(also task #{seen[task.identifier] + 1})", "unique identifiers", "rename one of the tasks")
         seen.setdefault(task.identifier, i)
-        tasks.append(_validate_task(project, config, task, path, registry, s, target))
+        tasks.append(_validate_task(project, config, task, path, registry, s, target, thorough))
     _check_dependencies(config, s)
-    triggers = [_validate_trigger(project, config, trig, ("triggers", j), registry, s, None, target)
+    triggers = [_validate_trigger(project, config, trig, ("triggers", j), registry, s, None, target, thorough)
                 for j, trig in enumerate(config.triggers)]
     _check_trigger_ids(config, tasks, triggers, s)
+    params = structure_params(config.params, s)
     if any(p.severity == "error" for p in problems):
         raise ConfigError(problems)
     if warnings is not None:
         warnings.extend(problems)
-    return attrs.evolve(config, tasks=tasks, triggers=triggers)
+    return attrs.evolve(config, tasks=tasks, triggers=triggers, _typed_params=params)
 
 
 def _sql_path(config: DagConfig, identifier: str) -> pathlib.Path | None:
@@ -104,11 +108,12 @@ def _run_validator(validator: Any, ctx: ValidationContext, s: Structurer) -> Non
 
 
 def _validate_task(project: Project, config: DagConfig, task: TaskConfig, path: tuple[Any, ...],
-                   registry: Registry, s: Structurer, target: Target | None = None) -> TaskConfig:
+                   registry: Registry, s: Structurer, target: Target | None = None,
+                   thorough: bool = False) -> TaskConfig:
     for j, trig in enumerate(task.triggers):
         task = attrs.evolve(task, triggers=[*task.triggers[:j],
                                             _validate_trigger(project, config, trig, (*path, "triggers", j),
-                                                              registry, s, task, target),
+                                                              registry, s, task, target, thorough),
                                             *task.triggers[j + 1:]])
     if task.trigger_rule and task.trigger_rule not in AIRFLOW_TRIGGER_RULES:
         s.problem((*path, "trigger_rule"), f"unknown trigger rule {task.trigger_rule!r}",
@@ -128,14 +133,15 @@ def _validate_task(project: Project, config: DagConfig, task: TaskConfig, path: 
                   f"create {config.name}/sql/{task.identifier}.sql")
     if options is MISSING:
         return task
-    ctx = ValidationContext(project, config, path, options, task=task, sql_path=sql_path, target=target)
+    ctx = ValidationContext(project, config, path, options, task=task, sql_path=sql_path, target=target,
+                            thorough=thorough)
     _run_validator(task_type.validate, ctx, s)
     return attrs.evolve(task, _typed_options=options)
 
 
 def _validate_trigger(project: Project, config: DagConfig, trig: TriggerConfig, path: tuple[Any, ...],
                       registry: Registry, s: Structurer, task: TaskConfig | None,
-                      target: Target | None = None) -> TriggerConfig:
+                      target: Target | None = None, thorough: bool = False) -> TriggerConfig:
     try:
         trigger_type = registry.named("trigger", trig.kind)
     except LookupError as exc:
@@ -147,7 +153,7 @@ def _validate_trigger(project: Project, config: DagConfig, trig: TriggerConfig, 
         return trig
     sql_path = _sql_path(config, trig.identifier) if trig.identifier else None
     ctx = ValidationContext(project, config, path, options, task=task, trigger=trig, sql_path=sql_path,
-                            target=target)
+                            target=target, thorough=thorough)
     _run_validator(trigger_type.validate, ctx, s)
     return attrs.evolve(trig, _typed_options=options)
 
@@ -164,12 +170,18 @@ def trigger_task_ids(config: DagConfig, triggers: list[TriggerConfig], owner: Ta
     return ids
 
 
+def trigger_groups(tasks: list[TaskConfig], triggers: list[TriggerConfig]
+                   ) -> list[tuple[tuple[Any, ...], list[TriggerConfig], TaskConfig | None]]:
+    """Each list of triggers of a DAG: the DAG's own, then each task's, with where it is written and its task."""
+    groups: list[tuple[tuple[Any, ...], list[TriggerConfig], TaskConfig | None]] = [(("triggers",), triggers, None)]
+    groups += [(("tasks", i, "triggers"), t.triggers, t) for i, t in enumerate(tasks)]
+    return groups
+
+
 def _check_trigger_ids(config: DagConfig, tasks: list[TaskConfig], triggers: list[TriggerConfig],
                        s: Structurer) -> None:
     taken = {t.identifier for t in tasks}
-    groups: list[tuple[tuple[Any, ...], list[TriggerConfig], TaskConfig | None]] = [(("triggers",), triggers, None)]
-    groups += [(("tasks", i, "triggers"), t.triggers, t) for i, t in enumerate(tasks)]
-    for path, trigs, owner in groups:
+    for path, trigs, owner in trigger_groups(tasks, triggers):
         for j, tid in enumerate(trigger_task_ids(config, trigs, owner)):
             if tid in taken:
                 s.problem((*path, j), f"trigger task id {tid!r} is already used", "unique task ids",
@@ -261,7 +273,7 @@ def validate_project(root: Any = None, target: str | None = None) -> ProjectRepo
     dags = []
     for folder in project.dag_folders():
         try:
-            dags.append(validate_dag(project, folder, registry, problems, target=chosen))
+            dags.append(validate_dag(project, folder, registry, problems, target=chosen, thorough=True))
         except ConfigError as exc:
             problems.extend(exc.problems)
     problems += _check_asset_schedules(dags)

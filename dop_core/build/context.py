@@ -31,6 +31,9 @@ class ValidationContext:
     sql_path: pathlib.Path | None = None
     #: the target the DAGs are validated for (``--target`` / ``DOP_TARGET`` / the default), if known
     target: Target | None = None
+    #: True under ``dop validate``, False when Airflow parses: only then may a validator run checks that
+    #: import heavy modules (sqlglot, to parse SQL types and queries)
+    thorough: bool = False
 
     def location(self, subpath: Path = (), key: bool = False) -> Location:
         assert self.dag.document is not None

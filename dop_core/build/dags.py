@@ -53,7 +53,8 @@ def build_dag(config: DagConfig, project: Project, target: Target) -> Any:
     from airflow.sdk import DAG, Param
 
     registry = plugins.get_registry()
-    params: dict[str, Any] = dict(config.params)
+    params: dict[str, Any] = {key: Param(spec.default, description=spec.description, **spec.schema())
+                              for key, spec in config.typed_params.items()}
     params["full_refresh"] = Param(False, type="boolean", title="Full refresh", description=FULL_REFRESH_HELP)
     default_args: dict[str, Any] = {}
     if config.owner:
@@ -83,7 +84,7 @@ def build_dag(config: DagConfig, project: Project, target: Target) -> Any:
         user_defined_macros=macros,
         **kwargs,
     )
-    keys = tuple(config.params)
+    keys = tuple(config.typed_params)
     with dag:
         ops: dict[str, Any] = {}
         for i, task in enumerate(config.tasks):
@@ -108,8 +109,20 @@ def build_dag(config: DagConfig, project: Project, target: Target) -> Any:
         for task in config.tasks:
             for wait in _trigger_tasks(config, task.triggers, task, project, target, keys):
                 wait >> ops[task.identifier]
+    _keep_params_on_the_dag(dag)
     plugins.dag_built(dag, config, project)
     return dag
+
+
+def _keep_params_on_the_dag(dag: Any) -> None:
+    """Drop the copy of the DAG's params Airflow gives every task: a task's run merges the DAG's params
+    anyway, and the copies multiplied the params' schemas in the serialized DAG (the Airflow DB) by the
+    number of tasks. Params an operator was given itself (``source: task``) stay."""
+    from airflow.sdk.definitions.param import ParamsDict
+
+    for task in dag.tasks:
+        if task.params:
+            task.params = ParamsDict({key: param for key, param in task.params.items() if param.source != "dag"})
 
 
 def _build_error(config: DagConfig, index: int, task: TaskConfig, exc: Exception) -> ConfigError:

@@ -21,8 +21,22 @@ def _needs_schema(ctx: ValidationContext) -> Iterator[Problem]:
                           "a `schema:` on the task or the DAG", "add `schema: <dataset>` to the DAG config")
 
 
-def _validate_seed(ctx: ValidationContext) -> Iterator[Problem]:
+def _sql_options(ctx: ValidationContext) -> Iterator[Problem]:
+    """Under ``dop validate``: every option value that reaches SQL (types, column names) is what SQL may
+    receive; the operator checks them again before running (sqlglot is too heavy for Airflow's parsing)."""
+    if not ctx.thorough:
+        return
+    for path, message, expected in ctx.options.sql_problems(ctx.project.dialect):
+        yield ctx.problem(("options", *path), message, expected)
+
+
+def _validate_with_sql_options(ctx: ValidationContext) -> Iterator[Problem]:
     yield from _needs_schema(ctx)
+    yield from _sql_options(ctx)
+
+
+def _validate_seed(ctx: ValidationContext) -> Iterator[Problem]:
+    yield from _validate_with_sql_options(ctx)
     assert ctx.task is not None
     rel = ctx.options.path or f"data/{ctx.task.identifier}.csv"
     assert ctx.dag.folder is not None
@@ -172,8 +186,10 @@ def dop_task_types() -> list[TaskType]:
                      description="materialise the query's result; incremental runs replace the partitions it returns"),
         _native_type("materialization", "view", description="create or replace a view of the query"),
         _native_type("materialization", "udf", options=_OPTIONS + "FunctionOptions",
+                     validate=_validate_with_sql_options,
                      description="create or replace a SQL function whose body is the SQL file's expression"),
         _native_type("materialization", "stored_procedure", options=_OPTIONS + "ProcedureOptions",
+                     validate=_validate_with_sql_options,
                      description="create or replace a stored procedure running the SQL file's statements"),
         _native_type("materialization", "seed", options=_OPTIONS + "SeedOptions", sql_file="none",
                      validate=_validate_seed,

@@ -59,7 +59,7 @@ class FileOptions(WaitOptions):
         "doc": "keyword arguments of the fsspec file system (e.g. {anon: true})"})
 
 
-_BUCKET = re.compile(r"^[a-z0-9][a-z0-9_.\-]{1,220}[a-z0-9]$")
+_BUCKET = re.compile(r"[a-z0-9][a-z0-9_.\-]{1,220}[a-z0-9]")
 
 
 def _bucket(value: Any) -> str:
@@ -69,7 +69,7 @@ def _bucket(value: Any) -> str:
                          "the path inside the bucket goes in `object`")
     if "{{" in text:
         return text
-    if not _BUCKET.match(text) or ".." in text or (len(text) > 63 and "." not in text):
+    if not _BUCKET.fullmatch(text) or ".." in text or (len(text) > 63 and "." not in text):
         raise ValueError(f"{text!r} is not a GCS bucket name: 3-63 lowercase letters, digits, dashes, underscores "
                          "and dots, starting and ending with a letter or digit")
     return text
@@ -108,10 +108,10 @@ class GcsObjectOptions(GoogleOptions):
         "doc": "the object (Jinja-templated); with * ? or [ it is a glob and any match ends the wait"})
 
 
-_PROJECT = re.compile(r"^([a-z][a-z0-9.\-]*:)?[a-z][a-z0-9\-]{4,28}[a-z0-9]$")
-_DATASET = re.compile(r"^[A-Za-z0-9_]{1,1024}$")
-_TABLE = re.compile(r"^[\w\-$]{1,1024}$")
-_PARTITION = re.compile(r"^(\d{4}|\d{6}|\d{8}|\d{10}|-?\d+|__NULL__|__UNPARTITIONED__)$")
+_PROJECT = re.compile(r"([a-z][a-z0-9.\-]*:)?[a-z][a-z0-9\-]{4,28}[a-z0-9]")
+_DATASET = re.compile(r"[A-Za-z0-9_]{1,1024}")
+_TABLE = re.compile(r"[\w\-$]{1,1024}")
+_PARTITION = re.compile(r"\d{4}|\d{6}|\d{8}|\d{10}|-?\d+|__NULL__|__UNPARTITIONED__")
 
 
 def split_table(value: Any) -> tuple[str | None, str, str]:
@@ -122,11 +122,11 @@ def split_table(value: Any) -> tuple[str | None, str, str]:
         raise ValueError(f"{text!r} is not a BigQuery table: write project.dataset.table or dataset.table")
     project = parts[0] if len(parts) == 3 else None
     dataset, table = parts[-2], parts[-1]
-    if project is not None and "{{" not in project and not _PROJECT.match(project):
+    if project is not None and "{{" not in project and not _PROJECT.fullmatch(project):
         raise ValueError(f"{project!r} is not a GCP project id (6-30 lowercase letters, digits and dashes)")
-    if "{{" not in dataset and not _DATASET.match(dataset):
+    if "{{" not in dataset and not _DATASET.fullmatch(dataset):
         raise ValueError(f"{dataset!r} is not a BigQuery dataset name (letters, digits and underscores)")
-    if "{{" not in table and not _TABLE.match(table):
+    if "{{" not in table and not _TABLE.fullmatch(table):
         raise ValueError(f"{table!r} is not a BigQuery table name (letters, digits, underscores, dashes)")
     return project, dataset, table
 
@@ -138,7 +138,7 @@ def _table(value: Any) -> str:
 
 def _partition(value: Any) -> str:
     text = str(value)
-    if "{{" in text or _PARTITION.match(text):
+    if "{{" in text or _PARTITION.fullmatch(text):
         return text
     raise ValueError(f"{text!r} is not a BigQuery partition id: YYYYMMDD (e.g. {{{{ ds_nodash }}}}), YYYYMMDDHH, "
                      "YYYYMM, YYYY, an integer range start, __NULL__ or __UNPARTITIONED__")

@@ -180,14 +180,18 @@ def run(dag: str, project_dir: str | None, target: str | None, date: str | None,
         conf: str | None) -> None:
     """Run DAG for one logical date through Airflow (dag.test) and report each task's state."""
     from dop_core.build.dags import build_one
+    from dop_core.operators.params import check_run_conf
     from dop_core.runner import run_dag
 
     project = _project(project_dir)
-    build_one(project, dag, target)  # fail fast, with locations, before starting Airflow
+    built = build_one(project, dag, target)  # fail fast, with locations, before starting Airflow
     try:
         extra = json.loads(conf) if conf else None
     except ValueError as exc:
         raise click.BadParameter(f"--conf is not JSON: {exc}") from None
+    if extra is not None and not isinstance(extra, dict):
+        raise click.BadParameter("--conf must be a JSON object, e.g. '{\"key\": 1}'")
+    check_run_conf(built, extra or {}, "--conf")
     sys.exit(run_dag(project, dag, _date(date), full_refresh, target, extra))
 
 

@@ -177,7 +177,7 @@ class Structurer:
             if converted is _MISSING:
                 ok = False
             else:
-                kwargs[field.name] = converted
+                kwargs[field.alias or field.name] = converted
         if not ok:
             return _MISSING
         try:

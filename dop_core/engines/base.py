@@ -182,8 +182,10 @@ class Engine(abc.ABC):
 
     @abc.abstractmethod
     def create_function(self, relation: Relation, arguments: Sequence[Argument], body: str,
-                        returns: str | None) -> None:
-        """Create or replace a SQL UDF whose body is the expression ``body``."""
+                        returns: str | None, dialect: str = "bigquery") -> None:
+        """Create or replace a SQL UDF whose body is the expression ``body`` (in the engine's dialect); the
+        argument and return types are written in ``dialect`` (the project's). Parse each type with
+        :func:`dop_core.parse_type` and write sqlglot's rendering of it, never the text as given."""
 
     @abc.abstractmethod
     def create_procedure(self, relation: Relation, arguments: Sequence[Argument], body: str, dialect: str) -> None:

@@ -26,9 +26,10 @@ from typing import Any
 
 from dop_core.engines.base import Argument, Engine, QueryResult
 from dop_core.engines.shape import ColumnShape, TableShape
+from dop_core.engines.sql import SqlError
 from dop_core.engines.targets import BigQueryTarget
 from dop_core.errors import EngineError
-from dop_core.identifiers import Relation, check_identifier
+from dop_core.identifiers import Relation, check_delimiter, check_identifier
 from dop_core.project import IntegerRange, Partitioning, Target
 
 log = logging.getLogger(__name__)
@@ -36,11 +37,9 @@ log = logging.getLogger(__name__)
 #: staged results of incremental runs expire after this long, so a killed run cleans up after itself
 STAGED_EXPIRATION_HOURS = 24
 STAGED_SUFFIX = "__dop_tmp"
-_STAGED_NAME = re.compile(rf"{STAGED_SUFFIX}_[0-9a-f]{{12}}$")
+_STAGED_NAME = re.compile(rf"{STAGED_SUFFIX}_[0-9a-f]{{12}}\Z")
 
 _TIME_UNITS = {"hour": "HOUR", "day": "DAY", "month": "MONTH", "year": "YEAR"}
-# A SQL type as written in options.arguments: letters, digits, <>, (), commas, spaces (ARRAY<STRUCT<a INT64>>)
-_TYPE = re.compile(r"^[A-Za-z][A-Za-z0-9_<>(), ]*$")
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _SECRETS = [
     (re.compile(r"(?i)\b(bearer)\s+[A-Za-z0-9._~+/=-]+"), r"\1 [redacted]"),
@@ -80,13 +79,17 @@ def _label(value: str) -> str:
     return re.sub(r"[^a-z0-9_-]", "_", value.lower())[:63]
 
 
-def _sql_type(text: str, what: str) -> str:
-    text = " ".join(str(text).split())
-    if not _TYPE.match(text):
+def _sql_type(text: str, what: str, dialect: str = "bigquery", templated: bool = False) -> str:
+    """One SQL type written in ``dialect``, as sqlglot renders it in BigQuery's (never the text as written)."""
+    from dop_core.engines.sql import translate_type
+
+    try:
+        return translate_type(text, dialect, "bigquery", templated)
+    except SqlError as exc:
         raise EngineError(
-            f"{text!r} is not a SQL type for {what}: write e.g. STRING, DATE, ARRAY<INT64> or ANY TYPE"
-        )
-    return text
+            f"{text!r} is not a SQL type for {what} ({exc}): write e.g. STRING, DATE, ARRAY<INT64>"
+            + (" or ANY TYPE" if templated else "")
+        ) from None
 
 
 class BigQueryEngine(Engine):
@@ -483,15 +486,16 @@ class BigQueryEngine(Engine):
         self.execute(f"CREATE OR REPLACE VIEW {self.qualified(relation)} AS\n{select_sql}")
 
     def create_function(
-        self, relation: Relation, arguments: Sequence[Argument], body: str, returns: str | None
+        self, relation: Relation, arguments: Sequence[Argument], body: str, returns: str | None,
+        dialect: str = "bigquery",
     ) -> None:
         """A SQL UDF; arguments of type ``ANY TYPE`` make it a templated function."""
         args = ", ".join(
             f"{self.quote(check_identifier(a.name, 'argument name'))} "
-            f"{_sql_type(a.type, f'argument {a.name}')}"
+            f"{_sql_type(a.type, f'argument {a.name}', dialect, templated=True)}"
             for a in arguments
         )
-        ret = f" RETURNS {_sql_type(returns, 'returns')}" if returns else ""
+        ret = f" RETURNS {_sql_type(returns, 'returns', dialect)}" if returns else ""
         self.execute(f"CREATE OR REPLACE FUNCTION {self.qualified(relation)}({args}){ret} AS (\n{body}\n)")
 
     def create_procedure(
@@ -504,7 +508,7 @@ class BigQueryEngine(Engine):
             body += ";"
         args = ", ".join(
             f"{self.quote(check_identifier(a.name, 'argument name'))} "
-            f"{_sql_type(a.type, f'argument {a.name}')}"
+            f"{_sql_type(a.type, f'argument {a.name}', dialect)}"
             for a in arguments
         )
         self.execute(f"CREATE OR REPLACE PROCEDURE {self.qualified(relation)}({args})\nBEGIN\n{body}\nEND")
@@ -525,7 +529,7 @@ class BigQueryEngine(Engine):
 
         config = bigquery.LoadJobConfig(
             source_format=bigquery.SourceFormat.CSV,
-            field_delimiter=delimiter,
+            field_delimiter=check_delimiter(delimiter),
             skip_leading_rows=1 if header else 0,
             write_disposition=bigquery.WriteDisposition.WRITE_TRUNCATE,
             labels=self.labels,
@@ -583,12 +587,12 @@ def _partitioning_of(table: Any, columns: tuple[ColumnShape, ...]) -> Partitioni
 
 def _bigquery_type(text: str) -> str:
     """A column type of a seed in BigQuery's spelling (BIGINT -> INT64, VARCHAR -> STRING, ...)."""
-    from sqlglot import exp
+    from dop_core.engines.sql import translate_type
 
     for dialect in ("bigquery", "duckdb"):
         try:
-            return exp.DataType.build(text, dialect=dialect).sql(dialect="bigquery")
-        except Exception:
+            return translate_type(text, dialect, "bigquery")
+        except SqlError:
             continue
     raise EngineError(f"{text!r} is not a column type BigQuery knows (e.g. STRING, INT64, DATE, NUMERIC)")
 

@@ -18,10 +18,10 @@ import attrs
 
 from dop_core.engines.base import Argument, Engine, QueryResult
 from dop_core.engines.shape import ColumnShape, TableShape, partitioning_from_comment, record_partitioning_sql
-from dop_core.engines.sql import SqlError, parse_statements
+from dop_core.engines.sql import SqlError, parse_statements, parse_type, translate_type
 from dop_core.engines.targets import DuckDBTarget
 from dop_core.errors import EngineError
-from dop_core.identifiers import Relation, check_identifier
+from dop_core.identifiers import Relation, check_delimiter, check_identifier
 from dop_core.locks import LockTimeout, file_lock
 from dop_core.project import Partitioning, Target
 
@@ -149,18 +149,23 @@ class DuckDBEngine(Engine):
 
     # -- functions and procedures ---------------------------------------------------------------
     def create_function(self, relation: Relation, arguments: Sequence[Argument], body: str,
-                        returns: str | None) -> None:
-        # DuckDB macros are untyped: the arguments' types are documentation here.
+                        returns: str | None, dialect: str = "bigquery") -> None:
+        # DuckDB macros are untyped: the arguments' types are documentation here (checked all the same).
         names = ", ".join(self.quote(check_identifier(a.name, "argument name")) for a in arguments)
+        for a in arguments:
+            parse_type(a.type, dialect, templated=True)
         expr = body
         if returns:
-            expr = f"CAST(({body}) AS {returns})"
+            expr = f"CAST(({body}) AS {translate_type(returns, dialect, self.dialect)})"
         self.execute(f"CREATE OR REPLACE MACRO {self.qualified(relation)}({names}) AS ({expr})")
 
     def create_procedure(self, relation: Relation, arguments: Sequence[Argument], body: str,
                          dialect: str = "duckdb") -> None:
         """DuckDB has no procedures: store the body; :meth:`call` runs it with the arguments bound."""
         parse_statements(body, dialect)  # refuse a body that does not parse now, not at CALL time
+        for a in arguments:
+            check_identifier(a.name, "argument name")
+            parse_type(a.type, dialect)
         self.execute('CREATE SCHEMA IF NOT EXISTS "_dop"')
         self.execute(f"CREATE TABLE IF NOT EXISTS {PROCEDURES} (schema_name VARCHAR, name VARCHAR, "
                      "arguments VARCHAR, body VARCHAR, dialect VARCHAR, PRIMARY KEY (schema_name, name))")
@@ -207,13 +212,15 @@ class DuckDBEngine(Engine):
     # -- seeds ----------------------------------------------------------------------------------
     def load_csv(self, relation: Relation, path: str, columns: dict[str, str] | None, delimiter: str,
                  header: bool) -> int:
-        opts = [f"header = {'true' if header else 'false'}", f"delim = '{delimiter}'"]
+        """The file's path, delimiter and column types are bound parameters of ``read_csv``, never SQL text."""
+        options = "delim = ?, header = ?"
+        values: list[Any] = [path, check_delimiter(delimiter), header]
         if columns:
-            spec = ", ".join(f"'{check_identifier(n, 'column name')}': '{t}'" for n, t in columns.items())
-            opts.append("columns = {" + spec + "}")
-        literal = "'" + path.replace("'", "''") + "'"
-        self.execute(f"CREATE OR REPLACE TABLE {self.qualified(relation)} AS "
-                     f"SELECT * FROM read_csv({literal}, {', '.join(opts)})")
+            options += ", columns = ?"
+            values.append({check_identifier(name, "column name"): translate_type(typ, self.dialect, self.dialect)
+                           for name, typ in columns.items()})
+        self.con.execute(f"CREATE OR REPLACE TABLE {self.qualified(relation)} AS "
+                         f"SELECT * FROM read_csv(?, {options})", values)
         return self.row_count(relation)
 
 
@@ -244,7 +251,7 @@ def _bind(tree: Any, values: dict[str, tuple[Any, str]], dialect: str) -> Any:
         if isinstance(value, bool):
             return exp.Boolean(this=value)
         lit = exp.Literal.number(value) if isinstance(value, int | float) else exp.Literal.string(str(value))
-        return exp.Cast(this=lit, to=exp.DataType.build(typ, dialect=dialect))
+        return exp.Cast(this=lit, to=parse_type(typ, dialect))
 
     def fix(node: Any) -> Any:
         if isinstance(node, exp.Column) and not node.table and node.name.lower() in values:

@@ -126,8 +126,8 @@ def assertion_report(result: QueryResult, lower: list[str], name: str) -> tuple[
 
 
 def create_function(engine: Engine, relation: Relation, arguments: Sequence[Argument], body: str,
-                    returns: str | None) -> Outcome:
-    engine.create_function(relation, arguments, body.strip().rstrip(";"), returns)
+                    returns: str | None, dialect: str = "bigquery") -> Outcome:
+    engine.create_function(relation, arguments, body.strip().rstrip(";"), returns, dialect)
     return Outcome("created function", str(relation))
 
 

@@ -111,10 +111,19 @@ class DopSqlOperator(_DopSqlMixin, BaseOperator):
         log.info("%s", outcome)
         return str(outcome)
 
+    def _check_options(self) -> None:
+        """The options that reach SQL (types, column names) checked again, as ``dop validate`` does."""
+        from dop_core.engines.sql import SqlError
+
+        for path, message, expected in self.options.sql_problems(self.dialect):
+            raise SqlError(f"options.{'.'.join(str(p) for p in path)}: {message} (expected {expected})")
+
     def _run(self, engine: Any, m: Any, full_refresh: bool) -> Any:
         from dop_core.engines.sql import check_query
 
         kind, rel, sql = self.kind, self.relation, self.sql
+        if kind in ("materialization/seed", "materialization/udf", "materialization/stored_procedure"):
+            self._check_options()
         if kind == "materialization/schema":
             assert rel is not None
             engine.create_schema(rel.schema, rel.database)
@@ -143,12 +152,14 @@ class DopSqlOperator(_DopSqlMixin, BaseOperator):
             from dop_core.engines.sql import translate_expression
 
             body = translate_expression(sql.strip().rstrip(";"), self.dialect, engine.dialect, engine.single_catalog)
-            return m.create_function(engine, rel, m.as_arguments(self.options.arguments), body, self.options.returns)
+            return m.create_function(engine, rel, m.as_arguments(self.options.arguments), body, self.options.returns,
+                                     self.dialect)
         if kind == "materialization/stored_procedure":
             assert rel is not None
             engine.create_procedure(rel, m.as_arguments(self.options.arguments), sql.strip(), self.dialect)
             return m.Outcome("created procedure", str(rel))
         if kind == "assertion/assertion":
+            check_query(sql, self.dialect)
             passed, report = m.run_assertion(engine, engine.translate(sql, self.dialect), self.task_id)
             log.info("%s", report)
             if not passed:
@@ -177,8 +188,10 @@ class DopAssertionSensor(_DopSqlMixin, BaseSensorOperator):
 
     def poke(self, context: Any) -> bool:
         from dop_core.engines.materialize import run_assertion
+        from dop_core.engines.sql import check_query
 
         try:
+            check_query(self.sql, self.dialect)
             with connect(self.target) as engine:
                 passed, report = run_assertion(engine, engine.translate(self.sql, self.dialect), self.task_id)
         except DopError:

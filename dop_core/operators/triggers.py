@@ -73,7 +73,10 @@ class DopSqlSensor(DopAssertionSensor):
     ui_color = "#fff3c4"
 
     def poke(self, context: Any) -> bool:
+        from dop_core.engines.sql import check_query
+
         try:
+            check_query(self.sql, self.dialect)
             with connect(self.target) as engine:
                 result = engine.query(engine.translate(self.sql, self.dialect))
         except DopError:

@@ -80,8 +80,25 @@ def test_project_file_names_the_project_and_its_targets(new_project: pathlib.Pat
 def test_airflow_sql_templates_are_copied_unrendered(new_project: pathlib.Path) -> None:
     """cookiecutter must not eat the Jinja that Airflow renders at run time."""
     sql = (new_project / COVID / "sql" / "daily_cases.sql").read_text()
-    assert "{% if is_incremental() %}" in sql and "{{ params.lookback_days }}" in sql
+    assert "{% if is_incremental() %}" in sql and "{{ params.lookback_days | int }}" in sql
     assert "{{ ds }}" in (new_project / COVID / "config.yaml").read_text()
+
+
+def test_the_example_splices_no_param_raw_into_sql_or_a_shell(new_project: pathlib.Path) -> None:
+    import re
+
+    import yaml
+
+    folder = new_project / "orchestration" / "example_covid19"
+    spliced = [expr for sql in (folder / "sql").glob("*.sql") for expr in re.findall(r"{{(.*?)}}", sql.read_text())]
+    assert any("params.lookback_days" in expr for expr in spliced)
+    assert all("| int" in expr for expr in spliced if "params." in expr), spliced
+    config = yaml.safe_load((folder / "config.yaml").read_text())
+    assert config["params"]["lookback_days"]["type"] == "integer"
+    (announce,) = [t for t in config["tasks"] if t["identifier"] == "announce_done"]
+    arguments = announce["options"]["arguments"]
+    assert "{{" not in arguments["bash_command"] and "$LOOKBACK_DAYS" in arguments["bash_command"]
+    assert arguments["env"]["LOOKBACK_DAYS"] == "{{ params.lookback_days }}"
 
 
 def test_dag_file_is_the_two_lines(new_project: pathlib.Path) -> None:

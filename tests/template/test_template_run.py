@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import pathlib
 
 import pytest
@@ -129,3 +130,24 @@ def test_a_failing_assertion_stops_the_run_with_a_readable_report(tmp_path: path
     assert "assert_daily_cases_valid" in result.stderr
     assert "never more deaths than new cases on a day" in result.stderr
     assert "3 passed, 1 failed" in result.stderr
+
+
+def test_a_hostile_variable_or_conf_reaches_neither_the_sql_nor_the_shell(
+    new_project: pathlib.Path, tmp_path: pathlib.Path
+) -> None:
+    marker = tmp_path / "pwned"
+    payload = f"7 DAY) OR TRUE --\n$(touch {marker})"
+    variable = {"AIRFLOW_VAR_DOP__EXAMPLE_COVID19.LOOKBACK_DAYS": payload}
+    result = dop("run", "example_covid19", "--date", "2024-06-01", cwd=new_project, env=variable)
+    assert result.returncode == 1
+    assert (
+        "param 'lookback_days' of DAG dop__example_covid19: the Airflow Variable "
+        f"dop__example_covid19.lookback_days holds {payload!r}, which is not an integer (minimum 1; maximum 366)"
+    ) in result.stderr
+    assert "DAG run failed" in result.stdout and not marker.exists()
+    assert not (new_project / ".dop" / "warehouse.duckdb").exists()  # the first task refused to render: nothing ran
+
+    result = dop("run", "example_covid19", "--date", "2024-06-01", "--conf", json.dumps({"lookback_days": payload}),
+                 cwd=new_project)
+    assert result.returncode == 1 and not marker.exists()
+    assert "--conf gives" in result.stderr and "the run was not started" in result.stderr

@@ -45,8 +45,11 @@ from dop_core import (
     Partitioning,
     QueryResult,
     Relation,
+    SqlError,
     TableShape,
     Target,
+    check_delimiter,
+    parse_type,
     partitioning_from_comment,
     record_partitioning_sql,
 )
@@ -63,11 +66,11 @@ _NEW_SUFFIX = "__dop_new"
 
 
 def pg_type(type_sql: str, dialect: str = "bigquery") -> str:
-    """A SQL type written in ``dialect`` (BigQuery's STRING, INT64, ANY TYPE...) as Postgres spells it."""
-    from sqlglot import exp
-    from sqlglot.errors import ParseError
+    """A SQL type written in ``dialect`` (BigQuery's STRING, INT64, ANY TYPE...) as Postgres spells it.
 
-    text = " ".join(type_sql.split())
+    Parsed strictly (:func:`dop_core.parse_type`): what reaches SQL is sqlglot's rendering of one type,
+    never the text as written."""
+    text = " ".join(str(type_sql).split())
     upper = text.upper()
     if upper in ("ANY TYPE", "ANYELEMENT"):
         return "anyelement"
@@ -78,8 +81,8 @@ def pg_type(type_sql: str, dialect: str = "bigquery") -> str:
             return "numeric"
     for source in dict.fromkeys((dialect, "postgres")):
         try:
-            return exp.DataType.build(text, dialect=source).sql(dialect="postgres").lower()
-        except (ParseError, ValueError):
+            return str(parse_type(text, source).sql(dialect="postgres")).lower()
+        except SqlError:
             continue
     raise EngineError(
         f"{type_sql!r} is not a {dialect} type that Postgres knows (write e.g. STRING, INT64, "
@@ -303,15 +306,16 @@ class PostgresEngine(Engine):
 
     # -- functions and procedures ---------------------------------------------------------------
     def create_function(
-        self, relation: Relation, arguments: Sequence[Argument], body: str, returns: str | None
+        self, relation: Relation, arguments: Sequence[Argument], body: str, returns: str | None,
+        dialect: str = "bigquery",
     ) -> None:
         import psycopg
 
         from dop_core.identifiers import check_identifier
 
-        args = [(check_identifier(a.name, "argument name"), pg_type(a.type)) for a in arguments]
+        args = [(check_identifier(a.name, "argument name"), pg_type(a.type, dialect)) for a in arguments]
         expression = _strip_select(body)
-        result = pg_type(returns) if returns else self._infer_return_type(relation, args, expression)
+        result = pg_type(returns, dialect) if returns else self._infer_return_type(relation, args, expression)
         signature = ", ".join(f"{name} {typ}" for name, typ in args)
         sql = (
             f"CREATE OR REPLACE FUNCTION {self.qualified(relation)}({signature}) RETURNS {result} "
@@ -413,6 +417,7 @@ class PostgresEngine(Engine):
     ) -> int:
         from dop_core.identifiers import check_identifier
 
+        check_delimiter(delimiter)
         with open(path, newline="", encoding="utf-8") as f:
             rows = list(csv.reader(f, delimiter=delimiter))
         names = rows[0] if header and rows else [f"column{i}" for i in range(len(rows[0]) if rows else 0)]

@@ -8,13 +8,13 @@ from packaging.requirements import Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
-_PLAIN = re.compile(r"^\d+(\.\d+){0,2}$")
+_PLAIN = re.compile(r"\d+(\.\d+){0,2}")
 
 
 def parse_wanted(text: str) -> SpecifierSet:
     """``1.11`` means 1.11.*, ``1.11.2`` exactly that, anything else is a PEP 440 specifier (``>=1.10``)."""
     text = text.strip()
-    if _PLAIN.match(text):
+    if _PLAIN.fullmatch(text):
         parts = text.split(".")
         return SpecifierSet(f"=={text}" if len(parts) == 3 else f"=={text}.*")
     try:

@@ -10,7 +10,7 @@ import attrs
 from dop_spark.settings import CONF_EXPECTED, _scalar_conf
 
 TABLE_EXPECTED = "a warehouse table written schema.table (or project.schema.table)"
-MAVEN = re.compile(r"^[A-Za-z0-9_.\-]+:[A-Za-z0-9_.\-]+:[A-Za-z0-9_.\-+]+$")
+MAVEN = re.compile(r"[A-Za-z0-9_.\-]+:[A-Za-z0-9_.\-]+:[A-Za-z0-9_.\-+]+")
 
 
 def _tables(value: Any) -> list[str]:
@@ -22,7 +22,7 @@ def _tables(value: Any) -> list[str]:
 def _packages(value: Any) -> list[str]:
     if isinstance(value, str):
         value = [value]
-    if not isinstance(value, list) or not all(isinstance(v, str) and MAVEN.match(v) for v in value):
+    if not isinstance(value, list) or not all(isinstance(v, str) and MAVEN.fullmatch(v) for v in value):
         raise ValueError(f"{value!r} is not a list of Maven coordinates such as org.apache.spark:spark-avro_2.13:4.0.0")
     return list(value)
 

@@ -26,17 +26,17 @@ import attrs
 
 SUPPORTED_ENGINES = ("duckdb", "bigquery")
 DEFAULT_RUNTIME_VERSION = "2.2"
-GCS_URI = re.compile(r"^gs://[a-z0-9][a-z0-9._-]{1,220}[a-z0-9](/.*)?$")
+GCS_URI = re.compile(r"gs://[a-z0-9][a-z0-9._-]{1,220}[a-z0-9](/.*)?")
 
 
 def _gcs_uri(value: Any) -> str:
-    if not isinstance(value, str) or not GCS_URI.match(value):
+    if not isinstance(value, str) or not GCS_URI.fullmatch(value):
         raise ValueError(f"{value!r} is not a Cloud Storage location: write gs://bucket or gs://bucket/prefix")
     return value.rstrip("/")
 
 
 def _bucket(value: Any) -> str:
-    if not isinstance(value, str) or not re.match(r"^(gs://)?[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$", value):
+    if not isinstance(value, str) or not re.fullmatch(r"(gs://)?[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]", value):
         raise ValueError(f"{value!r} is not a bucket name: write my-bucket (no gs://, no path)")
     return value.removeprefix("gs://")
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 from conftest import PROD_TARGETS, SHOP_SCRIPT, write_shop
+from dop_spark.options import _packages
+from dop_spark.settings import _bucket, _gcs_uri
 
 from dop_core import validate_project
 
@@ -228,3 +230,11 @@ def test_two_inputs_spark_would_see_under_one_name(dop_project):
     assert problem.startswith(
         f"{config}:{line}:29: error: input 'p.shop.orders' is listed twice (Spark sees each input as schema.table)"
     )
+
+
+@pytest.mark.parametrize(("parse", "value"), [
+    (_gcs_uri, "gs://my-bucket/spark\n"), (_bucket, "my-bucket\n"), (_packages, ["org.example:extras_2.13:1.0\n"])])
+def test_names_are_matched_whole_a_trailing_newline_is_refused(parse, value):
+    with pytest.raises(ValueError, match="is not a"):
+        parse(value)
+    parse(value[0].rstrip("\n") if isinstance(value, list) else value.rstrip("\n"))

@@ -1,6 +1,8 @@
 -- A date-partitioned table. The first run (and a full refresh) builds every day up to the run's
--- date; later runs return only the last {{ params.lookback_days }} days and DOP replaces just those
+-- date; later runs return only the last lookback_days days and DOP replaces just those
 -- partitions, atomically (is_incremental() is false on the first run and on a full refresh).
+-- lookback_days is an integer param (its type is enforced for run conf and Variables alike);
+-- `| int` keeps it a number here too, whatever the template is later given.
 WITH cases AS (
   SELECT
     date,
@@ -21,5 +23,5 @@ WITH cases AS (
 SELECT *
 FROM cases
 {% if is_incremental() %}
-WHERE date > DATE_SUB(DATE '{{ ds }}', INTERVAL {{ params.lookback_days }} DAY)
+WHERE date > DATE_SUB(DATE '{{ ds }}', INTERVAL {{ params.lookback_days | int }} DAY)
 {% endif %}
