@@ -144,7 +144,8 @@ class DuckDBEngine(Engine):
 
     def create_procedure(self, relation: Relation, arguments: Sequence[Argument], body: str,
                          dialect: str = "duckdb") -> None:
-        """DuckDB has no procedures: store the body; :meth:`call` runs it with the arguments bound."""
+        """DuckDB has no procedures: store the body; :meth:`call` runs it with the arguments bound, in one
+        transaction (all of its statements take effect, or none does)."""
         parse_statements(body, dialect)  # refuse a body that does not parse now, not at CALL time
         self.execute('CREATE SCHEMA IF NOT EXISTS "_dop"')
         self.execute(f"CREATE TABLE IF NOT EXISTS {PROCEDURES} (schema_name VARCHAR, name VARCHAR, "
@@ -175,9 +176,9 @@ class DuckDBEngine(Engine):
             for spec, arg in zip(arguments, args, strict=True):
                 value = self.query(_translate_tree(exp.select(arg), dialect)).rows[0][0]
                 values[spec["name"].lower()] = (value, spec["type"])
-            for body_statement in parse_statements(body, body_dialect):
-                bound = _bind(body_statement, values, body_dialect)
-                self.execute(_translate_tree(bound, body_dialect))
+            # all translated first, then run in one transaction: a failing statement undoes the earlier ones
+            self.execute_atomically([_translate_tree(_bind(statement, values, body_dialect), body_dialect)
+                                     for statement in parse_statements(body, body_dialect)])
 
     def _procedure(self, schema: str, name: str) -> tuple[list[dict[str, str]], str, str] | None:
         try:
