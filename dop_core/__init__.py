@@ -45,6 +45,8 @@ _EXPORTS = {
     "VariableParamsMixin": "dop_core.operators.params",
     "validate_project": "dop_core.validate",
     "get_registry": "dop_core.plugins",
+    "resolve_project_path": "dop_core.paths",
+    "OutsideProject": "dop_core.paths",
 }
 
 __all__ = [
@@ -58,6 +60,7 @@ __all__ = [
     "EngineType",
     "Location",
     "NoOptions",
+    "OutsideProject",
     "PluginError",
     "Problem",
     "Project",
@@ -82,6 +85,7 @@ __all__ = [
     "hookspec",
     "load_project",
     "parse_duration",
+    "resolve_project_path",
     "validate_project",
 ]
 
@@ -96,6 +100,7 @@ if TYPE_CHECKING:
     from dop_core.identifiers import Relation
     from dop_core.operators.params import VariableParamsMixin
     from dop_core.operators.sql import connect, full_refresh_of
+    from dop_core.paths import OutsideProject, resolve_project_path
     from dop_core.plugins import get_registry
     from dop_core.project import DagConfig, Project, Target, TaskConfig, load_project
     from dop_core.records import EgressType, EngineType, NoOptions, TaskType, TriggerType

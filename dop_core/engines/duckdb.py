@@ -22,6 +22,7 @@ from dop_core.engines.targets import DuckDBTarget
 from dop_core.errors import EngineError
 from dop_core.identifiers import Relation, check_identifier
 from dop_core.locks import LockTimeout, file_lock
+from dop_core.paths import resolve_project_path
 from dop_core.project import Partitioning, Target
 
 log = logging.getLogger(__name__)
@@ -37,8 +38,7 @@ def warehouse_path(target: Target) -> pathlib.Path | None:
     opts: DuckDBTarget = target.typed_options or DuckDBTarget(**target.options)
     if opts.path == ":memory:":
         return None
-    path = pathlib.Path(opts.path)
-    return path if path.is_absolute() else (target.root or pathlib.Path.cwd()) / path
+    return resolve_project_path(target, opts.path, what=f"the DuckDB warehouse of target {target.name!r}")
 
 
 def warehouse_lock(target: Target) -> contextlib.AbstractContextManager[None]:
