@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
 import pathlib
 from collections.abc import Sequence
 from typing import Any, cast
@@ -23,6 +24,7 @@ from dop_core.errors import EngineError
 from dop_core.identifiers import Relation, check_identifier
 from dop_core.locks import LockTimeout, file_lock
 from dop_core.paths import resolve_project_path
+from dop_core.private import private_dir, private_file
 from dop_core.project import Partitioning, Target
 
 log = logging.getLogger(__name__)
@@ -70,6 +72,9 @@ class DuckDBEngine(Engine):
         path = warehouse_path(target)
         self.path = str(path) if path else ":memory:"
         if path is not None:
+            state = pathlib.Path(os.path.realpath(target.root / ".dop")) if target.root else None
+            if state is not None and path.is_relative_to(state):  # DOP's state folder: the user's only
+                private_dir(path.parent, under=state.parent)
             try:
                 self._locks.enter_context(warehouse_lock(target))
             except LockTimeout as exc:
@@ -84,6 +89,8 @@ class DuckDBEngine(Engine):
         except Exception:
             self._locks.close()
             raise
+        if path is not None:
+            private_file(path)  # the warehouse holds the project's data
 
     def close(self) -> None:
         with contextlib.suppress(Exception):
