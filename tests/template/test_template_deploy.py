@@ -245,6 +245,10 @@ def test_the_dry_run_lists_deletions_first(project: pathlib.Path, bucket: Any, g
 def test_a_deploy_killed_at_any_point_loses_nothing_and_the_next_one_finishes(
     project: pathlib.Path, bucket: Any, gcs_emulator: str
 ) -> None:
+    """SIGKILL while it starts, then halfway through its uploads (after a random number of them):
+    every object stays whole, the prefix always says whose it is, and the next deploy finishes."""
+    import base64
+    import hashlib
     import os
     import random
     import signal
@@ -254,39 +258,53 @@ def test_a_deploy_killed_at_any_point_loses_nothing_and_the_next_one_finishes(
 
     extra = project / "orchestration" / "example_covid19" / "extra"
     extra.mkdir()
-    for i in range(150):
-        (extra / f"file_{i:03}.sql").write_text(f"SELECT {i} AS n\n")
     env = {k: v for k, v in os.environ.items() if not k.startswith("DOP_")}
     env["STORAGE_EMULATOR_HOST"] = gcs_emulator
     command = [sys.executable, "-m", "dop_core.cli.main", "deploy", "--bucket", f"gs://{BUCKET}"]
-    written = {p.relative_to(project).as_posix(): p.read_bytes() for p in project.rglob("*") if p.is_file()}
+    prefix = "dags/my_project/"
     rng = random.Random(1515)
-    kills = 0
-    for _round in range(3):
+    written: dict[str, set[bytes]] = {}
+
+    def write_round(n: int) -> dict[str, str]:
+        """Give every extra file new content; return the MD5 (as GCS shows it) each object must get."""
+        md5s = {}
+        for i in range(150):
+            data = f"SELECT {i} AS n -- round {n}\n".encode()
+            (extra / f"file_{i:03}.sql").write_bytes(data)
+            name = f"orchestration/example_covid19/extra/file_{i:03}.sql"
+            written.setdefault(name, set()).add(data)
+            md5s[prefix + name] = base64.b64encode(hashlib.md5(data).digest()).decode()
+        return md5s
+
+    for path in project.rglob("*"):
+        if path.is_file():
+            written.setdefault(path.relative_to(project).as_posix(), set()).add(path.read_bytes())
+    for n in range(4):
+        md5s = write_round(n)
+        # round 0: killed at a random moment of its start (planning); then after a random number of uploads
+        goal = rng.randint(5, 100)
+        deadline = time.monotonic() + (rng.uniform(0.1, 0.6) if n == 0 else 120)
         proc = subprocess.Popen(command, cwd=project, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + rng.uniform(1.5, 6.0)
         while proc.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.05)
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGKILL)
-            kills += 1
+            if n and sum(b.md5_hash == md5s.get(b.name) for b in bucket.client.list_blobs(BUCKET)) >= goal:
+                break
+            time.sleep(0.01)
+        proc.send_signal(signal.SIGKILL)
         proc.wait()
+        assert proc.returncode == -signal.SIGKILL, f"round {n}: the deploy ended before it could be killed"
         stored = objects(bucket)
         assert stored["dags/other_team/dags/their_dag.py"] == b"# theirs\n"
-        ours = {k: v for k, v in stored.items() if k.startswith("dags/my_project/")}
-        assert not ours or "dags/my_project/dop_project.yml" in ours  # uploaded first: the prefix says whose
-        for name, data in ours.items():  # every object there is whole
-            assert name.endswith(".airflowignore") or data == written[name.removeprefix("dags/my_project/")]
-        # changes between the kills: one file goes, one comes
-        (extra / f"file_{_round:03}.sql").unlink()
-        (extra / f"new_{_round}.sql").write_text("SELECT 1 AS x\n")
-        written[f"orchestration/example_covid19/extra/new_{_round}.sql"] = b"SELECT 1 AS x\n"
-    assert kills >= 1, "no deploy was killed: make the project bigger"
+        ours = {k.removeprefix(prefix): v for k, v in stored.items() if k.startswith(prefix)}
+        assert not ours or "dop_project.yml" in ours  # uploaded first: the prefix always says whose it is
+        for name, data in ours.items():  # every object there is whole: a version the file once had
+            assert name == ".airflowignore" or data in written[name], name
     final = deploy(project, gcs_emulator)
     assert final.returncode == 0, final.stderr
     stored = objects(bucket)
-    ours = {k.removeprefix("dags/my_project/") for k in stored if k.startswith("dags/my_project/")}
-    local = {p.relative_to(project).as_posix() for p in (project / "orchestration").rglob("*") if p.is_file()}
-    assert ours == {"dop_project.yml", "dags/dop_dags.py", ".airflowignore", *local}
+    ours = {k.removeprefix(prefix): v for k, v in stored.items() if k.startswith(prefix)}
+    local = {p.relative_to(project).as_posix(): p.read_bytes() for p in (project / "orchestration").rglob("*")
+             if p.is_file()}
+    assert set(ours) == {"dop_project.yml", "dags/dop_dags.py", ".airflowignore", *local}
+    assert all(ours[name] == data for name, data in local.items())
     assert stored["dags/other_team/dags/their_dag.py"] == b"# theirs\n"
     assert stored["dags/my_project_old/keep.txt"] == b"not ours either\n"
