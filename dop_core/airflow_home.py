@@ -66,7 +66,7 @@ def ensure_database(project: Project, env: dict[str, str]) -> None:
     if not db.exists() and template.is_file():
         shutil.copyfile(template, db)
         private_file(db)
-        marker.touch()
+        marker.touch(mode=0o600)
         return
     print(f"Preparing the local Airflow database in {home} (once)...", file=sys.stderr, flush=True)
     result = subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], env=env, capture_output=True,
@@ -74,7 +74,7 @@ def ensure_database(project: Project, env: dict[str, str]) -> None:
     if result.returncode != 0:
         raise RuntimeError(f"airflow db migrate failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
     private_file(db)
-    marker.touch()
+    marker.touch(mode=0o600)
     if not template.exists():
         try:
             cache.mkdir(parents=True, exist_ok=True)
