@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import pathlib
+import stat
 from collections.abc import Iterable
 from typing import Protocol
 
@@ -44,13 +45,32 @@ def allowed_folders(root: pathlib.Path, data_paths: Iterable[pathlib.Path] = ())
     return [pathlib.Path(os.path.realpath(p)) for p in (root, *data_paths)]
 
 
-def _inside(path: pathlib.Path, folders: list[pathlib.Path]) -> bool:
-    return any(path == folder or path.is_relative_to(folder) for folder in folders)
+def _under(path: str, folder: str) -> bool:
+    """Whether the normalised ``path`` is ``folder`` or inside it (plain strings: this runs for every SQL file
+    at every parse, and pathlib's parsing was most of its cost)."""
+    return path == folder or path.startswith(folder.rstrip("/") + "/")
+
+
+def _plain_below(folder: str, path: str) -> bool:
+    """Whether ``path`` (inside ``folder``) has no symbolic link between ``folder`` and its end: a few
+    ``lstat`` calls instead of ``realpath``'s one per component from ``/``."""
+    current = folder
+    for part in path[len(folder):].strip("/").split("/"):
+        if not part:
+            continue
+        current = f"{current}/{part}"
+        try:
+            if stat.S_ISLNK(os.lstat(current).st_mode):
+                return False
+        except FileNotFoundError:  # what does not exist is no link
+            return True
+    return True
 
 
 def resolve_project_path(owner: _HasRoot, path: str | os.PathLike[str], base: pathlib.Path | None = None,
                          what: str = "path") -> pathlib.Path:
-    """The real location of ``path`` (relative paths against ``base``, default the project folder).
+    """``path`` as the file to open (relative paths against ``base``, default the project folder):
+    normalised, and with its links followed if it goes through any.
 
     ``owner`` is the :class:`~dop_core.project.Project` (or a :class:`~dop_core.project.Target`,
     which carries the project folder and its data folders). Raises :class:`OutsideProject` when the
@@ -60,17 +80,18 @@ def resolve_project_path(owner: _HasRoot, path: str | os.PathLike[str], base: pa
     folder (``root=None``, as in API use) confines nothing: relative paths resolve against the working
     folder. Every target :func:`~dop_core.project.load_project` reads carries its project's folder.
     """
-    given = pathlib.Path(path)
+    given = os.fspath(path)
     root = owner.root
     if root is None:
-        return pathlib.Path(os.path.realpath(given if given.is_absolute() else (base or pathlib.Path.cwd()) / given))
-    lexical = pathlib.Path(os.path.normpath(given if given.is_absolute() else (base or root) / given))
-    real = pathlib.Path(os.path.realpath(lexical))
-    folders = allowed_folders(root, owner.data_paths)
-    if _inside(real, folders):
-        return real
-    lexical_folders = [root, *owner.data_paths]
-    if _inside(lexical, [pathlib.Path(os.path.normpath(f)) for f in lexical_folders]):
+        return pathlib.Path(os.path.realpath(os.path.join(os.fspath(base or pathlib.Path.cwd()), given)))
+    lexical = os.path.normpath(os.path.join(os.fspath(base or root), given))  # an absolute given wins the join
+    folders = [os.path.normpath(os.fspath(f)) for f in (root, *owner.data_paths)]
+    if any(_under(lexical, folder) and _plain_below(folder, lexical) for folder in folders):
+        return pathlib.Path(lexical)
+    real = os.path.realpath(lexical)
+    if any(_under(real, os.fspath(folder)) for folder in allowed_folders(root, owner.data_paths)):
+        return pathlib.Path(real)
+    if any(_under(lexical, folder) for folder in folders):
         raise OutsideProject(f"{what} {given} is a symbolic link to {real}, outside the project folder {root}",
                              "replace the link with the file itself, or " + DATA_PATHS_FIX)
     raise OutsideProject(f"{what} {given} resolves to {real}, outside the project folder {root}",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import pathlib
+import stat
 from collections.abc import Iterable
 from typing import Any
 
@@ -105,17 +106,39 @@ def validate_dag(project: Project, folder: pathlib.Path, registry: Registry | No
     return attrs.evolve(config, tasks=tasks, triggers=triggers)
 
 
-def sql_file(project: Project, config: DagConfig, identifier: str) -> pathlib.Path | None:
-    """``sql/<identifier>.sql`` of the DAG folder if it exists; OutsideProject if it is a link out of the project."""
+def sql_file(project: Project, config: DagConfig, identifier: str, plain_folder: bool = False) -> pathlib.Path | None:
+    """``sql/<identifier>.sql`` of the DAG folder if it exists; OutsideProject if it is a link out of the project.
+
+    ``plain_folder`` (from :func:`plain_sql_folder`, once per DAG) lets a regular file pass with one ``lstat``.
+    """
     from dop_core.paths import resolve_project_path
 
     if config.folder is None:
         return None
     path = config.folder / "sql" / f"{identifier}.sql"
+    if plain_folder:
+        try:
+            if stat.S_ISREG(os.lstat(path).st_mode):
+                return path
+        except OSError:
+            return None
     if not path.is_file():
         return None
     resolve_project_path(project, path, what="SQL file")
     return path
+
+
+def plain_sql_folder(project: Project, config: DagConfig) -> bool:
+    """Whether the DAG's ``sql/`` folder is inside the project with no symbolic link on the way to it."""
+    from dop_core.paths import OutsideProject, resolve_project_path
+
+    if config.folder is None:
+        return False
+    folder = config.folder / "sql"
+    try:
+        return resolve_project_path(project, folder) == pathlib.Path(os.path.normpath(folder))
+    except OutsideProject:
+        return False
 
 
 def _sql_path(project: Project, config: DagConfig, identifier: str, at: tuple[Any, ...],

@@ -14,7 +14,7 @@ from dop_core.build.loader import ProjectLoader
 from dop_core.errors import ConfigError, DopError
 from dop_core.paths import OutsideProject
 from dop_core.project import DAG_ID_PREFIX, DagConfig, Project, Target, TaskConfig, TriggerConfig
-from dop_core.validate import resolve_target, sql_file, trigger_task_ids, validate_dag
+from dop_core.validate import plain_sql_folder, resolve_target, sql_file, trigger_task_ids, validate_dag
 
 log = logging.getLogger(__name__)
 
@@ -87,13 +87,14 @@ def build_dag(config: DagConfig, project: Project, target: Target) -> Any:
         **kwargs,
     )
     keys = tuple(config.params)
+    plain = plain_sql_folder(project, config)
     with dag:
         ops: dict[str, Any] = {}
         for i, task in enumerate(config.tasks):
             task_type = registry.task_type(task.kind.action, task.kind.target)
             try:
                 build = TaskBuild(task=task, options=task.typed_options, dag=config, project=project,
-                                  target=target, sql_path=sql_file(project, config, task.identifier))
+                                  target=target, sql_path=sql_file(project, config, task.identifier, plain))
                 op = task_type.build(build)
             except OutsideProject as exc:
                 raise _build_error(config, i, task, exc) from None
