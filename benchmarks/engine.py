@@ -103,8 +103,8 @@ def dop_run(work: pathlib.Path, db: pathlib.Path) -> float:
     (root / "dags").mkdir(exist_ok=True)
     (root / "dags" / "dop_dags.py").write_text("# the Airflow DAGs of the project\nfrom dop_core import build_dags\n\n"
                                                "globals().update(build_dags(__file__))\n")
-    (root / "dop_project.yml").write_text(f"name: bench\ndialect: bigquery\ntargets:\n  local: {{engine: duckdb, "
-                                          f"path: {db}}}\n")
+    (root / "dop_project.yml").write_text(f"name: bench\ndialect: bigquery\ndata_paths: [{db.parent}]\n"
+                                          f"targets:\n  local: {{engine: duckdb, path: {db}}}\n")
     (root / "orchestration" / "bench" / "config.yaml").write_text(
         "schema: bench\ntasks:\n  - identifier: events_e2e\n    kind: {action: materialization, target: table}\n")
     (root / "orchestration" / "bench" / "sql" / "events_e2e.sql").write_text(SELECT + "\n")

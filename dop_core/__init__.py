@@ -56,6 +56,8 @@ _EXPORTS = {
     "VariableParamsMixin": "dop_core.operators.params",
     "validate_project": "dop_core.validate",
     "get_registry": "dop_core.plugins",
+    "resolve_project_path": "dop_core.paths",
+    "OutsideProject": "dop_core.paths",
 }
 
 __all__ = [
@@ -70,6 +72,7 @@ __all__ = [
     "EngineType",
     "Location",
     "NoOptions",
+    "OutsideProject",
     "Partitioning",
     "PartitioningUnknown",
     "PluginError",
@@ -103,6 +106,7 @@ __all__ = [
     "parse_type",
     "partitioning_from_comment",
     "record_partitioning_sql",
+    "resolve_project_path",
     "translate_type",
     "validate_project",
 ]
@@ -126,6 +130,7 @@ if TYPE_CHECKING:
     from dop_core.identifiers import Relation, check_delimiter
     from dop_core.operators.params import VariableParamsMixin
     from dop_core.operators.sql import connect, full_refresh_of
+    from dop_core.paths import OutsideProject, resolve_project_path
     from dop_core.plugins import get_registry
     from dop_core.project import DagConfig, Partitioning, Project, Target, TaskConfig, load_project
     from dop_core.records import EgressType, EngineType, NoOptions, TaskType, TriggerType

@@ -12,6 +12,7 @@ import subprocess
 import sys
 
 from dop_core.cachedir import user_cache_dir
+from dop_core.private import PRIVATE_DIR, PRIVATE_FILE, private_dir, private_file
 from dop_core.project import Project
 
 
@@ -29,6 +30,8 @@ def airflow_env(project: Project, target: str | None = None, base: dict[str, str
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
         "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(project.dop_dir / "logs"),
+        "AIRFLOW__LOGGING__FILE_TASK_HANDLER_NEW_FOLDER_PERMISSIONS": oct(PRIVATE_DIR),
+        "AIRFLOW__LOGGING__FILE_TASK_HANDLER_NEW_FILE_PERMISSIONS": oct(PRIVATE_FILE),
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
         "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
         "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",
@@ -51,25 +54,27 @@ def ensure_database(project: Project, env: dict[str, str]) -> None:
     import shutil
     from importlib.metadata import version
 
-    home = airflow_home(project)
-    home.mkdir(parents=True, exist_ok=True)
+    home = private_dir(airflow_home(project), under=project.root)
     airflow_version = version("apache-airflow-core")
     marker = home / f".migrated-{airflow_version}"
     db = home / "airflow.db"
     if marker.exists() and db.exists():
+        private_file(db)
         return
     cache = user_cache_dir()
     template = cache / f"airflow-{airflow_version}.db"
     if not db.exists() and template.is_file():
         shutil.copyfile(template, db)
-        marker.touch()
+        private_file(db)
+        marker.touch(mode=0o600)
         return
     print(f"Preparing the local Airflow database in {home} (once)...", file=sys.stderr, flush=True)
     result = subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], env=env, capture_output=True,
                             text=True, check=False)
     if result.returncode != 0:
         raise RuntimeError(f"airflow db migrate failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
-    marker.touch()
+    private_file(db)
+    marker.touch(mode=0o600)
     if not template.exists():
         try:
             cache.mkdir(parents=True, exist_ok=True)

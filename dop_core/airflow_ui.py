@@ -25,6 +25,7 @@ from collections.abc import Callable
 
 from dop_core.airflow_home import airflow_env, airflow_home, ensure_database
 from dop_core.errors import DopError
+from dop_core.private import open_private, private_dir
 from dop_core.project import Project
 from dop_core.runner import create_pools
 
@@ -120,9 +121,9 @@ class AirflowProcesses:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> None:
-        self.log_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(self.log_dir, under=self.project.root)
         for name, args in COMPONENTS.items():
-            with open(self.log_dir / f"{name}.log", "ab") as log:
+            with open_private(self.log_dir / f"{name}.log", "ab") as log:
                 self.procs[name] = subprocess.Popen(
                     [sys.executable, "-m", "airflow", *args], env=self.env, cwd=self.project.root,
                     stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)

@@ -9,6 +9,8 @@ import os
 import pathlib
 import tempfile
 
+from dop_core.private import private_dir
+
 log = logging.getLogger(__name__)
 
 
@@ -22,9 +24,11 @@ def enabled() -> bool:
 
 
 def write_atomically(path: pathlib.Path, content: bytes) -> bool:
-    """Write through a temporary file and a rename; False where the folder cannot be written."""
+    """Write through a temporary file and a rename, readable by the user only (0600, in 0700 folders);
+    False where the folder cannot be written."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        base = user_cache_dir()
+        private_dir(path.parent, under=base.parent if path.is_relative_to(base) else None)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as handle:

@@ -8,34 +8,60 @@ finds ``dop_project.yml`` two folders up. A generated ``.airflowignore`` keeps A
 of ``orchestration/`` and ``dbt/``.
 
 Files whose checksum (MD5, else CRC32C, from the object's metadata) matches are skipped; objects
-under the prefix with no local file are deleted; ``dry_run`` lists the changes and makes none.
-google-cloud-storage is imported only here, when deploying; ``STORAGE_EMULATOR_HOST`` points it at an
-emulator (tests) and then anonymous credentials are used.
+under the prefix with no local file are deleted; ``dry_run`` lists the changes (deletions first) and
+makes none. google-cloud-storage is imported only here, when deploying; ``STORAGE_EMULATOR_HOST``
+points it at an emulator (tests) and then anonymous credentials are used.
+
+Nothing outside the project's own prefix is ever deleted or overwritten:
+
+- the prefix is a project folder of its own: never empty, never the bucket's root nor a bare
+  top-level folder (``dags``, ``data``) shared with others: at least two levels (``dags/<project>``);
+- a prefix already holding objects must hold this project's ``dop_project.yml`` (uploaded first by
+  every deploy), so a prefix naming another team's folder is refused before anything changes;
+- every planned deletion is checked to lie under the prefix.
+
+Only regular files inside the project are uploaded (read without following a link out of the
+project: a link pointing outside is an error); dotfiles are skipped unless ``deploy.include`` in
+``dop_project.yml`` lists them. A deploy killed at any point leaves every object whole (GCS objects
+appear whole or not at all) and the next deploy finishes the job.
 """
 
 from __future__ import annotations
 
 import base64
+import fnmatch
 import hashlib
+import mimetypes
 import os
 import pathlib
+import re
+import stat
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import attrs
 
 from dop_core.errors import DopError
+from dop_core.paths import OutsideProject, resolve_project_path
 from dop_core.project import PROJECT_FILE, Project
 
 #: what is deployed: the project file and these folders
 DEPLOYED_FOLDERS = ("dags", "orchestration", "dbt")
-#: never deployed: local state, caches, dbt build output
+#: never deployed, even when deploy.include names them: local state, caches, dbt build output
 SKIPPED_PARTS = frozenset({".dop", "__pycache__", ".pytest_cache", "target", "logs", "dbt_packages", ".venv",
-                           ".git", ".user.yml"})
+                           ".git"})
 SKIPPED_SUFFIXES = (".pyc", ".pyo", ".duckdb", ".duckdb.wal", ".lock")
 AIRFLOWIGNORE = ("# written by `dop deploy`: only dags/ holds DAG files\n"
                  "orchestration/\n"
                  "dbt/\n")
+BUCKET_URL_EXPECTED = ("gs://<bucket>[/<folder>], as `gcloud composer environments describe ENV "
+                       "--format='value(config.dagGcsPrefix)'` prints it (e.g. gs://europe-west2-env-1234-bucket/dags)")
+#: a bucket name: 3-63 characters (222 with dots, 63 per dot-separated part), lowercase letters, digits,
+#: dashes, underscores and dots, starting and ending with a letter or a digit
+_BUCKET_PART = re.compile(r"[a-z0-9](?:[a-z0-9_-]{0,61}[a-z0-9])?\Z")
+_IP_ADDRESS = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}\Z")
+#: a folder name in a prefix: no control characters, no URL or wildcard syntax
+_FOLDER = re.compile(r"[^\x00-\x1f\x7f#?*\[\]\\]+\Z")
 
 
 @attrs.frozen
@@ -44,7 +70,7 @@ class Change:
     name: str  # object name in the bucket
     reason: str  # "new", "changed", "removed locally"
     local: pathlib.Path | None = None
-    data: bytes | None = None  # for generated files
+    data: bytes | None = None  # what is uploaded (read once, when planning)
 
 
 @attrs.frozen
@@ -63,38 +89,118 @@ class Plan:
         return [c for c in self.changes if c.action == "delete"]
 
 
+def _bucket_name_problem(bucket: str) -> str | None:
+    if not bucket:
+        return "names no bucket"
+    if len(bucket) > 222 or (len(bucket) > 63 and "." not in bucket):
+        return f"names the bucket {bucket!r}, which is too long (at most 63 characters, or 222 with dots)"
+    if len(bucket) < 3 or not all(_BUCKET_PART.match(part) for part in bucket.split(".")):
+        return (f"names the bucket {bucket!r}, which is not a bucket name (3-63 lowercase letters, digits, "
+                "dashes, underscores and dots, starting and ending with a letter or a digit)")
+    if _IP_ADDRESS.match(bucket) or bucket.startswith("goog") or "google" in bucket:
+        return f"names the bucket {bucket!r}, which GCS does not allow (an IP address, goog... or google)"
+    return None
+
+
+def _folder_problem(path: str) -> str | None:
+    for part in path.split("/"):
+        if part in ("", ".", ".."):
+            return f"has an empty, '.' or '..' folder in {path!r}"
+        if not _FOLDER.match(part):
+            return f"has a folder name with a control character, #, ?, *, [, ] or \\ in {path!r}"
+    return None
+
+
 def parse_bucket(url: str) -> tuple[str, str]:
-    """``gs://bucket[/base]`` -> ``(bucket, base)``."""
-    if not url.startswith("gs://") or len(url) <= len("gs://"):
-        raise DopError(f"--bucket {url!r} is not a gs:// URL; write gs://<composer-environment-bucket>, "
-                       "as `gcloud composer environments describe ENV --format='value(config.dagGcsPrefix)'` "
-                       "prints it")
+    """``gs://bucket[/base]`` -> ``(bucket, base)``; DopError if either is not valid."""
+    if not isinstance(url, str) or not url.startswith("gs://"):
+        raise DopError(f"--bucket {url!r} is not a gs:// URL; write {BUCKET_URL_EXPECTED}")
     bucket, _, base = url[len("gs://"):].partition("/")
-    return bucket, base.strip("/")
+    base = base.strip("/")
+    problem = _bucket_name_problem(bucket) or (_folder_problem(base) if base else None)
+    if problem:
+        raise DopError(f"--bucket {url!r} {problem}; write {BUCKET_URL_EXPECTED}")
+    return bucket, base
 
 
-def _skipped(relative: pathlib.PurePosixPath) -> bool:
-    if any(part in SKIPPED_PARTS for part in relative.parts[:-1]):
+def project_prefix(project: Project, base: str, prefix: str | None) -> str:
+    """The folder of the bucket the project goes to: ``base`` + ``prefix`` (default ``dags/<project>``)."""
+    if prefix is None:
+        # gs://BUCKET -> dags/<name>; gs://BUCKET/dags (Composer's dagGcsPrefix) -> dags/<name> too
+        prefix = project.name if base else f"dags/{project.name}"
+    elif not prefix.strip("/"):
+        raise DopError(f"--prefix {prefix!r} names no folder: the project would share the bucket's root (or "
+                       f"gs://.../{base}) with everyone else's files; give a folder of its own, e.g. "
+                       f"--prefix {'' if base else 'dags/'}{project.name} (the default)")
+    full = "/".join(p for p in (base, prefix.strip("/")) if p)
+    problem = _folder_problem(full)
+    if problem:
+        raise DopError(f"the deploy prefix {problem}; write folder names such as dags/{project.name}")
+    if full.count("/") < 1:
+        raise DopError(f"refusing to deploy to {full}/, a top-level folder of the bucket that other teams share "
+                       f"(dop deploy deletes what the project does not have there); deploy to a folder of the "
+                       f"project's own, e.g. {full}/{project.name}")
+    return full
+
+
+def _skipped(relative: pathlib.PurePosixPath, include: tuple[str, ...]) -> bool:
+    if any(part in SKIPPED_PARTS for part in relative.parts) or relative.name.endswith(SKIPPED_SUFFIXES):
         return True
-    return relative.name.endswith(SKIPPED_SUFFIXES)
+    if any(part.startswith(".") for part in relative.parts):  # dotfiles: only those deploy.include lists
+        text = relative.as_posix()
+        parents = [p.as_posix() for p in relative.parents if p.as_posix() != "."]
+        return not any(fnmatch.fnmatchcase(t, pattern) for pattern in include for t in (text, *parents))
+    return False
 
 
 def local_files(project: Project) -> dict[str, pathlib.Path]:
-    """``relative posix path -> file`` of everything deployed."""
+    """``relative posix path -> file`` of everything deployed: regular files only; DopError if a symbolic
+    link points out of the project (its target is never read)."""
     root = project.root
     files: dict[str, pathlib.Path] = {}
-    if (root / PROJECT_FILE).is_file():
-        files[PROJECT_FILE] = root / PROJECT_FILE
+    refused: list[str] = []
     orchestration = os.path.relpath(project.orchestration_dir, root)
+    candidates = [root / PROJECT_FILE]
     for folder in dict.fromkeys((*DEPLOYED_FOLDERS, orchestration)):
         base = root / folder
-        if not base.is_dir():
+        if folder.startswith("..") or not base.is_dir():
             continue
-        for path in sorted(base.rglob("*")):
-            rel = pathlib.PurePosixPath(path.relative_to(root).as_posix())
-            if path.is_file() and not _skipped(rel):
-                files[str(rel)] = path
-    return files
+        for dirpath, dirnames, filenames in os.walk(base):  # links to folders are listed, never entered
+            candidates += [pathlib.Path(dirpath) / name for name in sorted(dirnames + filenames)]
+            dirnames[:] = [d for d in dirnames if d not in SKIPPED_PARTS]
+    for path in candidates:
+        rel = pathlib.PurePosixPath(path.relative_to(root).as_posix())
+        if _skipped(rel, project.deploy_include) or (not path.is_symlink() and not path.is_file()):
+            continue  # folders are walked; sockets, pipes and devices are never uploaded
+        try:
+            real = resolve_project_path(project, path, what="file")
+        except OutsideProject:
+            refused.append(f"{rel} -> {os.path.realpath(path)}")
+            continue
+        if real.is_file():
+            files[str(rel)] = real
+        elif path.is_symlink() and real.is_dir():
+            refused.append(f"{rel} -> {real} (a folder)")
+    if refused:
+        raise DopError("refusing to deploy symbolic links that point outside the project (or to folders): "
+                       + ", ".join(refused) + "; dop deploy uploads the project's own files only: replace each "
+                       "link with the file itself, or remove it")
+    return dict(sorted(files.items()))
+
+
+def read_regular(path: pathlib.Path) -> bytes:
+    """The bytes of ``path``, which must be a regular file (read without following a final link)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as exc:
+        raise DopError(f"cannot read {path}: {exc.strerror}") from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise DopError(f"{path} is not a regular file; dop deploy uploads regular files only")
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            return handle.read()
+    finally:
+        os.close(fd)
 
 
 def md5_b64(data: bytes) -> str:
@@ -127,50 +233,70 @@ def storage_client() -> Any:
     return storage.Client()
 
 
+def _owner_of(client: Any, bucket: str, prefix: str, remote: dict[str, Any]) -> str | None:
+    """The ``name:`` of the project deployed at ``prefix`` (its ``dop_project.yml``), or None."""
+    blob = remote.get(f"{prefix}/{PROJECT_FILE}")
+    if blob is None:
+        return None
+    from dop_core.config.yaml import load_yaml
+
+    try:
+        data = load_yaml(client.bucket(bucket).blob(blob.name).download_as_bytes().decode("utf-8"),
+                         f"gs://{bucket}/{blob.name}").data
+    except Exception:
+        return None
+    name = data.get("name") if isinstance(data, dict) else None
+    return name if isinstance(name, str) else None
+
+
 def plan_deploy(project: Project, bucket_url: str, prefix: str | None = None, client: Any = None) -> Plan:
     bucket_name, base = parse_bucket(bucket_url)
-    if prefix is None:
-        # gs://BUCKET -> dags/<name>; gs://BUCKET/dags (Composer's dagGcsPrefix) -> dags/<name> too
-        prefix = project.name if base else f"dags/{project.name}"
-    prefix = prefix.strip("/")
-    if base:
-        prefix = f"{base}/{prefix}" if prefix else base
-    if not prefix:
-        raise DopError("refusing to deploy at the root of the bucket: "
-                       "give --prefix (default dags/<project name>)")
+    prefix = project_prefix(project, base, prefix)
+    files = local_files(project)
     client = client or storage_client()
     remote = {blob.name: blob for blob in client.list_blobs(bucket_name, prefix=prefix + "/")}
+    owner = _owner_of(client, bucket_name, prefix, remote) if remote else project.name
+    if owner != project.name:
+        whose = f"project {owner!r}" if owner else f"no {PROJECT_FILE} of project {project.name!r}"
+        raise DopError(f"refusing to deploy to gs://{bucket_name}/{prefix}/: it holds {len(remote)} object(s) and "
+                       f"{whose}, so they are someone else's (dop deploy would replace or delete them); choose "
+                       f"the project's own folder with --prefix (default dags/{project.name}), or empty that "
+                       "folder yourself if it really is this project's")
     wanted: dict[str, tuple[pathlib.Path | None, bytes]] = {
-        f"{prefix}/{rel}": (path, path.read_bytes()) for rel, path in local_files(project).items()}
+        f"{prefix}/{rel}": (path, read_regular(path)) for rel, path in files.items()}
     wanted.setdefault(f"{prefix}/.airflowignore", (None, AIRFLOWIGNORE.encode()))
-    changes: list[Change] = []
+    uploads: list[Change] = []
     unchanged = 0
     for name, (path, data) in wanted.items():
         blob = remote.get(name)
         if blob is not None and same_content(data, blob):
             unchanged += 1
             continue
-        changes.append(Change("upload", name, "new" if blob is None else "changed", path,
-                              data if path is None else None))
-    changes += [Change("delete", name, "removed locally") for name in sorted(set(remote) - set(wanted))]
-    return Plan(bucket_name, prefix, changes, unchanged)
+        uploads.append(Change("upload", name, "new" if blob is None else "changed", path, data))
+    # the project file first: a prefix holding anything of the project then always says whose it is
+    uploads.sort(key=lambda c: c.name != f"{prefix}/{PROJECT_FILE}")
+    deletes = [Change("delete", name, "removed locally") for name in sorted(set(remote) - set(wanted))]
+    outside = [c.name for c in deletes if not c.name.startswith(prefix + "/")]
+    if outside:
+        raise DopError(f"refusing a plan that deletes outside gs://{bucket_name}/{prefix}/: " + ", ".join(outside))
+    return Plan(bucket_name, prefix, deletes + uploads, unchanged)
 
 
 def _lines(plan: Plan) -> Iterator[str]:
-    for change in plan.changes:
+    for change in plan.changes:  # deletions first: what is lost is what to read
         yield f"  {change.action:6}  gs://{plan.bucket}/{change.name}  ({change.reason})"
 
 
 def deploy_project(project: Project, bucket_url: str, prefix: str | None = None, dry_run: bool = False,
                    echo: Callable[[str], None] = print, client: Any = None) -> Plan:
-    """Upload new and changed files, delete removed ones (only under the project's prefix)."""
+    """Upload new and changed files, then delete removed ones (only under the project's prefix)."""
+    bucket_name, _ = parse_bucket(bucket_url)
     try:
         client = client or storage_client()
         plan = plan_deploy(project, bucket_url, prefix, client)
     except DopError:
         raise
     except Exception as exc:
-        bucket_name = parse_bucket(bucket_url)[0]
         raise DopError(f"cannot list gs://{bucket_name}: {type(exc).__name__}: {exc}") from exc
     echo(f"Deploying {project.name} to gs://{plan.bucket}/{plan.prefix}/ ({len(plan.uploads)} to upload, "
          f"{len(plan.deletes)} to delete, {plan.unchanged} unchanged)"
@@ -183,13 +309,10 @@ def deploy_project(project: Project, bucket_url: str, prefix: str | None = None,
         return plan
     bucket = client.bucket(plan.bucket)
     try:
-        for change in plan.changes:
+        for change in [*plan.uploads, *plan.deletes]:  # new files in place before old ones go
             blob = bucket.blob(change.name)
             if change.action == "upload":
-                if change.local is not None:
-                    blob.upload_from_filename(str(change.local))
-                else:
-                    blob.upload_from_string(change.data or b"")
+                blob.upload_from_string(change.data or b"", content_type=_content_type(change.name))
             else:
                 blob.delete()
     except Exception as exc:
@@ -199,3 +322,7 @@ def deploy_project(project: Project, bucket_url: str, prefix: str | None = None,
     echo(f"Done: {len(plan.uploads)} uploaded, {len(plan.deletes)} deleted; nothing outside "
          f"gs://{plan.bucket}/{plan.prefix}/ was touched.")
     return plan
+
+
+def _content_type(name: str) -> str:
+    return mimetypes.guess_type(name)[0] or "application/octet-stream"

@@ -13,9 +13,12 @@ Importing this module is cheap (parse time): DuckDB and pyarrow are imported ins
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
+import os
 import pathlib
 import posixpath
+import shutil
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -220,6 +223,8 @@ class ExportRequest:
     success_marker: bool = False
     #: where the destination logs (the task's logger when the operator runs it)
     logger: Any = attrs.field(default=log, eq=False, repr=False)
+    #: the task's DAG: with ``task_id``, names the task in its temporary files (see :attr:`owner`)
+    dag_id: str = ""
 
     def __attrs_post_init__(self) -> None:
         if (self.source is None) == (self.sql is None):
@@ -249,11 +254,20 @@ class ExportRequest:
         check_query(self.sql, self.dialect)
         return engine.translate(self.sql.strip().rstrip(";"), self.dialect)
 
+    @property
+    def owner(self) -> str:
+        """A short token naming this task (its DAG and id) in its temporary files: see :func:`temp_name`."""
+        return task_token(self.dag_id, self.task_id)
+
     def local_path(self) -> pathlib.Path:
-        """``path`` as a local file: a relative path resolves against the project folder."""
+        """``path`` as a local file: a relative path resolves against the project folder; it must stay inside
+        the project or one of its data folders (:class:`~dop_core.paths.OutsideProject` otherwise)."""
+        from dop_core.paths import resolve_project_path
+
         text = self.path.removeprefix("file://")
-        path = pathlib.Path(text).expanduser()
-        return path if path.is_absolute() else self.project_root / path
+        owner = self.target if self.target.root is not None else attrs.evolve(self.target, root=self.project_root)
+        return resolve_project_path(owner, pathlib.Path(text).expanduser(), base=self.project_root,
+                                    what="egress path")
 
     def write_local(self, dest: pathlib.Path) -> Written:
         """Write the rows to the local file ``dest`` in :attr:`format`; the engine is closed on return.
@@ -320,6 +334,11 @@ class Publisher(Protocol):
     def scratch_dir(self, path: str) -> pathlib.Path | None:
         """A local folder to write the file in before :meth:`publish` (None: a temporary folder)."""
 
+    # Optional: ``remove_stale(path, prefix) -> list[str]`` removes the entries of ``path``'s folder whose
+    # name starts with ``prefix`` (temporary files a killed run of the same task left behind) and returns
+    # what it removed; :func:`publish_export` calls it before writing. A publisher staging a file beside
+    # its final name should stage it under ``local.name`` (the local file's name, which carries the prefix).
+
 
 def marker_path(path: str) -> str:
     """The ``_SUCCESS`` marker beside ``path`` (same folder or prefix)."""
@@ -327,11 +346,30 @@ def marker_path(path: str) -> str:
     return f"{head}/{SUCCESS_MARKER}" if head else SUCCESS_MARKER
 
 
-def temp_name(path: str) -> str:
-    """A hidden temporary name in the same folder as ``path``: ``.<name>.dop-tmp-<random>``."""
-    head, _, name = path.rstrip("/").rpartition("/")
-    tmp = f".{name}.dop-tmp-{uuid.uuid4().hex[:12]}"
-    return f"{head}/{tmp}" if head else tmp
+def task_token(dag_id: str, task_id: str) -> str:
+    """A short token of one task (its DAG and id), safe in file names."""
+    return hashlib.sha256(f"{dag_id}\0{task_id}".encode()).hexdigest()[:10]
+
+
+def temp_prefix(path: str, owner: str = "") -> str:
+    """The start of every temporary name :func:`temp_name` gives ``path`` for ``owner`` (no folder)."""
+    name = path.rstrip("/").rpartition("/")[2]
+    return f".{name}.dop-tmp-{owner}-" if owner else f".{name}.dop-tmp-"
+
+
+def beside(path: str, name: str) -> str:
+    """``name`` in the folder of ``path`` (a local path, a URL, a remote path, an object key)."""
+    head = path.rstrip("/").rpartition("/")[0]
+    return f"{head}/{name}" if head else name
+
+
+def temp_name(path: str, owner: str = "") -> str:
+    """A hidden temporary name in the same folder as ``path``: ``.<name>.dop-tmp-<owner>-<random>``.
+
+    ``owner`` is the task's token (:attr:`ExportRequest.owner`): the next run of the same task finds the
+    leftovers of a killed run by that prefix and removes them, never touching other tasks' files.
+    """
+    return beside(path, temp_prefix(path, owner) + uuid.uuid4().hex[:12])
 
 
 def publish_export(request: ExportRequest, publisher: Publisher) -> ExportResult:
@@ -341,16 +379,17 @@ def publish_export(request: ExportRequest, publisher: Publisher) -> ExportResult
     after it is in place, so a reader waiting for the marker never sees a file in the making.
     """
     where = publisher.where(request.path)
+    marker = marker_path(request.path) if request.success_marker else None
+    _remove_stale(publisher, request, [request.path, *([marker] if marker else [])])
     if publisher.exists(request.path):
         if request.overwrite == "fail":
             raise DopError(f"{where} already exists and the task's overwrite policy is 'fail' "
                            "(use overwrite: replace to replace it, or skip to keep it)")
         if request.overwrite == "skip":
             return ExportResult(None, 0, where, skipped=True)
-    marker = marker_path(request.path) if request.success_marker else None
     scratch = publisher.scratch_dir(request.path)
-    with _scratch(scratch) as folder:
-        local = folder / pathlib.PurePosixPath(temp_name(request.path)).name
+    with _scratch(scratch, request.owner) as folder:
+        local = folder / pathlib.PurePosixPath(temp_name(request.path, request.owner)).name
         written = request.write_local(local)
         request.logger.info("wrote %s rows (%s) to the local file %s; publishing to %s", f"{written.rows:,}",
                             human_bytes(written.bytes), local, where)
@@ -363,7 +402,7 @@ def publish_export(request: ExportRequest, publisher: Publisher) -> ExportResult
                 local.unlink()
         files = [where]
         if marker is not None:
-            empty = folder / f".{SUCCESS_MARKER}.dop-tmp-{uuid.uuid4().hex[:12]}"
+            empty = folder / temp_name(SUCCESS_MARKER, request.owner)
             empty.write_bytes(b"")
             try:
                 publisher.publish(empty, marker)
@@ -374,15 +413,37 @@ def publish_export(request: ExportRequest, publisher: Publisher) -> ExportResult
     return ExportResult(written.rows, written.bytes, where, files=tuple(files))
 
 
+def _remove_stale(publisher: Publisher, request: ExportRequest, paths: list[str]) -> None:
+    """Remove what killed runs of this task left beside ``paths`` (their ``.<name>.dop-tmp-<owner>-*``)."""
+    remove = getattr(publisher, "remove_stale", None)
+    if remove is None:
+        return
+    for path in paths:
+        for gone in remove(path, temp_prefix(path, request.owner)) or ():
+            request.logger.info("removed %s, left behind by an earlier run of this task that did not finish", gone)
+
+
+SCRATCH_PREFIX = "dop-egress-"
+
+
 @contextlib.contextmanager
-def _scratch(folder: pathlib.Path | None) -> Iterator[pathlib.Path]:
+def _scratch(folder: pathlib.Path | None, owner: str) -> Iterator[pathlib.Path]:
+    """The local folder the file is written in: the publisher's, else a temporary folder named after the
+    task (``$TMPDIR/dop-egress-<owner>-*``), where the folders of this task's killed runs are removed first."""
     if folder is not None:
         folder.mkdir(parents=True, exist_ok=True)
         yield folder
         return
-    with tempfile.TemporaryDirectory(prefix="dop-egress-") as tmp:
+    prefix = f"{SCRATCH_PREFIX}{owner}-"
+    base = pathlib.Path(tempfile.gettempdir())
+    with contextlib.suppress(OSError):
+        for stale in base.glob(prefix + "*"):
+            if stale.is_dir() and not stale.is_symlink() and stale.stat().st_uid == os.getuid():
+                shutil.rmtree(stale, ignore_errors=True)
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
         yield pathlib.Path(tmp)
 
 
 __all__ = ["EgressOptions", "ExportRequest", "ExportResult", "FileFormat", "FormatError", "Publisher",
-           "Written", "file_format", "marker_path", "publish_export", "temp_name"]
+           "Written", "beside", "file_format", "marker_path", "publish_export", "task_token", "temp_name",
+           "temp_prefix"]

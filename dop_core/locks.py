@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 
 from dop_core.errors import DopError
+from dop_core.private import open_private
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +30,7 @@ def file_lock(path: str | os.PathLike[str], timeout: float, waiting: str, busy: 
     """
     lock_path = pathlib.Path(path)
     lock_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(lock_path, "a+") as handle:
+    with open_private(lock_path, "a") as handle:  # holds nothing, but lies among the user's state
         deadline = time.monotonic() + timeout
         told = False
         while True:

@@ -221,6 +221,15 @@ class Target:
     typed_options: Any = None
     #: the project folder: relative paths in a target's options resolve against it
     root: pathlib.Path | None = None
+    #: the project's declared data folders (``data_paths``): paths outside the project allowed in
+    data_paths: tuple[pathlib.Path, ...] = ()
+
+
+@attrs.frozen
+class DeploySettings:
+    include: list[str] = attrs.field(factory=list, metadata={
+        "doc": "dotfiles (hidden files and folders) `dop deploy` uploads, as globs relative to the project, "
+               "e.g. dbt/*/.sqlfluff; no other dotfile is ever uploaded"})
 
 
 @attrs.frozen
@@ -233,7 +242,13 @@ class ProjectFile:
     targets: dict[str, dict[str, Any]] = attrs.field(factory=dict, metadata={
         "doc": "named targets: {engine: duckdb|bigquery|<plugin>, ...engine options}"})
     default_target: str = attrs.field(default="local", metadata={"doc": "target used when DOP_TARGET is unset"})
-    orchestration: str = attrs.field(default="orchestration", metadata={"doc": "folder of the DAG folders"})
+    orchestration: str = attrs.field(default="orchestration", metadata={
+        "doc": "folder of the DAG folders (inside the project)"})
+    data_paths: list[str] = attrs.field(factory=list, metadata={
+        "doc": "folders outside the project that paths in the configuration may name (seed files, the DuckDB "
+               "warehouse, exported files), absolute or relative to the project; any other path, symbolic "
+               "links followed, must stay inside the project"})
+    deploy: DeploySettings = attrs.field(factory=DeploySettings, metadata={"doc": "settings of `dop deploy`"})
     plugins: dict[str, Any] = attrs.field(factory=dict, metadata={
         "doc": "settings of installed plugins by plugin name (e.g. dbt: {...}); each plugin validates its own"})
 
@@ -258,6 +273,10 @@ class Project:
     document: Document | None = attrs.field(default=None, repr=False, eq=False)
     #: ``plugins:`` of dop_project.yml: each plugin's own settings, validated by that plugin
     plugins: dict[str, Any] = attrs.field(factory=dict)
+    #: ``data_paths:`` of dop_project.yml, absolute: folders outside the project paths may name
+    data_paths: tuple[pathlib.Path, ...] = ()
+    #: ``deploy.include`` of dop_project.yml: dotfiles ``dop deploy`` uploads
+    deploy_include: tuple[str, ...] = ()
 
     @property
     def dop_dir(self) -> pathlib.Path:
@@ -317,6 +336,7 @@ def load_project(root: str | os.PathLike[str] | None = None) -> Project:
     pf = s.structure(doc.data, ProjectFile, ())
     if pf is MISSING:
         raise ConfigError(problems)
+    data_paths = _data_paths(folder, pf.data_paths, s)
     raw_targets = pf.targets or DEFAULT_TARGETS
     targets: dict[str, Target] = {}
     for tname, body in raw_targets.items():
@@ -325,16 +345,39 @@ def load_project(root: str | os.PathLike[str] | None = None) -> Project:
                       "add `engine: duckdb`")
             continue
         targets[tname] = Target(tname, body["engine"], {k: v for k, v in body.items() if k != "engine"},
-                                root=folder)
+                                root=folder, data_paths=data_paths)
     if pf.default_target not in targets and targets:
         s.problem(("default_target",), f"default_target {pf.default_target!r} is not a target",
                   "one of " + ", ".join(targets))
     if problems:
         raise ConfigError(problems)
-    return Project(root=folder, name=pf.name, dialect=pf.dialect, targets=targets,
-                   default_target=pf.default_target if pf.default_target in targets else next(iter(targets)),
-                   orchestration_dir=folder / pf.orchestration, document=doc,
-                   plugins=dict(pf.plugins or {}))
+    project = Project(root=folder, name=pf.name, dialect=pf.dialect, targets=targets,
+                      default_target=pf.default_target if pf.default_target in targets else next(iter(targets)),
+                      orchestration_dir=folder / pf.orchestration, document=doc,
+                      plugins=dict(pf.plugins or {}), data_paths=data_paths,
+                      deploy_include=tuple(pf.deploy.include))
+    from dop_core.paths import OutsideProject, resolve_project_path
+
+    try:
+        resolve_project_path(project, pf.orchestration, what="orchestration folder")
+    except OutsideProject as exc:
+        raise ConfigError([Problem(doc.at(("orchestration",)), exc.message, "a folder inside the project",
+                                   exc.fix)]) from None
+    return project
+
+
+def _data_paths(root: pathlib.Path, given: list[str], s: Structurer) -> tuple[pathlib.Path, ...]:
+    """``data_paths:`` as absolute folders (relative ones against the project folder)."""
+    folders = []
+    for i, text in enumerate(given):
+        path = pathlib.Path(os.path.normpath(root / text)) if text.strip() else None
+        if path is None or path == pathlib.Path(path.anchor):
+            s.problem(("data_paths", i), f"{text!r} is not a usable data folder: it would let the configuration "
+                      "name any file", "a folder such as /srv/exports or ../shared/seeds",
+                      "name the folder the project's files live in")
+            continue
+        folders.append(path)
+    return tuple(folders)
 
 
 def parse_dag_config(folder: pathlib.Path, problems: list[Problem]) -> DagConfig | None:

@@ -35,6 +35,8 @@ def _default(field: attrs.Attribute) -> str:
         return f"`{str(default).lower()}`"
     if default in ([], {}):
         return "empty"
+    if attrs.has(type(default)):
+        return "(below)"
     return f"`{default}`"
 
 
@@ -60,7 +62,16 @@ def fields_table(cls: type) -> str:
 def config_reference() -> str:
     from dop_core import plugins
     from dop_core.params import ParamSpec
-    from dop_core.project import DagConfig, IntegerRange, Kind, Partitioning, ProjectFile, TaskConfig, TriggerConfig
+    from dop_core.project import (
+        DagConfig,
+        DeploySettings,
+        IntegerRange,
+        Kind,
+        Partitioning,
+        ProjectFile,
+        TaskConfig,
+        TriggerConfig,
+    )
 
     pm = plugins.new_plugin_manager()
     registry = plugins.collect(pm, plugins.load_plugins(pm, autoload=False))
@@ -72,6 +83,11 @@ def config_reference() -> str:
            "written 2024-01-31; anchors, aliases and `<<` merges work, and no tag (`!!python/...`) constructs "
            "an object.\n\n",
            "## `dop_project.yml`\n\n", fields_table(ProjectFile),
+           "\nEvery path the configuration names (SQL files, seeds, the orchestration folder, the DuckDB "
+           "warehouse, local egress files, dbt projects, Spark scripts) must lie inside the project folder or a "
+           "folder of `data_paths`, with symbolic links followed; anything else is refused at `dop validate` and "
+           "when the task runs.\n",
+           "\n### `deploy`\n\n", fields_table(DeploySettings),
            "\n## Targets (`targets.<name>` in `dop_project.yml`)\n\n",
            "Each target names its `engine`; the other keys are the engine's. Choose a target with "
            "`DOP_TARGET` or `--target`.\n"]

@@ -17,6 +17,7 @@ import sys
 from typing import Any
 
 from dop_core.airflow_home import airflow_env, ensure_database
+from dop_core.private import open_private, private_dir
 from dop_core.project import DAG_ID_PREFIX, Project
 
 RESULT_MARK = "DOP-RUN-RESULT "
@@ -33,8 +34,7 @@ def run_dag(project: Project, name: str, date: dt.date, full_refresh: bool = Fal
     run_conf = dict(conf or {})
     if full_refresh:
         run_conf["full_refresh"] = True
-    log_dir = project.dop_dir / "logs" / "runs" / dag_id
-    log_dir.mkdir(parents=True, exist_ok=True)
+    log_dir = private_dir(project.dop_dir / "logs" / "runs" / dag_id, under=project.root)
     log_path = log_dir / f"{date.isoformat()}{'-full-refresh' if full_refresh else ''}.log"
     cmd = [sys.executable, "-m", "dop_core.runner", dag_id, date.isoformat(), json.dumps(run_conf)]
     say = (lambda *_: None) if quiet else (lambda text: print(text, flush=True))
@@ -43,7 +43,7 @@ def run_dag(project: Project, name: str, date: dt.date, full_refresh: bool = Fal
     sections: dict[str, list[str]] = {}
     current: str | None = None
     result: dict[str, Any] | None = None
-    with open(log_path, "w", encoding="utf-8") as log_file:
+    with open_private(log_path, "w", encoding="utf-8") as log_file:
         proc = subprocess.Popen(cmd, env=env, cwd=project.root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                 text=True, bufsize=1)
         assert proc.stdout is not None

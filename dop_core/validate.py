@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import pathlib
+import stat
 from collections.abc import Iterable
 from typing import Any
 
@@ -39,7 +40,25 @@ def validate_target(project: Project, target: Target, registry: Registry) -> tup
         problems = [attrs.evolve(p, message=redact(p.message, target)) for p in problems]
     if typed is MISSING:
         return target, problems
+    problems += _target_paths(target, typed, s)
     return attrs.evolve(target, typed_options=typed), problems
+
+
+def _target_paths(target: Target, typed: Any, s: Structurer) -> list[Problem]:
+    """Options marked ``metadata={"path": True}`` (the DuckDB warehouse...) stay inside the project."""
+    from dop_core.paths import OutsideProject, resolve_project_path
+
+    found = []
+    for field in attrs.fields(type(typed)):
+        value = getattr(typed, field.name)
+        if not field.metadata.get("path") or not isinstance(value, str) or value.startswith(":"):
+            continue
+        try:
+            resolve_project_path(target, value, what=f"{field.name} of target {target.name!r}")
+        except OutsideProject as exc:
+            found.append(Problem(s.doc.at(("targets", target.name, field.alias or field.name)), exc.message,
+                                 "a path inside the project or a declared data folder", exc.fix))
+    return found
 
 
 def resolve_target(project: Project, name: str | None = None, registry: Registry | None = None) -> Target:
@@ -91,10 +110,50 @@ def validate_dag(project: Project, folder: pathlib.Path, registry: Registry | No
     return attrs.evolve(config, tasks=tasks, triggers=triggers, _typed_params=params)
 
 
-def _sql_path(config: DagConfig, identifier: str) -> pathlib.Path | None:
-    assert config.folder is not None
+def sql_file(project: Project, config: DagConfig, identifier: str, plain_folder: bool = False) -> pathlib.Path | None:
+    """``sql/<identifier>.sql`` of the DAG folder if it exists; OutsideProject if it is a link out of the project.
+
+    ``plain_folder`` (from :func:`plain_sql_folder`, once per DAG) lets a regular file pass with one ``lstat``.
+    """
+    from dop_core.paths import resolve_project_path
+
+    if config.folder is None:
+        return None
     path = config.folder / "sql" / f"{identifier}.sql"
-    return path if path.is_file() else None
+    if plain_folder:
+        try:
+            if stat.S_ISREG(os.lstat(path).st_mode):
+                return path
+        except OSError:
+            return None
+    if not path.is_file():
+        return None
+    resolve_project_path(project, path, what="SQL file")
+    return path
+
+
+def plain_sql_folder(project: Project, config: DagConfig) -> bool:
+    """Whether the DAG's ``sql/`` folder is inside the project with no symbolic link on the way to it."""
+    from dop_core.paths import OutsideProject, resolve_project_path
+
+    if config.folder is None:
+        return False
+    folder = config.folder / "sql"
+    try:
+        return resolve_project_path(project, folder) == pathlib.Path(os.path.normpath(folder))
+    except OutsideProject:
+        return False
+
+
+def _sql_path(project: Project, config: DagConfig, identifier: str, at: tuple[Any, ...],
+              s: Structurer) -> pathlib.Path | None:
+    from dop_core.paths import OutsideProject
+
+    try:
+        return sql_file(project, config, identifier)
+    except OutsideProject as exc:
+        s.problem(at, exc.message, "a SQL file inside the project", exc.fix)
+        return None
 
 
 def _run_validator(validator: Any, ctx: ValidationContext, s: Structurer) -> None:
@@ -126,7 +185,10 @@ def _validate_task(project: Project, config: DagConfig, task: TaskConfig, path: 
         s.problem((*path, "kind", bad), message, fix=fix)
         return task
     options = s.structure(task.options, task_type.options_model, (*path, "options"))
-    sql_path = _sql_path(config, task.identifier)
+    before = len(s.problems)
+    sql_path = _sql_path(project, config, task.identifier, (*path, "identifier"), s)
+    if len(s.problems) > before:  # a SQL file linked out of the project: nothing more to check
+        return task
     if task_type.sql_file == "required" and sql_path is None:
         s.problem((*path, "identifier"), f"task {task.identifier!r} ({task_type.name}) needs the SQL file "
                   f"sql/{task.identifier}.sql, which does not exist", "a file sql/<identifier>.sql in the DAG folder",
@@ -151,7 +213,10 @@ def _validate_trigger(project: Project, config: DagConfig, trig: TriggerConfig, 
     options = s.structure(trig.options, trigger_type.options_model, (*path, "options"))
     if options is MISSING:
         return trig
-    sql_path = _sql_path(config, trig.identifier) if trig.identifier else None
+    before = len(s.problems)
+    sql_path = _sql_path(project, config, trig.identifier, (*path, "identifier"), s) if trig.identifier else None
+    if len(s.problems) > before:
+        return trig
     ctx = ValidationContext(project, config, path, options, task=task, trigger=trig, sql_path=sql_path,
                             target=target, thorough=thorough)
     _run_validator(trigger_type.validate, ctx, s)

@@ -22,7 +22,9 @@ from dop_core.egress import (
     file_format,
     human_bytes,
     marker_path,
+    task_token,
     temp_name,
+    temp_prefix,
 )
 from dop_core.errors import ConfigError
 
@@ -230,6 +232,11 @@ def test_names_beside_the_file() -> None:
     assert (
         human_bytes(999) == "999 B" and human_bytes(1500) == "1.5 kB" and human_bytes(2_500_000) == "2.5 MB"
     )
+    # a task's temporary names carry its token, so its next run finds what a killed run left
+    token = task_token("dop__shop", "orders_csv")
+    assert token == task_token("dop__shop", "orders_csv") != task_token("dop__shop", "other")
+    assert temp_name("gs://b/x/y.csv", token).startswith(f"gs://b/x/{temp_prefix('y.csv', token)}")
+    assert temp_prefix("x/y.csv", token) == f".y.csv.dop-tmp-{token}-"
 
 
 def test_a_destination_must_return_an_export_result(register_plugin: Any, dop_project) -> None:

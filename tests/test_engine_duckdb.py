@@ -191,6 +191,34 @@ def test_procedure_call_binds_typed_arguments(engine):
         engine.call("CALL retail.nope(1)", "bigquery")
 
 
+def test_a_procedure_failing_after_its_delete_leaves_the_table_as_it_was(engine):
+    """A procedure's statements run in one transaction: the DELETE is undone when a later statement fails."""
+    engine.execute("CREATE TABLE retail.daily AS SELECT * FROM (VALUES (DATE '2024-06-01', 10), "
+                   "(DATE '2024-06-02', 20)) AS t(d, amount)")
+    body = ("DELETE FROM retail.daily WHERE d <= run_date;\n"
+            "INSERT INTO retail.daily SELECT run_date, CAST('not a number' AS INT64);")
+    engine.create_procedure(Relation("retail", "reload"), [Argument("run_date", "DATE")], body, "bigquery")
+    with pytest.raises(Exception, match="not a number"):
+        engine.call("CALL retail.reload(DATE '2024-06-02')", "bigquery")
+    assert rows(engine, "SELECT d::VARCHAR, amount FROM retail.daily") == [("2024-06-01", 10), ("2024-06-02", 20)]
+    # the engine is usable afterwards, and a body that succeeds commits all of its statements
+    engine.create_procedure(Relation("retail", "reload"), [Argument("run_date", "DATE")],
+                            "DELETE FROM retail.daily WHERE d <= run_date;\n"
+                            "INSERT INTO retail.daily SELECT run_date, 99;", "bigquery")
+    engine.call("CALL retail.reload(DATE '2024-06-01')", "bigquery")
+    assert rows(engine, "SELECT d::VARCHAR, amount FROM retail.daily") == [("2024-06-01", 99), ("2024-06-02", 20)]
+
+
+def test_execute_atomically_is_all_or_nothing(engine):
+    engine.execute("CREATE TABLE retail.t AS SELECT 1 AS x")
+    with pytest.raises(Exception, match="no_such_table"):
+        engine.execute_atomically(["DELETE FROM retail.t", "INSERT INTO retail.t SELECT 2",
+                                   "INSERT INTO retail.no_such_table SELECT 3"])
+    assert rows(engine, "SELECT x FROM retail.t") == [(1,)]
+    engine.execute_atomically(["DELETE FROM retail.t", "INSERT INTO retail.t SELECT 2"])
+    assert rows(engine, "SELECT x FROM retail.t") == [(2,)]
+
+
 def test_assertion_report_lists_every_row(engine):
     passed, report = run_assertion(engine, "SELECT true AS success, 'fine' AS description, 3 AS n UNION ALL "
                                            "SELECT false, 'broken', 0", "checks")

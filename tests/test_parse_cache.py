@@ -199,3 +199,22 @@ def test_a_warm_parse_reads_no_yaml(tmp_path):
             for _ in range(2)]
     assert runs[0] == [["dop__daily_sales", "dop__reporting"], ["ruamel"]]  # cold: the YAML is parsed
     assert runs[1] == [["dop__daily_sales", "dop__reporting"], []]  # warm: from the cache, no YAML library
+
+
+def test_target_secrets_are_never_written_to_the_cache(shop, tmp_path):
+    """A password, key or DSN in dop_project.yml stays there: the cache holds neither it nor the project."""
+    shop.write("dop_project.yml", "name: shop\ntargets:\n  local: {engine: duckdb}\n"
+                                  "  other: {engine: duckdb, password: hunter2x, api_token: DOP-KEY-1234}\n")
+    for _ in range(2):
+        dag = shop.build()["dop__shop"]
+        assert "dop:config-error" not in dag.tags and len(dag.tasks) == 3
+    assert entry(shop.root, "shop").is_file()  # the DAG itself is still cached
+    cache = tmp_path / "user-cache" / "dop"
+    stored = [p for p in cache.rglob("*") if p.is_file()]
+    assert stored
+    for path in stored:
+        data = path.read_bytes()
+        assert b"DOP-KEY-1234" not in data and b"hunter2x" not in data, path
+    # and what is cached is the user's only
+    assert {oct(stat.S_IMODE(p.stat().st_mode)) for p in stored} == {"0o600"}
+    assert {oct(stat.S_IMODE(p.stat().st_mode)) for p in [cache, *cache.rglob("*")] if p.is_dir()} == {"0o700"}

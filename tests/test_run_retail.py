@@ -68,6 +68,29 @@ def test_first_run_builds_every_table(project):
     assert (project / ".dop" / "logs" / "runs" / "dop__daily_sales" / "2024-06-01.log").is_file()
 
 
+def test_state_files_are_the_users_only(project):
+    """The warehouse, the Airflow database and every log `dop run` wrote: 0600 files in 0700 folders."""
+    import stat
+
+    if not (project / ".dop" / "warehouse.duckdb").exists():
+        dop_run(project, "--date", "2024-06-01")
+    state_dir = project / ".dop"
+
+    def mode(path: pathlib.Path) -> str:
+        return oct(stat.S_IMODE(path.stat().st_mode))
+
+    folders = [state_dir, state_dir / "airflow", state_dir / "logs", state_dir / "logs" / "runs",
+               *(p for p in state_dir.rglob("*") if p.is_dir())]
+    assert {str(f.relative_to(project)): mode(f) for f in folders} == {
+        str(f.relative_to(project)): "0o700" for f in folders}
+    run_logs = list((state_dir / "logs" / "runs").rglob("*.log"))
+    assert run_logs, "dop run wrote no run log"
+    files = [state_dir / "warehouse.duckdb", state_dir / "airflow" / "airflow.db", *run_logs,
+             *(p for p in state_dir.rglob("*") if p.is_file())]
+    assert {str(f.relative_to(project)): mode(f) for f in files} == {
+        str(f.relative_to(project)): "0o600" for f in files}
+
+
 def test_incremental_run_changes_exactly_its_partition(project):
     csv = project / "orchestration" / "daily_sales" / "data" / "raw_orders.csv"
     csv.write_text(csv.read_text().replace(",10.0", ",11.0").replace(",60.0", ",66.0"))

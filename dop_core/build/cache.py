@@ -14,6 +14,14 @@ input of validation:
 - for an ``external_task`` trigger on another DOP DAG, that DAG's ``config.yaml`` bytes (its task ids
   are checked).
 
+Secrets: a project whose targets hold a secret in ``dop_project.yml`` (a password, a key, a DSN: what
+:func:`dop_core.secrets.secret_values` finds) is never cached: its file is read at every parse, so no
+secret is copied in clear to the user's cache. Omitting the entry is the simplest sound choice: an
+encrypted copy would need a key kept beside it (no safer than the file), and a reference resolved at
+build time would read ``dop_project.yml`` anyway; keeping secrets out of the file (PGPASSWORD, an
+Airflow connection) keeps the cache. DAG entries hold no target options. Entries are written 0600 in
+0700 folders (:mod:`dop_core.private`).
+
 Safety rules: a stale entry is never used (any input changing changes the key; the key is computed
 again after validating and the entry is written only if the inputs did not change meanwhile); only DAGs
 whose task kinds and triggers are dop-core's own are cached (a plugin's validator may read files DOP
@@ -84,9 +92,20 @@ def cached_project(location: Any = None) -> Project:
             except Exception as exc:  # a truncated or tampered entry is a miss, never an error
                 log.debug("DOP parse cache: ignoring %s: %s", path, exc)
     project = load_project(root)
+    if _holds_secrets(project):  # never written to disk: read from dop_project.yml at every parse
+        with contextlib.suppress(OSError):
+            path.unlink()
+        return project
     payload = pickle.dumps(project, protocol=pickle.HIGHEST_PROTOCOL)
     write_atomically(path, FORMAT + b" " + key.encode() + b"\n" + payload)
     return project
+
+
+def _holds_secrets(project: Project) -> bool:
+    """Whether a target of ``project`` has a secret value (a password, a key, a DSN) in ``dop_project.yml``."""
+    from dop_core.secrets import secret_values
+
+    return any(secret_values(target) for target in project.targets.values())
 
 
 class _SafeUnpickler(pickle.Unpickler):

@@ -10,9 +10,11 @@ from typing import Any
 
 from dop_core import plugins
 from dop_core.build.context import TaskBuild, TriggerBuild
+from dop_core.build.loader import ProjectLoader
 from dop_core.errors import ConfigError, DopError
+from dop_core.paths import OutsideProject
 from dop_core.project import DAG_ID_PREFIX, DagConfig, Project, Target, TaskConfig, TriggerConfig
-from dop_core.validate import resolve_target, trigger_task_ids, validate_dag
+from dop_core.validate import plain_sql_folder, resolve_target, sql_file, trigger_task_ids, validate_dag
 
 log = logging.getLogger(__name__)
 
@@ -81,19 +83,22 @@ def build_dag(config: DagConfig, project: Project, target: Target) -> Any:
         description=config.description,
         doc_md=_doc_md(config, project),
         template_searchpath=[str(config.folder)],
+        jinja_environment_kwargs={"loader": ProjectLoader([str(config.folder)], project)},
         user_defined_macros=macros,
         **kwargs,
     )
     keys = tuple(config.typed_params)
+    plain = plain_sql_folder(project, config)
     with dag:
         ops: dict[str, Any] = {}
         for i, task in enumerate(config.tasks):
             task_type = registry.task_type(task.kind.action, task.kind.target)
-            sql_path = config.folder / "sql" / f"{task.identifier}.sql" if config.folder else None
-            build = TaskBuild(task=task, options=task.typed_options, dag=config, project=project, target=target,
-                              sql_path=sql_path if sql_path and sql_path.is_file() else None)
             try:
+                build = TaskBuild(task=task, options=task.typed_options, dag=config, project=project,
+                                  target=target, sql_path=sql_file(project, config, task.identifier, plain))
                 op = task_type.build(build)
+            except OutsideProject as exc:
+                raise _build_error(config, i, task, exc) from None
             except (ConfigError, DopError):
                 raise
             except Exception as exc:  # e.g. an operator refusing its arguments: point at the task
@@ -129,6 +134,9 @@ def _build_error(config: DagConfig, index: int, task: TaskConfig, exc: Exception
     from dop_core.errors import Location, Problem
 
     doc = config.document
+    if isinstance(exc, OutsideProject):
+        location = doc.at(("tasks", index, "identifier")) if doc else Location(str(config.config_path))
+        return ConfigError([Problem(location, exc.message, "paths inside the project", exc.fix)])
     where = ("tasks", index, "options") if task.options else ("tasks", index)
     location = doc.at(where) if doc else Location(str(config.config_path))
     return ConfigError([Problem(location, f"task {task.identifier!r} cannot be built: {type(exc).__name__}: {exc}",
@@ -163,10 +171,9 @@ def _trigger_tasks(config: DagConfig, triggers: list[TriggerConfig], owner: Task
     waits = []
     for task_id, trig in zip(trigger_task_ids(config, triggers, owner), triggers, strict=True):
         trigger_type = registry.named("trigger", trig.kind)
-        sql_path = config.folder / "sql" / f"{trig.identifier}.sql" if config.folder and trig.identifier else None
+        sql_path = sql_file(project, config, trig.identifier) if trig.identifier else None
         op = trigger_type.build(TriggerBuild(task_id=task_id, trigger=trig, options=trig.typed_options, dag=config,
-                                             project=project, target=target, for_task=owner,
-                                             sql_path=sql_path if sql_path and sql_path.is_file() else None))
+                                             project=project, target=target, for_task=owner, sql_path=sql_path))
         op.dop_param_keys = keys
         waits.append(op)
     return waits

@@ -70,7 +70,8 @@ class ProcedureOptions:
 @attrs.frozen
 class SeedOptions:
     path: str | None = attrs.field(default=None, metadata={
-        "doc": "CSV file relative to the DAG folder (default data/<identifier>.csv)"})
+        "doc": "CSV file relative to the DAG folder (default data/<identifier>.csv), inside the project or a "
+               "folder of data_paths"})
     columns: dict[str, str] | None = attrs.field(default=None, metadata={
         "doc": "column name -> type in the project's dialect (e.g. INT64, DATE, STRING); default: detected"})
     delimiter: str = attrs.field(default=",", metadata={

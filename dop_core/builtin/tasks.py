@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import pathlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -11,6 +12,8 @@ import attrs
 from dop_core.build.context import TaskBuild, ValidationContext
 from dop_core.errors import Problem
 from dop_core.hookspecs import hookimpl
+from dop_core.paths import OutsideProject
+from dop_core.project import Project
 from dop_core.records import NoOptions, TaskType
 
 
@@ -39,11 +42,23 @@ def _validate_seed(ctx: ValidationContext) -> Iterator[Problem]:
     yield from _validate_with_sql_options(ctx)
     assert ctx.task is not None
     rel = ctx.options.path or f"data/{ctx.task.identifier}.csv"
-    assert ctx.dag.folder is not None
-    if not (ctx.dag.folder / rel).is_file():
-        yield ctx.problem(("options", "path") if ctx.options.path else ("identifier",),
-                          f"seed file {rel} does not exist in {ctx.dag.folder.name}/", "a CSV file",
+    at = ("options", "path") if ctx.options.path else ("identifier",)
+    try:
+        path = seed_path(ctx.project, ctx.dag.folder, rel)
+    except OutsideProject as exc:
+        yield ctx.problem(at, exc.message, "a CSV file inside the project or a declared data folder", exc.fix)
+        return
+    if not path.is_file():
+        assert ctx.dag.folder is not None
+        yield ctx.problem(at, f"seed file {rel} does not exist in {ctx.dag.folder.name}/", "a CSV file",
                           f"create {ctx.dag.folder.name}/{rel} or set options.path")
+
+
+def seed_path(project: Project, folder: pathlib.Path | None, rel: str) -> pathlib.Path:
+    """The seed file ``rel`` (relative to the DAG folder), inside the project or a data folder."""
+    from dop_core.paths import resolve_project_path
+
+    return resolve_project_path(project, rel, base=folder, what="seed file")
 
 
 def _validate_partitioned(ctx: ValidationContext) -> Iterator[Problem]:
@@ -56,7 +71,8 @@ def _native(build: TaskBuild, kind: str) -> Any:
     relation = build.relation if kind != "assertion/assertion" and kind != "invocation/stored_procedure" else None
     options = build.options
     if kind == "materialization/seed":
-        options = attrs.evolve(options, path=str(build.folder / (options.path or f"data/{build.task_id}.csv")))
+        options = attrs.evolve(options, path=str(seed_path(build.project, build.folder,
+                                                           options.path or f"data/{build.task_id}.csv")))
     outlets = []
     if kind in ("materialization/table", "materialization/view", "materialization/seed"):
         from airflow.sdk import Asset

@@ -235,8 +235,9 @@ def airflow(project_dir: str | None, target: str | None, port: int) -> None:
 @main.command()
 @project_option
 @click.option("--bucket", required=True, help="The Cloud Composer environment's bucket, e.g. gs://europe-west2-env-1234-bucket.")
-@click.option("--prefix", default=None, help="Folder in the bucket (default: dags/<project name>).")
-@click.option("--dry-run", is_flag=True, help="List what would be uploaded and deleted; change nothing.")
+@click.option("--prefix", default=None, help="The project's own folder in the bucket, at least two levels deep "
+              "(default: dags/<project name>); nothing outside it is touched.")
+@click.option("--dry-run", is_flag=True, help="List what would be deleted and uploaded; change nothing.")
 def deploy(project_dir: str | None, bucket: str, prefix: str | None, dry_run: bool) -> None:
     """Sync the project to a Cloud Composer bucket (rsync: unchanged files skipped, removed files deleted)."""
     from dop_core.deploy import deploy_project

@@ -10,6 +10,9 @@ Field metadata understood (``attrs.field(metadata={...})``):
 - ``"parse"``: a function turning the raw YAML value into the field's value, raising ValueError
   with a message (used for durations, cron expressions, identifiers...);
 - ``"expected"``: how the value should be written, shown with errors;
+- ``"path"``: on a target option naming a local file or folder: ``dop validate`` checks that it
+  stays inside the project or a declared data folder (values starting with ``:``, such as DuckDB's
+  ``:memory:``, are names, not paths);
 - ``"rest"``: on one ``dict[str, Any]`` field (usually private, ``_name``): unknown keys are
   collected into it instead of being refused; the model's owner must then check them (the core's
   ``egress`` action does, against the chosen destination's own options model).

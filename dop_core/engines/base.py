@@ -127,6 +127,17 @@ class Engine(abc.ABC):
             raise
         self.execute("COMMIT")
 
+    def execute_atomically(self, statements: Sequence[str]) -> None:
+        """Run ``statements`` (in this engine's dialect) as one unit: all of them take effect, or none does.
+
+        What a native stored procedure's body runs through (DuckDB), and the primitive to build any
+        all-or-nothing script on. The default runs them in :meth:`transaction`; an engine whose
+        transactions cannot span several calls overrides it (e.g. one multi-statement job).
+        """
+        with self.transaction():
+            for statement in statements:
+                self.execute(statement)
+
     def temp_relation(self, relation: Relation) -> Relation:
         """Where the new result of an incremental run is staged before it replaces partitions."""
         return relation.with_name(f"{relation.name}__dop_tmp")

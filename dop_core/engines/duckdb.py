@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
 import pathlib
 from collections.abc import Sequence
 from typing import Any, cast
@@ -23,6 +24,8 @@ from dop_core.engines.targets import DuckDBTarget
 from dop_core.errors import EngineError
 from dop_core.identifiers import Relation, check_delimiter, check_identifier
 from dop_core.locks import LockTimeout, file_lock
+from dop_core.paths import resolve_project_path
+from dop_core.private import private_dir, private_file
 from dop_core.project import Partitioning, Target
 
 log = logging.getLogger(__name__)
@@ -38,8 +41,7 @@ def warehouse_path(target: Target) -> pathlib.Path | None:
     opts: DuckDBTarget = target.typed_options or DuckDBTarget(**target.options)
     if opts.path == ":memory:":
         return None
-    path = pathlib.Path(opts.path)
-    return path if path.is_absolute() else (target.root or pathlib.Path.cwd()) / path
+    return resolve_project_path(target, opts.path, what=f"the DuckDB warehouse of target {target.name!r}")
 
 
 def warehouse_lock(target: Target) -> contextlib.AbstractContextManager[None]:
@@ -71,6 +73,9 @@ class DuckDBEngine(Engine):
         path = warehouse_path(target)
         self.path = str(path) if path else ":memory:"
         if path is not None:
+            state = pathlib.Path(os.path.realpath(target.root / ".dop")) if target.root else None
+            if state is not None and path.is_relative_to(state):  # DOP's state folder: the user's only
+                private_dir(path.parent, under=state.parent)
             try:
                 self._locks.enter_context(warehouse_lock(target))
             except LockTimeout as exc:
@@ -85,6 +90,8 @@ class DuckDBEngine(Engine):
         except Exception:
             self._locks.close()
             raise
+        if path is not None:
+            private_file(path)  # the warehouse holds the project's data
 
     def close(self) -> None:
         with contextlib.suppress(Exception):
@@ -161,7 +168,8 @@ class DuckDBEngine(Engine):
 
     def create_procedure(self, relation: Relation, arguments: Sequence[Argument], body: str,
                          dialect: str = "duckdb") -> None:
-        """DuckDB has no procedures: store the body; :meth:`call` runs it with the arguments bound."""
+        """DuckDB has no procedures: store the body; :meth:`call` runs it with the arguments bound, in one
+        transaction (all of its statements take effect, or none does)."""
         parse_statements(body, dialect)  # refuse a body that does not parse now, not at CALL time
         for a in arguments:
             check_identifier(a.name, "argument name")
@@ -195,9 +203,9 @@ class DuckDBEngine(Engine):
             for spec, arg in zip(arguments, args, strict=True):
                 value = self.query(_translate_tree(exp.select(arg), dialect)).rows[0][0]
                 values[spec["name"].lower()] = (value, spec["type"])
-            for body_statement in parse_statements(body, body_dialect):
-                bound = _bind(body_statement, values, body_dialect)
-                self.execute(_translate_tree(bound, body_dialect))
+            # all translated first, then run in one transaction: a failing statement undoes the earlier ones
+            self.execute_atomically([_translate_tree(_bind(statement, values, body_dialect), body_dialect)
+                                     for statement in parse_statements(body, body_dialect)])
 
     def _procedure(self, schema: str, name: str) -> tuple[list[dict[str, str]], str, str] | None:
         try:

@@ -12,7 +12,9 @@ class DuckDBTarget:
     """``{engine: duckdb, ...}``"""
 
     path: str = attrs.field(default=".dop/warehouse.duckdb", metadata={
-        "doc": "the warehouse file, relative to the project folder (':memory:' for a throw-away one)"})
+        "path": True,
+        "doc": "the warehouse file, relative to the project folder (':memory:' for a throw-away one); inside "
+               "the project or a folder of data_paths"})
     lock_timeout: float = attrs.field(default=600.0, metadata={
         "doc": "seconds a task waits for another task to release the warehouse file"})
     threads: int | None = attrs.field(default=None, metadata={"doc": "DuckDB worker threads (default: all cores)"})

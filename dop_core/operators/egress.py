@@ -55,7 +55,7 @@ class DopEgressOperator(VariableParamsMixin, BaseOperator):
             format=self.file_format, options=self.destination_options, project_root=self.project_root,
             source=self.source, sql=None if self.source is not None else self.sql,
             overwrite=self.overwrite, success_marker=self.success_marker,  # type: ignore[arg-type]
-            logger=self.log)
+            logger=self.log, dag_id=self.dag_id)
 
     def execute(self, context: Any) -> Any:
         from dop_core.plugins import get_registry

@@ -244,6 +244,24 @@ def test_function_whose_type_cannot_be_inferred(pg: PostgresEngine) -> None:
 
 
 @pytest.mark.slow
+def test_a_procedure_failing_after_its_delete_leaves_the_table_as_it_was(pg: PostgresEngine) -> None:
+    """A CALL is one transaction: the procedure's DELETE is undone when a later statement fails."""
+    pg.execute("CREATE TABLE s.daily AS SELECT * FROM (VALUES (DATE '2024-06-01', 10), (DATE '2024-06-02', 20)) "
+               "AS t(d, amount)")
+    body = "DELETE FROM s.daily WHERE d <= run_date;\nINSERT INTO s.daily SELECT run_date, CAST('x' AS INT64);"
+    pg.create_procedure(Relation("s", "reload"), [Argument("run_date", "DATE")], body, "bigquery")
+    with pytest.raises(Exception, match="invalid input syntax"):
+        pg.call("CALL s.reload(DATE '2024-06-02')", "bigquery")
+    assert pg.query("SELECT d, amount FROM s.daily ORDER BY d").rows == [
+        (dt.date(2024, 6, 1), 10),
+        (dt.date(2024, 6, 2), 20),
+    ]
+    with pytest.raises(Exception, match="no_such_table"):
+        pg.execute_atomically(["DELETE FROM s.daily", "INSERT INTO s.no_such_table SELECT 1"])
+    assert len(pg.query("SELECT * FROM s.daily").rows) == 2
+
+
+@pytest.mark.slow
 def test_procedure_with_a_bare_select_and_call(pg: PostgresEngine) -> None:
     body = """
         CREATE TABLE IF NOT EXISTS s.log (day DATE, note STRING);

@@ -23,7 +23,7 @@ def _parse(args: argparse.Namespace) -> int:
     project = load_project(args.project)
     target = resolve_target(project, args.target)
     effective = settings.for_target(settings.load(project)[0], target.name)
-    dbt = dbt_project.load(project.root, args.dbt_project)
+    dbt = dbt_project.load(project, args.dbt_project)
     if effective.executable:
         import shutil
 
@@ -47,7 +47,7 @@ def _pools(args: argparse.Namespace) -> int:
     project = load_project(args.project)
     pools = {}
     for name in dbt_project.available(project.root):
-        dbt = dbt_project.load(project.root, name)
+        dbt = dbt_project.load(project, name)
         pools[pool_name(project.name, dbt)] = f"dop-dbt: one dbt command at a time on dbt project {dbt.name}"
     if not args.create:
         for pool, description in pools.items():

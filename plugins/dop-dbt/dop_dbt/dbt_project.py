@@ -45,12 +45,19 @@ def available(root: pathlib.Path) -> list[str]:
     return sorted(p.parent.name for p in folder.glob(f"*/{PROJECT_FILE}"))
 
 
-def locate(root: pathlib.Path, name: str) -> pathlib.Path:
-    """The folder of dbt project ``name``: ``<root>/dbt/<name>``, or a path relative to ``root``."""
+def locate(project: Any, name: str) -> pathlib.Path:
+    """The folder of dbt project ``name``: ``<root>/dbt/<name>``, or a path relative to the project folder
+    ``root``; inside the project (or one of its data folders), symbolic links followed."""
+    from dop_core import OutsideProject, resolve_project_path
+
+    root = project.root
     candidates = [root / DBT_FOLDER / name, root / name]
     for folder in candidates:
         if (folder / PROJECT_FILE).is_file():
-            return folder.resolve()
+            try:
+                return resolve_project_path(project, folder, what="dbt project")
+            except OutsideProject as exc:
+                raise DbtProjectError(f"{exc.message}|{exc.fix}") from None
     found = available(root)
     listing = ", ".join(found) if found else f"none (no {DBT_FOLDER}/*/{PROJECT_FILE})"
     raise DbtProjectError(f"no dbt project {name!r}: neither {DBT_FOLDER}/{name}/{PROJECT_FILE} nor "
@@ -60,9 +67,10 @@ def locate(root: pathlib.Path, name: str) -> pathlib.Path:
 _CACHE: dict[pathlib.Path, tuple[float, DbtProject]] = {}
 
 
-def load(root: pathlib.Path, name: str) -> DbtProject:
-    """The dbt project ``name`` (cached by file modification time: parse time reads it often)."""
-    folder = locate(root, name)
+def load(project: Any, name: str) -> DbtProject:
+    """The dbt project ``name`` of the DOP ``project`` (cached by file modification time: parse time reads it
+    often)."""
+    folder = locate(project, name)
     path = folder / PROJECT_FILE
     mtime = path.stat().st_mtime
     cached = _CACHE.get(path)

@@ -27,14 +27,13 @@ class ProfileError(ValueError):
 
 def duckdb_path(target: Any) -> pathlib.Path | None:
     """The warehouse file of a DuckDB target, as the engine resolves it (None for ':memory:')."""
+    from dop_core import resolve_project_path
+
     opts = target.typed_options
     path_text = getattr(opts, "path", None) or target.options.get("path") or ".dop/warehouse.duckdb"
     if path_text == ":memory:":
         return None
-    path = pathlib.Path(path_text)
-    if not path.is_absolute():
-        path = (target.root or pathlib.Path.cwd()) / path
-    return path
+    return resolve_project_path(target, path_text, what=f"the DuckDB warehouse of target {target.name!r}")
 
 
 def output_for(target: Any, schema: str, settings: DbtSettings) -> dict[str, Any]:

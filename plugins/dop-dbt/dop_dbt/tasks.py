@@ -76,7 +76,7 @@ def validate(ctx: Any) -> Iterator[Any]:
         yield from _mode_problems(project, plugin_settings, effective, target)
     # the dbt project
     try:
-        dbt = dbt_project.load(project.root, options.project)
+        dbt = dbt_project.load(project, options.project)
     except dbt_project.DbtProjectError as exc:
         message, _, fix = str(exc).partition("|")
         yield ctx.problem(("options", "project"), message, "a folder under dbt/ holding dbt_project.yml", fix or None)
@@ -153,7 +153,7 @@ def build(build: Any) -> Any:
     options: DbtOptions = build.options
     project = build.project
     target_name = build.task.kind.target
-    dbt = dbt_project.load(project.root, options.project)
+    dbt = dbt_project.load(project, options.project)
     plugin_settings, _ = settings.load(project)
     effective = settings.for_target(plugin_settings, build.target.name)
     schema = build.schema or "main"

@@ -54,6 +54,30 @@ def test_an_argument_outside_the_whitelist_is_refused_at_its_line(shop: Any) -> 
     assert len(problems) == 2
 
 
+def test_a_dbt_project_outside_the_project_is_refused(shop: Any, tmp_path: Any) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "dbt_project.yml").write_text("name: elsewhere\nprofile: elsewhere\n")
+    (shop.root / "dbt" / "linked").symlink_to(elsewhere)
+    shop.dag("other", """\
+        schema: shop
+        tasks:
+          - identifier: run_it
+            kind: {action: dbt, target: run}
+            options: {project: linked}
+          - identifier: run_up
+            kind: {action: dbt, target: run}
+            options: {project: ../elsewhere}
+        """)
+    problems = problems_of(shop)
+    config = shop.root / "orchestration/other/config.yaml"
+    linked = one(problems, "is a symbolic link to")
+    assert linked.startswith(f"{config}:5:24: error: dbt project {shop.root / 'dbt' / 'linked'} is a symbolic link")
+    climbing = one(problems, "resolves to")
+    assert climbing.startswith(f"{config}:8:24: error: dbt project ")
+    assert f"resolves to {elsewhere}, outside the project folder" in climbing
+
+
 def test_flags_values_threads_and_vars_are_checked(shop: Any) -> None:
     shop.dag("other", """\
         schema: shop

@@ -1,9 +1,11 @@
 """The ``file`` destination: a local path, or any fsspec URL (memory://, s3://, az://, ...).
 
-Local: the file is written in the destination folder under a hidden temporary name, flushed to
-disk and renamed into place (``os.replace``, atomic on one filesystem). Other URLs: uploaded to a
-temporary key beside the final one, then moved into place (a rename, or copy + delete on object
-stores, where each object appears whole).
+Local: the path stays inside the project or a folder of its ``data_paths`` (``dop_core.resolve_project_path``);
+the file is written in the destination folder under a hidden temporary name
+(``.<name>.dop-tmp-<task>-<random>``), flushed to disk and renamed into place (``os.replace``, atomic on one
+filesystem). Other URLs: uploaded to a temporary key beside the final one, then moved into place (a rename,
+or copy + delete on object stores, where each object appears whole). A failure removes the temporary file;
+one a killed run left behind is removed by the next run of the same task (its ``<task>`` token).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any
 
 import attrs
 
-from dop_core.egress import ExportRequest, ExportResult, publish_export, temp_name
+from dop_core.egress import ExportRequest, ExportResult, beside, publish_export
 
 
 def is_url(path: str) -> bool:
@@ -41,13 +43,24 @@ class LocalPublisher:
     def scratch_dir(self, path: str) -> pathlib.Path:
         return pathlib.Path(path).parent
 
+    def remove_stale(self, path: str, prefix: str) -> list[str]:
+        folder = pathlib.Path(path).parent
+        removed = []
+        with contextlib.suppress(FileNotFoundError):
+            for entry in os.scandir(folder):
+                if entry.name.startswith(prefix) and not entry.is_dir(follow_symlinks=False):
+                    with contextlib.suppress(FileNotFoundError):
+                        os.unlink(entry.path)
+                        removed.append(entry.path)
+        return removed
+
     def publish(self, local: pathlib.Path, path: str) -> None:
         final = pathlib.Path(path)
         staged = local
         if local.parent != final.parent:  # another filesystem maybe: copy beside the final name first
             import shutil
 
-            staged = final.with_name(pathlib.PurePosixPath(temp_name(final.name)).name)
+            staged = final.with_name(local.name)
             shutil.copyfile(local, staged)
         try:
             with open(staged, "rb+") as handle:
@@ -89,13 +102,27 @@ class FsspecPublisher:
     def scratch_dir(self, path: str) -> None:
         return None
 
+    def remove_stale(self, path: str, prefix: str) -> list[str]:
+        fs, fs_path = self._fs(path)
+        try:
+            names = fs.ls(fs._parent(fs_path), detail=False)
+        except (FileNotFoundError, NotADirectoryError):
+            return []
+        removed = []
+        for name in names:
+            if str(name).rstrip("/").rpartition("/")[2].startswith(prefix):
+                with contextlib.suppress(FileNotFoundError):
+                    fs.rm(name, recursive=True)
+                    removed.append(str(name))
+        return removed
+
     def publish(self, local: pathlib.Path, path: str) -> None:
         fs, fs_path = self._fs(path)
         parent = fs._parent(fs_path)
         if parent:
             with contextlib.suppress(FileExistsError):
                 fs.makedirs(parent, exist_ok=True)
-        staged = temp_name(fs_path)
+        staged = beside(fs_path, local.name)
         try:
             fs.put_file(str(local), staged)
             fs.mv(staged, fs_path)

@@ -18,11 +18,18 @@ import logging
 import mimetypes
 import os
 import pathlib
-import posixpath
-import uuid
 from typing import Any
 
-from dop_core.egress import ExportRequest, ExportResult, FileFormat, marker_path, publish_export
+from dop_core.egress import (
+    ExportRequest,
+    ExportResult,
+    FileFormat,
+    beside,
+    marker_path,
+    publish_export,
+    temp_name,
+    temp_prefix,
+)
 from dop_core.errors import DopError
 
 log = logging.getLogger(__name__)
@@ -95,6 +102,18 @@ class GcsPublisher:
         with contextlib.suppress(NotFound):
             self._blob(path).delete()
 
+    def remove_stale(self, path: str, prefix: str) -> list[str]:
+        """Delete the objects under ``<folder>/<prefix>*`` (what a killed export of this task left)."""
+        from google.api_core.exceptions import NotFound
+
+        bucket, key = split_url(path)
+        removed = []
+        for blob in self.client.list_blobs(bucket, prefix=beside(key, prefix)):
+            with contextlib.suppress(NotFound):
+                blob.delete()
+                removed.append(f"gs://{bucket}/{blob.name}")
+        return removed
+
 
 def export(request: ExportRequest) -> ExportResult:
     split_url(request.path)
@@ -127,12 +146,14 @@ def export_from_bigquery(request: ExportRequest, publisher: GcsPublisher) -> Exp
     bucket_name, key = split_url(request.path)
     fmt = request.format
     where = request.path
+    for gone in publisher.remove_stale(request.path, temp_prefix(key, request.owner)):
+        request.logger.info("removed %s, left behind by an earlier run of this task that did not finish", gone)
     if publisher.exists(request.path):
         if request.overwrite == "fail":
             raise DopError(f"{where} already exists and the task's overwrite policy is 'fail'")
         if request.overwrite == "skip":
             return ExportResult(None, 0, where, skipped=True)
-    prefix = posixpath.join(posixpath.dirname(key), f".dop-tmp-{uuid.uuid4().hex[:12]}") + "/"
+    prefix = temp_name(key, request.owner) + "/"
     # with a header, shards each carry one: export without and put our own in front when composing
     uri = f"gs://{bucket_name}/{prefix}part-*{fmt.extension}"
     bucket = publisher.client.bucket(bucket_name)

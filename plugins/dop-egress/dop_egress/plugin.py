@@ -13,6 +13,20 @@ from typing import Any
 from dop_core import EgressType, Problem, ValidationContext, hookimpl
 
 
+def _validate_file(ctx: ValidationContext) -> Iterator[Problem]:
+    """A local path (not a URL, not templated: those are checked when the task runs) stays inside the project."""
+    from dop_core import OutsideProject, resolve_project_path
+
+    path = ctx.options.path.strip()
+    if ("://" in path and not path.startswith("file://")) or "{" in path:
+        return
+    try:
+        resolve_project_path(ctx.project, path.removeprefix("file://"), what="egress path")
+    except OutsideProject as exc:
+        yield ctx.problem(("options", "path"), exc.message, "a path inside the project or a declared data folder",
+                          exc.fix)
+
+
 def _validate_gcs(ctx: ValidationContext) -> Iterator[Problem]:
     path = ctx.options.path.strip()
     if not path.startswith("gs://") or len(path) <= len("gs://") or "/" not in path[len("gs://"):]:
@@ -53,7 +67,7 @@ def _export_sftp(request: Any) -> Any:
 @hookimpl
 def dop_egress_types() -> list[EgressType]:
     return [
-        EgressType(name="file", export=_export_file, options="dop_egress.options:FileOptions",
+        EgressType(name="file", export=_export_file, options="dop_egress.options:FileOptions", validate=_validate_file,
                    description="a local file (relative to the project folder) or any fsspec URL"),
         EgressType(name="gcs", export=_export_gcs, options="dop_egress.options:GcsOptions", validate=_validate_gcs,
                    description="a Google Cloud Storage object: exported by BigQuery itself, or uploaded"),

@@ -1,10 +1,11 @@
 """The ``sftp`` destination: a file on an SFTP server, through an Airflow connection (SFTPHook).
 
 The file is uploaded under a hidden temporary name in the destination folder
-(``.<name>.dop-tmp-<random>``), its size checked, then renamed into place with OpenSSH's
+(``.<name>.dop-tmp-<task>-<random>``), its size checked, then renamed into place with OpenSSH's
 ``posix-rename`` (atomic, replaces an existing file). On a server without that extension, an
 existing file is removed before a plain rename (said in the log: not atomic). A failed upload or
-rename removes the temporary file, so the final name holds the old file or the whole new one.
+rename removes the temporary file, so the final name holds the old file or the whole new one; what a
+killed run left behind (its ``<task>`` token names the task) is removed by the task's next run.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import pathlib
 import posixpath
 from typing import Any
 
-from dop_core.egress import ExportRequest, ExportResult, publish_export, temp_name
+from dop_core.egress import ExportRequest, ExportResult, beside, publish_export
 from dop_core.errors import DopError
 
 log = logging.getLogger(__name__)
@@ -121,7 +122,7 @@ class SftpPublisher:
         folder = posixpath.dirname(path)
         if folder and self.options.create_directories:
             self._makedirs(folder)
-        staged = temp_name(path)
+        staged = beside(path, local.name)
         try:
             sftp.put(str(local), staged, confirm=True)  # confirm: the remote size must match
             try:
@@ -148,3 +149,21 @@ class SftpPublisher:
     def remove(self, path: str) -> None:
         with contextlib.suppress(FileNotFoundError):
             self._client().remove(path)
+
+    def remove_stale(self, path: str, prefix: str) -> list[str]:
+        sftp = self._client()
+        folder = posixpath.dirname(path)
+        try:
+            names = sftp.listdir(folder or ".")
+        except OSError as exc:
+            if exc.errno == errno.ENOENT:
+                return []
+            raise
+        removed = []
+        for name in names:
+            if name.startswith(prefix):
+                stale = beside(path, name)
+                with contextlib.suppress(FileNotFoundError):
+                    sftp.remove(stale)
+                    removed.append(stale)
+        return removed

@@ -244,8 +244,8 @@ class Warehouse:
         if "sql" not in kwargs and "source" not in kwargs:
             kwargs["source"] = Relation("shop", "orders")
         kwargs.setdefault("dialect", "duckdb")
+        kwargs.setdefault("task_id", "export")
         return ExportRequest(
-            task_id="export",
             target=self.target,
             path=path,  # type: ignore[arg-type]
             format=kwargs.pop("format", file_format(common)),

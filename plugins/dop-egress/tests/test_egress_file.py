@@ -121,6 +121,13 @@ def test_a_failed_rename_removes_the_temporary_file(warehouse) -> None:
     assert taken.is_dir()
 
 
+def test_a_local_path_outside_the_project_is_refused_when_the_task_runs(warehouse) -> None:
+    """A templated path is checked when rendered: ../ climbing out of the project writes nothing."""
+    with pytest.raises(DopError, match=r"egress path \.\./outside\.csv resolves to .*outside the project folder"):
+        export(warehouse.request("../outside.csv", FileOptions(), fmt="csv"))
+    assert not (warehouse.root.parent / "outside.csv").exists()
+
+
 def test_fsspec_url_is_uploaded_under_a_temporary_key_then_moved(warehouse) -> None:
     import fsspec
 

@@ -90,6 +90,11 @@ def test_parsing_the_dag_imports_no_client_library(dop_project) -> None:
             "{source: shop.orders, path: x.csv, conn_id: x}",
             "unknown key 'conn_id' for an egress to 'file'",
         ),
+        (
+            "to_disk",
+            "{source: shop.orders, path: ../../outside/orders.csv}",
+            "egress path ../../outside/orders.csv resolves to",
+        ),
     ],
 )
 def test_destination_options_are_checked_at_their_line(

@@ -23,7 +23,7 @@ def _remote_files(folder: pathlib.Path) -> list[str]:
     return sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
 
 
-def test_the_file_arrives_whole_under_its_final_name(warehouse, sftp_conn, tmp_path: pathlib.Path) -> None:
+def test_the_file_arrives_whole_under_its_final_name(warehouse, sftp_conn) -> None:
     remote = sftp_conn.root / "t1"
     path = f"{remote}/exports/2024-01-02/orders.csv"
     result = export(
@@ -36,9 +36,9 @@ def test_the_file_arrives_whole_under_its_final_name(warehouse, sftp_conn, tmp_p
     from dop_egress.file import export as export_file
     from dop_egress.options import FileOptions
 
-    export_file(warehouse.request(str(tmp_path / "local.csv"), FileOptions(), fmt="csv"))
+    export_file(warehouse.request("local.csv", FileOptions(), fmt="csv"))
     received = (remote / "exports/2024-01-02/orders.csv").read_bytes()
-    assert received == (tmp_path / "local.csv").read_bytes()
+    assert received == (warehouse.root / "local.csv").read_bytes()
     assert len(received) == result.bytes
     assert (
         sorted(warehouse.rows(f"SELECT * FROM read_csv('{remote / 'exports/2024-01-02/orders.csv'}')"))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pathlib
 from typing import Any
 
-from dop_core import ConfigError, DopError, Relation, TaskBuild, asset_uri
+from dop_core import ConfigError, DopError, Relation, TaskBuild, asset_uri, resolve_project_path
 from dop_spark import __version__
 from dop_spark import settings as spark_settings
 from dop_spark.validate import input_name, parse_table, script_path
@@ -49,7 +49,13 @@ def build(b: TaskBuild) -> Any:
 
 
 def _script(b: TaskBuild) -> str | None:
-    return str(script_path(b.folder, b.task_id)) if b.task.kind.target == "pyspark" else None
+    if b.task.kind.target != "pyspark":
+        return None
+    return str(resolve_project_path(b.project, script_path(b.folder, b.task_id), what="PySpark script"))
+
+
+def _py_files(b: TaskBuild) -> list[str]:
+    return [str(resolve_project_path(b.project, p, base=b.folder, what="py_files entry")) for p in b.options.py_files]
 
 
 def _local(
@@ -74,7 +80,7 @@ def _local(
         script=_script(b),
         conf={**(settings.conf or {}), **b.options.conf},
         packages=[*(settings.packages or []), *b.options.packages],
-        py_files=[str(b.folder / p) for p in b.options.py_files],
+        py_files=_py_files(b),
         master=settings.master or "local[*]",
         work_dir=str(b.project.dop_dir / "spark" / b.dag.dag_id / b.task_id),
         keep_files=bool(settings.keep_files),
@@ -111,7 +117,7 @@ def _dataproc(
     base = f"{settings.staging_bucket}/{b.project.name}/{b.dag.dag_id}/{b.task_id}"
     runner_uri = f"{settings.staging_bucket}/{b.project.name}/_dop/dop_spark_job-{__version__}.py"
     spec_uri = f"{base}/runs/{RUN_PLACEHOLDER}/spec.json"
-    py_files = {str(b.folder / p): f"{base}/py_files/{pathlib.PurePath(p).name}" for p in b.options.py_files}
+    py_files = {p: f"{base}/py_files/{pathlib.PurePath(p).name}" for p in _py_files(b)}
     connector: dict[str, str] = {"parentProject": gcp_project} if gcp_project else {}
     spec_inputs = [
         {

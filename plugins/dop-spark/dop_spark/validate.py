@@ -7,7 +7,7 @@ import pathlib
 from collections.abc import Iterator
 from typing import Any
 
-from dop_core import Location, Problem, Relation, ValidationContext
+from dop_core import Location, OutsideProject, Problem, Relation, ValidationContext, resolve_project_path
 from dop_spark import settings as spark_settings
 from dop_spark.options import TABLE_EXPECTED
 
@@ -37,7 +37,11 @@ def validate(ctx: ValidationContext) -> Iterator[Problem]:
         yield from _check_script(ctx, script_path(ctx.dag.folder, task.identifier))
     yield from _check_tables(ctx)
     for i, name in enumerate(options.py_files):
-        path = ctx.dag.folder / name
+        try:
+            path = resolve_project_path(ctx.project, name, base=ctx.dag.folder, what="py_files entry")
+        except OutsideProject as exc:
+            yield ctx.problem(("options", "py_files", i), exc.message, "a file inside the project", exc.fix)
+            continue
         if not name.endswith(PY_FILE_SUFFIXES):
             yield ctx.problem(
                 ("options", "py_files", i),
@@ -71,6 +75,11 @@ def _check_script(ctx: ValidationContext, path: pathlib.Path) -> Iterator[Proble
             "a file spark/<identifier>.py in the DAG folder defining transform(spark, inputs, context)",
             f"create {ctx.dag.folder.name}/{relative}",
         )
+        return
+    try:
+        resolve_project_path(ctx.project, path, what="PySpark script")
+    except OutsideProject as exc:
+        yield ctx.problem(("identifier",), exc.message, "a script inside the project", exc.fix)
         return
     try:
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))

@@ -127,6 +127,31 @@ def test_py_files_must_exist(dop_project):
     ), problems
 
 
+def test_scripts_and_py_files_stay_inside_the_project(dop_project, tmp_path):
+    folder = write_shop(dop_project)
+    outside = tmp_path / "elsewhere.py"
+    outside.write_text("SECRET = 'DOP-TEST-SECRET'\n")
+    config = folder / "config.yaml"
+    config.write_text(
+        config.read_text().replace(
+            "output: shop.tiered_customers",
+            "output: shop.tiered_customers\n      py_files: [../../../elsewhere.py]",
+        )
+    )
+    script = folder / "spark" / "customer_tiers.py"
+    script.unlink()
+    script.symlink_to(outside)
+    problems = _problems(dop_project.root)
+    line = _line_of(config, "py_files")
+    assert any(
+        p.startswith(f"{config}:{line}:18: error: py_files entry ../../../elsewhere.py resolves to {outside}, "
+                     "outside the project folder")
+        for p in problems
+    ), problems
+    assert any(f"PySpark script {script} is a symbolic link to {outside}" in p for p in problems), problems
+    assert "DOP-TEST-SECRET" not in "\n".join(problems)
+
+
 def test_a_task_without_schema_or_output(dop_project):
     folder = write_shop(dop_project)
     config = folder / "config.yaml"
