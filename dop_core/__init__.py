@@ -43,6 +43,9 @@ _EXPORTS = {
     "full_refresh_of": "dop_core.operators.sql",
     "connect": "dop_core.operators.sql",
     "VariableParamsMixin": "dop_core.operators.params",
+    "HiddenCredentialsMixin": "dop_core.operators.credentials",
+    "redact": "dop_core.secrets",
+    "register_secrets": "dop_core.secrets",
     "validate_project": "dop_core.validate",
     "get_registry": "dop_core.plugins",
 }
@@ -56,6 +59,7 @@ __all__ = [
     "Engine",
     "EngineError",
     "EngineType",
+    "HiddenCredentialsMixin",
     "Location",
     "NoOptions",
     "PluginError",
@@ -82,6 +86,8 @@ __all__ = [
     "hookspec",
     "load_project",
     "parse_duration",
+    "redact",
+    "register_secrets",
     "validate_project",
 ]
 
@@ -94,11 +100,13 @@ if TYPE_CHECKING:
     from dop_core.errors import ConfigError, DopError, EngineError, Location, PluginError, Problem
     from dop_core.hookspecs import hookimpl, hookspec
     from dop_core.identifiers import Relation
+    from dop_core.operators.credentials import HiddenCredentialsMixin
     from dop_core.operators.params import VariableParamsMixin
     from dop_core.operators.sql import connect, full_refresh_of
     from dop_core.plugins import get_registry
     from dop_core.project import DagConfig, Project, Target, TaskConfig, load_project
     from dop_core.records import EgressType, EngineType, NoOptions, TaskType, TriggerType
+    from dop_core.secrets import redact, register_secrets
     from dop_core.validate import validate_project
 
 
