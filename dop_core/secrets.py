@@ -273,6 +273,12 @@ class RedactingWriter(io.TextIOBase):
         self.stream.flush()
 
 
+def _flush_stdio() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+
+
 @contextlib.contextmanager
 def redacted_stdio() -> Iterator[None]:
     """Within the block, everything written to ``sys.stdout`` and ``sys.stderr`` goes through :func:`redact`."""
@@ -281,25 +287,22 @@ def redacted_stdio() -> Iterator[None]:
     try:
         yield
     finally:
-        for stream in (sys.stdout, sys.stderr):
-            with contextlib.suppress(Exception):
-                stream.flush()
+        _flush_stdio()
         sys.stdout, sys.stderr = saved
 
 
 @contextlib.contextmanager
 def redacted_fds(timeout: float = 10.0) -> Iterator[None]:
-    """Within the block, this process's file descriptors 1 and 2 (so its subprocesses too) go through
-    :func:`redact`, line by line, before reaching where they pointed before.
+    """Within the block, this process's file descriptors 1 and 2 (so its subprocesses' too) go through
+    :func:`redact`, line by line, to where descriptor 1 pointed: stderr is merged into stdout, as
+    ``dop run`` reads its child's output.
 
     A thread reads a pipe and redacts each line when it reads it: Airflow's maskers and DOP's
     registry know by then every secret registered before the line was written.
     """
-    for stream in (sys.stdout, sys.stderr):
-        stream.flush()
+    _flush_stdio()
     read_end, write_end = os.pipe()
-    target = os.dup(1)
-    saved_err = os.dup(2)
+    target, saved_err = os.dup(1), os.dup(2)
     os.dup2(write_end, 1)
     os.dup2(write_end, 2)
     os.close(write_end)
@@ -308,9 +311,7 @@ def redacted_fds(timeout: float = 10.0) -> Iterator[None]:
     try:
         yield
     finally:
-        for stream in (sys.stdout, sys.stderr):
-            with contextlib.suppress(Exception):
-                stream.flush()
+        _flush_stdio()
         os.dup2(target, 1)
         os.dup2(saved_err, 2)
         os.close(saved_err)
