@@ -243,6 +243,8 @@ def test_a_broken_dag_shows_its_error_without_credentials(register_plugin, dop_p
 # -- dop run ----------------------------------------------------------------------------------------------
 @pytest.mark.slow
 def test_dop_run_masks_connection_passwords_and_secret_variables(dop_project, tmp_path):
+    """What Airflow masks in its own task logs (a connection password, a *secret* Variable) is masked in
+    dop run's output and run log too: in DOP's SQL as sent and reports, and in a BashOperator's output."""
     secrets = {"connection": "Run-conn-pw-4411", "Variable": "Run-var-secret-8822"}
     dop_project.dag("d", textwrap.dedent("""\
         schema: s
@@ -255,6 +257,12 @@ def test_dop_run_masks_connection_passwords_and_secret_variables(dop_project, tm
           - identifier: checked
             kind: {action: assertion, target: assertion}
             dependencies: [t]
+          - identifier: notify
+            kind: {action: airflow_operator, target: airflow.providers.standard.operators.bash.BashOperator}
+            options:
+              arguments:
+                bash_command: "echo 'calling with {{ conn.vault.password }}' && echo 'key {{ var.value.api_secret }}'"
+                do_xcom_push: false  # Airflow stores an operator's return value (its last line) as is
         """), sql={
         "t": "SELECT 1 AS x WHERE '{{ conn.vault.password }}' <> '{{ var.value.api_secret }}'",
         "checked": "SELECT COUNT(*) = 1 AS success, 'with {{ conn.vault.password }} and "
@@ -270,3 +278,4 @@ def test_dop_run_masks_connection_passwords_and_secret_variables(dop_project, tm
     log = (dop_project.root / ".dop" / "logs" / "runs" / "dop__d" / "2024-05-01.log").read_text()
     assert "'***' <> '***'" in log  # the SQL as sent to DuckDB
     assert "with *** and ***" in log  # the assertion's report
+    assert "calling with ***" in log and "key ***" in log  # what a task's own process printed
