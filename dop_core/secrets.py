@@ -64,7 +64,24 @@ _TOKENS = (
     re.compile(r"(?P<head>)(?P<secret>-----BEGIN [A-Z ]*PRIVATE KEY-----.*?-----END [A-Z ]*PRIVATE KEY-----)",
                re.DOTALL),
 )
-_SHAPES = (_URL, _KEY_VALUE, *_TOKENS)
+# each shape with the words (lowercase) one of which a text must hold for the shape to be tried: the
+# scan for them is what most texts (SQL, log lines without credentials) cost
+_SHAPES = (
+    (_URL, ("://",)),
+    (_KEY_VALUE, ("password", "passwd", "pwd")),
+    (_TOKENS[0], ("bearer",)),
+    (_TOKENS[1], ("ya29.",)),
+    (_TOKENS[2], ("access_token", "refresh_token", "id_token", "client_secret", "private_key")),
+    (_TOKENS[3], ("private key",)),
+)
+
+
+def _shapes(text: str) -> Iterator[re.Pattern[str]]:
+    """The shapes worth trying on ``text``."""
+    lower = text.lower()
+    for shape, words in _SHAPES:
+        if any(word in lower for word in words):
+            yield shape
 # Airflow's maskers: the task SDK's (task logs, rendered fields; its mask_secret also tells the
 # supervisor that writes the task log) and the core's (the API server, the DAG processor)
 _SDK_MASKER, _CORE_MASKER = "airflow.sdk._shared.secrets_masker", "airflow._shared.secrets_masker"
@@ -115,7 +132,7 @@ def _masked(match: re.Match[str]) -> str:
 def find_credentials(text: str) -> list[str]:
     """The credentials in ``text``: URL passwords, ``password=`` values, tokens and keys (also unquoted)."""
     found: list[str] = []
-    for shape in _SHAPES:
+    for shape in _shapes(text):
         for match in shape.finditer(text):
             if match["secret"] and match["secret"] != MASK:
                 found += [match["secret"], _unquoted(match["secret"])]
@@ -192,7 +209,7 @@ def redact(text: str, *secrets: str | None) -> str:
     pattern = _registry.pattern
     if pattern is not None:
         text = pattern.sub(MASK, text)
-    for shape in _SHAPES:
+    for shape in _shapes(text):
         text = shape.sub(lambda m: _masked(m) if m["secret"] else m[0], text)
     return text
 
@@ -217,7 +234,7 @@ def hide_credentials(text: str) -> tuple[str, Credentials]:
         pairs.append((shown, match[0]))
         return shown
 
-    for shape in _SHAPES:
+    for shape in _shapes(text):
         text = shape.sub(hidden, text)
     register_secrets(*(s for _, real in pairs for s in find_credentials(real)))
     return text, tuple(pairs)
