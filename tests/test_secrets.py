@@ -231,6 +231,24 @@ def test_a_url_password_in_sql_runs_but_stays_out_of_airflow(dop_project):
         assert engine.query("SELECT url FROM s.t").rows == [("https://reader:Sql-S3cret-pw@files.example/data.csv",)]
 
 
+def test_a_file_trigger_url_password_is_used_but_never_shown(capsys):
+    import fsspec
+
+    from dop_core.operators.triggers import DopFileSensor
+
+    url = "memory://watcher:File-S3cret-pw@host/landing/orders.csv"
+    fs, path = fsspec.core.url_to_fs(url)
+    fs.pipe(path, b"id\n1\n")
+    try:
+        sensor = DopFileSensor(task_id="wait", filepath=url)
+        assert sensor.filepath == "memory://watcher:***@host/landing/orders.csv"
+        done = sensor.poke({})
+        assert done.is_done and "File-S3cret-pw" not in repr(done.xcom_value)
+        assert "File-S3cret-pw" not in capsys.readouterr().out
+    finally:
+        fs.rm(path)
+
+
 def test_a_broken_dag_shows_its_error_without_credentials(register_plugin, dop_project):
     register_plugin(SpyDestination(), name="spy")
     dop_project.dag("d", EGRESS_CONFIG.replace("/out/{{ ds }}/orders.csv", "/out/orders"))
