@@ -82,6 +82,8 @@ def _shapes(text: str) -> Iterator[re.Pattern[str]]:
     for shape, words in _SHAPES:
         if any(word in lower for word in words):
             yield shape
+
+
 # Airflow's maskers: the task SDK's (task logs, rendered fields; its mask_secret also tells the
 # supervisor that writes the task log) and the core's (the API server, the DAG processor)
 _SDK_MASKER, _CORE_MASKER = "airflow.sdk._shared.secrets_masker", "airflow._shared.secrets_masker"
@@ -92,18 +94,25 @@ class _Registry:
 
     def __init__(self) -> None:
         self._values: set[str] = set()
+        self._untold: list[str] = []  # not given to Airflow's maskers yet (Airflow was not loaded)
         self._lock = threading.Lock()
         self.pattern: re.Pattern[str] | None = None
 
-    def add(self, values: Iterable[str]) -> list[str]:
-        """Add ``values``; return those that were new (and long enough to be replaced on their own)."""
+    def add(self, values: Iterable[str]) -> None:
+        """Add ``values`` (those long enough to be replaced on their own)."""
         with self._lock:
             new = [v for v in dict.fromkeys(values) if len(v) >= MIN_LENGTH and v != MASK and v not in self._values]
             if new:
                 self._values.update(new)
+                self._untold += new
                 ordered = sorted(self._values, key=len, reverse=True)
                 self.pattern = re.compile("|".join(re.escape(v) for v in ordered))
-            return new
+
+    def untold(self) -> list[str]:
+        """The values Airflow's maskers have not been given yet (from now on they count as given)."""
+        with self._lock:
+            found, self._untold = self._untold, []
+            return found
 
 
 _registry = _Registry()
@@ -152,8 +161,11 @@ def register_secrets(*secrets: str | None) -> None:
     Airflow is told only when it is loaded (a DAG parse, a task, ``dop run``'s child): ``dop validate``
     never imports it.
     """
-    new = _registry.add(s for secret in secrets if secret for s in spellings(str(secret)))
-    if not new or "airflow" not in sys.modules:
+    _registry.add(s for secret in secrets if secret for s in spellings(str(secret)))
+    if "airflow" not in sys.modules:
+        return
+    new = _registry.untold()
+    if not new:
         return
     from airflow.sdk.log import mask_secret  # the task SDK's: it also tells a task's supervisor
 
