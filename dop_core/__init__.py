@@ -54,6 +54,9 @@ _EXPORTS = {
     "full_refresh_of": "dop_core.operators.sql",
     "connect": "dop_core.operators.sql",
     "VariableParamsMixin": "dop_core.operators.params",
+    "HiddenCredentialsMixin": "dop_core.operators.credentials",
+    "redact": "dop_core.secrets",
+    "register_secrets": "dop_core.secrets",
     "validate_project": "dop_core.validate",
     "get_registry": "dop_core.plugins",
     "resolve_project_path": "dop_core.paths",
@@ -70,6 +73,7 @@ __all__ = [
     "Engine",
     "EngineError",
     "EngineType",
+    "HiddenCredentialsMixin",
     "Location",
     "NoOptions",
     "OutsideProject",
@@ -106,6 +110,8 @@ __all__ = [
     "parse_type",
     "partitioning_from_comment",
     "record_partitioning_sql",
+    "redact",
+    "register_secrets",
     "resolve_project_path",
     "translate_type",
     "validate_project",
@@ -128,12 +134,14 @@ if TYPE_CHECKING:
     from dop_core.errors import ConfigError, DopError, EngineError, Location, PluginError, Problem
     from dop_core.hookspecs import hookimpl, hookspec
     from dop_core.identifiers import Relation, check_delimiter
+    from dop_core.operators.credentials import HiddenCredentialsMixin
     from dop_core.operators.params import VariableParamsMixin
     from dop_core.operators.sql import connect, full_refresh_of
     from dop_core.paths import OutsideProject, resolve_project_path
     from dop_core.plugins import get_registry
     from dop_core.project import DagConfig, Partitioning, Project, Target, TaskConfig, load_project
     from dop_core.records import EgressType, EngineType, NoOptions, TaskType, TriggerType
+    from dop_core.secrets import redact, register_secrets
     from dop_core.validate import validate_project
 
 

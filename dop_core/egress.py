@@ -28,6 +28,7 @@ import attrs
 
 from dop_core.errors import DopError
 from dop_core.identifiers import DELIMITER_EXPECTED, Relation, check_delimiter
+from dop_core.secrets import redact
 
 if TYPE_CHECKING:
     from dop_core.engines.base import Engine
@@ -205,7 +206,9 @@ class Written:
 class ExportRequest:
     """One egress task run, as its destination's ``export`` receives it.
 
-    ``path`` is rendered (Jinja done); ``options`` is the destination's own options model.
+    ``path`` is rendered (Jinja done) and holds any credentials in clear (a URL's password): show it
+    through :func:`dop_core.secrets.redact` (its repr does). ``options`` is the destination's own
+    options model.
     Exactly one of ``source`` (a table) and ``sql`` (a rendered query in ``dialect``, the
     project's SQL dialect) is set.
     """
@@ -213,7 +216,7 @@ class ExportRequest:
     task_id: str
     target: Target
     dialect: str
-    path: str
+    path: str = attrs.field(repr=redact)
     format: FileFormat
     options: Any
     project_root: pathlib.Path
@@ -378,7 +381,7 @@ def publish_export(request: ExportRequest, publisher: Publisher) -> ExportResult
     The ``_SUCCESS`` marker (when asked for) is removed before the file is replaced and written
     after it is in place, so a reader waiting for the marker never sees a file in the making.
     """
-    where = publisher.where(request.path)
+    where = redact(publisher.where(request.path))
     marker = marker_path(request.path) if request.success_marker else None
     _remove_stale(publisher, request, [request.path, *([marker] if marker else [])])
     if publisher.exists(request.path):
@@ -409,7 +412,7 @@ def publish_export(request: ExportRequest, publisher: Publisher) -> ExportResult
             finally:
                 with contextlib.suppress(OSError):
                     empty.unlink()
-            files.append(publisher.where(marker))
+            files.append(redact(publisher.where(marker)))
     return ExportResult(written.rows, written.bytes, where, files=tuple(files))
 
 

@@ -4,6 +4,11 @@ The parent process (:func:`run_dag`) prepares the DOP-managed Airflow home and s
 (``python -m dop_core.runner``) with that environment; the child loads the project's DAG file the way
 Airflow does and calls ``dag.test``. The parent streams a short progress view, keeps the full log
 under ``.dop/logs/runs/``, prints each task's final state and the log of any task that failed.
+
+Secrets: the child's whole output (its file descriptors 1 and 2) goes through DOP's redaction layer
+and Airflow's maskers in the child, which know what the tasks registered (connection passwords,
+sensitive Variables, credentials in URLs); the parent redacts each line again with what it knows (the
+project's target secrets, the shapes of credentials) before printing or writing it to the log file.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from typing import Any
 from dop_core.airflow_home import airflow_env, ensure_database
 from dop_core.private import open_private, private_dir
 from dop_core.project import DAG_ID_PREFIX, Project
+from dop_core.secrets import redact, register_target
 
 RESULT_MARK = "DOP-RUN-RESULT "
 _START = re.compile(r"\[DAG TEST\] starting task_id=(\S+)")
@@ -29,6 +35,8 @@ def run_dag(project: Project, name: str, date: dt.date, full_refresh: bool = Fal
             conf: dict[str, Any] | None = None, quiet: bool = False) -> int:
     """Run DAG ``name`` for ``date``; print states and failed logs; return the exit status (0 = success)."""
     dag_id = DAG_ID_PREFIX + project.dag_name(name)
+    for each in project.targets.values():
+        register_target(each)
     env = airflow_env(project, target)
     ensure_database(project, env)
     run_conf = dict(conf or {})
@@ -47,7 +55,7 @@ def run_dag(project: Project, name: str, date: dt.date, full_refresh: bool = Fal
         proc = subprocess.Popen(cmd, env=env, cwd=project.root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                 text=True, bufsize=1)
         assert proc.stdout is not None
-        for line in proc.stdout:
+        for line in map(redact, proc.stdout):
             if line.startswith(RESULT_MARK):
                 result = json.loads(line[len(RESULT_MARK):])
                 continue
@@ -89,6 +97,13 @@ def _readable(lines: list[str]) -> list[str]:
 
 
 def _child(dag_id: str, date: str, conf: str) -> int:
+    from dop_core.secrets import redacted_fds
+
+    with redacted_fds():
+        return _run_child(dag_id, date, conf)
+
+
+def _run_child(dag_id: str, date: str, conf: str) -> int:
     from airflow.dag_processing.dagbag import DagBag
 
     folder = os.environ["AIRFLOW__CORE__DAGS_FOLDER"]

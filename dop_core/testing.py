@@ -12,7 +12,8 @@ Helpers: :func:`build_dag_from_yaml` builds one DAG from a config's YAML text; :
 runs the ``dop`` command line in a subprocess, as a user would; :func:`registration_imports` shows
 what registering a plugin costs every parse of the DAG files. An engine's tests check that it
 protects a table's history with :func:`assert_history_protected` (over :func:`history_changes`),
-:func:`assert_nullability_protected` and :func:`assert_same_shapes_pass`.
+:func:`assert_nullability_protected` and :func:`assert_same_shapes_pass`; :func:`secrets_in_clear` finds
+planted secrets in a command's output, in files and in every row of SQLite databases (the Airflow DB).
 
 Importing this module is cheap (no Airflow); fixtures import what they use.
 """
@@ -113,6 +114,63 @@ def run_dop(*args: str, cwd: str | os.PathLike[str] | None = None, env: dict[str
     full_env.update(env or {})
     return subprocess.run([sys.executable, "-m", "dop_core.cli.main", *args], cwd=cwd, env=full_env,
                           capture_output=True, text=True, timeout=timeout, check=False)
+
+
+def secret_spellings(secret: str) -> list[str]:
+    """How a secret may be written out: as is, percent-encoded (path, userinfo and form styles), and
+    escaped for JSON (how Airflow stores serialized DAGs, rendered fields and XComs)."""
+    import json
+    from urllib.parse import quote, quote_plus
+
+    found = [secret, quote(secret, safe=""), quote(secret), quote_plus(secret), json.dumps(secret)[1:-1]]
+    return list(dict.fromkeys(found))
+
+
+def secrets_in_clear(secrets: dict[str, str], *, outputs: dict[str, str] | None = None,
+                     folders: tuple[pathlib.Path, ...] = ()) -> list[str]:
+    """Where each planted secret (``{channel: value}``) shows in clear; an empty list means nowhere.
+
+    Searched, for every spelling of :func:`secret_spellings`: each of ``outputs`` (``{name: text}``, a
+    command's stdout and stderr), the bytes of every file under ``folders`` (logs, databases, the
+    warehouse), and every row of every SQLite database there, each table dumped (values compressed
+    with zlib, as Airflow may store serialized DAGs, are searched uncompressed).
+    """
+    texts: dict[str, bytes] = {name: text.encode() for name, text in (outputs or {}).items()}
+    for folder in folders:
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+            data = path.read_bytes()
+            texts[str(path)] = data
+            if data.startswith(b"SQLite format 3\x00"):
+                texts.update(_sqlite_rows(path))
+    found = []
+    for channel, secret in secrets.items():
+        for spelling in secret_spellings(secret):
+            needle = spelling.encode()
+            found += [f"{channel} secret ({spelling!r}) in {where}" for where, data in texts.items()
+                      if needle in data]
+    return found
+
+
+def _sqlite_rows(path: pathlib.Path) -> dict[str, bytes]:
+    import contextlib
+    import sqlite3
+    import zlib
+
+    rows: dict[str, bytes] = {}
+    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        tables = [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        for table in tables:
+            for i, row in enumerate(con.execute(f'SELECT * FROM "{table}"')):
+                for j, value in enumerate(row):
+                    if isinstance(value, bytes):
+                        with contextlib.suppress(zlib.error):
+                            value = zlib.decompress(value)
+                    data = value if isinstance(value, bytes) else str(value).encode()
+                    rows[f"{path} table {table} row {i} column {j}"] = data
+    finally:
+        con.close()
+    return rows
 
 
 _REGISTRATION_PROBE = """

@@ -35,9 +35,9 @@ def validate_target(project: Project, target: Target, registry: Registry) -> tup
         return target, problems
     typed = s.structure(target.options, engine.options_model, ("targets", target.name))
     if problems:
-        from dop_core.secrets import redact
+        from dop_core.secrets import redact, target_secrets
 
-        problems = [attrs.evolve(p, message=redact(p.message, target)) for p in problems]
+        problems = [attrs.evolve(p, message=redact(p.message, *target_secrets(target))) for p in problems]
     if typed is MISSING:
         return target, problems
     problems += _target_paths(target, typed, s)

@@ -14,6 +14,7 @@ from dop_core.build.loader import ProjectLoader
 from dop_core.errors import ConfigError, DopError
 from dop_core.paths import OutsideProject
 from dop_core.project import DAG_ID_PREFIX, DagConfig, Project, Target, TaskConfig, TriggerConfig
+from dop_core.secrets import redact, register_target
 from dop_core.validate import plain_sql_folder, resolve_target, sql_file, trigger_task_ids, validate_dag
 
 log = logging.getLogger(__name__)
@@ -55,6 +56,7 @@ def build_dag(config: DagConfig, project: Project, target: Target) -> Any:
     from airflow.sdk import DAG, Param
 
     registry = plugins.get_registry()
+    register_target(target)  # masked in this process's logs (and Airflow's) from the parse on
     params: dict[str, Any] = {key: Param(spec.default, description=spec.description, **spec.schema())
                               for key, spec in config.typed_params.items()}
     params["full_refresh"] = Param(False, type="boolean", title="Full refresh", description=FULL_REFRESH_HELP)
@@ -188,7 +190,7 @@ def broken_dag(dag_id: str, error: Exception, path: pathlib.Path | None = None) 
     from airflow.providers.standard.operators.python import PythonOperator
     from airflow.sdk import DAG
 
-    message = str(error)
+    message = redact(str(error))  # shown in the UI and stored in the serialized DAG
     dag = DAG(
         dag_id,
         schedule=None,
@@ -246,7 +248,7 @@ def build_dags(location: str | os.PathLike[str] | None = None, target: str | Non
                 dags[dag_id] = build_dag(validate_dag(project, folder, registry, target=resolved), project,
                                          resolved)
         except (ConfigError, DopError) as exc:
-            log.error("DOP DAG %s is invalid:\n%s", dag_id, exc)
+            log.error("DOP DAG %s is invalid:\n%s", dag_id, redact(str(exc)))
             dags[dag_id] = broken_dag(dag_id, exc, folder / "config.yaml")
         except Exception as exc:  # a plugin's build function crashing must not hide the other DAGs
             log.exception("DOP DAG %s failed to build", dag_id)

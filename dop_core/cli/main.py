@@ -37,14 +37,17 @@ target_option = click.option("--target", default=None, help="Target from dop_pro
 
 class _Group(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except ConfigError as exc:
-            click.echo(str(exc), err=True)
-            sys.exit(1)
-        except DopError as exc:
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(1)
+        from dop_core.secrets import redacted_stdio
+
+        with redacted_stdio():  # whatever a command prints goes through DOP's redaction layer
+            try:
+                return super().invoke(ctx)
+            except ConfigError as exc:
+                click.echo(str(exc), err=True)
+                sys.exit(1)
+            except DopError as exc:
+                click.echo(f"error: {exc}", err=True)
+                sys.exit(1)
 
 
 @click.group(cls=_Group)

@@ -31,6 +31,7 @@ from dop_core.engines.targets import BigQueryTarget
 from dop_core.errors import EngineError
 from dop_core.identifiers import Relation, check_delimiter, check_identifier
 from dop_core.project import IntegerRange, Partitioning, Target
+from dop_core.secrets import redact
 
 log = logging.getLogger(__name__)
 
@@ -41,21 +42,6 @@ _STAGED_NAME = re.compile(rf"{STAGED_SUFFIX}_[0-9a-f]{{12}}\Z")
 
 _TIME_UNITS = {"hour": "HOUR", "day": "DAY", "month": "MONTH", "year": "YEAR"}
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
-_SECRETS = [
-    (re.compile(r"(?i)\b(bearer)\s+[A-Za-z0-9._~+/=-]+"), r"\1 [redacted]"),
-    (re.compile(r"\bya29\.[A-Za-z0-9._-]+"), "[redacted token]"),
-    (
-        re.compile(
-            r"(?i)(\"?(?:access_token|refresh_token|id_token|client_secret|private_key)\"?\s*[:=]\s*)"
-            r"(\"[^\"]*\"|'[^']*'|[^\s,;&]+)"
-        ),
-        r"\1[redacted]",
-    ),
-    (
-        re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?-----END [A-Z ]*PRIVATE KEY-----", re.S),
-        "[redacted private key]",
-    ),
-]
 
 
 class BigQueryError(EngineError):
@@ -65,13 +51,6 @@ class BigQueryError(EngineError):
         super().__init__(message)
         #: the HTTP status of the failure (404: a dataset or table does not exist)
         self.code = code
-
-
-def redact(text: str) -> str:
-    """``text`` without anything that looks like a credential (tokens, keys, secrets)."""
-    for pattern, replacement in _SECRETS:
-        text = pattern.sub(replacement, text)
-    return text
 
 
 def _label(value: str) -> str:

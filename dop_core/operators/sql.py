@@ -13,9 +13,10 @@ from airflow.sdk import BaseOperator, BaseSensorOperator
 
 from dop_core.errors import DopError, EngineError
 from dop_core.identifiers import Relation
+from dop_core.operators.credentials import HiddenCredentialsMixin
 from dop_core.operators.params import VariableParamsMixin
 from dop_core.project import Partitioning, Target
-from dop_core.secrets import redact
+from dop_core.secrets import redact, register_target, target_secrets
 
 log = logging.getLogger(__name__)
 
@@ -29,14 +30,16 @@ def full_refresh_of(context: Any) -> bool:
 
 
 def connect(target: Target) -> Any:
-    """Open the target's engine (inside a task only)."""
+    """Open the target's engine (inside a task only); the target's secrets are masked from then on."""
     from dop_core.plugins import get_registry
 
+    register_target(target)
     return get_registry().named("engine", target.engine).connect(target)
 
 
-class _DopSqlMixin(VariableParamsMixin):
-    """Shared by the SQL operator and the assertion sensor: rendering with ``is_incremental()``."""
+class _DopSqlMixin(HiddenCredentialsMixin, VariableParamsMixin):
+    """Shared by the SQL operator and the assertion sensor: rendering with ``is_incremental()``; credentials
+    written in the SQL (an ATTACH URL's password) stay out of Airflow until the SQL runs."""
 
     template_fields: Any = ("sql",)
     template_ext: Any = (".sql",)
@@ -67,7 +70,8 @@ class _DopSqlMixin(VariableParamsMixin):
     def _failure(self, exc: Exception) -> EngineError:
         where = f" ({self.sql_file})" if self.sql_file else ""
         return EngineError(redact(f"task {self.task_id!r} [{self.kind}]{where} failed on target {self.target.name!r} "
-                                  f"(engine {self.target.engine}): {type(exc).__name__}: {exc}", self.target))
+                                  f"(engine {self.target.engine}): {type(exc).__name__}: {exc}",
+                                  *target_secrets(self.target)))
 
 
 class DopSqlOperator(_DopSqlMixin, BaseOperator):
@@ -87,6 +91,7 @@ class DopSqlOperator(_DopSqlMixin, BaseOperator):
         self.partitioning = partitioning
         self.options = options
         self.sql_file = sql_file
+        self.hide_credentials()
 
     def execute(self, context: Any) -> Any:
         from dop_core.engines import materialize as m
@@ -108,8 +113,8 @@ class DopSqlOperator(_DopSqlMixin, BaseOperator):
                 log.error("task %r [%s] (%s) timed out on target %r after %s", self.task_id, self.kind,
                           self.sql_file, self.target.name, self.execution_timeout)
             raise
-        log.info("%s", outcome)
-        return str(outcome)
+        log.info("%s", redact(str(outcome)))
+        return redact(str(outcome))
 
     def _check_options(self) -> None:
         """The options that reach SQL (types, column names) checked again, as ``dop validate`` does."""
@@ -121,7 +126,7 @@ class DopSqlOperator(_DopSqlMixin, BaseOperator):
     def _run(self, engine: Any, m: Any, full_refresh: bool) -> Any:
         from dop_core.engines.sql import check_query
 
-        kind, rel, sql = self.kind, self.relation, self.sql
+        kind, rel, sql = self.kind, self.relation, self.revealed("sql")
         if kind in ("materialization/seed", "materialization/udf", "materialization/stored_procedure"):
             self._check_options()
         if kind == "materialization/schema":
@@ -142,7 +147,7 @@ class DopSqlOperator(_DopSqlMixin, BaseOperator):
             check_query(sql, self.dialect)
             translated = engine.translate(sql, self.dialect)
             if translated != sql:
-                log.info("SQL as sent to %s:\n%s", engine.dialect, translated)
+                log.info("SQL as sent to %s:\n%s", engine.dialect, redact(translated))
             if kind == "materialization/view":
                 engine.create_view(rel, translated)
                 return m.Outcome("created view", str(rel))
@@ -161,6 +166,7 @@ class DopSqlOperator(_DopSqlMixin, BaseOperator):
         if kind == "assertion/assertion":
             check_query(sql, self.dialect)
             passed, report = m.run_assertion(engine, engine.translate(sql, self.dialect), self.task_id)
+            report = redact(report)
             log.info("%s", report)
             if not passed:
                 raise m.AssertionFailed(f"{report}\n(task {self.task_id!r}, {self.sql_file})")
@@ -185,6 +191,7 @@ class DopAssertionSensor(_DopSqlMixin, BaseSensorOperator):
         self.sql = sql
         self.sql_file = sql_file
         self.relation = None
+        self.hide_credentials()
 
     def poke(self, context: Any) -> bool:
         from dop_core.engines.materialize import run_assertion
@@ -193,10 +200,11 @@ class DopAssertionSensor(_DopSqlMixin, BaseSensorOperator):
         try:
             check_query(self.sql, self.dialect)
             with connect(self.target) as engine:
-                passed, report = run_assertion(engine, engine.translate(self.sql, self.dialect), self.task_id)
+                passed, report = run_assertion(engine, engine.translate(self.revealed("sql"), self.dialect),
+                                               self.task_id)
         except DopError:
             raise
         except Exception as exc:
             raise self._failure(exc) from exc
-        log.info("%s", report)
+        log.info("%s", redact(report))
         return passed

@@ -16,8 +16,10 @@ from typing import Any
 from airflow.sdk import BaseSensorOperator
 
 from dop_core.errors import DopError, EngineError
+from dop_core.operators.credentials import HiddenCredentialsMixin
 from dop_core.operators.params import VariableParamsMixin
 from dop_core.operators.sql import DopAssertionSensor, connect
+from dop_core.secrets import redact
 
 
 def sql_condition(columns: Sequence[str], rows: Sequence[Sequence[Any]], name: str) -> tuple[bool, str]:
@@ -78,20 +80,21 @@ class DopSqlSensor(DopAssertionSensor):
         try:
             check_query(self.sql, self.dialect)
             with connect(self.target) as engine:
-                result = engine.query(engine.translate(self.sql, self.dialect))
+                result = engine.query(engine.translate(self.revealed("sql"), self.dialect))
         except DopError:
             raise
         except Exception as exc:
             raise self._failure(exc) from exc
         met, report = sql_condition(result.columns, result.rows, self.task_id)
-        self.log.info("%s", report)
+        self.log.info("%s", redact(report))
         return met
 
 
-class DopFileSensor(VariableParamsMixin, BaseSensorOperator):
+class DopFileSensor(HiddenCredentialsMixin, VariableParamsMixin, BaseSensorOperator):
     """Waits until a path or glob exists, locally or at any fsspec URL (``gs://``, ``s3://``, ``sftp://``...).
 
-    The paths found are returned as the task's XCom value (full URLs for remote file systems).
+    The paths found are returned as the task's XCom value (full URLs for remote file systems). A
+    password in the URL stays out of Airflow (masked in the template field, the log and the XCom).
     """
 
     template_fields: Any = ("filepath",)
@@ -101,6 +104,7 @@ class DopFileSensor(VariableParamsMixin, BaseSensorOperator):
         super().__init__(**kwargs)
         self.filepath = filepath
         self.storage_options = storage_options or {}
+        self.hide_credentials()
 
     def poke(self, context: Any) -> Any:
         import glob
@@ -108,10 +112,10 @@ class DopFileSensor(VariableParamsMixin, BaseSensorOperator):
         import fsspec
         from airflow.sdk import PokeReturnValue
 
-        fs, path = fsspec.core.url_to_fs(self.filepath, **self.storage_options)
+        fs, path = fsspec.core.url_to_fs(self.revealed("filepath"), **self.storage_options)
         found = sorted(fs.glob(path)) if glob.has_magic(path) else ([path] if fs.exists(path) else [])
         if "://" in self.filepath:
-            found = [fs.unstrip_protocol(p) for p in found]
+            found = [redact(fs.unstrip_protocol(p)) for p in found]
         self.log.info("%s: %s", self.filepath, f"found {len(found)}: {', '.join(found[:10])}" if found else "not yet")
         return PokeReturnValue(is_done=bool(found), xcom_value=found or None)
 

@@ -23,7 +23,8 @@ What differs from BigQuery, and how it is handled:
   the file (bigint, double precision, date, timestamp, boolean, else text).
 - concurrency: a session advisory lock per table is held while a task writes it, so two runs writing
   one table never interleave; a second run waits (``lock_timeout``) and says so in its log.
-- secrets: passwords never appear in logs or errors (DSNs are redacted).
+- secrets: passwords never appear in logs or errors: DSNs (any character in the password) and the
+  target's password go through DOP's redaction layer (``dop_core.redact``).
 """
 
 from __future__ import annotations
@@ -52,8 +53,9 @@ from dop_core import (
     parse_type,
     partitioning_from_comment,
     record_partitioning_sql,
+    redact,
 )
-from dop_postgres.target import PostgresTarget, redact
+from dop_postgres.target import PostgresTarget
 
 log = logging.getLogger(__name__)
 
@@ -490,13 +492,32 @@ def _called_procedure(statement: Any, dialect: str) -> tuple[str, str, list[Any]
     raise EngineError(f"CALL {text}: write CALL schema.procedure(arguments)")
 
 
+# postgresql://user:PASSWORD@host...: the password runs to the last "@" (as DOP's redaction reads it)
+_URL_DSN = re.compile(r"^(?P<head>postgres(?:ql)?://[^:/@]*:)(?P<password>.*)(?P<tail>@[^@]*)$", re.DOTALL)
+
+
+def url_dsn(dsn: str) -> str:
+    """``dsn`` with the characters libpq would cut a URL's password at (``@ / ? #``, spaces) percent-encoded.
+
+    libpq ends the password at the first ``@`` (``postgresql://u:p@ss@host/db`` would connect to host
+    ``ss``); DOP reads it up to the last one, as its redaction does. A password already written
+    percent-encoded (``p%40ss``) is left as it is.
+    """
+    from urllib.parse import quote
+
+    m = _URL_DSN.match(dsn)
+    if m is None:
+        return dsn
+    return m["head"] + quote(m["password"], safe="%:!$&'()*+,;=~") + m["tail"]
+
+
 def _connection_parameters(name: str, opts: PostgresTarget) -> tuple[str, dict[str, Any], str]:
     """``(conninfo, keyword parameters, where)``: ``where`` describes the server with no secret in it."""
     kwargs: dict[str, Any] = {}
     if opts.password:
         kwargs["password"] = opts.password
     if opts.dsn is not None:
-        return opts.dsn, kwargs, redact(opts.dsn, opts.password)
+        return url_dsn(opts.dsn), kwargs, redact(opts.dsn, opts.password)
     # production: an Airflow connection, read through the postgres provider's hook
     from airflow.providers.postgres.hooks.postgres import PostgresHook
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import attrs
+
+from dop_core import redact
 
 DSN_EXPECTED = "postgresql://user@host:port/database (or libpq key=value pairs such as 'host=... dbname=...')"
 
@@ -55,17 +56,3 @@ class PostgresTarget:
             raise ValueError(
                 "a postgres target needs exactly one of dsn: (a connection string) or conn_id: (an Airflow connection)"
             )
-
-
-_URL_PASSWORD = re.compile(r"(?P<head>postgres(?:ql)?://[^:/@\s]*:)(?P<secret>[^@\s]*)(?P<tail>@)")
-_KV_PASSWORD = re.compile(r"(?P<head>\bpassword\s*=\s*)(?P<secret>'(?:[^'\\]|\\.)*'|\S+)", re.IGNORECASE)
-
-
-def redact(text: str, *secrets: str | None) -> str:
-    """``text`` with every password in a DSN (URL or key=value form) and each of ``secrets`` masked."""
-    text = _URL_PASSWORD.sub(lambda m: m["head"] + "***" + m["tail"], text)
-    text = _KV_PASSWORD.sub(lambda m: m["head"] + "***", text)
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
-    return text

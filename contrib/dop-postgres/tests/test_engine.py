@@ -9,7 +9,7 @@ import time
 
 import pytest
 from conftest import PASSWORD
-from dop_postgres.engine import PostgresEngine, _infer_csv_type, pg_type
+from dop_postgres.engine import PostgresEngine, _infer_csv_type, pg_type, url_dsn
 from dop_postgres.target import PostgresTarget, redact
 
 from dop_core import Argument, EngineError, Relation, Target
@@ -72,6 +72,36 @@ def test_redact_masks_passwords_in_every_dsn_form() -> None:
     assert redact("host=h password=abc dbname=d") == "host=h password=*** dbname=d"
     assert redact("error near s3cret", "s3cret") == "error near ***"
     assert "pw" not in repr(PostgresTarget(dsn="postgresql://u:pw@h/d"))
+    # any character in the password, written raw: masked up to the last "@" before the host
+    assert redact("postgresql://dop:p@ss:w/rd@h:5432/db") == "postgresql://dop:***@h:5432/db"
+    assert redact(r"host=h password='it\'s @ \\ q' dbname=d") == "host=h password=*** dbname=d"  # libpq's escapes
+
+
+def test_a_raw_at_sign_in_a_url_password_reaches_libpq_encoded() -> None:
+    from psycopg.conninfo import conninfo_to_dict
+
+    assert conninfo_to_dict(url_dsn("postgresql://dop:p@ss:w/rd#?@127.0.0.1:5433/db")) == {
+        "user": "dop", "password": "p@ss:w/rd#?", "host": "127.0.0.1", "port": "5433", "dbname": "db"}
+    assert url_dsn("postgresql://dop:p%40ss@h/db") == "postgresql://dop:p%40ss@h/db"  # already encoded
+    assert url_dsn("host=h password=x") == "host=h password=x"
+
+
+def test_a_password_with_an_at_sign_connects_and_never_shows(postgres_server, pg_database) -> None:
+    dbname = pg_database.rsplit("/", 1)[1]
+    with engine_for(pg_database) as admin:
+        admin.execute("CREATE ROLE at_sign LOGIN PASSWORD 'at@sign/pw:1'")
+        admin.execute(f'GRANT ALL ON DATABASE "{dbname}" TO at_sign')
+    try:
+        dsn = f"postgresql://at_sign:at@sign/pw:1@{postgres_server.host}:{postgres_server.port}/{dbname}"
+        with engine_for(dsn) as engine:
+            assert engine.query("SELECT current_user").rows == [("at_sign",)]
+        with pytest.raises(EngineError) as caught:
+            engine_for(dsn.replace(dbname, "no_such_db"))
+        assert "at@sign" not in str(caught.value) and "postgresql://at_sign:***@" in str(caught.value)
+    finally:
+        with engine_for(pg_database) as admin:
+            admin.execute("DROP OWNED BY at_sign")
+            admin.execute("DROP ROLE at_sign")
 
 
 def test_target_needs_dsn_or_conn_id() -> None:
