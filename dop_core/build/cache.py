@@ -15,7 +15,7 @@ input of validation:
   are checked).
 
 Secrets: a project whose targets hold a secret in ``dop_project.yml`` (a password, a key, a DSN: what
-:func:`dop_core.secrets.secret_values` finds) is never cached: its file is read at every parse, so no
+:func:`dop_core.secrets.target_secrets` finds) is never cached: its file is read at every parse, so no
 secret is copied in clear to the user's cache. Omitting the entry is the simplest sound choice: an
 encrypted copy would need a key kept beside it (no safer than the file), and a reference resolved at
 build time would read ``dop_project.yml`` anyway; keeping secrets out of the file (PGPASSWORD, an
@@ -103,9 +103,9 @@ def cached_project(location: Any = None) -> Project:
 
 def _holds_secrets(project: Project) -> bool:
     """Whether a target of ``project`` has a secret value (a password, a key, a DSN) in ``dop_project.yml``."""
-    from dop_core.secrets import secret_values
+    from dop_core.secrets import target_secrets
 
-    return any(secret_values(target) for target in project.targets.values())
+    return any(target_secrets(target) for target in project.targets.values())
 
 
 class _SafeUnpickler(pickle.Unpickler):
