@@ -84,7 +84,8 @@ def ensure_database(project: Project, env: dict[str, str]) -> None:
     home.mkdir(parents=True, exist_ok=True)
     with file_lock(home / "setup.lock", timeout=900, waiting="waiting for another dop command preparing "
                    f"the local Airflow database in {home}", busy=f"the local Airflow database in {home} stayed "
-                   "busy for 900s (another dop command is preparing it)"):
+                   "busy for 900s (another dop command is preparing it)",
+                   say=lambda text: print(text, file=sys.stderr, flush=True)):
         _ensure_database(home, env, version("apache-airflow-core"))
 
 
