@@ -28,7 +28,7 @@ from typing import IO, Any
 
 from dop_core.airflow_home import airflow_env, airflow_home, ensure_database, run_lock_path
 from dop_core.locks import file_lock
-from dop_core.processes import PARENT_PID, adopt_orphans, descendants, die_with_parent, parent_alive
+from dop_core.processes import PARENT_PID, adopt_orphans, descendants, die_with_parent
 from dop_core.project import DAG_ID_PREFIX, Project
 
 RESULT_MARK = "DOP-RUN-RESULT "
@@ -217,19 +217,15 @@ def _readable(lines: list[str]) -> list[str]:
 def _child(dag_id: str, date: str, conf: str) -> int:
     from dop_core.interruption import Interruption, RunInterrupted
 
-    interruption = Interruption()
+    logical = dt.datetime.fromisoformat(date).replace(tzinfo=dt.UTC)
+    interruption = Interruption(dag_id, logical, RESULT_MARK)
     interruption.listen()
     die_with_parent(signal.SIGINT)  # the parent's death stops us as its Ctrl-C would
     adopt_orphans()  # task commands that lose their parent stay below us, to be stopped with us
-    logical = dt.datetime.fromisoformat(date).replace(tzinfo=dt.UTC)
     try:
         return _test(dag_id, logical, conf, interruption)
-    except RunInterrupted as stop:
-        code = _stopped(dag_id, logical, stop.signum, interruption.started)
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(OSError):
-            stream.flush()
-    os._exit(code)  # now: tearing Airflow down takes seconds, and nothing of it is needed any more
+    except RunInterrupted:
+        interruption.finish()
 
 
 def _test(dag_id: str, logical: dt.datetime, conf: str, interruption: Any) -> int:
@@ -255,35 +251,6 @@ def _test(dag_id: str, logical: dt.datetime, conf: str, interruption: Any) -> in
     state = _text(dr.state)
     print(RESULT_MARK + json.dumps({"state": state, "tasks": states}), flush=True)
     return 0
-
-
-def _stopped(dag_id: str, logical: dt.datetime, signum: int, started: bool) -> int:
-    """The runner was told to stop: mark what ``dag.test`` started failed, stop what is left, say so."""
-    from dop_core.interruption import mark_failed, stop_what_is_left
-
-    name = signal.Signals(signum).name
-    states = None
-    note = f"[dop] interrupted ({name}) before the DAG run started"
-    if started:
-        try:
-            from airflow import settings
-
-            if settings.Session is not None:
-                settings.Session.remove()  # roll back what was under way when the signal came
-            states = mark_failed(dag_id, logical)
-            note = f"[dop] interrupted ({name}): the DAG run and its unfinished tasks are marked failed"
-        except Exception as exc:
-            note = (f"[dop] interrupted ({name}); the DAG run could not be marked failed ({type(exc).__name__}: "
-                    f"{exc}): the next `dop run` or `dop airflow` does it")
-    stop_what_is_left()
-    if parent_alive():
-        print(note, flush=True)
-        if states is not None:
-            print(RESULT_MARK + json.dumps({"state": "failed", "tasks": states, "interrupted": name}), flush=True)
-    elif os.environ.get("DOP_RUN_LOG"):  # `dop run` died: its log is ours to finish
-        with open(os.environ["DOP_RUN_LOG"], "a", encoding="utf-8") as log:
-            log.write(note + " (`dop run` itself was killed)\n")
-    return 128 + signum
 
 
 def ensure_pools(dags: Any) -> list[str]:
