@@ -92,6 +92,8 @@ def ensure_database(project: Project, env: dict[str, str]) -> None:
 def _ensure_database(home: pathlib.Path, env: dict[str, str], airflow_version: str) -> None:
     marker = home / f".migrated-{airflow_version}"
     db = home / "airflow.db"
+    for stale in home.glob("airflow.db.*.tmp"):  # left by a process killed while it made the database
+        stale.unlink(missing_ok=True)
     if db.exists() and (reason := damage(db)) is not None:
         aside = home / "airflow.db.damaged"
         print(f"warning: the local Airflow database {db} is damaged ({reason}); it is moved to {aside.name} "

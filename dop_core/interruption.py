@@ -71,6 +71,7 @@ class Interruption:
         os.set_blocking(write, False)
         signal.set_wakeup_fd(write, warn_on_full_buffer=False)  # written by the C handler, even mid-C-call
         threading.Thread(target=self._watch, args=(read,), name="dop-stop-watcher", daemon=True).start()
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)  # `dop run` starts us with them blocked
 
     def check_tasks(self) -> None:
         """Check for a stop before and after every task ``dag.test`` runs; call right before ``dag.test``."""

@@ -89,8 +89,9 @@ class _Stopper:
         if child is None or child.poll() is not None:
             return
         self.killed = True
-        for proc in [*descendants(child.pid)]:
-            proc.kill()
+        for proc in descendants(child.pid):
+            with contextlib.suppress(Exception):  # gone meanwhile
+                proc.kill()
         child.kill()
 
 
@@ -123,17 +124,23 @@ def _run(project: Project, dag_id: str, date: dt.date, full_refresh: bool, env: 
     cmd = [sys.executable, "-m", "dop_core.runner", dag_id, date.isoformat(), json.dumps(run_conf)]
     headline = (f"Running {dag_id} for {date.isoformat()}" + (" (full refresh)" if full_refresh else "")
                 + f" on target {env.get('DOP_TARGET') or project.default_target}")
-    say(headline)
     sections: dict[str, list[str]] = {}
     current: str | None = None
     result: dict[str, Any] | None = None
-    log_path, log_file = _new_log(log_dir, date.isoformat() + ("-full-refresh" if full_refresh else ""),
-                                  f"[dop] {headline} (PID {os.getpid()}, {dt.datetime.now().isoformat()})")
-    with log_file:
+    # A signal from here until the runner is known to the stopper waits (the runner inherits the blocked
+    # signals and takes them once it handles them): the run is either not started, or started and logged.
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        say(headline)
+        log_path, log_file = _new_log(log_dir, date.isoformat() + ("-full-refresh" if full_refresh else ""),
+                                      f"[dop] {headline} (PID {os.getpid()}, {dt.datetime.now().isoformat()})")
         proc = subprocess.Popen(cmd, env={**env, PARENT_PID: str(os.getpid()), "DOP_RUN_LOG": str(log_path)},
                                 cwd=project.root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                 bufsize=1, start_new_session=True, pass_fds=(lock_fd,))
         stopper.child = proc
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+    with log_file:
         assert proc.stdout is not None
         for line in proc.stdout:
             if line.startswith(RESULT_MARK):
@@ -219,10 +226,10 @@ def _child(dag_id: str, date: str, conf: str) -> int:
 
     logical = dt.datetime.fromisoformat(date).replace(tzinfo=dt.UTC)
     interruption = Interruption(dag_id, logical, RESULT_MARK)
-    interruption.listen()
-    die_with_parent(signal.SIGINT)  # the parent's death stops us as its Ctrl-C would
-    adopt_orphans()  # task commands that lose their parent stay below us, to be stopped with us
     try:
+        interruption.listen()
+        die_with_parent(signal.SIGINT)  # the parent's death stops us as its Ctrl-C would
+        adopt_orphans()  # task commands that lose their parent stay below us, to be stopped with us
         return _test(dag_id, logical, conf, interruption)
     except RunInterrupted:
         interruption.finish()
