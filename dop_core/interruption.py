@@ -23,17 +23,18 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import fcntl
 import json
 import os
 import pathlib
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable
 from typing import Any, NoReturn
 
 from dop_core.airflow_home import run_lock_path
+from dop_core.locks import is_held
 from dop_core.processes import descendants, parent_alive, stop_processes
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -76,6 +77,7 @@ class Interruption:
     def check_tasks(self) -> None:
         """Check for a stop before and after every task ``dag.test`` runs; call right before ``dag.test``."""
         import airflow.sdk.definitions.dag as dag_module
+
         run_task: Callable[..., Any] = dag_module._run_task
 
         def checked_run_task(**kwargs: Any) -> Any:
@@ -93,6 +95,7 @@ class Interruption:
         self.started = True
 
     def check(self) -> None:
+        """Raise :class:`RunInterrupted` if a stop signal came."""
         if self.signum is not None:
             raise RunInterrupted(self.signum)
 
@@ -126,7 +129,7 @@ class Interruption:
             if received:
                 break
         signum = received[0]
-        threading.Event().wait(STOP_WAIT)
+        time.sleep(STOP_WAIT)
         if self.signum is None:  # the main thread never ran its handler (stuck in C): act for it
             self.signum = signum
             self._stop_tasks()
@@ -190,7 +193,7 @@ def fail_abandoned_runs(home: pathlib.Path) -> list[str]:
     with create_session() as session:
         for run in _unfinished_runs(session):
             date = run.logical_date.date().isoformat() if run.logical_date else ""
-            if not _held(run_lock_path(home, run.dag_id, date)):
+            if not is_held(run_lock_path(home, run.dag_id, date)):
                 _fail(session, run)
                 failed.append(f"{run.dag_id} {date}")
     return failed
@@ -221,16 +224,3 @@ def _fail(session: Any, run: Any) -> dict[str, str]:
     run.set_state(DagRunState.FAILED)
     session.merge(run)
     return states
-
-
-def _held(path: pathlib.Path) -> bool:
-    """Whether a process holds the lock file ``path``."""
-    if not path.exists():
-        return False
-    with open(path, "a", encoding="utf-8") as handle:
-        try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return True
-        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
-    return False

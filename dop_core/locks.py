@@ -58,3 +58,17 @@ def file_lock(path: str | os.PathLike[str], timeout: float | None, waiting: str,
         finally:
             handle.truncate(0)
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def is_held(path: str | os.PathLike[str]) -> bool:
+    """Whether a process holds the lock file ``path`` (see :func:`file_lock`)."""
+    lock_path = pathlib.Path(path)
+    if not lock_path.exists():
+        return False
+    with open(lock_path, "a", encoding="utf-8") as handle:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+    return False

@@ -266,7 +266,7 @@ def ensure_pools(dags: Any) -> list[str]:
     A task asks by carrying ``dop_pool_slots`` (and optionally ``dop_pool_description``) next to its
     ``pool``; dop-dbt does so for its one-slot pool per dbt project. Tasks in a missing pool are
     never scheduled, and an operator cannot create its own pool, so the process that owns the
-    Airflow database (``dop run``; ``dop airflow`` should call this too) creates them.
+    Airflow database creates them (``dop run``, and ``dop airflow`` through :func:`prepare_database`).
     """
     wanted: dict[str, tuple[int, str]] = {}
     for dag in dags:

@@ -11,7 +11,6 @@ found by polling the run's output and /proc, never by sleeping.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import pathlib
 import re
@@ -24,6 +23,7 @@ from collections.abc import Iterator
 import pytest
 from proctree import alive, below, running, wait_for
 
+from dop_core.locks import is_held
 from dop_core.testing import ProjectFactory
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900),
@@ -109,16 +109,6 @@ def airflow_db(root: pathlib.Path, date: str) -> tuple[str, dict[str, str | None
     return state, tasks
 
 
-def warehouse_lock_is_free(root: pathlib.Path) -> bool:
-    with open(root / ".dop" / "warehouse.duckdb.lock", "a") as handle:
-        try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return False
-        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
-        return True
-
-
 def log_of(run: DopRun) -> str:
     """The run's own log file, as `dop run` named it at the end of its output."""
     found = re.findall(r"full log: (\S+\.log)", run.output())
@@ -133,7 +123,7 @@ def assert_stopped(run: DopRun, tree: set[tuple[int, int]], code: int, signame: 
     assert f"Interrupted ({signame}): {DAG} for {run.date} stopped" in run.output(), run.output()
     state, tasks = airflow_db(run.root, run.date)
     assert state == "failed" and not UNFINISHED & set(tasks.values()), (state, tasks)
-    assert warehouse_lock_is_free(run.root)
+    assert not is_held(run.root / ".dop" / "warehouse.duckdb.lock")
     log = log_of(run)
     assert log.startswith(f"[dop] Running {DAG} for {run.date}") and f"Interrupted ({signame})" in log
 
