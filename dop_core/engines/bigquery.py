@@ -193,7 +193,7 @@ class BigQueryEngine(Engine):
         except gexc.GoogleAPIError as exc:
             raise BigQueryError(self._describe(exc, job, sql), getattr(exc, "code", None)) from None
         except GoogleAuthError as exc:
-            raise BigQueryError(self._auth_failure(exc)) from None
+            raise BigQueryError(f"{self._auth_failure(exc)}\n{_numbered(sql)}") from None
         except requests.exceptions.RequestException as exc:
             raise BigQueryError(f"{self._unreachable(exc)}\n{_numbered(sql)}") from None
 
