@@ -1,10 +1,14 @@
 """``dop airflow``: Airflow 3 for the project on localhost, in the DOP-managed home under ``.dop/``.
 
 Not ``airflow standalone`` (its scheduler and triggerer serve logs on 0.0.0.0 and it starts dozens of
-workers): four components are started separately, each in its own process group, bound to 127.0.0.1,
-with the LocalExecutor on SQLite, low parallelism, and Airflow's simple auth manager with one ``admin``
-user whose generated password is kept in ``.dop/airflow/passwords.json``. Ctrl-C (SIGINT) or SIGTERM
-stops every component (SIGTERM to each process group, then SIGKILL after a grace period) and exits 0.
+workers): four components are started separately, bound to 127.0.0.1, with the LocalExecutor on
+SQLite, low parallelism, and Airflow's simple auth manager with one ``admin`` user whose generated
+password is kept in ``.dop/airflow/passwords.json``.
+
+Each component runs under a guard (:mod:`dop_core.processes`) leading its own process group: Ctrl-C
+(SIGINT) or SIGTERM to ``dop airflow`` stops every guard, which stops its component (SIGTERM, then
+SIGKILL for the whole tree after a grace period), and ``dop airflow`` exits 0. The guards die with
+``dop airflow`` even when it is killed outright (SIGKILL), taking their components with them.
 """
 
 from __future__ import annotations
@@ -26,8 +30,9 @@ from collections.abc import Callable
 from dop_core.airflow_home import airflow_env, airflow_home, ensure_database
 from dop_core.errors import DopError
 from dop_core.private import open_private, private_dir
+from dop_core.processes import PARENT_PID, guarded
 from dop_core.project import Project
-from dop_core.runner import create_pools
+from dop_core.runner import prepare_database
 
 USER = "admin"
 COMPONENTS: dict[str, list[str]] = {
@@ -37,7 +42,8 @@ COMPONENTS: dict[str, list[str]] = {
     "triggerer": ["triggerer", "--skip-serve-logs"],
 }
 START_TIMEOUT = 180.0
-STOP_GRACE = 30.0
+#: seconds a component has to stop after SIGTERM before its whole process tree is killed
+STOP_GRACE = 5.0
 
 
 def free_port() -> int:
@@ -107,7 +113,7 @@ def ui_env(project: Project, port: int, target: str | None = None) -> dict[str, 
 
 
 class AirflowProcesses:
-    """The four Airflow components of one project, each in its own process group."""
+    """The four Airflow components of one project, each under a guard leading its own process group."""
 
     def __init__(self, project: Project, port: int, target: str | None = None):
         self.project = project
@@ -122,11 +128,13 @@ class AirflowProcesses:
 
     def start(self) -> None:
         private_dir(self.log_dir, under=self.project.root)
+        env = {**self.env, PARENT_PID: str(os.getpid())}
         for name, args in COMPONENTS.items():
             with open_private(self.log_dir / f"{name}.log", "ab") as log:
                 self.procs[name] = subprocess.Popen(
-                    [sys.executable, "-m", "airflow", *args], env=self.env, cwd=self.project.root,
-                    stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+                    guarded([sys.executable, "-m", "airflow", *args], STOP_GRACE), env=env,
+                    cwd=self.project.root, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                    start_new_session=True)
 
     def exited(self) -> str | None:
         """The name of a component that stopped on its own, if any."""
@@ -141,12 +149,12 @@ class AirflowProcesses:
         return all(health.get(part, {}).get("status") == "healthy" for part in ("metadatabase", "scheduler"))
 
     def stop(self) -> None:
-        """SIGTERM to each component's process group, wait, then SIGKILL what is left."""
+        """SIGTERM to each guard (it stops its component's tree), wait, then SIGKILL each process group."""
         for proc in self.procs.values():
             if proc.poll() is None:
                 with contextlib.suppress(ProcessLookupError):
-                    os.killpg(proc.pid, signal.SIGTERM)
-        deadline = time.monotonic() + STOP_GRACE
+                    proc.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + STOP_GRACE + 5
         for proc in self.procs.values():
             try:
                 proc.wait(timeout=max(0.1, deadline - time.monotonic()))
@@ -180,7 +188,7 @@ def serve(project: Project, port: int = 8080, target: str | None = None,
     airflow = AirflowProcesses(project, port, target)
     try:
         ensure_database(project, airflow.env)
-        create_pools(airflow.env)  # e.g. dop-dbt's one-slot pool per dbt project
+        prepare_database(airflow.env)  # pools (e.g. dop-dbt's one per dbt project), runs left by killed dop runs
         if stop_requested:
             return 0
         user, password = login(project)

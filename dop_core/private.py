@@ -49,8 +49,8 @@ def private_file(path: str | os.PathLike[str]) -> None:
 
 
 def open_private(path: str | os.PathLike[str], mode: str = "w", **kwargs: Any) -> IO[Any]:
-    """``open(path, mode)`` for writing, the file created 0600 (an existing one is tightened)."""
-    flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if "a" in mode else os.O_TRUNC)
+    """``open(path, mode)`` for writing (``+``: and reading), the file created 0600 (an existing one is tightened)."""
+    flags = (os.O_RDWR if "+" in mode else os.O_WRONLY) | os.O_CREAT | (os.O_APPEND if "a" in mode else os.O_TRUNC)
     fd = os.open(path, flags, PRIVATE_FILE)
     try:
         _tighten(pathlib.Path(path), PRIVATE_FILE)

@@ -2,8 +2,14 @@
 
 The parent process (:func:`run_dag`) prepares the DOP-managed Airflow home and starts a child
 (``python -m dop_core.runner``) with that environment; the child loads the project's DAG file the way
-Airflow does and calls ``dag.test``. The parent streams a short progress view, keeps the full log
-under ``.dop/logs/runs/``, prints each task's final state and the log of any task that failed.
+Airflow does and calls ``dag.test``. The parent streams a short progress view, keeps the full log of
+each run in its own file under ``.dop/logs/runs/``, prints each task's final state and the log of any
+task that failed.
+
+One ``dop run`` of a DAG and date at a time: a second one waits for the first (and says so). SIGINT
+(Ctrl-C) or SIGTERM stops the run within seconds (:mod:`dop_core.interruption`): the child stops its
+task and every process below it and marks the DAG run and its unfinished tasks failed; a child that does
+not stop within :data:`STOP_GRACE` seconds is killed with everything below it.
 
 Secrets: the child's whole output (its file descriptors 1 and 2) goes through DOP's redaction layer
 and Airflow's maskers in the child, which know what the tasks registered (connection passwords,
@@ -13,22 +19,87 @@ project's target secrets, the shapes of credentials) before printing or writing 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
+import pathlib
 import re
+import signal
 import subprocess
 import sys
-from typing import Any
+import threading
+from typing import IO, Any
 
-from dop_core.airflow_home import airflow_env, ensure_database
-from dop_core.private import open_private, private_dir
+from dop_core.airflow_home import airflow_env, airflow_home, ensure_database, run_lock_path
+from dop_core.locks import file_lock
+from dop_core.private import PRIVATE_FILE, private_dir
+from dop_core.processes import PARENT_PID, adopt_orphans, descendants, die_with_parent
 from dop_core.project import DAG_ID_PREFIX, Project
 from dop_core.secrets import redact, register_target
 
 RESULT_MARK = "DOP-RUN-RESULT "
 _START = re.compile(r"\[DAG TEST\] starting task_id=(\S+)")
 _END = re.compile(r"\[DAG TEST\] end task task_id=(\S+)")
+#: seconds the runner has to stop after SIGINT/SIGTERM before it is killed
+STOP_GRACE = 10.0
+
+
+class Interrupted(Exception):
+    """``dop run`` got SIGINT or SIGTERM before its runner started."""
+
+    def __init__(self, signum: int):
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+class _Stopper:
+    """SIGINT/SIGTERM in ``dop run``: before the runner starts, :class:`Interrupted`; once it runs, SIGINT to it
+    (it stops itself cleanly), and SIGKILL to it and everything below it after ``grace`` seconds, or at
+    once on a second signal."""
+
+    def __init__(self, grace: float):
+        self.grace = grace
+        self.signum: int | None = None
+        self.child: subprocess.Popen[str] | None = None
+        self.killed = False
+        self._timer: threading.Timer | None = None
+        self._previous: dict[int, Any] = {}
+
+    def __enter__(self) -> _Stopper:
+        if threading.current_thread() is threading.main_thread():
+            self._previous = {sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+
+    def _on_signal(self, signum: int, _frame: object) -> None:
+        first = self.signum is None
+        self.signum = self.signum or signum
+        if self.child is None:
+            raise Interrupted(signum)
+        if first:
+            self.child.send_signal(signal.SIGINT)
+            self._timer = threading.Timer(self.grace, self.kill)
+            self._timer.daemon = True
+            self._timer.start()
+        else:
+            self.kill()
+
+    def kill(self) -> None:
+        """SIGKILL the runner and everything below it (if it is still running)."""
+        child = self.child
+        if child is None or child.poll() is not None:
+            return
+        self.killed = True
+        for proc in descendants(child.pid):
+            with contextlib.suppress(Exception):  # gone meanwhile
+                proc.kill()
+        child.kill()
 
 
 def run_dag(project: Project, name: str, date: dt.date, full_refresh: bool = False, target: str | None = None,
@@ -38,22 +109,46 @@ def run_dag(project: Project, name: str, date: dt.date, full_refresh: bool = Fal
     for each in project.targets.values():
         register_target(each)
     env = airflow_env(project, target)
-    ensure_database(project, env)
+    say = (lambda *_: None) if quiet else (lambda text: print(text, flush=True))
+    with _Stopper(STOP_GRACE) as stopper:
+        try:
+            ensure_database(project, env)
+            lock = run_lock_path(airflow_home(project), dag_id, date.isoformat())
+            with file_lock(lock, timeout=None, say=say, busy="",
+                           waiting=f"waiting for another `dop run` of {dag_id} for {date.isoformat()} to finish"
+                           ) as lock_fd:
+                return _run(project, dag_id, date, full_refresh, env, conf, say, stopper, lock_fd)
+        except Interrupted as stop:
+            print(f"Interrupted ({stop}) before {dag_id} started; nothing ran", file=sys.stderr, flush=True)
+            return 128 + stop.signum
+
+
+def _run(project: Project, dag_id: str, date: dt.date, full_refresh: bool, env: dict[str, str],
+         conf: dict[str, Any] | None, say: Any, stopper: _Stopper, lock_fd: int) -> int:
     run_conf = dict(conf or {})
     if full_refresh:
         run_conf["full_refresh"] = True
     log_dir = private_dir(project.dop_dir / "logs" / "runs" / dag_id, under=project.root)
-    log_path = log_dir / f"{date.isoformat()}{'-full-refresh' if full_refresh else ''}.log"
     cmd = [sys.executable, "-m", "dop_core.runner", dag_id, date.isoformat(), json.dumps(run_conf)]
-    say = (lambda *_: None) if quiet else (lambda text: print(text, flush=True))
-    say(f"Running {dag_id} for {date.isoformat()}" + (" (full refresh)" if full_refresh else "")
-        + f" on target {env.get('DOP_TARGET') or project.default_target}")
+    headline = (f"Running {dag_id} for {date.isoformat()}" + (" (full refresh)" if full_refresh else "")
+                + f" on target {env.get('DOP_TARGET') or project.default_target}")
     sections: dict[str, list[str]] = {}
     current: str | None = None
     result: dict[str, Any] | None = None
-    with open_private(log_path, "w", encoding="utf-8") as log_file:
-        proc = subprocess.Popen(cmd, env=env, cwd=project.root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                text=True, bufsize=1)
+    # A signal from here until the runner is known to the stopper waits (the runner inherits the blocked
+    # signals and takes them once it handles them): the run is either not started, or started and logged.
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        say(headline)
+        log_path, log_file = _new_log(log_dir, date.isoformat() + ("-full-refresh" if full_refresh else ""),
+                                      f"[dop] {headline} (PID {os.getpid()}, {dt.datetime.now().isoformat()})")
+        proc = subprocess.Popen(cmd, env={**env, PARENT_PID: str(os.getpid()), "DOP_RUN_LOG": str(log_path)},
+                                cwd=project.root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                bufsize=1, start_new_session=True, pass_fds=(lock_fd,))
+        stopper.child = proc
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+    with log_file:
         assert proc.stdout is not None
         for line in map(redact, proc.stdout):
             if line.startswith(RESULT_MARK):
@@ -71,15 +166,22 @@ def run_dag(project: Project, name: str, date: dt.date, full_refresh: bool = Fal
             if current is not None:
                 sections[current].append(line)
         proc.wait()
+        if stopper.signum is not None:
+            log_file.write(_interrupted(stopper, dag_id, date, result) + "\n")
+    if result is not None:
+        say("")
+        width = max((len(t) for t in result["tasks"]), default=4)
+        for task_id, state in result["tasks"].items():
+            say(f"  {task_id.ljust(width)}  {state}")
+    if stopper.signum is not None:
+        print(f"\n{_interrupted(stopper, dag_id, date, result)}; full log: {os.path.relpath(log_path)}",
+              file=sys.stderr)
+        return 128 + stopper.signum
     if result is None:
         tail = log_path.read_text(encoding="utf-8").splitlines()[-40:]
         print("\n".join(tail), file=sys.stderr)
         print(f"\nThe run did not complete (exit {proc.returncode}); full log: {log_path}", file=sys.stderr)
         return proc.returncode or 1
-    say("")
-    width = max((len(t) for t in result["tasks"]), default=4)
-    for task_id, state in result["tasks"].items():
-        say(f"  {task_id.ljust(width)}  {state}")
     failed = [t for t, s in result["tasks"].items() if s in ("failed", "upstream_failed", "up_for_retry")]
     for task_id in failed:
         if sections.get(task_id):
@@ -87,6 +189,38 @@ def run_dag(project: Project, name: str, date: dt.date, full_refresh: bool = Fal
             print("".join(_readable(sections[task_id])), file=sys.stderr, end="")
     say(f"\nDAG run {result['state']}; full log: {os.path.relpath(log_path)}")
     return 0 if result["state"] == "success" else 1
+
+
+def _interrupted(stopper: _Stopper, dag_id: str, date: dt.date, result: dict[str, Any] | None) -> str:
+    """What an interrupted run did, in a sentence."""
+    head = f"Interrupted ({signal.Signals(stopper.signum or signal.SIGINT).name}): {dag_id} for {date.isoformat()}"
+    if stopper.killed:
+        return (f"{head}: its runner did not stop within {stopper.grace:.0f}s and was killed with its tasks; "
+                "the next `dop run` or `dop airflow` marks the DAG run failed")
+    if result is None:
+        return f"{head} stopped before its DAG run started"
+    return f"{head} stopped; the DAG run and its unfinished tasks are marked failed"
+
+
+def _new_log(folder: pathlib.Path, stem: str, headline: str) -> tuple[pathlib.Path, IO[str]]:
+    """A new log file of one run, ``<stem>.<start time>.log`` (never one shared with another run), open for
+    writing line by line and starting with ``headline``; ``<stem>.log`` links to the latest."""
+    stamp = dt.datetime.now().strftime("%Y%m%dT%H%M%S")
+    for n in range(1, 1000):
+        path = folder / f"{stem}.{stamp}{'' if n == 1 else f'-{n}'}.log"
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
+        except FileExistsError:
+            continue
+        log_file = os.fdopen(fd, "w", encoding="utf-8", buffering=1)  # the caller closes it
+        log_file.write(headline + "\n")
+        latest, link = folder / f"{stem}.log", folder / f".{stem}.{os.getpid()}.link"
+        with contextlib.suppress(OSError):  # a folder without symbolic links only misses the shortcut
+            link.unlink(missing_ok=True)
+            link.symlink_to(path.name)
+            os.replace(link, latest)
+        return path, log_file
+    raise RuntimeError(f"no free log file name for {stem} in {folder}")
 
 
 def _readable(lines: list[str]) -> list[str]:
@@ -97,15 +231,29 @@ def _readable(lines: list[str]) -> list[str]:
 
 
 def _child(dag_id: str, date: str, conf: str) -> int:
+    from dop_core.interruption import Interruption, RunInterrupted
     from dop_core.secrets import redacted_fds
 
-    with redacted_fds():
-        return _run_child(dag_id, date, conf)
+    logical = dt.datetime.fromisoformat(date).replace(tzinfo=dt.UTC)
+    interruption = Interruption(dag_id, logical, RESULT_MARK)
+    with redacted_fds() as unredacted:
+        interruption.out = unredacted  # its last words (states only) must not wait behind the redacting thread
+        try:
+            interruption.listen()
+            die_with_parent(signal.SIGINT)  # the parent's death stops us as its Ctrl-C would
+            adopt_orphans()  # task commands that lose their parent stay below us, to be stopped with us
+            return _test(dag_id, logical, conf, interruption)
+        except RunInterrupted:
+            interruption.finish()
 
 
-def _run_child(dag_id: str, date: str, conf: str) -> int:
+def _test(dag_id: str, logical: dt.datetime, conf: str, interruption: Any) -> int:
     from airflow.dag_processing.dagbag import DagBag
 
+    from dop_core.interruption import fail_abandoned_runs
+
+    for run in fail_abandoned_runs(pathlib.Path(os.environ["AIRFLOW_HOME"])):
+        print(f"[dop] marked the DAG run {run} failed: the `dop run` that started it was killed", flush=True)
     folder = os.environ["AIRFLOW__CORE__DAGS_FOLDER"]
     bag = DagBag(dag_folder=folder)
     for path, error in bag.import_errors.items():
@@ -115,7 +263,7 @@ def _run_child(dag_id: str, date: str, conf: str) -> int:
         print(f"DAG {dag_id} is not in {folder}; DAGs found: {', '.join(sorted(bag.dags)) or 'none'}", flush=True)
         return 2
     ensure_pools(bag.dags.values())
-    logical = dt.datetime.fromisoformat(date).replace(tzinfo=dt.UTC)
+    interruption.check_tasks()
     dr = dag.test(logical_date=logical, run_conf=json.loads(conf) or None)
     order = {task_id: i for i, task_id in enumerate(dag.task_ids)}
     states = {ti.task_id: _text(ti.state) for ti in sorted(dr.get_task_instances(), key=lambda t: order[t.task_id])}
@@ -130,7 +278,7 @@ def ensure_pools(dags: Any) -> list[str]:
     A task asks by carrying ``dop_pool_slots`` (and optionally ``dop_pool_description``) next to its
     ``pool``; dop-dbt does so for its one-slot pool per dbt project. Tasks in a missing pool are
     never scheduled, and an operator cannot create its own pool, so the process that owns the
-    Airflow database (``dop run``; ``dop airflow`` should call this too) creates them.
+    Airflow database creates them (``dop run``, and ``dop airflow`` through :func:`prepare_database`).
     """
     wanted: dict[str, tuple[int, str]] = {}
     for dag in dags:
@@ -156,27 +304,33 @@ def _text(state: Any) -> str:
     return str(getattr(state, "value", state))
 
 
-def _create_pools() -> int:
-    """``python -m dop_core.runner pools``: create the pools the project's DAGs ask for (``dop airflow``)."""
+def _prepare() -> int:
+    """``python -m dop_core.runner prepare``: create the pools the project's DAGs ask for and mark failed the
+    DAG runs left unfinished by killed ``dop run``s (``dop airflow``, before its scheduler starts)."""
     from airflow.dag_processing.dagbag import DagBag
 
+    from dop_core.interruption import fail_abandoned_runs
+
+    for run in fail_abandoned_runs(pathlib.Path(os.environ["AIRFLOW_HOME"])):
+        print(f"marked the DAG run {run} failed: the `dop run` that started it was killed", flush=True)
     bag = DagBag(dag_folder=os.environ["AIRFLOW__CORE__DAGS_FOLDER"])
     for name in ensure_pools(bag.dags.values()):
         print(f"created Airflow pool {name}", flush=True)
     return 0
 
 
-def create_pools(env: dict[str, str]) -> None:
-    """Create the pools DOP tasks ask for in the Airflow database of ``env`` (a subprocess: Airflow reads
+def prepare_database(env: dict[str, str]) -> None:
+    """Prepare the Airflow database of ``env`` for a scheduler (:func:`_prepare`; a subprocess: Airflow reads
     its configuration when first imported)."""
-    result = subprocess.run([sys.executable, "-m", "dop_core.runner", "pools"], env=env, capture_output=True,
+    result = subprocess.run([sys.executable, "-m", "dop_core.runner", "prepare"], env=env, capture_output=True,
                             text=True, check=False)
     if result.returncode != 0:
-        raise RuntimeError(f"creating Airflow pools failed:\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}")
+        raise RuntimeError(f"preparing the Airflow database failed:\n{result.stdout[-2000:]}\n"
+                           f"{result.stderr[-2000:]}")
     for line in result.stdout.splitlines():
-        if line.startswith("created Airflow pool"):
+        if line.startswith(("created Airflow pool", "marked the DAG run")):
             print(line, flush=True)
 
 
 if __name__ == "__main__":
-    sys.exit(_create_pools() if sys.argv[1:2] == ["pools"] else _child(*sys.argv[1:4]))
+    sys.exit(_prepare() if sys.argv[1:2] == ["prepare"] else _child(*sys.argv[1:4]))

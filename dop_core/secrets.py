@@ -321,10 +321,11 @@ def redacted_stdio() -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def redacted_fds(timeout: float = 10.0) -> Iterator[None]:
+def redacted_fds(timeout: float = 10.0) -> Iterator[int]:
     """Within the block, this process's file descriptors 1 and 2 (so its subprocesses' too) go through
     :func:`redact`, line by line, to where descriptor 1 pointed: stderr is merged into stdout, as
-    ``dop run`` reads its child's output.
+    ``dop run`` reads its child's output. Yields a descriptor of that original destination, for what
+    must reach it unredacted and at once (nothing secret).
 
     A thread reads a pipe and redacts each line when it reads it: Airflow's maskers and DOP's
     registry know by then every secret registered before the line was written.
@@ -338,7 +339,7 @@ def redacted_fds(timeout: float = 10.0) -> Iterator[None]:
     pump = threading.Thread(target=_pump, args=(read_end, target), name="dop-redacted-output", daemon=True)
     pump.start()
     try:
-        yield
+        yield target
     finally:
         _flush_stdio()
         os.dup2(target, 1)

@@ -6,7 +6,9 @@ Fixtures:
   *not* autoloaded), made the process-wide one for the test and restored afterwards;
 - ``register_plugin``: ``register_plugin(module_or_object)`` registers a plugin on that manager and
   always unregisters it at teardown;
-- ``dop_project``: a :class:`ProjectFactory` writing a throw-away service project under ``tmp_path``.
+- ``dop_project``: a :class:`ProjectFactory` writing a throw-away service project under ``tmp_path``;
+- ``unanswering_port`` / ``refusing_port``: a loopback port that accepts connections and never answers,
+  and one that refuses them (an engine's timeouts and its messages about unreachable servers).
 
 Helpers: :func:`build_dag_from_yaml` builds one DAG from a config's YAML text; :func:`run_dop`
 runs the ``dop`` command line in a subprocess, as a user would; :func:`registration_imports` shows
@@ -343,3 +345,24 @@ def register_plugin(dop_plugin_manager: Any) -> Iterator[Callable[..., Any]]:
 def dop_project(tmp_path: pathlib.Path) -> ProjectFactory:
     """A throw-away service project under ``tmp_path/project``."""
     return ProjectFactory(tmp_path / "project")
+
+
+@pytest.fixture
+def unanswering_port() -> Iterator[int]:
+    """A port on 127.0.0.1 that accepts connections (the kernel completes them) and never answers."""
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(64)
+        yield int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def refusing_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on: connections are refused."""
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])

@@ -181,7 +181,12 @@ def compile_cmd(dag: str, task: str | None, project_dir: str | None, target: str
 @click.option("--conf", default=None, help="Extra run conf as JSON, e.g. '{\"key\": 1}'.")
 def run(dag: str, project_dir: str | None, target: str | None, date: str | None, full_refresh: bool,
         conf: str | None) -> None:
-    """Run DAG for one logical date through Airflow (dag.test) and report each task's state."""
+    """Run DAG for one logical date through Airflow (dag.test) and report each task's state.
+
+    Each run keeps its log in .dop/logs/runs/<dag_id>/<date>.<start time>.log. A second run of the same
+    DAG and date waits for the first. Ctrl-C or SIGTERM stops the run within seconds (its tasks and
+    their commands too) and marks it and its unfinished tasks failed; exit status 130 (143 for SIGTERM).
+    """
     from dop_core.build.dags import build_one
     from dop_core.operators.params import check_run_conf
     from dop_core.runner import run_dag
@@ -228,7 +233,8 @@ def init(name: str, output_dir: str, no_input: bool, with_dbt: bool | None, run_
 def airflow(project_dir: str | None, target: str | None, port: int) -> None:
     """Start Airflow 3 for the project on localhost (UI, scheduler, DAG processor, triggerer).
 
-    Prints the URL and the login; Ctrl-C stops every component.
+    Prints the URL and the login; Ctrl-C stops every component. The components stop too if this
+    command is killed.
     """
     from dop_core.airflow_ui import serve
 

@@ -142,31 +142,28 @@ class BigQueryEngine(Engine):
         """Run ``sql`` as one query job, wait for it, return its row iterator (errors as EngineError)."""
         import concurrent.futures
 
+        import requests
         from google.api_core import exceptions as gexc
-        from google.api_core.retry import Retry
         from google.auth.exceptions import GoogleAuthError
         from google.cloud import bigquery
-        from google.cloud.bigquery.retry import DEFAULT_JOB_RETRY, DEFAULT_RETRY
 
         config = bigquery.QueryJobConfig(
             labels=self.labels, use_legacy_sql=False, job_timeout_ms=int(self.job_timeout * 1000)
         )
-        # Bound the client's retries by job_timeout: by default it retries API calls for 10 minutes
-        # and jobs for 40 (job_retry=None on insert drops its fixed 10-minute insert retry; `retry`
-        # still applies).
-        retry: Retry = DEFAULT_RETRY.with_timeout(min(self.job_timeout, 600.0))
-        job_retry: Retry = DEFAULT_JOB_RETRY.with_timeout(self.job_timeout)
+        # Bound the client's retries by job_timeout (by default it retries API calls for 10 minutes and
+        # jobs for 40; job_retry=None on insert drops its fixed 10-minute insert retry), an endpoint that
+        # does not answer by `retries`, and log every retry.
         job = None
         try:
             job = self.client.query(
                 sql,
                 job_config=config,
                 location=self.location,
-                retry=retry,
+                retry=self._retry("request"),
                 job_retry=None,
-                timeout=min(self.job_timeout, 300.0),
+                timeout=self.options.request_timeout,
             )
-            return job.result(timeout=self.job_timeout, retry=retry, job_retry=job_retry)
+            return job.result(timeout=self.job_timeout, retry=self._retry("request"), job_retry=self._retry("job"))
         except concurrent.futures.TimeoutError:
             if job is not None:
                 with contextlib.suppress(Exception):
@@ -179,7 +176,54 @@ class BigQueryEngine(Engine):
         except gexc.GoogleAPIError as exc:
             raise BigQueryError(self._describe(exc, job, sql), getattr(exc, "code", None)) from None
         except GoogleAuthError as exc:
-            raise BigQueryError(self._auth_failure(exc)) from None
+            raise BigQueryError(f"{self._auth_failure(exc)}\n{_numbered(sql)}") from None
+        except requests.exceptions.RequestException as exc:
+            raise BigQueryError(f"{self._unreachable(exc)}\n{_numbered(sql)}") from None
+
+    @property
+    def endpoint(self) -> str:
+        """The BigQuery API's address, as messages name it."""
+        return self.options.api_endpoint or "https://bigquery.googleapis.com"
+
+    def _retry(self, what: str) -> Any:
+        """How a failed ``request`` to the API or a failed ``job`` is retried: as the client does for errors
+        BigQuery reports (rate limits, server errors) within job_timeout, at most ``retries`` times when the
+        endpoint does not answer; every retry logged as it happens."""
+        from google.api_core.retry import Retry
+        from google.cloud.bigquery.retry import _job_should_retry, _should_retry
+
+        predicate = _should_retry if what == "request" else _job_should_retry
+        unanswered = 0
+
+        def should_retry(exc: Exception) -> bool:
+            nonlocal unanswered
+            if not predicate(exc):
+                return False
+            if _no_answer(exc):
+                unanswered += 1
+                return unanswered <= self.options.retries
+            return True
+
+        def on_error(exc: Exception) -> None:
+            count = f" {unanswered} of {self.options.retries}" if _no_answer(exc) else ""
+            log.warning("BigQuery %s to %s failed (%s); retry%s", what, self.endpoint, redact(_short(exc)), count)
+
+        timeout = self.job_timeout if what == "job" else min(self.job_timeout, 600.0)
+        return Retry(predicate=should_retry, initial=1.0, maximum=10.0, multiplier=2.0, timeout=timeout,
+                     on_error=on_error)
+
+    def _unreachable(self, exc: Exception, timeout: float | None = None) -> str:
+        """The message of a request the API did not answer (within ``timeout``; default request_timeout)."""
+        import requests
+
+        opts = self.options
+        what = (f"did not answer within {timeout:g}s" if timeout else
+                f"did not answer within {opts.request_timeout:g}s (request_timeout)")
+        if not isinstance(exc, requests.exceptions.Timeout):
+            what = f"cannot be reached ({_short(exc)})"
+        return (f"target {self.target.name!r}: the BigQuery API at {self.endpoint} {what} in {opts.retries + 1} "
+                "attempt(s). Check the endpoint and the network (proxy, firewall), or raise request_timeout or "
+                "retries on the target")
 
     def _auth_failure(self, exc: Exception) -> str:
         opts = self.options
@@ -502,6 +546,7 @@ class BigQueryEngine(Engine):
         """Replace ``relation`` with a local CSV file through one load job (WRITE_TRUNCATE: atomic)."""
         import concurrent.futures
 
+        import requests
         from google.api_core import exceptions as gexc
         from google.auth.exceptions import GoogleAuthError
         from google.cloud import bigquery
@@ -543,6 +588,8 @@ class BigQueryEngine(Engine):
             ) from None
         except GoogleAuthError as exc:
             raise BigQueryError(self._auth_failure(exc)) from None
+        except requests.exceptions.RequestException as exc:
+            raise BigQueryError(self._unreachable(exc, min(self.job_timeout, 300.0))) from None
         return int(job.output_rows) if job.output_rows is not None else self.row_count(relation)
 
 
@@ -574,6 +621,27 @@ def _bigquery_type(text: str) -> str:
         except SqlError:
             continue
     raise EngineError(f"{text!r} is not a column type BigQuery knows (e.g. STRING, INT64, DATE, NUMERIC)")
+
+
+def _no_answer(exc: Exception) -> bool:
+    """Whether ``exc`` says the endpoint did not answer (no connection, or no reply in time)."""
+    import requests
+    from google.auth.exceptions import TransportError
+
+    return isinstance(exc, requests.exceptions.ConnectionError | requests.exceptions.Timeout | TransportError)
+
+
+def _short(exc: Exception) -> str:
+    """``exc`` in a few words: its type and the operating system's reason (``[Errno 111] Connection refused``)."""
+    import requests
+
+    text = str(exc)
+    if reason := re.search(r"\[Errno -?\d+\][^'\")]*", text):
+        text = reason.group(0)
+    elif isinstance(exc, requests.exceptions.RequestException):
+        text = ""  # urllib3's pool and URL, nothing a user needs
+    text = " ".join(text.split())[:200]
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 def _numbered(sql: str, limit: int = 60) -> str:

@@ -44,7 +44,7 @@ def warehouse_path(target: Target) -> pathlib.Path | None:
     return resolve_project_path(target, opts.path, what=f"the DuckDB warehouse of target {target.name!r}")
 
 
-def warehouse_lock(target: Target) -> contextlib.AbstractContextManager[None]:
+def warehouse_lock(target: Target) -> contextlib.AbstractContextManager[int | None]:
     """The lock every writer of a DuckDB warehouse holds (DOP's engine; dop-dbt while dbt runs).
 
     DuckDB allows one writing process per file: with this lock, a second task waits instead of

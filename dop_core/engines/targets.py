@@ -42,5 +42,11 @@ class BigQueryTarget:
         "parse": _chain, "doc": "service account(s) to impersonate, e.g. dop-runner@PROJECT.iam.gserviceaccount.com"})
     labels: dict[str, str] = attrs.field(factory=dict, metadata={"doc": "labels added to every job"})
     job_timeout: float = attrs.field(default=3600.0, metadata={"doc": "seconds to wait for one query job"})
+    request_timeout: float = attrs.field(default=10.0, metadata={
+        "doc": "seconds one request to the BigQuery API may take to connect and answer (waiting for a job is "
+               "job_timeout)"})
+    retries: int = attrs.field(default=2, metadata={
+        "doc": "times a request the BigQuery API did not answer (timeout, refused connection) is retried, each "
+               "retry logged"})
     api_endpoint: str | None = attrs.field(default=None, metadata={
         "doc": "BigQuery API endpoint override (an emulator in tests); anonymous credentials are used with it"})

@@ -129,9 +129,12 @@ class PostgresEngine(Engine):
             )
         except psycopg.Error as exc:
             # from None: the original exception (and its traceback's locals) must not carry the password
+            reason = self._redact(str(exc)).strip()
+            if "timeout expired" in reason:
+                reason += (f" (no answer within connect_timeout={opts.connect_timeout}s: check that the server "
+                           "runs and is reachable, or raise connect_timeout on the target)")
             raise EngineError(
-                f"cannot connect to PostgreSQL for target {target.name!r} ({self.where}): "
-                f"{self._redact(str(exc)).strip()}"
+                f"cannot connect to PostgreSQL for target {target.name!r} ({self.where}): {reason}"
             ) from None
         self._locks: dict[Relation, int] = {}
 

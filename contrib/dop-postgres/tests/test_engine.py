@@ -66,6 +66,27 @@ def test_unknown_type_is_a_clear_error() -> None:
         pg_type("NOT A TYPE")
 
 
+@pytest.mark.timeout(60)
+def test_a_server_that_never_answers_times_out_in_seconds(unanswering_port: int) -> None:
+    dsn = f"host=127.0.0.1 port={unanswering_port} dbname=d user=u"
+    started = time.monotonic()
+    with pytest.raises(EngineError) as info:
+        engine_for(dsn, connect_timeout=2)
+    assert time.monotonic() - started < 15
+    assert str(info.value) == (
+        f"cannot connect to PostgreSQL for target 'pg' ({dsn}): connection timeout expired (no answer within "
+        "connect_timeout=2s: check that the server runs and is reachable, or raise connect_timeout on the target)")
+
+
+@pytest.mark.timeout(60)
+def test_a_refused_connection_names_the_target_and_the_server(refusing_port: int) -> None:
+    dsn = f"host=127.0.0.1 port={refusing_port} dbname=d user=u"
+    with pytest.raises(EngineError) as info:
+        engine_for(dsn)
+    assert str(info.value).startswith(f"cannot connect to PostgreSQL for target 'pg' ({dsn}): ")
+    assert f'"127.0.0.1", port {refusing_port} failed: Connection refused' in str(info.value)
+
+
 def test_redact_masks_passwords_in_every_dsn_form() -> None:
     assert redact("postgresql://dop:pw%40x@h:5432/db") == "postgresql://dop:***@h:5432/db"
     assert redact("host=h password='a b' dbname=d") == "host=h password=*** dbname=d"

@@ -74,7 +74,7 @@ def executable(venv: pathlib.Path) -> pathlib.Path:
     return venv / ("Scripts/dbt.exe" if os.name == "nt" else "bin/dbt")
 
 
-def _locked(path: pathlib.Path, timeout: float = 1800) -> contextlib.AbstractContextManager[None]:
+def _locked(path: pathlib.Path, timeout: float = 1800) -> contextlib.AbstractContextManager[int]:
     from dop_core.locks import file_lock
 
     return file_lock(path, timeout, waiting=f"waiting for another task building the dbt virtualenv "
