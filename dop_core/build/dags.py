@@ -10,6 +10,7 @@ from typing import Any
 
 from dop_core import plugins
 from dop_core.build.context import TaskBuild, TriggerBuild
+from dop_core.build.original_context import original_task
 from dop_core.errors import ConfigError, DopError
 from dop_core.project import DAG_ID_PREFIX, DagConfig, Project, Target, TaskConfig, TriggerConfig
 from dop_core.validate import resolve_target, trigger_task_ids, validate_dag
@@ -17,6 +18,8 @@ from dop_core.validate import resolve_target, trigger_task_ids, validate_dag
 log = logging.getLogger(__name__)
 
 DEFAULT_START_DATE = dt.date(2024, 1, 1)
+#: Airflow's default extension, and the limits on rendering (dop_core.build.render_limits)
+JINJA_ENVIRONMENT = {"extensions": ["jinja2.ext.do", "dop_core.build.render_limits.RenderLimits"]}
 FULL_REFRESH_HELP = ("Rebuild every table from scratch (is_incremental() is false; dbt gets --full-refresh). "
                      "Can also be given as {\"full_refresh\": true} in the run's conf.")
 
@@ -81,12 +84,13 @@ def build_dag(config: DagConfig, project: Project, target: Target) -> Any:
         doc_md=_doc_md(config, project),
         template_searchpath=[str(config.folder)],
         user_defined_macros=macros,
+        jinja_environment_kwargs=JINJA_ENVIRONMENT,
         **kwargs,
     )
     keys = tuple(config.params)
     with dag:
         ops: dict[str, Any] = {}
-        for i, task in enumerate(config.tasks):
+        for task in config.tasks:
             task_type = registry.task_type(task.kind.action, task.kind.target)
             sql_path = config.folder / "sql" / f"{task.identifier}.sql" if config.folder else None
             build = TaskBuild(task=task, options=task.typed_options, dag=config, project=project, target=target,
@@ -96,8 +100,9 @@ def build_dag(config: DagConfig, project: Project, target: Target) -> Any:
             except (ConfigError, DopError):
                 raise
             except Exception as exc:  # e.g. an operator refusing its arguments: point at the task
-                raise _build_error(config, i, task, exc) from exc
+                raise _build_error(config, task, exc) from exc
             op.dop_param_keys = keys
+            op.dop_task_config = original_task(task, config, target)
             ops[task.identifier] = op
         for task in config.tasks:
             for dep in task.dependencies:
@@ -112,11 +117,11 @@ def build_dag(config: DagConfig, project: Project, target: Target) -> Any:
     return dag
 
 
-def _build_error(config: DagConfig, index: int, task: TaskConfig, exc: Exception) -> ConfigError:
+def _build_error(config: DagConfig, task: TaskConfig, exc: Exception) -> ConfigError:
     from dop_core.errors import Location, Problem
 
     doc = config.document
-    where = ("tasks", index, "options") if task.options else ("tasks", index)
+    where = ("tasks", task.position, "options") if task.options else ("tasks", task.position)
     location = doc.at(where) if doc else Location(str(config.config_path))
     return ConfigError([Problem(location, f"task {task.identifier!r} cannot be built: {type(exc).__name__}: {exc}",
                                 f"options that {task.kind.action}/{task.kind.target} accepts",

@@ -182,13 +182,20 @@ def run(dag: str, project_dir: str | None, target: str | None, date: str | None,
     from dop_core.build.dags import build_one
     from dop_core.runner import run_dag
 
+    from dop_core.sql_check import check_dag_sql
+
     project = _project(project_dir)
-    build_one(project, dag, target)  # fail fast, with locations, before starting Airflow
+    day = _date(date)
+    # fail fast, with locations, before starting Airflow: the config, then every SQL template for the date
+    errors = [p for p in check_dag_sql(build_one(project, dag, target), project.dialect, day, parse=False)
+              if p.severity == "error"]
+    if errors:
+        raise ConfigError(errors)
     try:
         extra = json.loads(conf) if conf else None
     except ValueError as exc:
         raise click.BadParameter(f"--conf is not JSON: {exc}") from None
-    sys.exit(run_dag(project, dag, _date(date), full_refresh, target, extra))
+    sys.exit(run_dag(project, dag, day, full_refresh, target, extra))
 
 
 @main.command()

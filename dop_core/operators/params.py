@@ -37,13 +37,17 @@ def variable_overrides(dag_id: str, keys: tuple[str, ...], conf: dict[str, Any] 
 
 
 class VariableParamsMixin:
-    """Mixed into every operator DOP builds: applies Variable overrides to ``params`` before rendering."""
+    """Mixed into every operator DOP builds: applies Variable overrides to ``params`` before rendering,
+    and adds the original DOP's template names (``params.params``, ``params.task``...)."""
 
     dop_param_keys: tuple[str, ...] = ()
 
     def render_template_fields(self, context: Any, jinja_env: Any = None) -> None:
+        from dop_core.build.original_context import add_original_names
+
         fill_dates(context)
         apply_overrides(self, context)
+        add_original_names(context, self)
         super().render_template_fields(context, jinja_env)  # type: ignore[misc]
 
 
