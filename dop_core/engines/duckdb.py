@@ -69,6 +69,9 @@ class DuckDBEngine(Engine):
         self._locks = contextlib.ExitStack()
         path = warehouse_path(target)
         self.path = str(path) if path else ":memory:"
+        if path is not None and path.is_dir():
+            raise EngineError(f"the DuckDB warehouse of target {target.name!r} is {path}, a folder: set the "
+                              "target's `path` to a file, e.g. .dop/warehouse.duckdb")
         if path is not None:
             try:
                 self._locks.enter_context(warehouse_lock(target))
