@@ -173,7 +173,7 @@ def template_problem(exc: BaseException, path: str, source: str | None = None,
         return Problem(Location(file, line, _column_of_tag(text)), str(exc), "a template that renders quickly",
                        f"make the loop or the value smaller (the time limit is {TIME_LIMIT_VARIABLE}, in seconds)")
     if isinstance(exc, jinja2.TemplateNotFound):
-        return Problem(Location(file, line, _column_of_tag(text, exc.name)), f"template {exc.name!r} not found",
+        return Problem(Location(file, line, _column_of_tag(text, str(exc.name))), f"template {exc.name!r} not found",
                        "a path relative to the DAG folder, e.g. 'sql/common.sql'", "check the file name")
     if isinstance(exc, RecursionError):
         return Problem(Location(file, line, _column_of_tag(text)), "the template calls itself without end",

@@ -113,7 +113,6 @@ def _check_size(operator: str, left: Any, right: Any) -> None:
             if isinstance(seq, str | list | tuple) and isinstance(n, int) and len(seq) * n > MAX_SIZE:
                 raise RenderLimitError(f"the template repeats a text or list into {len(seq) * n:,} items "
                                        f"(the limit is {MAX_SIZE:,})")
-    elif operator == "**" and isinstance(left, int) and isinstance(right, int) and right > 0 and abs(left) > 1:
-        if right * math.log10(abs(left)) > MAX_DIGITS:
-            raise RenderLimitError(f"the template raises a number to a power with more than {MAX_DIGITS:,} "
-                                   "digits")
+    elif (operator == "**" and isinstance(left, int) and isinstance(right, int) and right > 0 and abs(left) > 1
+          and right * math.log10(abs(left)) > MAX_DIGITS):
+        raise RenderLimitError(f"the template raises a number to a power with more than {MAX_DIGITS:,} digits")

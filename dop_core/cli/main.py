@@ -181,7 +181,6 @@ def run(dag: str, project_dir: str | None, target: str | None, date: str | None,
     """Run DAG for one logical date through Airflow (dag.test) and report each task's state."""
     from dop_core.build.dags import build_one
     from dop_core.runner import run_dag
-
     from dop_core.sql_check import check_dag_sql
 
     project = _project(project_dir)

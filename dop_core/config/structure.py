@@ -137,8 +137,7 @@ class Structurer:
         return self._wrong(value, tp, path)
 
     def _wrong(self, value: Any, tp: Any, path: Path) -> Any:
-        shown = {dict: "a mapping", list: "a list"}.get(type(value)) or _yaml_spelling(value)
-        self.problem(path, f"{shown} is not {type_name(tp)}", type_name(tp))
+        self.problem(path, f"{_yaml_spelling(value)} is not {type_name(tp)}", type_name(tp))
         return _MISSING
 
     def structure_attrs(self, value: Any, cls: type, path: Path) -> Any:
@@ -195,6 +194,8 @@ class Structurer:
 
 def _yaml_spelling(value: Any) -> str:
     """A value as YAML writes it (``null``, ``true``), not as Python shows it (``None``, ``True``)."""
+    if isinstance(value, dict | list):
+        return "a mapping" if isinstance(value, dict) else "a list"
     if value is None:
         return "null"
     if isinstance(value, bool):
