@@ -248,18 +248,27 @@ def _undefined_name(message: str) -> str | None:
 # -- the context of a render outside Airflow (validate, compile, the checks before `dop run`) --------
 
 class _Unknown:
-    """A value only known at run time (an Airflow Variable, a connection): renders as its own name."""
+    """A value known only during a run in Airflow (a Variable, a connection, an XCom...): renders as its own
+    name; any attribute, key or call of it is another such value, except the ``known`` ones."""
 
-    def __init__(self, name: str):
+    def __init__(self, name: str, **known: Any):
         self._name = name
+        self._known = known
 
-    def __getattr__(self, attr: str) -> _Unknown:
+    def __getattr__(self, attr: str) -> Any:
+        if attr in self._known:
+            return self._known[attr]
+        if attr.startswith(("_", "jinja_")) or attr in ("unsafe_callable", "alters_data"):
+            raise AttributeError(attr)  # what Python and Jinja's sandbox ask of any object
         return _Unknown(f"{self._name}.{attr}")
 
-    def __getitem__(self, key: str) -> _Unknown:
+    def __getitem__(self, key: Any) -> _Unknown:
         return _Unknown(f"{self._name}.{key}")
 
-    def get(self, key: str, default: Any = None) -> Any:
+    def __call__(self, *args: Any, **kwargs: Any) -> _Unknown:
+        return _Unknown(f"{self._name}(...)")
+
+    def get(self, key: Any, default: Any = None) -> Any:
         return default if default is not None else _Unknown(f"{self._name}.{key}")
 
     def __str__(self) -> str:
@@ -267,9 +276,10 @@ class _Unknown:
 
 
 def template_context(dag: Any, task: Any, date: dt.date, full_refresh: bool) -> dict[str, Any]:
-    """Airflow's task context for a manual run at ``date`` (as far as it is known without Airflow's
-    database: Variables and connections render as their names), plus the original DOP's names."""
+    """Airflow's task context for a manual run at ``date``, as far as it is known without Airflow's
+    database (Variables, connections, XComs... render as their names), plus the original DOP's names."""
     import pendulum
+    from airflow.sdk.definitions.context import Context
     from airflow.sdk.execution_time import macros
 
     from dop_core.build.original_context import add_original_names
@@ -278,18 +288,18 @@ def template_context(dag: Any, task: Any, date: dt.date, full_refresh: bool) -> 
     params = {k: getattr(v, "value", v) for k, v in dag.params.items()}
     params["full_refresh"] = full_refresh
     run_id = f"manual__{logical.isoformat()}"
-    dag_run = types.SimpleNamespace(dag_id=dag.dag_id, run_id=run_id, run_type="manual", logical_date=logical,
-                                    data_interval_start=logical, data_interval_end=logical,
-                                    conf={"full_refresh": True} if full_refresh else {})
-    context = {
+    context: dict[str, Any] = {name: _Unknown(name) for name in Context.__annotations__}
+    context.update({
         "ds": logical.to_date_string(), "ds_nodash": logical.format("YYYYMMDD"), "ts": logical.isoformat(),
         "ts_nodash": logical.format("YYYYMMDDTHHmmss"), "ts_nodash_with_tz": logical.format("YYYYMMDDTHHmmssZ"),
         "logical_date": logical, "data_interval_start": logical, "data_interval_end": logical,
-        "params": params, "macros": macros, "dag": dag, "task": task, "run_id": run_id, "dag_run": dag_run,
-        "ti": _Unknown("ti"), "task_instance": _Unknown("task_instance"),
-        "var": {"value": _Unknown("var.value"), "json": _Unknown("var.json")}, "conn": _Unknown("conn"),
+        "params": params, "macros": macros, "dag": dag, "task": task, "run_id": run_id,
+        "dag_run": _Unknown("dag_run", dag_id=dag.dag_id, run_id=run_id, run_type="manual", logical_date=logical,
+                            data_interval_start=logical, data_interval_end=logical,
+                            conf={"full_refresh": True} if full_refresh else {}),
+        "var": {"value": _Unknown("var.value"), "json": _Unknown("var.json")},
         "task_instance_key_str": f"{dag.dag_id}__{task.task_id}__{logical.format('YYYYMMDD')}",
-    }
+    })
     add_original_names(context, task)
     return context
 

@@ -6,11 +6,13 @@ config that breaks the property.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import pathlib
 import re
 import shutil
 import tempfile
+from collections.abc import Iterator
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -84,15 +86,24 @@ def mutated_configs(draw):
     return config
 
 
-def check_project_with(config_text: str) -> None:
+@contextlib.contextmanager
+def fuzz_project(config_text: str, sql: dict[str, str]) -> Iterator[pathlib.Path]:
+    """A throw-away project with the DAG ``fuzzed`` (hypothesis calls a test many times per tmp_path)."""
     root = pathlib.Path(tempfile.mkdtemp(prefix="dop-fuzz-"))
     try:
         (root / "dop_project.yml").write_text("name: fuzz\n")
         folder = root / "orchestration" / "fuzzed"
         (folder / "sql").mkdir(parents=True)
-        for name, text in SQL.items():
-            (folder / "sql" / f"{name}.sql").write_text(text)
+        for name, text in sql.items():  # lone surrogates stand for bytes that are not UTF-8
+            (folder / "sql" / f"{name}.sql").write_bytes(text.encode("utf-8", "surrogateescape"))
         (folder / "config.yaml").write_text(config_text)
+        yield root
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def check_project_with(config_text: str) -> None:
+    with fuzz_project(config_text, SQL) as root:
         report = validate_project(root)
         for problem in report.problems:
             assert problem.location.path.endswith(("config.yaml", "dop_project.yml")), problem
@@ -105,8 +116,6 @@ def check_project_with(config_text: str) -> None:
                 build_dag(report.dags[0], report.project, resolve_target(report.project))
             except ConfigError as exc:  # e.g. an operator refusing its arguments: still located
                 assert all(p.location.line >= 1 for p in exc.problems)
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
 
 
 def test_the_valid_seed_config_is_valid(dop_plugin_manager, tmp_path):
@@ -217,19 +226,10 @@ def run_cli(*args: str):
 def test_mutated_templates_validate_and_compile_with_located_errors(templates, config, dop_plugin_manager,
                                                                   monkeypatch):
     monkeypatch.setenv("DOP_RENDER_TIME_LIMIT", "0.5")
-    root = pathlib.Path(tempfile.mkdtemp(prefix="dop-fuzz-"))
-    try:
-        (root / "dop_project.yml").write_text("name: fuzz\n")
-        folder = root / "orchestration" / "fuzzed"
-        (folder / "sql").mkdir(parents=True)
-        for name, text in templates.items():
-            (folder / "sql" / f"{name}.sql").write_bytes(text.encode("utf-8", "surrogateescape"))
-        (folder / "config.yaml").write_text(json.dumps(config, indent=2))
+    with fuzz_project(json.dumps(config, indent=2), templates) as root:
         validated = run_cli("validate", "--project", str(root))
         assert_errors_located(validated.output, root)
         compiled = run_cli("compile", "fuzzed", "--date", "2024-06-01", "--project", str(root))
         assert compiled.exit_code in (0, 1)
         if compiled.exit_code:
             assert_errors_located(compiled.output, root)
-    finally:
-        shutil.rmtree(root, ignore_errors=True)

@@ -145,9 +145,13 @@ def test_validate_parses_every_render_of_a_template(shop):
     assert f"{path}:3:6: error: the SQL does not parse as bigquery" in out
 
 
-def test_variables_and_connections_render_as_their_names_outside_airflow(shop):
-    root, _ = shop("SELECT '{{ var.value.region }}' AS r, '{{ var.json.get('x', 'dflt') }}' AS x, "
-                   "'{{ conn.warehouse.host }}' AS h\n")
+def test_values_known_only_in_a_run_render_as_their_names_outside_airflow(shop):
+    root, _ = shop("SELECT '{{ var.value.region }}' AS r, '{{ var.json.get('x', 'dflt') }}' AS x,\n"
+                   "  '{{ conn.warehouse.host }}' AS h, '{{ ti.xcom_pull(task_ids='a') }}' AS p,\n"
+                   "  '{{ dag_run.conf.get('full_refresh', false) }}' AS f, '{{ try_number }}' AS n\n")
     code, out = dop("compile", "shop", "orders", "--date", "2024-06-01", "--project", str(root))
     assert code == 0, out
-    assert "SELECT 'var.value.region' AS r, 'dflt' AS x, 'conn.warehouse.host' AS h" in out
+    assert ("SELECT 'var.value.region' AS r, 'dflt' AS x,\n  'conn.warehouse.host' AS h, 'ti.xcom_pull(...)' AS p,\n"
+            "  'False' AS f, 'try_number' AS n") in out
+    code, out = dop("validate", "--project", str(root))
+    assert code == 0, out
