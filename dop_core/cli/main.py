@@ -56,12 +56,15 @@ def main() -> None:
 @main.command()
 @project_option
 @target_option
-@click.option("--strict", is_flag=True, help="Fail on warnings too (deprecated keys, old operator paths...).")
+@click.option("--strict", is_flag=True, help="Fail on warnings too (deprecated keys, old operator paths, empty "
+              "SQL files...).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 def validate(project_dir: str | None, target: str | None, strict: bool, fmt: str) -> None:
     """Check every config of the project (no warehouse, no Airflow database).
 
-    Each problem is printed as path:line:column: message, with what was expected and a fix.
+    Every SQL template is rendered for today (as an incremental run and as a full refresh) and the
+    SQL of native tasks parsed in the project's dialect. Each problem is printed as
+    path:line:column: message, with what was expected and a fix.
     Exit status 0 when every config is valid, 1 otherwise.
     """
     from dop_core.check import check_project
