@@ -282,7 +282,7 @@ def template_context(dag: Any, task: Any, date: dt.date, full_refresh: bool) -> 
     from airflow.sdk.definitions.context import Context
     from airflow.sdk.execution_time import macros
 
-    from dop_core.build.original_context import add_original_names
+    from dop_core.build.original_context import with_original_names
 
     logical = pendulum.datetime(date.year, date.month, date.day, tz="UTC")
     params = {k: getattr(v, "value", v) for k, v in dag.params.items()}
@@ -300,8 +300,7 @@ def template_context(dag: Any, task: Any, date: dt.date, full_refresh: bool) -> 
         "var": {"value": _Unknown("var.value"), "json": _Unknown("var.json")},
         "task_instance_key_str": f"{dag.dag_id}__{task.task_id}__{logical.format('YYYYMMDD')}",
     })
-    add_original_names(context, task)
-    return context
+    return with_original_names(context, task)
 
 
 def sql_tasks(dag: Any) -> Iterator[Any]:

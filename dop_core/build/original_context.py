@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import MutableMapping
+from collections.abc import Mapping
 from typing import Any
 
 from dop_core.project import DagConfig, Target, TaskConfig
@@ -51,20 +51,24 @@ def original_task(task: TaskConfig, config: DagConfig, target: Target) -> dict[s
     return {k: v for k, v in fields.items() if v is not None or k == "partitioning"}
 
 
-def add_original_names(context: MutableMapping[str, Any], operator: Any) -> None:
-    """Add the original DOP's names to a task's template ``context`` (in place)."""
+def with_original_names(context: Mapping[str, Any], operator: Any) -> dict[str, Any]:
+    """A copy of a task's template ``context`` with the original DOP's names added, for rendering only:
+    what the task itself reads at run time (``context["params"]``: Spark jobs, dbt vars) is unchanged."""
+    out = dict(context)
     params = context.get("params")
     if params is not None:
+        params = {k: params[k] for k in params}  # a ParamsDict's resolved values
         keys = getattr(operator, "dop_param_keys", ())
-        if "params" not in params:
-            params["params"] = {k: params[k] for k in keys if k in params}
+        params.setdefault("params", {k: params[k] for k in keys if k in params})
         config = getattr(operator, "dop_task_config", None)
-        if config is not None and "task" not in params:
-            params["task"] = config
+        if config is not None:
+            params.setdefault("task", config)
+        out["params"] = params
     logical = context.get("logical_date")
     if logical is not None:
         for name, value in _airflow1_dates(logical, context.get("dag")).items():
-            context.setdefault(name, value)
+            out.setdefault(name, value)
+    return out
 
 
 def _airflow1_dates(logical: dt.datetime, dag: Any) -> dict[str, Any]:

@@ -43,12 +43,11 @@ class VariableParamsMixin:
     dop_param_keys: tuple[str, ...] = ()
 
     def render_template_fields(self, context: Any, jinja_env: Any = None) -> None:
-        from dop_core.build.original_context import add_original_names
+        from dop_core.build.original_context import with_original_names
 
         fill_dates(context)
         apply_overrides(self, context)
-        add_original_names(context, self)
-        super().render_template_fields(context, jinja_env)  # type: ignore[misc]
+        super().render_template_fields(with_original_names(context, self), jinja_env)  # type: ignore[misc]
 
 
 def apply_overrides(task: Any, context: Any) -> None:
