@@ -36,9 +36,11 @@ def variants(task: Any, full_refresh: bool) -> list[tuple[bool, str]]:
     return [(not full_refresh, "")]
 
 
-def render_task(dag: Any, task: Any, date: dt.date, full_refresh: bool, incremental: bool) -> Rendered:
-    """``task``'s SQL template rendered for a manual run at ``date``; ConfigError located in its SQL file."""
-    env = dag.get_template_env()
+def render_task(dag: Any, task: Any, date: dt.date, full_refresh: bool, incremental: bool,
+                env: Any = None) -> Rendered:
+    """``task``'s SQL template rendered for a manual run at ``date``; ConfigError located in its SQL file.
+    ``env``: the DAG's template environment, when the caller renders many tasks."""
+    env = env or dag.get_template_env()
     context = template_context(dag, task, date, full_refresh)
     context["is_incremental"] = lambda: incremental
     if task.sql.endswith(".sql"):

@@ -27,12 +27,13 @@ def check_dag_sql(dag: Any, dialect: str, date: dt.date, parse: bool = True) -> 
     from dop_core.compile import is_native, render_task
 
     problems: list[Problem] = []
+    env = dag.get_template_env()
     for task in sql_tasks(dag):
         if not task.sql:
             continue
         for full_refresh, incremental in CHECKED_RUNS:
             try:
-                rendered = render_task(dag, task, date, full_refresh, incremental)
+                rendered = render_task(dag, task, date, full_refresh, incremental, env)
             except ConfigError as exc:
                 problems += exc.problems
                 break  # the other render fails the same way, as a rule
