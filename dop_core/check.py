@@ -1,5 +1,5 @@
-"""``dop validate``: validate every config, then build each valid DAG to catch build-time mistakes, and
-check that the SQL of every task that only reads is one read-only query."""
+"""``dop validate``: validate every config, then build each valid DAG and check its SQL (it renders and
+parses, and a task that only reads runs exactly one read-only query)."""
 
 from __future__ import annotations
 
@@ -17,15 +17,21 @@ READ_ONLY_KINDS = ("materialization/table", "materialization/view", "assertion/a
                    "assertion/assertion_sensor", "trigger/sql")
 
 
-def check_project(root: Any = None, target: str | None = None, build: bool = True) -> ProjectReport:
-    """Every problem of the project; with ``build``, also instantiate each valid DAG's operators."""
+def check_project(root: Any = None, target: str | None = None, build: bool = True,
+                  date: dt.date | None = None) -> ProjectReport:
+    """Every problem of the project; with ``build``, also instantiate each valid DAG's operators and
+    check their SQL (rendered for ``date``, default today, and parsed: see :mod:`dop_core.sql_check`)."""
     report = validate_project(root, target)
-    if not build or report.project is None or not report.ok:
+    if not build or report.project is None or not report.dags:
         return report
     from dop_core.build.dags import build_dag
+    from dop_core.sql_check import check_dag_sql
 
     project = report.project
-    resolved = resolve_target(project, target)
+    try:
+        resolved = resolve_target(project, target)
+    except ConfigError:  # already among the report's problems
+        return report
     problems = list(report.problems)
     for config in report.dags:
         try:
@@ -38,6 +44,7 @@ def check_project(root: Any = None, target: str | None = None, build: bool = Tru
                                     f"{type(exc).__name__}: {exc}", fix="check the task options named in the error"))
             continue
         problems += read_only_problems(dag, config, project)
+        problems += check_dag_sql(dag, project.dialect, date or dt.date.today())
     return attrs.evolve(report, problems=problems)
 
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from typing import Any
 
 import attrs
 
-from dop_core.errors import DopError
+from dop_core.errors import ConfigError, DopError
 from dop_core.project import Project
+from dop_core.templates import Rendered, render_file, render_source, sql_file_path, sql_tasks, template_context
 
 
 @attrs.frozen
@@ -23,61 +25,72 @@ class CompiledTask:
     variant: str = ""
 
 
-def template_context(dag: Any, task: Any, date: dt.date, full_refresh: bool) -> dict[str, Any]:
-    """The parts of Airflow's task context SQL templates use, for a manual run at ``date``."""
-    import pendulum
-    from airflow.sdk.execution_time import macros
+def variants(task: Any, full_refresh: bool) -> list[tuple[bool, str]]:
+    """The renders of ``task`` worth showing: ``(is_incremental(), label)``.
 
-    logical = pendulum.datetime(date.year, date.month, date.day, tz="UTC")
-    params = {k: getattr(v, "value", v) for k, v in dag.params.items()}
-    params["full_refresh"] = full_refresh
-    return {
-        "ds": logical.to_date_string(), "ds_nodash": logical.format("YYYYMMDD"), "ts": logical.isoformat(),
-        "ts_nodash": logical.format("YYYYMMDDTHHmmss"), "logical_date": logical,
-        "data_interval_start": logical, "data_interval_end": logical, "params": params, "macros": macros,
-        "dag": dag, "task": task, "run_id": f"manual__{logical.isoformat()}", "dag_run": None,
-        "var": {"value": {}, "json": {}},
-    }
+    Without touching the warehouse DOP cannot know whether a table exists yet: a table task shows both
+    what its first run (or a full refresh) and what an incremental run would send.
+    """
+    if getattr(task, "kind", None) == "materialization/table" and not full_refresh:
+        return [(True, "incremental run"), (False, "first run or full refresh")]
+    return [(not full_refresh, "")]
+
+
+def render_task(dag: Any, task: Any, date: dt.date, full_refresh: bool, incremental: bool,
+                env: Any = None) -> Rendered:
+    """``task``'s SQL template rendered for a manual run at ``date``; ConfigError located in its SQL file.
+    ``env``: the DAG's template environment, when the caller renders many tasks."""
+    env = env or dag.get_template_env()
+    context = template_context(dag, task, date, full_refresh)
+    context["is_incremental"] = lambda: incremental
+    if task.sql.endswith(".sql"):
+        return render_file(env, task.sql, context, sql_file_path(env, task.sql))
+    return render_source(env, task.sql, context, f"{dag.dag_id}.{task.task_id}")  # a plugin's inline SQL
+
+
+def is_native(task: Any) -> bool:
+    """Whether DOP's engines run ``task``'s SQL (a plugin's SQL, Spark's..., is its own business)."""
+    from dop_core.operators.sql import DopAssertionSensor, DopSqlOperator
+
+    return isinstance(task, DopSqlOperator | DopAssertionSensor)
 
 
 def compile_dag(project: Project, name: str, task_id: str | None, date: dt.date, full_refresh: bool,
                 target: str | None = None) -> list[CompiledTask]:
     from dop_core.build.dags import build_one
-    from dop_core.engines.sql import translate
-    from dop_core.operators.sql import DopAssertionSensor, DopSqlOperator
     from dop_core.plugins import get_registry
+    from dop_core.validate import resolve_target
 
     dag = build_one(project, name, target)
-    tasks = [t for t in dag.tasks if getattr(t, "template_ext", None) == (".sql",) and hasattr(t, "sql")]
+    engine_type = get_registry().named("engine", resolve_target(project, target).engine)
+    tasks = list(sql_tasks(dag))
     if task_id:
         tasks = [t for t in tasks if t.task_id == task_id]
         if not tasks:
             raise DopError(f"task {task_id!r} of {dag.dag_id} has no SQL to compile; SQL tasks: "
-                            + ", ".join(t.task_id for t in dag.tasks if hasattr(t, "sql")))
-    engine_type = get_registry().named("engine", tasks[0].target.engine) if tasks else None
-    env = dag.get_template_env()
-    out = []
-    for task in tasks:
-        if not task.sql:
+                           + ", ".join(t.task_id for t in sql_tasks(dag)))
+    return [item for task in tasks if task.sql
+            for item in _compile_task(project, dag, task, date, full_refresh, engine_type)]
+
+
+def _compile_task(project: Project, dag: Any, task: Any, date: dt.date, full_refresh: bool,
+                  engine_type: Any) -> Iterator[CompiledTask]:
+    from dop_core.engines.sql import translate
+    from dop_core.sql_check import located_parse_error
+
+    seen: set[str] = set()
+    for incremental, label in variants(task, full_refresh):
+        template = render_task(dag, task, date, full_refresh, incremental)
+        rendered = template.text
+        if rendered in seen:
             continue
-        source = env.loader.get_source(env, task.sql)[0] if task.sql.endswith(".sql") else task.sql
-        # Without touching the warehouse DOP cannot know whether a table exists yet: a table task
-        # shows both what its first run (or a full refresh) and what an incremental run would send.
-        variants = [(not full_refresh, "")]
-        if task.kind == "materialization/table" and not full_refresh:
-            variants = [(True, "incremental run"), (False, "first run or full refresh")]
-        seen: set[str] = set()
-        native = isinstance(task, DopSqlOperator | DopAssertionSensor)  # plugins' SQL (Spark...) is their own
-        for incremental, label in variants:
-            context = template_context(dag, task, date, full_refresh)
-            context["is_incremental"] = lambda incremental=incremental: incremental
-            rendered = env.from_string(source).render(**context)
-            if rendered in seen:
-                continue
-            seen.add(rendered)
-            translated = None
-            if engine_type is not None and task.kind != "materialization/stored_procedure" and native:
+        seen.add(rendered)
+        translated = None
+        if is_native(task):
+            errors = list(located_parse_error(template, project.dialect, task))
+            if errors:
+                raise ConfigError(errors)
+            if task.kind != "materialization/stored_procedure":
                 translated = translate(rendered, project.dialect, engine_type.dialect, engine_type.single_catalog)
-            out.append(CompiledTask(task.task_id, task.kind, task.sql_file, project.dialect, rendered,
-                                    engine_type.name if engine_type else "", translated, label))
-    return out
+        yield CompiledTask(task.task_id, task.kind, task.sql_file, project.dialect, rendered, engine_type.name,
+                           translated, label)

@@ -17,6 +17,8 @@ from dop_core.errors import DopError
 
 TEMPLATE_NAME = "service_project_template"
 _SLUG = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+#: the longest project name: an identifier (see dop_core.identifiers) that is also a folder name
+MAX_NAME = 128
 
 
 def template_dir() -> pathlib.Path:
@@ -53,6 +55,9 @@ def slug_of(name: str) -> str:
     if not _SLUG.fullmatch(slug or "-"):
         raise DopError(f"cannot make a project name from {name!r}: use letters, digits and _ "
                        "(not starting with a digit), e.g. `dop init my_project`")
+    if len(slug) > MAX_NAME:  # dop_project.yml's `name` is an identifier, and the folder a file name
+        raise DopError(f"the project name {slug[:40]}... is {len(slug)} characters long; use at most {MAX_NAME}, "
+                       "e.g. `dop init my_project`")
     return slug
 
 
@@ -81,6 +86,8 @@ def create_project(name: str, output_dir: str | os.PathLike[str] = ".", no_input
         raise DopError(f"{exc}; pick another name or --output-dir") from None
     except CookiecutterException as exc:
         raise DopError(f"creating the project failed: {exc}") from None
+    except OSError as exc:  # e.g. an output folder that cannot be written
+        raise DopError(f"creating the project in {out} failed: {exc.strerror or exc}") from None
     return pathlib.Path(created)
 
 

@@ -114,6 +114,8 @@ class TriggerConfig:
         "parse": _identifier("trigger identifier"), "expected": IDENTIFIER_EXPECTED,
         "doc": "names the wait task (default: wait_for_<kind>[_n])"})
     typed_options: Any = attrs.field(default=None, alias="_typed_options")
+    #: the trigger's index in its `triggers:` list
+    position: int = attrs.field(default=0, alias="_position", metadata={"position": True})
 
 
 @attrs.frozen
@@ -140,6 +142,8 @@ class TaskConfig:
     triggers: list[TriggerConfig] = attrs.field(factory=list, metadata={"doc": "what this task waits for"})
     # filled in by validation: the options structured with the task type's options model
     typed_options: Any = attrs.field(default=None, alias="_typed_options")
+    #: the task's index in `tasks:` (where its errors are reported, even after an invalid task)
+    position: int = attrs.field(default=0, alias="_position", metadata={"position": True})
 
 
 def _task_timedelta_fields() -> None:

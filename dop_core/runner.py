@@ -224,10 +224,47 @@ def _new_log(folder: pathlib.Path, stem: str, headline: str) -> tuple[pathlib.Pa
 
 
 def _readable(lines: list[str]) -> list[str]:
-    """Drop Airflow's bookkeeping lines from a task's log section, keep what the task said."""
+    """Drop Airflow's bookkeeping lines from a task's log section, keep what the task said; a Python
+    traceback is shown as its error alone (the full log keeps it)."""
     noise = ("Task instance state updated", "Updating RenderedTaskInstanceFields", "Task started",
              "::group::", "::endgroup::", "[DAG TEST]")
-    return [line for line in lines if not any(n in line for n in noise)]
+    return [line for line in _without_tracebacks(lines) if not any(n in line for n in noise)]
+
+
+_LOG_RECORD = re.compile(r"^\d{4}-\d\d-\d\dT")
+_CHAINED = ("The above exception was the direct cause", "During handling of the above exception")
+
+
+def _without_tracebacks(lines: list[str]) -> list[str]:
+    """``lines`` with each traceback replaced by the message of the exception it ends with (of a chain of
+    exceptions, the last: the one raised), without the exception's module path."""
+    out: list[str] = []
+    error: list[str] | None = None  # the exception's lines, once a traceback's frames are over
+    inside = False
+    for line in lines:
+        if line.startswith("Traceback (most recent call last):"):
+            inside, error = True, None
+        elif not inside:
+            out.append(line)
+        elif _LOG_RECORD.match(line):  # the next log record ends the traceback
+            out += _error_lines(error)
+            inside, error = False, None
+            out.append(line)
+        elif line.startswith(_CHAINED):
+            error = None
+        elif error is not None:
+            error.append(line)
+        elif line.strip() and not line.startswith((" ", "\t")):
+            error = [re.sub(r"^(?:[A-Za-z_]\w*\.)+(?=\w+(?::|$))", "", line)]
+    if inside:
+        out += _error_lines(error)
+    return out
+
+
+def _error_lines(error: list[str] | None) -> list[str]:
+    while error and not error[-1].strip():
+        error.pop()
+    return error or []
 
 
 def _child(dag_id: str, date: str, conf: str) -> int:

@@ -91,16 +91,16 @@ def validate_dag(project: Project, folder: pathlib.Path, registry: Registry | No
     s = Structurer(config.document, problems)
     tasks: list[TaskConfig] = []
     seen: dict[str, int] = {}
-    for i, task in enumerate(config.tasks):
-        path = ("tasks", i)
+    for task in config.tasks:  # a task's path is its own position: invalid tasks are not in config.tasks
+        path = ("tasks", task.position)
         if task.identifier in seen:
             s.problem((*path, "identifier"), f"duplicate task identifier {task.identifier!r} "
                       f"(also task #{seen[task.identifier] + 1})", "unique identifiers", "rename one of the tasks")
-        seen.setdefault(task.identifier, i)
+        seen.setdefault(task.identifier, task.position)
         tasks.append(_validate_task(project, config, task, path, registry, s, target, thorough))
     _check_dependencies(config, s)
-    triggers = [_validate_trigger(project, config, trig, ("triggers", j), registry, s, None, target, thorough)
-                for j, trig in enumerate(config.triggers)]
+    triggers = [_validate_trigger(project, config, trig, ("triggers", trig.position), registry, s, None, target,
+                                  thorough) for trig in config.triggers]
     _check_trigger_ids(config, tasks, triggers, s)
     params = structure_params(config.params, s)
     if any(p.severity == "error" for p in problems):
@@ -171,7 +171,7 @@ def _validate_task(project: Project, config: DagConfig, task: TaskConfig, path: 
                    thorough: bool = False) -> TaskConfig:
     for j, trig in enumerate(task.triggers):
         task = attrs.evolve(task, triggers=[*task.triggers[:j],
-                                            _validate_trigger(project, config, trig, (*path, "triggers", j),
+                                            _validate_trigger(project, config, trig, (*path, "triggers", trig.position),
                                                               registry, s, task, target, thorough),
                                             *task.triggers[j + 1:]])
     if task.trigger_rule and task.trigger_rule not in AIRFLOW_TRIGGER_RULES:
@@ -239,7 +239,7 @@ def trigger_groups(tasks: list[TaskConfig], triggers: list[TriggerConfig]
                    ) -> list[tuple[tuple[Any, ...], list[TriggerConfig], TaskConfig | None]]:
     """Each list of triggers of a DAG: the DAG's own, then each task's, with where it is written and its task."""
     groups: list[tuple[tuple[Any, ...], list[TriggerConfig], TaskConfig | None]] = [(("triggers",), triggers, None)]
-    groups += [(("tasks", i, "triggers"), t.triggers, t) for i, t in enumerate(tasks)]
+    groups += [(("tasks", t.position, "triggers"), t.triggers, t) for t in tasks]
     return groups
 
 
@@ -247,9 +247,9 @@ def _check_trigger_ids(config: DagConfig, tasks: list[TaskConfig], triggers: lis
                        s: Structurer) -> None:
     taken = {t.identifier for t in tasks}
     for path, trigs, owner in trigger_groups(tasks, triggers):
-        for j, tid in enumerate(trigger_task_ids(config, trigs, owner)):
+        for trig, tid in zip(trigs, trigger_task_ids(config, trigs, owner), strict=True):
             if tid in taken:
-                s.problem((*path, j), f"trigger task id {tid!r} is already used", "unique task ids",
+                s.problem((*path, trig.position), f"trigger task id {tid!r} is already used", "unique task ids",
                           "give the trigger a different `identifier`")
             taken.add(tid)
 
@@ -258,14 +258,14 @@ def _check_dependencies(config: DagConfig, s: Structurer) -> None:
     ids = [t.identifier for t in config.tasks]
     known = set(ids)
     graph: dict[str, list[str]] = {}
-    for i, task in enumerate(config.tasks):
+    for task in config.tasks:
         deps = []
         for j, dep in enumerate(task.dependencies):
             if dep == task.identifier:
-                s.problem(("tasks", i, "dependencies", j), f"task {dep!r} depends on itself", None,
+                s.problem(("tasks", task.position, "dependencies", j), f"task {dep!r} depends on itself", None,
                           "remove it from its own dependencies")
             elif dep not in known:
-                s.problem(("tasks", i, "dependencies", j), f"unknown dependency {dep!r}",
+                s.problem(("tasks", task.position, "dependencies", j), f"unknown dependency {dep!r}",
                           "the identifier of another task of this DAG",
                           did_you_mean(dep, ids) or "check the identifier")
             else:
@@ -273,7 +273,7 @@ def _check_dependencies(config: DagConfig, s: Structurer) -> None:
         graph.setdefault(task.identifier, deps)
     cycle = find_cycle(graph)
     if cycle:
-        first = ids.index(cycle[0])
+        first = config.tasks[ids.index(cycle[0])].position
         s.problem(("tasks", first, "dependencies"), "dependency cycle: " + " -> ".join([*cycle, cycle[0]])
                   + " (each task depends on the next)", "dependencies that form no loop",
                   "remove one of these dependencies")

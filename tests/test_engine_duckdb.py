@@ -230,6 +230,21 @@ def test_assertion_report_lists_every_row(engine):
     assert issubclass(AssertionFailed, EngineError)
 
 
+def test_an_assertion_returning_no_row_fails(engine):
+    # the original DOP passed it: an assertion that checks nothing hides a broken query
+    passed, report = run_assertion(engine, "SELECT true AS success, 'x' AS description WHERE false", "empty")
+    assert not passed
+    assert report == ("assertion empty: failed, the query returned no rows; an assertion returns at least one row, "
+                      "each with success and description")
+
+
+def test_a_warehouse_path_that_is_a_folder_is_a_clear_error(tmp_path):
+    (tmp_path / "warehouse").mkdir()
+    folder = Target("local", "duckdb", {}, DuckDBTarget(path="warehouse"), root=tmp_path)
+    with pytest.raises(EngineError, match=r"is .*/warehouse, a folder: set the target's `path` to a file"):
+        DuckDBEngine(folder)
+
+
 def test_seed_load_csv(engine, tmp_path):
     csv = tmp_path / "people.csv"
     csv.write_text("id;name;born\n1;Ada;1815-12-10\n2;Alan;1912-06-23\n")

@@ -7,6 +7,7 @@ import shutil
 
 import pytest
 
+from dop_core.check import check_project
 from dop_core.testing import run_dop
 from dop_core.validate import validate_project
 
@@ -14,12 +15,14 @@ CORPUS = pathlib.Path(__file__).parent / "corpus"
 CASES = sorted(p.name for p in CORPUS.iterdir() if (p / "config.yaml").is_file())
 
 
-def expectation(case: str) -> tuple[int, int, list[str]]:
+def expectation(case: str) -> tuple[str, int, int, list[str]]:
+    """(file, line, column, texts) of ``# expect: [FILE:]LINE:COL text | text`` (FILE: config.yaml, or
+    a file of the DAG folder such as sql/orders.sql)."""
     first = (CORPUS / case / "config.yaml").read_text().splitlines()[0]
-    assert first.startswith("# expect: "), f"{case}: first line must be '# expect: LINE:COL text | text'"
+    assert first.startswith("# expect: "), f"{case}: first line must be '# expect: [FILE:]LINE:COL text | text'"
     where, _, texts = first.removeprefix("# expect: ").partition(" ")
-    line, col = (int(x) for x in where.split(":"))
-    return line, col, [t.strip() for t in texts.split("|")]
+    *file, line, col = where.split(":")
+    return (file[0] if file else "config.yaml"), int(line), int(col), [t.strip() for t in texts.split("|")]
 
 
 def project_with(tmp_path: pathlib.Path, *cases: str) -> pathlib.Path:
@@ -33,22 +36,22 @@ def project_with(tmp_path: pathlib.Path, *cases: str) -> pathlib.Path:
 
 @pytest.mark.parametrize("case", CASES)
 def test_broken_config_is_reported_where_it_is(case, tmp_path, dop_plugin_manager):
-    line, col, texts = expectation(case)
-    report = validate_project(project_with(tmp_path, case))
+    file, line, col, texts = expectation(case)
+    report = check_project(project_with(tmp_path, case))  # what `dop validate` reports
     assert not report.ok
-    config = report.project.orchestration_dir / case / "config.yaml"
+    where = report.project.orchestration_dir / case / file
     errors = [p for p in report.problems if p.severity == "error"]
     assert errors, report.problems
     shown = "\n".join(str(p) for p in errors)
     matching = [p for p in errors if (p.location.line, p.location.column) == (line, col)]
     assert matching, f"no error at {line}:{col}:\n{shown}"
-    assert all(p.location.path == str(config) for p in errors)
+    assert all(p.location.path == str(where) for p in errors), shown
     for text in texts:
         assert text in str(matching[0]), f"{text!r} not in:\n{matching[0]}"
 
 
 def test_every_problem_says_what_was_expected_or_how_to_fix_it(tmp_path, dop_plugin_manager):
-    report = validate_project(project_with(tmp_path, *CASES))
+    report = check_project(project_with(tmp_path, *CASES))
     for problem in report.problems:
         assert problem.expected or problem.fix, f"unhelpful error: {problem}"
 
@@ -62,7 +65,7 @@ def test_dop_validate_prints_every_problem_and_exits_1(tmp_path):
     result = run_dop("validate", "--project", str(root))
     assert result.returncode == 1, result.stdout + result.stderr
     for case in ("cycle", "bad_cron", "missing_sql"):
-        line, col, _ = expectation(case)
+        _, line, col, _ = expectation(case)
         assert f"orchestration/{case}/config.yaml:{line}:{col}: error:" in result.stderr
     assert "3 error(s)" in result.stderr
 
@@ -114,3 +117,19 @@ def test_unknown_engine_and_target_options(tmp_path, dop_plugin_manager):
     assert "dop_project.yml:3:27: error: unknown key 'pth'" in shown
     assert "did you mean 'path'?" in shown
     assert "dop_project.yml:4:16: error: engine 'postgres' is provided by the dop-postgres plugin" in shown
+
+
+@pytest.mark.parametrize(("targets", "where", "message"), [
+    ('{local: {engine: duckdb, path: ""}}', "2:41", "the warehouse path is empty"),
+    ("{local: {engine: duckdb, path: ./}}", "2:41", "the warehouse path './' is a folder"),
+    ("[]", "2:10", "a list is not a mapping"),
+    ("", "2:9", "null is not a mapping"),  # YAML's spelling, never Python's None
+])
+def test_unusable_targets_are_errors_not_tracebacks(targets, where, message, tmp_path):
+    root = tmp_path / "p"
+    root.mkdir()
+    (root / "dop_project.yml").write_text(f"name: p\ntargets: {targets}\n")
+    result = run_dop("validate", "--project", str(root))
+    assert result.returncode == 1
+    assert f"dop_project.yml:{where}: error: {message}" in result.stderr
+    assert "Traceback" not in result.stderr and "None" not in result.stderr

@@ -11,6 +11,7 @@ from typing import Any
 from dop_core import plugins
 from dop_core.build.context import TaskBuild, TriggerBuild
 from dop_core.build.loader import ProjectLoader
+from dop_core.build.original_context import original_task
 from dop_core.errors import ConfigError, DopError
 from dop_core.paths import OutsideProject
 from dop_core.project import DAG_ID_PREFIX, DagConfig, Project, Target, TaskConfig, TriggerConfig
@@ -20,6 +21,8 @@ from dop_core.validate import plain_sql_folder, resolve_target, sql_file, trigge
 log = logging.getLogger(__name__)
 
 DEFAULT_START_DATE = dt.date(2024, 1, 1)
+#: Airflow's default extension, and the limits on rendering (dop_core.build.render_limits)
+JINJA_ENVIRONMENT = {"extensions": ["jinja2.ext.do", "dop_core.build.render_limits.RenderLimits"]}
 FULL_REFRESH_HELP = ("Rebuild every table from scratch (is_incremental() is false; dbt gets --full-refresh). "
                      "Can also be given as {\"full_refresh\": true} in the run's conf.")
 
@@ -85,7 +88,7 @@ def build_dag(config: DagConfig, project: Project, target: Target) -> Any:
         description=config.description,
         doc_md=_doc_md(config, project),
         template_searchpath=[str(config.folder)],
-        jinja_environment_kwargs={"loader": ProjectLoader([str(config.folder)], project)},
+        jinja_environment_kwargs={**JINJA_ENVIRONMENT, "loader": ProjectLoader([str(config.folder)], project)},
         user_defined_macros=macros,
         **kwargs,
     )
@@ -93,19 +96,20 @@ def build_dag(config: DagConfig, project: Project, target: Target) -> Any:
     plain = plain_sql_folder(project, config)
     with dag:
         ops: dict[str, Any] = {}
-        for i, task in enumerate(config.tasks):
+        for task in config.tasks:
             task_type = registry.task_type(task.kind.action, task.kind.target)
             try:
                 build = TaskBuild(task=task, options=task.typed_options, dag=config, project=project,
                                   target=target, sql_path=sql_file(project, config, task.identifier, plain))
                 op = task_type.build(build)
             except OutsideProject as exc:
-                raise _build_error(config, i, task, exc) from None
+                raise _build_error(config, task, exc) from None
             except (ConfigError, DopError):
                 raise
             except Exception as exc:  # e.g. an operator refusing its arguments: point at the task
-                raise _build_error(config, i, task, exc) from exc
+                raise _build_error(config, task, exc) from exc
             op.dop_param_keys = keys
+            op.dop_task_config = original_task(task, config, target)
             ops[task.identifier] = op
         for task in config.tasks:
             for dep in task.dependencies:
@@ -132,14 +136,14 @@ def _keep_params_on_the_dag(dag: Any) -> None:
             task.params = ParamsDict({key: param for key, param in task.params.items() if param.source != "dag"})
 
 
-def _build_error(config: DagConfig, index: int, task: TaskConfig, exc: Exception) -> ConfigError:
+def _build_error(config: DagConfig, task: TaskConfig, exc: Exception) -> ConfigError:
     from dop_core.errors import Location, Problem
 
     doc = config.document
     if isinstance(exc, OutsideProject):
-        location = doc.at(("tasks", index, "identifier")) if doc else Location(str(config.config_path))
+        location = doc.at(("tasks", task.position, "identifier")) if doc else Location(str(config.config_path))
         return ConfigError([Problem(location, exc.message, "paths inside the project", exc.fix)])
-    where = ("tasks", index, "options") if task.options else ("tasks", index)
+    where = ("tasks", task.position, "options") if task.options else ("tasks", task.position)
     location = doc.at(where) if doc else Location(str(config.config_path))
     return ConfigError([Problem(location, f"task {task.identifier!r} cannot be built: {type(exc).__name__}: {exc}",
                                 f"options that {task.kind.action}/{task.kind.target} accepts",

@@ -59,12 +59,15 @@ def main() -> None:
 @main.command()
 @project_option
 @target_option
-@click.option("--strict", is_flag=True, help="Fail on warnings too (deprecated keys, old operator paths...).")
+@click.option("--strict", is_flag=True, help="Fail on warnings too (deprecated keys, old operator paths, empty "
+              "SQL files...).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 def validate(project_dir: str | None, target: str | None, strict: bool, fmt: str) -> None:
     """Check every config of the project (no warehouse, no Airflow database).
 
-    Each problem is printed as path:line:column: message, with what was expected and a fix.
+    Every SQL template is rendered for today (as an incremental run and as a full refresh) and the
+    SQL of native tasks parsed in the project's dialect. Each problem is printed as
+    path:line:column: message, with what was expected and a fix.
     Exit status 0 when every config is valid, 1 otherwise.
     """
     from dop_core.check import check_project
@@ -190,9 +193,15 @@ def run(dag: str, project_dir: str | None, target: str | None, date: str | None,
     from dop_core.build.dags import build_one
     from dop_core.operators.params import check_run_conf
     from dop_core.runner import run_dag
+    from dop_core.sql_check import check_dag_sql
 
     project = _project(project_dir)
-    built = build_one(project, dag, target)  # fail fast, with locations, before starting Airflow
+    day = _date(date)
+    built = build_one(project, dag, target)
+    # fail fast, with locations, before starting Airflow: the config, then every SQL template for the date
+    errors = [p for p in check_dag_sql(built, project.dialect, day, parse=False) if p.severity == "error"]
+    if errors:
+        raise ConfigError(errors)
     try:
         extra = json.loads(conf) if conf else None
     except ValueError as exc:
@@ -200,7 +209,7 @@ def run(dag: str, project_dir: str | None, target: str | None, date: str | None,
     if extra is not None and not isinstance(extra, dict):
         raise click.BadParameter("--conf must be a JSON object, e.g. '{\"key\": 1}'")
     check_run_conf(built, extra or {}, "--conf")
-    sys.exit(run_dag(project, dag, _date(date), full_refresh, target, extra))
+    sys.exit(run_dag(project, dag, day, full_refresh, target, extra))
 
 
 @main.command()

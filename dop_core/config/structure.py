@@ -16,6 +16,9 @@ Field metadata understood (``attrs.field(metadata={...})``):
 - ``"rest"``: on one ``dict[str, Any]`` field (usually private, ``_name``): unknown keys are
   collected into it instead of being refused; the model's owner must then check them (the core's
   ``egress`` action does, against the chosen destination's own options model).
+- ``"position"``: on one private ``int`` field of a model read from a list item: filled with the
+  item's index in its list, so that later checks point at the right item even when an earlier one
+  failed (items that fail are left out of the structured list).
 """
 
 from __future__ import annotations
@@ -137,8 +140,7 @@ class Structurer:
         return self._wrong(value, tp, path)
 
     def _wrong(self, value: Any, tp: Any, path: Path) -> Any:
-        shown = value if not isinstance(value, dict | list) else type(value).__name__
-        self.problem(path, f"{shown!r} is not {type_name(tp)}", type_name(tp))
+        self.problem(path, f"{_yaml_spelling(value)} is not {type_name(tp)}", type_name(tp))
         return _MISSING
 
     def structure_attrs(self, value: Any, cls: type, path: Path) -> Any:
@@ -153,6 +155,9 @@ class Structurer:
         rest = next((f for f in attrs.fields(cls) if f.metadata.get("rest")), None)
         if rest is not None:
             kwargs[rest.alias or rest.name] = {k: v for k, v in value.items() if k not in fields}
+        position = next((f for f in attrs.fields(cls) if f.metadata.get("position")), None)
+        if position is not None and path and isinstance(path[-1], int):
+            kwargs[position.alias or position.name] = path[-1]
         for key in value:
             if key not in fields and rest is None:
                 hint = did_you_mean(key, fields)
@@ -188,6 +193,17 @@ class Structurer:
         except (ValueError, TypeError) as exc:
             self.problem(path, str(exc))
             return _MISSING
+
+
+def _yaml_spelling(value: Any) -> str:
+    """A value as YAML writes it (``null``, ``true``), not as Python shows it (``None``, ``True``)."""
+    if isinstance(value, dict | list):
+        return "a mapping" if isinstance(value, dict) else "a list"
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return repr(value)
 
 
 MISSING = _MISSING

@@ -72,6 +72,9 @@ class DuckDBEngine(Engine):
         self._locks = contextlib.ExitStack()
         path = warehouse_path(target)
         self.path = str(path) if path else ":memory:"
+        if path is not None and path.is_dir():
+            raise EngineError(f"the DuckDB warehouse of target {target.name!r} is {path}, a folder: set the "
+                              "target's `path` to a file, e.g. .dop/warehouse.duckdb")
         if path is not None:
             state = pathlib.Path(os.path.realpath(target.root / ".dop")) if target.root else None
             if state is not None and path.is_relative_to(state):  # DOP's state folder: the user's only

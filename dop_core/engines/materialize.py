@@ -99,7 +99,11 @@ def _warn_unchecked(engine: Engine, relation: Relation, table: TableShape) -> No
 
 
 def run_assertion(engine: Engine, sql: str, name: str) -> tuple[bool, str]:
-    """Run an assertion query; return (all passed, a readable report of every row)."""
+    """Run an assertion query; return (all passed, a readable report of every row).
+
+    A query that returns no row fails: an assertion that checks nothing passing silently hides a
+    broken query (the original DOP let it pass).
+    """
     result = engine.query(sql)
     lower = [c.lower() for c in result.columns]
     missing = [c for c in ("success", "description") if c not in lower]
@@ -110,6 +114,9 @@ def run_assertion(engine: Engine, sql: str, name: str) -> tuple[bool, str]:
 
 
 def assertion_report(result: QueryResult, lower: list[str], name: str) -> tuple[bool, str]:
+    if not result.rows:
+        return False, (f"assertion {name}: failed, the query returned no rows; an assertion returns at least one "
+                       "row, each with success and description")
     si, di = lower.index("success"), lower.index("description")
     others = [i for i in range(len(lower)) if i not in (si, di)]
     lines, passed = [], True
@@ -118,8 +125,6 @@ def assertion_report(result: QueryResult, lower: list[str], name: str) -> tuple[
         passed &= ok
         extra = ", ".join(f"{result.columns[i]}={row[i]!r}" for i in others)
         lines.append(f"  [{'PASS' if ok else 'FAIL'}] {row[di]}" + (f" ({extra})" if extra else ""))
-    if not result.rows:
-        lines.append("  (the assertion returned no rows: nothing to check)")
     failed = sum(1 for line in lines if line.startswith("  [FAIL]"))
     head = f"assertion {name}: {len(result.rows) - failed} passed, {failed} failed"
     return passed, head + "\n" + "\n".join(lines)

@@ -7,12 +7,20 @@ from typing import Any
 import attrs
 
 
+def _warehouse_file(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("the warehouse path is empty: give a file such as .dop/warehouse.duckdb")
+    if value.rstrip().endswith(("/", "\\")) or value.strip() in (".", ".."):
+        raise ValueError(f"the warehouse path {value!r} is a folder: give a file such as .dop/warehouse.duckdb")
+    return value
+
+
 @attrs.frozen
 class DuckDBTarget:
     """``{engine: duckdb, ...}``"""
 
     path: str = attrs.field(default=".dop/warehouse.duckdb", metadata={
-        "path": True,
+        "path": True, "parse": _warehouse_file, "expected": "a file path such as .dop/warehouse.duckdb, or ':memory:'",
         "doc": "the warehouse file, relative to the project folder (':memory:' for a throw-away one); inside "
                "the project or a folder of data_paths"})
     lock_timeout: float = attrs.field(default=600.0, metadata={

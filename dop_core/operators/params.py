@@ -89,14 +89,17 @@ def _refused(dag_id: str, key: str, where: str, value: Any, schema: dict[str, An
 
 
 class VariableParamsMixin:
-    """Mixed into every operator DOP builds: applies Variable overrides to ``params`` before rendering."""
+    """Mixed into every operator DOP builds: applies Variable overrides to ``params`` before rendering,
+    and adds the original DOP's template names (``params.params``, ``params.task``...)."""
 
     dop_param_keys: tuple[str, ...] = ()
 
     def render_template_fields(self, context: Any, jinja_env: Any = None) -> None:
+        from dop_core.build.original_context import with_original_names
+
         fill_dates(context)
         apply_overrides(self, context)
-        super().render_template_fields(context, jinja_env)  # type: ignore[misc]
+        super().render_template_fields(with_original_names(context, self), jinja_env)  # type: ignore[misc]
 
 
 def apply_overrides(task: Any, context: Any) -> None:

@@ -67,6 +67,42 @@ class _DopSqlMixin(HiddenCredentialsMixin, VariableParamsMixin):
         context["is_incremental"] = lambda: incremental
         super().render_template_fields(context, jinja_env)
 
+    def render_template(self, content: Any, context: Any, jinja_env: Any = None, seen_oids: Any = None) -> Any:
+        """Airflow's rendering, with a template error reported at its line of the SQL file."""
+        try:
+            return super().render_template(content, context, jinja_env, seen_oids)  # type: ignore[misc]
+        except Exception as exc:
+            from dop_core.templates import sql_file_path, template_error
+
+            env = jinja_env or self.get_template_env()  # type: ignore[attr-defined]
+            path = sql_file_path(env, self.sql_file) if self.sql_file else f"task {self.task_id}"
+            source = content if isinstance(content, str) and not content.endswith(".sql") else None
+            raise template_error(exc, path, source, context) from None
+
+    # The attributes the original DOP's operators had, which its SQL templates read as `task.schema`
+    # or `task['schema']` (see dop_core.build.original_context).
+    dop_task_config: dict[str, Any] | None = None
+
+    @property
+    def identifier(self) -> str:
+        return self.task_id
+
+    @property
+    def schema(self) -> str | None:
+        return (self.dop_task_config or {}).get("schema")
+
+    @property
+    def database(self) -> str | None:
+        return (self.dop_task_config or {}).get("database")
+
+    @property
+    def action(self) -> str | None:
+        return self.kind.split("/")[0]
+
+    @property
+    def arguments(self) -> Any:
+        return ((self.dop_task_config or {}).get("options") or {}).get("arguments")
+
     def _failure(self, exc: Exception) -> EngineError:
         where = f" ({self.sql_file})" if self.sql_file else ""
         return EngineError(redact(f"task {self.task_id!r} [{self.kind}]{where} failed on target {self.target.name!r} "

@@ -174,6 +174,14 @@ def test_bad_names_are_refused(tmp_path: pathlib.Path, name: str) -> None:
     assert not any(tmp_path.iterdir())
 
 
+def test_a_name_too_long_for_a_folder_is_refused_clearly(tmp_path: pathlib.Path) -> None:
+    result = dop("init", "a" * 300, "--no-input", "--output-dir", str(tmp_path))
+    assert result.returncode == 1
+    assert "is 300 characters long; use at most 128" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not any(tmp_path.iterdir())
+
+
 def test_an_existing_folder_is_not_overwritten(new_project: pathlib.Path) -> None:
     result = dop("init", "my_project", "--no-input", "--output-dir", str(new_project.parent))
     assert result.returncode == 1

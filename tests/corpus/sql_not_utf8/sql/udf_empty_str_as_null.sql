@@ -1,0 +1,3 @@
+-- empty strings become NULL
+-- café style
+IF(TRIM(str) = '', NULL, str)
