@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Iterator
 
 from dop_core.errors import DopError
-from dop_core.private import open_private
+from dop_core.private import open_private, private_dir
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +32,7 @@ def file_lock(path: str | os.PathLike[str], timeout: float | None, waiting: str,
     leaves it stuck.
     """
     lock_path = pathlib.Path(path)
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(lock_path.parent)  # lock files lie among the user's state
     with open_private(lock_path, "a+", encoding="utf-8") as handle:  # lies among the user's state
         deadline = None if timeout is None else time.monotonic() + timeout
         told = False
