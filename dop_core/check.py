@@ -21,6 +21,8 @@ def check_project(root: Any = None, target: str | None = None, build: bool = Tru
     resolved = resolve_target(project, target)
     problems = list(report.problems)
     for config in report.dags:
+        if not config.enabled:  # never built, as Airflow never sees it
+            continue
         try:
             build_dag(config, project, resolved)
         except ConfigError as exc:

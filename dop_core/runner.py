@@ -81,6 +81,18 @@ def run_dag(project: Project, name: str, date: dt.date, full_refresh: bool = Fal
     return 0 if result["state"] == "success" else 1
 
 
+def check_run_date(dag: Any, date: dt.date) -> None:
+    """Refuse a run for a date before the DAG's ``start_date``: Airflow would create no task for it and
+    report the empty run a success. (A DAG without ``start_date`` starts on 1970-01-01: any date runs.)"""
+    from dop_core.errors import DopError
+
+    start = dag.start_date.in_timezone(dag.timezone).date() if dag.start_date else None
+    if start is not None and date < start:
+        raise DopError(f"{dag.dag_id} starts on {start.isoformat()} (start_date in its config.yaml): a run for "
+                       f"{date.isoformat()} would run no task; choose --date {start.isoformat()} or later, or "
+                       "move start_date back")
+
+
 def _readable(lines: list[str]) -> list[str]:
     """Drop Airflow's bookkeeping lines from a task's log section, keep what the task said."""
     noise = ("Task instance state updated", "Updating RenderedTaskInstanceFields", "Task started",
@@ -100,7 +112,13 @@ def _child(dag_id: str, date: str, conf: str) -> int:
         print(f"DAG {dag_id} is not in {folder}; DAGs found: {', '.join(sorted(bag.dags)) or 'none'}", flush=True)
         return 2
     ensure_pools(bag.dags.values())
+    # midnight UTC keeps ds the date asked for; a start_date later that day (a time zone west of UTC) moves
+    # the run to it, or Airflow would create no task instance
     logical = dt.datetime.fromisoformat(date).replace(tzinfo=dt.UTC)
+    if dag.start_date is not None and dag.start_date > logical:
+        logical = dag.start_date
+    for task in dag.tasks:
+        task.retries = 0  # each task runs once here: retries (3 every 5 minutes by default) are the scheduler's
     dr = dag.test(logical_date=logical, run_conf=json.loads(conf) or None)
     order = {task_id: i for i, task_id in enumerate(dag.task_ids)}
     states = {ti.task_id: _text(ti.state) for ti in sorted(dr.get_task_instances(), key=lambda t: order[t.task_id])}

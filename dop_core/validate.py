@@ -58,7 +58,9 @@ def validate_dag(project: Project, folder: pathlib.Path, registry: Registry | No
                  warnings: list[Problem] | None = None, target: Target | None = None) -> DagConfig:
     """Load and validate one DAG folder; return its config with typed options or raise ConfigError.
 
-    Warnings (deprecated spellings...) are appended to ``warnings`` when given.
+    Warnings (deprecated spellings...) are appended to ``warnings`` when given. A disabled DAG
+    (``enabled: false``) is checked as written (keys, types, kinds, options, dependencies) but nothing it
+    names is resolved: no operator imported, no SQL file or dbt project looked for, as the original DOP.
     """
     registry = registry or get_registry()
     problems: list[Problem] = []
@@ -94,7 +96,7 @@ def _sql_path(config: DagConfig, identifier: str) -> pathlib.Path | None:
 
 
 def _run_validator(validator: Any, ctx: ValidationContext, s: Structurer) -> None:
-    if validator is None:
+    if validator is None or not ctx.dag.enabled:  # a disabled DAG's operators, files and plugins are never resolved
         return
     try:
         found: Iterable[Problem] = validator(ctx) or ()
@@ -122,7 +124,7 @@ def _validate_task(project: Project, config: DagConfig, task: TaskConfig, path: 
         return task
     options = s.structure(task.options, task_type.options_model, (*path, "options"))
     sql_path = _sql_path(config, task.identifier)
-    if task_type.sql_file == "required" and sql_path is None:
+    if task_type.sql_file == "required" and sql_path is None and config.enabled:
         s.problem((*path, "identifier"), f"task {task.identifier!r} ({task_type.name}) needs the SQL file "
                   f"sql/{task.identifier}.sql, which does not exist", "a file sql/<identifier>.sql in the DAG folder",
                   f"create {config.name}/sql/{task.identifier}.sql")
