@@ -77,6 +77,9 @@ def run_dag(project: Project, name: str, date: dt.date, full_refresh: bool = Fal
         if sections.get(task_id):
             print(f"\n----- log of failed task {task_id} -----", file=sys.stderr)
             print("".join(_readable(sections[task_id])), file=sys.stderr, end="")
+    if not result["tasks"]:  # never a success without running: Airflow made no task instance for this date
+        print(f"\nThe run of {dag_id} for {date.isoformat()} ran no task; full log: {log_path}", file=sys.stderr)
+        return 1
     say(f"\nDAG run {result['state']}; full log: {os.path.relpath(log_path)}")
     return 0 if result["state"] == "success" else 1
 

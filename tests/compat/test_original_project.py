@@ -9,6 +9,7 @@ left out of graph and compile; plugins/dop-dbt/tests/test_original_example.py ru
 from __future__ import annotations
 
 import importlib.util
+import re
 
 import pytest
 from compat_support import (
@@ -115,3 +116,17 @@ def test_every_dag_lists_graphs_and_compiles(root, example):
         assert compiled.exit_code == 0, compiled.output
     complex_design = CliRunner().invoke(main, ["compile", "example_complex_design", "dim_date", *at])
     assert complex_design.exit_code == 0  # its SQL files are empty: a design-only DAG
+
+
+@pytest.mark.slow
+def test_dop_run_of_a_dag_without_start_date_runs_its_tasks_for_any_date(root):
+    from dop_core.testing import run_dop
+
+    ran = run_dop("run", "dummy_upstream_dependency", "--date", "2021-01-01", "--project", str(root))
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    assert re.search(r"^  i_am_the_dummy_dependency\s+success$", ran.stdout, re.M), ran.stdout
+    (root / "orchestration" / "nothing").mkdir()
+    (root / "orchestration" / "nothing" / "config.yaml").write_text("tasks: []\n")
+    empty = run_dop("run", "nothing", "--date", "2021-01-01", "--project", str(root))
+    assert empty.returncode == 1 and "The run of dop__nothing for 2021-01-01 ran no task" in empty.stderr
+    assert "DAG run success" not in empty.stdout
