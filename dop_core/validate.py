@@ -79,6 +79,10 @@ def validate_dag(project: Project, folder: pathlib.Path, registry: Registry | No
         seen.setdefault(task.identifier, i)
         tasks.append(_validate_task(project, config, task, path, registry, s, target))
     _check_dependencies(config, s)
+    if config.catchup and config.start_date is None:
+        s.problem(("catchup",), "catchup: true without a start_date would run every interval since 1970-01-01 "
+                  "(the start of a DAG that names none)", "a start_date with catchup",
+                  "add `start_date: YYYY-MM-DD`, the first date to catch up from")
     triggers = [_validate_trigger(project, config, trig, ("triggers", j), registry, s, None, target)
                 for j, trig in enumerate(config.triggers)]
     _check_trigger_ids(config, tasks, triggers, s)

@@ -201,6 +201,14 @@ def test_a_dag_gets_the_original_defaults_and_its_config_overrides_them(project,
         dag_concurrency.cache_clear()
 
 
+def test_catchup_needs_a_start_date(project):
+    project.dag("late", f"catchup: true\ntasks:\n  - identifier: a\n    kind: {{action: airflow_operator, "
+                        f"target: {EMPTY}}}\n")
+    found = problems(project)
+    assert len(found) == 1 and "config.yaml:1:10: error: catchup: true without a start_date" in found[0]
+    assert "fix: add `start_date: YYYY-MM-DD`" in found[0]
+
+
 def test_a_run_before_an_explicit_start_date_is_refused_naming_it(project):
     from click.testing import CliRunner
 
