@@ -11,8 +11,8 @@ The hand-written twin of each DAG is what a careful engineer would write in Pyth
 DAG object: DOP's own :class:`~dop_core.operators.sql.DopSqlOperator` for the native SQL tasks (the
 operator that runs them; the SQL stays in ``.sql`` files resolved through ``template_searchpath``),
 ``EmptyOperator``/``BashOperator`` for the airflow_operator tasks, the same params (including the
-``full_refresh`` checkbox), tags, outlets (assets), retries and edges. ``check_equal`` compares the
-two DagBags task by task.
+``full_refresh`` checkbox), tags, outlets (assets), retries, start date, runs and tasks at once, and
+edges. ``check_equal`` compares the two DagBags task by task.
 """
 
 from __future__ import annotations
