@@ -48,13 +48,14 @@ def _rss_kb() -> int:
         return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") // 1024
 
 
-def _preimport(files: list[str]) -> None:
-    """What Airflow's DAG processor does before parsing a file: import its ``airflow.*`` imports."""
+def _preimport(files: list[str], processor: bool = False) -> None:
+    """What Airflow does before parsing a file: import its ``airflow.*`` imports; the DAG processor's child
+    also has its own module loaded (and with it the Task SDK's supervisor, through which Variables are read)."""
     import importlib
 
     from airflow.utils.file import iter_airflow_imports
 
-    importlib.import_module("airflow.dag_processing.dagbag")
+    importlib.import_module("airflow.dag_processing.processor" if processor else "airflow.dag_processing.dagbag")
     for path in files:
         for module in iter_airflow_imports(path):
             importlib.import_module(module)
@@ -81,7 +82,7 @@ def measure_processor(files: list[str], preimport: list[str]) -> list[dict]:
     """Fork one child per file from a parent that pre-imported the files' airflow imports."""
     import gc
 
-    _preimport(preimport)
+    _preimport(preimport, processor=True)
     gc.freeze()  # as Airflow's DagFileProcessorManager does, so that children do not copy the parent's pages
     out = []
     for path in files:

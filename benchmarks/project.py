@@ -11,8 +11,8 @@ The hand-written twin of each DAG is what a careful engineer would write in Pyth
 DAG object: DOP's own :class:`~dop_core.operators.sql.DopSqlOperator` for the native SQL tasks (the
 operator that runs them; the SQL stays in ``.sql`` files resolved through ``template_searchpath``),
 ``EmptyOperator``/``BashOperator`` for the airflow_operator tasks, the same params (including the
-``full_refresh`` checkbox), tags, outlets (assets), retries and edges. ``check_equal`` compares the
-two DagBags task by task.
+``full_refresh`` checkbox), tags, outlets (assets), retries, start date, runs and tasks at once, and
+edges. ``check_equal`` compares the two DagBags task by task.
 """
 
 from __future__ import annotations
@@ -105,7 +105,7 @@ import pathlib
 import pendulum
 from airflow.providers.standard.operators.bash import BashOperator
 from airflow.providers.standard.operators.empty import EmptyOperator
-from airflow.sdk import DAG, Asset, Param
+from airflow.sdk import DAG, Asset, Param, Variable
 
 from dop_core.identifiers import Relation
 from dop_core.operators.sql import DopSqlOperator
@@ -129,8 +129,10 @@ def table(task_id, kind, **kwargs):
 with DAG(
     "dop__{name}",
     schedule="0 4 * * *",
-    start_date=pendulum.datetime(2024, 1, 1, tz="Europe/London"),
+    start_date=pendulum.datetime(1970, 1, 1, tz="Europe/London"),
     catchup=False,
+    max_active_runs=5,
+    max_active_tasks=int(Variable.get("DAG_CONCURRENCY", default=2)),
     params={{"min_amount": 0, "region": "eu",
              "full_refresh": Param(False, type="boolean", title="Full refresh",
                                    description="Rebuild every table from scratch.")}},
@@ -206,7 +208,8 @@ def describe(bag) -> dict:
                                    str(getattr(task, "partitioning", None)), getattr(task, "kind", None))
         schedule = (getattr(dag.timetable, "_expression", None), str(getattr(dag.timetable, "_timezone", None)))
         out[dag_id] = {"tasks": tasks, "params": sorted(dag.params.keys()), "schedule": schedule,
-                       "tags": sorted(dag.tags), "timezone": str(dag.timezone)}
+                       "tags": sorted(dag.tags), "timezone": str(dag.timezone), "start_date": str(dag.start_date),
+                       "runs_and_tasks_at_once": (dag.max_active_runs, dag.max_active_tasks)}
     return out
 
 

@@ -34,6 +34,8 @@ def check_project(root: Any = None, target: str | None = None, build: bool = Tru
         return report
     problems = list(report.problems)
     for config in report.dags:
+        if not config.enabled:  # never built, as Airflow never sees it
+            continue
         try:
             dag = build_dag(config, project, resolved)
         except ConfigError as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 
@@ -30,3 +31,16 @@ def to_dot(dag: Any) -> str:
     lines += [f'    "{a}" -> "{b}";' for a, b in _edges(dag)]
     lines.append("}")
     return "\n".join(lines)
+
+
+def config_graph(config: Any) -> Any:
+    """The task graph a DAG config declares, without building an operator (for a disabled DAG): each task
+    labelled with its kind, each dependency an edge; triggers are not shown."""
+    def kind(task: Any) -> str:  # as a built DAG labels it: an operator by its class, a DOP task by its kind
+        if task.kind.action == "airflow_operator":
+            return str(task.kind.target).rpartition(".")[2]
+        return f"{task.kind.action}/{task.kind.target}"
+
+    tasks = [SimpleNamespace(task_id=t.identifier, kind=kind(t), upstream_task_ids=set(t.dependencies))
+             for t in config.tasks]
+    return SimpleNamespace(dag_id=config.dag_id, tasks=tasks)

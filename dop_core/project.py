@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import pathlib
 import zoneinfo
@@ -15,6 +16,9 @@ from dop_core.errors import ConfigError, Location, Problem
 from dop_core.identifiers import IDENTIFIER_EXPECTED, check_database, check_identifier
 
 PROJECT_FILE = "dop_project.yml"
+#: the Airflow Variable the original DOP read each DAG's task concurrency from, and its default
+DAG_CONCURRENCY_VARIABLE = "DAG_CONCURRENCY"
+DEFAULT_DAG_CONCURRENCY = 2
 DAG_ID_PREFIX = "dop__"
 DEFAULT_TARGETS = {"local": {"engine": "duckdb", "path": ".dop/warehouse.duckdb"}}
 SQL_DIALECTS = ("bigquery", "duckdb", "postgres", "snowflake", "spark", "trino", "redshift", "databricks", "mysql")
@@ -147,8 +151,6 @@ class TaskConfig:
 
 
 def _task_timedelta_fields() -> None:
-    import datetime as dt
-
     # durations are parsed through the structurer (timedelta type) while keeping `Any` for defaults
     for name in ("retry_delay", "execution_timeout"):
         TaskConfig.__annotations__[name] = dt.timedelta | None
@@ -165,7 +167,9 @@ class DagConfig:
         "parse": _schedule, "expected": SCHEDULE_EXPECTED, "doc": SCHEDULE_EXPECTED})
     timezone: str = attrs.field(default="UTC", metadata={"parse": _timezone, "expected": "an IANA time zone "
                                                          "such as Europe/London", "doc": "time zone of the schedule"})
-    start_date: Any = attrs.field(default=None, metadata={"doc": "first logical date (YYYY-MM-DD); default 2024-01-01"})
+    start_date: Any = attrs.field(default=None, metadata={
+        "doc": "first logical date (YYYY-MM-DD); without it, 1970-01-01 in the DAG's time zone (as the original DOP): "
+               "any date can be run"})
     catchup: bool = attrs.field(default=False, metadata={"doc": "run missed intervals since start_date"})
     schema: str | None = attrs.field(default=None, metadata={
         "parse": _identifier("schema name"), "expected": IDENTIFIER_EXPECTED,
@@ -179,9 +183,13 @@ class DagConfig:
     description: str | None = attrs.field(default=None, metadata={"doc": "one line shown in Airflow"})
     tags: list[str] = attrs.field(factory=list, metadata={"doc": "Airflow tags (dop is always added)"})
     owner: str | None = attrs.field(default=None, metadata={"doc": "default owner of the tasks"})
-    retries: int | None = attrs.field(default=None, metadata={"doc": "default retries of the tasks"})
-    retry_delay: Any = attrs.field(default=None, metadata={"doc": "default delay between retries, e.g. 5m"})
-    max_active_runs: int | None = attrs.field(default=None, metadata={"doc": "runs of this DAG at once"})
+    retries: int = attrs.field(default=3, metadata={"doc": "default retries of the tasks (the original DOP's 3)"})
+    retry_delay: Any = attrs.field(default=dt.timedelta(minutes=5), metadata={
+        "doc": "default delay between retries, e.g. 5m"})
+    max_active_runs: int = attrs.field(default=5, metadata={"doc": "runs of this DAG at once"})
+    max_active_tasks: int | None = attrs.field(default=None, metadata={
+        "doc": "tasks of one run at once (Airflow 1's `concurrency`); default: the Airflow Variable "
+               f"`{DAG_CONCURRENCY_VARIABLE}` when set, else {DEFAULT_DAG_CONCURRENCY} (as the original DOP)"})
     dagrun_timeout: Any = attrs.field(default=None, metadata={"doc": "fail a run after this long, e.g. 6h"})
     triggers: list[TriggerConfig] = attrs.field(factory=list, metadata={"doc": "what the DAG waits for"})
     # filled in by validation: each param as a dop_core.params.ParamSpec (its default and JSON schema)
@@ -205,8 +213,6 @@ class DagConfig:
 
 
 def _dag_timedelta_fields() -> None:
-    import datetime as dt
-
     for name in ("retry_delay", "dagrun_timeout"):
         DagConfig.__annotations__[name] = dt.timedelta | None
     DagConfig.__annotations__["start_date"] = dt.date | None

@@ -187,6 +187,9 @@ def _run(project: Project, dag_id: str, date: dt.date, full_refresh: bool, env: 
         if sections.get(task_id):
             print(f"\n----- log of failed task {task_id} -----", file=sys.stderr)
             print("".join(_readable(sections[task_id])), file=sys.stderr, end="")
+    if not result["tasks"]:  # never a success without running: Airflow made no task instance for this date
+        print(f"\nThe run of {dag_id} for {date.isoformat()} ran no task; full log: {log_path}", file=sys.stderr)
+        return 1
     say(f"\nDAG run {result['state']}; full log: {os.path.relpath(log_path)}")
     return 0 if result["state"] == "success" else 1
 
@@ -221,6 +224,18 @@ def _new_log(folder: pathlib.Path, stem: str, headline: str) -> tuple[pathlib.Pa
             os.replace(link, latest)
         return path, log_file
     raise RuntimeError(f"no free log file name for {stem} in {folder}")
+
+
+def check_run_date(dag: Any, date: dt.date) -> None:
+    """Refuse a run for a date before the DAG's ``start_date``: Airflow would create no task for it and
+    report the empty run a success. (A DAG without ``start_date`` starts on 1970-01-01: any date runs.)"""
+    from dop_core.errors import DopError
+
+    start = dag.start_date.in_timezone(dag.timezone).date() if dag.start_date else None
+    if start is not None and date < start:
+        raise DopError(f"{dag.dag_id} starts on {start.isoformat()} (start_date in its config.yaml): a run for "
+                       f"{date.isoformat()} would run no task; choose --date {start.isoformat()} or later, or "
+                       "move start_date back")
 
 
 def _readable(lines: list[str]) -> list[str]:
@@ -300,6 +315,12 @@ def _test(dag_id: str, logical: dt.datetime, conf: str, interruption: Any) -> in
         print(f"DAG {dag_id} is not in {folder}; DAGs found: {', '.join(sorted(bag.dags)) or 'none'}", flush=True)
         return 2
     ensure_pools(bag.dags.values())
+    # midnight UTC keeps ds the date asked for; a start_date later that day (a time zone west of UTC) moves
+    # the run to it, or Airflow would create no task instance
+    if dag.start_date is not None and dag.start_date > logical:
+        logical = interruption.logical_date = dag.start_date
+    for task in dag.tasks:
+        task.retries = 0  # each task runs once here: retries (3 every 5 minutes by default) are the scheduler's
     interruption.check_tasks()
     dr = dag.test(logical_date=logical, run_conf=json.loads(conf) or None)
     order = {task_id: i for i, task_id in enumerate(dag.task_ids)}

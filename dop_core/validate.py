@@ -81,6 +81,9 @@ def validate_dag(project: Project, folder: pathlib.Path, registry: Registry | No
 
     Warnings (deprecated spellings...) are appended to ``warnings`` when given. ``thorough`` (``dop
     validate``) lets validators run the checks too heavy for Airflow's parsing (see ValidationContext).
+    A disabled DAG
+    (``enabled: false``) is checked as written (keys, types, kinds, options, dependencies) but nothing it
+    names is resolved: no operator imported, no SQL file or dbt project looked for, as the original DOP.
     """
     registry = registry or get_registry()
     problems: list[Problem] = []
@@ -99,6 +102,10 @@ def validate_dag(project: Project, folder: pathlib.Path, registry: Registry | No
         seen.setdefault(task.identifier, task.position)
         tasks.append(_validate_task(project, config, task, path, registry, s, target, thorough))
     _check_dependencies(config, s)
+    if config.catchup and config.start_date is None:
+        s.problem(("catchup",), "catchup: true without a start_date would run every interval since 1970-01-01 "
+                  "(the start of a DAG that names none)", "a start_date with catchup",
+                  "add `start_date: YYYY-MM-DD`, the first date to catch up from")
     triggers = [_validate_trigger(project, config, trig, ("triggers", trig.position), registry, s, None, target,
                                   thorough) for trig in config.triggers]
     _check_trigger_ids(config, tasks, triggers, s)
@@ -157,7 +164,7 @@ def _sql_path(project: Project, config: DagConfig, identifier: str, at: tuple[An
 
 
 def _run_validator(validator: Any, ctx: ValidationContext, s: Structurer) -> None:
-    if validator is None:
+    if validator is None or not ctx.dag.enabled:  # a disabled DAG's operators, files and plugins are never resolved
         return
     try:
         found: Iterable[Problem] = validator(ctx) or ()
@@ -189,7 +196,7 @@ def _validate_task(project: Project, config: DagConfig, task: TaskConfig, path: 
     sql_path = _sql_path(project, config, task.identifier, (*path, "identifier"), s)
     if len(s.problems) > before:  # a SQL file linked out of the project: nothing more to check
         return task
-    if task_type.sql_file == "required" and sql_path is None:
+    if task_type.sql_file == "required" and sql_path is None and config.enabled:
         s.problem((*path, "identifier"), f"task {task.identifier!r} ({task_type.name}) needs the SQL file "
                   f"sql/{task.identifier}.sql, which does not exist", "a file sql/<identifier>.sql in the DAG folder",
                   f"create {config.name}/sql/{task.identifier}.sql")

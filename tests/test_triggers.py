@@ -148,7 +148,7 @@ def test_original_timedelta_tag_is_refused_and_a_trigger_says_the_same_safely(pr
     err = error_of(project)
     assert err.location.line == 10 and err.location.column == 26
     assert "'!!python/object/apply:datetime.timedelta' is not allowed" in str(err)
-    assert "'5m'" in str(err)  # the safe spelling is in the error
+    assert "fix: write `execution_delta: 5m`" in str(err)  # the exact safe spelling, from the tag's arguments
     # the same wait as a trigger, with a duration string
     add_down(project, "- identifier: wait_for_upstream\n  kind: external_task\n"
                       "  options: {dag: up, task: load, delta: 5m}\n")

@@ -27,17 +27,21 @@ def test_values_and_their_locations():
     assert str(doc.at(("tasks", 0, "missing"))) == "config.yaml:3:5"
 
 
-@pytest.mark.parametrize("tag", [
-    "!!python/object/apply:datetime.timedelta [0, 300]",
-    "!!python/name:os.system",
-    "!!python/object/new:subprocess.Popen [[ls]]",
-    "!custom thing",
+@pytest.mark.parametrize(("tag", "fix"), [
+    ("!!python/object/apply:datetime.timedelta [0, 300]", "write `delta: 5m`"),  # the tag's value, spelt safely
+    ("!!python/object/apply:datetime.timedelta {kwds: {hours: 1, minutes: 30}}", "write `delta: 1h30m`"),
+    ("!!python/object/new:datetime.timedelta [2, 60]", "write `delta: 2d1m`"),
+    ("!!python/object/apply:datetime.date [2021, 1, 31]", "write `delta: 2021-01-31`"),
+    ("!!python/object/apply:datetime.timedelta [0, 0.5]", "durations as '5m'"),  # no exact spelling: the advice
+    ("!!python/name:os.system", "durations as '5m'"),
+    ("!!python/object/new:subprocess.Popen [[ls]]", "durations as '5m'"),
+    ("!custom thing", "durations as '5m'"),
 ])
-def test_no_tag_constructs_python_objects(tag):
+def test_no_tag_constructs_python_objects(tag, fix):
     err = error_of(f"tasks:\n  - delta: {tag}\n")
     assert err.location.line == 2 and err.location.column == 12
     assert "is not allowed" in str(err)
-    assert "'5m'" in str(err)  # the safe spelling is shown
+    assert err.problems[0].fix is not None and fix in err.problems[0].fix
 
 
 def test_duplicate_keys_are_refused_with_their_line():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import os
 import pathlib
@@ -14,13 +15,23 @@ from dop_core.build.loader import ProjectLoader
 from dop_core.build.original_context import original_task
 from dop_core.errors import ConfigError, DopError
 from dop_core.paths import OutsideProject
-from dop_core.project import DAG_ID_PREFIX, DagConfig, Project, Target, TaskConfig, TriggerConfig
+from dop_core.project import (
+    DAG_CONCURRENCY_VARIABLE,
+    DAG_ID_PREFIX,
+    DEFAULT_DAG_CONCURRENCY,
+    DagConfig,
+    Project,
+    Target,
+    TaskConfig,
+    TriggerConfig,
+)
 from dop_core.secrets import redact, register_target
 from dop_core.validate import plain_sql_folder, resolve_target, sql_file, trigger_task_ids, validate_dag
 
 log = logging.getLogger(__name__)
 
-DEFAULT_START_DATE = dt.date(2024, 1, 1)
+#: the original DOP's start date (in each DAG's time zone): a DAG without start_date runs for any date
+DEFAULT_START_DATE = dt.date(1970, 1, 1)
 #: Airflow's default extension, and the limits on rendering (dop_core.build.render_limits)
 JINJA_ENVIRONMENT = {"extensions": ["jinja2.ext.do", "dop_core.build.render_limits.RenderLimits"]}
 FULL_REFRESH_HELP = ("Rebuild every table from scratch (is_incremental() is false; dbt gets --full-refresh). "
@@ -45,6 +56,35 @@ def _schedule(config: DagConfig, project: Project) -> Any:
     return schedule
 
 
+@functools.cache
+def dag_concurrency() -> int:
+    """The Airflow Variable ``DAG_CONCURRENCY`` (the original DOP's tasks-at-once of every DAG), else 2.
+
+    Read when a DAG's config sets no ``max_active_tasks``, once per process as the original did (Airflow
+    parses each DAG file in a process of its own), through Airflow's secrets backends: an
+    ``AIRFLOW_VAR_DAG_CONCURRENCY`` environment variable, then the metadata database.
+    """
+    from airflow.sdk import Variable
+
+    try:
+        value = Variable.get(DAG_CONCURRENCY_VARIABLE, default=None)
+    except Exception as exc:  # no Airflow database (dop validate, a CI check): the default, as when unset
+        log.debug("Airflow Variable %s not read (%s): tasks at once default to %d", DAG_CONCURRENCY_VARIABLE,
+                  exc, DEFAULT_DAG_CONCURRENCY)
+        return DEFAULT_DAG_CONCURRENCY
+    if value is None:
+        return DEFAULT_DAG_CONCURRENCY
+    try:
+        concurrency = int(str(value).strip())
+    except ValueError:
+        concurrency = 0
+    if concurrency < 1:
+        log.warning("Airflow Variable %s is %r, not a positive whole number: %d tasks at once",
+                    DAG_CONCURRENCY_VARIABLE, value, DEFAULT_DAG_CONCURRENCY)
+        return DEFAULT_DAG_CONCURRENCY
+    return concurrency
+
+
 def _doc_md(config: DagConfig, project: Project) -> str:
     # A pointer to the config rather than its text: a DAG's doc stays in every parsing process's memory
     # and in its serialized form, and the config is in the project's repository.
@@ -63,17 +103,14 @@ def build_dag(config: DagConfig, project: Project, target: Target) -> Any:
     params: dict[str, Any] = {key: Param(spec.default, description=spec.description, **spec.schema())
                               for key, spec in config.typed_params.items()}
     params["full_refresh"] = Param(False, type="boolean", title="Full refresh", description=FULL_REFRESH_HELP)
-    default_args: dict[str, Any] = {}
+    default_args: dict[str, Any] = {"retries": config.retries}
     if config.owner:
         default_args["owner"] = config.owner
-    if config.retries is not None:
-        default_args["retries"] = config.retries
     if config.retry_delay is not None:
         default_args["retry_delay"] = config.retry_delay
     start = config.start_date or DEFAULT_START_DATE
-    kwargs: dict[str, Any] = {}
-    if config.max_active_runs is not None:
-        kwargs["max_active_runs"] = config.max_active_runs
+    kwargs: dict[str, Any] = {"max_active_runs": config.max_active_runs,
+                              "max_active_tasks": config.max_active_tasks or dag_concurrency()}
     if config.dagrun_timeout is not None:
         kwargs["dagrun_timeout"] = config.dagrun_timeout
     macros = {"is_incremental": is_incremental, **plugins.jinja_macros(project)}
@@ -252,6 +289,9 @@ def build_dags(location: str | os.PathLike[str] | None = None, target: str | Non
                 dags[dag_id] = build_dag(validate_dag(project, folder, registry, target=resolved), project,
                                          resolved)
         except (ConfigError, DopError) as exc:
+            if says_disabled(folder):  # `enabled: false` keeps a DAG out of Airflow, even a broken one
+                log.info("DOP DAG %s is disabled (and invalid: `dop validate` lists its problems)", dag_id)
+                continue
             log.error("DOP DAG %s is invalid:\n%s", dag_id, redact(str(exc)))
             dags[dag_id] = broken_dag(dag_id, exc, folder / "config.yaml")
         except Exception as exc:  # a plugin's build function crashing must not hide the other DAGs
@@ -261,8 +301,21 @@ def build_dags(location: str | os.PathLike[str] | None = None, target: str | Non
     return dags
 
 
+def says_disabled(folder: pathlib.Path) -> bool:
+    """Whether ``folder/config.yaml`` reads ``enabled: false``, however wrong the rest of it is."""
+    from dop_core.config.yaml import load_yaml
+    from dop_core.project import read_text
+
+    try:
+        data = load_yaml(read_text(folder / "config.yaml"), str(folder / "config.yaml")).data
+    except ConfigError:
+        return False
+    return isinstance(data, dict) and data.get("enabled") is False
+
+
 def build_one(project: Project, name: str, target: str | None = None) -> Any:
-    """One DAG by folder name or dag id; raises ConfigError if it does not validate."""
+    """One DAG by folder name or dag id; raises ConfigError if it does not validate, DagDisabled if its
+    config says ``enabled: false``."""
     folder = project.orchestration_dir / project.dag_name(name)
     if not (folder / "config.yaml").is_file():
         from dop_core.errors import Location, Problem, did_you_mean
@@ -272,4 +325,16 @@ def build_one(project: Project, name: str, target: str | None = None) -> Any:
                                    "one of " + ", ".join(names), did_you_mean(project.dag_name(name), names))])
     resolved = resolve_target(project, target)
     config = validate_dag(project, folder, target=resolved)
+    if not config.enabled:
+        raise DagDisabled(config)
     return build_dag(config, project, resolved)
+
+
+class DagDisabled(DopError):
+    """A command asked for a DAG whose config says ``enabled: false``: DOP builds no operator of it."""
+
+    def __init__(self, config: DagConfig):
+        self.config = config
+        where = config.document.at(("enabled",)) if config.document else config.config_path
+        super().__init__(f"{config.dag_id} is disabled (`enabled: false` at {where}), so DOP does not build it; "
+                         "set `enabled: true` to compile or run it")

@@ -95,30 +95,13 @@ def _sensor(build: TaskBuild) -> Any:
                               sql_file=build.sql_template, **build.options.sensor_kwargs(), **build.operator_kwargs())
 
 
-# Airflow 1/2 paths of the original DOP examples, and where those operators live on Airflow 3.
-MOVED_OPERATORS = {
-    "airflow.operators.dummy_operator.DummyOperator": "airflow.providers.standard.operators.empty.EmptyOperator",
-    "airflow.operators.dummy.DummyOperator": "airflow.providers.standard.operators.empty.EmptyOperator",
-    "airflow.operators.empty.EmptyOperator": "airflow.providers.standard.operators.empty.EmptyOperator",
-    "airflow.operators.bash_operator.BashOperator": "airflow.providers.standard.operators.bash.BashOperator",
-    "airflow.operators.bash.BashOperator": "airflow.providers.standard.operators.bash.BashOperator",
-    "airflow.operators.python_operator.PythonOperator": "airflow.providers.standard.operators.python.PythonOperator",
-    "airflow.operators.python.PythonOperator": "airflow.providers.standard.operators.python.PythonOperator",
-    "airflow.sensors.external_task_sensor.ExternalTaskSensor":
-        "airflow.providers.standard.sensors.external_task.ExternalTaskSensor",
-    "airflow.sensors.external_task.ExternalTaskSensor":
-        "airflow.providers.standard.sensors.external_task.ExternalTaskSensor",
-    "airflow.sensors.time_delta.TimeDeltaSensor": "airflow.providers.standard.sensors.time_delta.TimeDeltaSensor",
-    "airflow.operators.trigger_dagrun.TriggerDagRunOperator":
-        "airflow.providers.standard.operators.trigger_dagrun.TriggerDagRunOperator",
-}
-
-
 def import_operator(path: str) -> type:
-    """The operator class at dotted ``path`` (Airflow 1/2 paths of moved operators are followed)."""
+    """The operator class at dotted ``path`` (Airflow 1/2 paths of drop-in moved operators are followed)."""
     from importlib import import_module
 
-    path = MOVED_OPERATORS.get(path, path)
+    from dop_core.builtin.moved_operators import followed
+
+    path = followed(path)
     module_name, _, class_name = path.rpartition(".")
     if not module_name:
         raise ImportError(f"{path!r} is not a dotted path such as "
@@ -133,25 +116,55 @@ def import_operator(path: str) -> type:
 def _validate_airflow_operator(ctx: ValidationContext) -> Iterator[Problem]:
     from airflow.sdk import BaseOperator
 
+    from dop_core.builtin.moved_operators import MOVED_OPERATORS
+
     assert ctx.task is not None
     path = ctx.task.kind.target
+    moved = MOVED_OPERATORS.get(path)
+    if moved is not None and not moved.drop_in:
+        yield ctx.problem(("kind", "target"), f"{path!r} is an Airflow 1 operator; on Airflow 3 its successor is "
+                          f"{moved.path} (from {moved.distribution}), which takes other arguments",
+                          "the dotted path of an Airflow 3 operator class",
+                          f"write `target: {moved.path}` (pip install '{moved.distribution}') and rewrite "
+                          "options.arguments for it")
+        return
     try:
         cls = import_operator(path)
     except Exception as exc:
-        yield ctx.problem(("kind", "target"), f"cannot import operator {path!r}: {exc}",
-                          "the dotted path of an Airflow operator class",
-                          "e.g. airflow.providers.standard.operators.bash.BashOperator")
+        yield _import_problem(ctx, path, exc)
         return
     if not (isinstance(cls, type) and issubclass(cls, BaseOperator)):
         yield ctx.problem(("kind", "target"), f"{path!r} is not an Airflow operator (a BaseOperator subclass)",
                           "the dotted path of a BaseOperator subclass")
         return
-    if path in MOVED_OPERATORS and MOVED_OPERATORS[path] != path:
-        yield ctx.problem(("kind", "target"), f"{path!r} is an Airflow 1/2 path", None,
-                          f"write {MOVED_OPERATORS[path]}", severity="warning")
+    if moved is not None:
+        yield ctx.problem(("kind", "target"), f"{path!r} is an Airflow 1/2 path; DOP builds {moved.path} instead",
+                          None, f"write `target: {moved.path}` (from {moved.distribution})", severity="warning")
     if "task_id" in ctx.options.arguments:
         yield ctx.problem(("options", "arguments", "task_id"), "task_id is set by DOP from the identifier",
                           None, "remove it")
+
+
+def _import_problem(ctx: ValidationContext, path: str, exc: Exception) -> Problem:
+    """Why ``path`` cannot be imported, and the class (and distribution) to write instead."""
+    from dop_core.builtin.moved_operators import MOVED_OPERATORS, PROVIDERS_INDEX, is_airflow_1_path
+
+    reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    moved = MOVED_OPERATORS.get(path)
+    if moved is not None:
+        return ctx.problem(("kind", "target"), f"{path!r} is an Airflow 1/2 path; on Airflow 3 this operator is "
+                           f"{moved.path}, which cannot be imported here ({reason})",
+                           "the dotted path of an importable Airflow operator class",
+                           f"pip install '{moved.distribution}' and write `target: {moved.path}`")
+    if is_airflow_1_path(path):
+        return ctx.problem(("kind", "target"), f"{path!r} is an Airflow 1 path: Airflow 3 has no airflow.contrib "
+                           "and no airflow.operators.*_operator modules",
+                           "the dotted path of an Airflow 3 operator class (airflow.providers...)",
+                           f"find its provider's class in {PROVIDERS_INDEX}, install that provider and write "
+                           "`target: airflow.providers.<provider>.<module>.<Class>`")
+    return ctx.problem(("kind", "target"), f"cannot import operator {path!r}: {reason}",
+                       "the dotted path of an Airflow operator class",
+                       "e.g. airflow.providers.standard.operators.bash.BashOperator")
 
 
 @functools.cache  # inspect.signature over the MRO was a tenth of building an airflow_operator task

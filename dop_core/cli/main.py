@@ -117,11 +117,18 @@ def list_dags(project_dir: str | None, target: str | None) -> None:
 @target_option
 @click.option("--format", "fmt", type=click.Choice(["mermaid", "dot"]), default="mermaid")
 def graph(dag: str, project_dir: str | None, target: str | None, fmt: str) -> None:
-    """Print DAG's task graph as Mermaid (default) or Graphviz DOT."""
-    from dop_core.build.dags import build_one
-    from dop_core.graph import to_dot, to_mermaid
+    """Print DAG's task graph as Mermaid (default) or Graphviz DOT.
 
-    built = build_one(_project(project_dir), dag, target)
+    A disabled DAG (enabled: false) is drawn from its config: its tasks and dependencies, no triggers.
+    """
+    from dop_core.build.dags import DagDisabled, build_one
+    from dop_core.graph import config_graph, to_dot, to_mermaid
+
+    try:
+        built = build_one(_project(project_dir), dag, target)
+    except DagDisabled as exc:
+        click.echo(f"note: {exc.config.dag_id} is disabled (enabled: false): drawn from its config", err=True)
+        built = config_graph(exc.config)
     click.echo(to_mermaid(built) if fmt == "mermaid" else to_dot(built))
 
 
@@ -162,9 +169,15 @@ def compile_cmd(dag: str, task: str | None, project_dir: str | None, target: str
     Nothing is run and no warehouse is touched: a table task shows its incremental run and its first
     run (or full refresh) when they differ.
     """
+    from dop_core.build.dags import DagDisabled
     from dop_core.compile import compile_dag
 
-    for item in compile_dag(_project(project_dir), dag, task, _date(date), full_refresh, target):
+    try:
+        compiled = compile_dag(_project(project_dir), dag, task, _date(date), full_refresh, target)
+    except DagDisabled as exc:
+        click.echo(f"note: {exc}", err=True)  # nothing to compile, and nothing wrong
+        return
+    for item in compiled:
         click.echo(f"-- {item.task_id} [{item.kind}]" + (f" ({item.sql_file})" if item.sql_file else "")
                    + (f", {item.variant}" if item.variant else ""))
         click.echo(f"-- as written ({item.dialect}):")
@@ -192,12 +205,13 @@ def run(dag: str, project_dir: str | None, target: str | None, date: str | None,
     """
     from dop_core.build.dags import build_one
     from dop_core.operators.params import check_run_conf
-    from dop_core.runner import run_dag
+    from dop_core.runner import check_run_date, run_dag
     from dop_core.sql_check import check_dag_sql
 
     project = _project(project_dir)
     day = _date(date)
     built = build_one(project, dag, target)
+    check_run_date(built, day)
     # fail fast, with locations, before starting Airflow: the config, then every SQL template for the date
     errors = [p for p in check_dag_sql(built, project.dialect, day, parse=False) if p.severity == "error"]
     if errors:

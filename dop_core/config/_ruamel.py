@@ -175,7 +175,7 @@ class _Builder:
         plain_scalar = isinstance(node, ScalarNode) and node.tag is None
         if node.tag not in _STANDARD_TAGS and not plain_scalar:
             raise _err(self.path, node.start_mark, f"YAML tag {_short(node.tag)!r} is not allowed: DOP never "
-                       "constructs Python objects from YAML", "plain YAML values", _SAFE_SPELLING)
+                       "constructs Python objects from YAML", "plain YAML values", _safe_spelling(node, path))
         self.doc.values.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
         if isinstance(node, MappingNode):
             return self._mapping(node, path, depth)
@@ -237,6 +237,74 @@ class _Builder:
         except (ValueError, YAMLError):
             raise _err(self.path, node.start_mark, f"cannot read {node.value!r} as {tag.rsplit(':', 1)[-1]}") from None
         return node.value
+
+
+_PYTHON_TAG = "tag:yaml.org,2002:python/"
+
+
+def _safe_spelling(node: Node, path: Path) -> str:
+    """The fix for a refused tag: the exact plain spelling of what it built when DOP can tell
+    (``!!python/object/apply:datetime.timedelta [0, 300]`` is ``5m``), else the general advice."""
+    spelt = _plain_value(node)
+    if spelt is None:
+        return _SAFE_SPELLING
+    key = f"{path[-1]}: " if path and isinstance(path[-1], str) else "- " if path else ""
+    return f"write `{key}{spelt}` (plain YAML, read the same way)"
+
+
+def _plain_value(node: Node) -> str | None:
+    tag = str(node.tag)
+    if not tag.startswith(_PYTHON_TAG) or ":" not in tag.removeprefix(_PYTHON_TAG):
+        return None
+    constructor, _, name = tag.removeprefix(_PYTHON_TAG).partition(":")
+    if constructor not in ("object/apply", "object/new") or name not in ("datetime.timedelta", "datetime.date",
+                                                                       "datetime.datetime"):
+        return None
+    args, kwargs = _call_arguments(node)
+    if args is None or kwargs is None:
+        return None
+    from dop_core.config.durations import format_duration
+
+    try:
+        value = getattr(dt, name.removeprefix("datetime."))(*args, **kwargs)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    if isinstance(value, dt.timedelta):
+        exact = value >= dt.timedelta(0) and value == dt.timedelta(seconds=int(value.total_seconds()))
+        return format_duration(value) if exact else None
+    return value.isoformat()
+
+
+def _call_arguments(node: Node) -> tuple[list[Any] | None, dict[str, Any] | None]:
+    """The positional and keyword arguments of a ``!!python/object/apply`` node when all are plain numbers
+    (``[0, 300]``, or ``{args: [...], kwds: {...}}``); None for either when they are not."""
+    def numbers(items: list[Any]) -> list[Any] | None:
+        values = [_number(i) for i in items]
+        return None if None in values else values
+
+    if isinstance(node, SequenceNode):
+        return numbers(node.value), {}
+    if not isinstance(node, MappingNode):
+        return None, None
+    parts = {k.value: v for k, v in node.value if isinstance(k, ScalarNode)}
+    args_node, kwds_node = parts.pop("args", None), parts.pop("kwds", None)
+    if parts or not isinstance(args_node, SequenceNode | None) or not isinstance(kwds_node, MappingNode | None):
+        return None, None
+    args = numbers(args_node.value) if args_node is not None else []
+    if kwds_node is None:
+        return args, {}
+    names = [k.value for k, _ in kwds_node.value]
+    values = numbers([v for _, v in kwds_node.value])
+    return args, dict(zip(names, values, strict=True)) if values is not None else None
+
+
+def _number(node: Any) -> int | float | None:
+    if not isinstance(node, ScalarNode):
+        return None
+    try:
+        return float(node.value) if "." in node.value else int(node.value)
+    except ValueError:
+        return None
 
 
 def _short(tag: str | None) -> str:

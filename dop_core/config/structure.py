@@ -71,6 +71,29 @@ def yaml_keys(cls: type) -> list[str]:
     return [f.alias or f.name for f in attrs.fields(cls) if not (f.alias or f.name).startswith("_")]
 
 
+def yaml_spelling(value: Any) -> str:
+    """How a value read from YAML is written in YAML, for messages (``null``, never Python's ``None``)."""
+    if value is None:
+        return "an empty value (null)"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+def _in_yaml_terms(message: str, value: Any) -> str:
+    """A parse function's message with the value it quoted (``{value!r}``) spelt as YAML writes it: a date
+    read from YAML is ``2024-01-31`` to its author, not ``datetime.date(2024, 1, 31)``."""
+    if isinstance(value, str):
+        return message
+    return message.replace(repr(value), yaml_spelling(value))
+
+
 class Structurer:
     """Converts raw data into ``cls`` instances, appending to ``problems`` instead of raising."""
 
@@ -106,7 +129,7 @@ class Structurer:
             if value in choices:
                 return value
             hint = did_you_mean(str(value), [str(c) for c in choices])
-            self.problem(path, f"{value!r} is not allowed here", type_name(tp), hint)
+            self.problem(path, f"{yaml_spelling(value)} is not allowed here", type_name(tp), hint)
             return _MISSING
         if origin is list:
             if not isinstance(value, list):
@@ -126,7 +149,7 @@ class Structurer:
             try:
                 return parse_duration(value)
             except (ValueError, TypeError, OverflowError) as exc:
-                self.problem(path, str(exc), DURATION_EXPECTED, "write e.g. 5m or {minutes: 5}")
+                self.problem(path, _in_yaml_terms(str(exc), value), DURATION_EXPECTED, "write e.g. 5m or {minutes: 5}")
                 return _MISSING
         if tp is float and isinstance(value, int) and not isinstance(value, bool):
             return float(value)
@@ -140,7 +163,7 @@ class Structurer:
         return self._wrong(value, tp, path)
 
     def _wrong(self, value: Any, tp: Any, path: Path) -> Any:
-        self.problem(path, f"{_yaml_spelling(value)} is not {type_name(tp)}", type_name(tp))
+        self.problem(path, f"{yaml_spelling(value)} is not {type_name(tp)}", type_name(tp))
         return _MISSING
 
     def structure_attrs(self, value: Any, cls: type, path: Path) -> Any:
@@ -172,12 +195,14 @@ class Structurer:
                     ok = False
                 continue
             raw = value[key]
+            if raw is None and isinstance(field.default, attrs.Factory):  # type: ignore[arg-type]
+                continue  # `arguments:` with nothing after it: an empty list or mapping, as the original DOP read it
             parse = field.metadata.get("parse")
             if parse is not None and raw is not None:
                 try:
                     converted = parse(raw)
                 except (ValueError, TypeError) as exc:
-                    self.problem((*path, key), str(exc), field.metadata.get("expected"))
+                    self.problem((*path, key), _in_yaml_terms(str(exc), raw), field.metadata.get("expected"))
                     ok = False
                     continue
             else:
@@ -193,17 +218,6 @@ class Structurer:
         except (ValueError, TypeError) as exc:
             self.problem(path, str(exc))
             return _MISSING
-
-
-def _yaml_spelling(value: Any) -> str:
-    """A value as YAML writes it (``null``, ``true``), not as Python shows it (``None``, ``True``)."""
-    if isinstance(value, dict | list):
-        return "a mapping" if isinstance(value, dict) else "a list"
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return repr(value)
 
 
 MISSING = _MISSING

@@ -30,6 +30,11 @@ class DbtProject:
         return re.sub(r"[^A-Za-z0-9_]+", "_", self.name).strip("_") or "dbt"
 
     @property
+    def dataset(self) -> str:
+        """The schema (BigQuery dataset) the original DOP wrote the project's models to: its folder's name."""
+        return re.sub(r"[^A-Za-z0-9_]+", "_", self.path.name).strip("_") or "dbt"
+
+    @property
     def target_dir(self) -> pathlib.Path:
         return self.path / self.target_path
 

@@ -37,14 +37,6 @@ CONTEXT_VARS = ("ds", "ds_nodash", "ts", "ts_nodash", "ts_nodash_with_tz", "logi
 _VERSIONS: dict[str, str] = {}  # dbt executable -> its version, found once per process
 
 
-def _venv_version(executable: str) -> str | None:
-    """dbt-core's version from a virtualenv's metadata (instant), when ``executable`` is in one."""
-    venv = pathlib.Path(executable).parent.parent
-    for dist in venv.glob("lib/python*/site-packages/dbt_core-*.dist-info"):
-        return dist.name.removeprefix("dbt_core-").removesuffix(".dist-info")
-    return None
-
-
 class DbtFailed(DopError):
     """dbt exited with an error, or a model or test failed."""
 
@@ -176,12 +168,13 @@ class DbtOperator(VariableParamsMixin, BaseOperator):
         return env
 
     def _check_version(self, executable: str) -> str | None:
-        """With ``options.version``: the version ``dbt --version`` reports, or DbtFailed on a mismatch."""
-        from dop_dbt.versions import installed_version, matches
+        """With ``options.version``: the version ``dbt --version`` reports; a mismatch is logged as a warning
+        (``dop validate`` warned already): the dbt there is runs, as the original DOP's projects expect."""
+        from dop_dbt.versions import installed_version, matches, venv_version
 
         if not self.version:  # finding the version costs seconds: only when the task names one
             return None
-        found = _VERSIONS.get(executable) or _venv_version(executable)
+        found = _VERSIONS.get(executable) or venv_version(pathlib.Path(executable).parent.parent)
         if found is None:
             result = subprocess.run([executable, "--version"], capture_output=True, text=True, env=self._env(),
                                     check=False, timeout=300)
@@ -189,9 +182,10 @@ class DbtOperator(VariableParamsMixin, BaseOperator):
         if found:
             _VERSIONS[executable] = found
         if found is None or not matches(self.version, found):
-            raise DbtFailed(f"task {self.task_id!r} asks for dbt {self.version} (options.version) but {executable} "
-                            f"is dbt {found or 'of an unknown version'}; change options.version or the dbt "
-                            "requirement (plugins.dbt.requirement in dop_project.yml)")
+            log.warning("task %r asks for dbt %s (options.version); running dbt-core %s from %s instead "
+                        "(change options.version or plugins.dbt.requirement in dop_project.yml)",
+                        self.task_id, self.version, found or "of an unknown version", executable)
+            return None
         return found
 
     def _target_dir(self) -> pathlib.Path:

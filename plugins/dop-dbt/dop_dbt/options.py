@@ -37,6 +37,9 @@ ALLOWED_ARGUMENTS: dict[str, bool] = {
     "--static": False, "--no-compile": False, "--empty-catalog": False,
     "--show": False, "--output": True, "--output-path": True,
 }
+#: The original DOP's docs upload, understood for `docs generate` only and never passed to dbt: the task's
+#: docs go to gs://<--bucket>/<--bucket-path> (see dop_dbt.tasks.docs_destination).
+BUCKET_ARGUMENTS = ("--bucket", "--bucket-path")
 #: which targets understand --full-refresh (a DOP full refresh adds it to these only)
 FULL_REFRESH_TARGETS = ("run", "build", "seed", "compile")
 #: targets that take a node selection

@@ -58,6 +58,9 @@ class DbtSettings:
         "doc": f"what the managed virtualenv installs (default {DEFAULT_REQUIREMENT!r} + the engine's adapter)"})
     venv: str | None = attrs.field(default=None, metadata={
         "doc": "folder of the managed virtualenv, relative to the project (default .dop/dbt-venv/<hash>)"})
+    schema: str | None = attrs.field(default=None, metadata={
+        "doc": "the schema (BigQuery dataset) dbt's models go to; default: the dbt project's folder name, as the "
+               "original DOP (a task's own `schema:` wins)"})
     results_table: str | None = attrs.field(default=None, metadata={
         "doc": "table (in the task's schema, or schema.table) run_results.json rows are appended to; "
                "'none' to keep none (default dbt_run_results)"})

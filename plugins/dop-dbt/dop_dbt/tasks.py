@@ -7,12 +7,16 @@ manifest.json: never dbt itself, nor a Kubernetes client unless a target runs db
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
+
+import attrs
 
 from dop_dbt import dbt_project, settings
 from dop_dbt.options import (
     ALLOWED_ARGUMENTS,
+    BUCKET_ARGUMENTS,
     SELECTING_TARGETS,
     DbtOptions,
     allowed_text,
@@ -81,13 +85,12 @@ def validate(ctx: Any) -> Iterator[Any]:
         message, _, fix = str(exc).partition("|")
         yield ctx.problem(("options", "project"), message, "a folder under dbt/ holding dbt_project.yml", fix or None)
         dbt = None
-    if target_name != "deps" and not (task.schema or ctx.dag.schema):
-        yield ctx.problem(("identifier",), f"dbt task {task.identifier!r} has no schema: dbt's profile needs the "
-                          "schema (BigQuery dataset) its models go to", "a `schema:` on the task or the DAG",
-                          "add `schema: <dataset>` to the task or the DAG config")
     # arguments
+    yield from _bucket_problems(ctx, options, target_name)
     for i, arg in enumerate(options.arguments):
         where = ("options", "arguments", i)
+        if arg.option in BUCKET_ARGUMENTS:
+            continue
         if arg.option not in ALLOWED_ARGUMENTS:
             from dop_core.errors import did_you_mean
 
@@ -122,13 +125,7 @@ def validate(ctx: Any) -> Iterator[Any]:
                               None, "remove it")
     # version, against the requirement the managed virtualenv is built from
     if options.version and not effective.executable and effective.mode != "kubernetes":
-        from dop_dbt.versions import compatible
-
-        reason = compatible(options.version, effective.requirement or [settings.DEFAULT_REQUIREMENT])
-        if reason:
-            yield ctx.problem(("options", "version"), f"dbt {options.version} cannot run here: {reason}",
-                              "a version the dbt requirement allows",
-                              "change options.version, or plugins.dbt.requirement in dop_project.yml")
+        yield from _version_problems(ctx, options.version, effective, target)
     if target is not None and effective.mode != "kubernetes" and target.engine not in settings.ADAPTERS:
         yield ctx.problem(("kind", "target"), f"dbt tasks cannot run on target {target.name!r}: dop-dbt writes dbt "
                           f"profiles for engines {', '.join(settings.ADAPTERS)}, not {target.engine!r}",
@@ -144,9 +141,68 @@ def validate(ctx: Any) -> Iterator[Any]:
                               "or ship target/manifest.json", severity="warning")
 
 
+def _version_problems(ctx: Any, wanted: str, effective: settings.DbtSettings, target: Any) -> Iterator[Any]:
+    """A ``version`` the managed virtualenv cannot meet is a warning naming the dbt-core that runs instead
+    (the original DOP's projects say ``version: 0.19.1``, which no supported dbt is)."""
+    import pathlib
+
+    from dop_dbt import venv
+    from dop_dbt.versions import compatible, what_runs
+
+    requirement = effective.requirement or [settings.DEFAULT_REQUIREMENT]
+    reason = compatible(wanted, requirement)
+    if not reason:
+        return
+    reqs = venv.requirements_for(requirement, target.engine if target is not None else "")
+    runs = what_runs(requirement, venv.location(pathlib.Path(ctx.project.root), effective.venv, reqs))
+    instead = f"dbt-core {runs}" if runs[:1].isdigit() else f"the newest dbt-core {runs}".rstrip(" *")
+    yield ctx.problem(("options", "version"), f"dbt {wanted} cannot run here: {reason}; {instead} runs instead",
+                      "a version the dbt requirement allows",
+                      f"write `version: '{runs}'` or remove it (or pin plugins.dbt.requirement in dop_project.yml "
+                      "to a dbt-core that meets it)", severity="warning")
+
+
+_BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$")
+
+
+def _bucket_problems(ctx: Any, options: DbtOptions, target_name: str) -> Iterator[Any]:
+    """The original DOP's ``--bucket``/``--bucket-path``: where ``docs generate`` uploads (docs_destination)."""
+    given = {a.option: (i, a.value) for i, a in enumerate(options.arguments) if a.option in BUCKET_ARGUMENTS}
+    for option, (i, value) in given.items():
+        where = ("options", "arguments", i)
+        if target_name != "docs generate":
+            yield ctx.problem((*where, "option"), f"{option} is the original DOP's docs upload, which only "
+                              "`docs generate` does", None,
+                              "remove it; docs go to plugins.dbt.docs_destination of a docs generate task")
+        elif option == "--bucket" and not _BUCKET_NAME.match(str(value or "")):
+            yield ctx.problem((*where, "value"), f"--bucket takes a bucket name, got {str(value or '')!r}",
+                              "a bucket name such as my-docs-bucket (no gs://, no path)",
+                              "put the folder in --bucket-path, or set plugins.dbt.docs_destination: gs://bucket/path")
+        elif option == "--bucket-path" and (".." in str(value or "").split("/") or "{{" in str(value or "")):
+            yield ctx.problem((*where, "value"), "--bucket-path is a folder in the bucket (no '..', no template)",
+                              "a path such as dbt/docs")
+    if target_name == "docs generate" and "--bucket-path" in given and "--bucket" not in given:
+        yield ctx.problem(("options", "arguments", given["--bucket-path"][0]), "--bucket-path without --bucket",
+                          "--bucket with --bucket-path", "add `{option: --bucket, value: <bucket>}`, or set "
+                          "plugins.dbt.docs_destination: gs://bucket/path in dop_project.yml")
+
+
 # -- building ------------------------------------------------------------------------------------
 def _arguments(options: DbtOptions) -> list[list[Any]]:
-    return [[a.option, a.value] for a in options.arguments]
+    return [[a.option, a.value] for a in options.arguments if a.option not in BUCKET_ARGUMENTS]
+
+
+def docs_destination(options: DbtOptions, plugin_settings: settings.DbtPluginSettings, target_name: str) -> str | None:
+    """Where a ``docs generate`` task publishes: ``plugins.dbt.targets.<target>.docs_destination``, else the
+    task's ``--bucket``/``--bucket-path`` (``gs://bucket/path``, where the original DOP uploaded), else
+    ``plugins.dbt.docs_destination`` (None: the default folder)."""
+    override = plugin_settings.targets.get(target_name)
+    if override is not None and override.docs_destination:
+        return override.docs_destination
+    given = {a.option: str(a.value or "").strip("/") for a in options.arguments if a.option in BUCKET_ARGUMENTS}
+    if given.get("--bucket"):
+        return "gs://" + "/".join(p for p in (given["--bucket"], given.get("--bucket-path")) if p)
+    return plugin_settings.docs_destination
 
 
 def build(build: Any) -> Any:
@@ -156,7 +212,10 @@ def build(build: Any) -> Any:
     dbt = dbt_project.load(project, options.project)
     plugin_settings, _ = settings.load(project)
     effective = settings.for_target(plugin_settings, build.target.name)
-    schema = build.schema or "main"
+    # the original DOP's dataset: the dbt project's name (a task's own schema, or plugins.dbt.schema, wins)
+    schema = build.task.schema or effective.schema or dbt.dataset
+    effective = attrs.evolve(effective, docs_destination=docs_destination(options, plugin_settings,
+                                                                          build.target.name))
     kwargs = build.operator_kwargs()
     if options.pool and not build.task.pool:
         kwargs["pool"] = pool_name(project.name, dbt)

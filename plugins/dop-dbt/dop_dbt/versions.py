@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pathlib
 import re
 
 from packaging.requirements import Requirement
@@ -59,3 +60,22 @@ def compatible(wanted: str, requirements: list[str]) -> str | None:
     if any(c in allowed and c in asked for c in candidates):
         return None
     return f"no dbt-core version satisfies both {str(asked)!r} (options.version) and {core[0]}"
+
+
+def venv_version(venv: pathlib.Path) -> str | None:
+    """dbt-core's version in a virtualenv, from its metadata (instant), or None if it has none."""
+    for dist in venv.glob("lib/python*/site-packages/dbt_core-*.dist-info"):
+        return dist.name.removeprefix("dbt_core-").removesuffix(".dist-info")
+    return None
+
+
+def what_runs(requirements: list[str], venv: pathlib.Path) -> str:
+    """The dbt-core a task gets from the managed virtualenv: the version installed there, or (not built
+    yet) the specifier its newest matching release is picked by, lower bound first (``>=1.10,<1.12``)."""
+    built = venv_version(venv)
+    if built:
+        return built
+    core = [Requirement(r) for r in requirements if Requirement(r).name.lower() == "dbt-core"]
+    if not core or not str(core[0].specifier):
+        return "*"
+    return ",".join(sorted(map(str, core[0].specifier), key=lambda spec: not spec.startswith(">")))

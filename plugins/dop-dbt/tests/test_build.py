@@ -59,6 +59,51 @@ def test_the_operator_gets_the_project_profile_and_schema(shop: Any) -> None:
     assert "arguments" in task.template_fields  # {{ ds }} in argument values is rendered
 
 
+DATASETS = """\
+schema: reporting
+tasks:
+  - identifier: unchanged_original
+    kind: {action: dbt, target: run}
+    options: {project: shop}
+  - identifier: own_schema
+    kind: {action: dbt, target: run}
+    schema: marts
+    options: {project: shop}
+  - identifier: docs
+    kind: {action: dbt, target: docs generate}
+    options:
+      project: shop
+      arguments:
+        - {option: --bucket, value: my-docs-bucket}
+        - {option: --bucket-path, value: dbt/shop}
+        - {option: --threads, value: 2}
+"""
+
+
+def test_dbt_models_go_to_the_dbt_projects_dataset_as_in_the_original(shop: Any) -> None:
+    shop.dag("weekly", DATASETS)
+    dag = shop.build()["dop__weekly"]
+    # not the DAG's schema: the original DOP wrote a dbt project's models to a dataset named after it
+    assert dag.get_task("unchanged_original").schema == "shop"
+    assert dag.get_task("own_schema").schema == "marts"
+    shop.write("dop_project.yml", "name: test_project\nplugins:\n  dbt:\n    schema: analytics\n")
+    dag = shop.build()["dop__weekly"]
+    assert (dag.get_task("unchanged_original").schema, dag.get_task("own_schema").schema) == ("analytics", "marts")
+
+
+def test_the_original_bucket_arguments_become_the_docs_destination(shop: Any) -> None:
+    shop.dag("weekly", DATASETS)
+    docs = shop.build()["dop__weekly"].get_task("docs")
+    assert docs.docs_destination == "gs://my-docs-bucket/dbt/shop"
+    assert docs.arguments == [["--threads", 2]]  # never passed to dbt, as in the original
+    shop.write("dop_project.yml", "name: test_project\nplugins:\n  dbt:\n    docs_destination: site/docs\n"
+                                  "    targets:\n      local: {docs_destination: .dop/local-docs}\n")
+    # a docs_destination set for the chosen target wins (a local run keeps docs on disk), then the task's bucket
+    assert shop.build()["dop__weekly"].get_task("docs").docs_destination == ".dop/local-docs"
+    shop.write("dop_project.yml", "name: test_project\nplugins:\n  dbt:\n    docs_destination: site/docs\n")
+    assert shop.build()["dop__weekly"].get_task("docs").docs_destination == "gs://my-docs-bucket/dbt/shop"
+
+
 def test_parsing_imports_no_dbt_duckdb_or_kubernetes(shop: Any) -> None:
     # google.cloud itself is a namespace package some distributions create at start-up (.pth files)
     code = ("import sys, json\nfrom dop_core import build_dags\n"

@@ -113,7 +113,11 @@ def test_an_unknown_dbt_project_lists_the_ones_that_exist(shop: Any) -> None:
     assert "fix: dbt projects found: shop" in problem
 
 
-def test_a_version_the_requirement_cannot_meet_is_refused(shop: Any) -> None:
+OWN_VENV = "name: shop_project\nplugins:\n  dbt:\n    venv: .dop/own-dbt-venv\n"  # not the tests' shared one
+
+
+def test_a_version_the_requirement_cannot_meet_is_a_warning_naming_what_runs_instead(shop: Any) -> None:
+    shop.write("dop_project.yml", OWN_VENV)
     shop.dag("other", """\
         schema: shop
         tasks:
@@ -133,13 +137,32 @@ def test_a_version_the_requirement_cannot_meet_is_refused(shop: Any) -> None:
               project: shop
               version: one dot eleven
         """)
-    problems = problems_of(shop)
+    report = check_project(shop.root)
     config = shop.root / "orchestration/other/config.yaml"
-    old = one(problems, "dbt 0.19.1 cannot run here")
-    assert old.startswith(f"{config}:7:")
-    assert "dbt-core<1.12,>=1.10" in old and "plugins.dbt.requirement" in old
-    assert one(problems, "is not a dbt version").startswith(f"{config}:17:")
-    assert len(problems) == 2
+    old = [p for p in report.problems if "dbt 0.19.1 cannot run here" in p.message]
+    assert [(p.severity, p.location.line) for p in old] == [("warning", 7)]
+    assert "the newest dbt-core >=1.10,<1.12 runs instead" in old[0].message  # the virtualenv is not built yet
+    assert old[0].fix is not None and old[0].fix.startswith("write `version: '>=1.10,<1.12'` or remove it")
+    garbage = [str(p) for p in report.problems if p.severity == "error"]
+    assert len(garbage) == 1 and garbage[0].startswith(f"{config}:17:") and "is not a dbt version" in garbage[0]
+    # the fix line's spelling validates clean
+    shop.dag("other", (config.read_text()).replace("version: 0.19.1", "version: '>=1.10,<1.12'")
+             .replace("version: one dot eleven", "version: '1.10'"))
+    assert problems_of(shop) == []
+
+
+def test_the_version_that_runs_is_the_one_in_the_built_virtualenv(shop: Any) -> None:
+    shop.write("dop_project.yml", OWN_VENV)
+    (shop.root / ".dop/own-dbt-venv/lib/python3.11/site-packages/dbt_core-1.10.7.dist-info").mkdir(parents=True)
+    shop.dag("other", """\
+        schema: shop
+        tasks:
+          - identifier: old
+            kind: {action: dbt, target: run}
+            options: {project: shop, version: 0.19.1}
+        """)
+    warning = one(problems_of(shop), "dbt 0.19.1 cannot run here")
+    assert "dbt-core 1.10.7 runs instead" in warning and "fix: write `version: '1.10.7'`" in warning
 
 
 def test_the_requirement_in_dop_project_yml_is_what_version_is_checked_against(dop_project: Any) -> None:
@@ -155,27 +178,45 @@ def test_the_requirement_in_dop_project_yml_is_what_version_is_checked_against(d
             options: {project: shop, version: "1.11"}
         """)
     problem = one(problems_of(dop_project), "dbt 1.11 cannot run here")
-    assert "dbt-core==1.10.5" in problem
+    assert "warning:" in problem and "dbt-core==1.10.5" in problem and "fix: write `version: '==1.10.5'`" in problem
 
 
-def test_a_dbt_task_needs_a_schema(dop_project: Any) -> None:
-    from dbt_shop import write_shop
-
-    write_shop(dop_project, daily="""\
+def test_the_original_bucket_arguments_are_the_docs_destination_of_docs_generate_only(shop: Any) -> None:
+    shop.dag("other", """\
+        schema: shop
         tasks:
-          - identifier: dbt_run
+          - identifier: docs
+            kind: {action: dbt, target: docs generate}
+            options:
+              project: shop
+              arguments:
+                - {option: --bucket, value: gs://not-a-name}
+                - {option: --bucket-path, value: ../up}
+          - identifier: run_it
             kind: {action: dbt, target: run}
-            options: {project: shop}
-          - identifier: dbt_deps
-            kind: {action: dbt, target: deps}
-            options: {project: shop}
+            options:
+              project: shop
+              arguments: [{option: --bucket, value: my-bucket}]
+          - identifier: path_only
+            kind: {action: dbt, target: docs generate}
+            options:
+              project: shop
+              arguments: [{option: --bucket-path, value: dbt}]
         """)
-    problems = problems_of(dop_project)
-    assert one(problems, "dbt task 'dbt_run' has no schema").startswith(
-        f"{dop_project.root / 'orchestration/daily/config.yaml'}:2:")
-    assert len(problems) == 1  # deps writes no model: it needs no schema
+    problems = problems_of(shop)
+    config = shop.root / "orchestration/other/config.yaml"
+    lines = config.read_text().splitlines()
 
+    def at(line: int, text: str) -> str:
+        return f"{config}:{line}:{lines[line - 1].index(text) + 1}: error:"
 
+    bucket = one(problems, "--bucket takes a bucket name, got 'gs://not-a-name'")
+    assert bucket.startswith(at(8, "gs://")) and "plugins.dbt.docs_destination" in bucket
+    assert one(problems, "--bucket-path is a folder in the bucket").startswith(at(9, "../up"))
+    only_docs = one(problems, "--bucket is the original DOP's docs upload, which only `docs generate` does")
+    assert only_docs.startswith(at(14, "--bucket")) and "docs_destination" in only_docs
+    assert one(problems, "--bucket-path without --bucket").startswith(f"{config}:19:")
+    assert len(problems) == 4
 def test_bad_plugin_settings_point_into_dop_project_yml(dop_project: Any) -> None:
     from dbt_shop import write_shop
 

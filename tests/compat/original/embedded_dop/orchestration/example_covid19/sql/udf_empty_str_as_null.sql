@@ -1,0 +1,1 @@
+IF(TRIM(str) = '', NULL, str)
