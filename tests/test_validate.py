@@ -123,7 +123,6 @@ def test_unknown_engine_and_target_options(tmp_path, dop_plugin_manager):
     ('{local: {engine: duckdb, path: ""}}', "2:41", "the warehouse path is empty"),
     ("{local: {engine: duckdb, path: ./}}", "2:41", "the warehouse path './' is a folder"),
     ("[]", "2:10", "a list is not a mapping"),
-    ("", "2:9", "null is not a mapping"),  # YAML's spelling, never Python's None
 ])
 def test_unusable_targets_are_errors_not_tracebacks(targets, where, message, tmp_path):
     root = tmp_path / "p"
