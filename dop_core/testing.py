@@ -12,7 +12,8 @@ Helpers: :func:`build_dag_from_yaml` builds one DAG from a config's YAML text; :
 runs the ``dop`` command line in a subprocess, as a user would; :func:`registration_imports` shows
 what registering a plugin costs every parse of the DAG files. An engine's tests check that it
 protects a table's history with :func:`assert_history_protected` (over :func:`history_changes`),
-:func:`assert_nullability_protected` and :func:`assert_same_shapes_pass`.
+:func:`assert_nullability_protected` and :func:`assert_same_shapes_pass`. A fixture whose server or
+tool is missing calls :func:`missing_server`: the test fails under CI and is skipped elsewhere.
 
 Importing this module is cheap (no Airflow); fixtures import what they use.
 """
@@ -25,7 +26,7 @@ import subprocess
 import sys
 import textwrap
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 import attrs
 import pytest
@@ -113,6 +114,24 @@ def run_dop(*args: str, cwd: str | os.PathLike[str] | None = None, env: dict[str
     full_env.update(env or {})
     return subprocess.run([sys.executable, "-m", "dop_core.cli.main", *args], cwd=cwd, env=full_env,
                           capture_output=True, text=True, timeout=timeout, check=False)
+
+
+def servers_required() -> bool:
+    """Whether a test whose server is missing must fail rather than be skipped: ``DOP_TEST_REQUIRE_SERVERS``
+    when set (``1``/``0``), else whether ``CI`` is set to ``true`` or ``1`` (as CI services set it)."""
+    flag = os.environ.get("DOP_TEST_REQUIRE_SERVERS") or os.environ.get("CI") or ""
+    return flag.strip().lower() in ("1", "true", "yes")
+
+
+def missing_server(what: str, fix: str) -> NoReturn:
+    """Stop a test (or fixture) whose server or tool is missing: under :func:`servers_required` the test
+    fails, elsewhere it is skipped; both say ``<what> is missing: <fix>``. Fixtures never install what is
+    missing: ``fix`` names how to get it (a script to run, a package to install)."""
+    message = f"{what} is missing: {fix}"
+    if servers_required():
+        pytest.fail(f"{message} (a missing test server fails the tests under CI=true or "
+                    "DOP_TEST_REQUIRE_SERVERS=1)", pytrace=False)
+    pytest.skip(message)
 
 
 _REGISTRATION_PROBE = """
