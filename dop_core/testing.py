@@ -15,7 +15,9 @@ runs the ``dop`` command line in a subprocess, as a user would; :func:`registrat
 what registering a plugin costs every parse of the DAG files. An engine's tests check that it
 protects a table's history with :func:`assert_history_protected` (over :func:`history_changes`),
 :func:`assert_nullability_protected` and :func:`assert_same_shapes_pass`; :func:`secrets_in_clear` finds
-planted secrets in a command's output, in files and in every row of SQLite databases (the Airflow DB).
+planted secrets in a command's output, in files and in every row of SQLite databases (the Airflow DB). A
+fixture whose server or tool is missing calls :func:`missing_server`: the test fails under CI and is
+skipped elsewhere.
 
 Importing this module is cheap (no Airflow); fixtures import what they use.
 """
@@ -28,7 +30,7 @@ import subprocess
 import sys
 import textwrap
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 import attrs
 import pytest
@@ -173,6 +175,24 @@ def _sqlite_rows(path: pathlib.Path) -> dict[str, bytes]:
     finally:
         con.close()
     return rows
+
+
+def servers_required() -> bool:
+    """Whether a test whose server is missing must fail rather than be skipped: ``DOP_TEST_REQUIRE_SERVERS``
+    when set (``1``/``0``), else whether ``CI`` is set to ``true`` or ``1`` (as CI services set it)."""
+    flag = os.environ.get("DOP_TEST_REQUIRE_SERVERS") or os.environ.get("CI") or ""
+    return flag.strip().lower() in ("1", "true", "yes")
+
+
+def missing_server(what: str, fix: str) -> NoReturn:
+    """Stop a test (or fixture) whose server or tool is missing: under :func:`servers_required` the test
+    fails, elsewhere it is skipped; both say ``<what> is missing: <fix>``. Fixtures never install what is
+    missing: ``fix`` names how to get it (a script to run, a package to install)."""
+    message = f"{what} is missing: {fix}"
+    if servers_required():
+        pytest.fail(f"{message} (a missing test server fails the tests under CI=true or "
+                    "DOP_TEST_REQUIRE_SERVERS=1)", pytrace=False)
+    pytest.skip(message)
 
 
 _REGISTRATION_PROBE = """

@@ -1,26 +1,23 @@
 """A BigQuery emulator server on loopback for the BigQuery engine's tests.
 
-The emulator (bqemulator, pinned below) lives in a virtualenv of its own, because its pins clash
-with Airflow's: ``~/.cache/dop-test/bqemulator-venv`` (or ``$DOP_TEST_CACHE/bqemulator-venv``),
-built with uv on first use and reused afterwards. It runs as a separate server process through
-``tests/support/bqemulator_launcher.py`` (which tolerates DuckDB's spatial extension being
-unreachable offline). Tests talk to it through the official google-cloud-bigquery client and
-through DOP's BigQuery engine.
+The emulator (bqemulator) lives in a virtualenv of its own, because its pins clash with Airflow's:
+``~/.cache/dop-test/bqemulator-venv`` (or ``$DOP_TEST_CACHE/bqemulator-venv``), which
+``.ci/test-servers bigquery-emulator`` builds (tox runs it first; the pins are there). It runs as a
+separate server process through ``tests/support/bqemulator_launcher.py`` (which tolerates DuckDB's
+spatial extension being unreachable offline). Tests talk to it through the official
+google-cloud-bigquery client and through DOP's BigQuery engine.
 
-If the virtualenv cannot be built (no access to PyPI) the tests are skipped with uv's error;
+Without that virtualenv the tests fail under CI=true and are skipped otherwise, naming the script;
 any other failure (the server does not start or answer) fails them.
 """
 
 from __future__ import annotations
 
-import fcntl
 import itertools
 import os
 import pathlib
 import re
-import shutil
 import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -28,8 +25,8 @@ from typing import Any
 
 import pytest
 
-EMULATOR = "bqemulator==1.4.0"
-REQUIREMENTS = [EMULATOR, "numpy"]
+from dop_core.testing import missing_server
+
 PROJECT = "test-project"
 LAUNCHER = pathlib.Path(__file__).resolve().parents[1] / "support" / "bqemulator_launcher.py"
 READY = "BQEMULATOR-READY"
@@ -40,45 +37,12 @@ def cache_dir() -> pathlib.Path:
     return pathlib.Path(os.environ.get("DOP_TEST_CACHE") or pathlib.Path.home() / ".cache" / "dop-test")
 
 
-def _run(cmd: list[str], env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=900, check=False, env=env)
-
-
 def emulator_python() -> pathlib.Path:
-    """The emulator venv's python, building the venv first if needed; skips when it cannot be built."""
+    """The emulator virtualenv's python (built by .ci/test-servers, which writes its stamp last)."""
     venv = cache_dir() / "bqemulator-venv"
     python = venv / "bin" / "python"
-    stamp = venv / ".dop-ready"
-    if stamp.is_file() and stamp.read_text() == " ".join(REQUIREMENTS) and python.exists():
-        return python
-    venv.parent.mkdir(parents=True, exist_ok=True)
-    with open(venv.parent / "bqemulator-venv.lock", "w") as lock:  # several test processes may build at once
-        fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
-        if stamp.is_file() and stamp.read_text() == " ".join(REQUIREMENTS) and python.exists():
-            return python
-        shutil.rmtree(venv, ignore_errors=True)
-        uv = shutil.which("uv")
-        if uv:
-            steps = [
-                [uv, "venv", "--quiet", "--python", sys.executable, str(venv)],
-                [uv, "pip", "install", "--quiet", "--python", str(python), *REQUIREMENTS],
-            ]
-        else:
-            steps = [
-                [sys.executable, "-m", "venv", str(venv)],
-                [str(python), "-m", "pip", "install", "--quiet", *REQUIREMENTS],
-            ]
-        env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
-        for cmd in steps:
-            done = _run(cmd, env)
-            if done.returncode != 0:
-                shutil.rmtree(venv, ignore_errors=True)
-                output = (done.stderr or done.stdout).strip().splitlines()[-6:]
-                pytest.skip(
-                    f"cannot build the BigQuery emulator's virtualenv ({' '.join(REQUIREMENTS)}) in "
-                    f"{venv}: `{' '.join(cmd[:3])} ...` exited {done.returncode}: " + " | ".join(output)
-                )
-        stamp.write_text(" ".join(REQUIREMENTS))
+    if not (python.exists() and (venv / ".dop-ready").is_file()):
+        missing_server(f"the BigQuery emulator (bqemulator in {venv})", "run .ci/test-servers bigquery-emulator")
     return python
 
 

@@ -1,16 +1,28 @@
-"""Fixtures of the service-project template tests: a project rendered by ``dop init``, and servers on
-loopback (the project's Airflow, a GCS emulator)."""
+"""Fixtures of the service-project template tests: a project rendered by ``dop init``, servers on
+loopback (a GCS emulator) and the tools some tests drive (uv, Chromium).
+
+``.ci/test-servers uv chromium gcs-emulator`` installs and builds them (tox runs it first); a fixture
+whose server or tool is missing fails under CI=true and skips otherwise, naming that command.
+"""
 
 from __future__ import annotations
 
+import os
 import pathlib
+import shutil
 import socket
 import subprocess
 import time
 from collections.abc import Iterator
 
 import pytest
-from template_support import EMULATOR_VENV, dop, free_port
+from template_support import dop, free_port
+
+from dop_core.testing import missing_server
+
+CACHE = pathlib.Path(os.environ.get("DOP_TEST_CACHE") or pathlib.Path.home() / ".cache" / "dop-test")
+EMULATOR_VENV = CACHE / "gcs-emulator"  # built by .ci/test-servers gcs-emulator (its .dop-ready stamp last)
+CHROMIUM = pathlib.Path(os.environ.get("DOP_TEST_CHROMIUM") or "/usr/bin/chromium")
 
 
 @pytest.fixture(scope="module")
@@ -24,15 +36,12 @@ def new_project(tmp_path_factory: pytest.TempPathFactory) -> pathlib.Path:
 
 @pytest.fixture(scope="session")
 def gcs_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """``gcp-storage-emulator`` on 127.0.0.1 (its own venv, cached under ~/.cache/dop-test/, so its pins
-    never meet Airflow's); yields the value for STORAGE_EMULATOR_HOST."""
-    python = EMULATOR_VENV / "bin" / "python"
+    """``gcp-storage-emulator`` on 127.0.0.1 (its own venv under the test cache, so its pins never meet
+    Airflow's); yields the value for STORAGE_EMULATOR_HOST."""
     server = EMULATOR_VENV / "bin" / "gcp-storage-emulator"
-    if not server.exists():
-        subprocess.run(["uv", "venv", "-q", str(EMULATOR_VENV)], check=True)
-        subprocess.run(
-            ["uv", "pip", "install", "-q", "--python", str(python), "gcp-storage-emulator"], check=True
-        )
+    if not (server.exists() and (EMULATOR_VENV / ".dop-ready").is_file()):
+        missing_server(f"the GCS emulator (gcp-storage-emulator in {EMULATOR_VENV})",
+                       "run .ci/test-servers gcs-emulator")
     port = free_port()
     data = tmp_path_factory.mktemp("gcs")
     log = open(data / "emulator.log", "wb")  # noqa: SIM115 - closed at teardown
@@ -72,3 +81,21 @@ def gcs_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             proc.kill()
             proc.wait()
         log.close()
+
+
+@pytest.fixture(scope="session")
+def uv() -> str:
+    """The ``uv`` command (on PATH)."""
+    found = shutil.which("uv")
+    if found is None:
+        missing_server("uv (on PATH)", "run .ci/test-servers uv (it runs pip install uv)")
+    return found
+
+
+@pytest.fixture(scope="session")
+def chromium() -> pathlib.Path:
+    """Debian's Chromium (``$DOP_TEST_CHROMIUM``, default /usr/bin/chromium), for Playwright's ``executable_path``."""
+    if not CHROMIUM.is_file():
+        missing_server(f"Chromium ({CHROMIUM})",
+                       "run .ci/test-servers chromium (as root it installs Debian's chromium)")
+    return CHROMIUM

@@ -9,7 +9,6 @@ import subprocess
 import sys
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
-EMULATOR_VENV = pathlib.Path.home() / ".cache" / "dop-test" / "gcs-emulator"
 
 
 def dop(

@@ -1,8 +1,8 @@
 """``dop airflow`` serves the project's DAGs in the real Airflow 3 UI; a browser logs in, triggers the
 example DAG with the 'Full refresh' box ticked, and sees the run succeed. Then Ctrl-C stops everything.
 
-Headless Chromium from Debian's packages (installed here when missing; CI runs as root on a fresh
-machine), driven by Playwright from PyPI with ``executable_path`` (no ``playwright install``).
+Headless Chromium from Debian's packages (the ``chromium`` fixture; ``.ci/test-servers chromium``
+installs it), driven by Playwright from PyPI with ``executable_path`` (no ``playwright install``).
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ import json
 import os
 import pathlib
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -26,7 +25,6 @@ from template_support import free_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(420)]
 
-CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -38,16 +36,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 DAG_ID = "dop__example_covid19"
-
-
-def ensure_chromium() -> None:
-    if os.path.exists(CHROMIUM):
-        return
-    if os.geteuid() != 0 or shutil.which("apt-get") is None:
-        pytest.skip(f"{CHROMIUM} is missing and cannot be installed here (needs root and apt-get)")
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    subprocess.run(["apt-get", "update", "-qq"], check=True, env=env, timeout=600)
-    subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], check=True, env=env, timeout=900)
 
 
 class AirflowServer:
@@ -150,10 +138,11 @@ def airflow_server(new_project: pathlib.Path, tmp_path: pathlib.Path) -> Iterato
                 os.killpg(pgid, signal.SIGKILL)
 
 
-def test_trigger_the_example_from_the_ui(airflow_server: AirflowServer, tmp_path: pathlib.Path) -> None:
+def test_trigger_the_example_from_the_ui(
+    airflow_server: AirflowServer, chromium: pathlib.Path, tmp_path: pathlib.Path
+) -> None:
     from playwright.sync_api import expect, sync_playwright
 
-    ensure_chromium()
     started = time.monotonic()
     url, user, password = airflow_server.wait_ready()
     assert url == f"http://127.0.0.1:{airflow_server.port}"
@@ -162,7 +151,7 @@ def test_trigger_the_example_from_the_ui(airflow_server: AirflowServer, tmp_path
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch_persistent_context(
             str(tmp_path / "chromium-profile"),
-            executable_path=CHROMIUM,
+            executable_path=str(chromium),
             headless=True,
             args=CHROMIUM_ARGS,
             viewport={"width": 1400, "height": 1000},

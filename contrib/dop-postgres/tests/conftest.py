@@ -1,10 +1,11 @@
 """A real PostgreSQL server on 127.0.0.1 for the whole test session (Debian's postgresql package).
 
-``postgres_server`` installs the package with apt-get when no ``pg_ctl`` is found and we are root (CI
-runs as root on a fresh machine), runs ``initdb`` and ``postgres`` as an unprivileged user in a
-temporary folder (the unix socket lives there too), listening on a free port of 127.0.0.1 with
-password authentication, and stops the server at the end. ``pg_database`` gives each test a fresh
-database and its DSN.
+``postgres_server`` finds ``pg_ctl``, ``initdb`` and ``postgres`` (in ``$DOP_TEST_POSTGRES_BIN``, else on
+PATH or in /usr/lib/postgresql/*/bin; ``.ci/test-servers postgres`` installs them), runs ``initdb`` and
+``postgres`` as an unprivileged user in a temporary folder (the unix socket lives there too),
+listening on a free port of 127.0.0.1 with password authentication, and stops the server at the end.
+``pg_database`` gives each test a fresh database and its DSN. Without PostgreSQL the tests fail under
+CI=true and are skipped otherwise, naming the script.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from collections.abc import Iterator
 
 import attrs
 import pytest
+
+from dop_core.testing import missing_server
 
 USER = "dop"
 PASSWORD = "pg-s3cret-Zq7"  # tests assert this never shows in logs or errors
@@ -47,29 +50,22 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
 
 
-def _find_bin_dir() -> pathlib.Path | None:
-    found = shutil.which("pg_ctl")
-    candidates = [pathlib.Path(found).resolve().parent] if found else []
-    candidates += [pathlib.Path(p) for p in sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True)]
+def _find_bin_dir() -> pathlib.Path:
+    configured = os.environ.get("DOP_TEST_POSTGRES_BIN")
+    if configured:
+        candidates = [pathlib.Path(configured)]
+    else:
+        found = shutil.which("pg_ctl")
+        candidates = [pathlib.Path(found).resolve().parent] if found else []
+        candidates += [pathlib.Path(p) for p in sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True)]
     for folder in candidates:
         if (folder / "pg_ctl").is_file() and (folder / "initdb").is_file() and (folder / "postgres").is_file():
             return folder
-    return None
-
-
-def _install_postgres() -> pathlib.Path | None:
-    if os.geteuid() != 0 or not shutil.which("apt-get"):
-        return None
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    subprocess.run(["apt-get", "update", "-q"], env=env, check=True, capture_output=True, timeout=600)
-    subprocess.run(
-        ["apt-get", "install", "-y", "-q", "--no-install-recommends", "postgresql"],
-        env=env,
-        check=True,
-        capture_output=True,
-        timeout=900,
+    missing_server(
+        "PostgreSQL (pg_ctl, initdb and postgres, looked for in "
+        + (f"DOP_TEST_POSTGRES_BIN={configured})" if configured else "PATH and /usr/lib/postgresql/*/bin)"),
+        "run .ci/test-servers postgres (as root it installs Debian's postgresql)",
     )
-    return _find_bin_dir()
 
 
 def _free_port() -> int:
@@ -91,9 +87,7 @@ def _run_as() -> tuple[int | None, int | None]:
 
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[PostgresServer]:
-    bin_dir = _find_bin_dir() or _install_postgres()
-    if bin_dir is None:
-        pytest.skip("PostgreSQL is not installed and cannot be installed here (apt-get install postgresql as root)")
+    bin_dir = _find_bin_dir()
     uid, gid = _run_as()
     root = pathlib.Path(tempfile.mkdtemp(prefix="dop-pg-"))
     data, sock = root / "data", root / "socket"

@@ -16,7 +16,7 @@ import pytest
 
 from dop_core.errors import DopError
 from dop_core.new_plugin import create_plugin, plugin_name, template_dir
-from dop_core.testing import run_dop
+from dop_core.testing import missing_server, run_dop
 
 REPO = pathlib.Path(__file__).resolve().parents[3]
 
@@ -118,12 +118,10 @@ def test_create_plugin_with_extra_answers(tmp_path: pathlib.Path) -> None:
 
 def _uv() -> list[str]:
     found = shutil.which("uv")
-    if found:
-        return [found]
-    probe = subprocess.run([sys.executable, "-m", "uv", "--version"], capture_output=True, check=False)
-    if probe.returncode == 0:
-        return [sys.executable, "-m", "uv"]
-    pytest.skip("uv is needed to build a fresh environment (pip install uv)")
+    if found is None:
+        missing_server("uv (on PATH), which builds the fresh environment",
+                       "run .ci/test-servers uv (it runs pip install uv)")
+    return [found]
 
 
 def _run(cmd: list[str | os.PathLike[str]], **kwargs: object) -> subprocess.CompletedProcess[str]:

@@ -1,11 +1,14 @@
 """Real servers on loopback for the dop-egress tests: a GCS emulator and an OpenSSH server.
 
-- ``gcs_emulator``: ``gcp-storage-emulator`` (PyPI) in its own virtualenv, built once with uv under
-  ``~/.cache/dop-test/`` (its pins stay out of Airflow's environment), started on 127.0.0.1.
-- ``sshd``: Debian's OpenSSH server (installed with apt-get when missing and we are root), started
+- ``gcs_emulator``: ``gcp-storage-emulator`` (PyPI) in its own virtualenv under ``$DOP_TEST_CACHE``
+  (default ``~/.cache/dop-test/``; its pins stay out of Airflow's environment), started on 127.0.0.1.
+- ``sshd``: Debian's OpenSSH server (``$DOP_TEST_SSHD``, default /usr/sbin/sshd), started
   on 127.0.0.1 with its own host key, config and an authorised client key in a temp folder. It
   listens on two ports; on the second, the SFTP server refuses renames (``internal-sftp -P``), a
   real server policy the atomicity test uses.
+
+``.ci/test-servers gcs-emulator sshd`` installs and builds them (tox runs it first); a fixture whose
+server is missing fails under CI=true and skips otherwise (``dop_core.testing.missing_server``).
 """
 
 from __future__ import annotations
@@ -13,19 +16,19 @@ from __future__ import annotations
 import json
 import os
 import pathlib
-import shutil
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 
 import attrs
 import pytest
 
-EMULATOR = "gcp-storage-emulator==2026.7.19"
-CACHE = pathlib.Path(os.environ.get("DOP_TEST_CACHE", pathlib.Path.home() / ".cache" / "dop-test"))
-SSHD = pathlib.Path("/usr/sbin/sshd")
+from dop_core.testing import missing_server
+
+CACHE = pathlib.Path(os.environ.get("DOP_TEST_CACHE") or pathlib.Path.home() / ".cache" / "dop-test")
+EMULATOR = CACHE / "gcs-emulator"  # built by .ci/test-servers gcs-emulator (its .dop-ready stamp is written last)
+SSHD = pathlib.Path(os.environ.get("DOP_TEST_SSHD") or "/usr/sbin/sshd")
 
 
 def free_port() -> int:
@@ -64,24 +67,10 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
 
 
 # -- GCS emulator ---------------------------------------------------------------------------------
-def _emulator_venv() -> pathlib.Path:
-    venv = CACHE / ("venv-" + EMULATOR.replace("==", "-"))
-    exe = venv / "bin" / "gcp-storage-emulator"
-    if exe.exists():
-        return exe
-    uv = shutil.which("uv")
-    shutil.rmtree(venv, ignore_errors=True)  # a half-built one from an interrupted run
-    python = str(venv / "bin" / "python")
-    try:
-        if uv:
-            subprocess.run([uv, "venv", "-q", "--python", sys.executable, str(venv)], check=True)
-            subprocess.run([uv, "pip", "install", "-q", "--python", python, EMULATOR], check=True)
-        else:
-            subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-            subprocess.run([python, "-m", "pip", "install", "-q", EMULATOR], check=True)
-    except subprocess.CalledProcessError as exc:
-        shutil.rmtree(venv, ignore_errors=True)
-        pytest.skip(f"cannot build a virtualenv with {EMULATOR} (needs PyPI): {exc}")
+def _emulator() -> pathlib.Path:
+    exe = EMULATOR / "bin" / "gcp-storage-emulator"
+    if not (exe.exists() and (EMULATOR / ".dop-ready").exists()):
+        missing_server(f"the GCS emulator (gcp-storage-emulator in {EMULATOR})", "run .ci/test-servers gcs-emulator")
     return exe
 
 
@@ -105,7 +94,7 @@ class GcsEmulator:
 
 @pytest.fixture(scope="session")
 def gcs_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GcsEmulator]:
-    exe = _emulator_venv()
+    exe = _emulator()
     port = free_port()
     log = tmp_path_factory.mktemp("gcs") / "emulator.log"
     proc = start(
@@ -140,23 +129,12 @@ def gcs(gcs_emulator: GcsEmulator, monkeypatch: pytest.MonkeyPatch) -> Iterator[
 
 # -- OpenSSH server ------------------------------------------------------------------------------
 def _ensure_sshd() -> None:
-    if SSHD.exists():
-        return
-    if os.geteuid() != 0 or not shutil.which("apt-get"):
-        pytest.skip(
-            "/usr/sbin/sshd is missing and cannot be installed here (needs root and apt-get): "
-            "apt-get install openssh-server"
-        )
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    for cmd in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", "openssh-server"]):
-        done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
-        if done.returncode != 0:
-            pytest.skip(
-                f"installing openssh-server failed ({' '.join(cmd)} exited {done.returncode}): "
-                f"{done.stderr.strip()[-300:]}"
-            )
     if not SSHD.exists():
-        pytest.skip("openssh-server was installed but /usr/sbin/sshd is still missing")
+        missing_server(f"the OpenSSH server ({SSHD})",
+                       "run .ci/test-servers sshd (as root it installs Debian's openssh-server)")
+    if os.geteuid() != 0:
+        missing_server("root for the OpenSSH test server (sshd switches to the logged-in user)",
+                       "run the egress tests as root")
 
 
 @attrs.frozen
@@ -183,8 +161,6 @@ class SshServer:
 @pytest.fixture(scope="session")
 def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SshServer]:
     _ensure_sshd()
-    if os.geteuid() != 0:
-        pytest.skip("the OpenSSH test server runs as root here (it switches to the test user)")
     folder = tmp_path_factory.mktemp("sshd")
     for key in ("host_key", "client_key"):
         subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(folder / key)], check=True)

@@ -1,8 +1,26 @@
-"""Shared fixtures of dop-spark's tests: an example project with Spark tasks."""
+"""Shared fixtures of dop-spark's tests: an example project with Spark tasks, and Java for Spark local mode."""
 
 from __future__ import annotations
 
+import os
+import pathlib
+import shutil
+
 import pytest
+
+from dop_core.testing import missing_server
+
+
+@pytest.fixture(scope="session")
+def java() -> str:
+    """The ``java`` Spark local mode runs (``$JAVA_HOME/bin/java``, else from PATH), as Spark finds it."""
+    home = os.environ.get("JAVA_HOME")
+    found = str(pathlib.Path(home) / "bin" / "java") if home else shutil.which("java")
+    if not (found and os.path.isfile(found)):
+        missing_server("Java 17+ for Spark local mode (" + (f"JAVA_HOME={home} has no bin/java)" if home
+                       else "no JAVA_HOME and no java on PATH)"),
+                       "run .ci/test-servers java (as root it installs Debian's openjdk-17-jre-headless)")
+    return found
 
 # The example DAG: native table -> Spark SQL aggregate -> PySpark with a Python UDF -> native assertion;
 # plus a Spark SQL task with a mistake whose output table already exists (it must stay as it was).

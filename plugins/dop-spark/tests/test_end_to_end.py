@@ -7,7 +7,6 @@ has a successful chain (native -> Spark SQL -> PySpark -> assertion) and a Spark
 from __future__ import annotations
 
 import pathlib
-import shutil
 
 import pytest
 from conftest import write_shop
@@ -16,12 +15,9 @@ from dop_core.testing import ProjectFactory, run_dop
 
 pytestmark = pytest.mark.slow
 
-if shutil.which("java") is None and not __import__("os").environ.get("JAVA_HOME"):
-    pytest.skip("Spark local mode needs Java", allow_module_level=True)
-
 
 @pytest.fixture(scope="module")
-def shop_run(tmp_path_factory: pytest.TempPathFactory):
+def shop_run(java: str, tmp_path_factory: pytest.TempPathFactory):
     factory = ProjectFactory(tmp_path_factory.mktemp("spark") / "project")
     write_shop(factory)
     result = run_dop("run", "shop", "--date", "2024-03-01", cwd=factory.root, timeout=900)
