@@ -476,7 +476,9 @@ def report(title: str, outcomes: list[Outcome], translations: list[str], show_fa
         for o in outcomes:
             reason = o.results[first]
             if reason is not None:
-                lines.append(f"  {o.case.file}:{o.case.line} {o.case.name} [{o.area}]: {reason}")
+                others = [t for t in translations[1:] if o.results[t] is None]
+                note = f" ({', '.join(others)} passes)" if others else ""
+                lines.append(f"  {o.case.file}:{o.case.line} {o.case.name} [{o.area}]{note}: {reason}")
     return "\n".join(lines)
 
 

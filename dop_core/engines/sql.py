@@ -12,19 +12,6 @@ class SqlError(DopError):
     """The task's SQL cannot be used as written (not a query, several statements, cannot translate)."""
 
 
-def _keep_date_types(tree: Any) -> Any:
-    """BigQuery's DATE_ADD/DATE_SUB/DATE_TRUNC return a DATE; in DuckDB and others ``date + interval``
-    is a TIMESTAMP. Casting back keeps the column a DATE wherever the SQL runs."""
-    from sqlglot import exp
-
-    def fix(node: Any) -> Any:
-        if isinstance(node, exp.DateAdd | exp.DateSub | exp.DateTrunc) and not isinstance(node.parent, exp.Cast):
-            return exp.Cast(this=node.copy(), to=exp.DataType.build("DATE"))
-        return node
-
-    return tree.transform(fix)
-
-
 def _drop_catalogs(tree: Any) -> Any:
     """On a single-database engine, ``project.dataset.table`` means ``dataset.table``."""
     from sqlglot import exp
@@ -50,18 +37,14 @@ def parse_statements(sql: str, dialect: str) -> list[Any]:
 
 @lru_cache(maxsize=256)
 def translate(sql: str, source: str, target: str, single_catalog: bool = False) -> str:
-    """``sql`` written in dialect ``source`` as dialect ``target`` speaks it (unchanged if they match)."""
+    """``sql`` written in dialect ``source`` as dialect ``target`` speaks it (unchanged if they match).
+
+    From BigQuery, DOP's translation rules (``dop_core.sql``) keep BigQuery's semantics; a construct the
+    target cannot express raises ``UnsupportedSqlError`` with its line in ``sql``."""
     if source == target:
         return sql
     statements = parse_statements(sql, source)
-    out = []
-    for tree in statements:
-        if source == "bigquery":
-            tree = _keep_date_types(tree)
-        if single_catalog:
-            tree = _drop_catalogs(tree)
-        out.append(tree.sql(dialect=target, pretty=True))
-    return ";\n".join(out)
+    return ";\n".join(_translate_one(tree, sql, source, target, single_catalog) for tree in statements)
 
 
 def translate_expression(sql: str, source: str, target: str, single_catalog: bool = False) -> str:
@@ -75,11 +58,21 @@ def translate_expression(sql: str, source: str, target: str, single_catalog: boo
         tree = sqlglot.parse_one(sql, read=source)
     except ParseError as exc:
         raise SqlError(f"cannot parse the expression as {source}: {exc}") from None
-    if source == "bigquery":
-        tree = _keep_date_types(tree)
+    return _translate_one(tree, sql, source, target, single_catalog, pretty=False)
+
+
+def _translate_one(tree: Any, sql: str, source: str, target: str, single_catalog: bool, pretty: bool = True) -> str:
+    from dop_core.sql import UnsupportedSqlError
+    from dop_core.sql.translate import locate, translate_statement
+
     if single_catalog:
         tree = _drop_catalogs(tree)
-    return tree.sql(dialect=target)
+    try:
+        return translate_statement(tree, source, target, pretty=pretty)
+    except UnsupportedSqlError as exc:
+        if exc.line is None:
+            exc.line, exc.column = locate(sql, exc.construct) or (None, None)
+        raise
 
 
 def translate_type(type_sql: str, source: str, target: str) -> str:
