@@ -11,11 +11,12 @@ from dop_core.sql.rules import rule
 
 @rule("duckdb", "postgres")
 def date_arithmetic_returns_date(tree: Any, target: str) -> Any:
-    """BigQuery's DATE_ADD, DATE_SUB and DATE_TRUNC on a DATE return a DATE; on DuckDB and PostgreSQL
-    ``date + interval`` is a TIMESTAMP. Casting back keeps the column a DATE."""
+    """BigQuery's DATE_ADD, DATE_SUB, DATE_TRUNC (on a DATE) and DATE_FROM_UNIX_DATE return a DATE; on
+    DuckDB and PostgreSQL ``date + interval`` is a TIMESTAMP. Casting back keeps the column a DATE."""
 
     def fix(node: Any) -> Any:
-        if isinstance(node, exp.DateAdd | exp.DateSub | exp.DateTrunc) and not isinstance(node.parent, exp.Cast):
+        if isinstance(node, exp.DateAdd | exp.DateSub | exp.DateTrunc | exp.DateFromUnixDate) \
+                and not isinstance(node.parent, exp.Cast):
             return exp.Cast(this=node.copy(), to=exp.DataType.build("DATE"))
         return node
 

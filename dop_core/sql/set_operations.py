@@ -32,8 +32,8 @@ def _rewrite(node: Any) -> None:
     left_names, right_names = _names(left), _names(right)
     side, kind = (node.args.get("side") or "").upper(), (node.args.get("kind") or "").upper()
     listed = [c.name for c in node.args.get("on") or []]
-    lower_left = {n.lower(): n for n in left_names}
-    lower_right = {n.lower(): n for n in right_names}
+    lower_left = {n.lower(): n for n in reversed(left_names)}
+    lower_right = {n.lower(): n for n in reversed(right_names)}
     if listed:
         columns = listed
         pool = lower_left.keys() & lower_right.keys() if kind == "INNER" or not side else \
@@ -42,15 +42,15 @@ def _rewrite(node: Any) -> None:
         if missing:
             raise _error(f"column {missing[0]} of the CORRESPONDING BY list is not in the inputs")
     elif side == "FULL":
-        columns = left_names + [n for n in right_names if n.lower() not in lower_left]
+        columns = _unique(left_names + [n for n in right_names if n.lower() not in lower_left])
     elif side == "LEFT":
-        columns = list(left_names)
+        columns = _unique(left_names)
     elif kind == "INNER":
-        columns = [n for n in left_names if n.lower() in lower_right]
+        columns = _unique([n for n in left_names if n.lower() in lower_right])
     else:  # STRICT CORRESPONDING / BY NAME
         if set(lower_left) != set(lower_right):
             raise _error("STRICT CORRESPONDING (BY NAME) needs the same column names on both sides")
-        columns = list(left_names)
+        columns = _unique(left_names)
     if not columns:
         raise _error("CORRESPONDING finds no column name the inputs share")
     node.set("this", _project(left, columns, lower_left))
@@ -68,9 +68,14 @@ def _names(query: Any) -> list[str]:
         raise _error("CORRESPONDING over SELECT * needs the input's column names: list the columns")
     if not all(names) or any(not s.alias_or_name for s in selects):
         raise _error("CORRESPONDING needs every input column to have a name")
-    if len({n.lower() for n in names}) != len(names):
-        raise _error("CORRESPONDING needs distinct column names in each input")
     return names
+
+
+def _unique(columns: list[str]) -> list[str]:
+    """The chosen columns; BigQuery refuses one an input has twice (unchosen duplicates are fine)."""
+    if len({c.lower() for c in columns}) != len(columns):
+        raise _error("CORRESPONDING needs distinct names among the matched columns of each input")
+    return columns
 
 
 def _project(query: Any, columns: list[str], available: dict[str, str]) -> Any:

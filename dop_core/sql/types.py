@@ -1,0 +1,130 @@
+"""Rules for BigQuery's number types: INT64 literals, FLOAT64 literals, division, JSON conversions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlglot import exp
+
+from dop_core.sql.rules import rule
+
+#: where an integer literal (anywhere below) is a count, a size or an index, not an INT64 value
+_INSIDE = (exp.Limit, exp.Offset, exp.DataType, exp.DataTypeParam, exp.Interval, exp.Bracket, exp.Fetch)
+#: where an integer literal (directly) is a column position or a frame bound
+_POSITIONAL = (exp.Ordered, exp.Group, exp.WindowSpec)
+_ARITHMETIC = (exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Mod, exp.IntDiv)
+
+
+def _is_int_literal(node: Any) -> bool:
+    return isinstance(node, exp.Literal) and not node.is_string and node.is_int
+
+
+@rule("duckdb", "postgres")
+def integer_literals_are_int64(tree: Any, target: str) -> Any:
+    """BigQuery's integer literals are INT64: ``SELECT 2147483647 + 1`` is 2147483648, and a column made
+    of a literal is an INT64 column. DuckDB and PostgreSQL type a small literal as a 32-bit INTEGER
+    (the sum overflows, the table gets an INTEGER column), so a literal in arithmetic or selected as a
+    column is cast to BIGINT; ``-9223372036854775808`` stays one literal."""
+
+    def fix(node: Any) -> Any:
+        if isinstance(node, exp.Neg) and _is_int_literal(node.this):
+            value = exp.Literal.number(f"-{node.this.this}")
+            return exp.Cast(this=value, to=exp.DataType.build("BIGINT")) if _wants_int64(node) else node
+        if _is_int_literal(node) and not isinstance(node.parent, exp.Neg) and _wants_int64(node):
+            return exp.Cast(this=node.copy(), to=exp.DataType.build("BIGINT"))
+        return node
+
+    return tree.transform(fix)
+
+
+def _wants_int64(node: Any) -> bool:
+    parent = node.parent
+    if isinstance(parent, exp.Paren):
+        parent = parent.parent
+    if isinstance(parent, (exp.Cast, *_POSITIONAL)) or node.find_ancestor(*_INSIDE):
+        return False
+    if isinstance(parent, _ARITHMETIC):
+        return True
+    if isinstance(parent, exp.Alias):
+        parent = parent.parent
+    return isinstance(parent, exp.Select) and node.parent in parent.expressions or \
+        (isinstance(parent, exp.Select) and node in parent.expressions)
+
+
+@rule("duckdb")
+def float_literals_are_float64(tree: Any, target: str) -> Any:
+    """BigQuery's literals with a decimal point or an exponent (``1.5``, ``1e3``) are FLOAT64; DuckDB
+    reads ``1.5`` as a DECIMAL, so sums and averages of them would be decimals. The literal is cast to
+    DOUBLE (a NUMERIC is written ``NUMERIC '1.5'`` in BigQuery, which stays a decimal)."""
+
+    def fix(node: Any) -> Any:
+        if isinstance(node, exp.Literal) and not node.is_string and not node.is_int \
+                and not isinstance(node.parent, exp.Cast | exp.DataTypeParam) and not node.find_ancestor(exp.DataType):
+            return exp.Cast(this=node.copy(), to=exp.DataType.build("DOUBLE"))
+        return node
+
+    return tree.transform(fix)
+
+
+@rule("duckdb")
+def division_by_zero_is_an_error(tree: Any, target: str) -> Any:
+    """BigQuery's ``x / y`` raises "division by zero" when ``y`` is 0 (``IEEE_DIVIDE`` and
+    ``SAFE_DIVIDE`` are the forms that do not); DuckDB returns infinity or NaN. A divisor that is not
+    a non-zero literal is checked: ``x / CASE WHEN y = 0 THEN error('division by zero') ELSE y END``."""
+
+    def fix(node: Any) -> Any:
+        if isinstance(node, exp.Div) and not node.args.get("safe"):
+            divisor = node.expression
+            if isinstance(divisor, exp.Literal) and not divisor.is_string and float(divisor.this) != 0:
+                return node
+            checked = exp.Case(ifs=[exp.If(this=exp.EQ(this=divisor.copy(), expression=exp.Literal.number(0)),
+                                           true=exp.func("error", exp.Literal.string("division by zero")))],
+                               default=divisor.copy())
+            node.set("expression", checked)
+        return node
+
+    return tree.transform(fix)
+
+
+@rule("duckdb", "postgres")
+def ieee_divide(tree: Any, target: str) -> Any:
+    """``IEEE_DIVIDE(x, y)`` divides as IEEE 754 does: ``x / 0`` is +/-inf, ``0 / 0`` NaN, never an error.
+    DuckDB's float division does exactly that; PostgreSQL raises, so there it is spelled with CASE."""
+
+    def fix(node: Any) -> Any:
+        if isinstance(node, exp.Anonymous) and node.name.upper() == "IEEE_DIVIDE" and len(node.expressions) == 2:
+            x, y = (exp.Cast(this=e.copy(), to=exp.DataType.build("DOUBLE")) for e in node.expressions)
+            if target == "duckdb":
+                return exp.Paren(this=exp.Div(this=x, expression=y))
+            nan, inf = (exp.Cast(this=exp.Literal.string(v), to=exp.DataType.build("DOUBLE")) for v in ("NaN", "Infinity"))
+            return exp.Case(ifs=[
+                exp.If(this=exp.EQ(this=y.copy(), expression=exp.Literal.number(0)), true=exp.Case(ifs=[
+                    exp.If(this=exp.GT(this=x.copy(), expression=exp.Literal.number(0)), true=inf.copy()),
+                    exp.If(this=exp.LT(this=x.copy(), expression=exp.Literal.number(0)), true=exp.Neg(this=inf)),
+                ], default=nan)),
+            ], default=exp.Div(this=x, expression=y))
+        return node
+
+    return tree.transform(fix)
+
+
+_JSON_CONVERSIONS = {"FLOAT64": "DOUBLE", "INT64": "BIGINT", "BOOL": "BOOLEAN", "STRING": "VARCHAR"}
+
+
+@rule("duckdb", "postgres")
+def json_conversion_functions(tree: Any, target: str) -> Any:
+    """``FLOAT64(json)``, ``INT64(json)``, ``BOOL(json)`` and ``STRING(json)`` convert a JSON number,
+    boolean or string to that SQL type and fail on any other JSON value. A cast of the JSON value does
+    the same on DuckDB and PostgreSQL (``BOOL(json)`` was generated as an unknown function)."""
+
+    def fix(node: Any) -> Any:
+        name = node.key.upper() if isinstance(node, exp.Float64 | exp.JSONBool) else \
+            node.name.upper() if isinstance(node, exp.Anonymous) else ""
+        name = {"JSONBOOL": "BOOL"}.get(name, name)
+        if name in _JSON_CONVERSIONS:
+            arg = node.this if not isinstance(node, exp.Anonymous) else (node.expressions or [None])[0]
+            if arg is not None:
+                return exp.Cast(this=arg.copy(), to=exp.DataType.build(_JSON_CONVERSIONS[name]))
+        return node
+
+    return tree.transform(fix)
