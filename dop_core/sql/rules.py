@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-RULE_MODULES = ("functions", "types", "dates", "arrays", "set_operations")
+RULE_MODULES = ("functions", "types", "dates", "arrays", "set_operations", "queries")
 
 Transform = Callable[[Any, str], Any]
 
