@@ -45,6 +45,7 @@ _EXPORTS = {
     "VariableParamsMixin": "dop_core.operators.params",
     "validate_project": "dop_core.validate",
     "get_registry": "dop_core.plugins",
+    "UnsupportedSqlError": "dop_core.sql",
 }
 
 __all__ = [
@@ -70,6 +71,7 @@ __all__ = [
     "TaskType",
     "TriggerBuild",
     "TriggerType",
+    "UnsupportedSqlError",
     "ValidationContext",
     "VariableParamsMixin",
     "__version__",
@@ -99,6 +101,7 @@ if TYPE_CHECKING:
     from dop_core.plugins import get_registry
     from dop_core.project import DagConfig, Project, Target, TaskConfig, load_project
     from dop_core.records import EgressType, EngineType, NoOptions, TaskType, TriggerType
+    from dop_core.sql import UnsupportedSqlError
     from dop_core.validate import validate_project
 
 
