@@ -83,9 +83,14 @@ def translate_type(type_sql: str, source: str, target: str) -> str:
     from sqlglot.errors import ParseError
 
     try:
-        return exp.DataType.build(type_sql, dialect=source).sql(dialect=target)
+        built = exp.DataType.build(type_sql, dialect=source)
     except (ParseError, ValueError):
         raise SqlError(f"{type_sql!r} is not a {source} column type") from None
+    if source == "bigquery":
+        from dop_core.sql.types import numeric_types_keep_their_precision
+
+        built = numeric_types_keep_their_precision(built, target)
+    return str(built.sql(dialect=target))
 
 
 def check_query(sql: str, dialect: str) -> None:

@@ -43,11 +43,11 @@ def rule(*targets: str) -> Callable[[Transform], Transform]:
 
 
 def rules() -> list[Rule]:
-    """Every rule, in the order they are applied."""
-    if not _RULES:
-        for module in RULE_MODULES:
-            importlib.import_module(f"dop_core.sql.{module}")
-    return list(_RULES)
+    """Every rule, in the order they are applied (``RULE_MODULES``' order, whichever was imported first)."""
+    for module in RULE_MODULES:
+        importlib.import_module(f"dop_core.sql.{module}")
+    order = {f"dop_core.sql.{m}": i for i, m in enumerate(RULE_MODULES)}
+    return sorted(_RULES, key=lambda r: order.get(r.function.__module__, len(order)))
 
 
 def apply_rules(tree: Any, target: str) -> Any:

@@ -128,3 +128,28 @@ def json_conversion_functions(tree: Any, target: str) -> Any:
         return node
 
     return tree.transform(fix)
+
+
+def _decimal(precision: int, scale: int) -> Any:
+    return exp.DataType.build(f"DECIMAL({precision}, {scale})")
+
+
+@rule("duckdb", "postgres")
+def numeric_types_keep_their_precision(tree: Any, target: str) -> Any:
+    """BigQuery's NUMERIC is a decimal of 38 digits, 9 after the point; BIGNUMERIC has 76 digits, 38
+    after the point. sqlglot wrote NUMERIC as a bare DECIMAL, which DuckDB reads as DECIMAL(18,3)
+    (rounding to 3 decimals, overflowing past 15 integer digits), and BIGNUMERIC as DuckDB's
+    DECIMAL(38,5) or an unknown BIGDECIMAL type on PostgreSQL. NUMERIC becomes DECIMAL(38,9);
+    BIGNUMERIC becomes PostgreSQL's unbounded NUMERIC, and on DuckDB (38 digits at most) DECIMAL(38,9):
+    larger values are an overflow error there, and digits past the ninth decimal are rounded."""
+
+    def fix(node: Any) -> Any:
+        if not isinstance(node, exp.DataType) or node.expressions:
+            return node
+        if node.this == exp.DataType.Type.DECIMAL:
+            return _decimal(38, 9)
+        if node.this == exp.DataType.Type.BIGDECIMAL:
+            return exp.DataType.build("DECIMAL") if target == "postgres" else _decimal(38, 9)
+        return node
+
+    return tree.transform(fix)

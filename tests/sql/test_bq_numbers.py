@@ -60,3 +60,17 @@ def test_safe_prefix_returns_null_instead_of_an_error(bq):
     assert bq("SELECT SAFE.PARSE_DATE('%Y-%m-%d', 'not a date')") == [(None,)]
     with pytest.raises(duckdb.Error):
         bq("SELECT PARSE_DATE('%Y-%m-%d', 'not a date')")
+
+
+def test_numeric_keeps_nine_decimals_and_38_digits(bq, bq_types):
+    # BigQuery: NUMERIC has precision 38 and scale 9
+    assert bq_types("SELECT CAST(1 AS NUMERIC)") == ["DECIMAL(38,9)"]
+    (value,), = bq("SELECT NUMERIC '12345678901234567890.123456789' + NUMERIC '0.000000001'")
+    assert str(value) == "12345678901234567890.123456790"
+
+
+def test_numeric_column_types_of_tables_and_seeds():
+    from dop_core.engines.sql import translate_type
+
+    assert translate_type("NUMERIC", "bigquery", "duckdb") == "DECIMAL(38, 9)"
+    assert translate_type("NUMERIC(10, 2)", "bigquery", "duckdb") == "DECIMAL(10, 2)"
