@@ -21,8 +21,6 @@ from __future__ import annotations
 
 import argparse
 import collections
-import datetime as dt
-import decimal
 import json
 import logging
 import os
@@ -344,14 +342,14 @@ def check(engine: Any, translate: Callable[[str], str], case: zc.Case) -> str | 
     sql = substitute_parameters(case)
     try:
         translated = translate(sql)
-    except Exception as exc:  # noqa: BLE001 - any translation failure is a result to report
+    except Exception as exc:
         if case.expected.error:
             return None
         kind = "refused" if type(exc).__name__ == "UnsupportedSqlError" else "translation failed"
         return f"{kind}: {first_line(exc)}"
     try:
         columns, rows = engine.run(translated)
-    except Exception as exc:  # noqa: BLE001 - the engine's error is the result
+    except Exception as exc:
         if case.expected.error:
             return None
         return f"engine error: {first_line(exc)}"
@@ -437,7 +435,7 @@ def prepare(engine: Any, case: zc.Case) -> dict[str, str]:
     rows = [[row[i] for i in positions] for row in case.expected.value.items]
     try:
         engine.load(table, columns, rows)
-    except Exception as exc:  # noqa: BLE001 - report, and skip the cases reading it
+    except Exception as exc:
         return {table.lower(): f"reads a table the benchmark could not load ({first_line(exc)})"}
     return dropped
 

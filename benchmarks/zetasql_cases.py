@@ -396,7 +396,7 @@ def scalar(kind: str, atom: str) -> Any:
         if kind == "TIMESTAMP":
             hours, minutes = int((zone or "+00")[1:3]), int((zone or "+0000").replace(":", "")[3:5] or 0)
             offset = dt.timedelta(hours=hours, minutes=minutes) * (-1 if (zone or "+")[0] == "-" else 1)
-            value = value.replace(tzinfo=dt.timezone(offset)).astimezone(dt.timezone.utc)
+            value = value.replace(tzinfo=dt.timezone(offset)).astimezone(dt.UTC)
         return value
     if kind == "TIME":
         clock, _, frac = atom.partition(".")
@@ -454,7 +454,7 @@ def values_equal(expected: Any, actual: Any, typ: SqlType) -> bool:
         if not isinstance(actual, dt.datetime):
             return False
         if actual.tzinfo is None:
-            actual = actual.replace(tzinfo=dt.timezone.utc)
+            actual = actual.replace(tzinfo=dt.UTC)
         return bool(expected == actual)
     if kind == "STRING" and isinstance(actual, str):
         return bool(expected.encode("utf-8", errors="surrogateescape") == actual.encode("utf-8", errors="surrogatepass"))

@@ -140,7 +140,8 @@ TRANSLATED_KINDS = {("materialization", "table"), ("materialization", "view"), (
                     ("assertion", "assertion_sensor")}
 
 
-def _translation_problems(project: Project, sql_path: pathlib.Path, target: Target, registry: Registry) -> list[Problem]:
+def _translation_problems(project: Project, sql_path: pathlib.Path, target: Target,
+                          registry: Registry) -> list[Problem]:
     from dop_core.sql.check import translation_problems
 
     try:

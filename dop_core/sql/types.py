@@ -45,10 +45,9 @@ def _wants_int64(node: Any) -> bool:
         return False
     if isinstance(parent, _ARITHMETIC):
         return True
-    if isinstance(parent, exp.Alias):
-        parent = parent.parent
-    return isinstance(parent, exp.Select) and node.parent in parent.expressions or \
-        (isinstance(parent, exp.Select) and node in parent.expressions)
+    column = node.parent if isinstance(node.parent, exp.Alias) else node  # a selected column, aliased or not
+    select = column.parent
+    return isinstance(select, exp.Select) and any(e is column for e in select.expressions)
 
 
 @rule("duckdb")
@@ -96,7 +95,8 @@ def ieee_divide(tree: Any, target: str) -> Any:
             x, y = (exp.Cast(this=e.copy(), to=exp.DataType.build("DOUBLE")) for e in node.expressions)
             if target == "duckdb":
                 return exp.Paren(this=exp.Div(this=x, expression=y))
-            nan, inf = (exp.Cast(this=exp.Literal.string(v), to=exp.DataType.build("DOUBLE")) for v in ("NaN", "Infinity"))
+            nan, inf = (exp.Cast(this=exp.Literal.string(v), to=exp.DataType.build("DOUBLE"))
+                        for v in ("NaN", "Infinity"))
             return exp.Case(ifs=[
                 exp.If(this=exp.EQ(this=y.copy(), expression=exp.Literal.number(0)), true=exp.Case(ifs=[
                     exp.If(this=exp.GT(this=x.copy(), expression=exp.Literal.number(0)), true=inf.copy()),
