@@ -91,9 +91,9 @@ class Case:
         return out
 
 
-def split_top_level(text: str, sep: str) -> list[str]:
-    """``text`` split at ``sep`` outside brackets, parentheses and quotes."""
-    parts, depth, quote, start, i = [], 0, "", 0, 0
+def unquoted(text: str) -> Iterator[tuple[int, str]]:
+    """(index, character) of each character of ``text`` outside single- or double-quoted strings."""
+    quote, i = "", 0
     while i < len(text):
         ch = text[i]
         if quote:
@@ -103,14 +103,22 @@ def split_top_level(text: str, sep: str) -> list[str]:
                 quote = ""
         elif ch in "\"'":
             quote = ch
-        elif ch in "([{<":
+        else:
+            yield i, ch
+        i += 1
+
+
+def split_top_level(text: str, sep: str) -> list[str]:
+    """``text`` split at ``sep`` outside brackets, parentheses and quotes."""
+    parts, depth, start = [], 0, 0
+    for i, ch in unquoted(text):
+        if ch in "([{<":
             depth += 1
         elif ch in ")]}>":
             depth -= 1
         elif ch == sep and depth == 0:
             parts.append(text[start:i])
             start = i + 1
-        i += 1
     parts.append(text[start:])
     return [p for p in parts if p.strip()]
 
@@ -169,22 +177,7 @@ def _options_and_sql(head: str) -> tuple[dict[str, str], str, int]:
 
 
 def _bracket_depth(text: str) -> int:
-    depth, quote, i = 0, "", 0
-    while i < len(text):
-        ch = text[i]
-        if quote:
-            if ch == "\\":
-                i += 1
-            elif ch == quote:
-                quote = ""
-        elif ch in "\"'":
-            quote = ch
-        elif ch == "[":
-            depth += 1
-        elif ch == "]":
-            depth -= 1
-        i += 1
-    return depth
+    return sum({"[": 1, "]": -1}.get(ch, 0) for _, ch in unquoted(text))
 
 
 def parse_expected(text: str) -> Expected:
