@@ -54,15 +54,40 @@ def _wants_int64(node: Any) -> bool:
 def float_literals_are_float64(tree: Any, target: str) -> Any:
     """BigQuery's literals with a decimal point or an exponent (``1.5``, ``1e3``) are FLOAT64; DuckDB
     reads ``1.5`` as a DECIMAL, so sums and averages of them would be decimals. The literal is cast to
-    DOUBLE (a NUMERIC is written ``NUMERIC '1.5'`` in BigQuery, which stays a decimal)."""
+    DOUBLE. A literal in a UNION column whose other input is NUMERIC is coerced to NUMERIC, as
+    BigQuery coerces literals, so it is left to the engine's decimal."""
+    coerced = _numeric_union_literals(tree)
 
     def fix(node: Any) -> Any:
-        if isinstance(node, exp.Literal) and not node.is_string and not node.is_int \
+        if isinstance(node, exp.Literal) and not node.is_string and not node.is_int and id(node) not in coerced \
                 and not isinstance(node.parent, exp.Cast | exp.DataTypeParam) and not node.find_ancestor(exp.DataType):
             return exp.Cast(this=node.copy(), to=exp.DataType.build("DOUBLE"))
         return node
 
-    return tree.transform(fix)
+    return tree.transform(fix, copy=False)  # in place: ``coerced`` holds ids of this tree's nodes
+
+
+def _numeric_union_literals(tree: Any) -> set[int]:
+    """ids of number literals selected in a set operation column that another input makes NUMERIC."""
+    out: set[int] = set()
+    for operation in tree.find_all(exp.SetOperation):
+        if isinstance(operation.parent, exp.SetOperation):
+            continue  # the outermost of a chain covers its inputs
+        inputs = [s for s in _set_inputs(operation) if isinstance(s, exp.Select)]
+        for position in range(min(len(s.expressions) for s in inputs) if inputs else 0):
+            values = [s.expressions[position].unalias() for s in inputs]
+            if any(isinstance(v, exp.Cast) and v.to.this in (exp.DataType.Type.DECIMAL,
+                                                             exp.DataType.Type.BIGDECIMAL) for v in values):
+                out.update(id(v) for v in values if isinstance(v, exp.Literal))
+    return out
+
+
+def _set_inputs(node: Any) -> list[Any]:
+    while isinstance(node, exp.Subquery):
+        node = node.this
+    if isinstance(node, exp.SetOperation):
+        return _set_inputs(node.this) + _set_inputs(node.expression)
+    return [node]
 
 
 @rule("duckdb")

@@ -74,3 +74,10 @@ def test_numeric_column_types_of_tables_and_seeds():
 
     assert translate_type("NUMERIC", "bigquery", "duckdb") == "DECIMAL(38, 9)"
     assert translate_type("NUMERIC(10, 2)", "bigquery", "duckdb") == "DECIMAL(10, 2)"
+
+
+def test_a_literal_in_a_union_with_a_numeric_column_is_numeric(bq_types):
+    # BigQuery coerces the literals 0.01 and 3.5 to the NUMERIC of the other input
+    sql = "SELECT x FROM (SELECT CAST(NULL AS NUMERIC) AS x UNION ALL SELECT 0.01 UNION ALL SELECT 3.5)"
+    assert bq_types(sql) == ["DECIMAL(38,9)"]
+    assert bq_types("SELECT x FROM (SELECT 1.5 AS x UNION ALL SELECT 2.5)") == ["DOUBLE"]
