@@ -45,3 +45,17 @@ def test_what_the_engine_cannot_express_is_an_error_naming_it_and_its_line():
     with pytest.raises(UnsupportedSqlError) as caught:
         translate(sql, "bigquery", "duckdb")
     assert caught.value.line == 2 and "ARRAY_CONCAT_AGG" in str(caught.value)
+
+
+def test_pivot_output_columns_have_bigquery_names(duck):
+    duck.execute("CREATE TABLE sales AS SELECT 1 AS shop, 100 AS product, 5 AS amount "
+                 "UNION ALL SELECT 1, 101, 7")
+
+    def columns(sql: str) -> list[str]:
+        return [d[0] for d in duck.execute(translate(sql, "bigquery", "duckdb", True)).description]
+
+    # BigQuery: an integer pivot value 100 names its column _100; an aggregate alias s gives s_100
+    assert columns("SELECT * FROM sales PIVOT(SUM(amount) FOR product IN (100, 101))") == ["shop", "_100", "_101"]
+    assert columns("SELECT * FROM sales PIVOT(SUM(amount) AS s, COUNT(*) AS n FOR product IN (100, 101 AS b))") \
+        == ["shop", "s_100", "n_100", "s_b", "n_b"]
+    assert columns("SELECT shop, s_100 FROM sales PIVOT(SUM(amount) AS s FOR product IN (100))") == ["shop", "s_100"]
