@@ -19,7 +19,8 @@ def array_subscripts(tree: Any, target: str) -> Any:
     """``arr[OFFSET(i)]`` counts from 0 and ``arr[ORDINAL(i)]`` from 1; an index out of bounds is an error
     ("Array index ... is out of bounds"), and the ``SAFE_`` forms return NULL instead. DuckDB and
     PostgreSQL count from 1, return NULL out of bounds, and DuckDB reads a negative index from the end.
-    The index is shifted for any expression (not only a literal) and checked against the length."""
+    The index is shifted for any expression (not only a literal) and checked against the length; a
+    NULL array gives NULL whatever the index."""
 
     def fix(node: Any) -> Any:
         base = node.args.get("offset")
@@ -33,9 +34,10 @@ def array_subscripts(tree: Any, target: str) -> Any:
         high = exp.GTE(this=index.copy(), expression=exp.Add(this=exp.func("ARRAY_LENGTH", array.copy()),
                                                              expression=_int(base)))
         out_of_bounds = exp.Or(this=low, expression=high)
+        null_array = exp.If(this=exp.Is(this=array.copy(), expression=exp.Null()), true=exp.Null())
         if node.args.get("safe") or target != "duckdb":
-            return exp.Case(ifs=[exp.If(this=out_of_bounds, true=exp.Null())], default=access)
-        return exp.Case(ifs=[exp.If(this=out_of_bounds, true=exp.func(
+            return exp.Case(ifs=[null_array, exp.If(this=out_of_bounds, true=exp.Null())], default=access)
+        return exp.Case(ifs=[null_array, exp.If(this=out_of_bounds, true=exp.func(
             "error", exp.Literal.string("Array index is out of bounds")))], default=access)
 
     return tree.transform(fix)

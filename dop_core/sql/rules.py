@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-RULE_MODULES = ("functions", "types", "dates", "arrays", "set_operations", "queries")
+RULE_MODULES = ("functions", "types", "dates", "formats", "arrays", "set_operations", "queries")
 
 Transform = Callable[[Any, str], Any]
 

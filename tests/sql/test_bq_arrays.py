@@ -36,3 +36,8 @@ def test_array_agg_ignore_nulls_order_by_limit(bq):
     sql = "SELECT ARRAY_AGG(x IGNORE NULLS ORDER BY x DESC LIMIT 2) FROM UNNEST([1, NULL, 3, 2]) AS x"
     assert bq(sql) == [([3, 2],)]
     assert bq("SELECT ARRAY_AGG(x RESPECT NULLS ORDER BY x LIMIT 2) FROM UNNEST([2, NULL, 1]) AS x") == [([None, 1],)]
+
+
+def test_any_index_of_a_null_array_is_null(bq):
+    # BigQuery: OFFSET(-1) of a NULL array is NULL, not an out-of-bounds error
+    assert bq("SELECT arr[OFFSET(-1)] FROM (SELECT CAST(NULL AS ARRAY<INT64>) AS arr)") == [(None,)]
