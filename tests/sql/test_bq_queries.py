@@ -59,3 +59,11 @@ def test_pivot_output_columns_have_bigquery_names(duck):
     assert columns("SELECT * FROM sales PIVOT(SUM(amount) AS s, COUNT(*) AS n FOR product IN (100, 101 AS b))") \
         == ["shop", "s_100", "n_100", "s_b", "n_b"]
     assert columns("SELECT shop, s_100 FROM sales PIVOT(SUM(amount) AS s FOR product IN (100))") == ["shop", "s_100"]
+
+
+def test_interval_year_to_second_literal(bq):
+    # BigQuery: INTERVAL '1-1 1 1:1:1' YEAR TO SECOND is 1 year 1 month, 1 day and 01:01:01
+    assert bq("SELECT DATETIME '1970-01-02 03:04:05' + INTERVAL '1-1 1 1:1:1' YEAR TO SECOND") == \
+        [(dt.datetime(1971, 2, 3, 4, 5, 6),)]
+    with pytest.raises(UnsupportedSqlError, match="DAY TO HOUR"):
+        translate("SELECT INTERVAL '1 2' DAY TO HOUR", "bigquery", "duckdb")
