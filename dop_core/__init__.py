@@ -61,6 +61,7 @@ _EXPORTS = {
     "get_registry": "dop_core.plugins",
     "resolve_project_path": "dop_core.paths",
     "OutsideProject": "dop_core.paths",
+    "UnsupportedSqlError": "dop_core.sql",
 }
 
 __all__ = [
@@ -93,6 +94,7 @@ __all__ = [
     "TaskType",
     "TriggerBuild",
     "TriggerType",
+    "UnsupportedSqlError",
     "ValidationContext",
     "VariableParamsMixin",
     "__version__",
@@ -142,6 +144,7 @@ if TYPE_CHECKING:
     from dop_core.project import DagConfig, Partitioning, Project, Target, TaskConfig, load_project
     from dop_core.records import EgressType, EngineType, NoOptions, TaskType, TriggerType
     from dop_core.secrets import redact, register_secrets
+    from dop_core.sql import UnsupportedSqlError
     from dop_core.validate import validate_project
 
 

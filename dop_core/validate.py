@@ -205,7 +205,26 @@ def _validate_task(project: Project, config: DagConfig, task: TaskConfig, path: 
     ctx = ValidationContext(project, config, path, options, task=task, sql_path=sql_path, target=target,
                             thorough=thorough)
     _run_validator(task_type.validate, ctx, s)
+    if sql_path is not None and target is not None and (task.kind.action, task.kind.target) in TRANSLATED_KINDS:
+        s.problems.extend(_translation_problems(project, sql_path, target, registry))
     return attrs.evolve(task, _typed_options=options)
+
+
+#: native task kinds whose SQL file DOP translates to the target engine's dialect as one query
+TRANSLATED_KINDS = {("materialization", "table"), ("materialization", "view"), ("assertion", "assertion"),
+                    ("assertion", "assertion_sensor")}
+
+
+def _translation_problems(project: Project, sql_path: pathlib.Path, target: Target,
+                          registry: Registry) -> list[Problem]:
+    from dop_core.sql.check import translation_problems
+
+    try:
+        engine = registry.named("engine", target.engine)
+        sql = sql_path.read_text(encoding="utf-8")
+    except (LookupError, OSError, UnicodeDecodeError):
+        return []  # reported elsewhere (unknown engine, unreadable file)
+    return translation_problems(sql, sql_path, project.dialect, engine.dialect, engine.single_catalog)
 
 
 def _validate_trigger(project: Project, config: DagConfig, trig: TriggerConfig, path: tuple[Any, ...],

@@ -58,3 +58,14 @@ def test_parse_benchmark_prints_ratios_for_every_layout(tmp_path):
     assert "DAG processor" in out and "after one edit" in out
     # the generated project was loaded the three ways, the DOP DAGs equal to the hand-written ones
     assert list(tmp_path.glob("**/cache/dop/parse/*/dags/dag_0001.pickle")), sorted(tmp_path.rglob("*.pickle"))
+
+
+def test_bigquery_sql_benchmark_measures_dop_beside_sqlglot(tmp_path):
+    cases = pathlib.Path(__file__).parent / "sql" / "cases"
+    out = run("bigquery_sql", "--cases", str(cases), "--failures")
+    # the INT32 column and the RANGE feature are skipped, each with its reason
+    assert re.search(r"1  reads a column of a non-BigQuery type: INT32", out), out
+    assert re.search(r"1  needs a feature BigQuery has not: RANGE_TYPE", out), out
+    # four measured cases: DOP passes them all; plain sqlglot misses the offset, the literal and the bounds
+    assert re.search(r"\| overall +\| 4 +\| 4/4 \(100\.0%\) +\| 1/4 \(25\.0%\) +\|", out), out
+    assert "failing cases (DOP):" in out and "dop_own.test" not in out.split("failing cases (DOP):")[1]

@@ -22,19 +22,6 @@ class SqlError(DopError):
         self.column = column
 
 
-def _keep_date_types(tree: Any) -> Any:
-    """BigQuery's DATE_ADD/DATE_SUB/DATE_TRUNC return a DATE; in DuckDB and others ``date + interval``
-    is a TIMESTAMP. Casting back keeps the column a DATE wherever the SQL runs."""
-    from sqlglot import exp
-
-    def fix(node: Any) -> Any:
-        if isinstance(node, exp.DateAdd | exp.DateSub | exp.DateTrunc) and not isinstance(node.parent, exp.Cast):
-            return exp.Cast(this=node.copy(), to=exp.DataType.build("DATE"))
-        return node
-
-    return tree.transform(fix)
-
-
 def _drop_catalogs(tree: Any) -> Any:
     """On a single-database engine, ``project.dataset.table`` means ``dataset.table``."""
     from sqlglot import exp
@@ -60,18 +47,14 @@ def parse_statements(sql: str, dialect: str) -> list[Any]:
 
 @lru_cache(maxsize=256)
 def translate(sql: str, source: str, target: str, single_catalog: bool = False) -> str:
-    """``sql`` written in dialect ``source`` as dialect ``target`` speaks it (unchanged if they match)."""
+    """``sql`` written in dialect ``source`` as dialect ``target`` speaks it (unchanged if they match).
+
+    From BigQuery, DOP's translation rules (``dop_core.sql``) keep BigQuery's semantics; a construct the
+    target cannot express raises ``UnsupportedSqlError`` with its line in ``sql``."""
     if source == target:
         return sql
     statements = parse_statements(sql, source)
-    out = []
-    for tree in statements:
-        if source == "bigquery":
-            tree = _keep_date_types(tree)
-        if single_catalog:
-            tree = _drop_catalogs(tree)
-        out.append(tree.sql(dialect=target, pretty=True))
-    return ";\n".join(out)
+    return ";\n".join(_translate_one(tree, sql, source, target, single_catalog) for tree in statements)
 
 
 def translate_expression(sql: str, source: str, target: str, single_catalog: bool = False) -> str:
@@ -91,11 +74,21 @@ def translate_expression(sql: str, source: str, target: str, single_catalog: boo
         raise SqlError(f"a function's body is one expression that only reads; {what} has no place in it")
     if source == target:
         return sql
-    if source == "bigquery":
-        tree = _keep_date_types(tree)
+    return _translate_one(tree, sql, source, target, single_catalog, pretty=False)
+
+
+def _translate_one(tree: Any, sql: str, source: str, target: str, single_catalog: bool, pretty: bool = True) -> str:
+    from dop_core.sql import UnsupportedSqlError
+    from dop_core.sql.translate import locate, translate_statement
+
     if single_catalog:
         tree = _drop_catalogs(tree)
-    return tree.sql(dialect=target)
+    try:
+        return translate_statement(tree, source, target, pretty=pretty)
+    except UnsupportedSqlError as exc:
+        if exc.line is None:
+            exc.line, exc.column = locate(sql, exc.construct) or (None, None)
+        raise
 
 
 #: BigQuery's templated argument of a SQL function (``x ANY TYPE``): each engine maps it (or ignores it)
@@ -151,6 +144,10 @@ def translate_type(type_sql: str, source: str, target: str, templated: bool = Fa
     tree = parse_type(type_sql, source, templated)
     if templated and tree.sql(dialect="bigquery") == ANY_TYPE:
         return ANY_TYPE
+    if source == "bigquery":
+        from dop_core.sql.types import numeric_types_keep_their_precision
+
+        tree = numeric_types_keep_their_precision(tree, target)
     return str(tree.sql(dialect=target))
 
 

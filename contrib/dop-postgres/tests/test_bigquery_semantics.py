@@ -1,0 +1,51 @@
+"""BigQuery SQL through DOP's translation rules on a real PostgreSQL server: BigQuery's results, or an error."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from dop_postgres.engine import PostgresEngine
+from dop_postgres.target import PostgresTarget
+
+from dop_core import Target, UnsupportedSqlError
+
+
+@pytest.fixture
+def pg(pg_database: str):
+    opts = PostgresTarget(dsn=pg_database)  # type: ignore[call-arg]
+    with PostgresEngine(Target("pg", "postgres", {"dsn": pg_database}, typed_options=opts)) as engine:
+        yield engine
+
+
+def rows(engine: PostgresEngine, sql: str) -> list[tuple[object, ...]]:
+    return engine.query(engine.translate(sql, "bigquery")).rows
+
+
+def test_subquery_in_from_needs_no_alias(pg):
+    assert rows(pg, "SELECT SUM(x) AS total FROM (SELECT 1 AS x UNION ALL SELECT 2)") == [(3,)]
+
+
+def test_integer_literals_are_int64(pg):
+    assert rows(pg, "SELECT 2147483647 + 1") == [(2147483648,)]
+
+
+def test_corresponding_matches_columns_by_name(pg):
+    assert sorted(rows(pg, "SELECT 1 AS a, 2 AS b FULL UNION ALL CORRESPONDING SELECT 3 AS c, 4 AS a"), key=str) == \
+        sorted([(1, 2, None), (4, None, 3)], key=str)
+
+
+def test_offset_and_ordinal_subscripts(pg):
+    sql = "SELECT arr[OFFSET(i)], arr[SAFE_ORDINAL(i + 5)] FROM (SELECT ['a', 'b'] AS arr) AS t, UNNEST([0, 1]) AS i"
+    assert sorted(rows(pg, sql)) == [("a", None), ("b", None)]
+
+
+def test_ieee_divide_and_dates(pg):
+    (inf, nan, day), = rows(pg, "SELECT IEEE_DIVIDE(1, 0), IEEE_DIVIDE(0, 0), DATE_FROM_UNIX_DATE(1)")
+    assert inf == float("inf") and nan != nan and day == dt.date(1970, 1, 2)
+
+
+def test_safe_prefix_is_refused_naming_it(pg):
+    with pytest.raises(UnsupportedSqlError, match=r"SAFE\.") as caught:
+        pg.translate("SELECT\n  SAFE.PARSE_DATE('%Y', 'x')", "bigquery")
+    assert caught.value.line == 2

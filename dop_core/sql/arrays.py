@@ -1,0 +1,97 @@
+"""Rules for BigQuery's arrays: element access by OFFSET/ORDINAL, UNNEST ... WITH OFFSET, ARRAY_AGG."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlglot import exp
+
+from dop_core.sql import UnsupportedSqlError
+from dop_core.sql.rules import rule
+
+
+def _int(value: int) -> Any:
+    return exp.Literal.number(value)
+
+
+@rule("duckdb", "postgres")
+def array_subscripts(tree: Any, target: str) -> Any:
+    """``arr[OFFSET(i)]`` counts from 0 and ``arr[ORDINAL(i)]`` from 1; an index out of bounds is an error
+    ("Array index ... is out of bounds"), and the ``SAFE_`` forms return NULL instead. DuckDB and
+    PostgreSQL count from 1, return NULL out of bounds, and DuckDB reads a negative index from the end.
+    The index is shifted for any expression (not only a literal) and checked against the length; a
+    NULL array gives NULL whatever the index."""
+
+    def fix(node: Any) -> Any:
+        base = node.args.get("offset")
+        if not isinstance(node, exp.Bracket) or base is None or len(node.expressions) != 1:
+            return node
+        array, index = node.this, node.expressions[0]
+        one_based = exp.Add(this=exp.Paren(this=index.copy()), expression=_int(1 - int(base))) if base == 0 \
+            else index.copy()
+        access = exp.Bracket(this=array.copy(), expressions=[one_based], offset=1)
+        low = exp.LT(this=index.copy(), expression=_int(base))
+        high = exp.GTE(this=index.copy(), expression=exp.Add(this=exp.func("ARRAY_LENGTH", array.copy()),
+                                                             expression=_int(base)))
+        out_of_bounds = exp.Or(this=low, expression=high)
+        null_array = exp.If(this=exp.Is(this=array.copy(), expression=exp.Null()), true=exp.Null())
+        if node.args.get("safe") or target != "duckdb":
+            return exp.Case(ifs=[null_array, exp.If(this=out_of_bounds, true=exp.Null())], default=access)
+        return exp.Case(ifs=[null_array, exp.If(this=out_of_bounds, true=exp.func(
+            "error", exp.Literal.string("Array index is out of bounds")))], default=access)
+
+    return tree.transform(fix)
+
+
+@rule("duckdb")
+def unnest_with_offset_counts_from_zero(tree: Any, target: str) -> Any:
+    """``UNNEST(arr) WITH OFFSET AS o`` numbers the elements from 0. sqlglot writes it as DuckDB's
+    ``WITH ORDINALITY``, which counts from 1; the UNNEST becomes a subquery that subtracts 1."""
+    for unnest in list(tree.find_all(exp.Unnest)):
+        offset = unnest.args.get("offset")
+        if not offset or not isinstance(unnest.parent, exp.From | exp.Join):
+            continue
+        if len(unnest.expressions) != 1:
+            raise UnsupportedSqlError("UNNEST of several arrays WITH OFFSET", construct="UNNEST")
+        alias = unnest.args.get("alias")
+        columns = alias.columns if alias is not None else []
+        value = columns[0].name if columns else "_dop_value"
+        position = offset.name if isinstance(offset, exp.Identifier) else "offset"
+        inner = unnest.copy()
+        inner.set("alias", exp.TableAlias(this=exp.to_identifier("_dop_u"),
+                                          columns=[exp.to_identifier(value), exp.to_identifier(position)]))
+        select = exp.select(exp.column(value, quoted=True), exp.alias_(
+            exp.Sub(this=exp.column(position, quoted=True), expression=_int(1)), position, quoted=True)).from_(inner)
+        table_alias = alias.name if alias is not None and alias.name else "_dop_unnest"
+        unnest.replace(exp.Subquery(this=select, alias=exp.TableAlias(this=exp.to_identifier(table_alias))))
+    return tree
+
+
+@rule("duckdb")
+def array_agg_modifiers(tree: Any, target: str) -> Any:
+    """``ARRAY_AGG(x [DISTINCT] [IGNORE NULLS | RESPECT NULLS] [ORDER BY ...] [LIMIT n])``: IGNORE NULLS
+    leaves NULL elements out, RESPECT NULLS (the default) keeps them, LIMIT keeps the first n after the
+    ordering. On DuckDB: ``list_slice(array_agg(x ORDER BY ...) FILTER (WHERE x IS NOT NULL), 1, n)``
+    (sqlglot dropped the modifier or put the LIMIT inside the filter)."""
+
+    def fix(node: Any) -> Any:
+        wrapper = node if isinstance(node, exp.IgnoreNulls | exp.RespectNulls) else None
+        agg = node.this if wrapper is not None else node
+        if not isinstance(agg, exp.ArrayAgg) or isinstance(node.parent, exp.IgnoreNulls | exp.RespectNulls):
+            return node
+        if wrapper is None and not isinstance(agg.this, exp.Limit):
+            return node
+        body, limit = agg.this, None
+        if isinstance(body, exp.Limit):
+            body, limit = body.this, body.expression
+        value = body.this if isinstance(body, exp.Order) else body
+        value = value.expressions[0] if isinstance(value, exp.Distinct) else value
+        out: Any = exp.ArrayAgg(this=body.copy())
+        if isinstance(wrapper, exp.IgnoreNulls):
+            out = exp.Filter(this=out, expression=exp.Where(this=exp.Not(this=exp.Is(this=value.copy(),
+                                                                                         expression=exp.Null()))))
+        if limit is not None:
+            out = exp.func("list_slice", out, _int(1), limit.copy())
+        return out
+
+    return tree.transform(fix)

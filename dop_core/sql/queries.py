@@ -1,0 +1,78 @@
+"""Rules for the shape of BigQuery queries: FROM items."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlglot import exp
+
+from dop_core.sql import UnsupportedSqlError
+from dop_core.sql.rules import rule
+
+
+@rule("postgres")
+def from_subqueries_get_an_alias(tree: Any, target: str) -> Any:
+    """BigQuery lets a subquery in FROM go without an alias (``FROM (SELECT ...)``); PostgreSQL before
+    version 16 refuses it ("subquery in FROM must have an alias"). Each one gets a fresh alias."""
+    count = 0
+    for node in list(tree.find_all(exp.Subquery)):
+        if isinstance(node.parent, exp.From | exp.Join) and not node.alias:
+            count += 1
+            node.set("alias", exp.TableAlias(this=exp.to_identifier(f"_dop_from_{count}")))
+    return tree
+
+
+@rule("duckdb")
+def pivot_column_names(tree: Any, target: str) -> Any:
+    """BigQuery names PIVOT's output columns after the pivot values: an integer ``100`` gives ``_100``,
+    a string its text, ``NULL`` gives ``NULL``, ``true`` gives ``true``, an alias itself; with aliased
+    aggregates each column is ``<aggregate alias>_<value as written or its alias>`` (``s_100``). DuckDB
+    names them ``100`` and
+    ``<value>_<alias>``. The values get BigQuery's names as aliases; aliased aggregates' columns are
+    renamed in the enclosing SELECT (``* RENAME (...)``, or the columns it names)."""
+    for pivot in list(tree.find_all(exp.Pivot)):
+        if pivot.args.get("unpivot") or not pivot.args.get("fields"):
+            continue
+        field = pivot.args["fields"][0]
+        names = []  # (the value's column name alone, its part in an aliased aggregate's column name)
+        for value in list(field.expressions):
+            name = _pivot_value_name(value)
+            names.append((name, name if isinstance(value, exp.PivotAlias) else value.sql("bigquery").strip("'")))
+            if not isinstance(value, exp.PivotAlias):
+                value.replace(exp.PivotAlias(this=value.copy(), alias=exp.to_identifier(name, quoted=True)))
+        aliases = [a.alias for a in pivot.expressions if isinstance(a, exp.Alias)]
+        if aliases:
+            _rename_pivot_columns(pivot, {f"{a}_{part}": f"{n}_{a}" for a in aliases for n, part in names})
+    return tree
+
+
+def _pivot_value_name(value: Any) -> str:
+    if isinstance(value, exp.PivotAlias):
+        return str(value.alias)
+    if isinstance(value, exp.Literal) and not value.is_string:
+        return f"_{value.this}".replace("-", "minus_").replace(".", "_")
+    if isinstance(value, exp.Literal):
+        return str(value.this)
+    if isinstance(value, exp.Null):
+        return "NULL"
+    if isinstance(value, exp.Boolean):
+        return "true" if value.this else "false"
+    raise UnsupportedSqlError(f"PIVOT value {value.sql('bigquery')} needs an alias (AS name) on duckdb",
+                              construct="PIVOT")
+
+
+def _rename_pivot_columns(pivot: Any, bigquery_to_duckdb: dict[str, str]) -> None:
+    select = pivot.find_ancestor(exp.Select)
+    if select is None:
+        return
+    lower = {k.lower(): v for k, v in bigquery_to_duckdb.items()}
+    for i, projection in enumerate(select.expressions):
+        if isinstance(projection, exp.Star):
+            projection.set("rename", [exp.alias_(exp.column(d, quoted=True), b, quoted=True)
+                                      for b, d in bigquery_to_duckdb.items()])
+        elif isinstance(projection, exp.Column) and projection.name.lower() in lower:
+            select.expressions[i] = exp.alias_(exp.column(lower[projection.name.lower()], quoted=True),
+                                               projection.name, quoted=True)
+    for column in select.find_all(exp.Column):
+        if column.name.lower() in lower and not isinstance(column.parent, exp.Alias):
+            column.set("this", exp.to_identifier(lower[column.name.lower()], quoted=True))

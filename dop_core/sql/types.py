@@ -1,0 +1,180 @@
+"""Rules for BigQuery's number types: INT64 literals, FLOAT64 literals, division, JSON conversions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlglot import exp
+
+from dop_core.sql.rules import rule
+
+#: where an integer literal (anywhere below) is a count, a size or an index, not an INT64 value
+_INSIDE = (exp.Limit, exp.Offset, exp.DataType, exp.DataTypeParam, exp.Interval, exp.Bracket, exp.Fetch)
+#: where an integer literal (directly) is a column position or a frame bound
+_POSITIONAL = (exp.Ordered, exp.Group, exp.WindowSpec)
+_ARITHMETIC = (exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Mod, exp.IntDiv)
+
+
+def _is_int_literal(node: Any) -> bool:
+    return isinstance(node, exp.Literal) and not node.is_string and node.is_int
+
+
+@rule("duckdb", "postgres")
+def integer_literals_are_int64(tree: Any, target: str) -> Any:
+    """BigQuery's integer literals are INT64: ``SELECT 2147483647 + 1`` is 2147483648, and a column made
+    of a literal is an INT64 column. DuckDB and PostgreSQL type a small literal as a 32-bit INTEGER
+    (the sum overflows, the table gets an INTEGER column), so a literal in arithmetic or selected as a
+    column is cast to BIGINT; ``-9223372036854775808`` stays one literal."""
+
+    def fix(node: Any) -> Any:
+        if isinstance(node, exp.Neg) and _is_int_literal(node.this):
+            value = exp.Literal.number(f"-{node.this.this}")
+            return exp.Cast(this=value, to=exp.DataType.build("BIGINT")) if _wants_int64(node) else node
+        if _is_int_literal(node) and not isinstance(node.parent, exp.Neg) and _wants_int64(node):
+            return exp.Cast(this=node.copy(), to=exp.DataType.build("BIGINT"))
+        return node
+
+    return tree.transform(fix)
+
+
+def _wants_int64(node: Any) -> bool:
+    parent = node.parent
+    if isinstance(parent, exp.Paren):
+        parent = parent.parent
+    if isinstance(parent, (exp.Cast, *_POSITIONAL)) or node.find_ancestor(*_INSIDE):
+        return False
+    if isinstance(parent, _ARITHMETIC):
+        return True
+    column = node.parent if isinstance(node.parent, exp.Alias) else node  # a selected column, aliased or not
+    select = column.parent
+    return isinstance(select, exp.Select) and any(e is column for e in select.expressions)
+
+
+@rule("duckdb")
+def float_literals_are_float64(tree: Any, target: str) -> Any:
+    """BigQuery's literals with a decimal point or an exponent (``1.5``, ``1e3``) are FLOAT64; DuckDB
+    reads ``1.5`` as a DECIMAL, so sums and averages of them would be decimals. The literal is cast to
+    DOUBLE. A literal in a UNION column whose other input is NUMERIC is coerced to NUMERIC, as
+    BigQuery coerces literals, so it is left to the engine's decimal."""
+    coerced = _numeric_union_literals(tree)
+
+    def fix(node: Any) -> Any:
+        if isinstance(node, exp.Literal) and not node.is_string and not node.is_int and id(node) not in coerced \
+                and not isinstance(node.parent, exp.Cast | exp.DataTypeParam) and not node.find_ancestor(exp.DataType):
+            return exp.Cast(this=node.copy(), to=exp.DataType.build("DOUBLE"))
+        return node
+
+    return tree.transform(fix, copy=False)  # in place: ``coerced`` holds ids of this tree's nodes
+
+
+def _numeric_union_literals(tree: Any) -> set[int]:
+    """ids of number literals selected in a set operation column that another input makes NUMERIC."""
+    out: set[int] = set()
+    for operation in tree.find_all(exp.SetOperation):
+        if isinstance(operation.parent, exp.SetOperation):
+            continue  # the outermost of a chain covers its inputs
+        inputs = [s for s in _set_inputs(operation) if isinstance(s, exp.Select)]
+        for position in range(min(len(s.expressions) for s in inputs) if inputs else 0):
+            values = [s.expressions[position].unalias() for s in inputs]
+            if any(isinstance(v, exp.Cast) and v.to.this in (exp.DataType.Type.DECIMAL,
+                                                             exp.DataType.Type.BIGDECIMAL) for v in values):
+                out.update(id(v) for v in values if isinstance(v, exp.Literal))
+    return out
+
+
+def _set_inputs(node: Any) -> list[Any]:
+    while isinstance(node, exp.Subquery):
+        node = node.this
+    if isinstance(node, exp.SetOperation):
+        return _set_inputs(node.this) + _set_inputs(node.expression)
+    return [node]
+
+
+@rule("duckdb")
+def division_by_zero_is_an_error(tree: Any, target: str) -> Any:
+    """BigQuery's ``x / y`` raises "division by zero" when ``y`` is 0 (``IEEE_DIVIDE`` and
+    ``SAFE_DIVIDE`` are the forms that do not); DuckDB returns infinity or NaN. A divisor that is not
+    a non-zero literal is checked: ``x / CASE WHEN y = 0 THEN error('division by zero') ELSE y END``."""
+
+    def fix(node: Any) -> Any:
+        if isinstance(node, exp.Div) and not node.args.get("safe"):
+            divisor = node.expression
+            if isinstance(divisor, exp.Literal) and not divisor.is_string and float(divisor.this) != 0:
+                return node
+            checked = exp.Case(ifs=[exp.If(this=exp.EQ(this=divisor.copy(), expression=exp.Literal.number(0)),
+                                           true=exp.func("error", exp.Literal.string("division by zero")))],
+                               default=divisor.copy())
+            node.set("expression", checked)
+        return node
+
+    return tree.transform(fix)
+
+
+@rule("duckdb", "postgres")
+def ieee_divide(tree: Any, target: str) -> Any:
+    """``IEEE_DIVIDE(x, y)`` divides as IEEE 754 does: ``x / 0`` is +/-inf, ``0 / 0`` NaN, never an error.
+    DuckDB's float division does exactly that; PostgreSQL raises, so there it is spelled with CASE."""
+
+    def fix(node: Any) -> Any:
+        if isinstance(node, exp.Anonymous) and node.name.upper() == "IEEE_DIVIDE" and len(node.expressions) == 2:
+            x, y = (exp.Cast(this=e.copy(), to=exp.DataType.build("DOUBLE")) for e in node.expressions)
+            if target == "duckdb":
+                return exp.Paren(this=exp.Div(this=x, expression=y))
+            nan, inf = (exp.Cast(this=exp.Literal.string(v), to=exp.DataType.build("DOUBLE"))
+                        for v in ("NaN", "Infinity"))
+            return exp.Case(ifs=[
+                exp.If(this=exp.EQ(this=y.copy(), expression=exp.Literal.number(0)), true=exp.Case(ifs=[
+                    exp.If(this=exp.GT(this=x.copy(), expression=exp.Literal.number(0)), true=inf.copy()),
+                    exp.If(this=exp.LT(this=x.copy(), expression=exp.Literal.number(0)), true=exp.Neg(this=inf)),
+                ], default=nan)),
+            ], default=exp.Div(this=x, expression=y))
+        return node
+
+    return tree.transform(fix)
+
+
+_JSON_CONVERSIONS = {"FLOAT64": "DOUBLE", "INT64": "BIGINT", "BOOL": "BOOLEAN", "STRING": "VARCHAR"}
+
+
+@rule("duckdb", "postgres")
+def json_conversion_functions(tree: Any, target: str) -> Any:
+    """``FLOAT64(json)``, ``INT64(json)``, ``BOOL(json)`` and ``STRING(json)`` convert a JSON number,
+    boolean or string to that SQL type and fail on any other JSON value. A cast of the JSON value does
+    the same on DuckDB and PostgreSQL (``BOOL(json)`` was generated as an unknown function)."""
+
+    def fix(node: Any) -> Any:
+        name = node.key.upper() if isinstance(node, exp.Float64 | exp.JSONBool) else \
+            node.name.upper() if isinstance(node, exp.Anonymous) else ""
+        name = {"JSONBOOL": "BOOL"}.get(name, name)
+        if name in _JSON_CONVERSIONS:
+            arg = node.this if not isinstance(node, exp.Anonymous) else (node.expressions or [None])[0]
+            if arg is not None:
+                return exp.Cast(this=arg.copy(), to=exp.DataType.build(_JSON_CONVERSIONS[name]))
+        return node
+
+    return tree.transform(fix)
+
+
+def _decimal(precision: int, scale: int) -> Any:
+    return exp.DataType.build(f"DECIMAL({precision}, {scale})")
+
+
+@rule("duckdb", "postgres")
+def numeric_types_keep_their_precision(tree: Any, target: str) -> Any:
+    """BigQuery's NUMERIC is a decimal of 38 digits, 9 after the point; BIGNUMERIC has 76 digits, 38
+    after the point. sqlglot wrote NUMERIC as a bare DECIMAL, which DuckDB reads as DECIMAL(18,3)
+    (rounding to 3 decimals, overflowing past 15 integer digits), and BIGNUMERIC as DuckDB's
+    DECIMAL(38,5) or an unknown BIGDECIMAL type on PostgreSQL. NUMERIC becomes DECIMAL(38,9);
+    BIGNUMERIC becomes PostgreSQL's unbounded NUMERIC, and on DuckDB (38 digits at most) DECIMAL(38,9):
+    larger values are an overflow error there, and digits past the ninth decimal are rounded."""
+
+    def fix(node: Any) -> Any:
+        if not isinstance(node, exp.DataType) or node.expressions:
+            return node
+        if node.this == exp.DataType.Type.DECIMAL:
+            return _decimal(38, 9)
+        if node.this == exp.DataType.Type.BIGDECIMAL:
+            return exp.DataType.build("DECIMAL") if target == "postgres" else _decimal(38, 9)
+        return node
+
+    return tree.transform(fix)

@@ -1,0 +1,43 @@
+"""BigQuery's arrays on DuckDB (BigQuery reference: "Array functions", "Work with arrays", UNNEST)."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+
+def test_offset_counts_from_zero_for_any_index_expression(bq):
+    rows = bq("SELECT arr[OFFSET(i)], arr[ORDINAL(i + 1)] FROM (SELECT ['a', 'b'] AS arr), UNNEST([0, 1]) AS i "
+              "ORDER BY i")
+    assert rows == [("a", "a"), ("b", "b")]
+
+
+def test_offset_out_of_bounds_is_an_error_and_safe_offset_is_null(bq):
+    # BigQuery: "Array index 2 is out of bounds"; SAFE_OFFSET returns NULL; a negative index is not "from the end"
+    with pytest.raises(duckdb.Error, match="out of bounds"):
+        bq("SELECT [10, 11][OFFSET(2)]")
+    assert bq("SELECT [10, 11][SAFE_OFFSET(-1)], [10, 11][SAFE_ORDINAL(3)], [10, 11][SAFE_OFFSET(1)]") == \
+        [(None, None, 11)]
+
+
+def test_unnest_with_offset_counts_from_zero(bq):
+    rows = bq("SELECT x, pos FROM UNNEST(['a', 'b', 'c']) AS x WITH OFFSET AS pos ORDER BY pos")
+    assert rows == [("a", 0), ("b", 1), ("c", 2)]
+
+
+def test_unnest_with_offset_of_a_column_of_each_row(bq):
+    rows = bq("SELECT t.k, x, offset FROM (SELECT 1 AS k, [5, 6] AS arr) AS t, UNNEST(t.arr) AS x WITH OFFSET "
+              "ORDER BY offset")
+    assert rows == [(1, 5, 0), (1, 6, 1)]
+
+
+def test_array_agg_ignore_nulls_order_by_limit(bq):
+    # BigQuery: IGNORE NULLS drops NULL inputs; LIMIT keeps the first n after ORDER BY
+    sql = "SELECT ARRAY_AGG(x IGNORE NULLS ORDER BY x DESC LIMIT 2) FROM UNNEST([1, NULL, 3, 2]) AS x"
+    assert bq(sql) == [([3, 2],)]
+    assert bq("SELECT ARRAY_AGG(x RESPECT NULLS ORDER BY x LIMIT 2) FROM UNNEST([2, NULL, 1]) AS x") == [([None, 1],)]
+
+
+def test_any_index_of_a_null_array_is_null(bq):
+    # BigQuery: OFFSET(-1) of a NULL array is NULL, not an out-of-bounds error
+    assert bq("SELECT arr[OFFSET(-1)] FROM (SELECT CAST(NULL AS ARRAY<INT64>) AS arr)") == [(None,)]

@@ -1,0 +1,83 @@
+"""BigQuery's number semantics on DuckDB (BigQuery reference: "Data types", "Mathematical functions")."""
+
+from __future__ import annotations
+
+import math
+
+import duckdb
+import pytest
+
+
+def test_integer_literals_are_int64_so_sums_do_not_overflow_at_32_bits(bq, bq_types):
+    # BigQuery: integer literals are INT64; 2147483647 + 1 is 2147483648
+    assert bq("SELECT 2147483647 + 1") == [(2147483648,)]
+    assert bq_types("SELECT 1 AS x") == ["BIGINT"]
+    assert bq("SELECT -9223372036854775808 AS lowest") == [(-9223372036854775808,)]
+
+
+def test_int64_overflow_is_an_error(bq):
+    # BigQuery: "int64 overflow" is an error, never a wrapped value
+    with pytest.raises(duckdb.OutOfRangeException):
+        bq("SELECT 9223372036854775807 + 1")
+
+
+def test_positions_stay_positions(bq):
+    # ORDER BY 1 / GROUP BY 1 name columns; LIMIT takes a count
+    assert bq("SELECT x, COUNT(*) AS n FROM UNNEST([3, 1, 3]) AS x GROUP BY 1 ORDER BY 1 LIMIT 1") == [(1, 1)]
+
+
+def test_float_literals_are_float64(bq, bq_types):
+    # BigQuery: 1.5 is a FLOAT64 literal; SUM of FLOAT64 is FLOAT64
+    assert bq_types("SELECT SUM(x) FROM UNNEST([1.5, 2.25]) AS x") == ["DOUBLE"]
+    assert bq("SELECT SUM(x) FROM UNNEST([1.5, 2.25]) AS x") == [(3.75,)]
+
+
+def test_integer_division_returns_float64(bq, bq_types):
+    assert bq("SELECT 5 / 2") == [(2.5,)]
+    assert bq_types("SELECT 6 / 3") == ["DOUBLE"]
+
+
+def test_division_by_zero_is_an_error(bq):
+    # BigQuery: "division by zero: 1 / 0"
+    with pytest.raises(duckdb.Error, match="division by zero"):
+        bq("SELECT x / y FROM (SELECT 1 AS x, 0 AS y)")
+
+
+def test_ieee_divide_gives_infinities_and_nan(bq):
+    (pos, neg, nan, half), = bq("SELECT IEEE_DIVIDE(1, 0), IEEE_DIVIDE(-1, 0), IEEE_DIVIDE(0, 0), IEEE_DIVIDE(1, 2)")
+    assert pos == math.inf and neg == -math.inf and math.isnan(nan) and half == 0.5
+
+
+def test_json_conversion_functions(bq):
+    # BigQuery: FLOAT64(JSON '1.5') = 1.5, BOOL(JSON 'true') = true, INT64(JSON '10') = 10
+    assert bq("SELECT FLOAT64(JSON '1.5'), BOOL(JSON 'true'), INT64(JSON '10')") == [(1.5, True, 10)]
+    with pytest.raises(duckdb.Error):  # FLOAT64 of a JSON string is an error
+        bq("""SELECT FLOAT64(JSON '"a"')""")
+
+
+def test_safe_prefix_returns_null_instead_of_an_error(bq):
+    # BigQuery: SAFE.f(...) returns NULL where f(...) raises
+    assert bq("SELECT SAFE.PARSE_DATE('%Y-%m-%d', 'not a date')") == [(None,)]
+    with pytest.raises(duckdb.Error):
+        bq("SELECT PARSE_DATE('%Y-%m-%d', 'not a date')")
+
+
+def test_numeric_keeps_nine_decimals_and_38_digits(bq, bq_types):
+    # BigQuery: NUMERIC has precision 38 and scale 9
+    assert bq_types("SELECT CAST(1 AS NUMERIC)") == ["DECIMAL(38,9)"]
+    (value,), = bq("SELECT NUMERIC '12345678901234567890.123456789' + NUMERIC '0.000000001'")
+    assert str(value) == "12345678901234567890.123456790"
+
+
+def test_numeric_column_types_of_tables_and_seeds():
+    from dop_core.engines.sql import translate_type
+
+    assert translate_type("NUMERIC", "bigquery", "duckdb") == "DECIMAL(38, 9)"
+    assert translate_type("NUMERIC(10, 2)", "bigquery", "duckdb") == "DECIMAL(10, 2)"
+
+
+def test_a_literal_in_a_union_with_a_numeric_column_is_numeric(bq_types):
+    # BigQuery coerces the literals 0.01 and 3.5 to the NUMERIC of the other input
+    sql = "SELECT x FROM (SELECT CAST(NULL AS NUMERIC) AS x UNION ALL SELECT 0.01 UNION ALL SELECT 3.5)"
+    assert bq_types(sql) == ["DECIMAL(38,9)"]
+    assert bq_types("SELECT x FROM (SELECT 1.5 AS x UNION ALL SELECT 2.5)") == ["DOUBLE"]

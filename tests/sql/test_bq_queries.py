@@ -1,0 +1,69 @@
+"""BigQuery's set operations by name, date types, and what DOP refuses (BigQuery reference: "Query syntax")."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from dop_core.engines.sql import translate
+from dop_core.sql import UnsupportedSqlError
+
+
+def test_full_corresponding_matches_columns_by_name_and_pads_with_null(bq):
+    rows = bq("SELECT 1 AS a, 2 AS b FULL UNION ALL CORRESPONDING SELECT 3 AS c, 4 AS a")
+    assert sorted(rows, key=str) == sorted([(1, 2, None), (4, None, 3)], key=str)
+
+
+def test_inner_left_and_strict_corresponding(bq):
+    assert bq("SELECT 1 AS a, 2 AS b UNION ALL CORRESPONDING SELECT 3 AS b ORDER BY b") == [(2,), (3,)]
+    assert bq("SELECT 1 AS a, 2 AS b LEFT UNION ALL CORRESPONDING SELECT 3 AS b ORDER BY b") == [(1, 2), (None, 3)]
+    assert bq("SELECT 1 AS a, 2 AS b UNION ALL BY NAME SELECT 3 AS b, 4 AS a ORDER BY a") == [(1, 2), (4, 3)]
+    assert bq("SELECT 1 AS a, 2 AS b INTERSECT DISTINCT CORRESPONDING BY (b) SELECT 2 AS b") == [(2,)]
+
+
+def test_strict_corresponding_with_different_names_is_an_error():
+    with pytest.raises(UnsupportedSqlError, match="same column names"):
+        translate("SELECT 1 AS a UNION ALL STRICT CORRESPONDING SELECT 2 AS b", "bigquery", "duckdb")
+
+
+def test_corresponding_over_select_star_is_refused_at_its_line():
+    sql = "SELECT 1 AS a\nUNION ALL CORRESPONDING\nSELECT * FROM t"
+    with pytest.raises(UnsupportedSqlError) as caught:
+        translate(sql, "bigquery", "duckdb")
+    assert caught.value.line == 2 and "SELECT *" in str(caught.value)
+
+
+def test_date_from_unix_date_and_date_add_return_dates(bq, bq_types):
+    assert bq("SELECT DATE_FROM_UNIX_DATE(1)") == [(dt.date(1970, 1, 2),)]
+    assert bq_types("SELECT DATE_FROM_UNIX_DATE(1), DATE_ADD(DATE '2024-01-31', INTERVAL 1 MONTH)") == ["DATE", "DATE"]
+
+
+def test_what_the_engine_cannot_express_is_an_error_naming_it_and_its_line():
+    # sqlglot would drop the LIMIT silently (every array concatenated): DOP refuses instead
+    sql = "SELECT\n  ARRAY_CONCAT_AGG(x LIMIT 1)\nFROM t"
+    with pytest.raises(UnsupportedSqlError) as caught:
+        translate(sql, "bigquery", "duckdb")
+    assert caught.value.line == 2 and "ARRAY_CONCAT_AGG" in str(caught.value)
+
+
+def test_pivot_output_columns_have_bigquery_names(duck):
+    duck.execute("CREATE TABLE sales AS SELECT 1 AS shop, 100 AS product, 5 AS amount "
+                 "UNION ALL SELECT 1, 101, 7")
+
+    def columns(sql: str) -> list[str]:
+        return [d[0] for d in duck.execute(translate(sql, "bigquery", "duckdb", True)).description]
+
+    # BigQuery: an integer pivot value 100 names its column _100; an aggregate alias s gives s_100
+    assert columns("SELECT * FROM sales PIVOT(SUM(amount) FOR product IN (100, 101))") == ["shop", "_100", "_101"]
+    assert columns("SELECT * FROM sales PIVOT(SUM(amount) AS s, COUNT(*) AS n FOR product IN (100, 101 AS b))") \
+        == ["shop", "s_100", "n_100", "s_b", "n_b"]
+    assert columns("SELECT shop, s_100 FROM sales PIVOT(SUM(amount) AS s FOR product IN (100))") == ["shop", "s_100"]
+
+
+def test_interval_year_to_second_literal(bq):
+    # BigQuery: INTERVAL '1-1 1 1:1:1' YEAR TO SECOND is 1 year 1 month, 1 day and 01:01:01
+    assert bq("SELECT DATETIME '1970-01-02 03:04:05' + INTERVAL '1-1 1 1:1:1' YEAR TO SECOND") == \
+        [(dt.datetime(1971, 2, 3, 4, 5, 6),)]
+    with pytest.raises(UnsupportedSqlError, match="DAY TO HOUR"):
+        translate("SELECT INTERVAL '1 2' DAY TO HOUR", "bigquery", "duckdb")
