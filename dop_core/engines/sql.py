@@ -37,11 +37,11 @@ def _drop_catalogs(tree: Any) -> Any:
 
 def parse_statements(sql: str, dialect: str) -> list[Any]:
     import sqlglot
-    from sqlglot.errors import ParseError
+    from sqlglot.errors import ParseError, TokenError
 
     try:
         return [s for s in sqlglot.parse(sql, read=dialect) if s is not None]
-    except ParseError as exc:
+    except (ParseError, TokenError) as exc:
         raise SqlError(f"cannot parse the SQL as {dialect}: {exc}") from None
 
 
@@ -62,11 +62,11 @@ def translate_expression(sql: str, source: str, target: str, single_catalog: boo
     one expression that only reads (it is pasted into ``CREATE FUNCTION ... AS (...)``)."""
     import sqlglot
     from sqlglot import exp
-    from sqlglot.errors import ParseError
+    from sqlglot.errors import ParseError, TokenError
 
     try:
         tree = sqlglot.parse_one(sql, read=source)
-    except ParseError as exc:
+    except (ParseError, TokenError) as exc:
         raise SqlError(f"cannot parse the expression as {source}: {exc}") from None
     writes = next((node for node in tree.walk() if isinstance(node, (exp.Block, *_not_read_only()))), None)
     if writes is not None:
@@ -144,7 +144,7 @@ def translate_type(type_sql: str, source: str, target: str, templated: bool = Fa
     tree = parse_type(type_sql, source, templated)
     if templated and tree.sql(dialect="bigquery") == ANY_TYPE:
         return ANY_TYPE
-    if source == "bigquery":
+    if source == "bigquery" and target != source:
         from dop_core.sql.types import numeric_types_keep_their_precision
 
         tree = numeric_types_keep_their_precision(tree, target)
