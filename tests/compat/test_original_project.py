@@ -110,9 +110,6 @@ def test_every_dag_lists_graphs_and_compiles(root, example):
         assert graph.exit_code == 0, graph.output
         assert graph.stdout.startswith("flowchart LR\n")
         compiled = CliRunner().invoke(main, ["compile", name, "--date", "2021-01-02", *at])
-        if name == "example_covid19" and compiled.exit_code != 0:
-            pytest.xfail("task['schema'] in invoke_sp_all_countries_and_regions.sql: the original's Jinja "
-                         "context (p1-templates)")
         assert compiled.exit_code == 0, compiled.output
     complex_design = CliRunner().invoke(main, ["compile", "example_complex_design", "dim_date", *at])
     assert complex_design.exit_code == 0  # its SQL files are empty: a design-only DAG

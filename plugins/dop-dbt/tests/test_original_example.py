@@ -116,7 +116,6 @@ def test_dbt_tasks_write_to_the_dbt_projects_dataset(runs: dict[str, Any]) -> No
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="task['schema'] in the SQL: the original DOP's Jinja context (p1-templates)")
 def test_the_invocation_reads_the_original_jinja_context(runs: dict[str, Any]) -> None:
     for run in ("full", "incremental"):
         assert runs[run]["invoke_sp_all_countries_and_regions"] == "success"
