@@ -142,7 +142,7 @@ def substitute_parameters(case: zc.Case) -> str:
 # -- translations ---------------------------------------------------------------------------------
 
 def dop_translation(target: str) -> Callable[[str], str]:
-    from dop_core.engines.sql import translate
+    from dop_core.sql.dialects import translate
 
     return lambda sql: translate(sql, "bigquery", target, True)
 

@@ -55,18 +55,18 @@ def make_source(path: pathlib.Path, rows: int, layout: str) -> None:
 
 
 def _engine(path: pathlib.Path):
-    from dop_core.engines.duckdb import DuckDBEngine
-    from dop_core.engines.targets import DuckDBTarget
-    from dop_core.project import Target
+    from dop_core.builtin.duckdb.engine import DuckDBEngine
+    from dop_core.builtin.duckdb.target import DuckDBTarget
+    from dop_core.config.project import Target
 
     typed = DuckDBTarget(path=str(path), threads=(THREADS or [None])[0])
     return DuckDBEngine(Target("local", "duckdb", {"path": str(path)}, typed_options=typed, root=path.parent))
 
 
 def dop_table(path: pathlib.Path, sql: str, name: str, partitioned: bool, full_refresh: bool) -> float:
-    from dop_core.engines.materialize import materialize_table
-    from dop_core.identifiers import Relation
-    from dop_core.project import Partitioning
+    from dop_core.builtin.materialization.table import materialize_table
+    from dop_core.config.identifiers import Relation
+    from dop_core.config.project import Partitioning
 
     start = time.perf_counter()
     with _engine(path) as engine:
@@ -145,7 +145,7 @@ def main() -> None:
           f"made in {time.perf_counter() - t:.1f} s\n")
 
     # 1. a table: DOP (full refresh) vs raw CREATE TABLE AS of the very SQL DOP sends, interleaved
-    from dop_core.engines.sql import translate
+    from dop_core.sql.dialects import translate
 
     raw_sql = translate(SELECT, "bigquery", "duckdb", True)
     dop_t, raw_t = [], []

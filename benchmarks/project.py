@@ -8,7 +8,7 @@ Each DAG mixes the task kinds a real project has: ``materialization/schema`` fir
 ``execution_timeout``), with chain and fan-in edges and two DAG params.
 
 The hand-written twin of each DAG is what a careful engineer would write in Python for the same
-DAG object: DOP's own :class:`~dop_core.operators.sql.DopSqlOperator` for the native SQL tasks (the
+DAG object: DOP's own :class:`~dop_core.contract.sql_task.DopSqlOperator` for the native SQL tasks (the
 operator that runs them; the SQL stays in ``.sql`` files resolved through ``template_searchpath``),
 ``EmptyOperator``/``BashOperator`` for the airflow_operator tasks, the same params (including the
 ``full_refresh`` checkbox), tags, outlets (assets), retries, start date, runs and tasks at once, and
@@ -107,9 +107,9 @@ from airflow.providers.standard.operators.bash import BashOperator
 from airflow.providers.standard.operators.empty import EmptyOperator
 from airflow.sdk import DAG, Asset, Param, Variable
 
-from dop_core.identifiers import Relation
-from dop_core.operators.sql import DopSqlOperator
-from dop_core.project import Partitioning, Target
+from dop_core.config.identifiers import Relation
+from dop_core.contract.sql_task import DopSqlOperator
+from dop_core.config.project import Partitioning, Target
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 FOLDER = ROOT / "orchestration" / "{name}"

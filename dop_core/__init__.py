@@ -13,54 +13,54 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "build_dags": "dop_core.build.dags",
     "asset_uri": "dop_core.build.dags",
-    "hookimpl": "dop_core.hookspecs",
-    "hookspec": "dop_core.hookspecs",
-    "TaskType": "dop_core.records",
-    "TriggerType": "dop_core.records",
-    "EgressType": "dop_core.records",
-    "EngineType": "dop_core.records",
-    "NoOptions": "dop_core.records",
-    "TaskBuild": "dop_core.build.context",
-    "TriggerBuild": "dop_core.build.context",
-    "ValidationContext": "dop_core.build.context",
+    "hookimpl": "dop_core.contract.hookspecs",
+    "hookspec": "dop_core.contract.hookspecs",
+    "TaskType": "dop_core.contract.records",
+    "TriggerType": "dop_core.contract.records",
+    "EgressType": "dop_core.contract.records",
+    "EngineType": "dop_core.contract.records",
+    "NoOptions": "dop_core.contract.records",
+    "TaskBuild": "dop_core.contract.contexts",
+    "TriggerBuild": "dop_core.contract.contexts",
+    "ValidationContext": "dop_core.contract.contexts",
     "Problem": "dop_core.errors",
     "Location": "dop_core.errors",
     "ConfigError": "dop_core.errors",
     "DopError": "dop_core.errors",
     "EngineError": "dop_core.errors",
     "PluginError": "dop_core.errors",
-    "Project": "dop_core.project",
-    "DagConfig": "dop_core.project",
-    "TaskConfig": "dop_core.project",
-    "Target": "dop_core.project",
-    "load_project": "dop_core.project",
-    "Relation": "dop_core.identifiers",
-    "Engine": "dop_core.engines.base",
-    "QueryResult": "dop_core.engines.base",
-    "Argument": "dop_core.engines.base",
-    "TableShape": "dop_core.engines.shape",
-    "ColumnShape": "dop_core.engines.shape",
-    "PartitioningUnknown": "dop_core.engines.shape",
-    "partitioning_from_comment": "dop_core.engines.shape",
-    "record_partitioning_sql": "dop_core.engines.shape",
-    "Partitioning": "dop_core.project",
-    "SqlError": "dop_core.engines.sql",
-    "parse_type": "dop_core.engines.sql",
-    "translate_type": "dop_core.engines.sql",
-    "check_query": "dop_core.engines.sql",
-    "check_delimiter": "dop_core.identifiers",
+    "Project": "dop_core.config.project",
+    "DagConfig": "dop_core.config.project",
+    "TaskConfig": "dop_core.config.project",
+    "Target": "dop_core.config.project",
+    "load_project": "dop_core.config.project",
+    "Relation": "dop_core.config.identifiers",
+    "Engine": "dop_core.contract.engine",
+    "QueryResult": "dop_core.contract.engine",
+    "Argument": "dop_core.contract.engine",
+    "TableShape": "dop_core.contract.shape",
+    "ColumnShape": "dop_core.contract.shape",
+    "PartitioningUnknown": "dop_core.contract.shape",
+    "partitioning_from_comment": "dop_core.contract.shape",
+    "record_partitioning_sql": "dop_core.contract.shape",
+    "Partitioning": "dop_core.config.project",
+    "SqlError": "dop_core.sql.dialects",
+    "parse_type": "dop_core.sql.dialects",
+    "translate_type": "dop_core.sql.dialects",
+    "check_query": "dop_core.sql.dialects",
+    "check_delimiter": "dop_core.config.identifiers",
     "parse_duration": "dop_core.config.durations",
     "Structurer": "dop_core.config.structure",
-    "full_refresh_of": "dop_core.operators.sql",
-    "connect": "dop_core.operators.sql",
-    "VariableParamsMixin": "dop_core.operators.params",
-    "HiddenCredentialsMixin": "dop_core.operators.credentials",
+    "full_refresh_of": "dop_core.contract.sql_task",
+    "connect": "dop_core.contract.sql_task",
+    "VariableParamsMixin": "dop_core.contract.variable_params",
+    "HiddenCredentialsMixin": "dop_core.contract.credentials",
     "redact": "dop_core.secrets",
     "register_secrets": "dop_core.secrets",
-    "validate_project": "dop_core.validate",
-    "get_registry": "dop_core.plugins",
-    "resolve_project_path": "dop_core.paths",
-    "OutsideProject": "dop_core.paths",
+    "validate_project": "dop_core.validate.dag",
+    "get_registry": "dop_core.plugins.manager",
+    "resolve_project_path": "dop_core.config.paths",
+    "OutsideProject": "dop_core.config.paths",
     "UnsupportedSqlError": "dop_core.sql",
 }
 
@@ -120,32 +120,32 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from dop_core.build.context import TaskBuild, TriggerBuild, ValidationContext
     from dop_core.build.dags import asset_uri, build_dags
     from dop_core.config.durations import parse_duration
+    from dop_core.config.identifiers import Relation, check_delimiter
+    from dop_core.config.paths import OutsideProject, resolve_project_path
+    from dop_core.config.project import DagConfig, Partitioning, Project, Target, TaskConfig, load_project
     from dop_core.config.structure import Structurer
-    from dop_core.engines.base import Argument, Engine, QueryResult
-    from dop_core.engines.shape import (
+    from dop_core.contract.contexts import TaskBuild, TriggerBuild, ValidationContext
+    from dop_core.contract.credentials import HiddenCredentialsMixin
+    from dop_core.contract.engine import Argument, Engine, QueryResult
+    from dop_core.contract.hookspecs import hookimpl, hookspec
+    from dop_core.contract.records import EgressType, EngineType, NoOptions, TaskType, TriggerType
+    from dop_core.contract.shape import (
         ColumnShape,
         PartitioningUnknown,
         TableShape,
         partitioning_from_comment,
         record_partitioning_sql,
     )
-    from dop_core.engines.sql import SqlError, check_query, parse_type, translate_type
+    from dop_core.contract.sql_task import connect, full_refresh_of
+    from dop_core.contract.variable_params import VariableParamsMixin
     from dop_core.errors import ConfigError, DopError, EngineError, Location, PluginError, Problem
-    from dop_core.hookspecs import hookimpl, hookspec
-    from dop_core.identifiers import Relation, check_delimiter
-    from dop_core.operators.credentials import HiddenCredentialsMixin
-    from dop_core.operators.params import VariableParamsMixin
-    from dop_core.operators.sql import connect, full_refresh_of
-    from dop_core.paths import OutsideProject, resolve_project_path
-    from dop_core.plugins import get_registry
-    from dop_core.project import DagConfig, Partitioning, Project, Target, TaskConfig, load_project
-    from dop_core.records import EgressType, EngineType, NoOptions, TaskType, TriggerType
+    from dop_core.plugins.manager import get_registry
     from dop_core.secrets import redact, register_secrets
     from dop_core.sql import UnsupportedSqlError
-    from dop_core.validate import validate_project
+    from dop_core.sql.dialects import SqlError, check_query, parse_type, translate_type
+    from dop_core.validate.dag import validate_project
 
 
 def __getattr__(name: str) -> Any:

@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, quote_plus, unquote
 
 if TYPE_CHECKING:
-    from dop_core.project import Target
+    from dop_core.config.project import Target
 
 #: what a secret is replaced with (Airflow's replacement too)
 MASK = "***"
@@ -193,7 +193,7 @@ def option_secrets(options: Any, keys: Iterable[str] = ()) -> list[str]:
 def target_secrets(target: Target) -> list[str]:
     """The secret values of ``target``: its engine's declared secret keys, keys named like a secret, and
     the credentials inside any option (a DSN's password), longest first."""
-    from dop_core.plugins import get_registry
+    from dop_core.plugins.manager import get_registry
 
     try:
         keys: tuple[str, ...] = get_registry().named("engine", target.engine).secrets

@@ -96,7 +96,7 @@ class ProjectFactory:
         return build_dags(self.root, target)
 
     def project(self) -> Any:
-        from dop_core.project import load_project
+        from dop_core.config.project import load_project
 
         return load_project(self.root)
 
@@ -198,7 +198,7 @@ def missing_server(what: str, fix: str) -> NoReturn:
 _REGISTRATION_PROBE = """
 import json, sys
 import attrs
-from dop_core import plugins
+from dop_core.plugins import manager as plugins
 plugins.get_registry()  # dop-core and its built-in kinds: loaded by every parse anyway
 before = set(sys.modules)
 module = __import__(sys.argv[1], fromlist=["_"])
@@ -249,7 +249,7 @@ class HistoryChange:
 
 def history_changes() -> list[HistoryChange]:
     """Every way a table task's partitioning can change: removed, field, data type, granularity, range."""
-    from dop_core.project import IntegerRange, Partitioning
+    from dop_core.config.project import IntegerRange, Partitioning
 
     by_d = Partitioning(field="d", data_type="date")
     by_n = Partitioning(field="n", data_type="int64", range=IntegerRange(0, 100, 10))
@@ -275,7 +275,7 @@ def assert_history_protected(engine: Any, relation: Any, change: HistoryChange, 
 
     ``rows()`` reads the table's rows (sorted), preferably not through ``engine``.
     """
-    from dop_core.engines.materialize import SchemaChanged, materialize_table
+    from dop_core.builtin.materialization.table import SchemaChanged, materialize_table
 
     materialize_table(engine, relation, HISTORY_QUERY, change.before, False, dialect)
     kept = rows()
@@ -296,8 +296,8 @@ def assert_nullability_protected(engine: Any, relation: Any, require_amount: Cal
                                  rows: Callable[[], list[Any]], dialect: str = "bigquery") -> None:
     """As :func:`assert_history_protected`, for a table whose ``amount`` column became NOT NULL
     (``require_amount()`` does that the engine's way, keeping the rows) while the query's may be NULL."""
-    from dop_core.engines.materialize import SchemaChanged, materialize_table
-    from dop_core.project import Partitioning
+    from dop_core.builtin.materialization.table import SchemaChanged, materialize_table
+    from dop_core.config.project import Partitioning
 
     by_d = Partitioning(field="d", data_type="date")
     materialize_table(engine, relation, HISTORY_QUERY, by_d, False, dialect)
@@ -315,8 +315,8 @@ def assert_same_shapes_pass(engine: Any, relation: Any, amounts: Sequence[str], 
                             dialect: str = "bigquery") -> None:
     """Reruns of an unchanged task, and ``amount`` spelled as each of ``amounts`` (SQL expressions the
     project's dialect types alike, such as ``1`` and ``CAST(1 AS INT64)``), replace the day's partition."""
-    from dop_core.engines.materialize import materialize_table
-    from dop_core.project import Partitioning
+    from dop_core.builtin.materialization.table import materialize_table
+    from dop_core.config.project import Partitioning
 
     by_d = Partitioning(field="d", data_type="date")
     materialize_table(engine, relation, HISTORY_QUERY, by_d, False, dialect)
@@ -330,7 +330,7 @@ def assert_same_shapes_pass(engine: Any, relation: Any, amounts: Sequence[str], 
 @pytest.fixture
 def dop_plugin_manager() -> Iterator[Any]:
     """A plugin manager with only DOP's built-in plugins, installed as the process-wide one."""
-    from dop_core import plugins
+    from dop_core.plugins import manager as plugins
 
     saved = (plugins._State.pm, plugins._State.registry)
     pm = plugins.new_plugin_manager()
@@ -345,7 +345,7 @@ def dop_plugin_manager() -> Iterator[Any]:
 @pytest.fixture
 def register_plugin(dop_plugin_manager: Any) -> Iterator[Callable[..., Any]]:
     """``register_plugin(plugin, name=None)``: register on the test's manager; unregistered at teardown."""
-    from dop_core import plugins
+    from dop_core.plugins import manager as plugins
 
     registered: list[Any] = []
 

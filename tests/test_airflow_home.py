@@ -14,14 +14,14 @@ import textwrap
 
 import pytest
 
-from dop_core.airflow_home import airflow_env, airflow_home, damage, ensure_database
+from dop_core.cli.airflow_home import airflow_env, airflow_home, damage, ensure_database
 
 pytestmark = pytest.mark.slow
 
 KILLED_COPY = textwrap.dedent("""
     import os, shutil, signal, sys
-    from dop_core.airflow_home import airflow_env, ensure_database
-    from dop_core.project import load_project
+    from dop_core.cli.airflow_home import airflow_env, ensure_database
+    from dop_core.config.project import load_project
 
     def copy_half_then_die(source, destination, **_):
         data = open(source, "rb").read()

@@ -112,7 +112,7 @@ print(json.dumps({"ready": ready, "triggered": sorted(triggered)}))
 
 def scheduler_view(project) -> dict:
     """What Airflow's scheduler would start next: DagModel.dags_needing_dagruns, in the project's Airflow home."""
-    from dop_core.airflow_home import airflow_env
+    from dop_core.cli.airflow_home import airflow_env
 
     out = subprocess.run([sys.executable, "-c", SCHEDULER_VIEW], env=airflow_env(project.project()),
                          capture_output=True, text=True, timeout=300, check=False)
@@ -134,7 +134,7 @@ def test_running_the_producer_records_an_asset_event_that_queues_the_consumer(pr
                              "WHERE a.uri = ?", URI)
     assert refs == [("dop__consumer",)]
 
-    from dop_core.airflow_home import airflow_env
+    from dop_core.cli.airflow_home import airflow_env
 
     unpause = subprocess.run([sys.executable, "-m", "airflow", "dags", "unpause", "dop__consumer"],
                              env=airflow_env(project.project()), capture_output=True, text=True, timeout=300)

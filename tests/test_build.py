@@ -126,7 +126,7 @@ def test_build_dag_from_yaml_helper_and_triggers_of_errors(tmp_path, dop_plugin_
 
 
 def test_airflow_operator_arguments_are_checked_by_airflow(tmp_path, dop_plugin_manager):
-    from dop_core.check import check_project
+    from dop_core.check.project import check_project
     from dop_core.testing import ProjectFactory
 
     factory = ProjectFactory(tmp_path / "p")

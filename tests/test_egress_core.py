@@ -14,7 +14,7 @@ import attrs
 import pytest
 
 from dop_core import EgressType, hookimpl
-from dop_core.egress import (
+from dop_core.contract.egress import (
     EgressOptions,
     ExportRequest,
     ExportResult,
@@ -89,7 +89,7 @@ def test_a_third_party_destination_gets_its_typed_options_and_a_templated_operat
     shelf, dop_project
 ) -> None:
     from dop_core.build.dags import build_one
-    from dop_core.operators.egress import DopEgressOperator
+    from dop_core.builtin.egress.operator import DopEgressOperator
 
     dop_project.dag("d", CONFIG, sql={"export_orders": "SELECT * FROM shop.orders WHERE day = '{{ ds }}'"})
     dag = build_one(dop_project.project(), "d")
@@ -107,8 +107,8 @@ def test_the_operator_renders_exports_through_the_destination_and_logs_rows_byte
     shelf, dop_project, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from dop_core.build.dags import build_one
-    from dop_core.operators.sql import connect
-    from dop_core.validate import resolve_target
+    from dop_core.contract.sql_task import connect
+    from dop_core.validate.dag import resolve_target
 
     project = dop_project.project()
     with connect(resolve_target(project)) as engine:
@@ -137,7 +137,7 @@ def test_the_operator_renders_exports_through_the_destination_and_logs_rows_byte
 
 def test_a_source_table_needs_no_sql_file(shelf, dop_project) -> None:
     from dop_core.build.dags import build_one
-    from dop_core.identifiers import Relation
+    from dop_core.config.identifiers import Relation
 
     dop_project.dag(
         "d", CONFIG.replace("      shelf: daily\n", "      shelf: daily\n      source: shop.orders\n")

@@ -7,14 +7,14 @@ import time
 
 import pytest
 
-from dop_core.engines.base import Argument, Engine
-from dop_core.engines.duckdb import DuckDBEngine
-from dop_core.engines.materialize import AssertionFailed, SchemaChanged, materialize_table, run_assertion
-from dop_core.engines.shape import PartitioningUnknown, partitioning_comment, partitioning_from_comment
-from dop_core.engines.targets import DuckDBTarget
+from dop_core.builtin.duckdb.engine import DuckDBEngine
+from dop_core.builtin.duckdb.target import DuckDBTarget
+from dop_core.builtin.materialization.table import AssertionFailed, SchemaChanged, materialize_table, run_assertion
+from dop_core.config.identifiers import Relation
+from dop_core.config.project import IntegerRange, Partitioning, Target
+from dop_core.contract.engine import Argument, Engine
+from dop_core.contract.shape import PartitioningUnknown, partitioning_comment, partitioning_from_comment
 from dop_core.errors import EngineError
-from dop_core.identifiers import Relation
-from dop_core.project import IntegerRange, Partitioning, Target
 from dop_core.testing import (
     HISTORY_QUERY,
     assert_history_protected,
@@ -301,7 +301,7 @@ def test_null_partition_values_are_a_partition_of_their_own(engine):
 
 
 def test_udf_bodies_are_translated_as_expressions():
-    from dop_core.engines.sql import translate_expression
+    from dop_core.sql.dialects import translate_expression
 
     body = translate_expression("IF(TRIM(str) = '', NULL, DATE_ADD(d, INTERVAL 1 DAY))", "bigquery", "duckdb")
     assert body == "CASE WHEN TRIM(str) = '' THEN NULL ELSE CAST(d + INTERVAL '1' DAY AS DATE) END"

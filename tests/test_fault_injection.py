@@ -14,11 +14,11 @@ import pytest
 
 CHILD = textwrap.dedent("""
     import os, signal, sys
-    from dop_core.engines.duckdb import DuckDBEngine
-    from dop_core.engines.materialize import materialize_table
-    from dop_core.engines.targets import DuckDBTarget
-    from dop_core.identifiers import Relation
-    from dop_core.project import Partitioning, Target
+    from dop_core.builtin.duckdb.engine import DuckDBEngine
+    from dop_core.builtin.materialization.table import materialize_table
+    from dop_core.builtin.duckdb.target import DuckDBTarget
+    from dop_core.config.identifiers import Relation
+    from dop_core.config.project import Partitioning, Target
 
     kill_at, path, full_refresh = int(sys.argv[1]), sys.argv[2], sys.argv[3] == "1"
 

@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import pytest
 
-from dop_core.check import check_project
-from dop_core.engines.base import Argument
-from dop_core.engines.duckdb import DuckDBEngine
-from dop_core.engines.sql import SqlError, check_query
-from dop_core.engines.targets import DuckDBTarget
-from dop_core.identifiers import Relation, check_identifier
-from dop_core.project import Target
-from dop_core.validate import validate_project
+from dop_core.builtin.duckdb.engine import DuckDBEngine
+from dop_core.builtin.duckdb.target import DuckDBTarget
+from dop_core.check.project import check_project
+from dop_core.config.identifiers import Relation, check_identifier
+from dop_core.config.project import Target
+from dop_core.contract.engine import Argument
+from dop_core.sql.dialects import SqlError, check_query
+from dop_core.validate.dag import validate_project
 
 KEEP = Relation("s", "keep")
 
@@ -41,7 +41,7 @@ def kept(engine) -> int:
                                                                                "postgres", "TIMESTAMPTZ"),
 ])
 def test_a_type_is_written_as_sqlglot_renders_it(text, dialect, duckdb):
-    from dop_core.engines.sql import translate_type
+    from dop_core.sql.dialects import translate_type
 
     assert translate_type(text, dialect, "duckdb") == duckdb
 
@@ -53,14 +53,14 @@ def test_a_type_is_written_as_sqlglot_renders_it(text, dialect, duckdb):
     "STRUCT<a INT64 OPTIONS(description='x')>", "ARRAY<INT64>>", "my_type", "s.my_type", "", "ANY TYPE",
 ])
 def test_anything_but_one_plain_type_is_refused(text):
-    from dop_core.engines.sql import parse_type
+    from dop_core.sql.dialects import parse_type
 
     with pytest.raises(SqlError):
         parse_type(text, "bigquery")
 
 
 def test_any_type_is_only_for_a_functions_arguments():
-    from dop_core.engines.sql import translate_type
+    from dop_core.sql.dialects import translate_type
 
     assert translate_type("any type", "bigquery", "duckdb", templated=True) == "ANY TYPE"
     with pytest.raises(SqlError, match="ANY TYPE is for the arguments of a SQL function"):
@@ -167,15 +167,15 @@ def test_a_function_return_type_is_never_pasted_into_sql(engine):
 
 
 def _operator(kind, sql="", options=None, dialect="bigquery"):
-    from dop_core.operators.sql import DopSqlOperator
+    from dop_core.contract.sql_task import DopSqlOperator
 
     return DopSqlOperator(task_id="t", kind=kind, target=Target("local", "duckdb", {}), dialect=dialect, sql=sql,
                           relation=Relation("s", "t"), options=options)
 
 
 def test_the_operator_checks_the_options_again(engine):
-    from dop_core.builtin.task_options import ArgumentSpec, FunctionOptions, ProcedureOptions
-    from dop_core.engines import materialize
+    from dop_core.builtin.materialization import table as materialize
+    from dop_core.builtin.materialization.options import ArgumentSpec, FunctionOptions, ProcedureOptions
 
     bad = [(FunctionOptions(returns="INT64; DROP TABLE s.keep"), "materialization/udf", "x"),
            (ProcedureOptions(arguments=[ArgumentSpec("d", "DATE); DROP TABLE s.keep; --")]),
@@ -189,8 +189,8 @@ def test_the_operator_checks_the_options_again(engine):
 @pytest.mark.parametrize("body", ["1); DROP TABLE s.keep; SELECT (1", "1; DROP TABLE s.keep",
                                   "(WITH d AS (DELETE FROM s.keep RETURNING x) SELECT MAX(x) FROM d)"])
 def test_a_function_body_is_one_expression_that_only_reads(engine, body):
-    from dop_core.builtin.task_options import FunctionOptions
-    from dop_core.engines import materialize
+    from dop_core.builtin.materialization import table as materialize
+    from dop_core.builtin.materialization.options import FunctionOptions
 
     with pytest.raises(SqlError, match="expression"):
         _operator("materialization/udf", body, FunctionOptions(), dialect="duckdb")._run(engine, materialize, False)
@@ -204,7 +204,7 @@ def test_a_function_body_is_one_expression_that_only_reads(engine, body):
 ])
 @pytest.mark.parametrize("kind", ["materialization/table", "materialization/view", "assertion/assertion"])
 def test_sql_that_writes_is_refused_when_the_task_runs(engine, kind, sql):
-    from dop_core.engines import materialize
+    from dop_core.builtin.materialization import table as materialize
 
     with pytest.raises(SqlError, match=r"inside the query is not allowed|a second statement"):
         _operator(kind, sql)._run(engine, materialize, False)
@@ -307,7 +307,7 @@ def test_trigger_names_are_matched_whole(dop_project, dop_plugin_manager, option
 def test_an_egress_query_is_one_read_only_query_and_its_delimiter_one_character(engine, tmp_path):
     import pathlib
 
-    from dop_core.egress import ExportRequest, FileFormat
+    from dop_core.contract.egress import ExportRequest, FileFormat
     from dop_core.errors import ConfigError
     from dop_core.testing import build_dag_from_yaml
 

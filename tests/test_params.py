@@ -8,8 +8,8 @@ import types
 
 import pytest
 
-from dop_core.operators.params import fill_dates, with_variable_params
-from dop_core.validate import validate_project
+from dop_core.contract.variable_params import fill_dates, with_variable_params
+from dop_core.validate.dag import validate_project
 
 
 def test_asset_triggered_runs_get_dates_from_run_after():
@@ -167,7 +167,7 @@ def test_the_trigger_form_and_the_api_refuse_a_value_of_another_type(tmp_path):
     ("2024-02-29", {"type": "string", "format": "date"}, "2024-02-29"),
 ])
 def test_a_variable_is_taken_in_the_params_type(text, schema, value):
-    from dop_core.operators.params import variable_value
+    from dop_core.contract.variable_params import variable_value
 
     assert variable_value("dop__d", "k", text, schema) == value
 
@@ -181,7 +181,7 @@ def test_a_variable_is_taken_in_the_params_type(text, schema, value):
     ("FR", {"type": "string", "enum": ["GB", "US"]}, "one of 'GB', 'US'"),
 ])
 def test_a_variable_of_another_type_fails_the_task_naming_the_variable(text, schema, expected):
-    from dop_core.operators.params import ParamValueError, variable_value
+    from dop_core.contract.variable_params import ParamValueError, variable_value
 
     with pytest.raises(ParamValueError) as caught:
         variable_value("dop__d", "k", text, schema)

@@ -39,14 +39,14 @@ def _cache_in_tmp(tmp_path, monkeypatch):
 
 def entry(root: pathlib.Path, name: str) -> pathlib.Path:
     from dop_core.build.cache import default_dir
-    from dop_core.project import load_project
+    from dop_core.config.project import load_project
 
     return default_dir(load_project(root)) / f"{name}.pickle"
 
 
 def cache_of(dop_project) -> ConfigCache:
-    from dop_core.plugins import get_registry
-    from dop_core.validate import resolve_target
+    from dop_core.plugins.manager import get_registry
+    from dop_core.validate.dag import resolve_target
 
     project = dop_project.project()
     return ConfigCache(project, get_registry(), resolve_target(project))

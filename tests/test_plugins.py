@@ -13,8 +13,9 @@ import textwrap
 import attrs
 import pytest
 
-from dop_core import NoOptions, TaskType, hookimpl, plugins
+from dop_core import NoOptions, TaskType, hookimpl
 from dop_core.errors import PluginError
+from dop_core.plugins import manager as plugins
 from dop_core.testing import run_dop
 
 
@@ -80,7 +81,7 @@ def test_plugins_from_other_distributions_are_listed_and_broken_ones_named(site)
     assert found["echo"]["distribution"] == "dop-echo" and found["echo"]["version"] == "1.2.3"
     assert found["echo"]["registers"] == ["task_types:echo/bash"]
     assert "RuntimeError: this plugin is broken on purpose" in found["broken"]["error"]
-    assert found["dop_core.builtin.tasks"]["builtin"] is True
+    assert found["dop_core.builtin.materialization.plugin"]["builtin"] is True
     assert "plugin 'malformed'" in result.stderr and "not a TaskType" in result.stderr
 
     text = dop_with(site, "plugins")
@@ -204,7 +205,7 @@ def test_jinja_macros_hook(register_plugin, dop_project):
 
 
 def test_options_models_may_be_named_by_import_string():
-    record = TaskType(action="a", target="b", build=lambda b: None, options="dop_core.records:NoOptions")
+    record = TaskType(action="a", target="b", build=lambda b: None, options="dop_core.contract.records:NoOptions")
     assert record.options_model is NoOptions
     with pytest.raises(TypeError, match=r"import string 'package\.module:Class', got 'not an import string'"):
         TaskType(action="a", target="b", build=lambda b: None, options="not an import string")
@@ -212,7 +213,7 @@ def test_options_models_may_be_named_by_import_string():
     with pytest.raises(PluginError, match=r"my-plugin: the options model 'dop_nowhere.options:Missing' of 'a/b' "
                                           r"cannot be loaded: ModuleNotFoundError"):
         missing.options_model  # noqa: B018
-    not_attrs = attrs.evolve(record, options="dop_core.records:load_model")
+    not_attrs = attrs.evolve(record, options="dop_core.contract.records:load_model")
     with pytest.raises(PluginError, match="not an attrs class"):
         not_attrs.options_model  # noqa: B018
 
@@ -237,9 +238,9 @@ def test_a_missing_options_model_is_reported_at_the_dag_it_breaks(register_plugi
 def test_registering_the_builtins_defines_no_options_model():
     """Options models are imported when a config using the kind is validated (or read from the parse
     cache), not at every parse: each attrs class costs every parsing process ~20 KiB."""
-    code = ("import sys; from dop_core import plugins; plugins.get_registry(); "
-            "print(sorted(m for m in sys.modules if m.endswith('_options') or m in "
-            "('dop_core.egress', 'dop_core.engines.targets')))")
+    code = ("import sys; from dop_core.plugins import manager as plugins; plugins.get_registry(); "
+            "print(sorted(m for m in sys.modules if m.endswith(('_options', '.options')) or m in "
+            "('dop_core.contract.egress', 'dop_core.builtin.duckdb.target')))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                             env={**os.environ, "DOP_DISABLE_PLUGINS": "all"})
     assert result.stdout.strip() == "[]"

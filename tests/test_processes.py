@@ -18,7 +18,7 @@ pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="pa
 
 PARENT = textwrap.dedent("""
     import os, subprocess, sys, time
-    from dop_core.processes import PARENT_PID, guarded
+    from dop_core.cli.processes import PARENT_PID, guarded
     command = ["sh", "-c", sys.argv[1]]
     guard = subprocess.Popen(guarded(command, 2.0), env={**os.environ, PARENT_PID: str(os.getpid())},
                              start_new_session=True)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dop_core.runner import _readable
+from dop_core.cli.run import _readable
 
 LOG = """\
 2024-06-01T04:00:00.000000Z [info     ] ::group::Pre Execute           [task] loc=task_runner.py:1
-2024-06-01T04:00:00.100000Z [info     ] assertion checks: 0 passed, 1 failed [dop_core.operators.sql]
+2024-06-01T04:00:00.100000Z [info     ] assertion checks: 0 passed, 1 failed [dop_core.contract.sql_task]
 2024-06-01T04:00:00.200000Z [error    ] Task failed with exception     [task] loc=task_runner.py:1676
 Traceback (most recent call last):
   File "/venv/dop_core/operators/sql.py", line 96, in execute

@@ -12,10 +12,10 @@ import attrs
 import pytest
 
 from dop_core import EgressType, EngineType, hookimpl
-from dop_core.project import Target
+from dop_core.config.project import Target
 from dop_core.secrets import hide_credentials, redact, register_secrets, reveal_credentials, target_secrets
 from dop_core.testing import run_dop, secrets_in_clear
-from dop_core.validate import validate_project
+from dop_core.validate.dag import validate_project
 
 
 def test_redact_hides_declared_secrets_and_url_passwords(register_plugin):
@@ -162,7 +162,7 @@ class SpyDestination:
         self.paths: list[str] = []
 
     def export(self, request):
-        from dop_core.egress import ExportResult
+        from dop_core.contract.egress import ExportResult
 
         self.paths.append(request.path)
         return ExportResult(1, 10, request.path)
@@ -212,8 +212,8 @@ def test_a_password_rendered_into_an_egress_url_is_hidden_from_the_rendered_fiel
 
 
 def test_a_url_password_in_sql_runs_but_stays_out_of_airflow(dop_project):
-    from dop_core.operators.sql import connect
-    from dop_core.validate import resolve_target
+    from dop_core.contract.sql_task import connect
+    from dop_core.validate.dag import resolve_target
 
     sql = "SELECT 'https://reader:Sql-S3cret-pw@files.example/data.csv' AS url"
     dop_project.dag("d", "schema: s\ntasks:\n  - identifier: s\n    kind: {action: materialization, target: schema}\n"
@@ -234,7 +234,7 @@ def test_a_url_password_in_sql_runs_but_stays_out_of_airflow(dop_project):
 def test_a_file_trigger_url_password_is_used_but_never_shown(capsys):
     import fsspec
 
-    from dop_core.operators.triggers import DopFileSensor
+    from dop_core.builtin.triggers.operators import DopFileSensor
 
     url = "memory://watcher:File-S3cret-pw@host/landing/orders.csv"
     fs, path = fsspec.core.url_to_fs(url)

@@ -16,8 +16,8 @@ import attrs
 import pytest
 
 from dop_core import hookimpl
+from dop_core.contract.records import TriggerType
 from dop_core.errors import ConfigError
-from dop_core.records import TriggerType
 from dop_core.testing import run_dop
 
 UPSTREAM = """\
@@ -164,7 +164,7 @@ def test_original_timedelta_tag_is_refused_and_a_trigger_says_the_same_safely(pr
 # --- sql and file -----------------------------------------------------------------------------------------
 
 def test_sql_trigger_from_a_file_or_inline(project):
-    from dop_core.operators.triggers import DopSqlSensor
+    from dop_core.builtin.triggers.operators import DopSqlSensor
 
     add_down(project, "- identifier: rows_landed\n  kind: sql\n"
                       "- kind: sql\n  options: {sql: \"SELECT count(*) FROM raw.load\", mode: poke}\n",
@@ -200,21 +200,21 @@ def test_sql_trigger_needs_exactly_one_condition(project):
     (["ready"], [], False),
 ])
 def test_sql_condition_shapes(columns, rows, met):
-    from dop_core.operators.triggers import sql_condition
+    from dop_core.builtin.triggers.operators import sql_condition
 
     assert sql_condition(columns, rows, "t")[0] is met
 
 
 def test_sql_condition_refuses_other_shapes():
+    from dop_core.builtin.triggers.operators import sql_condition
     from dop_core.errors import EngineError
-    from dop_core.operators.triggers import sql_condition
 
     with pytest.raises(EngineError, match="either the columns success and description, or a single column"):
         sql_condition(["a", "b"], [(1, 2)], "t")
 
 
 def test_file_trigger_paths(project):
-    from dop_core.operators.triggers import DopFileSensor
+    from dop_core.builtin.triggers.operators import DopFileSensor
 
     add_down(project, "- kind: file\n  options: {path: 'landing/{{ ds }}/*.csv', poke_interval: 10s}\n"
                       "- kind: file\n  options: {path: 'gs://my-bucket/in/{{ ds_nodash }}.json'}\n"
@@ -237,7 +237,7 @@ def test_file_trigger_paths(project):
 def test_file_sensor_pokes_globs_and_returns_what_it_found(tmp_path):
     from airflow.sdk import PokeReturnValue
 
-    from dop_core.operators.triggers import DopFileSensor
+    from dop_core.builtin.triggers.operators import DopFileSensor
 
     sensor = DopFileSensor(task_id="w", filepath=str(tmp_path / "in" / "*.csv"))
     assert sensor.poke({}).is_done is False
@@ -283,7 +283,7 @@ GOOGLE_TRIGGERS = """\
 
 def test_google_triggers_build_lazy_sensors_with_the_target_defaults(dop_project):
     from dop_core.build.dags import build_one
-    from dop_core.operators.triggers import DopBigQueryTableSensor, DopGcsObjectSensor
+    from dop_core.builtin.triggers.operators import DopBigQueryTableSensor, DopGcsObjectSensor
 
     dop_project.write("dop_project.yml", BIGQUERY_PROJECT)
     dop_project.dag("down", downstream(GOOGLE_TRIGGERS), sql={"first": "SELECT 1 AS x", "second": "SELECT 2 AS x"})
@@ -558,8 +558,8 @@ RESCHEDULED = "SELECT 1 FROM task_reschedule r JOIN task_instance t ON t.id = r.
 
 
 def warehouse(project):
-    from dop_core.operators.sql import connect
-    from dop_core.validate import resolve_target
+    from dop_core.contract.sql_task import connect
+    from dop_core.validate.dag import resolve_target
 
     p = project.project()
     return connect(resolve_target(p))  # takes the warehouse's lock file, waiting while a sensor checks

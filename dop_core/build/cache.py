@@ -1,7 +1,7 @@
 """A compiled cache of validated DAG configs, so that an unchanged DAG re-parses without YAML or validation.
 
 Airflow re-parses DAG files every few seconds; reading and validating ``config.yaml`` is most of what
-DOP adds to that. After a DAG validates, its :class:`~dop_core.project.DagConfig` (typed options
+DOP adds to that. After a DAG validates, its :class:`~dop_core.config.project.DagConfig` (typed options
 included) is stored in ``~/.cache/dop/parse/<project hash>/dags/<dag folder>.pickle`` (see
 :func:`default_dir`) under a key that hashes every
 input of validation:
@@ -47,9 +47,17 @@ from typing import Any
 import attrs
 
 from dop_core.cachedir import enabled, user_cache_dir, write_atomically
-from dop_core.plugins import BUILTIN_PLUGINS, Registry
-from dop_core.project import DAG_ID_PREFIX, PROJECT_FILE, DagConfig, Project, Target, find_project_root, load_project
-from dop_core.validate import validate_dag
+from dop_core.config.project import (
+    DAG_ID_PREFIX,
+    PROJECT_FILE,
+    DagConfig,
+    Project,
+    Target,
+    find_project_root,
+    load_project,
+)
+from dop_core.plugins.manager import BUILTIN_PLUGINS, Registry
+from dop_core.validate.dag import validate_dag
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +79,7 @@ def _root_dir(root: pathlib.Path) -> pathlib.Path:
 
 
 def cached_project(location: Any = None) -> Project:
-    """:func:`~dop_core.project.load_project`, from the cache while ``dop_project.yml`` is unchanged, so a
+    """:func:`~dop_core.config.project.load_project`, from the cache while ``dop_project.yml`` is unchanged, so a
     warm parse reads no YAML at all (nor imports the YAML library)."""
     import dop_core
 
@@ -212,7 +220,7 @@ class ConfigCache:
     # -- reading and writing ------------------------------------------------------------------
     def validated(self, folder: pathlib.Path) -> DagConfig:
         """``folder``'s validated config: from the cache when every input is unchanged, else validated
-        (and stored). Raises ConfigError like :func:`~dop_core.validate.validate_dag`."""
+        (and stored). Raises ConfigError like :func:`~dop_core.validate.dag.validate_dag`."""
         if not self.active:
             return validate_dag(self.project, folder, self.registry, target=self.target)
         key = self.key(folder)

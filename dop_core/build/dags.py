@@ -9,13 +9,8 @@ import os
 import pathlib
 from typing import Any
 
-from dop_core import plugins
-from dop_core.build.context import TaskBuild, TriggerBuild
-from dop_core.build.loader import ProjectLoader
-from dop_core.build.original_context import original_task
-from dop_core.errors import ConfigError, DopError
-from dop_core.paths import OutsideProject
-from dop_core.project import (
+from dop_core.config.paths import OutsideProject
+from dop_core.config.project import (
     DAG_CONCURRENCY_VARIABLE,
     DAG_ID_PREFIX,
     DEFAULT_DAG_CONCURRENCY,
@@ -25,15 +20,20 @@ from dop_core.project import (
     TaskConfig,
     TriggerConfig,
 )
+from dop_core.contract.contexts import TaskBuild, TriggerBuild
+from dop_core.errors import ConfigError, DopError
+from dop_core.jinja.loader import ProjectLoader
+from dop_core.jinja.original import original_task
+from dop_core.plugins import manager as plugins
 from dop_core.secrets import redact, register_target
-from dop_core.validate import plain_sql_folder, resolve_target, sql_file, trigger_task_ids, validate_dag
+from dop_core.validate.dag import plain_sql_folder, resolve_target, sql_file, trigger_task_ids, validate_dag
 
 log = logging.getLogger(__name__)
 
 #: the original DOP's start date (in each DAG's time zone): a DAG without start_date runs for any date
 DEFAULT_START_DATE = dt.date(1970, 1, 1)
-#: Airflow's default extension, and the limits on rendering (dop_core.build.render_limits)
-JINJA_ENVIRONMENT = {"extensions": ["jinja2.ext.do", "dop_core.build.render_limits.RenderLimits"]}
+#: Airflow's default extension, and the limits on rendering (dop_core.jinja.limits)
+JINJA_ENVIRONMENT = {"extensions": ["jinja2.ext.do", "dop_core.jinja.limits.RenderLimits"]}
 FULL_REFRESH_HELP = ("Rebuild every table from scratch (is_incremental() is false; dbt gets --full-refresh). "
                      "Can also be given as {\"full_refresh\": true} in the run's conf.")
 
@@ -188,7 +188,7 @@ def _build_error(config: DagConfig, task: TaskConfig, exc: Exception) -> ConfigE
 
 
 def _is_incremental(context: Any) -> bool:
-    from dop_core.operators.sql import full_refresh_of
+    from dop_core.contract.sql_task import full_refresh_of
 
     return not full_refresh_of(context)
 
@@ -303,8 +303,8 @@ def build_dags(location: str | os.PathLike[str] | None = None, target: str | Non
 
 def says_disabled(folder: pathlib.Path) -> bool:
     """Whether ``folder/config.yaml`` reads ``enabled: false``, however wrong the rest of it is."""
+    from dop_core.config.project import read_text
     from dop_core.config.yaml import load_yaml
-    from dop_core.project import read_text
 
     try:
         data = load_yaml(read_text(folder / "config.yaml"), str(folder / "config.yaml")).data

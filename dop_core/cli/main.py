@@ -15,7 +15,7 @@ PROJECT_HELP = "The service project folder (default: the one holding dop_project
 
 
 def _project(path: str | None) -> Any:
-    from dop_core.project import load_project
+    from dop_core.config.project import load_project
 
     return load_project(path)
 
@@ -70,7 +70,7 @@ def validate(project_dir: str | None, target: str | None, strict: bool, fmt: str
     path:line:column: message, with what was expected and a fix.
     Exit status 0 when every config is valid, 1 otherwise.
     """
-    from dop_core.check import check_project
+    from dop_core.check.project import check_project
 
     report = check_project(project_dir, target)
     problems = report.problems
@@ -96,7 +96,7 @@ def validate(project_dir: str | None, target: str | None, strict: bool, fmt: str
 @target_option
 def list_dags(project_dir: str | None, target: str | None) -> None:
     """List the project's DAGs and their tasks."""
-    from dop_core.check import check_project
+    from dop_core.check.project import check_project
 
     report = check_project(project_dir, target, build=False)
     for config in report.dags:
@@ -122,7 +122,7 @@ def graph(dag: str, project_dir: str | None, target: str | None, fmt: str) -> No
     A disabled DAG (enabled: false) is drawn from its config: its tasks and dependencies, no triggers.
     """
     from dop_core.build.dags import DagDisabled, build_one
-    from dop_core.graph import config_graph, to_dot, to_mermaid
+    from dop_core.cli.graph import config_graph, to_dot, to_mermaid
 
     try:
         built = build_one(_project(project_dir), dag, target)
@@ -136,7 +136,7 @@ def graph(dag: str, project_dir: str | None, target: str | None, fmt: str) -> No
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 def plugins(fmt: str) -> None:
     """List installed plugins, their versions and what each registers."""
-    from dop_core.plugins import get_registry
+    from dop_core.plugins.manager import get_registry
 
     registry = get_registry()
     if fmt == "json":
@@ -170,7 +170,7 @@ def compile_cmd(dag: str, task: str | None, project_dir: str | None, target: str
     run (or full refresh) when they differ.
     """
     from dop_core.build.dags import DagDisabled
-    from dop_core.compile import compile_dag
+    from dop_core.cli.compile import compile_dag
 
     try:
         compiled = compile_dag(_project(project_dir), dag, task, _date(date), full_refresh, target)
@@ -204,9 +204,9 @@ def run(dag: str, project_dir: str | None, target: str | None, date: str | None,
     their commands too) and marks it and its unfinished tasks failed; exit status 130 (143 for SIGTERM).
     """
     from dop_core.build.dags import build_one
-    from dop_core.operators.params import check_run_conf
-    from dop_core.runner import check_run_date, run_dag
-    from dop_core.sql_check import check_dag_sql
+    from dop_core.check.sql import check_dag_sql
+    from dop_core.cli.run import check_run_date, run_dag
+    from dop_core.contract.variable_params import check_run_conf
 
     project = _project(project_dir)
     day = _date(date)
@@ -238,12 +238,12 @@ def run(dag: str, project_dir: str | None, target: str | None, date: str | None,
               help="Then run the example DAG (dop run example_covid19 --date 2024-06-01) in the new project.")
 def init(name: str, output_dir: str, no_input: bool, with_dbt: bool | None, run_example: bool) -> None:
     """Create a new service project NAME from the template (cookiecutter)."""
-    from dop_core.init import create_project, next_steps
+    from dop_core.cli.init import create_project, next_steps
 
     root = create_project(name, output_dir, no_input=True if no_input else None, with_dbt=with_dbt)
     click.echo(next_steps(root))
     if run_example:
-        from dop_core.runner import run_dag
+        from dop_core.cli.run import run_dag
 
         sys.exit(run_dag(_project(str(root)), "example_covid19", dt.date(2024, 6, 1)))
 
@@ -259,7 +259,7 @@ def airflow(project_dir: str | None, target: str | None, port: int) -> None:
     Prints the URL and the login; Ctrl-C stops every component. The components stop too if this
     command is killed.
     """
-    from dop_core.airflow_ui import serve
+    from dop_core.cli.airflow import serve
 
     sys.exit(serve(_project(project_dir), port=port, target=target))
 
@@ -272,7 +272,7 @@ def airflow(project_dir: str | None, target: str | None, port: int) -> None:
 @click.option("--dry-run", is_flag=True, help="List what would be deleted and uploaded; change nothing.")
 def deploy(project_dir: str | None, bucket: str, prefix: str | None, dry_run: bool) -> None:
     """Sync the project to a Cloud Composer bucket (rsync: unchanged files skipped, removed files deleted)."""
-    from dop_core.deploy import deploy_project
+    from dop_core.cli.deploy import deploy_project
 
     plan = deploy_project(_project(project_dir), bucket, prefix, dry_run=dry_run, echo=click.echo)
     sys.exit(0 if plan is not None else 1)
@@ -286,7 +286,7 @@ def deploy(project_dir: str | None, bucket: str, prefix: str | None, dry_run: bo
 @click.option("--no-input", is_flag=True, help="Ask nothing; take every default (also when not on a terminal).")
 def new_plugin(name: str, output_dir: str, no_input: bool) -> None:
     """Create dop-NAME, a plugin distribution (entry point, task kind, options, tests) from the template."""
-    from dop_core.new_plugin import create_plugin, next_steps
+    from dop_core.cli.new_plugin import create_plugin, next_steps
 
     click.echo(next_steps(create_plugin(name, output_dir, no_input=True if no_input else None)))
 

@@ -12,7 +12,7 @@ sqlglot (DAG parsing stays light); the rules import it when a statement is trans
 
 from __future__ import annotations
 
-from dop_core.engines.sql import SqlError
+from dop_core.sql.dialects import SqlError
 
 
 class UnsupportedSqlError(SqlError):

@@ -14,8 +14,8 @@ def translation_problems(sql: str, path: pathlib.Path | str, source: str, target
                          single_catalog: bool = False) -> list[Problem]:
     """Problems (file:line:column) where ``sql``, written in ``source``, cannot be translated to ``target``
     with the same meaning. SQL that does not parse is left to the parse check; a template is not checked."""
-    from dop_core.engines.sql import SqlError, translate
     from dop_core.sql import UnsupportedSqlError
+    from dop_core.sql.dialects import SqlError, translate
 
     if source == target or any(marker in sql for marker in _TEMPLATE_MARKERS):
         return []

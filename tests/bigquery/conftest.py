@@ -121,8 +121,8 @@ def bq_rows(bq_client: Any) -> Any:
 @pytest.fixture
 def bq_target(bq_emulator: str) -> Any:
     """``bq_target(**options)``: a ``bigquery`` target on the emulator (location US, label team=data)."""
-    from dop_core.engines.targets import BigQueryTarget
-    from dop_core.project import Target
+    from dop_core.builtin.duckdb.target import BigQueryTarget
+    from dop_core.config.project import Target
 
     def target(**options: Any) -> Target:
         raw = {
@@ -141,7 +141,7 @@ def bq_target(bq_emulator: str) -> Any:
 @pytest.fixture
 def bq_engine(bq_target: Any) -> Iterator[Any]:
     """DOP's BigQuery engine connected to the emulator."""
-    from dop_core.engines.bigquery import connect
+    from dop_core.builtin.bigquery.engine import connect
 
     with connect(bq_target()) as engine:
         yield engine

@@ -11,11 +11,11 @@ import re
 
 import pytest
 
-from dop_core.engines.base import Argument
-from dop_core.engines.bigquery import BigQueryError, connect
-from dop_core.engines.materialize import SchemaChanged, materialize_table, run_assertion
-from dop_core.identifiers import Relation
-from dop_core.project import IntegerRange, Partitioning
+from dop_core.builtin.bigquery.engine import BigQueryError, connect
+from dop_core.builtin.materialization.table import SchemaChanged, materialize_table, run_assertion
+from dop_core.config.identifiers import Relation
+from dop_core.config.project import IntegerRange, Partitioning
+from dop_core.contract.engine import Argument
 from dop_core.testing import (
     assert_history_protected,
     assert_nullability_protected,

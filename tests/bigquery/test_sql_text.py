@@ -10,12 +10,12 @@ import re
 
 import pytest
 
-from dop_core.engines.base import Argument
-from dop_core.engines.bigquery import BigQueryEngine, _bigquery_type, redact
-from dop_core.engines.targets import BigQueryTarget
+from dop_core.builtin.bigquery.engine import BigQueryEngine, _bigquery_type, redact
+from dop_core.builtin.duckdb.target import BigQueryTarget
+from dop_core.config.identifiers import Relation
+from dop_core.config.project import IntegerRange, Partitioning, Target
+from dop_core.contract.engine import Argument
 from dop_core.errors import EngineError
-from dop_core.identifiers import Relation
-from dop_core.project import IntegerRange, Partitioning, Target
 
 
 class RecordingEngine(BigQueryEngine):

@@ -12,10 +12,10 @@ import time
 
 import pytest
 
-from dop_core.engines.bigquery import BigQueryEngine
-from dop_core.engines.targets import BigQueryTarget
+from dop_core.builtin.bigquery.engine import BigQueryEngine
+from dop_core.builtin.duckdb.target import BigQueryTarget
+from dop_core.config.project import Target
 from dop_core.errors import EngineError
-from dop_core.project import Target
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -33,7 +33,7 @@ def fail(engine: BigQueryEngine) -> tuple[str, float]:
 
 
 def retries_logged(caplog: pytest.LogCaptureFixture) -> list[str]:
-    return [r.getMessage() for r in caplog.records if r.name == "dop_core.engines.bigquery"]
+    return [r.getMessage() for r in caplog.records if r.name == "dop_core.builtin.bigquery.engine"]
 
 
 def test_an_endpoint_that_never_answers_fails_after_its_retries(unanswering_port, caplog):

@@ -9,7 +9,7 @@ import warnings
 
 import pytest
 
-from dop_core.validate import validate_project
+from dop_core.validate.dag import validate_project
 
 EMPTY = "airflow.providers.standard.operators.empty.EmptyOperator"
 
@@ -140,8 +140,8 @@ def test_every_successor_of_an_installed_provider_is_an_operator_class():
 
     from airflow.sdk import BaseOperator
 
-    from dop_core.builtin.moved_operators import MOVED_OPERATORS
-    from dop_core.builtin.tasks import import_operator
+    from dop_core.builtin.airflow_operator.moved import MOVED_OPERATORS
+    from dop_core.builtin.materialization.plugin import import_operator
 
     checked = 0
     for moved in {m.path: m for m in MOVED_OPERATORS.values()}.values():

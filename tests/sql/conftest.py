@@ -21,7 +21,7 @@ def duck() -> Iterator[Any]:
 @pytest.fixture
 def bq(duck: Any) -> Callable[[str], list[tuple[Any, ...]]]:
     """Run BigQuery SQL on the DuckDB connection through DOP's translation; return the rows."""
-    from dop_core.engines.sql import translate
+    from dop_core.sql.dialects import translate
 
     def run(sql: str) -> list[tuple[Any, ...]]:
         return duck.execute(translate(sql, "bigquery", "duckdb", True)).fetchall()
@@ -32,7 +32,7 @@ def bq(duck: Any) -> Callable[[str], list[tuple[Any, ...]]]:
 @pytest.fixture
 def bq_types(duck: Any) -> Callable[[str], list[str]]:
     """The DuckDB column types of a BigQuery query's result, through DOP's translation."""
-    from dop_core.engines.sql import translate
+    from dop_core.sql.dialects import translate
 
     def types(sql: str) -> list[str]:
         return [str(d[1]) for d in duck.execute(translate(sql, "bigquery", "duckdb", True)).description]

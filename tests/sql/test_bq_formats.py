@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 
-from dop_core.engines.sql import translate
 from dop_core.sql import UnsupportedSqlError
+from dop_core.sql.dialects import translate
 
 
 def test_bytes_formats(bq):

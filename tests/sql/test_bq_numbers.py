@@ -70,7 +70,7 @@ def test_numeric_keeps_nine_decimals_and_38_digits(bq, bq_types):
 
 
 def test_numeric_column_types_of_tables_and_seeds():
-    from dop_core.engines.sql import translate_type
+    from dop_core.sql.dialects import translate_type
 
     assert translate_type("NUMERIC", "bigquery", "duckdb") == "DECIMAL(38, 9)"
     assert translate_type("NUMERIC(10, 2)", "bigquery", "duckdb") == "DECIMAL(10, 2)"

@@ -23,7 +23,7 @@ def project(new_project: pathlib.Path, tmp_path: pathlib.Path) -> pathlib.Path:
 @pytest.fixture
 def bucket(gcs_emulator: str, monkeypatch: pytest.MonkeyPatch) -> Any:
     monkeypatch.setenv("STORAGE_EMULATOR_HOST", gcs_emulator)
-    from dop_core.deploy import storage_client
+    from dop_core.cli.deploy import storage_client
 
     client = storage_client()
     for blob in client.list_blobs(BUCKET):

@@ -12,7 +12,7 @@ import zipfile
 import pytest
 from template_support import REPO, dop
 
-from dop_core.init import create_project
+from dop_core.cli.init import create_project
 
 COVID = "orchestration/example_covid19"
 BASE_FILES = {

@@ -316,7 +316,7 @@ class PostgresEngine(Engine):
     ) -> None:
         import psycopg
 
-        from dop_core.identifiers import check_identifier
+        from dop_core.config.identifiers import check_identifier
 
         args = [(check_identifier(a.name, "argument name"), pg_type(a.type, dialect)) for a in arguments]
         expression = _strip_select(body)
@@ -375,8 +375,8 @@ class PostgresEngine(Engine):
     ) -> None:
         from sqlglot import exp
 
-        from dop_core.engines.sql import parse_statements
-        from dop_core.identifiers import check_identifier
+        from dop_core.config.identifiers import check_identifier
+        from dop_core.sql.dialects import parse_statements
 
         args = [(check_identifier(a.name, "argument name"), pg_type(a.type, dialect)) for a in arguments]
         lines = []
@@ -405,7 +405,7 @@ class PostgresEngine(Engine):
 
     def call(self, sql: str, dialect: str = "bigquery") -> None:
         """Run the statements of ``sql``; ``CALL schema.proc(args)`` gets its arguments translated."""
-        from dop_core.engines.sql import parse_statements
+        from dop_core.sql.dialects import parse_statements
 
         for statement in parse_statements(sql, dialect):
             called = _called_procedure(statement, dialect)
@@ -420,7 +420,7 @@ class PostgresEngine(Engine):
     def load_csv(
         self, relation: Relation, path: str, columns: dict[str, str] | None, delimiter: str, header: bool
     ) -> int:
-        from dop_core.identifiers import check_identifier
+        from dop_core.config.identifiers import check_identifier
 
         check_delimiter(delimiter)
         with open(path, newline="", encoding="utf-8") as f:

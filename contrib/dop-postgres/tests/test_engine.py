@@ -13,8 +13,8 @@ from dop_postgres.engine import PostgresEngine, _infer_csv_type, pg_type, url_ds
 from dop_postgres.target import PostgresTarget, redact
 
 from dop_core import Argument, EngineError, Relation, Target
-from dop_core.engines.materialize import SchemaChanged, materialize_table
-from dop_core.project import Partitioning
+from dop_core.builtin.materialization.table import SchemaChanged, materialize_table
+from dop_core.config.project import Partitioning
 from dop_core.testing import (
     HISTORY_QUERY,
     HistoryChange,

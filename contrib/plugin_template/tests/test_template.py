@@ -14,8 +14,8 @@ import zipfile
 
 import pytest
 
+from dop_core.cli.new_plugin import create_plugin, plugin_name, template_dir
 from dop_core.errors import DopError
-from dop_core.new_plugin import create_plugin, plugin_name, template_dir
 from dop_core.testing import missing_server, run_dop
 
 REPO = pathlib.Path(__file__).resolve().parents[3]
@@ -158,7 +158,7 @@ def test_new_plugin_from_the_wheel_installs_beside_dop_core_and_passes_its_tests
     _run([env_dir / "bin" / "dop", "new-plugin", "shop-audit", "--no-input"], cwd=work)
     plugin = work / "dop-shop-audit"
     assert _files(plugin) == [f.replace("dop_my_thing", "dop_shop_audit") for f in EXPECTED_FILES]
-    where = _run([python, "-c", "import dop_core.new_plugin as n; print(n.template_dir())"], cwd=work).stdout
+    where = _run([python, "-c", "import dop_core.cli.new_plugin as n; print(n.template_dir())"], cwd=work).stdout
     assert str(env_dir) in where
     # 4. pip install -e: `dop plugins` lists it
     _run([*install, "-e", f"{plugin}[test]"])

@@ -20,8 +20,8 @@ from typing import Any
 
 from airflow.sdk import BaseOperator
 
+from dop_core.contract.variable_params import VariableParamsMixin
 from dop_core.errors import DopError
-from dop_core.operators.params import VariableParamsMixin
 from dop_dbt.options import FULL_REFRESH_TARGETS, TARGETS
 from dop_dbt.settings import DbtSettings
 
@@ -58,7 +58,7 @@ def airflow_vars(context: Any) -> dict[str, Any]:
 
 
 def _full_refresh(context: Any) -> bool:
-    from dop_core.operators.sql import full_refresh_of
+    from dop_core.contract.sql_task import full_refresh_of
 
     return full_refresh_of(context)
 
@@ -110,7 +110,7 @@ def warehouse_lock(target: Any) -> contextlib.AbstractContextManager[None]:
     """
     if target.engine != "duckdb":
         return contextlib.nullcontext()
-    from dop_core.engines.duckdb import warehouse_lock as duckdb_warehouse_lock
+    from dop_core.builtin.duckdb.engine import warehouse_lock as duckdb_warehouse_lock
 
     return duckdb_warehouse_lock(target)
 
@@ -258,7 +258,7 @@ class DbtOperator(VariableParamsMixin, BaseOperator):
     def _record(self, results: Any, context: Any) -> None:
         if not self.results_table or self.results_table.lower() == "none":
             return
-        from dop_core.operators.sql import connect
+        from dop_core.contract.sql_task import connect
         from dop_dbt import artifacts
 
         schema, _, table = self.results_table.rpartition(".")

@@ -241,7 +241,7 @@ def _one(build: Any, target_name: str, arguments: list[list[Any]], kwargs: dict[
                          settings=effective, arguments=arguments, version=build.options.version,
                          results_table=results_table, docs_destination=effective.docs_destination, **kwargs)
     if kwargs.get("pool", "").startswith(POOL_PREFIX):
-        op.dop_pool_slots = 1  # dop run (dop_core.runner.ensure_pools) creates the pool with one slot
+        op.dop_pool_slots = 1  # dop run (dop_core.cli.run.ensure_pools) creates the pool with one slot
         op.dop_pool_description = f"dop-dbt: one dbt command at a time on dbt project {dbt_project.name}"
     op.dop_param_keys = tuple(build.dag.params)
     return op

@@ -44,7 +44,7 @@ def test_two_dags_using_one_dbt_project_share_its_one_slot_pool(shop: Any) -> No
     assert daily.get_task("orders").pool == "default_pool"  # native tasks are not held back
     mine = weekly.get_task("own_pool")  # a pool the user chose wins, and DOP does not create it
     assert mine.pool == "my_pool" and not hasattr(mine, "dop_pool_slots")
-    from dop_core.runner import ensure_pools
+    from dop_core.cli.run import ensure_pools
 
     assert callable(ensure_pools)  # dop run creates the pool: checked end to end in test_end_to_end
 
@@ -138,7 +138,7 @@ def test_command_line_merges_vars_and_adds_full_refresh_where_dbt_takes_it() -> 
 
 
 def test_profile_for_duckdb_is_the_warehouse_file_of_the_native_tasks(shop: Any) -> None:
-    from dop_core.validate import resolve_target
+    from dop_core.validate.dag import resolve_target
 
     target = resolve_target(shop.project())
     out = profiles.profile("shop_profile", target, "shop", DbtSettings())
@@ -149,7 +149,7 @@ def test_profile_for_duckdb_is_the_warehouse_file_of_the_native_tasks(shop: Any)
 
 
 def test_profile_for_bigquery_impersonates_without_keys(dop_project: Any) -> None:
-    from dop_core.validate import resolve_target
+    from dop_core.validate.dag import resolve_target
 
     dop_project.write("dop_project.yml", """\
         name: p
@@ -171,7 +171,7 @@ def test_profile_for_bigquery_impersonates_without_keys(dop_project: Any) -> Non
 
 
 def test_an_in_memory_duckdb_cannot_be_shared_with_dbt(dop_project: Any) -> None:
-    from dop_core.validate import resolve_target
+    from dop_core.validate.dag import resolve_target
 
     dop_project.write("dop_project.yml", "name: p\ntargets:\n  local: {engine: duckdb, path: ':memory:'}\n")
     with pytest.raises(profiles.ProfileError, match="in-memory DuckDB"):

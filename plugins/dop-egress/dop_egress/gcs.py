@@ -20,7 +20,7 @@ import os
 import pathlib
 from typing import Any
 
-from dop_core.egress import (
+from dop_core.contract.egress import (
     ExportRequest,
     ExportResult,
     FileFormat,

@@ -17,7 +17,7 @@ import pathlib
 import posixpath
 from typing import Any
 
-from dop_core.egress import ExportRequest, ExportResult, beside, publish_export
+from dop_core.contract.egress import ExportRequest, ExportResult, beside, publish_export
 from dop_core.errors import DopError
 
 log = logging.getLogger(__name__)

@@ -213,8 +213,8 @@ class Warehouse:
     target: object
 
     def request(self, path: str, options: object, fmt: str = "parquet", **kwargs: object):  # type: ignore[no-untyped-def]
-        from dop_core.egress import EgressOptions, ExportRequest, file_format
-        from dop_core.identifiers import Relation
+        from dop_core.config.identifiers import Relation
+        from dop_core.contract.egress import EgressOptions, ExportRequest, file_format
 
         common = EgressOptions(path=path, format=fmt)  # type: ignore[arg-type]
         if "sql" not in kwargs and "source" not in kwargs:
@@ -240,7 +240,7 @@ class Warehouse:
             con.close()
 
     def orders(self) -> list[tuple[object, ...]]:
-        from dop_core.operators.sql import connect
+        from dop_core.contract.sql_task import connect
 
         with connect(self.target) as engine:  # type: ignore[arg-type]
             return sorted(engine.query("SELECT * FROM shop.orders").rows)
@@ -248,8 +248,8 @@ class Warehouse:
 
 @pytest.fixture
 def warehouse(dop_project) -> Warehouse:  # type: ignore[no-untyped-def]
-    from dop_core.operators.sql import connect
-    from dop_core.validate import resolve_target
+    from dop_core.contract.sql_task import connect
+    from dop_core.validate.dag import resolve_target
 
     target = resolve_target(dop_project.project())
     with connect(target) as engine:

@@ -17,7 +17,7 @@ from collections.abc import Callable
 import pytest
 from dop_egress.options import FileOptions, GcsOptions, SftpOptions
 
-from dop_core.egress import task_token, temp_name
+from dop_core.contract.egress import task_token, temp_name
 
 DAG = "dop__shop"
 TASK = "export_big"
@@ -27,10 +27,10 @@ BIG_SQL = "SELECT i, repeat('x', 60) AS pad FROM range(1500000) t(i)"
 CHILD = textwrap.dedent("""\
     import pathlib, sys
 
-    from dop_core.egress import EgressOptions, ExportRequest, file_format
-    from dop_core.plugins import get_registry
-    from dop_core.project import load_project
-    from dop_core.validate import resolve_target
+    from dop_core.contract.egress import EgressOptions, ExportRequest, file_format
+    from dop_core.plugins.manager import get_registry
+    from dop_core.config.project import load_project
+    from dop_core.validate.dag import resolve_target
     import dop_egress.options as options
 
     root, destination, model, path, sql = sys.argv[1:]

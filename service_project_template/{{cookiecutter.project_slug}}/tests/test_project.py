@@ -12,7 +12,7 @@ import pathlib
 import pytest
 
 from dop_core import build_dags, load_project, validate_project
-from dop_core.check import check_project
+from dop_core.check.project import check_project
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 DAG_FOLDERS = [folder.name for folder in load_project(ROOT).dag_folders()]

@@ -1,0 +1,1 @@
+"""The bigquery engine: Google BigQuery through Airflow's Google provider."""

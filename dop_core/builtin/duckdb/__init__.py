@@ -1,0 +1,1 @@
+"""The duckdb engine: the embedded local warehouse."""

@@ -1,0 +1,1 @@
+"""The materialization task kinds: schema, table, view, udf, stored_procedure, seed."""

@@ -1,0 +1,97 @@
+"""Options models of the built-in SQL task kinds that take options, imported only to validate a config
+that uses one (or to read a cached one). ``airflow_operator``'s is in :mod:`.operator_options`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any
+
+import attrs
+
+from dop_core.builtin.triggers.options import WaitOptions
+from dop_core.config.identifiers import DELIMITER_EXPECTED, IDENTIFIER_EXPECTED, check_delimiter, check_identifier
+from dop_core.config.yaml import Path
+
+#: a value of a task's options that SQL may not receive: where (below ``options``), what is wrong, what is expected
+SqlProblem = tuple[Path, str, str]
+
+
+def _argument_name(value: Any) -> str:
+    return check_identifier(value, "argument name")
+
+
+def _type_problems(type_sql: Any, dialect: str, path: Path, templated: bool = False) -> Iterator[SqlProblem]:
+    """Nothing if ``type_sql`` is one SQL type of ``dialect`` (sqlglot's parser, strictly), else the problem."""
+    from dop_core.sql.dialects import TYPE_EXPECTED, SqlError, parse_type
+
+    try:
+        parse_type(type_sql, dialect, templated)
+    except SqlError as exc:
+        yield path, str(exc), TYPE_EXPECTED + (" or ANY TYPE" if templated else "")
+
+
+def _arguments_problems(arguments: list[ArgumentSpec], dialect: str, templated: bool) -> Iterator[SqlProblem]:
+    for i, argument in enumerate(arguments):
+        yield from _type_problems(argument.type, dialect, ("arguments", i, "type"), templated)
+
+
+@attrs.frozen
+class ArgumentSpec:
+    name: str = attrs.field(metadata={"parse": _argument_name, "expected": IDENTIFIER_EXPECTED})
+    type: str = attrs.field(metadata={"doc": "a SQL type in the project's dialect, e.g. STRING, DATE, ANY TYPE"})
+
+
+@attrs.frozen
+class FunctionOptions:
+    arguments: list[ArgumentSpec] = attrs.field(factory=list, metadata={
+        "doc": "typed arguments: [{name, type}]; a type is one SQL type (ANY TYPE: a templated argument)"})
+    returns: str | None = attrs.field(default=None, metadata={
+        "doc": "return type, one SQL type (inferred when omitted)"})
+
+    def sql_problems(self, dialect: str) -> Iterator[SqlProblem]:
+        """Every argument or return type that is not one SQL type of ``dialect`` (checked by ``dop validate``
+        and again before the function is created)."""
+        yield from _arguments_problems(self.arguments, dialect, templated=True)
+        if self.returns is not None:
+            yield from _type_problems(self.returns, dialect, ("returns",))
+
+
+@attrs.frozen
+class ProcedureOptions:
+    arguments: list[ArgumentSpec] = attrs.field(factory=list, metadata={
+        "doc": "typed arguments: [{name, type}]; a type is one SQL type"})
+
+    def sql_problems(self, dialect: str) -> Iterator[SqlProblem]:
+        """Every argument type that is not one SQL type of ``dialect``."""
+        yield from _arguments_problems(self.arguments, dialect, templated=False)
+
+
+@attrs.frozen
+class SeedOptions:
+    path: str | None = attrs.field(default=None, metadata={
+        "doc": "CSV file relative to the DAG folder (default data/<identifier>.csv), inside the project or a "
+               "folder of data_paths"})
+    columns: dict[str, str] | None = attrs.field(default=None, metadata={
+        "doc": "column name -> type in the project's dialect (e.g. INT64, DATE, STRING); default: detected"})
+    delimiter: str = attrs.field(default=",", metadata={
+        "parse": check_delimiter, "expected": DELIMITER_EXPECTED, "doc": "field delimiter: one character"})
+    header: bool = attrs.field(default=True, metadata={"doc": "the first line names the columns"})
+
+    def sql_problems(self, dialect: str) -> Iterator[SqlProblem]:
+        """Every column name that is not an identifier, and every type that is not one SQL type of ``dialect``."""
+        for name, type_sql in (self.columns or {}).items():
+            try:
+                check_identifier(name, "column name")
+            except ValueError as exc:
+                yield ("columns", name), str(exc), IDENTIFIER_EXPECTED
+                continue
+            yield from _type_problems(type_sql, dialect, ("columns", name))
+
+
+@attrs.frozen(kw_only=True)
+class SensorOptions(WaitOptions):
+    """``assertion_sensor``: a trigger's wait options, but it gives up sooner by default."""
+
+    timeout: dt.timedelta = attrs.field(default=dt.timedelta(hours=1), metadata={
+        "doc": "give up after this long (the waiting task fails, or is skipped with soft_fail)"})

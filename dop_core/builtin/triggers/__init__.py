@@ -1,0 +1,1 @@
+"""The built-in trigger kinds: external_task, sql, file, gcs_object, bigquery_table."""

@@ -1,0 +1,1 @@
+"""What `dop validate` checks beyond the configs: the DAGs built and their SQL."""

@@ -1,0 +1,96 @@
+"""``dop compile``: render each SQL task's template for a date, as Airflow would, without running it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any
+
+import attrs
+
+from dop_core.config.project import Project
+from dop_core.errors import ConfigError, DopError
+from dop_core.jinja.render import Rendered, render_file, render_source, sql_file_path, sql_tasks, template_context
+
+
+@attrs.frozen
+class CompiledTask:
+    task_id: str
+    kind: str
+    sql_file: str | None
+    dialect: str
+    rendered: str
+    engine: str
+    translated: str | None
+    variant: str = ""
+
+
+def variants(task: Any, full_refresh: bool) -> list[tuple[bool, str]]:
+    """The renders of ``task`` worth showing: ``(is_incremental(), label)``.
+
+    Without touching the warehouse DOP cannot know whether a table exists yet: a table task shows both
+    what its first run (or a full refresh) and what an incremental run would send.
+    """
+    if getattr(task, "kind", None) == "materialization/table" and not full_refresh:
+        return [(True, "incremental run"), (False, "first run or full refresh")]
+    return [(not full_refresh, "")]
+
+
+def render_task(dag: Any, task: Any, date: dt.date, full_refresh: bool, incremental: bool,
+                env: Any = None) -> Rendered:
+    """``task``'s SQL template rendered for a manual run at ``date``; ConfigError located in its SQL file.
+    ``env``: the DAG's template environment, when the caller renders many tasks."""
+    env = env or dag.get_template_env()
+    context = template_context(dag, task, date, full_refresh)
+    context["is_incremental"] = lambda: incremental
+    if task.sql.endswith(".sql"):
+        return render_file(env, task.sql, context, sql_file_path(env, task.sql))
+    return render_source(env, task.sql, context, f"{dag.dag_id}.{task.task_id}")  # a plugin's inline SQL
+
+
+def is_native(task: Any) -> bool:
+    """Whether DOP's engines run ``task``'s SQL (a plugin's SQL, Spark's..., is its own business)."""
+    from dop_core.contract.sql_task import DopAssertionSensor, DopSqlOperator
+
+    return isinstance(task, DopSqlOperator | DopAssertionSensor)
+
+
+def compile_dag(project: Project, name: str, task_id: str | None, date: dt.date, full_refresh: bool,
+                target: str | None = None) -> list[CompiledTask]:
+    from dop_core.build.dags import build_one
+    from dop_core.plugins.manager import get_registry
+    from dop_core.validate.dag import resolve_target
+
+    dag = build_one(project, name, target)
+    engine_type = get_registry().named("engine", resolve_target(project, target).engine)
+    tasks = list(sql_tasks(dag))
+    if task_id:
+        tasks = [t for t in tasks if t.task_id == task_id]
+        if not tasks:
+            raise DopError(f"task {task_id!r} of {dag.dag_id} has no SQL to compile; SQL tasks: "
+                           + ", ".join(t.task_id for t in sql_tasks(dag)))
+    return [item for task in tasks if task.sql
+            for item in _compile_task(project, dag, task, date, full_refresh, engine_type)]
+
+
+def _compile_task(project: Project, dag: Any, task: Any, date: dt.date, full_refresh: bool,
+                  engine_type: Any) -> Iterator[CompiledTask]:
+    from dop_core.check.sql import located_parse_error
+    from dop_core.sql.dialects import translate
+
+    seen: set[str] = set()
+    for incremental, label in variants(task, full_refresh):
+        template = render_task(dag, task, date, full_refresh, incremental)
+        rendered = template.text
+        if rendered in seen:
+            continue
+        seen.add(rendered)
+        translated = None
+        if is_native(task):
+            errors = list(located_parse_error(template, project.dialect, task))
+            if errors:
+                raise ConfigError(errors)
+            if task.kind != "materialization/stored_procedure":
+                translated = translate(rendered, project.dialect, engine_type.dialect, engine_type.single_catalog)
+        yield CompiledTask(task.task_id, task.kind, task.sql_file, project.dialect, rendered, engine_type.name,
+                           translated, label)

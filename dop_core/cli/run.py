@@ -1,0 +1,394 @@
+"""``dop run``: run one DAG for one logical date through Airflow itself (``dag.test`` semantics).
+
+The parent process (:func:`run_dag`) prepares the DOP-managed Airflow home and starts a child
+(``python -m dop_core.cli.run``) with that environment; the child loads the project's DAG file the way
+Airflow does and calls ``dag.test``. The parent streams a short progress view, keeps the full log of
+each run in its own file under ``.dop/logs/runs/``, prints each task's final state and the log of any
+task that failed.
+
+One ``dop run`` of a DAG and date at a time: a second one waits for the first (and says so). SIGINT
+(Ctrl-C) or SIGTERM stops the run within seconds (:mod:`dop_core.cli.interruption`): the child stops its
+task and every process below it and marks the DAG run and its unfinished tasks failed; a child that does
+not stop within :data:`STOP_GRACE` seconds is killed with everything below it.
+
+Secrets: the child's whole output (its file descriptors 1 and 2) goes through DOP's redaction layer
+and Airflow's maskers in the child, which know what the tasks registered (connection passwords,
+sensitive Variables, credentials in URLs); the parent redacts each line again with what it knows (the
+project's target secrets, the shapes of credentials) before printing or writing it to the log file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import os
+import pathlib
+import re
+import signal
+import subprocess
+import sys
+import threading
+from typing import IO, Any
+
+from dop_core.cli.airflow_home import airflow_env, airflow_home, ensure_database, run_lock_path
+from dop_core.cli.processes import PARENT_PID, adopt_orphans, descendants, die_with_parent
+from dop_core.config.project import DAG_ID_PREFIX, Project
+from dop_core.locks import file_lock
+from dop_core.private import PRIVATE_FILE, private_dir
+from dop_core.secrets import redact, register_target
+
+RESULT_MARK = "DOP-RUN-RESULT "
+_START = re.compile(r"\[DAG TEST\] starting task_id=(\S+)")
+_END = re.compile(r"\[DAG TEST\] end task task_id=(\S+)")
+#: seconds the runner has to stop after SIGINT/SIGTERM before it is killed
+STOP_GRACE = 10.0
+
+
+class Interrupted(Exception):
+    """``dop run`` got SIGINT or SIGTERM before its runner started."""
+
+    def __init__(self, signum: int):
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+class _Stopper:
+    """SIGINT/SIGTERM in ``dop run``: before the runner starts, :class:`Interrupted`; once it runs, SIGINT to it
+    (it stops itself cleanly), and SIGKILL to it and everything below it after ``grace`` seconds, or at
+    once on a second signal."""
+
+    def __init__(self, grace: float):
+        self.grace = grace
+        self.signum: int | None = None
+        self.child: subprocess.Popen[str] | None = None
+        self.killed = False
+        self._timer: threading.Timer | None = None
+        self._previous: dict[int, Any] = {}
+
+    def __enter__(self) -> _Stopper:
+        if threading.current_thread() is threading.main_thread():
+            self._previous = {sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+
+    def _on_signal(self, signum: int, _frame: object) -> None:
+        first = self.signum is None
+        self.signum = self.signum or signum
+        if self.child is None:
+            raise Interrupted(signum)
+        if first:
+            self.child.send_signal(signal.SIGINT)
+            self._timer = threading.Timer(self.grace, self.kill)
+            self._timer.daemon = True
+            self._timer.start()
+        else:
+            self.kill()
+
+    def kill(self) -> None:
+        """SIGKILL the runner and everything below it (if it is still running)."""
+        child = self.child
+        if child is None or child.poll() is not None:
+            return
+        self.killed = True
+        for proc in descendants(child.pid):
+            with contextlib.suppress(Exception):  # gone meanwhile
+                proc.kill()
+        child.kill()
+
+
+def run_dag(project: Project, name: str, date: dt.date, full_refresh: bool = False, target: str | None = None,
+            conf: dict[str, Any] | None = None, quiet: bool = False) -> int:
+    """Run DAG ``name`` for ``date``; print states and failed logs; return the exit status (0 = success)."""
+    dag_id = DAG_ID_PREFIX + project.dag_name(name)
+    for each in project.targets.values():
+        register_target(each)
+    env = airflow_env(project, target)
+    say = (lambda *_: None) if quiet else (lambda text: print(text, flush=True))
+    with _Stopper(STOP_GRACE) as stopper:
+        try:
+            ensure_database(project, env)
+            lock = run_lock_path(airflow_home(project), dag_id, date.isoformat())
+            with file_lock(lock, timeout=None, say=say, busy="",
+                           waiting=f"waiting for another `dop run` of {dag_id} for {date.isoformat()} to finish"
+                           ) as lock_fd:
+                return _run(project, dag_id, date, full_refresh, env, conf, say, stopper, lock_fd)
+        except Interrupted as stop:
+            print(f"Interrupted ({stop}) before {dag_id} started; nothing ran", file=sys.stderr, flush=True)
+            return 128 + stop.signum
+
+
+def _run(project: Project, dag_id: str, date: dt.date, full_refresh: bool, env: dict[str, str],
+         conf: dict[str, Any] | None, say: Any, stopper: _Stopper, lock_fd: int) -> int:
+    run_conf = dict(conf or {})
+    if full_refresh:
+        run_conf["full_refresh"] = True
+    log_dir = private_dir(project.dop_dir / "logs" / "runs" / dag_id, under=project.root)
+    cmd = [sys.executable, "-m", "dop_core.cli.run", dag_id, date.isoformat(), json.dumps(run_conf)]
+    headline = (f"Running {dag_id} for {date.isoformat()}" + (" (full refresh)" if full_refresh else "")
+                + f" on target {env.get('DOP_TARGET') or project.default_target}")
+    sections: dict[str, list[str]] = {}
+    current: str | None = None
+    result: dict[str, Any] | None = None
+    # A signal from here until the runner is known to the stopper waits (the runner inherits the blocked
+    # signals and takes them once it handles them): the run is either not started, or started and logged.
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        say(headline)
+        log_path, log_file = _new_log(log_dir, date.isoformat() + ("-full-refresh" if full_refresh else ""),
+                                      f"[dop] {headline} (PID {os.getpid()}, {dt.datetime.now().isoformat()})")
+        proc = subprocess.Popen(cmd, env={**env, PARENT_PID: str(os.getpid()), "DOP_RUN_LOG": str(log_path)},
+                                cwd=project.root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                bufsize=1, start_new_session=True, pass_fds=(lock_fd,))
+        stopper.child = proc
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+    with log_file:
+        assert proc.stdout is not None
+        for line in map(redact, proc.stdout):
+            if line.startswith(RESULT_MARK):
+                result = json.loads(line[len(RESULT_MARK):])
+                continue
+            log_file.write(line)
+            if m := _START.search(line):
+                current = m.group(1)
+                sections[current] = []
+                say(f"  -> {current}")
+                continue
+            if m := _END.search(line):
+                current = None
+                continue
+            if current is not None:
+                sections[current].append(line)
+        proc.wait()
+        if stopper.signum is not None:
+            log_file.write(_interrupted(stopper, dag_id, date, result) + "\n")
+    if result is not None:
+        say("")
+        width = max((len(t) for t in result["tasks"]), default=4)
+        for task_id, state in result["tasks"].items():
+            say(f"  {task_id.ljust(width)}  {state}")
+    if stopper.signum is not None:
+        print(f"\n{_interrupted(stopper, dag_id, date, result)}; full log: {os.path.relpath(log_path)}",
+              file=sys.stderr)
+        return 128 + stopper.signum
+    if result is None:
+        tail = log_path.read_text(encoding="utf-8").splitlines()[-40:]
+        print("\n".join(tail), file=sys.stderr)
+        print(f"\nThe run did not complete (exit {proc.returncode}); full log: {log_path}", file=sys.stderr)
+        return proc.returncode or 1
+    failed = [t for t, s in result["tasks"].items() if s in ("failed", "upstream_failed", "up_for_retry")]
+    for task_id in failed:
+        if sections.get(task_id):
+            print(f"\n----- log of failed task {task_id} -----", file=sys.stderr)
+            print("".join(_readable(sections[task_id])), file=sys.stderr, end="")
+    if not result["tasks"]:  # never a success without running: Airflow made no task instance for this date
+        print(f"\nThe run of {dag_id} for {date.isoformat()} ran no task; full log: {log_path}", file=sys.stderr)
+        return 1
+    say(f"\nDAG run {result['state']}; full log: {os.path.relpath(log_path)}")
+    return 0 if result["state"] == "success" else 1
+
+
+def _interrupted(stopper: _Stopper, dag_id: str, date: dt.date, result: dict[str, Any] | None) -> str:
+    """What an interrupted run did, in a sentence."""
+    head = f"Interrupted ({signal.Signals(stopper.signum or signal.SIGINT).name}): {dag_id} for {date.isoformat()}"
+    if stopper.killed:
+        return (f"{head}: its runner did not stop within {stopper.grace:.0f}s and was killed with its tasks; "
+                "the next `dop run` or `dop airflow` marks the DAG run failed")
+    if result is None:
+        return f"{head} stopped before its DAG run started"
+    return f"{head} stopped; the DAG run and its unfinished tasks are marked failed"
+
+
+def _new_log(folder: pathlib.Path, stem: str, headline: str) -> tuple[pathlib.Path, IO[str]]:
+    """A new log file of one run, ``<stem>.<start time>.log`` (never one shared with another run), open for
+    writing line by line and starting with ``headline``; ``<stem>.log`` links to the latest."""
+    stamp = dt.datetime.now().strftime("%Y%m%dT%H%M%S")
+    for n in range(1, 1000):
+        path = folder / f"{stem}.{stamp}{'' if n == 1 else f'-{n}'}.log"
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
+        except FileExistsError:
+            continue
+        log_file = os.fdopen(fd, "w", encoding="utf-8", buffering=1)  # the caller closes it
+        log_file.write(headline + "\n")
+        latest, link = folder / f"{stem}.log", folder / f".{stem}.{os.getpid()}.link"
+        with contextlib.suppress(OSError):  # a folder without symbolic links only misses the shortcut
+            link.unlink(missing_ok=True)
+            link.symlink_to(path.name)
+            os.replace(link, latest)
+        return path, log_file
+    raise RuntimeError(f"no free log file name for {stem} in {folder}")
+
+
+def check_run_date(dag: Any, date: dt.date) -> None:
+    """Refuse a run for a date before the DAG's ``start_date``: Airflow would create no task for it and
+    report the empty run a success. (A DAG without ``start_date`` starts on 1970-01-01: any date runs.)"""
+    from dop_core.errors import DopError
+
+    start = dag.start_date.in_timezone(dag.timezone).date() if dag.start_date else None
+    if start is not None and date < start:
+        raise DopError(f"{dag.dag_id} starts on {start.isoformat()} (start_date in its config.yaml): a run for "
+                       f"{date.isoformat()} would run no task; choose --date {start.isoformat()} or later, or "
+                       "move start_date back")
+
+
+def _readable(lines: list[str]) -> list[str]:
+    """Drop Airflow's bookkeeping lines from a task's log section, keep what the task said; a Python
+    traceback is shown as its error alone (the full log keeps it)."""
+    noise = ("Task instance state updated", "Updating RenderedTaskInstanceFields", "Task started",
+             "::group::", "::endgroup::", "[DAG TEST]")
+    return [line for line in _without_tracebacks(lines) if not any(n in line for n in noise)]
+
+
+_LOG_RECORD = re.compile(r"^\d{4}-\d\d-\d\dT")
+_CHAINED = ("The above exception was the direct cause", "During handling of the above exception")
+
+
+def _without_tracebacks(lines: list[str]) -> list[str]:
+    """``lines`` with each traceback replaced by the message of the exception it ends with (of a chain of
+    exceptions, the last: the one raised), without the exception's module path."""
+    out: list[str] = []
+    error: list[str] | None = None  # the exception's lines, once a traceback's frames are over
+    inside = False
+    for line in lines:
+        if line.startswith("Traceback (most recent call last):"):
+            inside, error = True, None
+        elif not inside:
+            out.append(line)
+        elif _LOG_RECORD.match(line):  # the next log record ends the traceback
+            out += _error_lines(error)
+            inside, error = False, None
+            out.append(line)
+        elif line.startswith(_CHAINED):
+            error = None
+        elif error is not None:
+            error.append(line)
+        elif line.strip() and not line.startswith((" ", "\t")):
+            error = [re.sub(r"^(?:[A-Za-z_]\w*\.)+(?=\w+(?::|$))", "", line)]
+    if inside:
+        out += _error_lines(error)
+    return out
+
+
+def _error_lines(error: list[str] | None) -> list[str]:
+    while error and not error[-1].strip():
+        error.pop()
+    return error or []
+
+
+def _child(dag_id: str, date: str, conf: str) -> int:
+    from dop_core.cli.interruption import Interruption, RunInterrupted
+    from dop_core.secrets import redacted_fds
+
+    logical = dt.datetime.fromisoformat(date).replace(tzinfo=dt.UTC)
+    interruption = Interruption(dag_id, logical, RESULT_MARK)
+    with redacted_fds() as unredacted:
+        interruption.out = unredacted  # its last words (states only) must not wait behind the redacting thread
+        try:
+            interruption.listen()
+            die_with_parent(signal.SIGINT)  # the parent's death stops us as its Ctrl-C would
+            adopt_orphans()  # task commands that lose their parent stay below us, to be stopped with us
+            return _test(dag_id, logical, conf, interruption)
+        except RunInterrupted:
+            interruption.finish()
+
+
+def _test(dag_id: str, logical: dt.datetime, conf: str, interruption: Any) -> int:
+    from airflow.dag_processing.dagbag import DagBag
+
+    from dop_core.cli.interruption import fail_abandoned_runs
+
+    for run in fail_abandoned_runs(pathlib.Path(os.environ["AIRFLOW_HOME"])):
+        print(f"[dop] marked the DAG run {run} failed: the `dop run` that started it was killed", flush=True)
+    folder = os.environ["AIRFLOW__CORE__DAGS_FOLDER"]
+    bag = DagBag(dag_folder=folder)
+    for path, error in bag.import_errors.items():
+        print(f"Import error in {path}:\n{error}", flush=True)
+    dag = bag.dags.get(dag_id)
+    if dag is None:
+        print(f"DAG {dag_id} is not in {folder}; DAGs found: {', '.join(sorted(bag.dags)) or 'none'}", flush=True)
+        return 2
+    ensure_pools(bag.dags.values())
+    # midnight UTC keeps ds the date asked for; a start_date later that day (a time zone west of UTC) moves
+    # the run to it, or Airflow would create no task instance
+    if dag.start_date is not None and dag.start_date > logical:
+        logical = interruption.logical_date = dag.start_date
+    for task in dag.tasks:
+        task.retries = 0  # each task runs once here: retries (3 every 5 minutes by default) are the scheduler's
+    interruption.check_tasks()
+    dr = dag.test(logical_date=logical, run_conf=json.loads(conf) or None)
+    order = {task_id: i for i, task_id in enumerate(dag.task_ids)}
+    states = {ti.task_id: _text(ti.state) for ti in sorted(dr.get_task_instances(), key=lambda t: order[t.task_id])}
+    state = _text(dr.state)
+    print(RESULT_MARK + json.dumps({"state": state, "tasks": states}), flush=True)
+    return 0
+
+
+def ensure_pools(dags: Any) -> list[str]:
+    """Create the Airflow pools that DOP tasks ask for and that do not exist yet; return their names.
+
+    A task asks by carrying ``dop_pool_slots`` (and optionally ``dop_pool_description``) next to its
+    ``pool``; dop-dbt does so for its one-slot pool per dbt project. Tasks in a missing pool are
+    never scheduled, and an operator cannot create its own pool, so the process that owns the
+    Airflow database creates them (``dop run``, and ``dop airflow`` through :func:`prepare_database`).
+    """
+    wanted: dict[str, tuple[int, str]] = {}
+    for dag in dags:
+        for task in dag.tasks:
+            slots = getattr(task, "dop_pool_slots", None)
+            if slots and task.pool:
+                wanted.setdefault(task.pool, (int(slots), str(getattr(task, "dop_pool_description", "") or "")))
+    if not wanted:
+        return []
+    from airflow.models.pool import Pool
+    from airflow.utils.session import create_session
+
+    created = []
+    with create_session() as session:
+        for name, (slots, description) in sorted(wanted.items()):
+            if Pool.get_pool(name, session=session) is None:
+                Pool.create_or_update_pool(name, slots, description, include_deferred=False, session=session)
+                created.append(name)
+    return created
+
+
+def _text(state: Any) -> str:
+    return str(getattr(state, "value", state))
+
+
+def _prepare() -> int:
+    """``python -m dop_core.cli.run prepare``: create the pools the project's DAGs ask for and mark failed the
+    DAG runs left unfinished by killed ``dop run``s (``dop airflow``, before its scheduler starts)."""
+    from airflow.dag_processing.dagbag import DagBag
+
+    from dop_core.cli.interruption import fail_abandoned_runs
+
+    for run in fail_abandoned_runs(pathlib.Path(os.environ["AIRFLOW_HOME"])):
+        print(f"marked the DAG run {run} failed: the `dop run` that started it was killed", flush=True)
+    bag = DagBag(dag_folder=os.environ["AIRFLOW__CORE__DAGS_FOLDER"])
+    for name in ensure_pools(bag.dags.values()):
+        print(f"created Airflow pool {name}", flush=True)
+    return 0
+
+
+def prepare_database(env: dict[str, str]) -> None:
+    """Prepare the Airflow database of ``env`` for a scheduler (:func:`_prepare`; a subprocess: Airflow reads
+    its configuration when first imported)."""
+    result = subprocess.run([sys.executable, "-m", "dop_core.cli.run", "prepare"], env=env, capture_output=True,
+                            text=True, check=False)
+    if result.returncode != 0:
+        raise RuntimeError(f"preparing the Airflow database failed:\n{result.stdout[-2000:]}\n"
+                           f"{result.stderr[-2000:]}")
+    for line in result.stdout.splitlines():
+        if line.startswith(("created Airflow pool", "marked the DAG run")):
+            print(line, flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(_prepare() if sys.argv[1:2] == ["prepare"] else _child(*sys.argv[1:4]))

@@ -1,0 +1,1 @@
+"""What a plugin programs against: hooks, records, contexts, engines, egress, run-time helpers."""

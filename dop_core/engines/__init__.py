@@ -1,1 +1,0 @@
-"""Warehouse engines native SQL runs on. Imported only inside tasks (never while parsing DAGs)."""

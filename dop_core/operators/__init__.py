@@ -1,1 +1,0 @@
-"""Airflow operators DOP builds. Importing this package imports Airflow's SDK only."""

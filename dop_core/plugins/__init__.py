@@ -1,0 +1,1 @@
+"""Loading plugins: the pluggy manager, entry points, isolation of broken plugins."""

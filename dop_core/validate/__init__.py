@@ -1,0 +1,1 @@
+"""Validating a project's configuration: every problem with its file, line and column."""
