@@ -57,7 +57,7 @@ def make_source(path: pathlib.Path, rows: int, layout: str) -> None:
 def _engine(path: pathlib.Path):
     from dop_core.builtin.duckdb.engine import DuckDBEngine
     from dop_core.builtin.duckdb.target import DuckDBTarget
-    from dop_core.config.project import Target
+    from dop_core.config.models import Target
 
     typed = DuckDBTarget(path=str(path), threads=(THREADS or [None])[0])
     return DuckDBEngine(Target("local", "duckdb", {"path": str(path)}, typed_options=typed, root=path.parent))
@@ -66,7 +66,7 @@ def _engine(path: pathlib.Path):
 def dop_table(path: pathlib.Path, sql: str, name: str, partitioned: bool, full_refresh: bool) -> float:
     from dop_core.builtin.materialization.table import materialize_table
     from dop_core.config.identifiers import Relation
-    from dop_core.config.project import Partitioning
+    from dop_core.config.models import Partitioning
 
     start = time.perf_counter()
     with _engine(path) as engine:

@@ -109,7 +109,7 @@ from airflow.sdk import DAG, Asset, Param, Variable
 
 from dop_core.config.identifiers import Relation
 from dop_core.contract.sql_task import DopSqlOperator
-from dop_core.config.project import Partitioning, Target
+from dop_core.config.models import Partitioning, Target
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 FOLDER = ROOT / "orchestration" / "{name}"

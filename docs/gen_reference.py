@@ -60,8 +60,7 @@ def fields_table(cls: type) -> str:
 
 
 def config_reference() -> str:
-    from dop_core.config.params import ParamSpec
-    from dop_core.config.project import (
+    from dop_core.config.models import (
         DagConfig,
         DeploySettings,
         IntegerRange,
@@ -71,6 +70,7 @@ def config_reference() -> str:
         TaskConfig,
         TriggerConfig,
     )
+    from dop_core.config.params import ParamSpec
     from dop_core.plugins import manager as plugins
 
     pm = plugins.new_plugin_manager()

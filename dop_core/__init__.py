@@ -29,10 +29,10 @@ _EXPORTS = {
     "DopError": "dop_core.errors",
     "EngineError": "dop_core.errors",
     "PluginError": "dop_core.errors",
-    "Project": "dop_core.config.project",
-    "DagConfig": "dop_core.config.project",
-    "TaskConfig": "dop_core.config.project",
-    "Target": "dop_core.config.project",
+    "Project": "dop_core.config.models",
+    "DagConfig": "dop_core.config.models",
+    "TaskConfig": "dop_core.config.models",
+    "Target": "dop_core.config.models",
     "load_project": "dop_core.config.project",
     "Relation": "dop_core.config.identifiers",
     "Engine": "dop_core.contract.engine",
@@ -43,7 +43,7 @@ _EXPORTS = {
     "PartitioningUnknown": "dop_core.contract.shape",
     "partitioning_from_comment": "dop_core.contract.shape",
     "record_partitioning_sql": "dop_core.contract.shape",
-    "Partitioning": "dop_core.config.project",
+    "Partitioning": "dop_core.config.models",
     "SqlError": "dop_core.sql.dialects",
     "parse_type": "dop_core.sql.dialects",
     "translate_type": "dop_core.sql.dialects",
@@ -123,8 +123,9 @@ if TYPE_CHECKING:
     from dop_core.build.dags import asset_uri, build_dags
     from dop_core.config.durations import parse_duration
     from dop_core.config.identifiers import Relation, check_delimiter
+    from dop_core.config.models import DagConfig, Partitioning, Project, Target, TaskConfig
     from dop_core.config.paths import OutsideProject, resolve_project_path
-    from dop_core.config.project import DagConfig, Partitioning, Project, Target, TaskConfig, load_project
+    from dop_core.config.project import load_project
     from dop_core.config.structure import Structurer
     from dop_core.contract.contexts import TaskBuild, TriggerBuild, ValidationContext
     from dop_core.contract.credentials import HiddenCredentialsMixin

@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, quote_plus, unquote
 
 if TYPE_CHECKING:
-    from dop_core.config.project import Target
+    from dop_core.config.models import Target
 
 #: what a secret is replaced with (Airflow's replacement too)
 MASK = "***"

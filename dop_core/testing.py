@@ -249,7 +249,7 @@ class HistoryChange:
 
 def history_changes() -> list[HistoryChange]:
     """Every way a table task's partitioning can change: removed, field, data type, granularity, range."""
-    from dop_core.config.project import IntegerRange, Partitioning
+    from dop_core.config.models import IntegerRange, Partitioning
 
     by_d = Partitioning(field="d", data_type="date")
     by_n = Partitioning(field="n", data_type="int64", range=IntegerRange(0, 100, 10))
@@ -297,7 +297,7 @@ def assert_nullability_protected(engine: Any, relation: Any, require_amount: Cal
     """As :func:`assert_history_protected`, for a table whose ``amount`` column became NOT NULL
     (``require_amount()`` does that the engine's way, keeping the rows) while the query's may be NULL."""
     from dop_core.builtin.materialization.table import SchemaChanged, materialize_table
-    from dop_core.config.project import Partitioning
+    from dop_core.config.models import Partitioning
 
     by_d = Partitioning(field="d", data_type="date")
     materialize_table(engine, relation, HISTORY_QUERY, by_d, False, dialect)
@@ -316,7 +316,7 @@ def assert_same_shapes_pass(engine: Any, relation: Any, amounts: Sequence[str], 
     """Reruns of an unchanged task, and ``amount`` spelled as each of ``amounts`` (SQL expressions the
     project's dialect types alike, such as ``1`` and ``CAST(1 AS INT64)``), replace the day's partition."""
     from dop_core.builtin.materialization.table import materialize_table
-    from dop_core.config.project import Partitioning
+    from dop_core.config.models import Partitioning
 
     by_d = Partitioning(field="d", data_type="date")
     materialize_table(engine, relation, HISTORY_QUERY, by_d, False, dialect)

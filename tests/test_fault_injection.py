@@ -18,7 +18,7 @@ CHILD = textwrap.dedent("""
     from dop_core.builtin.materialization.table import materialize_table
     from dop_core.builtin.duckdb.target import DuckDBTarget
     from dop_core.config.identifiers import Relation
-    from dop_core.config.project import Partitioning, Target
+    from dop_core.config.models import Partitioning, Target
 
     kill_at, path, full_refresh = int(sys.argv[1]), sys.argv[2], sys.argv[3] == "1"
 

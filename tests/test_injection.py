@@ -11,7 +11,7 @@ from dop_core.builtin.duckdb.engine import DuckDBEngine
 from dop_core.builtin.duckdb.target import DuckDBTarget
 from dop_core.check.project import check_project
 from dop_core.config.identifiers import Relation, check_identifier
-from dop_core.config.project import Target
+from dop_core.config.models import Target
 from dop_core.contract.engine import Argument
 from dop_core.sql.dialects import SqlError, check_query
 from dop_core.validate.dag import validate_project

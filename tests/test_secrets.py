@@ -12,7 +12,7 @@ import attrs
 import pytest
 
 from dop_core import EgressType, EngineType, hookimpl
-from dop_core.config.project import Target
+from dop_core.config.models import Target
 from dop_core.secrets import hide_credentials, redact, register_secrets, reveal_credentials, target_secrets
 from dop_core.testing import run_dop, secrets_in_clear
 from dop_core.validate.dag import validate_project

@@ -1,7 +1,7 @@
 """A compiled cache of validated DAG configs, so that an unchanged DAG re-parses without YAML or validation.
 
 Airflow re-parses DAG files every few seconds; reading and validating ``config.yaml`` is most of what
-DOP adds to that. After a DAG validates, its :class:`~dop_core.config.project.DagConfig` (typed options
+DOP adds to that. After a DAG validates, its :class:`~dop_core.config.models.DagConfig` (typed options
 included) is stored in ``~/.cache/dop/parse/<project hash>/dags/<dag folder>.pickle`` (see
 :func:`default_dir`) under a key that hashes every
 input of validation:
@@ -47,15 +47,8 @@ from typing import Any
 import attrs
 
 from dop_core.cachedir import enabled, user_cache_dir, write_atomically
-from dop_core.config.project import (
-    DAG_ID_PREFIX,
-    PROJECT_FILE,
-    DagConfig,
-    Project,
-    Target,
-    find_project_root,
-    load_project,
-)
+from dop_core.config.models import DAG_ID_PREFIX, PROJECT_FILE, DagConfig, Project, Target
+from dop_core.config.project import find_project_root, load_project
 from dop_core.plugins.manager import BUILTIN_PLUGINS, Registry
 from dop_core.validate.dag import validate_dag
 

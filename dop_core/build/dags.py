@@ -9,8 +9,7 @@ import os
 import pathlib
 from typing import Any
 
-from dop_core.config.paths import OutsideProject
-from dop_core.config.project import (
+from dop_core.config.models import (
     DAG_CONCURRENCY_VARIABLE,
     DAG_ID_PREFIX,
     DEFAULT_DAG_CONCURRENCY,
@@ -20,6 +19,7 @@ from dop_core.config.project import (
     TaskConfig,
     TriggerConfig,
 )
+from dop_core.config.paths import OutsideProject
 from dop_core.contract.contexts import TaskBuild, TriggerBuild
 from dop_core.errors import ConfigError, DopError
 from dop_core.jinja.loader import ProjectLoader

@@ -8,7 +8,7 @@ from typing import Any
 
 import attrs
 
-from dop_core.config.project import DagConfig, Project
+from dop_core.config.models import DagConfig, Project
 from dop_core.errors import ConfigError, Location, Problem
 from dop_core.validate.dag import ProjectReport, resolve_target, trigger_groups, trigger_task_ids, validate_project
 

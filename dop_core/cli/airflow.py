@@ -30,7 +30,7 @@ from collections.abc import Callable
 from dop_core.cli.airflow_home import airflow_env, airflow_home, ensure_database
 from dop_core.cli.processes import PARENT_PID, guarded
 from dop_core.cli.run import prepare_database
-from dop_core.config.project import Project
+from dop_core.config.models import Project
 from dop_core.errors import DopError
 from dop_core.private import open_private, private_dir
 

@@ -14,7 +14,7 @@ import subprocess
 import sys
 
 from dop_core.cachedir import user_cache_dir
-from dop_core.config.project import Project
+from dop_core.config.models import Project
 from dop_core.locks import file_lock
 from dop_core.private import PRIVATE_DIR, PRIVATE_FILE, private_dir, private_file
 

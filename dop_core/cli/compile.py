@@ -8,7 +8,7 @@ from typing import Any
 
 import attrs
 
-from dop_core.config.project import Project
+from dop_core.config.models import Project
 from dop_core.errors import ConfigError, DopError
 from dop_core.jinja.render import Rendered, render_file, render_source, sql_file_path, sql_tasks, template_context
 

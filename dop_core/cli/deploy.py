@@ -41,8 +41,8 @@ from typing import Any
 
 import attrs
 
+from dop_core.config.models import PROJECT_FILE, Project
 from dop_core.config.paths import OutsideProject, resolve_project_path
-from dop_core.config.project import PROJECT_FILE, Project
 from dop_core.errors import DopError
 
 #: what is deployed: the project file and these folders

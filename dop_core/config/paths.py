@@ -72,7 +72,7 @@ def resolve_project_path(owner: _HasRoot, path: str | os.PathLike[str], base: pa
     """``path`` as the file to open (relative paths against ``base``, default the project folder):
     normalised, and with its links followed if it goes through any.
 
-    ``owner`` is the :class:`~dop_core.config.project.Project` (or a :class:`~dop_core.config.project.Target`,
+    ``owner`` is the :class:`~dop_core.config.models.Project` (or a :class:`~dop_core.config.models.Target`,
     which carries the project folder and its data folders). Raises :class:`OutsideProject` when the
     path, with every symbolic link followed, is not inside the project folder or a folder of its
     ``data_paths``; ``what`` names the path in that message (``"seed file"``, ``"SQL file"``...).

@@ -9,7 +9,7 @@ from typing import Any
 import attrs
 
 from dop_core.config.identifiers import Relation
-from dop_core.config.project import DagConfig, Project, Target, TaskConfig, TriggerConfig
+from dop_core.config.models import DagConfig, Project, Target, TaskConfig, TriggerConfig
 from dop_core.config.yaml import Path
 from dop_core.errors import Location, Problem
 

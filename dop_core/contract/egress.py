@@ -31,7 +31,7 @@ from dop_core.errors import DopError
 from dop_core.secrets import redact
 
 if TYPE_CHECKING:
-    from dop_core.config.project import Target
+    from dop_core.config.models import Target
     from dop_core.contract.engine import Engine
 
 log = logging.getLogger(__name__)

@@ -16,7 +16,7 @@ from typing import Any
 import attrs
 
 from dop_core.config.identifiers import Relation
-from dop_core.config.project import Partitioning, Target
+from dop_core.config.models import Partitioning, Target
 from dop_core.contract.shape import ColumnShape, TableShape
 
 log = logging.getLogger(__name__)

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
     from airflow.sdk import DAG
 
-    from dop_core.config.project import DagConfig, Project
+    from dop_core.config.models import DagConfig, Project
     from dop_core.contract.records import EgressType, EngineType, TaskType, TriggerType
 
 PROJECT_NAME = "dop"

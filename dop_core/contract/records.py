@@ -23,7 +23,7 @@ import attrs
 if TYPE_CHECKING:
     from airflow.sdk import BaseOperator
 
-    from dop_core.config.project import Target
+    from dop_core.config.models import Target
     from dop_core.contract.contexts import TaskBuild, TriggerBuild, ValidationContext
     from dop_core.contract.engine import Engine
     from dop_core.errors import Problem

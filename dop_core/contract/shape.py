@@ -22,7 +22,7 @@ from typing import Any
 
 import attrs
 
-from dop_core.config.project import IntegerRange, Partitioning
+from dop_core.config.models import IntegerRange, Partitioning
 
 #: the prefix of DOP's record in a table's comment
 COMMENT_PREFIX = "dop:"

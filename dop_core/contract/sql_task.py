@@ -12,7 +12,7 @@ from typing import Any
 from airflow.sdk import BaseOperator, BaseSensorOperator
 
 from dop_core.config.identifiers import Relation
-from dop_core.config.project import Partitioning, Target
+from dop_core.config.models import Partitioning, Target
 from dop_core.contract.credentials import HiddenCredentialsMixin
 from dop_core.contract.variable_params import VariableParamsMixin
 from dop_core.errors import DopError, EngineError

@@ -14,8 +14,8 @@ from typing import Any
 import jinja2
 from jinja2.loaders import split_template_path
 
+from dop_core.config.models import Project
 from dop_core.config.paths import OutsideProject, resolve_project_path
-from dop_core.config.project import Project
 from dop_core.errors import DopError
 
 

@@ -25,7 +25,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from dop_core.config.project import DagConfig, Target, TaskConfig
+from dop_core.config.models import DagConfig, Target, TaskConfig
 
 
 def original_task(task: TaskConfig, config: DagConfig, target: Target) -> dict[str, Any]:

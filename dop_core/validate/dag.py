@@ -10,8 +10,9 @@ from typing import Any
 
 import attrs
 
+from dop_core.config.models import DagConfig, Project, Target, TaskConfig, TriggerConfig
 from dop_core.config.params import structure_params
-from dop_core.config.project import DagConfig, Project, Target, TaskConfig, TriggerConfig, parse_dag_config
+from dop_core.config.project import parse_dag_config
 from dop_core.config.structure import MISSING, Structurer
 from dop_core.contract.contexts import ValidationContext
 from dop_core.errors import ConfigError, Problem, did_you_mean

@@ -14,7 +14,7 @@ import pytest
 
 from dop_core.builtin.bigquery.engine import BigQueryEngine
 from dop_core.builtin.duckdb.target import BigQueryTarget
-from dop_core.config.project import Target
+from dop_core.config.models import Target
 from dop_core.errors import EngineError
 
 pytestmark = pytest.mark.timeout(120)

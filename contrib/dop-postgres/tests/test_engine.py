@@ -14,7 +14,7 @@ from dop_postgres.target import PostgresTarget, redact
 
 from dop_core import Argument, EngineError, Relation, Target
 from dop_core.builtin.materialization.table import SchemaChanged, materialize_table
-from dop_core.config.project import Partitioning
+from dop_core.config.models import Partitioning
 from dop_core.testing import (
     HISTORY_QUERY,
     HistoryChange,

@@ -26,7 +26,7 @@ from typing import Any
 
 from dop_core.builtin.duckdb.target import BigQueryTarget
 from dop_core.config.identifiers import Relation, check_delimiter, check_identifier
-from dop_core.config.project import IntegerRange, Partitioning, Target
+from dop_core.config.models import IntegerRange, Partitioning, Target
 from dop_core.contract.engine import Argument, Engine, QueryResult
 from dop_core.contract.shape import ColumnShape, TableShape
 from dop_core.errors import EngineError

@@ -19,8 +19,8 @@ import attrs
 
 from dop_core.builtin.duckdb.target import DuckDBTarget
 from dop_core.config.identifiers import Relation, check_delimiter, check_identifier
+from dop_core.config.models import Partitioning, Target
 from dop_core.config.paths import resolve_project_path
-from dop_core.config.project import Partitioning, Target
 from dop_core.contract.engine import Argument, Engine, QueryResult
 from dop_core.contract.shape import ColumnShape, TableShape, partitioning_from_comment, record_partitioning_sql
 from dop_core.errors import EngineError

@@ -17,7 +17,7 @@ import attrs
 from airflow.sdk import BaseOperator
 
 from dop_core.config.identifiers import Relation
-from dop_core.config.project import Target
+from dop_core.config.models import Target
 from dop_core.contract.credentials import HiddenCredentialsMixin
 from dop_core.contract.egress import ExportRequest, ExportResult, FileFormat
 from dop_core.contract.variable_params import VariableParamsMixin

@@ -9,8 +9,8 @@ from typing import Any
 
 import attrs
 
+from dop_core.config.models import Project
 from dop_core.config.paths import OutsideProject
-from dop_core.config.project import Project
 from dop_core.contract.contexts import TaskBuild, ValidationContext
 from dop_core.contract.hookspecs import hookimpl
 from dop_core.contract.records import NoOptions, TaskType

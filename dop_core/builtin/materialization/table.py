@@ -9,7 +9,7 @@ from typing import Any
 import attrs
 
 from dop_core.config.identifiers import Relation
-from dop_core.config.project import Partitioning
+from dop_core.config.models import Partitioning
 from dop_core.contract.engine import Argument, Engine, QueryResult
 from dop_core.contract.shape import PartitioningUnknown, TableShape, column_differences, partitioning_differences
 from dop_core.errors import EngineError

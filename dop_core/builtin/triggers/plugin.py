@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from dop_core.config.project import DAG_ID_PREFIX
+from dop_core.config.models import DAG_ID_PREFIX
 from dop_core.contract.contexts import TriggerBuild, ValidationContext
 from dop_core.contract.hookspecs import hookimpl
 from dop_core.contract.records import TriggerType
