@@ -57,7 +57,7 @@ _EXPORTS = {
     "HiddenCredentialsMixin": "dop_core.contract.credentials",
     "redact": "dop_core.secrets",
     "register_secrets": "dop_core.secrets",
-    "validate_project": "dop_core.validate.dag",
+    "validate_project": "dop_core.validate.project",
     "get_registry": "dop_core.plugins.manager",
     "resolve_project_path": "dop_core.config.paths",
     "OutsideProject": "dop_core.config.paths",
@@ -146,7 +146,7 @@ if TYPE_CHECKING:
     from dop_core.secrets import redact, register_secrets
     from dop_core.sql import UnsupportedSqlError
     from dop_core.sql.dialects import SqlError, check_query, parse_type, translate_type
-    from dop_core.validate.dag import validate_project
+    from dop_core.validate.project import validate_project
 
 
 def __getattr__(name: str) -> Any:

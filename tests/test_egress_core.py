@@ -108,7 +108,7 @@ def test_the_operator_renders_exports_through_the_destination_and_logs_rows_byte
 ) -> None:
     from dop_core.build.dags import build_one
     from dop_core.contract.sql_task import connect
-    from dop_core.validate.dag import resolve_target
+    from dop_core.validate.targets import resolve_target
 
     project = dop_project.project()
     with connect(resolve_target(project)) as engine:

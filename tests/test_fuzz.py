@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from dop_core.config.yaml import load_yaml
 from dop_core.errors import ConfigError
-from dop_core.validate.dag import validate_project
+from dop_core.validate.project import validate_project
 
 FUZZ = settings(max_examples=150, deadline=None, derandomize=True,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
@@ -110,7 +110,7 @@ def check_project_with(config_text: str) -> None:
             assert problem.location.line >= 1 and problem.location.column >= 1, problem
         if report.ok and report.dags:
             from dop_core.build.dags import build_dag
-            from dop_core.validate.dag import resolve_target
+            from dop_core.validate.targets import resolve_target
 
             try:
                 build_dag(report.dags[0], report.project, resolve_target(report.project))

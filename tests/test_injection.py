@@ -14,7 +14,7 @@ from dop_core.config.identifiers import Relation, check_identifier
 from dop_core.config.models import Target
 from dop_core.contract.engine import Argument
 from dop_core.sql.dialects import SqlError, check_query
-from dop_core.validate.dag import validate_project
+from dop_core.validate.project import validate_project
 
 KEEP = Relation("s", "keep")
 

@@ -9,7 +9,7 @@ import types
 import pytest
 
 from dop_core.contract.variable_params import fill_dates, with_variable_params
-from dop_core.validate.dag import validate_project
+from dop_core.validate.project import validate_project
 
 
 def test_asset_triggered_runs_get_dates_from_run_after():

@@ -46,7 +46,7 @@ def entry(root: pathlib.Path, name: str) -> pathlib.Path:
 
 def cache_of(dop_project) -> ConfigCache:
     from dop_core.plugins.manager import get_registry
-    from dop_core.validate.dag import resolve_target
+    from dop_core.validate.targets import resolve_target
 
     project = dop_project.project()
     return ConfigCache(project, get_registry(), resolve_target(project))

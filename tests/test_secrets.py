@@ -15,7 +15,7 @@ from dop_core import EgressType, EngineType, hookimpl
 from dop_core.config.models import Target
 from dop_core.secrets import hide_credentials, redact, register_secrets, reveal_credentials, target_secrets
 from dop_core.testing import run_dop, secrets_in_clear
-from dop_core.validate.dag import validate_project
+from dop_core.validate.project import validate_project
 
 
 def test_redact_hides_declared_secrets_and_url_passwords(register_plugin):
@@ -213,7 +213,7 @@ def test_a_password_rendered_into_an_egress_url_is_hidden_from_the_rendered_fiel
 
 def test_a_url_password_in_sql_runs_but_stays_out_of_airflow(dop_project):
     from dop_core.contract.sql_task import connect
-    from dop_core.validate.dag import resolve_target
+    from dop_core.validate.targets import resolve_target
 
     sql = "SELECT 'https://reader:Sql-S3cret-pw@files.example/data.csv' AS url"
     dop_project.dag("d", "schema: s\ntasks:\n  - identifier: s\n    kind: {action: materialization, target: schema}\n"

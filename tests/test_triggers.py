@@ -559,7 +559,7 @@ RESCHEDULED = "SELECT 1 FROM task_reschedule r JOIN task_instance t ON t.id = r.
 
 def warehouse(project):
     from dop_core.contract.sql_task import connect
-    from dop_core.validate.dag import resolve_target
+    from dop_core.validate.targets import resolve_target
 
     p = project.project()
     return connect(resolve_target(p))  # takes the warehouse's lock file, waiting while a sensor checks

@@ -9,7 +9,7 @@ import pytest
 
 from dop_core.check.project import check_project
 from dop_core.testing import run_dop
-from dop_core.validate.dag import validate_project
+from dop_core.validate.project import validate_project
 
 CORPUS = pathlib.Path(__file__).parent / "corpus"
 CASES = sorted(p.name for p in CORPUS.iterdir() if (p / "config.yaml").is_file())

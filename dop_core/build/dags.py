@@ -26,7 +26,8 @@ from dop_core.jinja.loader import ProjectLoader
 from dop_core.jinja.original import original_task
 from dop_core.plugins import manager as plugins
 from dop_core.secrets import redact, register_target
-from dop_core.validate.dag import plain_sql_folder, resolve_target, sql_file, trigger_task_ids, validate_dag
+from dop_core.validate.dag import plain_sql_folder, sql_file, trigger_task_ids, validate_dag
+from dop_core.validate.targets import resolve_target
 
 log = logging.getLogger(__name__)
 

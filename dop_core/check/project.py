@@ -10,7 +10,9 @@ import attrs
 
 from dop_core.config.models import DagConfig, Project
 from dop_core.errors import ConfigError, Location, Problem
-from dop_core.validate.dag import ProjectReport, resolve_target, trigger_groups, trigger_task_ids, validate_project
+from dop_core.validate.dag import trigger_groups, trigger_task_ids
+from dop_core.validate.project import ProjectReport, validate_project
+from dop_core.validate.targets import resolve_target
 
 #: the native kinds whose SQL must be exactly one read-only query (checked again when they run)
 READ_ONLY_KINDS = ("materialization/table", "materialization/view", "assertion/assertion",

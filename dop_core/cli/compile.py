@@ -59,7 +59,7 @@ def compile_dag(project: Project, name: str, task_id: str | None, date: dt.date,
                 target: str | None = None) -> list[CompiledTask]:
     from dop_core.build.dags import build_one
     from dop_core.plugins.manager import get_registry
-    from dop_core.validate.dag import resolve_target
+    from dop_core.validate.targets import resolve_target
 
     dag = build_one(project, name, target)
     engine_type = get_registry().named("engine", resolve_target(project, target).engine)

@@ -1,4 +1,5 @@
-"""Validate a project: every problem, with its file, line and column, without Airflow or a warehouse."""
+"""Validating one DAG folder: its config, each task's and trigger's kind and options (the kind's own
+validator included), dependencies and task ids; every problem with its file, line and column."""
 
 from __future__ import annotations
 
@@ -21,53 +22,6 @@ from dop_core.plugins.manager import Registry, get_registry
 AIRFLOW_TRIGGER_RULES = ("all_success", "all_failed", "all_done", "all_done_min_one_success", "all_skipped",
                          "one_success", "one_done", "one_failed", "none_failed", "none_failed_min_one_success",
                          "none_skipped", "always", "all_done_setup_success")
-
-
-def validate_target(project: Project, target: Target, registry: Registry) -> tuple[Target, list[Problem]]:
-    """Structure a target's options with its engine's options model."""
-    problems: list[Problem] = []
-    assert project.document is not None
-    s = Structurer(project.document, problems)
-    try:
-        engine = registry.named("engine", target.engine)
-    except LookupError as exc:
-        message, _, fix = str(exc).strip("'\"").partition("|")
-        s.problem(("targets", target.name, "engine"), message, fix=fix)
-        return target, problems
-    typed = s.structure(target.options, engine.options_model, ("targets", target.name))
-    if problems:
-        from dop_core.secrets import redact, target_secrets
-
-        problems = [attrs.evolve(p, message=redact(p.message, *target_secrets(target))) for p in problems]
-    if typed is MISSING:
-        return target, problems
-    problems += _target_paths(target, typed, s)
-    return attrs.evolve(target, typed_options=typed), problems
-
-
-def _target_paths(target: Target, typed: Any, s: Structurer) -> list[Problem]:
-    """Options marked ``metadata={"path": True}`` (the DuckDB warehouse...) stay inside the project."""
-    from dop_core.config.paths import OutsideProject, resolve_project_path
-
-    found = []
-    for field in attrs.fields(type(typed)):
-        value = getattr(typed, field.name)
-        if not field.metadata.get("path") or not isinstance(value, str) or value.startswith(":"):
-            continue
-        try:
-            resolve_project_path(target, value, what=f"{field.name} of target {target.name!r}")
-        except OutsideProject as exc:
-            found.append(Problem(s.doc.at(("targets", target.name, field.alias or field.name)), exc.message,
-                                 "a path inside the project or a declared data folder", exc.fix))
-    return found
-
-
-def resolve_target(project: Project, name: str | None = None, registry: Registry | None = None) -> Target:
-    """The chosen target with its typed options; ConfigError if its engine or options are wrong."""
-    target, problems = validate_target(project, project.target(name), registry or get_registry())
-    if problems:
-        raise ConfigError(problems)
-    return target
 
 
 def _lookup_error(exc: LookupError) -> tuple[str, str | None]:
@@ -331,64 +285,3 @@ def find_cycle(graph: dict[str, list[str]]) -> list[str] | None:
             if found:
                 return found
     return None
-
-
-@attrs.frozen
-class ProjectReport:
-    """The outcome of validating a whole project: the valid DAG configs and every problem."""
-
-    project: Project | None
-    dags: list[DagConfig]
-    problems: list[Problem]
-
-    @property
-    def ok(self) -> bool:
-        return not any(p.severity == "error" for p in self.problems)
-
-
-def validate_project(root: Any = None, target: str | None = None) -> ProjectReport:
-    from dop_core.config.project import load_project
-
-    try:
-        project = load_project(root)
-    except ConfigError as exc:
-        return ProjectReport(None, [], exc.problems)
-    registry = get_registry()
-    problems: list[Problem] = []
-    if project.document is not None:  # broken plugins are reported where they hurt: on the project
-        problems += [Problem(project.document.at(()), e, severity="warning") for e in registry.errors]
-    typed_targets = {}
-    for t in project.targets.values():
-        typed_targets[t.name], found = validate_target(project, t, registry)
-        problems += found
-    chosen = typed_targets.get(target or os.environ.get("DOP_TARGET") or project.default_target)
-    dags = []
-    for folder in project.dag_folders():
-        try:
-            dags.append(validate_dag(project, folder, registry, problems, target=chosen, thorough=True))
-        except ConfigError as exc:
-            problems.extend(exc.problems)
-    problems += _check_asset_schedules(dags)
-    return ProjectReport(project, dags, problems)
-
-
-WRITING_KINDS = {("materialization", "table"), ("materialization", "view"), ("materialization", "seed")}
-
-
-def _check_asset_schedules(dags: list[DagConfig]) -> list[Problem]:
-    """Warn about a DAG scheduled on a table no DAG of the project writes (a typo would never run it)."""
-    written = {f"{t.schema or d.schema}.{t.identifier}" for d in dags for t in d.tasks
-               if (t.kind.action, t.kind.target) in WRITING_KINDS}
-    problems = []
-    for config in dags:
-        schedule = config.schedule_interval
-        if not isinstance(schedule, dict) or config.document is None:
-            continue
-        for i, name in enumerate(schedule["assets"]):
-            if name not in written:
-                problems.append(Problem(
-                    config.document.at(("schedule_interval", "assets", i)),
-                    f"no DAG of this project writes {name!r}; this DAG runs only when something records an "
-                    "event for that asset", "a table one of the project's materializations writes (schema.table)",
-                    did_you_mean(name, sorted(written)) or "check the name", severity="warning"))
-    return problems

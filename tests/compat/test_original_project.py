@@ -22,7 +22,7 @@ from compat_support import (
     same_bytes,
 )
 
-from dop_core.validate.dag import validate_project
+from dop_core.validate.project import validate_project
 
 HAS_DBT = importlib.util.find_spec("dop_dbt") is not None
 

@@ -9,7 +9,7 @@ import warnings
 
 import pytest
 
-from dop_core.validate.dag import validate_project
+from dop_core.validate.project import validate_project
 
 EMPTY = "airflow.providers.standard.operators.empty.EmptyOperator"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pathlib
 
-from dop_core.validate.dag import validate_project
+from dop_core.validate.project import validate_project
 
 
 def project(tmp_path: pathlib.Path, sql: str) -> pathlib.Path:

@@ -16,7 +16,7 @@ import sys
 
 def _parse(args: argparse.Namespace) -> int:
     from dop_core.config.project import load_project
-    from dop_core.validate.dag import resolve_target
+    from dop_core.validate.targets import resolve_target
     from dop_dbt import dbt_project, profiles, settings, venv
     from dop_dbt.operator import command_line
 

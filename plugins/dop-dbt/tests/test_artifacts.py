@@ -29,7 +29,7 @@ def results_file(tmp_path: pathlib.Path) -> pathlib.Path:
 
 
 def _target(dop_project: Any) -> Any:
-    from dop_core.validate.dag import resolve_target
+    from dop_core.validate.targets import resolve_target
 
     return resolve_target(dop_project.project())
 

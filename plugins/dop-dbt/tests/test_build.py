@@ -138,7 +138,7 @@ def test_command_line_merges_vars_and_adds_full_refresh_where_dbt_takes_it() -> 
 
 
 def test_profile_for_duckdb_is_the_warehouse_file_of_the_native_tasks(shop: Any) -> None:
-    from dop_core.validate.dag import resolve_target
+    from dop_core.validate.targets import resolve_target
 
     target = resolve_target(shop.project())
     out = profiles.profile("shop_profile", target, "shop", DbtSettings())
@@ -149,7 +149,7 @@ def test_profile_for_duckdb_is_the_warehouse_file_of_the_native_tasks(shop: Any)
 
 
 def test_profile_for_bigquery_impersonates_without_keys(dop_project: Any) -> None:
-    from dop_core.validate.dag import resolve_target
+    from dop_core.validate.targets import resolve_target
 
     dop_project.write("dop_project.yml", """\
         name: p
@@ -171,7 +171,7 @@ def test_profile_for_bigquery_impersonates_without_keys(dop_project: Any) -> Non
 
 
 def test_an_in_memory_duckdb_cannot_be_shared_with_dbt(dop_project: Any) -> None:
-    from dop_core.validate.dag import resolve_target
+    from dop_core.validate.targets import resolve_target
 
     dop_project.write("dop_project.yml", "name: p\ntargets:\n  local: {engine: duckdb, path: ':memory:'}\n")
     with pytest.raises(profiles.ProfileError, match="in-memory DuckDB"):

@@ -249,7 +249,7 @@ class Warehouse:
 @pytest.fixture
 def warehouse(dop_project) -> Warehouse:  # type: ignore[no-untyped-def]
     from dop_core.contract.sql_task import connect
-    from dop_core.validate.dag import resolve_target
+    from dop_core.validate.targets import resolve_target
 
     target = resolve_target(dop_project.project())
     with connect(target) as engine:

@@ -30,7 +30,7 @@ CHILD = textwrap.dedent("""\
     from dop_core.contract.egress import EgressOptions, ExportRequest, file_format
     from dop_core.plugins.manager import get_registry
     from dop_core.config.project import load_project
-    from dop_core.validate.dag import resolve_target
+    from dop_core.validate.targets import resolve_target
     import dop_egress.options as options
 
     root, destination, model, path, sql = sys.argv[1:]

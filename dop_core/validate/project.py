@@ -1,0 +1,75 @@
+"""Validating a whole project: its targets, then every DAG folder, then what spans DAGs (asset schedules)."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import attrs
+
+from dop_core.config.models import DagConfig, Project
+from dop_core.errors import ConfigError, Problem, did_you_mean
+from dop_core.plugins.manager import get_registry
+from dop_core.validate.dag import validate_dag
+from dop_core.validate.targets import validate_target
+
+
+@attrs.frozen
+class ProjectReport:
+    """The outcome of validating a whole project: the valid DAG configs and every problem."""
+
+    project: Project | None
+    dags: list[DagConfig]
+    problems: list[Problem]
+
+    @property
+    def ok(self) -> bool:
+        return not any(p.severity == "error" for p in self.problems)
+
+
+def validate_project(root: Any = None, target: str | None = None) -> ProjectReport:
+    from dop_core.config.project import load_project
+
+    try:
+        project = load_project(root)
+    except ConfigError as exc:
+        return ProjectReport(None, [], exc.problems)
+    registry = get_registry()
+    problems: list[Problem] = []
+    if project.document is not None:  # broken plugins are reported where they hurt: on the project
+        problems += [Problem(project.document.at(()), e, severity="warning") for e in registry.errors]
+    typed_targets = {}
+    for t in project.targets.values():
+        typed_targets[t.name], found = validate_target(project, t, registry)
+        problems += found
+    chosen = typed_targets.get(target or os.environ.get("DOP_TARGET") or project.default_target)
+    dags = []
+    for folder in project.dag_folders():
+        try:
+            dags.append(validate_dag(project, folder, registry, problems, target=chosen, thorough=True))
+        except ConfigError as exc:
+            problems.extend(exc.problems)
+    problems += _check_asset_schedules(dags)
+    return ProjectReport(project, dags, problems)
+
+
+WRITING_KINDS = {("materialization", "table"), ("materialization", "view"), ("materialization", "seed")}
+
+
+def _check_asset_schedules(dags: list[DagConfig]) -> list[Problem]:
+    """Warn about a DAG scheduled on a table no DAG of the project writes (a typo would never run it)."""
+    written = {f"{t.schema or d.schema}.{t.identifier}" for d in dags for t in d.tasks
+               if (t.kind.action, t.kind.target) in WRITING_KINDS}
+    problems = []
+    for config in dags:
+        schedule = config.schedule_interval
+        if not isinstance(schedule, dict) or config.document is None:
+            continue
+        for i, name in enumerate(schedule["assets"]):
+            if name not in written:
+                problems.append(Problem(
+                    config.document.at(("schedule_interval", "assets", i)),
+                    f"no DAG of this project writes {name!r}; this DAG runs only when something records an "
+                    "event for that asset", "a table one of the project's materializations writes (schema.table)",
+                    did_you_mean(name, sorted(written)) or "check the name", severity="warning"))
+    return problems
