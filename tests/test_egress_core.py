@@ -14,12 +14,11 @@ import attrs
 import pytest
 
 from dop_core import EgressType, hookimpl
+from dop_core.builtin.egress.options import EgressOptions, file_format
 from dop_core.contract.egress import (
-    EgressOptions,
     ExportRequest,
     ExportResult,
     FileFormat,
-    file_format,
     human_bytes,
     marker_path,
     task_token,

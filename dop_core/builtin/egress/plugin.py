@@ -2,8 +2,9 @@
 
 Destinations are :class:`dop_core.EgressType` records registered by plugins (dop-egress ships
 ``file``, ``gcs`` and ``sftp``). One task type, ``egress/*``, serves them all: ``kind.target``
-names the destination; the task's ``options`` hold the common keys (:class:`~dop_core.contract.egress.EgressOptions`)
-and, beside them, the destination's own keys, checked against the destination's options model.
+names the destination; the task's ``options`` hold the common keys
+(:class:`~dop_core.builtin.egress.options.EgressOptions`) and, beside them, the destination's own keys,
+checked against the destination's options model.
 """
 
 from __future__ import annotations
@@ -22,13 +23,13 @@ from dop_core.contract.records import EgressType, TaskType
 from dop_core.errors import ConfigError, Problem, did_you_mean
 
 if TYPE_CHECKING:
-    from dop_core.contract.egress import EgressOptions
+    from dop_core.builtin.egress.options import EgressOptions
 
 
 def structure_destination(doc: Document, options: EgressOptions, egress: EgressType, path: Path,
                           problems: list[Problem]) -> Any:
     """The destination's typed options from the task's extra keys, or MISSING after adding problems."""
-    from dop_core.contract.egress import EgressOptions
+    from dop_core.builtin.egress.options import EgressOptions
 
     s = Structurer(doc, problems)
     common = yaml_keys(EgressOptions)
@@ -48,7 +49,7 @@ def structure_destination(doc: Document, options: EgressOptions, egress: EgressT
 
 
 def _validate(ctx: ValidationContext) -> Iterator[Problem]:
-    from dop_core.contract.egress import FormatError, file_format
+    from dop_core.builtin.egress.options import FormatError, file_format
     from dop_core.plugins.manager import get_registry
 
     assert ctx.task is not None
@@ -90,7 +91,7 @@ def _validate(ctx: ValidationContext) -> Iterator[Problem]:
 
 def _build(build: TaskBuild) -> Any:
     from dop_core.builtin.egress.operator import DopEgressOperator
-    from dop_core.contract.egress import file_format
+    from dop_core.builtin.egress.options import file_format
     from dop_core.plugins.manager import get_registry
 
     options: EgressOptions = build.options
@@ -115,7 +116,7 @@ def _build(build: TaskBuild) -> Any:
 
 @hookimpl
 def dop_task_types() -> list[TaskType]:
-    return [TaskType(action="egress", target="*", options="dop_core.contract.egress:EgressOptions", build=_build,
+    return [TaskType(action="egress", target="*", options="dop_core.builtin.egress.options:EgressOptions", build=_build,
                      validate=_validate, sql_file="optional",
                      description="export a table or the task's query result as a csv/parquet/jsonl file to a "
                                  "destination (target: file, gcs, sftp... from egress plugins)")]

@@ -213,8 +213,9 @@ class Warehouse:
     target: object
 
     def request(self, path: str, options: object, fmt: str = "parquet", **kwargs: object):  # type: ignore[no-untyped-def]
+        from dop_core.builtin.egress.options import EgressOptions, file_format
         from dop_core.config.identifiers import Relation
-        from dop_core.contract.egress import EgressOptions, ExportRequest, file_format
+        from dop_core.contract.egress import ExportRequest
 
         common = EgressOptions(path=path, format=fmt)  # type: ignore[arg-type]
         if "sql" not in kwargs and "source" not in kwargs:

@@ -27,7 +27,8 @@ BIG_SQL = "SELECT i, repeat('x', 60) AS pad FROM range(1500000) t(i)"
 CHILD = textwrap.dedent("""\
     import pathlib, sys
 
-    from dop_core.contract.egress import EgressOptions, ExportRequest, file_format
+    from dop_core.contract.egress import ExportRequest
+    from dop_core.builtin.egress.options import EgressOptions, file_format
     from dop_core.plugins.manager import get_registry
     from dop_core.config.project import load_project
     from dop_core.validate.targets import resolve_target
