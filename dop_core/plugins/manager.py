@@ -35,6 +35,7 @@ BUILTIN_PLUGINS = (
     "dop_core.builtin.materialization.plugin",
     "dop_core.builtin.triggers.plugin",
     "dop_core.builtin.duckdb.plugin",
+    "dop_core.builtin.bigquery.plugin",
     "dop_core.builtin.egress.plugin",
 )
 # Where to find actions, triggers, destinations and engines DOP knows of but does not ship.

@@ -121,7 +121,7 @@ def bq_rows(bq_client: Any) -> Any:
 @pytest.fixture
 def bq_target(bq_emulator: str) -> Any:
     """``bq_target(**options)``: a ``bigquery`` target on the emulator (location US, label team=data)."""
-    from dop_core.builtin.duckdb.target import BigQueryTarget
+    from dop_core.builtin.bigquery.target import BigQueryTarget
     from dop_core.config.models import Target
 
     def target(**options: Any) -> Target:

@@ -11,7 +11,7 @@ import re
 import pytest
 
 from dop_core.builtin.bigquery.engine import BigQueryEngine, _bigquery_type, redact
-from dop_core.builtin.duckdb.target import BigQueryTarget
+from dop_core.builtin.bigquery.target import BigQueryTarget
 from dop_core.config.identifiers import Relation
 from dop_core.config.models import IntegerRange, Partitioning, Target
 from dop_core.contract.engine import Argument

@@ -13,7 +13,7 @@ import time
 import pytest
 
 from dop_core.builtin.bigquery.engine import BigQueryEngine
-from dop_core.builtin.duckdb.target import BigQueryTarget
+from dop_core.builtin.bigquery.target import BigQueryTarget
 from dop_core.config.models import Target
 from dop_core.errors import EngineError
 

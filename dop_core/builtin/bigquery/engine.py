@@ -24,7 +24,7 @@ import secrets
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from dop_core.builtin.duckdb.target import BigQueryTarget
+from dop_core.builtin.bigquery.target import BigQueryTarget
 from dop_core.config.identifiers import Relation, check_delimiter, check_identifier
 from dop_core.config.models import IntegerRange, Partitioning, Target
 from dop_core.contract.engine import Argument, Engine, QueryResult

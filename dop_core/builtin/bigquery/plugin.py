@@ -1,0 +1,20 @@
+"""The built-in ``bigquery`` engine: Google BigQuery (production) through apache-airflow-providers-google."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dop_core.contract.hookspecs import hookimpl
+from dop_core.contract.records import EngineType
+
+
+def _bigquery(target: Any) -> Any:
+    from dop_core.builtin.bigquery.engine import connect
+
+    return connect(target)
+
+
+@hookimpl
+def dop_engines() -> list[EngineType]:
+    return [EngineType(name="bigquery", dialect="bigquery", options="dop_core.builtin.bigquery.target:BigQueryTarget",
+                       connect=_bigquery, description="Google BigQuery through apache-airflow-providers-google")]
