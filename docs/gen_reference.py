@@ -71,10 +71,9 @@ def config_reference() -> str:
         TriggerConfig,
     )
     from dop_core.config.params import ParamSpec
-    from dop_core.plugins import manager as plugins
+    from dop_core.contract import registry as plugins
 
-    pm = plugins.new_plugin_manager()
-    registry = plugins.collect(pm, plugins.load_plugins(pm, autoload=False))
+    _, registry = plugins.builtins_only()
     out = [HEADER, "# Configuration reference\n\n",
            "Every key DOP reads, with its type, default and meaning. Unknown keys are errors (with a "
            "did-you-mean), so a typo never goes unnoticed. Durations are written `30s`, `5m`, `1h30m`, `2d`, "

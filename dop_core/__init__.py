@@ -12,7 +12,7 @@ __version__ = "0.1.0"
 
 _EXPORTS = {
     "build_dags": "dop_core.build.dags",
-    "asset_uri": "dop_core.build.dags",
+    "asset_uri": "dop_core.contract.runtime",
     "hookimpl": "dop_core.contract.hookspecs",
     "hookspec": "dop_core.contract.hookspecs",
     "TaskType": "dop_core.contract.records",
@@ -51,14 +51,14 @@ _EXPORTS = {
     "check_delimiter": "dop_core.config.identifiers",
     "parse_duration": "dop_core.config.durations",
     "Structurer": "dop_core.config.structure",
-    "full_refresh_of": "dop_core.contract.sql_task",
-    "connect": "dop_core.contract.sql_task",
+    "full_refresh_of": "dop_core.contract.runtime",
+    "connect": "dop_core.contract.runtime",
     "VariableParamsMixin": "dop_core.contract.variable_params",
     "HiddenCredentialsMixin": "dop_core.contract.credentials",
     "redact": "dop_core.secrets",
     "register_secrets": "dop_core.secrets",
     "validate_project": "dop_core.validate.project",
-    "get_registry": "dop_core.plugins.manager",
+    "get_registry": "dop_core.contract.registry",
     "resolve_project_path": "dop_core.config.paths",
     "OutsideProject": "dop_core.config.paths",
     "UnsupportedSqlError": "dop_core.sql",
@@ -120,7 +120,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from dop_core.build.dags import asset_uri, build_dags
+    from dop_core.build.dags import build_dags
     from dop_core.config.durations import parse_duration
     from dop_core.config.identifiers import Relation, check_delimiter
     from dop_core.config.models import DagConfig, Partitioning, Project, Target, TaskConfig
@@ -132,6 +132,8 @@ if TYPE_CHECKING:
     from dop_core.contract.engine import Argument, Engine, QueryResult
     from dop_core.contract.hookspecs import hookimpl, hookspec
     from dop_core.contract.records import EgressType, EngineType, NoOptions, TaskType, TriggerType
+    from dop_core.contract.registry import get_registry
+    from dop_core.contract.runtime import asset_uri, connect, full_refresh_of
     from dop_core.contract.shape import (
         ColumnShape,
         PartitioningUnknown,
@@ -139,10 +141,8 @@ if TYPE_CHECKING:
         partitioning_from_comment,
         record_partitioning_sql,
     )
-    from dop_core.contract.sql_task import connect, full_refresh_of
     from dop_core.contract.variable_params import VariableParamsMixin
     from dop_core.errors import ConfigError, DopError, EngineError, Location, PluginError, Problem
-    from dop_core.plugins.manager import get_registry
     from dop_core.secrets import redact, register_secrets
     from dop_core.sql import UnsupportedSqlError
     from dop_core.sql.dialects import SqlError, check_query, parse_type, translate_type

@@ -1,4 +1,8 @@
-"""Errors that teach: every problem names where it is, what was expected and how to fix it."""
+"""Errors that teach: every problem names where it is, what was expected and how to fix it.
+
+These sit beneath every part of DOP (reading a config needs them first); plugins get them from
+``dop_core``. The message, the location, what was expected and the fix are fields, never text to split.
+"""
 
 from __future__ import annotations
 
@@ -39,7 +43,22 @@ class Problem:
 
 
 class DopError(Exception):
-    """Base class of every error DOP raises on purpose."""
+    """Base class of every error DOP raises on purpose.
+
+    ``message`` is what is wrong; ``expected`` (what would be right) and ``fix`` (how to get there) are
+    optional fields, kept apart: :meth:`problem` carries them into a located :class:`Problem`, and the
+    ``dop`` command prints them on lines of their own.
+    """
+
+    def __init__(self, *args: object, expected: str | None = None, fix: str | None = None):
+        super().__init__(*args)
+        self.message = str(args[0]) if args else ""
+        self.expected = expected
+        self.fix = fix
+
+    def problem(self, location: Location, severity: str = "error") -> Problem:
+        """This error as the problem at ``location``, its fields kept apart."""
+        return Problem(location, self.message, self.expected, self.fix, severity)
 
 
 class ConfigError(DopError):
@@ -58,6 +77,11 @@ class PluginError(DopError):
     """A plugin is broken or two plugins claim the same name."""
 
 
+class LookupProblem(DopError, LookupError):
+    """A name nothing registers (an action, a task target, a trigger kind, an egress destination, an engine):
+    the message says what is installed, ``fix`` what to install or write instead."""
+
+
 class EngineError(DopError):
     """A warehouse engine failed to run a task's SQL; the message names the task and the file."""
 
@@ -67,3 +91,8 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
 
     close = difflib.get_close_matches(str(word), list(choices), n=1, cutoff=0.6)
     return f"did you mean {close[0]!r}?" if close else None
+
+
+class TaskFailed(EngineError):
+    """A task ran and its verdict is failure (an assertion returned a failing row, a table's columns no
+    longer match): the message says what and what to do, and DOP shows it as the kind wrote it."""

@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, quote_plus, unquote
 
 if TYPE_CHECKING:
-    from dop_core.config.models import Target
+    pass
 
 #: what a secret is replaced with (Airflow's replacement too)
 MASK = "***"
@@ -188,23 +188,6 @@ def option_secrets(options: Any, keys: Iterable[str] = ()) -> list[str]:
         if isinstance(value, str):
             values += find_credentials(value)
     return values
-
-
-def target_secrets(target: Target) -> list[str]:
-    """The secret values of ``target``: its engine's declared secret keys, keys named like a secret, and
-    the credentials inside any option (a DSN's password), longest first."""
-    from dop_core.plugins.manager import get_registry
-
-    try:
-        keys: tuple[str, ...] = get_registry().named("engine", target.engine).secrets
-    except LookupError:
-        keys = ()
-    return sorted(set(option_secrets(target.options, keys)), key=len, reverse=True)
-
-
-def register_target(target: Target) -> None:
-    """Register the secrets of ``target`` (see :func:`target_secrets`)."""
-    register_secrets(*target_secrets(target))
 
 
 def redact(text: str, *secrets: str | None) -> str:

@@ -198,7 +198,7 @@ def missing_server(what: str, fix: str) -> NoReturn:
 _REGISTRATION_PROBE = """
 import json, sys
 import attrs
-from dop_core.plugins import manager as plugins
+from dop_core.contract import registry as plugins
 plugins.get_registry()  # dop-core and its built-in kinds: loaded by every parse anyway
 before = set(sys.modules)
 module = __import__(sys.argv[1], fromlist=["_"])
@@ -330,35 +330,33 @@ def assert_same_shapes_pass(engine: Any, relation: Any, amounts: Sequence[str], 
 @pytest.fixture
 def dop_plugin_manager() -> Iterator[Any]:
     """A plugin manager with only DOP's built-in plugins, installed as the process-wide one."""
-    from dop_core.plugins import manager as plugins
+    from dop_core.contract import registry
 
-    saved = (plugins._State.pm, plugins._State.registry)
-    pm = plugins.new_plugin_manager()
-    infos = plugins.load_plugins(pm, autoload=False)
-    plugins._State.pm, plugins._State.registry = pm, plugins.collect(pm, infos)
+    pm, builtins = registry.builtins_only()
+    saved = registry.use(pm, builtins)
     try:
         yield pm
     finally:
-        plugins._State.pm, plugins._State.registry = saved
+        registry.use(*saved)
 
 
 @pytest.fixture
 def register_plugin(dop_plugin_manager: Any) -> Iterator[Callable[..., Any]]:
     """``register_plugin(plugin, name=None)``: register on the test's manager; unregistered at teardown."""
-    from dop_core.plugins import manager as plugins
+    from dop_core.contract import registry
 
     registered: list[Any] = []
 
     def register(plugin: Any, name: str | None = None) -> Any:
         dop_plugin_manager.register(plugin, name=name)
         registered.append(plugin)
-        return plugins.refresh()
+        return registry.refresh()
 
     yield register
     for plugin in registered:
         if dop_plugin_manager.is_registered(plugin):
             dop_plugin_manager.unregister(plugin)
-    plugins.refresh()
+    registry.refresh()
 
 
 @pytest.fixture

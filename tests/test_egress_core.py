@@ -106,7 +106,7 @@ def test_the_operator_renders_exports_through_the_destination_and_logs_rows_byte
     shelf, dop_project, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from dop_core.build.dags import build_one
-    from dop_core.contract.sql_task import connect
+    from dop_core.contract.runtime import connect
     from dop_core.validate.targets import resolve_target
 
     project = dop_project.project()

@@ -9,9 +9,10 @@ import pytest
 
 from dop_core.builtin.duckdb.engine import DuckDBEngine
 from dop_core.builtin.duckdb.target import DuckDBTarget
-from dop_core.builtin.materialization.table import AssertionFailed, SchemaChanged, materialize_table, run_assertion
+from dop_core.builtin.materialization.table import SchemaChanged, materialize_table
 from dop_core.config.identifiers import Relation
 from dop_core.config.models import IntegerRange, Partitioning, Target
+from dop_core.contract.condition import AssertionFailed, run_assertion
 from dop_core.contract.engine import Argument, Engine
 from dop_core.contract.shape import PartitioningUnknown, partitioning_comment, partitioning_from_comment
 from dop_core.errors import EngineError

@@ -166,15 +166,17 @@ def test_a_function_return_type_is_never_pasted_into_sql(engine):
     assert engine.query("SELECT s.half(3)").rows == [(1.5,)]
 
 
-def _operator(kind, sql="", options=None, dialect="bigquery"):
-    from dop_core.contract.sql_task import DopSqlOperator
+def _run(engine, kind, sql="", options=None, dialect="bigquery"):
+    """Run ``sql`` as a task of ``kind`` (its record's ``run``, as the operator calls it) on ``engine``."""
+    from dop_core.contract.contexts import RunContext
+    from dop_core.contract.registry import get_registry
 
-    return DopSqlOperator(task_id="t", kind=kind, target=Target("local", "duckdb", {}), dialect=dialect, sql=sql,
-                          relation=Relation("s", "t"), options=options)
+    run = get_registry().kind(kind).load("run")
+    return run(RunContext(engine=engine, task_id="t", kind=kind, sql=sql, dialect=dialect,
+                          target=Target("local", "duckdb", {}), options=options, relation=Relation("s", "t")))
 
 
 def test_the_operator_checks_the_options_again(engine):
-    from dop_core.builtin.materialization import table as materialize
     from dop_core.builtin.materialization.options import ArgumentSpec, FunctionOptions, ProcedureOptions
 
     bad = [(FunctionOptions(returns="INT64; DROP TABLE s.keep"), "materialization/udf", "x"),
@@ -182,18 +184,17 @@ def test_the_operator_checks_the_options_again(engine):
             "materialization/stored_procedure", "SELECT d")]
     for options, kind, sql in bad:
         with pytest.raises(SqlError, match=r"options\.(returns|arguments\.0\.type): "):
-            _operator(kind, sql, options)._run(engine, materialize, False)
+            _run(engine, kind, sql, options)
     assert kept(engine) == 2
 
 
 @pytest.mark.parametrize("body", ["1); DROP TABLE s.keep; SELECT (1", "1; DROP TABLE s.keep",
                                   "(WITH d AS (DELETE FROM s.keep RETURNING x) SELECT MAX(x) FROM d)"])
 def test_a_function_body_is_one_expression_that_only_reads(engine, body):
-    from dop_core.builtin.materialization import table as materialize
     from dop_core.builtin.materialization.options import FunctionOptions
 
     with pytest.raises(SqlError, match="expression"):
-        _operator("materialization/udf", body, FunctionOptions(), dialect="duckdb")._run(engine, materialize, False)
+        _run(engine, "materialization/udf", body, FunctionOptions(), dialect="duckdb")
     assert kept(engine) == 2
 
 
@@ -204,10 +205,8 @@ def test_a_function_body_is_one_expression_that_only_reads(engine, body):
 ])
 @pytest.mark.parametrize("kind", ["materialization/table", "materialization/view", "assertion/assertion"])
 def test_sql_that_writes_is_refused_when_the_task_runs(engine, kind, sql):
-    from dop_core.builtin.materialization import table as materialize
-
     with pytest.raises(SqlError, match=r"inside the query is not allowed|a second statement"):
-        _operator(kind, sql)._run(engine, materialize, False)
+        _run(engine, kind, sql)
     assert kept(engine) == 2
 
 

@@ -45,7 +45,7 @@ def entry(root: pathlib.Path, name: str) -> pathlib.Path:
 
 
 def cache_of(dop_project) -> ConfigCache:
-    from dop_core.plugins.manager import get_registry
+    from dop_core.contract.registry import get_registry
     from dop_core.validate.targets import resolve_target
 
     project = dop_project.project()

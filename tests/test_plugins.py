@@ -14,8 +14,8 @@ import attrs
 import pytest
 
 from dop_core import NoOptions, TaskType, hookimpl
+from dop_core.contract import registry as plugins
 from dop_core.errors import PluginError
-from dop_core.plugins import manager as plugins
 from dop_core.testing import run_dop
 
 
@@ -138,8 +138,11 @@ def test_two_plugins_claiming_one_action_target_is_an_error_naming_both(dop_plug
             return [_task_type("load", "s3")]
 
     register_plugin(First(), name="first-plugin")
-    with pytest.raises(PluginError, match=r"'load/s3' is registered twice: by 'first-plugin' and by 'second-plugin'"):
-        register_plugin(Second(), name="second-plugin")
+    registry = register_plugin(Second(), name="second-plugin")
+    assert [e for e in registry.errors if "twice" in e] == [
+        "plugin 'second-plugin': TaskType 'load/s3' is registered twice: by 'first-plugin' and by 'second-plugin'; "
+        "the one of 'first-plugin' is used; uninstall or disable one (DOP_DISABLE_PLUGINS)"]
+    assert registry.task_types[("load", "s3")].provider == "first-plugin"
 
 
 def test_a_plugin_raising_in_its_hook_is_skipped_and_reported(register_plugin):
@@ -238,7 +241,7 @@ def test_a_missing_options_model_is_reported_at_the_dag_it_breaks(register_plugi
 def test_registering_the_builtins_defines_no_options_model():
     """Options models are imported when a config using the kind is validated (or read from the parse
     cache), not at every parse: each attrs class costs every parsing process ~20 KiB."""
-    code = ("import sys; from dop_core.plugins import manager as plugins; plugins.get_registry(); "
+    code = ("import sys; from dop_core.contract import registry as plugins; plugins.get_registry(); "
             "print(sorted(m for m in sys.modules if m.endswith(('_options', '.options')) or m in "
             "('dop_core.contract.egress', 'dop_core.builtin.duckdb.target')))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,

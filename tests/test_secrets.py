@@ -13,7 +13,8 @@ import pytest
 
 from dop_core import EgressType, EngineType, hookimpl
 from dop_core.config.models import Target
-from dop_core.secrets import hide_credentials, redact, register_secrets, reveal_credentials, target_secrets
+from dop_core.contract.runtime import target_secrets
+from dop_core.secrets import hide_credentials, redact, register_secrets, reveal_credentials
 from dop_core.testing import run_dop, secrets_in_clear
 from dop_core.validate.project import validate_project
 
@@ -212,7 +213,7 @@ def test_a_password_rendered_into_an_egress_url_is_hidden_from_the_rendered_fiel
 
 
 def test_a_url_password_in_sql_runs_but_stays_out_of_airflow(dop_project):
-    from dop_core.contract.sql_task import connect
+    from dop_core.contract.runtime import connect
     from dop_core.validate.targets import resolve_target
 
     sql = "SELECT 'https://reader:Sql-S3cret-pw@files.example/data.csv' AS url"

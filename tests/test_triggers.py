@@ -558,7 +558,7 @@ RESCHEDULED = "SELECT 1 FROM task_reschedule r JOIN task_instance t ON t.id = r.
 
 
 def warehouse(project):
-    from dop_core.contract.sql_task import connect
+    from dop_core.contract.runtime import connect
     from dop_core.validate.targets import resolve_target
 
     p = project.project()

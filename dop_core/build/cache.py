@@ -15,7 +15,7 @@ input of validation:
   are checked).
 
 Secrets: a project whose targets hold a secret in ``dop_project.yml`` (a password, a key, a DSN: what
-:func:`dop_core.secrets.target_secrets` finds) is never cached: its file is read at every parse, so no
+:func:`dop_core.contract.runtime.target_secrets` finds) is never cached: its file is read at every parse, so no
 secret is copied in clear to the user's cache. Omitting the entry is the simplest sound choice: an
 encrypted copy would need a key kept beside it (no safer than the file), and a reference resolved at
 build time would read ``dop_project.yml`` anyway; keeping secrets out of the file (PGPASSWORD, an
@@ -49,7 +49,7 @@ import attrs
 from dop_core.cachedir import enabled, user_cache_dir, write_atomically
 from dop_core.config.models import DAG_ID_PREFIX, PROJECT_FILE, DagConfig, Project, Target
 from dop_core.config.project import find_project_root, load_project
-from dop_core.plugins.manager import BUILTIN_PLUGINS, Registry
+from dop_core.contract.registry import BUILTIN_PLUGINS, Registry
 from dop_core.validate.dag import validate_dag
 
 log = logging.getLogger(__name__)
@@ -104,7 +104,7 @@ def cached_project(location: Any = None) -> Project:
 
 def _holds_secrets(project: Project) -> bool:
     """Whether a target of ``project`` has a secret value (a password, a key, a DSN) in ``dop_project.yml``."""
-    from dop_core.secrets import target_secrets
+    from dop_core.contract.runtime import target_secrets
 
     return any(target_secrets(target) for target in project.targets.values())
 

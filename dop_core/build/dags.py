@@ -18,15 +18,17 @@ from dop_core.config.models import (
     Target,
     TaskConfig,
     TriggerConfig,
+    trigger_task_ids,
 )
 from dop_core.config.paths import OutsideProject
+from dop_core.contract import registry as plugins
 from dop_core.contract.contexts import TaskBuild, TriggerBuild
-from dop_core.errors import ConfigError, DopError
+from dop_core.contract.runtime import register_target
+from dop_core.errors import ConfigError, DopError, Location, Problem
 from dop_core.jinja.loader import ProjectLoader
 from dop_core.jinja.original import original_task
-from dop_core.plugins import manager as plugins
-from dop_core.secrets import redact, register_target
-from dop_core.validate.dag import plain_sql_folder, sql_file, trigger_task_ids, validate_dag
+from dop_core.secrets import redact
+from dop_core.validate.dag import plain_sql_folder, sql_file, validate_dag
 from dop_core.validate.targets import resolve_target
 
 log = logging.getLogger(__name__)
@@ -39,19 +41,12 @@ FULL_REFRESH_HELP = ("Rebuild every table from scratch (is_incremental() is fals
                      "Can also be given as {\"full_refresh\": true} in the run's conf.")
 
 
-def asset_uri(project: Project, relation: str) -> str:
-    """The Airflow asset URI of a warehouse table DOP writes: ``x-dop://<project>/<schema>.<table>``.
-
-    The ``x-`` scheme tells Airflow not to look for a provider's URI normaliser, which would import
-    every provider's asset module (and google-cloud with it) at parse time.
-    """
-    return f"x-dop://{project.name}/{relation}"
-
-
 def _schedule(config: DagConfig, project: Project) -> Any:
     schedule = config.schedule_interval
     if isinstance(schedule, dict):
         from airflow.sdk import Asset
+
+        from dop_core.contract.runtime import asset_uri
 
         return [Asset(asset_uri(project, a)) for a in schedule["assets"]]
     return schedule
@@ -94,10 +89,16 @@ def _doc_md(config: DagConfig, project: Project) -> str:
            f"`{project.name}`.\n"
 
 
-def build_dag(config: DagConfig, project: Project, target: Target) -> Any:
-    """The Airflow DAG of one validated config (tasks, edges, params, triggers)."""
+def build_dag(config: DagConfig, project: Project, target: Target, problems: list[Problem] | None = None) -> Any:
+    """The Airflow DAG of one validated config (tasks, edges, params, triggers).
+
+    A plugin whose ``dop_jinja_macros`` or ``dop_dag_built`` fails is that plugin's error, not the DAG's: it is
+    added to ``problems`` (at the DAG's config) when given, else logged; the DAG is built all the same.
+    """
     import pendulum
     from airflow.sdk import DAG, Param
+
+    from dop_core.contract.sql_task import build_sql_task
 
     registry = plugins.get_registry()
     register_target(target)  # masked in this process's logs (and Airflow's) from the parse on
@@ -114,7 +115,8 @@ def build_dag(config: DagConfig, project: Project, target: Target) -> Any:
                               "max_active_tasks": config.max_active_tasks or dag_concurrency()}
     if config.dagrun_timeout is not None:
         kwargs["dagrun_timeout"] = config.dagrun_timeout
-    macros = {"is_incremental": is_incremental, **plugins.jinja_macros(project)}
+    plugin_macros, hook_errors = plugins.jinja_macros(project)
+    macros = {"is_incremental": is_incremental, **plugin_macros}
     dag = DAG(
         config.dag_id,
         schedule=_schedule(config, project),
@@ -138,8 +140,10 @@ def build_dag(config: DagConfig, project: Project, target: Target) -> Any:
             task_type = registry.task_type(task.kind.action, task.kind.target)
             try:
                 build = TaskBuild(task=task, options=task.typed_options, dag=config, project=project,
-                                  target=target, sql_path=sql_file(project, config, task.identifier, plain))
-                op = task_type.build(build)
+                                  target=target, sql_path=sql_file(project, config, task.identifier, plain),
+                                  settings=config.typed_settings.get(task_type.provider))
+                make = task_type.load("build")
+                op = make(build) if make is not None else build_sql_task(build, task_type)
             except OutsideProject as exc:
                 raise _build_error(config, task, exc) from None
             except (ConfigError, DopError):
@@ -148,6 +152,7 @@ def build_dag(config: DagConfig, project: Project, target: Target) -> Any:
                 raise _build_error(config, task, exc) from exc
             op.dop_param_keys = keys
             op.dop_task_config = original_task(task, config, target)
+            op.dop_kind = task_type
             ops[task.identifier] = op
         for task in config.tasks:
             for dep in task.dependencies:
@@ -159,7 +164,13 @@ def build_dag(config: DagConfig, project: Project, target: Target) -> Any:
             for wait in _trigger_tasks(config, task.triggers, task, project, target, keys):
                 wait >> ops[task.identifier]
     _keep_params_on_the_dag(dag)
-    plugins.dag_built(dag, config, project)
+    hook_errors += plugins.dag_built(dag, config, project)
+    for error in hook_errors:
+        if problems is None:
+            log.error("DOP DAG %s: %s", config.dag_id, error)
+        else:
+            problems.append(Problem(Location(str(config.config_path)), error, None,
+                                    "fix or disable the plugin (DOP_DISABLE_PLUGINS)"))
     return dag
 
 
@@ -175,8 +186,6 @@ def _keep_params_on_the_dag(dag: Any) -> None:
 
 
 def _build_error(config: DagConfig, task: TaskConfig, exc: Exception) -> ConfigError:
-    from dop_core.errors import Location, Problem
-
     doc = config.document
     if isinstance(exc, OutsideProject):
         location = doc.at(("tasks", task.position, "identifier")) if doc else Location(str(config.config_path))
@@ -189,7 +198,7 @@ def _build_error(config: DagConfig, task: TaskConfig, exc: Exception) -> ConfigE
 
 
 def _is_incremental(context: Any) -> bool:
-    from dop_core.contract.sql_task import full_refresh_of
+    from dop_core.contract.runtime import full_refresh_of
 
     return not full_refresh_of(context)
 
@@ -216,9 +225,11 @@ def _trigger_tasks(config: DagConfig, triggers: list[TriggerConfig], owner: Task
     for task_id, trig in zip(trigger_task_ids(config, triggers, owner), triggers, strict=True):
         trigger_type = registry.named("trigger", trig.kind)
         sql_path = sql_file(project, config, trig.identifier) if trig.identifier else None
-        op = trigger_type.build(TriggerBuild(task_id=task_id, trigger=trig, options=trig.typed_options, dag=config,
-                                             project=project, target=target, for_task=owner, sql_path=sql_path))
+        op = trigger_type.load("build")(TriggerBuild(
+            task_id=task_id, trigger=trig, options=trig.typed_options, dag=config, project=project, target=target,
+            for_task=owner, sql_path=sql_path, settings=config.typed_settings.get(trigger_type.provider)))
         op.dop_param_keys = keys
+        op.dop_kind = trigger_type
         waits.append(op)
     return waits
 

@@ -1,10 +1,12 @@
 """What ``dop validate`` checks in the SQL of a built DAG, so that a run does not find it first.
 
-Every task's SQL template is rendered for a sample date, as an incremental run and as a full refresh
-(a template error is an error at its line of the SQL file); the SQL of DOP's native tasks is then
-parsed in the project's dialect (a syntax error is an error at the line and column of the SQL file
-where the offending text is written), and a native task whose SQL has no statement (an empty file)
-gets a warning (an error under ``dop validate --strict``): its run would fail.
+One pass over each task's SQL template: it is rendered once for each run checked (an incremental run and
+a full refresh, for a sample date; a template error is an error at its line of the SQL file). When the
+task's kind says how DOP reads its SQL (its record's ``sql``), the rendered text is then parsed in the
+project's dialect; a ``query`` is checked to be exactly one read-only query and, given the target's
+engine, to mean on it what it means in the project's dialect. Every error is placed at the line and
+column of the template where the offending text is written. A task whose SQL has no statement (an empty
+file) gets a warning (an error under ``dop validate --strict``): its run would fail.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from dop_core.config.models import DagConfig, trigger_groups, trigger_task_ids
 from dop_core.errors import ConfigError, Location, Problem
 from dop_core.jinja.render import Rendered, sql_tasks
 
@@ -22,24 +25,93 @@ from dop_core.jinja.render import Rendered, sql_tasks
 CHECKED_RUNS = ((False, True), (True, False))
 
 
-def check_dag_sql(dag: Any, dialect: str, date: dt.date, parse: bool = True) -> list[Problem]:
-    """The problems of ``dag``'s SQL templates (rendered for ``date``; parsed too with ``parse``)."""
-    from dop_core.cli.compile import is_native, render_task
+def sql_form(task: Any) -> str | None:
+    """How DOP reads ``task``'s SQL (``query``, ``script``, ``expression``), as its kind's record says; None
+    when its SQL is the kind's own business (a plugin's SQL, Spark's...)."""
+    return getattr(getattr(task, "dop_kind", None), "sql", None)
+
+
+def check_dag_sql(dag: Any, dialect: str, date: dt.date, parse: bool = True, engine: Any = None,
+                  config: DagConfig | None = None) -> list[Problem]:
+    """The problems of ``dag``'s SQL templates, rendered for ``date``; with ``parse``, the checks of
+    :func:`sql_problems` on each render (translation too when ``engine``, an EngineType, is given).
+    ``config`` places a problem of SQL written in the config (a sql trigger's ``options.sql``)."""
+    from dop_core.cli.compile import render_task
 
     problems: list[Problem] = []
     env = dag.get_template_env()
+    inline = _inline_sql_locations(config) if config is not None else {}
     for task in sql_tasks(dag):
         if not task.sql:
             continue
+        form = sql_form(task)
         for full_refresh, incremental in CHECKED_RUNS:
             try:
                 rendered = render_task(dag, task, date, full_refresh, incremental, env)
             except ConfigError as exc:
                 problems += exc.problems
                 break  # the other render fails the same way, as a rule
-            if parse and is_native(task):
-                problems += parse_problems(rendered, dialect, task)
+            if parse and form is not None:
+                problems += sql_problems(rendered, dialect, task, form, engine, inline.get(task.task_id))
     return _unique(problems)
+
+
+def sql_problems(rendered: Rendered, dialect: str, task: Any, form: str, engine: Any = None,
+                 inline: Location | None = None) -> list[Problem]:
+    """The problems of one rendered template: a syntax error (or no statement at all); for a ``query``, a
+    statement that is not exactly one read-only query, and a construct the target ``engine`` cannot express
+    with the same meaning. Each at its place in the template (``inline``: where SQL written in the config is)."""
+    found = parse_problems(rendered, dialect, task)
+    if found or form != "query":
+        return found
+    return read_only_problems(rendered, dialect, inline) or translation_problems(rendered, dialect, engine)
+
+
+def read_only_problems(rendered: Rendered, dialect: str, inline: Location | None = None) -> list[Problem]:
+    """A problem when the rendered query is not exactly one read-only query (checked again when it runs)."""
+    from dop_core.sql.dialects import READ_ONLY_EXPECTED, SqlError, check_query
+
+    try:
+        check_query(rendered.text, dialect)
+    except SqlError as exc:
+        if exc.line is None:  # it does not parse: reported by the parse check
+            return []
+        if inline is not None:  # SQL written in the config: the option's place, and the place inside its text
+            return [Problem(inline, f"options.sql, {exc}", READ_ONLY_EXPECTED, "remove everything but the query")]
+        where = rendered.location(_offset(rendered.text, exc.line, exc.column or 1))
+        return [Problem(where, exc.reason, READ_ONLY_EXPECTED, "remove everything but the query")]
+    return []
+
+
+def translation_problems(rendered: Rendered, dialect: str, engine: Any) -> list[Problem]:
+    """A problem where the rendered query, written in ``dialect``, cannot be translated to ``engine``'s with
+    the same meaning (SQL that does not translate for another reason is left to the run)."""
+    from dop_core.sql import UnsupportedSqlError
+    from dop_core.sql.dialects import SqlError, translate
+
+    if engine is None or engine.dialect == dialect:
+        return []
+    try:
+        translate(rendered.text, dialect, engine.dialect, engine.single_catalog)
+    except UnsupportedSqlError as exc:
+        where = rendered.location(_offset(rendered.text, exc.line or 1, exc.column or 1))
+        return [Problem(where, exc.message, expected=f"SQL that means on {engine.dialect} what it means on {dialect}",
+                        fix=f"rewrite this construct, or run the task on a {dialect} target")]
+    except SqlError:
+        return []
+    return []
+
+
+def _inline_sql_locations(config: DagConfig) -> dict[str, Location]:
+    """Where the ``options.sql`` of each trigger is written, by the id of its wait task."""
+    if config.document is None:
+        return {}
+    found = {}
+    for path, triggers, owner in trigger_groups(config.tasks, config.triggers):
+        for task_id, trig in zip(trigger_task_ids(config, triggers, owner), triggers, strict=True):
+            if "sql" in trig.options:
+                found[task_id] = config.document.at((*path, trig.position, "options", "sql"))
+    return found
 
 
 def parse_problems(rendered: Rendered, dialect: str, task: Any) -> list[Problem]:

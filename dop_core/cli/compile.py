@@ -28,10 +28,11 @@ class CompiledTask:
 def variants(task: Any, full_refresh: bool) -> list[tuple[bool, str]]:
     """The renders of ``task`` worth showing: ``(is_incremental(), label)``.
 
-    Without touching the warehouse DOP cannot know whether a table exists yet: a table task shows both
-    what its first run (or a full refresh) and what an incremental run would send.
+    Without touching the warehouse DOP cannot know whether a table exists yet: a task of a kind whose
+    ``is_incremental()`` waits for its table shows both what its first run (or a full refresh) and what an
+    incremental run would send.
     """
-    if getattr(task, "kind", None) == "materialization/table" and not full_refresh:
+    if getattr(getattr(task, "dop_kind", None), "incremental", False) and not full_refresh:
         return [(True, "incremental run"), (False, "first run or full refresh")]
     return [(not full_refresh, "")]
 
@@ -48,17 +49,10 @@ def render_task(dag: Any, task: Any, date: dt.date, full_refresh: bool, incremen
     return render_source(env, task.sql, context, f"{dag.dag_id}.{task.task_id}")  # a plugin's inline SQL
 
 
-def is_native(task: Any) -> bool:
-    """Whether DOP's engines run ``task``'s SQL (a plugin's SQL, Spark's..., is its own business)."""
-    from dop_core.contract.sql_task import DopAssertionSensor, DopSqlOperator
-
-    return isinstance(task, DopSqlOperator | DopAssertionSensor)
-
-
 def compile_dag(project: Project, name: str, task_id: str | None, date: dt.date, full_refresh: bool,
                 target: str | None = None) -> list[CompiledTask]:
     from dop_core.build.dags import build_one
-    from dop_core.plugins.manager import get_registry
+    from dop_core.contract.registry import get_registry
     from dop_core.validate.targets import resolve_target
 
     dag = build_one(project, name, target)
@@ -75,7 +69,7 @@ def compile_dag(project: Project, name: str, task_id: str | None, date: dt.date,
 
 def _compile_task(project: Project, dag: Any, task: Any, date: dt.date, full_refresh: bool,
                   engine_type: Any) -> Iterator[CompiledTask]:
-    from dop_core.check.sql import located_parse_error
+    from dop_core.check.sql import located_parse_error, sql_form
     from dop_core.sql.dialects import translate
 
     seen: set[str] = set()
@@ -86,11 +80,12 @@ def _compile_task(project: Project, dag: Any, task: Any, date: dt.date, full_ref
             continue
         seen.add(rendered)
         translated = None
-        if is_native(task):
+        form = sql_form(task)
+        if form is not None:
             errors = list(located_parse_error(template, project.dialect, task))
             if errors:
                 raise ConfigError(errors)
-            if task.kind != "materialization/stored_procedure":
+            if form != "script":  # a script runs statement by statement, each translated as it runs
                 translated = translate(rendered, project.dialect, engine_type.dialect, engine_type.single_catalog)
         yield CompiledTask(task.task_id, task.kind, task.sql_file, project.dialect, rendered, engine_type.name,
                            translated, label)

@@ -36,8 +36,16 @@ def to_dot(dag: Any) -> str:
 def config_graph(config: Any) -> Any:
     """The task graph a DAG config declares, without building an operator (for a disabled DAG): each task
     labelled with its kind, each dependency an edge; triggers are not shown."""
+    from dop_core.contract.registry import get_registry
+
+    registry = get_registry()
+
     def kind(task: Any) -> str:  # as a built DAG labels it: an operator by its class, a DOP task by its kind
-        if task.kind.action == "airflow_operator":
+        try:
+            any_target = registry.task_type(task.kind.action, task.kind.target).target == "*"
+        except LookupError:
+            any_target = False
+        if any_target:  # the target is an operator's dotted class path
             return str(task.kind.target).rpartition(".")[2]
         return f"{task.kind.action}/{task.kind.target}"
 

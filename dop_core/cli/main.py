@@ -46,7 +46,11 @@ class _Group(click.Group):
                 click.echo(str(exc), err=True)
                 sys.exit(1)
             except DopError as exc:
-                click.echo(f"error: {exc}", err=True)
+                click.echo(f"error: {exc.message if exc.expected or exc.fix else exc}", err=True)
+                if exc.expected:
+                    click.echo(f"    expected: {exc.expected}", err=True)
+                if exc.fix:
+                    click.echo(f"    fix: {exc.fix}", err=True)
                 sys.exit(1)
 
 
@@ -136,7 +140,7 @@ def graph(dag: str, project_dir: str | None, target: str | None, fmt: str) -> No
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 def plugins(fmt: str) -> None:
     """List installed plugins, their versions and what each registers."""
-    from dop_core.plugins.manager import get_registry
+    from dop_core.contract.registry import get_registry
 
     registry = get_registry()
     if fmt == "json":

@@ -34,9 +34,10 @@ from typing import IO, Any
 from dop_core.cli.airflow_home import airflow_env, airflow_home, ensure_database, run_lock_path
 from dop_core.cli.processes import PARENT_PID, adopt_orphans, descendants, die_with_parent
 from dop_core.config.models import DAG_ID_PREFIX, Project
+from dop_core.contract.runtime import register_target
 from dop_core.locks import file_lock
 from dop_core.private import PRIVATE_FILE, private_dir
-from dop_core.secrets import redact, register_target
+from dop_core.secrets import redact
 
 RESULT_MARK = "DOP-RUN-RESULT "
 _START = re.compile(r"\[DAG TEST\] starting task_id=(\S+)")

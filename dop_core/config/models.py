@@ -196,6 +196,10 @@ class DagConfig:
     triggers: list[TriggerConfig] = attrs.field(factory=list, metadata={"doc": "what the DAG waits for"})
     # filled in by validation: each param as a dop_core.config.params.ParamSpec (its default and JSON schema)
     typed_params: dict[str, Any] = attrs.field(factory=dict, alias="_typed_params")
+    # ... the typed settings of each plugin whose kinds the DAG uses (by plugin name)
+    typed_settings: dict[str, Any] = attrs.field(factory=dict, alias="_typed_settings")
+    # ... the files and folders validating it read beyond its folder and dop_project.yml (None: not known)
+    inputs: tuple[str, ...] | None = attrs.field(default=(), alias="_inputs")
     # filled in by the loader
     name: str = attrs.field(default="", alias="_name")
     folder: pathlib.Path | None = attrs.field(default=None, alias="_folder")
@@ -313,3 +317,23 @@ class Project:
     def dag_name(self, name_or_id: str) -> str:
         """The folder name of a DAG named by folder or by dag id."""
         return name_or_id.removeprefix(DAG_ID_PREFIX)
+
+
+def trigger_task_ids(config: DagConfig, triggers: list[TriggerConfig], owner: TaskConfig | None) -> list[str]:
+    """The wait-task id of each trigger: its identifier, or wait_for_<kind>[_<task>][_<n>]."""
+    ids = []
+    for n, trig in enumerate(triggers):
+        if trig.identifier:
+            ids.append(trig.identifier)
+            continue
+        base = f"wait_for_{trig.kind}" + (f"__{owner.identifier}" if owner else "")
+        ids.append(base if sum(t.kind == trig.kind and not t.identifier for t in triggers) == 1 else f"{base}_{n + 1}")
+    return ids
+
+
+def trigger_groups(tasks: list[TaskConfig], triggers: list[TriggerConfig]
+                   ) -> list[tuple[tuple[Any, ...], list[TriggerConfig], TaskConfig | None]]:
+    """Each list of triggers of a DAG: the DAG's own, then each task's, with where it is written and its task."""
+    groups: list[tuple[tuple[Any, ...], list[TriggerConfig], TaskConfig | None]] = [(("triggers",), triggers, None)]
+    groups += [(("tasks", t.position, "triggers"), t.triggers, t) for t in tasks]
+    return groups

@@ -35,9 +35,8 @@ class OutsideProject(DopError):
     """A configured path whose real location is outside the project and its declared data folders."""
 
     def __init__(self, message: str, fix: str):
-        super().__init__(f"{message}; {fix}")
+        super().__init__(f"{message}; {fix}", fix=fix)
         self.message = message
-        self.fix = fix
 
 
 def allowed_folders(root: pathlib.Path, data_paths: Iterable[pathlib.Path] = ()) -> list[pathlib.Path]:

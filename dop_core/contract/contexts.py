@@ -1,10 +1,15 @@
-"""What a task type's ``validate`` and ``build`` functions receive."""
+"""What the functions a record names receive: validation, build, run and settings contexts.
+
+Each carries ``settings``: the typed settings of the plugin that registered the kind (its
+``plugins.<name>`` in dop_project.yml, merged for the chosen target; None when it declares none).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import pathlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -12,6 +17,9 @@ from dop_core.config.identifiers import Relation
 from dop_core.config.models import DagConfig, Project, Target, TaskConfig, TriggerConfig
 from dop_core.config.yaml import Path
 from dop_core.errors import Location, Problem
+
+if TYPE_CHECKING:
+    from dop_core.contract.engine import Engine
 
 
 @attrs.frozen
@@ -34,6 +42,8 @@ class ValidationContext:
     #: True under ``dop validate``, False when Airflow parses: only then may a validator run checks that
     #: import heavy modules (sqlglot, to parse SQL types and queries)
     thorough: bool = False
+    #: the plugin's typed settings for ``target`` (see :class:`~dop_core.contract.records.PluginSettings`)
+    settings: Any = None
 
     def location(self, subpath: Path = (), key: bool = False) -> Location:
         assert self.dag.document is not None
@@ -54,6 +64,8 @@ class TaskBuild:
     project: Project
     target: Target
     sql_path: pathlib.Path | None
+    #: the plugin's typed settings for ``target`` (see :class:`~dop_core.contract.records.PluginSettings`)
+    settings: Any = None
 
     @property
     def task_id(self) -> str:
@@ -119,8 +131,77 @@ class TriggerBuild:
     target: Target
     sql_path: pathlib.Path | None = None
     for_task: TaskConfig | None = None
+    #: the plugin's typed settings for ``target`` (see :class:`~dop_core.contract.records.PluginSettings`)
+    settings: Any = None
 
     @property
     def folder(self) -> pathlib.Path:
         assert self.dag.folder is not None
         return self.dag.folder
+
+
+@attrs.frozen
+class RunContext:
+    """One run of a native SQL task, as its kind's ``run`` receives it (inside the task).
+
+    ``sql`` is the rendered SQL in the project's ``dialect``, credentials in clear: log it through
+    :func:`dop_core.redact`. ``relation`` is the task's ``[database.]schema.identifier`` (None when the
+    task names no schema). ``engine`` is open for the run and closed after it.
+    """
+
+    engine: Engine
+    task_id: str
+    kind: str
+    sql: str
+    dialect: str
+    target: Target
+    options: Any = None
+    relation: Relation | None = None
+    partitioning: Any = None
+    full_refresh: bool = False
+    sql_file: str | None = None
+    #: the DAG's folder: files an option names (a seed's CSV) resolve against it
+    folder: pathlib.Path | None = None
+    log: logging.Logger = attrs.field(factory=lambda: logging.getLogger("dop_core.run"), eq=False, repr=False)
+
+    def query(self) -> str:
+        """:attr:`sql` checked to be exactly one read-only query and translated to the engine's dialect
+        (:class:`~dop_core.SqlError` otherwise); the translation is logged when it differs."""
+        from dop_core.secrets import redact
+        from dop_core.sql.dialects import check_query
+
+        check_query(self.sql, self.dialect)
+        translated = self.engine.translate(self.sql, self.dialect)
+        if translated != self.sql:
+            self.log.info("SQL as sent to %s:\n%s", self.engine.dialect, redact(translated))
+        return translated
+
+
+@attrs.frozen
+class SettingsContext:
+    """A plugin's settings being checked for the chosen ``target`` (its ``validate`` receives this).
+
+    ``settings`` is the typed settings merged for ``target``; :meth:`where` says where a key of them is
+    written (on the target's own block when it sets the key there), :meth:`problem` reports at a path of
+    dop_project.yml.
+    """
+
+    project: Project
+    target: Target
+    name: str
+    settings: Any
+    #: the keys the target's own block (``plugins.<name>.targets.<target>``) sets
+    target_keys: frozenset[str] = frozenset()
+
+    def where(self, key: str | None = None) -> Path:
+        """The path in dop_project.yml of ``key`` of the settings as they apply to the target."""
+        if key is not None and key in self.target_keys:
+            return ("plugins", self.name, "targets", self.target.name, key)
+        if key is None and self.target_keys:
+            return ("plugins", self.name, "targets", self.target.name)
+        return ("plugins", self.name) if key is None else ("plugins", self.name, key)
+
+    def problem(self, path: Path, message: str, expected: str | None = None, fix: str | None = None,
+                severity: str = "error") -> Problem:
+        assert self.project.document is not None
+        return Problem(self.project.document.at(path), message, expected, fix, severity)

@@ -144,13 +144,13 @@ class ExportRequest:
     @property
     def engine_dialect(self) -> str:
         """The dialect of the target's engine (``duckdb``, ``bigquery``...), without connecting."""
-        from dop_core.plugins.manager import get_registry
+        from dop_core.contract.registry import get_registry
 
         return str(get_registry().named("engine", self.target.engine).dialect)
 
     def connect(self) -> Engine:
         """Open the target's warehouse engine (a context manager; close it before long uploads)."""
-        from dop_core.contract.sql_task import connect
+        from dop_core.contract.runtime import connect
 
         return connect(self.target)
 

@@ -1,22 +1,24 @@
 """The typed records plugins return from the registration hooks.
 
 Each is a frozen attrs class with a unique name. The core fills in ``provider`` (the plugin that
-registered it) when it collects them, refuses duplicates naming both providers, and validates a
-task's or trigger's ``options`` against the record's attrs ``options`` model.
+registered it) when it collects them, reports a second record of the same name as an error naming both
+providers, and validates a task's or trigger's ``options`` against the record's attrs ``options`` model.
 
-``options`` is the attrs class itself or, better, its import string (``"my_plugin.options:MyOptions"``):
-Airflow re-parses DAG files constantly, every class a module defines costs memory in every parsing
-process, and an options model is needed only to validate a config that uses the kind (the parse cache
-skips validation). :attr:`~TaskType.options_model` imports it on first use.
+Every callable a record names (``build``, ``validate``, ``run``, ``inputs``, ``export``, ``connect``,
+``lock``) and its ``options`` model may be given as the object itself or, better, as its import string
+(``"my_plugin.tasks:build"``): Airflow re-parses DAG files constantly, and a record that names its
+functions by string costs a parse only the import of the module that registers it. DOP imports what a
+string names when it is first used (:meth:`Record.load`); a plugin never writes lazy-import wrappers.
 """
 
 from __future__ import annotations
 
 import functools
 import importlib
+import os
 import re
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
@@ -24,9 +26,15 @@ if TYPE_CHECKING:
     from airflow.sdk import BaseOperator
 
     from dop_core.config.models import Target
-    from dop_core.contract.contexts import TaskBuild, TriggerBuild, ValidationContext
+    from dop_core.contract.contexts import RunContext, SettingsContext, TaskBuild, TriggerBuild, ValidationContext
     from dop_core.contract.engine import Engine
     from dop_core.errors import Problem
+
+#: a callable, or its import string ``"package.module:function"``
+Ref = Callable[..., Any] | str
+#: what a validation reads beyond the DAG's folder and dop_project.yml: project-relative paths, or a
+#: callable (or its import string) given the :class:`~dop_core.contract.contexts.ValidationContext`
+Inputs = tuple[str, ...] | Ref
 
 
 @attrs.frozen
@@ -34,12 +42,23 @@ class NoOptions:
     """The options model of a task type or trigger that takes no options."""
 
 
-def _callable(_inst: Any, attribute: attrs.Attribute, value: Any) -> None:
-    if value is not None and not callable(value):
-        raise TypeError(f"{attribute.name} must be callable, got {value!r}")
-
-
 _IMPORT_STRING = re.compile(r"[A-Za-z_][\w.]*:[A-Za-z_][\w.]*")
+
+
+def _ref(optional: bool) -> Callable[[Any, attrs.Attribute, Any], None]:
+    def check(_inst: Any, attribute: attrs.Attribute, value: Any) -> None:
+        if (value is None and optional) or callable(value) or (isinstance(value, str)
+                                                              and _IMPORT_STRING.fullmatch(value)):
+            return
+        raise TypeError(f"{attribute.name} must be callable or its import string 'package.module:function', "
+                        f"got {value!r}")
+    return check
+
+
+def _inputs(_inst: Any, attribute: attrs.Attribute, value: Any) -> None:
+    if isinstance(value, tuple) and all(isinstance(v, str) for v in value):
+        return
+    _ref(True)(_inst, attribute, value)
 
 
 def _options_model(_inst: Any, attribute: attrs.Attribute, value: Any) -> None:
@@ -50,40 +69,26 @@ def _options_model(_inst: Any, attribute: attrs.Attribute, value: Any) -> None:
                         f"'package.module:Class', got {value!r}")
 
 
-def load_model(ref: type | str) -> type:
-    """The attrs class ``ref`` names: the class itself, or an import string ``"package.module:Class"``."""
-    return ref if isinstance(ref, type) else _import_model(ref)
+def resolve(ref: Any) -> Any:
+    """What ``ref`` names: ``ref`` itself, or the object at its import string ``"package.module:name"``."""
+    return _import(ref) if isinstance(ref, str) else ref
 
 
 @functools.cache
-def _import_model(ref: str) -> type:
+def _import(ref: str) -> Any:
     module, _, qualname = ref.partition(":")
     found: Any = importlib.import_module(module)
     for part in qualname.split("."):
         found = getattr(found, part)
-    if not (isinstance(found, type) and attrs.has(found)):
-        raise TypeError(f"{ref} is {found!r}, not an attrs class")
     return found
 
 
-class _Options:
-    """The ``options_model`` property the records share."""
-
-    __slots__ = ()
-    options: type | str
-    provider: str
-
-    @property
-    def options_model(self) -> type:
-        """The attrs options model (imported on first use when ``options`` is an import string)."""
-        ref = self.options
-        try:
-            return load_model(ref)
-        except Exception as exc:
-            from dop_core.errors import PluginError
-
-            raise PluginError(f"{self.provider or 'a plugin'}: the options model {ref!r} of "
-                              f"{getattr(self, 'name', '')!r} cannot be loaded: {type(exc).__name__}: {exc}") from exc
+def load_model(ref: type | str) -> type:
+    """The attrs class ``ref`` names: the class itself, or an import string ``"package.module:Class"``."""
+    found = resolve(ref)
+    if not (isinstance(found, type) and attrs.has(found)):
+        raise TypeError(f"{ref} is {found!r}, not an attrs class")
+    return found
 
 
 def _name(_inst: Any, attribute: attrs.Attribute, value: Any) -> None:
@@ -91,27 +96,112 @@ def _name(_inst: Any, attribute: attrs.Attribute, value: Any) -> None:
         raise TypeError(f"{attribute.name} must be a non-empty string, got {value!r}")
 
 
+class Record:
+    """What the records share: their options model and the callables they name, imported on first use."""
+
+    __slots__ = ()
+    options: type | str
+    provider: str
+
+    @property
+    def label(self) -> str:
+        return str(getattr(self, "name", ""))
+
+    @property
+    def options_model(self) -> type:
+        """The attrs options model (imported on first use when ``options`` is an import string)."""
+        return self._loaded("options", load_model)
+
+    def load(self, field: str) -> Any:
+        """The callable the record's ``field`` names (None when unset), imported on first use; a
+        :class:`~dop_core.errors.PluginError` naming the plugin when it cannot be imported."""
+        if getattr(self, field) is None:
+            return None
+        return self._loaded(field, resolve)
+
+    def _loaded(self, field: str, loader: Callable[[Any], Any]) -> Any:
+        ref = getattr(self, field)
+        try:
+            found = loader(ref)
+        except Exception as exc:
+            from dop_core.errors import PluginError
+
+            what = "options model" if field == "options" else field
+            raise PluginError(f"{self.provider or 'a plugin'}: the {what} {ref!r} of {self.label!r} cannot be "
+                              f"loaded: {type(exc).__name__}: {exc}") from exc
+        if field != "options" and not callable(found):
+            from dop_core.errors import PluginError
+
+            raise PluginError(f"{self.provider or 'a plugin'}: the {field} {ref!r} of {self.label!r} is "
+                              f"{found!r}, not callable")
+        return found
+
+    def input_paths(self, ctx: ValidationContext) -> list[str] | None:
+        """The files and folders validating ``ctx``'s task or trigger read beyond its DAG folder and
+        dop_project.yml (absolute), or None when the record does not say (it is then never cached)."""
+        inputs = getattr(self, "inputs", None)
+        if inputs is None:
+            return None
+        if isinstance(inputs, tuple):
+            found: Iterable[str | os.PathLike[str]] | None = inputs
+        else:
+            found = self.load("inputs")(ctx)
+        if found is None:
+            return None
+        return [os.path.join(ctx.project.root, os.fspath(p)) for p in found]
+
+
+#: how DOP reads a task's SQL file (see :attr:`TaskType.sql`)
+SqlForm = Literal["query", "script", "expression"]
+
+
 @attrs.frozen
-class TaskType(_Options):
+class TaskType(Record):
     """A kind of task: ``kind: {action: <action>, target: <target>}`` in a DAG's config.
 
-    ``build`` turns one validated task into an Airflow operator; it runs at DAG-parse time, so it
-    must import nothing heavy (operators import their clients inside ``execute``).
-    ``validate`` adds checks beyond the options model (files that must exist, cross-field rules);
-    it yields :class:`~dop_core.errors.Problem` records.
+    A kind either builds its own operator or runs native SQL:
+
+    - ``build(task: TaskBuild) -> BaseOperator`` turns one validated task into an Airflow operator; it
+      runs at DAG-parse time, so it imports nothing heavy (operators import their clients in ``execute``);
+    - ``run(ctx: RunContext) -> outcome`` makes it a native SQL kind: DOP builds its SQL task operator,
+      which renders the SQL file, connects to the target's engine and calls ``run`` inside the task; what
+      ``run`` returns is logged and pushed to XCom as text.
+
+    ``validate(ctx: ValidationContext)`` adds checks beyond the options model (files that must exist,
+    cross-field rules) and yields :class:`~dop_core.errors.Problem` records.
     ``sql_file`` says whether the task needs ``sql/<identifier>.sql`` ("required"), may have one
-    ("optional") or never reads one ("none").
+    ("optional") or never reads one ("none"). ``sql`` says how DOP reads it, so that ``dop validate`` and
+    ``dop compile`` check and show it: ``query`` (exactly one read-only query, translated to the engine's
+    dialect), ``script`` (statements run in order), ``expression`` (a SQL expression, a function's body);
+    None when the SQL is the kind's own business.
+    ``incremental``: ``is_incremental()`` is true only once the task's relation exists (a table that later
+    runs update). ``writes``: the task writes its relation (``[database.]schema.identifier``), which
+    becomes an Airflow asset other DAGs may be scheduled on.
+    ``inputs``: the files and folders its validation reads beyond the DAG's folder and dop_project.yml
+    (project-relative paths, or a function of the ValidationContext returning paths, or None if it cannot
+    say): DAGs whose kinds all declare their inputs are served from the parse cache until one changes.
     """
 
     action: str = attrs.field(validator=_name)
     target: str = attrs.field(validator=_name)
-    build: Callable[[TaskBuild], BaseOperator] = attrs.field(validator=_callable)
+    build: Callable[[TaskBuild], BaseOperator] | str | None = attrs.field(default=None, validator=_ref(True))
+    run: Callable[[RunContext], Any] | str | None = attrs.field(default=None, validator=_ref(True))
     options: type | str = attrs.field(default=NoOptions, validator=_options_model)
-    validate: Callable[[ValidationContext], Iterable[Problem]] | None = attrs.field(
-        default=None, validator=_callable)
+    validate: Callable[[ValidationContext], Iterable[Problem]] | str | None = attrs.field(
+        default=None, validator=_ref(True))
     sql_file: str = attrs.field(default="none", validator=attrs.validators.in_(("required", "optional", "none")))
+    sql: SqlForm | None = attrs.field(default=None, validator=attrs.validators.in_(
+        ("query", "script", "expression", None)))
+    incremental: bool = False
+    writes: bool = False
+    inputs: Inputs | None = attrs.field(default=None, validator=_inputs)
     description: str = ""
     provider: str = ""
+
+    def __attrs_post_init__(self) -> None:
+        if (self.build is None) == (self.run is None):
+            raise TypeError(f"task type {self.name!r} needs exactly one of build (a function returning an Airflow "
+                            "operator) and run (the run behaviour of a native SQL kind)")
 
     @property
     def name(self) -> str:
@@ -119,18 +209,22 @@ class TaskType(_Options):
 
 
 @attrs.frozen
-class TriggerType(_Options):
+class TriggerType(Record):
     """Something a DAG or a task waits for: ``triggers: [{kind: <kind>, options: {...}}]``.
 
-    ``build`` returns the wait task (usually a sensor), deferrable where the provider allows it.
+    ``build(trigger: TriggerBuild)`` returns the wait task (usually a sensor), deferrable where the
+    provider allows it. ``sql``, ``inputs`` and ``validate`` are as for :class:`TaskType`.
     """
 
     kind: str = attrs.field(validator=_name)
-    build: Callable[[TriggerBuild], BaseOperator] = attrs.field(validator=_callable)
+    build: Callable[[TriggerBuild], BaseOperator] | str = attrs.field(validator=_ref(False))
     options: type | str = attrs.field(default=NoOptions, validator=_options_model)
-    validate: Callable[[ValidationContext], Iterable[Problem]] | None = attrs.field(
-        default=None, validator=_callable)
+    validate: Callable[[ValidationContext], Iterable[Problem]] | str | None = attrs.field(
+        default=None, validator=_ref(True))
     sql_file: str = attrs.field(default="none", validator=attrs.validators.in_(("required", "optional", "none")))
+    sql: SqlForm | None = attrs.field(default=None, validator=attrs.validators.in_(
+        ("query", "script", "expression", None)))
+    inputs: Inputs | None = attrs.field(default=None, validator=_inputs)
     description: str = ""
     provider: str = ""
 
@@ -140,24 +234,28 @@ class TriggerType(_Options):
 
 
 @attrs.frozen
-class EgressType(_Options):
-    """A destination for the core's ``egress`` task action: ``kind: {action: egress, target: <name>}``.
+class EgressType(Record):
+    """A destination for the ``egress`` task kind: ``kind: {action: egress, target: <name>}``.
 
-    ``export(request)`` runs inside the task (import clients lazily there); it receives an
-    :class:`~dop_core.contract.egress.ExportRequest` and returns an :class:`~dop_core.contract.egress.ExportResult`.
+    ``export(request)`` runs inside the task (import clients there, or name it by import string); it
+    receives an :class:`~dop_core.contract.egress.ExportRequest` and returns an
+    :class:`~dop_core.contract.egress.ExportResult`. ``options`` models the destination's own keys (they
+    sit beside the common ones in the task's ``options``); ``validate`` sees them as ``ctx.options.destination``.
+    ``inputs`` is as for :class:`TaskType`.
     """
 
     name: str = attrs.field(validator=_name)
-    export: Callable[..., Any] = attrs.field(validator=_callable)
+    export: Callable[..., Any] | str = attrs.field(validator=_ref(False))
     options: type | str = attrs.field(default=NoOptions, validator=_options_model)
-    validate: Callable[[ValidationContext], Iterable[Problem]] | None = attrs.field(
-        default=None, validator=_callable)
+    validate: Callable[[ValidationContext], Iterable[Problem]] | str | None = attrs.field(
+        default=None, validator=_ref(True))
+    inputs: Inputs | None = attrs.field(default=None, validator=_inputs)
     description: str = ""
     provider: str = ""
 
 
 @attrs.frozen
-class EngineType(_Options):
+class EngineType(Record):
     """A warehouse engine native SQL tasks run on: ``targets: {name: {engine: <name>, ...}}``.
 
     ``dialect`` is the sqlglot dialect the engine speaks (project SQL is translated to it).
@@ -166,13 +264,37 @@ class EngineType(_Options):
     ``secrets`` names target keys whose values are never shown (logs, docs, errors).
     ``single_catalog`` is true when the engine has no level above schemas (a DuckDB file, one
     Postgres database): ``project.dataset.table`` in the project's SQL then means ``dataset.table``.
+    ``lock(target)``, when the engine has one, is the context manager a process outside DOP's engine (dbt,
+    Spark) holds while it writes the target's warehouse (see :func:`dop_core.warehouse_lock`).
     """
 
     name: str = attrs.field(validator=_name)
     dialect: str = attrs.field(validator=_name)
-    connect: Callable[[Target], Engine] = attrs.field(validator=_callable)
+    connect: Callable[[Target], Engine] | str = attrs.field(validator=_ref(False))
     options: type | str = attrs.field(default=NoOptions, validator=_options_model)
     secrets: tuple[str, ...] = ()
     single_catalog: bool = False
+    lock: Callable[[Target], Any] | str | None = attrs.field(default=None, validator=_ref(True))
+    description: str = ""
+    provider: str = ""
+
+
+@attrs.frozen
+class PluginSettings(Record):
+    """A plugin's own settings: ``plugins: {<name>: {...}}`` in ``dop_project.yml``.
+
+    ``options`` is the attrs model of the settings (every field optional). Under ``targets: {<target>:
+    {...}}`` the same keys may be set per DOP target; DOP merges them over the project-wide ones for the
+    chosen target (a value set on the target wins; a field whose metadata says ``{"merge": "update"}``
+    (a mapping) or ``{"merge": "extend"}`` (a list) is combined instead). DOP validates the settings once
+    per project, with file:line:column errors, and hands the typed, merged settings to the plugin's
+    contexts as ``ctx.settings``. ``validate(ctx: SettingsContext)`` adds the plugin's own checks of them
+    for the chosen target; it runs once, when the project uses one of the plugin's kinds.
+    """
+
+    name: str = attrs.field(validator=_name)
+    options: type | str = attrs.field(validator=_options_model)
+    validate: Callable[[SettingsContext], Iterable[Problem]] | str | None = attrs.field(
+        default=None, validator=_ref(True))
     description: str = ""
     provider: str = ""

@@ -1,43 +1,34 @@
-"""The operators of DOP's native SQL task kinds (materialization, assertion, invocation).
+"""The operator of native SQL kinds: a :class:`~dop_core.contract.records.TaskType` with a ``run``.
 
-Parse time builds these with plain data; ``execute`` connects to the target's engine, imports the
-warehouse client, translates the SQL to the engine's dialect and runs the task kind.
+Parse time builds :class:`DopSqlOperator` with plain data (the kind's name, the target, the SQL file);
+inside the task it renders the SQL (with ``is_incremental()``), connects to the target's engine and calls
+the kind's ``run`` with a :class:`~dop_core.contract.contexts.RunContext`. Every failure names the task,
+its kind, its SQL file and the target; a :class:`~dop_core.errors.TaskFailed` (an assertion that failed,
+a table whose schema changed) is shown as the kind wrote it.
 """
 
 from __future__ import annotations
 
 import logging
+import pathlib
 from typing import Any
 
-from airflow.sdk import BaseOperator, BaseSensorOperator
+from airflow.sdk import BaseOperator
 
 from dop_core.config.identifiers import Relation
 from dop_core.config.models import Partitioning, Target
+from dop_core.contract.contexts import TaskBuild
 from dop_core.contract.credentials import HiddenCredentialsMixin
+from dop_core.contract.records import TaskType
+from dop_core.contract.runtime import asset_uri, connect, full_refresh_of, target_secrets
 from dop_core.contract.variable_params import VariableParamsMixin
-from dop_core.errors import DopError, EngineError
-from dop_core.secrets import redact, register_target, target_secrets
+from dop_core.errors import DopError, EngineError, TaskFailed
+from dop_core.secrets import redact
 
 log = logging.getLogger(__name__)
 
 
-def full_refresh_of(context: Any) -> bool:
-    """Whether this run is a full refresh: the ``full_refresh`` param (trigger form) or run conf."""
-    params = context.get("params") or {}
-    dag_run = context.get("dag_run")
-    conf = getattr(dag_run, "conf", None) or {}
-    return bool(conf.get("full_refresh", params.get("full_refresh", False)))
-
-
-def connect(target: Target) -> Any:
-    """Open the target's engine (inside a task only); the target's secrets are masked from then on."""
-    from dop_core.plugins.manager import get_registry
-
-    register_target(target)
-    return get_registry().named("engine", target.engine).connect(target)
-
-
-class _DopSqlMixin(HiddenCredentialsMixin, VariableParamsMixin):
+class DopSqlMixin(HiddenCredentialsMixin, VariableParamsMixin):
     """Shared by the SQL operator and the assertion sensor: rendering with ``is_incremental()``; credentials
     written in the SQL (an ATTACH URL's password) stay out of Airflow until the SQL runs."""
 
@@ -51,10 +42,14 @@ class _DopSqlMixin(HiddenCredentialsMixin, VariableParamsMixin):
     sql_file: str | None
     task_id: str
 
+    def _waits_for_relation(self) -> bool:
+        """Whether ``is_incremental()`` is true only once the task's relation exists (its kind says so)."""
+        return False
+
     def _incremental(self, context: Any) -> bool:
         if full_refresh_of(context):
             return False
-        if self.kind != "materialization/table" or self.relation is None:
+        if self.relation is None or not self._waits_for_relation():
             return True
         with connect(self.target) as engine:
             return engine.table_exists(self.relation)
@@ -110,14 +105,15 @@ class _DopSqlMixin(HiddenCredentialsMixin, VariableParamsMixin):
                                   *target_secrets(self.target)))
 
 
-class DopSqlOperator(_DopSqlMixin, BaseOperator):
-    """Runs one native SQL task (materialization, assertion, invocation) on the chosen target."""
+class DopSqlOperator(DopSqlMixin, BaseOperator):
+    """Runs one task of a native SQL kind (``kind``, its ``action/target``) on the chosen target."""
 
     ui_color = "#d6ecff"
 
     def __init__(self, *, kind: str, target: Target, dialect: str, sql: str | None = None,
                  relation: Relation | None = None, partitioning: Partitioning | None = None,
-                 options: Any = None, sql_file: str | None = None, **kwargs: Any) -> None:
+                 options: Any = None, sql_file: str | None = None, folder: pathlib.Path | None = None,
+                 **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.kind = kind
         self.target = target
@@ -127,16 +123,26 @@ class DopSqlOperator(_DopSqlMixin, BaseOperator):
         self.partitioning = partitioning
         self.options = options
         self.sql_file = sql_file
+        self.folder = folder
         self.hide_credentials()
 
-    def execute(self, context: Any) -> Any:
-        from dop_core.builtin.materialization import table as m
+    def _waits_for_relation(self) -> bool:
+        from dop_core.contract.registry import get_registry
 
-        full_refresh = full_refresh_of(context)
+        return get_registry().kind(self.kind).incremental
+
+    def execute(self, context: Any) -> Any:
+        from dop_core.contract.contexts import RunContext
+        from dop_core.contract.registry import get_registry
+
         try:
+            run = get_registry().kind(self.kind).load("run")
             with connect(self.target) as engine:
-                outcome = self._run(engine, m, full_refresh)
-        except (m.AssertionFailed, m.SchemaChanged):
+                outcome = run(RunContext(
+                    engine=engine, task_id=self.task_id, kind=self.kind, sql=self.revealed("sql"), dialect=self.dialect,
+                    target=self.target, options=self.options, relation=self.relation, partitioning=self.partitioning,
+                    full_refresh=full_refresh_of(context), sql_file=self.sql_file, folder=self.folder, log=log))
+        except TaskFailed:
             raise
         except DopError as exc:
             if isinstance(exc, EngineError) and str(exc).startswith(f"task {self.task_id!r}"):
@@ -152,95 +158,18 @@ class DopSqlOperator(_DopSqlMixin, BaseOperator):
         log.info("%s", redact(str(outcome)))
         return redact(str(outcome))
 
-    def _check_options(self) -> None:
-        """The options that reach SQL (types, column names) checked again, as ``dop validate`` does."""
-        from dop_core.sql.dialects import SqlError
 
-        for path, message, expected in self.options.sql_problems(self.dialect):
-            raise SqlError(f"options.{'.'.join(str(p) for p in path)}: {message} (expected {expected})")
+def build_sql_task(build: TaskBuild, kind: TaskType) -> DopSqlOperator:
+    """The operator of one task of native SQL ``kind`` (a record with ``run``): its relation when it names a
+    schema, an asset outlet when the kind writes it."""
+    relation = build.relation if build.schema else None
+    outlets = []
+    if kind.writes and relation is not None:
+        from airflow.sdk import Asset
 
-    def _run(self, engine: Any, m: Any, full_refresh: bool) -> Any:
-        from dop_core.sql.dialects import check_query
-
-        kind, rel, sql = self.kind, self.relation, self.revealed("sql")
-        if kind in ("materialization/seed", "materialization/udf", "materialization/stored_procedure"):
-            self._check_options()
-        if kind == "materialization/schema":
-            assert rel is not None
-            engine.create_schema(rel.schema, rel.database)
-            return f"schema {rel.schema} is ready"
-        if kind == "materialization/seed":
-            assert rel is not None
-            from dop_core.sql.dialects import translate_type
-
-            o = self.options
-            columns = {name: translate_type(typ, self.dialect, engine.dialect)
-                       for name, typ in (o.columns or {}).items()}
-            rows = engine.load_csv(rel, o.path, columns or None, o.delimiter, o.header)
-            return m.Outcome("loaded seed into", str(rel), rows)
-        if kind in ("materialization/table", "materialization/view"):
-            assert rel is not None
-            check_query(sql, self.dialect)
-            translated = engine.translate(sql, self.dialect)
-            if translated != sql:
-                log.info("SQL as sent to %s:\n%s", engine.dialect, redact(translated))
-            if kind == "materialization/view":
-                engine.create_view(rel, translated)
-                return m.Outcome("created view", str(rel))
-            return m.materialize_table(engine, rel, translated, self.partitioning, full_refresh, self.dialect)
-        if kind == "materialization/udf":
-            assert rel is not None
-            from dop_core.sql.dialects import translate_expression
-
-            body = translate_expression(sql.strip().rstrip(";"), self.dialect, engine.dialect, engine.single_catalog)
-            return m.create_function(engine, rel, m.as_arguments(self.options.arguments), body, self.options.returns,
-                                     self.dialect)
-        if kind == "materialization/stored_procedure":
-            assert rel is not None
-            engine.create_procedure(rel, m.as_arguments(self.options.arguments), sql.strip(), self.dialect)
-            return m.Outcome("created procedure", str(rel))
-        if kind == "assertion/assertion":
-            check_query(sql, self.dialect)
-            passed, report = m.run_assertion(engine, engine.translate(sql, self.dialect), self.task_id)
-            report = redact(report)
-            log.info("%s", report)
-            if not passed:
-                raise m.AssertionFailed(f"{report}\n(task {self.task_id!r}, {self.sql_file})")
-            return report.splitlines()[0]
-        if kind == "invocation/stored_procedure":
-            engine.call(sql, self.dialect)
-            return f"ran {self.sql_file}"
-        raise EngineError(f"unknown native task kind {kind}")
-
-
-class DopAssertionSensor(_DopSqlMixin, BaseSensorOperator):
-    """Re-runs an assertion (or any SQL condition returning success/description) until it passes."""
-
-    ui_color = "#fff3c4"
-
-    def __init__(self, *, target: Target, dialect: str, sql: str, sql_file: str | None = None,
-                 kind: str = "assertion/assertion_sensor", **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.kind = kind
-        self.target = target
-        self.dialect = dialect
-        self.sql = sql
-        self.sql_file = sql_file
-        self.relation = None
-        self.hide_credentials()
-
-    def poke(self, context: Any) -> bool:
-        from dop_core.builtin.materialization.table import run_assertion
-        from dop_core.sql.dialects import check_query
-
-        try:
-            check_query(self.sql, self.dialect)
-            with connect(self.target) as engine:
-                passed, report = run_assertion(engine, engine.translate(self.revealed("sql"), self.dialect),
-                                               self.task_id)
-        except DopError:
-            raise
-        except Exception as exc:
-            raise self._failure(exc) from exc
-        log.info("%s", redact(report))
-        return passed
+        outlets = [Asset(asset_uri(build.project, f"{relation.schema}.{relation.name}"))]
+    sql_file = build.sql_template  # computed once: this runs for every task at every parse
+    return DopSqlOperator(
+        kind=kind.name, target=build.target, dialect=build.project.dialect, sql=sql_file, relation=relation,
+        partitioning=build.task.partitioning, options=build.options, sql_file=sql_file, folder=build.folder,
+        outlets=outlets, **build.operator_kwargs())

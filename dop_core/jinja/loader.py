@@ -22,6 +22,8 @@ from dop_core.errors import DopError
 class RefusedTemplate(DopError, jinja2.TemplateError):
     """A template whose real location is outside the project (a Jinja error, and one of DOP's)."""
 
+    message: str = ""  # DopError's field, in place of jinja2.TemplateError's read-only property
+
 
 class ProjectLoader(jinja2.FileSystemLoader):
     """``FileSystemLoader(searchpath)`` that reads only files inside the project or its data folders."""

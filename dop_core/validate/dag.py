@@ -6,32 +6,35 @@ from __future__ import annotations
 import os
 import pathlib
 import stat
-from collections.abc import Iterable
 from typing import Any
 
 import attrs
 
-from dop_core.config.models import DagConfig, Project, Target, TaskConfig, TriggerConfig
+from dop_core.config.models import (
+    DagConfig,
+    Project,
+    Target,
+    TaskConfig,
+    TriggerConfig,
+    trigger_groups,
+    trigger_task_ids,
+)
 from dop_core.config.params import structure_params
 from dop_core.config.project import parse_dag_config
 from dop_core.config.structure import MISSING, Structurer
 from dop_core.contract.contexts import ValidationContext
-from dop_core.errors import ConfigError, Problem, did_you_mean
-from dop_core.plugins.manager import Registry, get_registry
+from dop_core.contract.registry import Registry, get_registry
+from dop_core.errors import ConfigError, LookupProblem, Problem, did_you_mean
+from dop_core.validate.settings import PluginSettingsStore
 
 AIRFLOW_TRIGGER_RULES = ("all_success", "all_failed", "all_done", "all_done_min_one_success", "all_skipped",
                          "one_success", "one_done", "one_failed", "none_failed", "none_failed_min_one_success",
                          "none_skipped", "always", "all_done_setup_success")
 
 
-def _lookup_error(exc: LookupError) -> tuple[str, str | None]:
-    message, _, fix = str(exc.args[0]).partition("|")
-    return message, fix or None
-
-
 def validate_dag(project: Project, folder: pathlib.Path, registry: Registry | None = None,
                  warnings: list[Problem] | None = None, target: Target | None = None,
-                 thorough: bool = False) -> DagConfig:
+                 thorough: bool = False, settings: PluginSettingsStore | None = None) -> DagConfig:
     """Load and validate one DAG folder; return its config with typed options or raise ConfigError.
 
     Warnings (deprecated spellings...) are appended to ``warnings`` when given. ``thorough`` (``dop
@@ -39,6 +42,7 @@ def validate_dag(project: Project, folder: pathlib.Path, registry: Registry | No
     A disabled DAG
     (``enabled: false``) is checked as written (keys, types, kinds, options, dependencies) but nothing it
     names is resolved: no operator imported, no SQL file or dbt project looked for, as the original DOP.
+    ``settings`` holds the plugins' settings of the project for ``target``, computed once for many DAGs.
     """
     registry = registry or get_registry()
     problems: list[Problem] = []
@@ -46,7 +50,8 @@ def validate_dag(project: Project, folder: pathlib.Path, registry: Registry | No
     if config is None:
         raise ConfigError(problems)
     assert config.document is not None
-    s = Structurer(config.document, problems)
+    s = _Kinds(config.document, problems, project, config, registry, target, thorough,
+               settings or PluginSettingsStore(project, registry, target))
     tasks: list[TaskConfig] = []
     seen: dict[str, int] = {}
     for task in config.tasks:  # a task's path is its own position: invalid tasks are not in config.tasks
@@ -55,21 +60,21 @@ def validate_dag(project: Project, folder: pathlib.Path, registry: Registry | No
             s.problem((*path, "identifier"), f"duplicate task identifier {task.identifier!r} "
                       f"(also task #{seen[task.identifier] + 1})", "unique identifiers", "rename one of the tasks")
         seen.setdefault(task.identifier, task.position)
-        tasks.append(_validate_task(project, config, task, path, registry, s, target, thorough))
+        tasks.append(_validate_task(task, path, s))
     _check_dependencies(config, s)
     if config.catchup and config.start_date is None:
         s.problem(("catchup",), "catchup: true without a start_date would run every interval since 1970-01-01 "
                   "(the start of a DAG that names none)", "a start_date with catchup",
                   "add `start_date: YYYY-MM-DD`, the first date to catch up from")
-    triggers = [_validate_trigger(project, config, trig, ("triggers", trig.position), registry, s, None, target,
-                                  thorough) for trig in config.triggers]
+    triggers = [_validate_trigger(trig, ("triggers", trig.position), s, None) for trig in config.triggers]
     _check_trigger_ids(config, tasks, triggers, s)
     params = structure_params(config.params, s)
     if any(p.severity == "error" for p in problems):
         raise ConfigError(problems)
     if warnings is not None:
         warnings.extend(problems)
-    return attrs.evolve(config, tasks=tasks, triggers=triggers, _typed_params=params)
+    return attrs.evolve(config, tasks=tasks, triggers=triggers, _typed_params=params, _typed_settings=s.used,
+                        _inputs=None if s.inputs is None else tuple(dict.fromkeys(s.inputs)))
 
 
 def sql_file(project: Project, config: DagConfig, identifier: str, plain_folder: bool = False) -> pathlib.Path | None:
@@ -107,121 +112,112 @@ def plain_sql_folder(project: Project, config: DagConfig) -> bool:
         return False
 
 
-def _sql_path(project: Project, config: DagConfig, identifier: str, at: tuple[Any, ...],
-              s: Structurer) -> pathlib.Path | None:
-    from dop_core.config.paths import OutsideProject
+class _Kinds(Structurer):
+    """Validates the kinds of one DAG's tasks and triggers: what they share, and what they add up to (the
+    plugins' settings they used, the files their validators read)."""
 
-    try:
-        return sql_file(project, config, identifier)
-    except OutsideProject as exc:
-        s.problem(at, exc.message, "a SQL file inside the project", exc.fix)
-        return None
+    def __init__(self, doc: Any, problems: list[Problem], project: Project, config: DagConfig, registry: Registry,
+                 target: Target | None, thorough: bool, settings: PluginSettingsStore):
+        super().__init__(doc, problems)
+        self.project, self.config, self.registry = project, config, registry
+        self.target, self.thorough, self.settings = target, thorough, settings
+        self.used: dict[str, Any] = {}
+        self.inputs: list[str] | None = []
+
+    def sql_path(self, identifier: str, at: tuple[Any, ...]) -> tuple[bool, pathlib.Path | None]:
+        """Whether ``sql/<identifier>.sql`` may be used (not a link out of the project, else a problem), and
+        its path if it exists."""
+        from dop_core.config.paths import OutsideProject
+
+        try:
+            return True, sql_file(self.project, self.config, identifier)
+        except OutsideProject as exc:
+            self.problem(at, exc.message, "a SQL file inside the project", exc.fix)
+            return False, None
+
+    def check(self, record: Any, ctx: ValidationContext) -> bool:
+        """Run ``record``'s validator on ``ctx`` (with its plugin's settings) and note what it read; False when
+        the plugin's settings are wrong (their problems are added, once per DAG, at dop_project.yml)."""
+        if not ctx.dag.enabled:  # a disabled DAG's operators, files and plugins are never resolved
+            return True
+        settings = self.settings.for_provider(record.provider)
+        if settings.problems:
+            self.problems.extend(p for p in settings.problems if p not in self.problems)
+        if settings.value is MISSING:
+            return False
+        if settings.value is not None:
+            self.used[record.provider] = settings.value
+            ctx = attrs.evolve(ctx, settings=settings.value)
+        validator = record.load("validate")
+        if validator is not None:
+            try:
+                self.problems.extend(validator(ctx) or ())
+            except Exception as exc:  # a plugin's validator crashing is reported at the task, not raised
+                self.problems.append(ctx.problem((), f"validator of this kind failed: {type(exc).__name__}: {exc}"))
+        self._note_inputs(record, ctx)
+        return True
+
+    def _note_inputs(self, record: Any, ctx: ValidationContext) -> None:
+        if self.inputs is None:
+            return
+        try:
+            found = record.input_paths(ctx)
+        except Exception as exc:  # a plugin that cannot say what it read: never cached
+            self.problems.append(ctx.problem((), f"the inputs of this kind cannot be listed: {type(exc).__name__}: "
+                                             f"{exc}", severity="warning"))
+            found = None
+        self.inputs = None if found is None else [*self.inputs, *found]
 
 
-def _run_validator(validator: Any, ctx: ValidationContext, s: Structurer) -> None:
-    if validator is None or not ctx.dag.enabled:  # a disabled DAG's operators, files and plugins are never resolved
-        return
-    try:
-        found: Iterable[Problem] = validator(ctx) or ()
-        s.problems.extend(found)
-    except Exception as exc:  # a plugin's validator crashing is reported at the task, not raised
-        s.problems.append(ctx.problem((), f"validator of this kind failed: {type(exc).__name__}: {exc}"))
-
-
-def _validate_task(project: Project, config: DagConfig, task: TaskConfig, path: tuple[Any, ...],
-                   registry: Registry, s: Structurer, target: Target | None = None,
-                   thorough: bool = False) -> TaskConfig:
+def _validate_task(task: TaskConfig, path: tuple[Any, ...], s: _Kinds) -> TaskConfig:
     for j, trig in enumerate(task.triggers):
         task = attrs.evolve(task, triggers=[*task.triggers[:j],
-                                            _validate_trigger(project, config, trig, (*path, "triggers", trig.position),
-                                                              registry, s, task, target, thorough),
+                                            _validate_trigger(trig, (*path, "triggers", trig.position), s, task),
                                             *task.triggers[j + 1:]])
     if task.trigger_rule and task.trigger_rule not in AIRFLOW_TRIGGER_RULES:
         s.problem((*path, "trigger_rule"), f"unknown trigger rule {task.trigger_rule!r}",
                   "one of " + ", ".join(AIRFLOW_TRIGGER_RULES), did_you_mean(task.trigger_rule, AIRFLOW_TRIGGER_RULES))
     try:
-        task_type = registry.task_type(task.kind.action, task.kind.target)
-    except LookupError as exc:
-        message, fix = _lookup_error(exc)
-        bad = "action" if task.kind.action not in registry.actions() else "target"
-        s.problem((*path, "kind", bad), message, fix=fix)
+        task_type = s.registry.task_type(task.kind.action, task.kind.target)
+    except LookupProblem as exc:
+        bad = "action" if task.kind.action not in s.registry.actions() else "target"
+        s.problems.append(exc.problem(s.doc.at((*path, "kind", bad))))
         return task
     options = s.structure(task.options, task_type.options_model, (*path, "options"))
-    before = len(s.problems)
-    sql_path = _sql_path(project, config, task.identifier, (*path, "identifier"), s)
-    if len(s.problems) > before:  # a SQL file linked out of the project: nothing more to check
+    usable, sql_path = s.sql_path(task.identifier, (*path, "identifier"))
+    if not usable:  # a SQL file linked out of the project: nothing more to check
         return task
+    config = s.config
     if task_type.sql_file == "required" and sql_path is None and config.enabled:
         s.problem((*path, "identifier"), f"task {task.identifier!r} ({task_type.name}) needs the SQL file "
                   f"sql/{task.identifier}.sql, which does not exist", "a file sql/<identifier>.sql in the DAG folder",
                   f"create {config.name}/sql/{task.identifier}.sql")
     if options is MISSING:
         return task
-    ctx = ValidationContext(project, config, path, options, task=task, sql_path=sql_path, target=target,
-                            thorough=thorough)
-    _run_validator(task_type.validate, ctx, s)
-    if sql_path is not None and target is not None and (task.kind.action, task.kind.target) in TRANSLATED_KINDS:
-        s.problems.extend(_translation_problems(project, sql_path, target, registry))
+    ctx = ValidationContext(s.project, config, path, options, task=task, sql_path=sql_path, target=s.target,
+                            thorough=s.thorough)
+    if not s.check(task_type, ctx):
+        return task
     return attrs.evolve(task, _typed_options=options)
 
 
-#: native task kinds whose SQL file DOP translates to the target engine's dialect as one query
-TRANSLATED_KINDS = {("materialization", "table"), ("materialization", "view"), ("assertion", "assertion"),
-                    ("assertion", "assertion_sensor")}
-
-
-def _translation_problems(project: Project, sql_path: pathlib.Path, target: Target,
-                          registry: Registry) -> list[Problem]:
-    from dop_core.sql.check import translation_problems
-
+def _validate_trigger(trig: TriggerConfig, path: tuple[Any, ...], s: _Kinds, task: TaskConfig | None) -> TriggerConfig:
     try:
-        engine = registry.named("engine", target.engine)
-        sql = sql_path.read_text(encoding="utf-8")
-    except (LookupError, OSError, UnicodeDecodeError):
-        return []  # reported elsewhere (unknown engine, unreadable file)
-    return translation_problems(sql, sql_path, project.dialect, engine.dialect, engine.single_catalog)
-
-
-def _validate_trigger(project: Project, config: DagConfig, trig: TriggerConfig, path: tuple[Any, ...],
-                      registry: Registry, s: Structurer, task: TaskConfig | None,
-                      target: Target | None = None, thorough: bool = False) -> TriggerConfig:
-    try:
-        trigger_type = registry.named("trigger", trig.kind)
-    except LookupError as exc:
-        message, fix = _lookup_error(exc)
-        s.problem((*path, "kind"), message, fix=fix)
+        trigger_type = s.registry.named("trigger", trig.kind)
+    except LookupProblem as exc:
+        s.problems.append(exc.problem(s.doc.at((*path, "kind"))))
         return trig
     options = s.structure(trig.options, trigger_type.options_model, (*path, "options"))
     if options is MISSING:
         return trig
-    before = len(s.problems)
-    sql_path = _sql_path(project, config, trig.identifier, (*path, "identifier"), s) if trig.identifier else None
-    if len(s.problems) > before:
+    usable, sql_path = s.sql_path(trig.identifier, (*path, "identifier")) if trig.identifier else (True, None)
+    if not usable:
         return trig
-    ctx = ValidationContext(project, config, path, options, task=task, trigger=trig, sql_path=sql_path,
-                            target=target, thorough=thorough)
-    _run_validator(trigger_type.validate, ctx, s)
+    ctx = ValidationContext(s.project, s.config, path, options, task=task, trigger=trig, sql_path=sql_path,
+                            target=s.target, thorough=s.thorough)
+    if not s.check(trigger_type, ctx):
+        return trig
     return attrs.evolve(trig, _typed_options=options)
-
-
-def trigger_task_ids(config: DagConfig, triggers: list[TriggerConfig], owner: TaskConfig | None) -> list[str]:
-    """The wait-task id of each trigger: its identifier, or wait_for_<kind>[_<task>][_<n>]."""
-    ids = []
-    for n, trig in enumerate(triggers):
-        if trig.identifier:
-            ids.append(trig.identifier)
-            continue
-        base = f"wait_for_{trig.kind}" + (f"__{owner.identifier}" if owner else "")
-        ids.append(base if sum(t.kind == trig.kind and not t.identifier for t in triggers) == 1 else f"{base}_{n + 1}")
-    return ids
-
-
-def trigger_groups(tasks: list[TaskConfig], triggers: list[TriggerConfig]
-                   ) -> list[tuple[tuple[Any, ...], list[TriggerConfig], TaskConfig | None]]:
-    """Each list of triggers of a DAG: the DAG's own, then each task's, with where it is written and its task."""
-    groups: list[tuple[tuple[Any, ...], list[TriggerConfig], TaskConfig | None]] = [(("triggers",), triggers, None)]
-    groups += [(("tasks", t.position, "triggers"), t.triggers, t) for t in tasks]
-    return groups
 
 
 def _check_trigger_ids(config: DagConfig, tasks: list[TaskConfig], triggers: list[TriggerConfig],

@@ -7,9 +7,9 @@ from typing import Any
 
 import attrs
 
-from dop_core.config.models import DagConfig, Project
+from dop_core.config.models import DagConfig, Project, TaskConfig
+from dop_core.contract.registry import Registry, get_registry
 from dop_core.errors import ConfigError, Problem, did_you_mean
-from dop_core.plugins.manager import get_registry
 from dop_core.validate.dag import validate_dag
 from dop_core.validate.targets import validate_target
 
@@ -49,17 +49,21 @@ def validate_project(root: Any = None, target: str | None = None) -> ProjectRepo
             dags.append(validate_dag(project, folder, registry, problems, target=chosen, thorough=True))
         except ConfigError as exc:
             problems.extend(exc.problems)
-    problems += _check_asset_schedules(dags)
+    problems += _check_asset_schedules(dags, registry)
     return ProjectReport(project, dags, problems)
 
 
-WRITING_KINDS = {("materialization", "table"), ("materialization", "view"), ("materialization", "seed")}
+def _writes(registry: Registry, task: TaskConfig) -> bool:
+    """Whether ``task``'s kind writes the table it names (its record's ``writes``)."""
+    try:
+        return registry.task_type(task.kind.action, task.kind.target).writes
+    except LookupError:  # reported by the DAG's validation
+        return False
 
 
-def _check_asset_schedules(dags: list[DagConfig]) -> list[Problem]:
+def _check_asset_schedules(dags: list[DagConfig], registry: Registry) -> list[Problem]:
     """Warn about a DAG scheduled on a table no DAG of the project writes (a typo would never run it)."""
-    written = {f"{t.schema or d.schema}.{t.identifier}" for d in dags for t in d.tasks
-               if (t.kind.action, t.kind.target) in WRITING_KINDS}
+    written = {f"{t.schema or d.schema}.{t.identifier}" for d in dags for t in d.tasks if _writes(registry, t)}
     problems = []
     for config in dags:
         schedule = config.schedule_interval

@@ -8,8 +8,8 @@ import attrs
 
 from dop_core.config.models import Project, Target
 from dop_core.config.structure import MISSING, Structurer
+from dop_core.contract.registry import Registry, get_registry
 from dop_core.errors import ConfigError, Problem
-from dop_core.plugins.manager import Registry, get_registry
 
 
 def validate_target(project: Project, target: Target, registry: Registry) -> tuple[Target, list[Problem]]:
@@ -25,7 +25,8 @@ def validate_target(project: Project, target: Target, registry: Registry) -> tup
         return target, problems
     typed = s.structure(target.options, engine.options_model, ("targets", target.name))
     if problems:
-        from dop_core.secrets import redact, target_secrets
+        from dop_core.contract.runtime import target_secrets
+        from dop_core.secrets import redact
 
         problems = [attrs.evolve(p, message=redact(p.message, *target_secrets(target))) for p in problems]
     if typed is MISSING:

@@ -12,9 +12,10 @@ import re
 import pytest
 
 from dop_core.builtin.bigquery.engine import BigQueryError, connect
-from dop_core.builtin.materialization.table import SchemaChanged, materialize_table, run_assertion
+from dop_core.builtin.materialization.table import SchemaChanged, materialize_table
 from dop_core.config.identifiers import Relation
 from dop_core.config.models import IntegerRange, Partitioning
+from dop_core.contract.condition import run_assertion
 from dop_core.contract.engine import Argument
 from dop_core.testing import (
     assert_history_protected,

@@ -141,7 +141,7 @@ def test_every_successor_of_an_installed_provider_is_an_operator_class():
     from airflow.sdk import BaseOperator
 
     from dop_core.builtin.airflow_operator.moved import MOVED_OPERATORS
-    from dop_core.builtin.materialization.plugin import import_operator
+    from dop_core.builtin.airflow_operator.operator import import_operator
 
     checked = 0
     for moved in {m.path: m for m in MOVED_OPERATORS.values()}.values():

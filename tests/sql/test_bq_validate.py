@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pathlib
 
-from dop_core.validate.project import validate_project
+from dop_core.check.project import check_project
 
 
 def project(tmp_path: pathlib.Path, sql: str) -> pathlib.Path:
@@ -21,7 +21,7 @@ def project(tmp_path: pathlib.Path, sql: str) -> pathlib.Path:
 def test_untranslatable_sql_is_an_error_at_its_line(tmp_path, dop_plugin_manager):
     root = project(tmp_path, "SELECT\n  customer,\n  ARRAY_CONCAT_AGG(items LIMIT 1) AS first_items\n"
                              "FROM retail.orders\nGROUP BY customer\n")
-    report = validate_project(root)
+    report = check_project(root)
     errors = [p for p in report.problems if p.severity == "error"]
     assert len(errors) == 1, report.problems
     problem = errors[0]
@@ -33,4 +33,4 @@ def test_untranslatable_sql_is_an_error_at_its_line(tmp_path, dop_plugin_manager
 
 def test_translatable_sql_validates(tmp_path, dop_plugin_manager):
     root = project(tmp_path, "SELECT x, o FROM UNNEST([1, 2]) AS x WITH OFFSET AS o\n")
-    assert validate_project(root).ok
+    assert check_project(root).ok

@@ -44,7 +44,7 @@ def test_dop_plugins_text_and_disable_switch() -> None:
 
 def test_project_builds_through_the_entry_point(dop_project, monkeypatch) -> None:
     # no register_plugin here: a new process-wide registry autoloads the installed entry points
-    from dop_core.plugins import manager as plugins
+    from dop_core.contract import registry as plugins
 
     monkeypatch.setattr(plugins._State, "pm", None)
     monkeypatch.setattr(plugins._State, "registry", None)

@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from dop_core.contract.hookspecs import hookimpl
 from dop_core.contract.records import EngineType
-
-
-def _bigquery(target: Any) -> Any:
-    from dop_core.builtin.bigquery.engine import connect
-
-    return connect(target)
 
 
 @hookimpl
 def dop_engines() -> list[EngineType]:
     return [EngineType(name="bigquery", dialect="bigquery", options="dop_core.builtin.bigquery.target:BigQueryTarget",
-                       connect=_bigquery, description="Google BigQuery through apache-airflow-providers-google")]
+                       connect="dop_core.builtin.bigquery.engine:connect",
+                       description="Google BigQuery through apache-airflow-providers-google")]

@@ -67,7 +67,7 @@ class DopEgressOperator(HiddenCredentialsMixin, VariableParamsMixin, BaseOperato
             logger=self.log, dag_id=self.dag_id)
 
     def execute(self, context: Any) -> Any:
-        from dop_core.plugins.manager import get_registry
+        from dop_core.contract.registry import get_registry
 
         if not str(self.path).strip():
             raise DopError(f"egress task {self.task_id!r}: the path rendered to an empty string")
@@ -77,7 +77,7 @@ class DopEgressOperator(HiddenCredentialsMixin, VariableParamsMixin, BaseOperato
         self.log.info("exporting %s as %s to %s (destination %s, target %s)", what, self.file_format,
                       redact(request.path), self.destination, self.target.name)
         try:
-            result = egress.export(request)
+            result = egress.load("export")(request)
         except DopError as exc:  # the destination's own message: same error, credentials masked
             exc.args = tuple(redact(a) if isinstance(a, str) else a for a in exc.args)
             raise

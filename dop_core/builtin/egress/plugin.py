@@ -20,7 +20,7 @@ from dop_core.config.yaml import Document, Path
 from dop_core.contract.contexts import TaskBuild, ValidationContext
 from dop_core.contract.hookspecs import hookimpl
 from dop_core.contract.records import EgressType, TaskType
-from dop_core.errors import ConfigError, Problem, did_you_mean
+from dop_core.errors import ConfigError, LookupProblem, Problem, did_you_mean
 
 if TYPE_CHECKING:
     from dop_core.builtin.egress.options import EgressOptions
@@ -50,15 +50,14 @@ def structure_destination(doc: Document, options: EgressOptions, egress: EgressT
 
 def _validate(ctx: ValidationContext) -> Iterator[Problem]:
     from dop_core.builtin.egress.options import FormatError, file_format
-    from dop_core.plugins.manager import get_registry
+    from dop_core.contract.registry import get_registry
 
     assert ctx.task is not None
     options: EgressOptions = ctx.options
     try:
         egress = get_registry().named("egress", ctx.task.kind.target)
-    except LookupError as exc:
-        message, _, fix = str(exc.args[0]).partition("|")
-        yield ctx.problem(("kind", "target"), message, "the name of an egress destination", fix or None)
+    except LookupProblem as exc:
+        yield ctx.problem(("kind", "target"), exc.message, "the name of an egress destination", exc.fix)
         return
     try:
         file_format(options)
@@ -83,23 +82,30 @@ def _validate(ctx: ValidationContext) -> Iterator[Problem]:
     if typed is MISSING or egress.validate is None:
         return
     try:
-        yield from egress.validate(attrs.evolve(ctx, options=attrs.evolve(options, _destination=typed))) or ()
+        yield from egress.load("validate")(attrs.evolve(ctx, options=attrs.evolve(options, _destination=typed))) or ()
     except Exception as exc:  # a destination's validator crashing is reported at the task
         yield ctx.problem(("kind", "target"), f"the validator of egress destination {egress.name!r} "
                           f"({egress.provider}) failed: {type(exc).__name__}: {exc}")
 
 
+def _inputs(ctx: ValidationContext) -> list[str] | None:
+    """What the destination's validation reads (as it declares)."""
+    from dop_core.contract.registry import get_registry
+
+    assert ctx.task is not None
+    return get_registry().named("egress", ctx.task.kind.target).input_paths(ctx)
+
+
 def _build(build: TaskBuild) -> Any:
     from dop_core.builtin.egress.operator import DopEgressOperator
     from dop_core.builtin.egress.options import file_format
-    from dop_core.plugins.manager import get_registry
+    from dop_core.contract.registry import get_registry
 
     options: EgressOptions = build.options
     egress = get_registry().named("egress", build.task.kind.target)
-    assert build.dag.document is not None
-    problems: list[Problem] = []
-    index = next(i for i, t in enumerate(build.dag.tasks) if t.identifier == build.task_id)
-    typed = structure_destination(build.dag.document, options, egress, ("tasks", index, "options"), problems)
+    problems: list[Problem] = []  # validated already: none, unless the destination changed since
+    unplaced = Document(str(build.dag.config_path), {}, {}, {})
+    typed = structure_destination(unplaced, options, egress, ("tasks", build.task.position, "options"), problems)
     if typed is MISSING:
         raise ConfigError(problems)
     source = None
@@ -116,7 +122,7 @@ def _build(build: TaskBuild) -> Any:
 
 @hookimpl
 def dop_task_types() -> list[TaskType]:
-    return [TaskType(action="egress", target="*", options="dop_core.builtin.egress.options:EgressOptions", build=_build,
-                     validate=_validate, sql_file="optional",
+    return [TaskType(action="egress", target="*", options="dop_core.builtin.egress.options:EgressOptions",
+                     build=_build, validate=_validate, inputs=_inputs, sql_file="optional",
                      description="export a table or the task's query result as a csv/parquet/jsonl file to a "
                                  "destination (target: file, gcs, sftp... from egress plugins)")]

@@ -1,17 +1,16 @@
-"""Options models of the built-in SQL task kinds that take options, imported only to validate a config
-that uses one (or to read a cached one). ``airflow_operator``'s is in :mod:`.operator_options`."""
+"""Options models of the materialization kinds that take options (udf, stored_procedure, seed), imported
+only to validate a config that uses one (or to read a cached one), and their checks before a run."""
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import attrs
 
-from dop_core.builtin.triggers.options import WaitOptions
 from dop_core.config.identifiers import DELIMITER_EXPECTED, IDENTIFIER_EXPECTED, check_delimiter, check_identifier
 from dop_core.config.yaml import Path
+from dop_core.contract.engine import Argument
 
 #: a value of a task's options that SQL may not receive: where (below ``options``), what is wrong, what is expected
 SqlProblem = tuple[Path, str, str]
@@ -89,9 +88,21 @@ class SeedOptions:
             yield from _type_problems(type_sql, dialect, ("columns", name))
 
 
-@attrs.frozen(kw_only=True)
-class SensorOptions(WaitOptions):
-    """``assertion_sensor``: a trigger's wait options, but it gives up sooner by default."""
+def check_sql_options(options: Any, dialect: str) -> None:
+    """The options that reach SQL (types, column names) checked again before the task runs, as ``dop
+    validate`` does (sqlglot is too heavy for Airflow's parsing): a SqlError naming the first wrong one."""
+    from dop_core.sql.dialects import SqlError
 
-    timeout: dt.timedelta = attrs.field(default=dt.timedelta(hours=1), metadata={
-        "doc": "give up after this long (the waiting task fails, or is skipped with soft_fail)"})
+    for path, message, expected in options.sql_problems(dialect):
+        raise SqlError(f"options.{'.'.join(str(p) for p in path)}: {message} (expected {expected})")
+
+
+def as_arguments(raw: Sequence[Any]) -> list[Argument]:
+    """The typed arguments of a function or procedure as the engine takes them."""
+    out = []
+    for a in raw:
+        if isinstance(a, dict):
+            out.append(Argument(a["name"], a["type"]))
+        else:
+            out.append(Argument(a.name, a.type))
+    return out

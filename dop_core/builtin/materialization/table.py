@@ -1,47 +1,23 @@
-"""Native task kinds, written once over the :class:`~dop_core.contract.engine.Engine` primitives."""
+"""``materialization/table``: written once over the :class:`~dop_core.contract.engine.Engine` primitives."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
-from typing import Any
 
-import attrs
-
+from dop_core.builtin.materialization.outcome import Outcome
 from dop_core.config.identifiers import Relation
 from dop_core.config.models import Partitioning
-from dop_core.contract.engine import Argument, Engine, QueryResult
+from dop_core.contract.contexts import RunContext
+from dop_core.contract.engine import Engine
 from dop_core.contract.shape import PartitioningUnknown, TableShape, column_differences, partitioning_differences
-from dop_core.errors import EngineError
+from dop_core.errors import TaskFailed
 
 log = logging.getLogger(__name__)
 
 
-class SchemaChanged(EngineError):
+class SchemaChanged(TaskFailed):
     """The query's columns, or the task's partitioning, no longer match the table as built: only a full
     refresh may change them."""
-
-
-class AssertionFailed(EngineError):
-    """An assertion returned at least one row whose ``success`` is not true."""
-
-
-@attrs.frozen
-class Outcome:
-    """What a materialization did, for the task log and XCom."""
-
-    action: str
-    relation: str
-    rows: int | None = None
-    partitions: int | None = None
-
-    def __str__(self) -> str:
-        text = f"{self.action} {self.relation}"
-        if self.partitions is not None:
-            text += f": replaced {self.partitions} partition(s)"
-        if self.rows is not None:
-            text += f" ({self.rows} rows)"
-        return text
 
 
 _FULL_REFRESH_HINT = ("The table was left unchanged. Run with a full refresh to rebuild it "
@@ -98,49 +74,7 @@ def _warn_unchecked(engine: Engine, relation: Relation, table: TableShape) -> No
                     "DOP adopts the task's partitioning and records it", relation)
 
 
-def run_assertion(engine: Engine, sql: str, name: str) -> tuple[bool, str]:
-    """Run an assertion query; return (all passed, a readable report of every row).
-
-    A query that returns no row fails: an assertion that checks nothing passing silently hides a
-    broken query (the original DOP let it pass).
-    """
-    result = engine.query(sql)
-    lower = [c.lower() for c in result.columns]
-    missing = [c for c in ("success", "description") if c not in lower]
-    if missing:
-        raise EngineError(f"assertion {name!r} must return the columns success and description; "
-                          f"its columns are {', '.join(result.columns) or 'none'} (missing {', '.join(missing)})")
-    return assertion_report(result, lower, name)
-
-
-def assertion_report(result: QueryResult, lower: list[str], name: str) -> tuple[bool, str]:
-    if not result.rows:
-        return False, (f"assertion {name}: failed, the query returned no rows; an assertion returns at least one "
-                       "row, each with success and description")
-    si, di = lower.index("success"), lower.index("description")
-    others = [i for i in range(len(lower)) if i not in (si, di)]
-    lines, passed = [], True
-    for row in result.rows:
-        ok = row[si] is True or row[si] == 1
-        passed &= ok
-        extra = ", ".join(f"{result.columns[i]}={row[i]!r}" for i in others)
-        lines.append(f"  [{'PASS' if ok else 'FAIL'}] {row[di]}" + (f" ({extra})" if extra else ""))
-    failed = sum(1 for line in lines if line.startswith("  [FAIL]"))
-    head = f"assertion {name}: {len(result.rows) - failed} passed, {failed} failed"
-    return passed, head + "\n" + "\n".join(lines)
-
-
-def create_function(engine: Engine, relation: Relation, arguments: Sequence[Argument], body: str,
-                    returns: str | None, dialect: str = "bigquery") -> Outcome:
-    engine.create_function(relation, arguments, body.strip().rstrip(";"), returns, dialect)
-    return Outcome("created function", str(relation))
-
-
-def as_arguments(raw: Sequence[Any]) -> list[Argument]:
-    out = []
-    for a in raw:
-        if isinstance(a, dict):
-            out.append(Argument(a["name"], a["type"]))
-        else:
-            out.append(Argument(a.name, a.type))
-    return out
+def run(ctx: RunContext) -> Outcome:
+    """``materialization/table``: the query's result, created or (on later runs) updated by partition."""
+    assert ctx.relation is not None
+    return materialize_table(ctx.engine, ctx.relation, ctx.query(), ctx.partitioning, ctx.full_refresh, ctx.dialect)

@@ -15,8 +15,9 @@ from typing import Any
 
 from airflow.sdk import BaseSensorOperator
 
+from dop_core.contract.condition import DopAssertionSensor
 from dop_core.contract.credentials import HiddenCredentialsMixin
-from dop_core.contract.sql_task import DopAssertionSensor, connect
+from dop_core.contract.runtime import connect
 from dop_core.contract.variable_params import VariableParamsMixin
 from dop_core.errors import DopError, EngineError
 from dop_core.secrets import redact
@@ -34,7 +35,7 @@ def sql_condition(columns: Sequence[str], rows: Sequence[Sequence[Any]], name: s
 
     Unlike an assertion, a query returning no rows means "not yet": a trigger waits for evidence.
     """
-    from dop_core.builtin.materialization.table import assertion_report
+    from dop_core.contract.condition import assertion_report
 
     lower = [c.lower() for c in columns]
     if "success" in lower and "description" in lower:

@@ -96,8 +96,8 @@ def _validate_external_task(ctx: ValidationContext) -> Iterator[Problem]:
 
 def _task_ids(folder: Any) -> set[str] | None:
     """Task ids of another DOP DAG (its tasks and wait tasks), or None if its config does not load."""
+    from dop_core.config.models import trigger_task_ids
     from dop_core.config.project import parse_dag_config
-    from dop_core.validate.dag import trigger_task_ids
 
     config = parse_dag_config(folder, [])
     if config is None:
@@ -107,6 +107,14 @@ def _task_ids(folder: Any) -> set[str] | None:
     for task in config.tasks:
         ids |= set(trigger_task_ids(config, task.triggers, task))
     return ids
+
+
+def _external_task_inputs(ctx: ValidationContext) -> list[str]:
+    """The config of the DOP DAG waited for (its task ids are checked)."""
+    o: ExternalTaskOptions = ctx.options
+    if o.external:
+        return []
+    return [str(ctx.project.orchestration_dir / o.dag.removeprefix(DAG_ID_PREFIX) / "config.yaml")]
 
 
 def _external_task(build: TriggerBuild) -> Any:
@@ -223,15 +231,17 @@ _OPTIONS = "dop_core.builtin.triggers.options:"  # imported only when a config u
 def dop_trigger_types() -> list[TriggerType]:
     return [
         TriggerType(kind="external_task", options=_OPTIONS + "ExternalTaskOptions", build=_external_task,
-                    validate=_validate_external_task,
+                    validate=_validate_external_task, inputs=_external_task_inputs,
                     description="another DAG's run (or one of its tasks) at the same logical date, or delta earlier"),
         TriggerType(kind="sql", options=_OPTIONS + "SqlOptions", build=_sql, validate=_validate_sql,
-                    sql_file="optional", description="a SQL condition on the target's warehouse, re-checked until "
-                                                     "it holds"),
-        TriggerType(kind="file", options=_OPTIONS + "FileOptions", build=_file, validate=_validate_file,
+                    sql_file="optional", sql="query", inputs=(),
+                    description="a SQL condition on the target's warehouse, re-checked until it holds"),
+        TriggerType(kind="file", options=_OPTIONS + "FileOptions", build=_file, validate=_validate_file, inputs=(),
                     description="a local path or glob, or any fsspec URL, appearing"),
         TriggerType(kind="gcs_object", options=_OPTIONS + "GcsObjectOptions", build=_gcs_object,
-                    validate=_validate_wait, description="an object (or glob) in a GCS bucket; deferrable"),
+                    validate=_validate_wait, inputs=(),
+                    description="an object (or glob) in a GCS bucket; deferrable"),
         TriggerType(kind="bigquery_table", options=_OPTIONS + "BigQueryTableOptions", build=_bigquery_table,
-                    validate=_validate_wait, description="a BigQuery table or one of its partitions; deferrable"),
+                    validate=_validate_wait, inputs=(),
+                    description="a BigQuery table or one of its partitions; deferrable"),
     ]

@@ -103,7 +103,7 @@ def handle_outcome(outcome: Any, record: dict[str, Any], context: Any, task_id: 
         log.info("%s", artifacts.summary(results))
         table = record.get("results_table")
         if table and str(table).lower() != "none":
-            from dop_core.contract.sql_task import connect
+            from dop_core.contract.runtime import connect
 
             schema, _, name = str(table).rpartition(".")
             with connect(record["dop_target"]) as engine:

@@ -58,7 +58,7 @@ def airflow_vars(context: Any) -> dict[str, Any]:
 
 
 def _full_refresh(context: Any) -> bool:
-    from dop_core.contract.sql_task import full_refresh_of
+    from dop_core.contract.runtime import full_refresh_of
 
     return full_refresh_of(context)
 
@@ -258,7 +258,7 @@ class DbtOperator(VariableParamsMixin, BaseOperator):
     def _record(self, results: Any, context: Any) -> None:
         if not self.results_table or self.results_table.lower() == "none":
             return
-        from dop_core.contract.sql_task import connect
+        from dop_core.contract.runtime import connect
         from dop_dbt import artifacts
 
         schema, _, table = self.results_table.rpartition(".")

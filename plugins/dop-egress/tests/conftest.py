@@ -241,7 +241,7 @@ class Warehouse:
             con.close()
 
     def orders(self) -> list[tuple[object, ...]]:
-        from dop_core.contract.sql_task import connect
+        from dop_core.contract.runtime import connect
 
         with connect(self.target) as engine:  # type: ignore[arg-type]
             return sorted(engine.query("SELECT * FROM shop.orders").rows)
@@ -249,7 +249,7 @@ class Warehouse:
 
 @pytest.fixture
 def warehouse(dop_project) -> Warehouse:  # type: ignore[no-untyped-def]
-    from dop_core.contract.sql_task import connect
+    from dop_core.contract.runtime import connect
     from dop_core.validate.targets import resolve_target
 
     target = resolve_target(dop_project.project())

@@ -29,7 +29,7 @@ CHILD = textwrap.dedent("""\
 
     from dop_core.contract.egress import ExportRequest
     from dop_core.builtin.egress.options import EgressOptions, file_format
-    from dop_core.plugins.manager import get_registry
+    from dop_core.contract.registry import get_registry
     from dop_core.config.project import load_project
     from dop_core.validate.targets import resolve_target
     import dop_egress.options as options

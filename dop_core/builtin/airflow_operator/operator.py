@@ -1,0 +1,111 @@
+"""Validating and building an ``airflow_operator`` task: the operator class at the dotted path ``kind.target``
+(Airflow 1 and 2 paths of operators that moved are followed or explained), with ``options.arguments``."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterator
+from typing import Any
+
+from dop_core.config.durations import parse_duration
+from dop_core.contract.contexts import TaskBuild, ValidationContext
+from dop_core.contract.variable_params import with_variable_params
+from dop_core.errors import Problem
+
+
+def import_operator(path: str) -> type:
+    """The operator class at dotted ``path`` (Airflow 1/2 paths of drop-in moved operators are followed)."""
+    from importlib import import_module
+
+    from dop_core.builtin.airflow_operator.moved import followed
+
+    path = followed(path)
+    module_name, _, class_name = path.rpartition(".")
+    if not module_name:
+        raise ImportError(f"{path!r} is not a dotted path such as "
+                          "airflow.providers.standard.operators.bash.BashOperator")
+    module = import_module(module_name)
+    try:
+        return getattr(module, class_name)
+    except AttributeError:
+        raise ImportError(f"module {module_name!r} has no {class_name!r}") from None
+
+
+def validate(ctx: ValidationContext) -> Iterator[Problem]:
+    from airflow.sdk import BaseOperator
+
+    from dop_core.builtin.airflow_operator.moved import MOVED_OPERATORS
+
+    assert ctx.task is not None
+    path = ctx.task.kind.target
+    moved = MOVED_OPERATORS.get(path)
+    if moved is not None and not moved.drop_in:
+        yield ctx.problem(("kind", "target"), f"{path!r} is an Airflow 1 operator; on Airflow 3 its successor is "
+                          f"{moved.path} (from {moved.distribution}), which takes other arguments",
+                          "the dotted path of an Airflow 3 operator class",
+                          f"write `target: {moved.path}` (pip install '{moved.distribution}') and rewrite "
+                          "options.arguments for it")
+        return
+    try:
+        cls = import_operator(path)
+    except Exception as exc:
+        yield _import_problem(ctx, path, exc)
+        return
+    if not (isinstance(cls, type) and issubclass(cls, BaseOperator)):
+        yield ctx.problem(("kind", "target"), f"{path!r} is not an Airflow operator (a BaseOperator subclass)",
+                          "the dotted path of a BaseOperator subclass")
+        return
+    if moved is not None:
+        yield ctx.problem(("kind", "target"), f"{path!r} is an Airflow 1/2 path; DOP builds {moved.path} instead",
+                          None, f"write `target: {moved.path}` (from {moved.distribution})", severity="warning")
+    if "task_id" in ctx.options.arguments:
+        yield ctx.problem(("options", "arguments", "task_id"), "task_id is set by DOP from the identifier",
+                          None, "remove it")
+
+
+def _import_problem(ctx: ValidationContext, path: str, exc: Exception) -> Problem:
+    """Why ``path`` cannot be imported, and the class (and distribution) to write instead."""
+    from dop_core.builtin.airflow_operator.moved import MOVED_OPERATORS, PROVIDERS_INDEX, is_airflow_1_path
+
+    reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    moved = MOVED_OPERATORS.get(path)
+    if moved is not None:
+        return ctx.problem(("kind", "target"), f"{path!r} is an Airflow 1/2 path; on Airflow 3 this operator is "
+                           f"{moved.path}, which cannot be imported here ({reason})",
+                           "the dotted path of an importable Airflow operator class",
+                           f"pip install '{moved.distribution}' and write `target: {moved.path}`")
+    if is_airflow_1_path(path):
+        return ctx.problem(("kind", "target"), f"{path!r} is an Airflow 1 path: Airflow 3 has no airflow.contrib "
+                           "and no airflow.operators.*_operator modules",
+                           "the dotted path of an Airflow 3 operator class (airflow.providers...)",
+                           f"find its provider's class in {PROVIDERS_INDEX}, install that provider and write "
+                           "`target: airflow.providers.<provider>.<module>.<Class>`")
+    return ctx.problem(("kind", "target"), f"cannot import operator {path!r}: {reason}",
+                       "the dotted path of an Airflow operator class",
+                       "e.g. airflow.providers.standard.operators.bash.BashOperator")
+
+
+@functools.cache  # inspect.signature over the MRO was a tenth of building an airflow_operator task
+def _timedelta_params(cls: type) -> set[str]:
+    import inspect
+
+    names: set[str] = set()
+    for klass in cls.__mro__:
+        init = klass.__dict__.get("__init__")
+        if init is None:
+            continue
+        try:
+            params = inspect.signature(init).parameters.values()
+        except (TypeError, ValueError):
+            continue
+        names |= {p.name for p in params if "timedelta" in str(p.annotation)}
+    return names
+
+
+def build(task: TaskBuild) -> Any:
+    cls = import_operator(task.task.kind.target)
+    arguments = dict(task.options.arguments)
+    for name in _timedelta_params(cls) & set(arguments):
+        if isinstance(arguments[name], str | dict | int | float):
+            arguments[name] = parse_duration(arguments[name])
+    return with_variable_params(cls)(**arguments, **task.operator_kwargs())
