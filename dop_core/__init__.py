@@ -38,6 +38,8 @@ _EXPORTS = {
     "Engine": "dop_core.engines.base",
     "QueryResult": "dop_core.engines.base",
     "Argument": "dop_core.engines.base",
+    "InterpretedProcedures": "dop_core.sql.scripting.procedures",
+    "parse_script": "dop_core.sql.scripting.parser",
     "TableShape": "dop_core.engines.shape",
     "ColumnShape": "dop_core.engines.shape",
     "PartitioningUnknown": "dop_core.engines.shape",
@@ -70,6 +72,7 @@ __all__ = [
     "Engine",
     "EngineError",
     "EngineType",
+    "InterpretedProcedures",
     "Location",
     "NoOptions",
     "OutsideProject",
@@ -103,6 +106,7 @@ __all__ = [
     "hookspec",
     "load_project",
     "parse_duration",
+    "parse_script",
     "parse_type",
     "partitioning_from_comment",
     "record_partitioning_sql",
@@ -134,6 +138,8 @@ if TYPE_CHECKING:
     from dop_core.plugins import get_registry
     from dop_core.project import DagConfig, Partitioning, Project, Target, TaskConfig, load_project
     from dop_core.records import EgressType, EngineType, NoOptions, TaskType, TriggerType
+    from dop_core.sql.scripting.parser import parse_script
+    from dop_core.sql.scripting.procedures import InterpretedProcedures
     from dop_core.validate import validate_project
 
 

@@ -1,5 +1,6 @@
 """``dop validate``: validate every config, then build each valid DAG to catch build-time mistakes, and
-check that the SQL of every task that only reads is one read-only query."""
+check that the SQL of every task that only reads is one read-only query, and that every procedure's
+body and invocation's SQL parses as a script (BigQuery scripting in a BigQuery project)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,9 @@ from dop_core.validate import ProjectReport, resolve_target, trigger_groups, tri
 #: the native kinds whose SQL must be exactly one read-only query (checked again when they run)
 READ_ONLY_KINDS = ("materialization/table", "materialization/view", "assertion/assertion",
                    "assertion/assertion_sensor", "trigger/sql")
+#: the native kinds whose SQL is a script (run statement by statement on engines without scripting)
+SCRIPT_KINDS = ("materialization/stored_procedure", "invocation/stored_procedure")
+SCRIPT_EXPECTED = "SQL statements, and BigQuery scripting in a BigQuery project (DECLARE, SET, IF, LOOP, CALL...)"
 
 
 def check_project(root: Any = None, target: str | None = None, build: bool = True) -> ProjectReport:
@@ -38,6 +42,7 @@ def check_project(root: Any = None, target: str | None = None, build: bool = Tru
                                     f"{type(exc).__name__}: {exc}", fix="check the task options named in the error"))
             continue
         problems += read_only_problems(dag, config, project)
+        problems += script_problems(dag, config, project)
     return attrs.evolve(report, problems=problems)
 
 
@@ -75,6 +80,35 @@ def read_only_problems(dag: Any, config: DagConfig, project: Project) -> list[Pr
                 break
             except Exception:  # a template that does not render: reported by the checks of templates
                 break
+    return problems
+
+
+def script_problems(dag: Any, config: DagConfig, project: Project) -> list[Problem]:
+    """A problem for each procedure body or invocation whose SQL, rendered for the DAG's start date, does not
+    parse as a script: a syntax error (of a SQL statement or of the scripting around it) at its line and
+    column of the SQL file, or a rule BigQuery checks before running it (a DECLARE after other statements,
+    an undeclared variable, BREAK outside a loop, an unknown label...)."""
+    from dop_core.build.dags import DEFAULT_START_DATE
+    from dop_core.engines.sql import SqlError
+    from dop_core.sql.scripting.parser import parse_script
+
+    env = dag.get_template_env()
+    date = config.start_date or DEFAULT_START_DATE
+    problems = []
+    for task in dag.tasks:
+        if getattr(task, "kind", None) not in SCRIPT_KINDS or not task.sql_file:
+            continue
+        arguments = [a.name for a in getattr(task.options, "arguments", None) or []]
+        try:
+            rendered = _render(env, env.loader.get_source(env, task.sql)[0], dag, task, date, False)
+            parse_script(rendered, project.dialect, arguments)
+        except SqlError as exc:
+            assert config.folder is not None
+            where = Location(str(config.folder / task.sql_file), exc.line or 1, exc.column or 1)
+            problems.append(Problem(where, exc.reason, SCRIPT_EXPECTED,
+                                    "fix the statement here (`dop compile DAG TASK` shows the SQL as rendered)"))
+        except Exception:  # a missing file or a template that does not render: reported by other checks
+            continue
     return problems
 
 

@@ -12,7 +12,9 @@ Helpers: :func:`build_dag_from_yaml` builds one DAG from a config's YAML text; :
 runs the ``dop`` command line in a subprocess, as a user would; :func:`registration_imports` shows
 what registering a plugin costs every parse of the DAG files. An engine's tests check that it
 protects a table's history with :func:`assert_history_protected` (over :func:`history_changes`),
-:func:`assert_nullability_protected` and :func:`assert_same_shapes_pass`.
+:func:`assert_nullability_protected` and :func:`assert_same_shapes_pass`; an engine running BigQuery
+scripting checks it against BigQuery's documented semantics with :func:`check_script_case` over
+``SCRIPT_CASES``.
 
 Importing this module is cheap (no Airflow); fixtures import what they use.
 """
@@ -29,6 +31,10 @@ from typing import Any
 
 import attrs
 import pytest
+
+from dop_core.sql.scripting.cases import SCRIPT_CASES as SCRIPT_CASES
+from dop_core.sql.scripting.cases import ScriptCase as ScriptCase
+from dop_core.sql.scripting.cases import check_script_case as check_script_case
 
 DEFAULT_PROJECT_YML = "name: test_project\n"
 

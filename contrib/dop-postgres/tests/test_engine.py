@@ -12,7 +12,7 @@ from conftest import PASSWORD
 from dop_postgres.engine import PostgresEngine, _infer_csv_type, pg_type
 from dop_postgres.target import PostgresTarget, redact
 
-from dop_core import Argument, EngineError, Relation, Target
+from dop_core import Argument, EngineError, Relation, SqlError, Target
 from dop_core.engines.materialize import SchemaChanged, materialize_table
 from dop_core.project import Partitioning
 from dop_core.testing import (
@@ -256,9 +256,24 @@ def test_a_procedure_failing_after_its_delete_leaves_the_table_as_it_was(pg: Pos
         (dt.date(2024, 6, 1), 10),
         (dt.date(2024, 6, 2), 20),
     ]
-    with pytest.raises(Exception, match="no_such_table"):
-        pg.execute_atomically(["DELETE FROM s.daily", "INSERT INTO s.no_such_table SELECT 1"])
+    with pytest.raises(Exception, match="no_such_table"), pg.transaction():
+        pg.execute("DELETE FROM s.daily")
+        pg.execute("INSERT INTO s.no_such_table SELECT 1")
     assert len(pg.query("SELECT * FROM s.daily").rows) == 2
+
+
+@pytest.mark.slow
+def test_a_savepoint_keeps_the_transaction_going_after_a_failed_statement(pg: PostgresEngine) -> None:
+    pg.execute("CREATE TABLE s.t AS SELECT 1 AS x")
+    with pg.transaction():
+        assert pg.execute_dml("INSERT INTO s.t SELECT 2 UNION ALL SELECT 3") == 2
+        mark = pg.savepoint()
+        pg.execute("INSERT INTO s.t SELECT 4")
+        with pytest.raises(Exception, match="no_such_table"):
+            pg.execute("INSERT INTO s.no_such_table SELECT 5")
+        pg.rollback_to(mark)
+        pg.execute("INSERT INTO s.t SELECT 6")
+    assert pg.query("SELECT x FROM s.t ORDER BY x").rows == [(1,), (2,), (3,), (6,)]
 
 
 @pytest.mark.slow
@@ -281,9 +296,11 @@ def test_procedure_with_a_bare_select_and_call(pg: PostgresEngine) -> None:
         (dt.date(2024, 3, 2), "ran 2024-03-02"),
     ]
     pg.create_procedure(p, [Argument("a", "INT64"), Argument("b", "INT64")], "SELECT a + b", "bigquery")
-    assert len(pg._routines(p, "p")) == 1  # replaced, not overloaded
-    with pytest.raises(EngineError, match=r"write CALL schema\.procedure"):
-        pg.call("CALL refresh", "bigquery")
+    pg.call("CALL s.refresh(1, 2)", "bigquery")  # replaced, not overloaded
+    with pytest.raises(EngineError, match="expects 2 argument"):
+        pg.call("CALL s.refresh(DATE '2024-03-01')", "bigquery")
+    with pytest.raises(SqlError, match=r"write schema\.procedure"):
+        pg.call("CALL refresh()", "bigquery")
 
 
 @pytest.mark.slow
