@@ -43,6 +43,7 @@ def template_context(dag: Any, task: Any, date: dt.date, full_refresh: bool) -> 
 def compile_dag(project: Project, name: str, task_id: str | None, date: dt.date, full_refresh: bool,
                 target: str | None = None) -> list[CompiledTask]:
     from dop_core.build.dags import build_one
+    from dop_core.check import SCRIPT_KINDS
     from dop_core.engines.sql import translate
     from dop_core.operators.sql import DopAssertionSensor, DopSqlOperator
     from dop_core.plugins import get_registry
@@ -76,7 +77,8 @@ def compile_dag(project: Project, name: str, task_id: str | None, date: dt.date,
                 continue
             seen.add(rendered)
             translated = None
-            if engine_type is not None and task.kind != "materialization/stored_procedure" and native:
+            # a procedure's or invocation's script is bound and translated statement by statement as it runs
+            if engine_type is not None and task.kind not in SCRIPT_KINDS and native:
                 translated = translate(rendered, project.dialect, engine_type.dialect, engine_type.single_catalog)
             out.append(CompiledTask(task.task_id, task.kind, task.sql_file, project.dialect, rendered,
                                     engine_type.name if engine_type else "", translated, label))

@@ -67,6 +67,8 @@ def bind(tree: Any, bindings: Bindings) -> Any:
             new = _value(found)
         elif isinstance(node, exp.Column) and not _never_a_variable(node):
             new = _variable(node, bindings)
+            if new is not None and isinstance(node.parent, exp.Select) and node.arg_key == "expressions":
+                new = exp.alias_(new, node.name, quoted=node.this.quoted)  # SELECT x names its column x
         if new is not None:
             replacements.append((node, new))
     for node, new in replacements:

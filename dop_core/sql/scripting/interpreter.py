@@ -129,10 +129,10 @@ class Interpreter:
         self._parsed: dict[tuple[str, str, tuple[str, ...]], n.Script] = {}
 
     # -- running ----------------------------------------------------------------------------------
-    def run(self, script: n.Script, arguments: dict[str, Value] | None = None, name: str | None = None) -> None:
+    def run(self, script: n.Script) -> None:
         """Run ``script`` to its end or its RETURN (its temporary tables are dropped at the end)."""
         try:
-            self.frame(script, arguments or {}, name)
+            self.frame(script, {}, None)
         except ScriptFailure as failure:
             raise EngineError(f"{failure.message} ({failure.where()})") from None
         if self.transaction is not None:  # BigQuery rolls back a transaction the script left open
@@ -187,29 +187,33 @@ class Interpreter:
             self.current.scopes[-1][name] = Value(value, type_)
 
     def assign(self, node: n.Assign) -> None:
+        targets = [self.variable(name) for name in node.names]  # each one declared, before anything runs
         if len(node.names) == 1:
-            name = node.names[0]
-            self.set(name, self.evaluate(node.value, self.variable_type(name)))
+            self.assign_variable(node.names[0], self.evaluate(node.value, targets[0].type))
             return
         values = self.row_of(node.value)
         if len(values) != len(node.names):
             raise SqlError(f"SET ({', '.join(node.names)}) needs {len(node.names)} values; the expression gives "
                            f"{len(values)}")
         for name, value in zip(node.names, values, strict=True):
-            self.set(name, value)
+            self.assign_variable(name, value)
 
-    def variable_type(self, name: str) -> Any:
-        scope = self.current.find(name)
-        return scope[name].type if scope is not None else None
+    def variable(self, name: str) -> Value:
+        return self.scope_of(name)[name]
 
-    def set(self, name: str, value: Any) -> None:
+    def assign_variable(self, name: str, value: Any) -> None:
+        scope = self.scope_of(name)
+        scope[name] = Value(value, scope[name].type)
+
+    def scope_of(self, name: str) -> dict[str, Value]:
+        """The scope of the current frame holding variable ``name``."""
         if name.startswith("@@"):
             raise SqlError(f"SET {name}: DOP does not run scripts that change BigQuery's system variables locally "
                            "(set @@ variables only in scripts for BigQuery)")
         scope = self.current.find(name)
         if scope is None:
             raise SqlError(f"variable {name} is not declared")
-        scope[name] = Value(value, scope[name].type)
+        return scope
 
     def row_of(self, value: n.Expr) -> list[Any]:
         """The values of ``(a, b)``, of ``(SELECT AS STRUCT a, b ...)`` (no row: NULLs) or of a STRUCT."""
@@ -247,7 +251,7 @@ class Interpreter:
             self.statements(node.otherwise)
 
     def loop(self, node: n.Loop) -> None:
-        while node.condition is None or self.true(node.condition):
+        while node.condition is None or self.true(node.condition, node.at):
             try:
                 self.statements(node.body)
             except _Continue as jump:
@@ -257,7 +261,7 @@ class Interpreter:
                 if jump.label not in (None, node.label):
                     raise
                 return
-            if node.until is not None and self.true(node.until):
+            if node.until is not None and self.true(node.until, node.at):
                 return
 
     def for_in(self, node: n.ForIn) -> None:
@@ -358,7 +362,8 @@ class Interpreter:
             names = ", ".join(a.name for a in stored.arguments)
             raise self.failure(f"CALL {schema}.{name}: the procedure expects {len(stored.arguments)} argument(s) "
                                f"({names}), got {len(node.arguments)}")
-        values, outputs = {}, {}
+        values: dict[str, Value] = {}
+        outputs: dict[str, str] = {}  # OUT and INOUT arguments: the caller's variable each is copied back to
         for parameter, argument in zip(stored.arguments, node.arguments, strict=True):
             type_ = parse_type(parameter.type, stored.dialect)
             if parameter.mode == "IN":
@@ -368,13 +373,15 @@ class Interpreter:
             if target is None or self.current.find(target) is None:
                 raise SqlError(f"argument {parameter.name} of {schema}.{name} is {parameter.mode}: pass a declared "
                                f"variable, not {argument.text}")
+            if target in outputs.values():
+                raise SqlError(f"variable {target} is passed to {schema}.{name} twice as an OUT or INOUT argument")
             outputs[parameter.name] = target
-            initial = self.current.find(target)[target].value if parameter.mode == "INOUT" else None  # type: ignore[index]
+            initial = self.variable(target).value if parameter.mode == "INOUT" else None
             values[parameter.name] = Value(initial, type_)
         script = self.parse(stored, [a.name for a in stored.arguments])
         finished = self.frame(script, values, f"{schema}.{name}")
-        for parameter, target in outputs.items():
-            self.set(target, finished[parameter].value)
+        for argument_name, target in outputs.items():
+            self.assign_variable(target, finished[argument_name].value)
 
     def parse(self, stored: StoredProcedure, arguments: list[str]) -> n.Script:
         from dop_core.sql.scripting.parser import parse_script
@@ -413,7 +420,7 @@ class Interpreter:
             raise self.failure(f"EXECUTE IMMEDIATE ... INTO {', '.join(node.into)}: the query returns {len(row)} "
                                "column(s)")
         for name, value in zip(node.into, row, strict=False):
-            self.set(name, value)
+            self.assign_variable(name, value)
 
     def transaction_statement(self, node: n.Transaction) -> None:
         if node.verb == "BEGIN":
@@ -448,7 +455,10 @@ class Interpreter:
         result = self.query(exp.select(tree))
         return result.rows[0][0] if result.rows else None
 
-    def true(self, condition: n.Expr) -> bool:
+    def true(self, condition: n.Expr, at: n.Place | None = None) -> bool:
+        """Whether ``condition`` is TRUE (NULL is not); ``at``: the loop it belongs to, evaluated after its body."""
+        if at is not None:
+            self.current.at = at
         value = self.evaluate(condition)
         if value is not None and not isinstance(value, bool):
             raise SqlError(f"the condition {condition.text} is not a BOOL (it is {value!r})")

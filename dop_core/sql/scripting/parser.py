@@ -343,14 +343,14 @@ class _Parser:
         if first == "CASE" and self.word() != "WHEN":
             subject = self.expr({"WHEN"}, "the CASE value")
         ends = {"ELSEIF", "ELSE", "END"} if first == "IF" else {"WHEN", "ELSE", "END"}
-        branches, otherwise = [], None
         with self.opened(at, first, f"END {first}"):
             branches, otherwise = self.branch_list(ctx, first, ends)
         self.expect("END", first)
         return n.If(branches, otherwise, at, subject)
 
     def branch_list(self, ctx: _Context, first: str, ends: set[str]) -> tuple[list[n.Branch], list[Any] | None]:
-        branches, otherwise = [], None
+        branches: list[n.Branch] = []
+        otherwise = None
         while True:
             if first == "CASE":
                 self.expect("WHEN")
