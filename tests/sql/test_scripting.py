@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from dop_core.engines.base import Argument
 from dop_core.engines.duckdb import DuckDBEngine
 from dop_core.engines.sql import SqlError
 from dop_core.engines.targets import DuckDBTarget
@@ -92,3 +93,22 @@ EXCEPTION WHEN ERROR THEN
     FROM UNNEST(@@error.stack_trace) AS f;
 END;""", "bigquery")
     assert rows(engine, "SELECT * FROM s.trace") == [(2, 3, None, "s.fail"), (2, 3, None, None)]
+
+
+def test_the_example_of_the_scripting_page_runs_as_documented(engine):
+    import pathlib
+    import re
+
+    page = (pathlib.Path(__file__).parents[2] / "docs" / "scripting.md").read_text()
+    body, invocation = re.findall(r"```sql\n(.*?)```", page, re.S)[:2]
+    engine.create_schema("retail")
+    engine.execute("CREATE TABLE retail.daily_revenue AS SELECT * FROM (VALUES (DATE '2024-06-01', 'north', 100.0), "
+                   "(DATE '2024-06-01', 'south', 10.0), (DATE '2024-06-02', 'north', 10.0)) AS t(order_date, store, "
+                   "revenue)")
+    engine.execute("CREATE TABLE retail.quiet_days (d DATE)")
+    engine.create_procedure(Relation("retail", "sp_flag_big_days"),
+                            [Argument("run_date", "DATE"), Argument("flagged", "INT64", "OUT")], body, "bigquery")
+    for day in ("2024-06-01", "2024-06-02"):
+        engine.call(invocation.replace("{{ ds }}", day), "bigquery")
+    assert rows(engine, "SELECT order_date::VARCHAR, store FROM retail.big_days") == [("2024-06-01", "north")]
+    assert rows(engine, "SELECT d::VARCHAR FROM retail.quiet_days") == [("2024-06-02",)]
