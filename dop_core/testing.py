@@ -14,7 +14,7 @@ what registering a plugin costs every parse of the DAG files. An engine's tests 
 protects a table's history with :func:`assert_history_protected` (over :func:`history_changes`),
 :func:`assert_nullability_protected` and :func:`assert_same_shapes_pass`; an engine running BigQuery
 scripting checks it against BigQuery's documented semantics with :func:`check_script_case` over
-``SCRIPT_CASES``.
+``SCRIPT_CASES``, and its transactions and savepoints with :func:`check_transactions`.
 
 Importing this module is cheap (no Airflow); fixtures import what they use.
 """
@@ -35,6 +35,7 @@ import pytest
 from dop_core.sql.scripting.cases import SCRIPT_CASES as SCRIPT_CASES
 from dop_core.sql.scripting.cases import ScriptCase as ScriptCase
 from dop_core.sql.scripting.cases import check_script_case as check_script_case
+from dop_core.sql.scripting.cases import check_transactions as check_transactions
 
 DEFAULT_PROJECT_YML = "name: test_project\n"
 

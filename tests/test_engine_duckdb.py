@@ -20,6 +20,7 @@ from dop_core.testing import (
     assert_history_protected,
     assert_nullability_protected,
     assert_same_shapes_pass,
+    check_transactions,
     history_changes,
 )
 
@@ -212,21 +213,7 @@ def test_a_procedure_failing_after_its_delete_leaves_the_table_as_it_was(engine)
 def test_a_transaction_is_all_or_nothing_and_goes_on_after_a_failed_statement_from_a_savepoint(engine):
     """DuckDB aborts a transaction when a statement fails and has no savepoints: rolling back to a savepoint
     rolls back and replays what the transaction wrote before it."""
-    engine.execute("CREATE TABLE retail.t AS SELECT 1 AS x")
-    with pytest.raises(Exception, match="no_such_table"), engine.transaction():
-        engine.execute("DELETE FROM retail.t")
-        engine.execute("INSERT INTO retail.no_such_table SELECT 3")
-    assert rows(engine, "SELECT x FROM retail.t") == [(1,)]
-    with engine.transaction():
-        assert engine.execute_dml("INSERT INTO retail.t SELECT 2 UNION ALL SELECT 3") == 2
-        mark = engine.savepoint()
-        engine.execute("INSERT INTO retail.t SELECT 4")
-        with pytest.raises(Exception, match="no_such_table"):
-            engine.execute("INSERT INTO retail.no_such_table SELECT 5")
-        engine.rollback_to(mark)
-        engine.execute("INSERT INTO retail.t SELECT 6")
-        engine.release(engine.savepoint())
-    assert rows(engine, "SELECT x FROM retail.t") == [(1,), (2,), (3,), (6,)]
+    check_transactions(engine, "retail")
 
 
 def test_assertion_report_lists_every_row(engine):

@@ -21,6 +21,7 @@ from dop_core.testing import (
     assert_history_protected,
     assert_nullability_protected,
     assert_same_shapes_pass,
+    check_transactions,
     history_changes,
 )
 
@@ -264,16 +265,7 @@ def test_a_procedure_failing_after_its_delete_leaves_the_table_as_it_was(pg: Pos
 
 @pytest.mark.slow
 def test_a_savepoint_keeps_the_transaction_going_after_a_failed_statement(pg: PostgresEngine) -> None:
-    pg.execute("CREATE TABLE s.t AS SELECT 1 AS x")
-    with pg.transaction():
-        assert pg.execute_dml("INSERT INTO s.t SELECT 2 UNION ALL SELECT 3") == 2
-        mark = pg.savepoint()
-        pg.execute("INSERT INTO s.t SELECT 4")
-        with pytest.raises(Exception, match="no_such_table"):
-            pg.execute("INSERT INTO s.no_such_table SELECT 5")
-        pg.rollback_to(mark)
-        pg.execute("INSERT INTO s.t SELECT 6")
-    assert pg.query("SELECT x FROM s.t ORDER BY x").rows == [(1,), (2,), (3,), (6,)]
+    check_transactions(pg, "s")
 
 
 @pytest.mark.slow

@@ -473,3 +473,28 @@ def check_script_case(engine: Any, case: ScriptCase) -> None:
     if case.fails_after is not None:
         with pytest.raises(EngineError):
             engine.call(case.fails_after, "bigquery")
+
+
+def check_transactions(engine: Any, schema: str) -> None:
+    """``engine``'s transactions are all or nothing, and a savepoint keeps one going after a failed statement
+    (what a script's exception handler needs). ``schema`` exists and is empty."""
+    import pytest
+
+    def values() -> list[Any]:
+        return [row[0] for row in engine.query(f"SELECT x FROM {schema}.t ORDER BY x").rows]
+
+    engine.execute(f"CREATE TABLE {schema}.t AS SELECT 1 AS x")
+    with pytest.raises(Exception, match="no_such_table"), engine.transaction():
+        engine.execute(f"DELETE FROM {schema}.t")
+        engine.execute(f"INSERT INTO {schema}.no_such_table SELECT 3")
+    assert values() == [1]
+    with engine.transaction():
+        assert engine.execute_dml(f"INSERT INTO {schema}.t SELECT 2 UNION ALL SELECT 3") == 2
+        mark = engine.savepoint()
+        engine.execute(f"INSERT INTO {schema}.t SELECT 4")
+        with pytest.raises(Exception, match="no_such_table"):
+            engine.execute(f"INSERT INTO {schema}.no_such_table SELECT 5")
+        engine.rollback_to(mark)
+        engine.execute(f"INSERT INTO {schema}.t SELECT 6")
+        engine.release(engine.savepoint())
+    assert values() == [1, 2, 3, 6]

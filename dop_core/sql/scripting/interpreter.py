@@ -252,14 +252,7 @@ class Interpreter:
 
     def loop(self, node: n.Loop) -> None:
         while node.condition is None or self.true(node.condition, node.at):
-            try:
-                self.statements(node.body)
-            except _Continue as jump:
-                if jump.label not in (None, node.label):
-                    raise
-            except _Leave as jump:
-                if jump.label not in (None, node.label):
-                    raise
+            if not self.iteration(node.body, node.label):
                 return
             if node.until is not None and self.true(node.until, node.at):
                 return
@@ -268,21 +261,27 @@ class Interpreter:
         from sqlglot import exp
 
         tree = node.query.tree
-        query = tree.this if isinstance(tree, exp.Subquery) else tree
-        result = self.query(query)
+        result = self.query(tree.this if isinstance(tree, exp.Subquery) else tree)
         for row in result.rows:
             self.current.scopes.append({node.variable: Value(dict(zip(result.columns, row, strict=True)))})
             try:
-                self.statements(node.body)
-            except _Continue as jump:
-                if jump.label not in (None, node.label):
-                    raise
-            except _Leave as jump:
-                if jump.label not in (None, node.label):
-                    raise
-                return
+                if not self.iteration(node.body, node.label):
+                    return
             finally:
                 self.current.scopes.pop()
+
+    def iteration(self, body: Sequence[Any], label: str | None) -> bool:
+        """Run a loop's body once; False when a BREAK (or LEAVE) of this loop ends it."""
+        try:
+            self.statements(body)
+        except _Continue as jump:
+            if jump.label not in (None, label):
+                raise
+        except _Leave as jump:
+            if jump.label not in (None, label):
+                raise
+            return False
+        return True
 
     def block(self, node: n.Block) -> None:
         failure = None
