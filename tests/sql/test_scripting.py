@@ -112,3 +112,23 @@ def test_the_example_of_the_scripting_page_runs_as_documented(engine):
         engine.call(invocation.replace("{{ ds }}", day), "bigquery")
     assert rows(engine, "SELECT order_date::VARCHAR, store FROM retail.big_days") == [("2024-06-01", "north")]
     assert rows(engine, "SELECT d::VARCHAR FROM retail.quiet_days") == [("2024-06-02",)]
+
+
+def test_in_a_duckdb_dialect_project_a_procedure_is_its_statements_with_the_arguments_bound(engine):
+    engine.create_schema("s")
+    engine.execute("CREATE TABLE s.t (x INTEGER, label VARCHAR)")
+    engine.create_procedure(Relation("s", "add"), [Argument("x", "INTEGER"), Argument("label", "VARCHAR")],
+                            "INSERT INTO s.t VALUES (x, label);\nINSERT INTO s.t SELECT x * 2, label || '!'", "duckdb")
+    engine.call("CALL s.add(21, 'it''s');", "duckdb")
+    assert rows(engine, "SELECT * FROM s.t ORDER BY x") == [(21, "it's"), (42, "it's!")]
+
+
+def test_a_procedure_that_does_not_parse_is_refused_at_its_line_and_nothing_is_stored(engine):
+    engine.create_schema("s")
+    body = "-- refresh\n\nDECLARE n INT64;\nLOOP\n  SET n = n + 1\nEND LOOP;"
+    with pytest.raises(SqlError) as info:
+        engine.create_procedure(Relation("s", "p"), [], body, "bigquery")
+    assert (info.value.line, info.value.column) == (6, 1)
+    assert info.value.reason == "expected ; after the statement, found 'END'"
+    with pytest.raises(EngineError, match="no such procedure"):
+        engine.call("CALL s.p();", "bigquery")

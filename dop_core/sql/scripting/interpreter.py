@@ -480,7 +480,10 @@ class Interpreter:
             return columns[key]
 
         bound = bind(tree, attrs.evolve(bindings, table_columns=table_columns))
-        return str(self.engine.translate(bound.sql(dialect=dialect), dialect))
+        try:
+            return str(self.engine.translate(bound.sql(dialect=dialect), dialect))
+        except SqlError as exc:  # its place is the statement's in the script, not the line of the SQL DOP generated
+            raise SqlError(exc.reason) from None
 
     def protected(self, run: Callable[[str], Any], sql: str, always: bool = False) -> Any:
         """``run(sql)`` on the engine. Inside a BEGIN section with a handler (or ``always``), a failure undoes
@@ -503,7 +506,11 @@ class Interpreter:
         from sqlglot import exp
 
         if table.db:
-            return {name.lower() for name, _ in self.engine.columns(Relation(table.db, table.name))} or None
+            try:
+                relation = Relation(table.db, table.name)
+            except ValueError:  # not a name DOP's engines can have: no columns to shadow a variable
+                return None
+            return {name.lower() for name, _ in self.engine.columns(relation)} or None
         probe = exp.select("*").from_(exp.Table(this=table.this.copy())).limit(0)
         dialect = self.current.script.dialect
         with contextlib.suppress(ScriptFailure):

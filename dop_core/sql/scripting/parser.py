@@ -192,8 +192,8 @@ class _Parser:
             kind, word = self.kind(), self.word()
             if kind == "SEMICOLON":
                 break
-            if depth == 0 and cases == 0 and (word in stops or kind in kinds):
-                break
+            if depth == 0 and cases == 0 and (word in stops or word in _ENDS or kind in kinds):
+                break  # END, ELSE, WHEN... outside a CASE expression end the expression (a missing ;)
             if kind in ("L_PAREN", "L_BRACKET"):
                 depth += 1
             elif kind in ("R_PAREN", "R_BRACKET"):
