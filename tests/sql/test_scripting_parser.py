@@ -101,3 +101,12 @@ def test_dop_validate_shows_a_scripting_mistake_at_its_line_of_the_sql_file(dop_
                                                    "the script or of a BEGIN block (BigQuery refuses it here)"),
         (f"{folder / 'sp_refresh.sql'}:4:23", "expected ; after the statement, found 'END'"),
     ]
+
+
+def test_an_argument_mode_other_than_in_out_inout_is_refused_at_its_place(dop_project, dop_plugin_manager):
+    dop_project.dag("d", PROCEDURE_DAG.replace("mode: OUT", "mode: BOTH"), sql={
+        "sp_refresh": "SET rows_written = 1;\n", "invoke_refresh": "SELECT 1;\n"})
+    report = check_project(dop_project.root)
+    errors = [p for p in report.problems if p.severity == "error"]
+    assert [(p.location.line, p.location.column) for p in errors] == [(9, 51)]  # at BOTH
+    assert "IN, OUT or INOUT" in str(errors[0])
