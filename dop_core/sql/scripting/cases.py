@@ -433,6 +433,11 @@ SCRIPT_CASES = [
         """,
         [("doubled", 42)]),
     ScriptCase(
+        "A procedure's body is kept as written: quotes, a backslash, $$ and -- inside its strings",
+        "CALL S.Quoting();",
+        [("it's \\ $$ \u00fc -- not a comment", 1)],
+        procedures=(("quoting", (), 'INSERT INTO s.out VALUES ("it\'s \\\\ $$ \u00fc -- not a comment", 1);'),)),
+    ScriptCase(
         "An ARRAY variable set from a query and UNNESTed",
         """
         DECLARE top_names ARRAY<STRING>;

@@ -43,8 +43,7 @@ def save_procedure(engine: Engine, relation: Relation, arguments: Sequence[n.Par
     engine.create_schema(STORE.schema)
     engine.execute(f"CREATE TABLE IF NOT EXISTS {store} (schema_name VARCHAR, name VARCHAR, arguments VARCHAR, "
                    "body VARCHAR, dialect VARCHAR, PRIMARY KEY (schema_name, name))")
-    key = f"schema_name = {_literal(engine, relation.schema)} AND name = {_literal(engine, relation.name)}"
-    engine.execute(f"DELETE FROM {store} WHERE {key}")
+    engine.execute(f"DELETE FROM {store} WHERE {_key(engine, relation.schema, relation.name)}")
     described = json.dumps([{"name": a.name, "type": a.type, "mode": a.mode} for a in arguments])
     values = ", ".join(_literal(engine, v) for v in (relation.schema, relation.name, described, body, dialect))
     engine.execute(f"INSERT INTO {store} VALUES ({values})")
@@ -53,12 +52,18 @@ def save_procedure(engine: Engine, relation: Relation, arguments: Sequence[n.Par
 def load_procedure(engine: Engine, schema: str, name: str) -> StoredProcedure | None:
     if not engine.table_exists(STORE):
         return None
-    key = f"schema_name = {_literal(engine, schema)} AND name = {_literal(engine, name)}"
-    rows = engine.query(f"SELECT arguments, body, dialect FROM {engine.qualified(STORE)} WHERE {key}").rows
+    rows = engine.query(f"SELECT arguments, body, dialect FROM {engine.qualified(STORE)} "
+                        f"WHERE {_key(engine, schema, name)}").rows
     if not rows:
         return None
     arguments = [n.Parameter(a["name"].lower(), a["type"], a.get("mode", "IN")) for a in json.loads(rows[0][0])]
     return StoredProcedure(arguments, rows[0][1], rows[0][2])
+
+
+def _key(engine: Engine, schema: str, name: str) -> str:
+    """The condition finding a procedure: names compare as DuckDB and PostgreSQL compare unquoted names."""
+    return (f"LOWER(schema_name) = LOWER({_literal(engine, schema)}) "
+            f"AND LOWER(name) = LOWER({_literal(engine, name)})")
 
 
 def _literal(engine: Engine, text: str) -> str:
