@@ -69,6 +69,8 @@ def bind(tree: Any, bindings: Bindings) -> Any:
             new = _variable(node, bindings)
             if new is not None and isinstance(node.parent, exp.Select) and node.arg_key == "expressions":
                 new = exp.alias_(new, node.name, quoted=node.this.quoted)  # SELECT x names its column x
+            elif isinstance(new, exp.Literal) and not new.is_string and _positional(node):
+                new = exp.Cast(this=new, to=exp.DataType.build("BIGINT"))  # ORDER BY 2 would mean the 2nd column
         if new is not None:
             replacements.append((node, new))
     for node, new in replacements:
@@ -76,6 +78,14 @@ def bind(tree: Any, bindings: Bindings) -> Any:
             return new
         node.replace(new)
     return tree
+
+
+def _positional(column: Any) -> bool:
+    """Whether a number written where ``column`` is would be read as a column's position (ORDER BY, GROUP BY)."""
+    from sqlglot import exp
+
+    return isinstance(column.parent, exp.Group) or (
+        isinstance(column.parent, exp.Ordered) and isinstance(column.parent.parent, exp.Order))
 
 
 def _inside(node: Any, ancestor: Any) -> bool:
@@ -169,8 +179,8 @@ def _visible(query: Any, via: Any, column: Any, table_columns: TableColumns, qua
     """The names ``query`` makes visible to an expression reached through its argument ``via``."""
     from sqlglot import exp
 
-    if isinstance(via, exp.From | exp.Join) and not _inside_unnest(column, via):
-        return set()  # a derived table in FROM sees the outer query, not its siblings
+    if isinstance(via, exp.From | exp.Join) and _inside(column, via.this) and not _inside_unnest(column, via):
+        return set()  # a derived table in FROM sees the outer query, not its siblings (a JOIN's ON sees them all)
     sources = _sources(query)
     names: set[str] = set()
     for source in sources:

@@ -35,6 +35,8 @@ def literal(value: Any, type_: Any = None) -> Any:
     natural = _NATURAL.get(type(value))
     if type_ is None or (natural is not None and type_.this.name == natural):
         return node
+    if isinstance(node, exp.Cast) and node.to == type_:  # already of that type (a DATE, a NUMERIC...)
+        return node
     return exp.Cast(this=node, to=type_.copy())
 
 
