@@ -132,3 +132,12 @@ def test_a_procedure_that_does_not_parse_is_refused_at_its_line_and_nothing_is_s
     assert info.value.reason == "expected ; after the statement, found 'END'"
     with pytest.raises(EngineError, match="no such procedure"):
         engine.call("CALL s.p();", "bigquery")
+
+
+def test_a_transaction_may_create_and_drop_temporary_tables_only_as_on_bigquery(engine):
+    engine.create_schema("s")
+    engine.call("BEGIN TRANSACTION;\nCREATE TEMP TABLE t AS SELECT 1 AS x;\nDROP TABLE t;\nCOMMIT TRANSACTION;",
+                "bigquery")
+    with pytest.raises(EngineError, match=r"may create or drop temporary tables only.*\(line 2, column 1\)"):
+        engine.call("BEGIN TRANSACTION;\nCREATE TABLE s.t (x INT64);\nCOMMIT TRANSACTION;", "bigquery")
+    assert not engine.table_exists(Relation("s", "t"))

@@ -123,6 +123,7 @@ class Interpreter:
         self.transaction: Any = None  # the savepoint of the script's BEGIN TRANSACTION
         self.row_count: int | None = None
         self.temp_tables: list[tuple[str, str]] = []  # DROP TABLE of each temporary table, in its dialect
+        self.temp_names: set[str] = set()
         self.job = f"dop_script_{uuid.uuid4().hex[:12]}"
         self.created = dt.datetime.now(dt.UTC)
         self.children = 0
@@ -335,6 +336,10 @@ class Interpreter:
         from sqlglot import exp
 
         self.children += 1
+        if self.transaction is not None and isinstance(tree, exp.Create | exp.Drop | exp.Alter) and not (
+                _temporary(tree) or (isinstance(tree, exp.Drop) and self.drops_temporary(tree))):
+            raise self.failure("a transaction (BEGIN TRANSACTION) may create or drop temporary tables only, as on "
+                               "BigQuery: move this statement out of the transaction")
         sql = self.engine_sql(tree, bindings)
         if isinstance(tree, exp.Insert | exp.Update | exp.Delete | exp.Merge):
             self.row_count = self.protected(self.engine.execute_dml, sql)
@@ -345,11 +350,18 @@ class Interpreter:
             log.info("a SELECT at %s returned %d row(s)", self.where(), len(result.rows))
             return result
         self.protected(self.engine.execute, sql)
-        if isinstance(tree, exp.Create) and _temporary(tree):
+        if isinstance(tree, exp.Create) and tree.kind == "TABLE" and _temporary(tree):
             table = tree.this if isinstance(tree.this, exp.Table) else tree.this.this  # CREATE ... (columns)
             drop = exp.Drop(tables=[table.copy()], kind="TABLE", exists=True)
             self.temp_tables.append((drop.sql(dialect=self.current.script.dialect), self.current.script.dialect))
+            self.temp_names.add(table.name.lower())
         return None
+
+    def drops_temporary(self, drop: Any) -> bool:
+        """Whether ``drop`` drops temporary tables of the script only."""
+        tables = drop.args.get("tables") or [drop.this]
+        return drop.kind == "TABLE" and all(t is not None and not t.db and t.name.lower() in self.temp_names
+                                            for t in tables)
 
     def call(self, node: n.Call) -> None:
         schema, name = node.procedure
@@ -573,7 +585,7 @@ def _temporary(create: Any) -> bool:
     from sqlglot import exp
 
     properties = create.args.get("properties")
-    return create.kind == "TABLE" and properties is not None and any(
+    return isinstance(create, exp.Create) and properties is not None and any(
         isinstance(p, exp.TemporaryProperty) for p in properties.expressions)
 
 
