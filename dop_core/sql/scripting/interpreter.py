@@ -34,7 +34,6 @@ import attrs
 
 from dop_core.engines.sql import SqlError, parse_type
 from dop_core.errors import DopError, EngineError
-from dop_core.identifiers import Relation
 from dop_core.sql.scripting import nodes as n
 from dop_core.sql.scripting.binding import Bindings, Value, bind
 from dop_core.sql.scripting.values import literal, type_of
@@ -514,19 +513,16 @@ class Interpreter:
         return result
 
     def table_columns(self, table: Any) -> set[str] | None:
-        """The column names of a table the statement reads, as the engine has them (None: no such table)."""
+        """The column names of a table the statement reads (None: no such table), asked of the engine with
+        ``SELECT * FROM table LIMIT 0``, so that the name resolves as the statement's will (case, temporary
+        tables, views)."""
         from sqlglot import exp
 
-        if table.db:
-            try:
-                relation = Relation(table.db, table.name)
-            except ValueError:  # not a name DOP's engines can have: no columns to shadow a variable
-                return None
-            return {name.lower() for name, _ in self.engine.columns(relation)} or None
-        probe = exp.select("*").from_(exp.Table(this=table.this.copy())).limit(0)
+        probe = exp.select("*").from_(exp.Table(**{k: v.copy() for k, v in table.args.items()
+                                                   if k in ("this", "db", "catalog") and v is not None}))
         dialect = self.current.script.dialect
+        sql = self.engine.translate(probe.limit(0).sql(dialect=dialect), dialect)
         with contextlib.suppress(ScriptFailure):
-            sql = self.engine.translate(probe.sql(dialect=dialect), dialect)
             return {c.lower() for c in self.protected(self.engine.query, sql, always=True).columns}
         return None
 
