@@ -31,23 +31,19 @@ from dop_core.sql.scripting import nodes as n
 _ENDS = {"END", "ELSE", "ELSEIF", "EXCEPTION", "UNTIL", "WHEN"}
 #: the procedural statements' first words
 _LOOPS = {"LOOP", "WHILE", "REPEAT", "FOR"}
-#: system variables a script may SET (BigQuery's read-write ones DOP can honour are none: see interpreter)
+#: sqlglot's token types of a `quoted name` and of string literals
 _QUOTED = {"IDENTIFIER"}
 _STRINGS = {"STRING", "RAW_STRING", "NATIONAL_STRING", "BYTE_STRING", "HEX_STRING", "BIT_STRING",
             "UNICODE_STRING", "HEREDOC_STRING"}
 _WORD = re.compile(r"[A-Za-z_][A-Za-z_0-9]*( [A-Za-z_][A-Za-z_0-9]*)*\Z")  # sqlglot reads BEGIN TRANSACTION as one
 
 
-def parse_script(text: str, dialect: str = "bigquery", arguments: Sequence[str] = (),
-                 procedural: bool | None = None) -> n.Script:
+def parse_script(text: str, dialect: str = "bigquery", arguments: Sequence[str] = ()) -> n.Script:
     """The statements of ``text``; ``arguments`` are the variables a procedure's body starts with.
 
-    The procedural language is BigQuery's: it is read when ``dialect`` is ``bigquery`` (or with
-    ``procedural=True``); in another dialect the script is SQL statements and CALLs.
+    The procedural language is BigQuery's: in another ``dialect`` the script is SQL statements and CALLs.
     """
-    if procedural is None:
-        procedural = dialect == "bigquery"
-    parser = _Parser(text, dialect, procedural)
+    parser = _Parser(text, dialect, procedural=dialect == "bigquery")
     context = _Context(scopes=[{a.lower() for a in arguments}])
     statements = parser.statements(context, set(), declarations=True)
     return n.Script(statements, text, dialect)
