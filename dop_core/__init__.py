@@ -38,6 +38,8 @@ _EXPORTS = {
     "Engine": "dop_core.engines.base",
     "QueryResult": "dop_core.engines.base",
     "Argument": "dop_core.engines.base",
+    "InterpretedProcedures": "dop_core.sql.scripting.procedures",
+    "parse_script": "dop_core.sql.scripting.parser",
     "TableShape": "dop_core.engines.shape",
     "ColumnShape": "dop_core.engines.shape",
     "PartitioningUnknown": "dop_core.engines.shape",
@@ -75,6 +77,7 @@ __all__ = [
     "EngineError",
     "EngineType",
     "HiddenCredentialsMixin",
+    "InterpretedProcedures",
     "Location",
     "NoOptions",
     "OutsideProject",
@@ -109,6 +112,7 @@ __all__ = [
     "hookspec",
     "load_project",
     "parse_duration",
+    "parse_script",
     "parse_type",
     "partitioning_from_comment",
     "record_partitioning_sql",
@@ -145,6 +149,8 @@ if TYPE_CHECKING:
     from dop_core.records import EgressType, EngineType, NoOptions, TaskType, TriggerType
     from dop_core.secrets import redact, register_secrets
     from dop_core.sql import UnsupportedSqlError
+    from dop_core.sql.scripting.parser import parse_script
+    from dop_core.sql.scripting.procedures import InterpretedProcedures
     from dop_core.validate import validate_project
 
 

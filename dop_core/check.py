@@ -1,5 +1,6 @@
 """``dop validate``: validate every config, then build each valid DAG and check its SQL (it renders and
-parses, and a task that only reads runs exactly one read-only query)."""
+parses — a procedure's body and an invocation's SQL as a script, BigQuery scripting in a BigQuery
+project — and a task that only reads runs exactly one read-only query)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,9 @@ from dop_core.validate import ProjectReport, resolve_target, trigger_groups, tri
 #: the native kinds whose SQL must be exactly one read-only query (checked again when they run)
 READ_ONLY_KINDS = ("materialization/table", "materialization/view", "assertion/assertion",
                    "assertion/assertion_sensor", "trigger/sql")
+#: the native kinds whose SQL is a script (run statement by statement on engines without scripting)
+SCRIPT_KINDS = ("materialization/stored_procedure", "invocation/stored_procedure")
+SCRIPT_EXPECTED = "SQL statements, and BigQuery scripting in a BigQuery project (DECLARE, SET, IF, LOOP, CALL...)"
 
 
 def check_project(root: Any = None, target: str | None = None, build: bool = True,

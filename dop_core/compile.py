@@ -75,6 +75,7 @@ def compile_dag(project: Project, name: str, task_id: str | None, date: dt.date,
 
 def _compile_task(project: Project, dag: Any, task: Any, date: dt.date, full_refresh: bool,
                   engine_type: Any) -> Iterator[CompiledTask]:
+    from dop_core.check import SCRIPT_KINDS
     from dop_core.engines.sql import translate
     from dop_core.sql_check import located_parse_error
 
@@ -90,7 +91,8 @@ def _compile_task(project: Project, dag: Any, task: Any, date: dt.date, full_ref
             errors = list(located_parse_error(template, project.dialect, task))
             if errors:
                 raise ConfigError(errors)
-            if task.kind != "materialization/stored_procedure":
+            # a procedure's or invocation's script is bound and translated statement by statement as it runs
+            if task.kind not in SCRIPT_KINDS:
                 translated = translate(rendered, project.dialect, engine_type.dialect, engine_type.single_catalog)
         yield CompiledTask(task.task_id, task.kind, task.sql_file, project.dialect, rendered, engine_type.name,
                            translated, label)

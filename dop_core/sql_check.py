@@ -43,9 +43,16 @@ def check_dag_sql(dag: Any, dialect: str, date: dt.date, parse: bool = True) -> 
 
 
 def parse_problems(rendered: Rendered, dialect: str, task: Any) -> list[Problem]:
-    """A syntax error in ``rendered`` (located in its template), or a warning when it has no statement."""
+    """A syntax error in ``rendered`` (located in its template), or a warning when it has no statement. A
+    procedure's body and an invocation's SQL are parsed as a script (BigQuery scripting in a BigQuery
+    project), with the rules BigQuery checks before running one."""
     import sqlglot
     from sqlglot.errors import ParseError, TokenError
+
+    from dop_core.check import SCRIPT_KINDS
+
+    if getattr(task, "kind", None) in SCRIPT_KINDS and rendered.text.strip():
+        return script_problems(rendered, dialect, task)
 
     quiet = logging.getLogger("sqlglot")
     level = quiet.level
@@ -64,6 +71,24 @@ def parse_problems(rendered: Rendered, dialect: str, task: Any) -> list[Problem]
     return [Problem(Location(rendered.path, 1, 1), f"the SQL file of task {task.task_id!r} [{task.kind}] {what}; "
                     "running the task would fail", "the SQL the task runs",
                     "write the task's SQL, or remove the task until it has some", severity="warning")]
+
+
+def script_problems(rendered: Rendered, dialect: str, task: Any) -> list[Problem]:
+    """A scripting mistake in ``rendered`` (a syntax error of a statement or of the scripting around it, a
+    DECLARE after other statements, an undeclared variable, BREAK outside a loop...), located in its
+    template."""
+    from dop_core.check import SCRIPT_EXPECTED
+    from dop_core.engines.sql import SqlError
+    from dop_core.sql.scripting.parser import parse_script
+
+    arguments = [a.name for a in getattr(task.options, "arguments", None) or []]
+    try:
+        parse_script(rendered.text, dialect, arguments)
+    except SqlError as exc:
+        where = rendered.location(_offset(rendered.text, exc.line or 1, exc.column or 1))
+        return [Problem(where, exc.reason, SCRIPT_EXPECTED,
+                        "fix the statement here (`dop compile DAG TASK` shows the SQL as rendered)")]
+    return []
 
 
 def _syntax_error(rendered: Rendered, dialect: str, error: dict[str, Any], fallback: str) -> Problem:

@@ -4,7 +4,7 @@ that uses one (or to read a cached one). ``airflow_operator``'s is in :mod:`.ope
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import attrs
@@ -31,7 +31,7 @@ def _type_problems(type_sql: Any, dialect: str, path: Path, templated: bool = Fa
         yield path, str(exc), TYPE_EXPECTED + (" or ANY TYPE" if templated else "")
 
 
-def _arguments_problems(arguments: list[ArgumentSpec], dialect: str, templated: bool) -> Iterator[SqlProblem]:
+def _arguments_problems(arguments: Sequence[ArgumentSpec], dialect: str, templated: bool) -> Iterator[SqlProblem]:
     for i, argument in enumerate(arguments):
         yield from _type_problems(argument.type, dialect, ("arguments", i, "type"), templated)
 
@@ -40,6 +40,20 @@ def _arguments_problems(arguments: list[ArgumentSpec], dialect: str, templated: 
 class ArgumentSpec:
     name: str = attrs.field(metadata={"parse": _argument_name, "expected": IDENTIFIER_EXPECTED})
     type: str = attrs.field(metadata={"doc": "a SQL type in the project's dialect, e.g. STRING, DATE, ANY TYPE"})
+
+
+def _argument_mode(value: Any) -> str:
+    if not isinstance(value, str) or value.upper() not in ("IN", "OUT", "INOUT"):
+        raise ValueError(f"{value!r} is not an argument mode")
+    return value.upper()
+
+
+@attrs.frozen
+class ProcedureArgumentSpec(ArgumentSpec):
+    mode: str = attrs.field(default="IN", metadata={
+        "parse": _argument_mode, "expected": "IN, OUT or INOUT",
+        "doc": "IN (the caller passes a value; the default), OUT (the procedure sets the variable the caller "
+               "passes) or INOUT (both), as in BigQuery's CREATE PROCEDURE"})
 
 
 @attrs.frozen
@@ -59,8 +73,8 @@ class FunctionOptions:
 
 @attrs.frozen
 class ProcedureOptions:
-    arguments: list[ArgumentSpec] = attrs.field(factory=list, metadata={
-        "doc": "typed arguments: [{name, type}]; a type is one SQL type"})
+    arguments: list[ProcedureArgumentSpec] = attrs.field(factory=list, metadata={
+        "doc": "typed arguments: [{name, type, mode}]; a type is one SQL type, the mode IN (default), OUT or INOUT"})
 
     def sql_problems(self, dialect: str) -> Iterator[SqlProblem]:
         """Every argument type that is not one SQL type of ``dialect``."""

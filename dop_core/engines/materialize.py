@@ -140,7 +140,7 @@ def as_arguments(raw: Sequence[Any]) -> list[Argument]:
     out = []
     for a in raw:
         if isinstance(a, dict):
-            out.append(Argument(a["name"], a["type"]))
+            out.append(Argument(a["name"], a["type"], a.get("mode", "IN")))
         else:
-            out.append(Argument(a.name, a.type))
+            out.append(Argument(a.name, a.type, getattr(a, "mode", "IN")))
     return out

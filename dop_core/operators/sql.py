@@ -197,7 +197,8 @@ class DopSqlOperator(_DopSqlMixin, BaseOperator):
                                      self.dialect)
         if kind == "materialization/stored_procedure":
             assert rel is not None
-            engine.create_procedure(rel, m.as_arguments(self.options.arguments), sql.strip(), self.dialect)
+            # not stripped in front: an error in the body names its line of the SQL file
+            engine.create_procedure(rel, m.as_arguments(self.options.arguments), sql.rstrip(), self.dialect)
             return m.Outcome("created procedure", str(rel))
         if kind == "assertion/assertion":
             check_query(sql, self.dialect)
