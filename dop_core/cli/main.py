@@ -227,20 +227,24 @@ def run(dag: str, project_dir: str | None, target: str | None, date: str | None,
 
 
 @main.command()
-@click.argument("name")
+@click.argument("path")
 @click.option("--output-dir", default=".", type=click.Path(file_okay=False),
-              help="Where to create the project folder (default: here).")
+              help="The folder a relative PATH is in (default: here).")
 @click.option("--no-input", is_flag=True,
               help="Ask nothing; take every default (also when not on a terminal).")
 @click.option("--dbt/--no-dbt", "with_dbt", default=None,
               help="Include the dbt example (default: when the dop-dbt plugin is installed).")
 @click.option("--run", "run_example", is_flag=True,
               help="Then run the example DAG (dop run example_covid19 --date 2024-06-01) in the new project.")
-def init(name: str, output_dir: str, no_input: bool, with_dbt: bool | None, run_example: bool) -> None:
-    """Create a new service project NAME from the template (cookiecutter)."""
+def init(path: str, output_dir: str, no_input: bool, with_dbt: bool | None, run_example: bool) -> None:
+    """Create a new service project in the folder PATH, from the template (cookiecutter).
+
+    The project is named after PATH's last part, which must be an identifier (letters, digits and _);
+    missing parent folders are created, and an existing PATH must be an empty folder.
+    """
     from dop_core.init import create_project, next_steps
 
-    root = create_project(name, output_dir, no_input=True if no_input else None, with_dbt=with_dbt)
+    root = create_project(path, output_dir, no_input=True if no_input else None, with_dbt=with_dbt)
     click.echo(next_steps(root))
     if run_example:
         from dop_core.runner import run_dag
