@@ -64,9 +64,13 @@ _EXPORTS = {
     "resolve_project_path": "dop_core.paths",
     "OutsideProject": "dop_core.paths",
     "UnsupportedSqlError": "dop_core.sql",
+    "Extra": "dop_core.extras",
+    "GOOGLE_EXTRA": "dop_core.extras",
+    "MissingExtra": "dop_core.extras",
 }
 
 __all__ = [
+    "GOOGLE_EXTRA",
     "Argument",
     "ColumnShape",
     "ConfigError",
@@ -76,9 +80,11 @@ __all__ = [
     "Engine",
     "EngineError",
     "EngineType",
+    "Extra",
     "HiddenCredentialsMixin",
     "InterpretedProcedures",
     "Location",
+    "MissingExtra",
     "NoOptions",
     "OutsideProject",
     "Partitioning",
@@ -138,6 +144,7 @@ if TYPE_CHECKING:
     )
     from dop_core.engines.sql import SqlError, check_query, parse_type, translate_type
     from dop_core.errors import ConfigError, DopError, EngineError, Location, PluginError, Problem
+    from dop_core.extras import GOOGLE_EXTRA, Extra, MissingExtra
     from dop_core.hookspecs import hookimpl, hookspec
     from dop_core.identifiers import Relation, check_delimiter
     from dop_core.operators.credentials import HiddenCredentialsMixin

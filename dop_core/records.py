@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from dop_core.build.context import TaskBuild, TriggerBuild, ValidationContext
     from dop_core.engines.base import Engine
     from dop_core.errors import Problem
+    from dop_core.extras import Extra
     from dop_core.project import Target
 
 
@@ -110,6 +111,8 @@ class TaskType(_Options):
     validate: Callable[[ValidationContext], Iterable[Problem]] | None = attrs.field(
         default=None, validator=_callable)
     sql_file: str = attrs.field(default="none", validator=attrs.validators.in_(("required", "optional", "none")))
+    #: an extra it needs installed, e.g. :data:`~dop_core.extras.GOOGLE_EXTRA` (validation says what to install)
+    requires: Extra | None = None
     description: str = ""
     provider: str = ""
 
@@ -131,6 +134,8 @@ class TriggerType(_Options):
     validate: Callable[[ValidationContext], Iterable[Problem]] | None = attrs.field(
         default=None, validator=_callable)
     sql_file: str = attrs.field(default="none", validator=attrs.validators.in_(("required", "optional", "none")))
+    #: an extra it needs installed, e.g. :data:`~dop_core.extras.GOOGLE_EXTRA` (validation says what to install)
+    requires: Extra | None = None
     description: str = ""
     provider: str = ""
 
@@ -152,6 +157,8 @@ class EgressType(_Options):
     options: type | str = attrs.field(default=NoOptions, validator=_options_model)
     validate: Callable[[ValidationContext], Iterable[Problem]] | None = attrs.field(
         default=None, validator=_callable)
+    #: an extra it needs installed, e.g. :data:`~dop_core.extras.GOOGLE_EXTRA` (validation says what to install)
+    requires: Extra | None = None
     description: str = ""
     provider: str = ""
 
@@ -174,5 +181,7 @@ class EngineType(_Options):
     options: type | str = attrs.field(default=NoOptions, validator=_options_model)
     secrets: tuple[str, ...] = ()
     single_catalog: bool = False
+    #: an extra it needs installed, e.g. :data:`~dop_core.extras.GOOGLE_EXTRA` (validation says what to install)
+    requires: Extra | None = None
     description: str = ""
     provider: str = ""

@@ -92,7 +92,8 @@ def config_reference() -> str:
            "Each target names its `engine`; the other keys are the engine's. Choose a target with "
            "`DOP_TARGET` or `--target`.\n"]
     for name, engine in sorted(registry.engines.items()):
-        out += [f"\n### engine `{name}`\n\n{engine.description}\n\n", fields_table(engine.options_model)]
+        out += [f"\n### engine `{name}`\n\n{engine.description}\n\n", _needs(engine),
+                fields_table(engine.options_model)]
     out += ["\n## DAG: `orchestration/<name>/config.yaml`\n\n",
             "One DAG per folder; its id is `dop__<name>`.\n\n", fields_table(DagConfig),
             "\n### A declared param (`params.<key>: {default, type, ...}`)\n\n",
@@ -108,10 +109,11 @@ def config_reference() -> str:
             "\n## Trigger: an item of `triggers` (on a DAG or a task)\n\n", fields_table(TriggerConfig)]
     if registry.trigger_types:
         for kind, trigger in sorted(registry.trigger_types.items()):
-            out += [f"\n### trigger `{kind}`\n\n{trigger.description}\n\n", fields_table(trigger.options_model)]
+            out += [f"\n### trigger `{kind}`\n\n{trigger.description}\n\n", _needs(trigger),
+                    fields_table(trigger.options_model)]
     out.append("\n## Task kinds built into dop-core and their `options`\n")
     for (action, target), task_type in sorted(registry.task_types.items()):
-        out.append(f"\n### `{action}` / `{target}`\n\n{task_type.description}\n\n")
+        out.append(f"\n### `{action}` / `{target}`\n\n{task_type.description}\n\n{_needs(task_type)}")
         needs = {"required": "needs `sql/<identifier>.sql`", "optional": "may use `sql/<identifier>.sql`",
                  "none": "reads no SQL file"}[task_type.sql_file]
         out.append(f"SQL file: {needs}.\n\n")
@@ -121,6 +123,12 @@ def config_reference() -> str:
             out.append("No options.\n")
     out.append("\nPlugins document their own task kinds: see the dbt, Spark and egress pages.\n")
     return "".join(out)
+
+
+def _needs(record: Any) -> str:
+    """``Needs `pip install 'dop-core[google]'` (Google Cloud support).`` for a record naming an extra."""
+    extra = record.requires
+    return f"Needs `{extra.install}` ({extra.what}).\n\n" if extra else ""
 
 
 def hookspec_reference() -> str:

@@ -22,8 +22,12 @@ AIRFLOW_TRIGGER_RULES = ("all_success", "all_failed", "all_done", "all_done_min_
                          "none_skipped", "always", "all_done_setup_success")
 
 
-def validate_target(project: Project, target: Target, registry: Registry) -> tuple[Target, list[Problem]]:
-    """Structure a target's options with its engine's options model."""
+def validate_target(project: Project, target: Target, registry: Registry,
+                    chosen: bool = True) -> tuple[Target, list[Problem]]:
+    """Structure a target's options with its engine's options model.
+
+    An engine whose extra is not installed (``bigquery`` without ``dop-core[google]``) is an error on the
+    chosen target, a warning on the others (they are not used here, but running with them will need it)."""
     problems: list[Problem] = []
     assert project.document is not None
     s = Structurer(project.document, problems)
@@ -33,6 +37,11 @@ def validate_target(project: Project, target: Target, registry: Registry) -> tup
         message, _, fix = str(exc).strip("'\"").partition("|")
         s.problem(("targets", target.name, "engine"), message, fix=fix)
         return target, problems
+    if engine.requires is not None:
+        missing = engine.requires.problem(s.doc.at(("targets", target.name, "engine")),
+                                          f"target {target.name!r} (engine {target.engine})",
+                                          "error" if chosen else "warning")
+        problems += [missing] if missing else []
     typed = s.structure(target.options, engine.options_model, ("targets", target.name))
     if problems:
         from dop_core.secrets import redact, target_secrets
@@ -163,8 +172,16 @@ def _sql_path(project: Project, config: DagConfig, identifier: str, at: tuple[An
         return None
 
 
-def _run_validator(validator: Any, ctx: ValidationContext, s: Structurer) -> None:
-    if validator is None or not ctx.dag.enabled:  # a disabled DAG's operators, files and plugins are never resolved
+def _run_validator(record: Any, ctx: ValidationContext, s: Structurer, subject: str) -> None:
+    """The record's extra (when it names one) is installed, then its own ``validate``."""
+    if not ctx.dag.enabled:  # a disabled DAG's operators, files and plugins are never resolved
+        return
+    missing = record.requires and record.requires.problem(ctx.location(("kind",)), subject)
+    if missing:
+        s.problems.append(missing)
+        return
+    validator = record.validate
+    if validator is None:
         return
     try:
         found: Iterable[Problem] = validator(ctx) or ()
@@ -204,7 +221,7 @@ def _validate_task(project: Project, config: DagConfig, task: TaskConfig, path: 
         return task
     ctx = ValidationContext(project, config, path, options, task=task, sql_path=sql_path, target=target,
                             thorough=thorough)
-    _run_validator(task_type.validate, ctx, s)
+    _run_validator(task_type, ctx, s, f"task kind {task_type.name}")
     # translating needs sqlglot, too heavy for Airflow's parsing: ``dop validate`` checks it, the operator
     # refuses untranslatable SQL before it runs
     if (thorough and sql_path is not None and target is not None
@@ -248,7 +265,7 @@ def _validate_trigger(project: Project, config: DagConfig, trig: TriggerConfig, 
         return trig
     ctx = ValidationContext(project, config, path, options, task=task, trigger=trig, sql_path=sql_path,
                             target=target, thorough=thorough)
-    _run_validator(trigger_type.validate, ctx, s)
+    _run_validator(trigger_type, ctx, s, f"trigger kind {trigger_type.kind}")
     return attrs.evolve(trig, _typed_options=options)
 
 
@@ -360,10 +377,11 @@ def validate_project(root: Any = None, target: str | None = None) -> ProjectRepo
     if project.document is not None:  # broken plugins are reported where they hurt: on the project
         problems += [Problem(project.document.at(()), e, severity="warning") for e in registry.errors]
     typed_targets = {}
+    chosen_name = target or os.environ.get("DOP_TARGET") or project.default_target
     for t in project.targets.values():
-        typed_targets[t.name], found = validate_target(project, t, registry)
+        typed_targets[t.name], found = validate_target(project, t, registry, chosen=t.name == chosen_name)
         problems += found
-    chosen = typed_targets.get(target or os.environ.get("DOP_TARGET") or project.default_target)
+    chosen = typed_targets.get(chosen_name)
     dags = []
     for folder in project.dag_folders():
         try:

@@ -59,6 +59,11 @@ def _validate(ctx: ValidationContext) -> Iterator[Problem]:
         message, _, fix = str(exc.args[0]).partition("|")
         yield ctx.problem(("kind", "target"), message, "the name of an egress destination", fix or None)
         return
+    missing = egress.requires and egress.requires.problem(ctx.location(("kind", "target")),
+                                                          f"egress destination {egress.name!r}")
+    if missing:
+        yield missing
+        return
     try:
         file_format(options)
     except FormatError as exc:

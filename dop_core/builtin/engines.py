@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from dop_core.extras import GOOGLE_EXTRA
 from dop_core.hookspecs import hookimpl
 from dop_core.records import EngineType
 
@@ -15,6 +16,7 @@ def _duckdb(target: Any) -> Any:
 
 
 def _bigquery(target: Any) -> Any:
+    GOOGLE_EXTRA.require(f"target {target.name!r} (engine bigquery)")
     from dop_core.engines.bigquery import connect
 
     return connect(target)
@@ -29,6 +31,6 @@ def dop_engines() -> list[EngineType]:
                    connect=_duckdb, single_catalog=True,
                    description="embedded DuckDB warehouse file (local development, tests, CI)"),
         EngineType(name="bigquery", dialect="bigquery", options="dop_core.engines.targets:BigQueryTarget",
-                   connect=_bigquery,
+                   connect=_bigquery, requires=GOOGLE_EXTRA,
                    description="Google BigQuery through apache-airflow-providers-google"),
     ]

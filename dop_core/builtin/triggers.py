@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from dop_core.build.context import TriggerBuild, ValidationContext
 from dop_core.errors import Problem, did_you_mean
+from dop_core.extras import GOOGLE_EXTRA
 from dop_core.hookspecs import hookimpl
 from dop_core.project import DAG_ID_PREFIX
 from dop_core.records import TriggerType
@@ -231,7 +232,9 @@ def dop_trigger_types() -> list[TriggerType]:
         TriggerType(kind="file", options=_OPTIONS + "FileOptions", build=_file, validate=_validate_file,
                     description="a local path or glob, or any fsspec URL, appearing"),
         TriggerType(kind="gcs_object", options=_OPTIONS + "GcsObjectOptions", build=_gcs_object,
-                    validate=_validate_wait, description="an object (or glob) in a GCS bucket; deferrable"),
+                    validate=_validate_wait, requires=GOOGLE_EXTRA,
+                    description="an object (or glob) in a GCS bucket; deferrable"),
         TriggerType(kind="bigquery_table", options=_OPTIONS + "BigQueryTableOptions", build=_bigquery_table,
-                    validate=_validate_wait, description="a BigQuery table or one of its partitions; deferrable"),
+                    validate=_validate_wait, requires=GOOGLE_EXTRA,
+                    description="a BigQuery table or one of its partitions; deferrable"),
     ]
