@@ -14,6 +14,7 @@ from dop_core.config.structure import MISSING, Structurer
 from dop_core.config.yaml import Document, load_yaml
 from dop_core.errors import ConfigError, Location, Problem
 from dop_core.identifiers import IDENTIFIER_EXPECTED, check_database, check_identifier
+from dop_core.sqltest.model import SqlTest
 
 PROJECT_FILE = "dop_project.yml"
 #: the Airflow Variable the original DOP read each DAG's task concurrency from, and its default
@@ -144,6 +145,8 @@ class TaskConfig:
     owner: str | None = attrs.field(default=None, metadata={"doc": "owner shown in Airflow"})
     trigger_rule: str | None = attrs.field(default=None, metadata={"doc": "Airflow trigger rule, e.g. all_done"})
     triggers: list[TriggerConfig] = attrs.field(factory=list, metadata={"doc": "what this task waits for"})
+    tests: list[SqlTest] = attrs.field(factory=list, metadata={
+        "doc": "unit tests of the task's SQL, run by `dop test` (also read from tests/<identifier>.yaml)"})
     # filled in by validation: the options structured with the task type's options model
     typed_options: Any = attrs.field(default=None, alias="_typed_options")
     #: the task's index in `tasks:` (where its errors are reported, even after an invalid task)

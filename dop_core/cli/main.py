@@ -91,6 +91,36 @@ def validate(project_dir: str | None, target: str | None, strict: bool, fmt: str
     sys.exit(1 if failing else 0)
 
 
+@main.command("test")
+@click.argument("dag", required=False)
+@project_option
+@target_option
+@click.option("--select", "-s", multiple=True, metavar="PATTERN", help="Run only the tests of a task (its "
+              "identifier or DAG.TASK) or with this name; * and ? are wildcards. Repeatable.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+def test_cmd(dag: str | None, project_dir: str | None, target: str | None, select: tuple[str, ...], fmt: str) -> None:
+    """Run the unit tests of the project's SQL (or DAG's): tests/<task>.yaml and the tasks' `tests:`.
+
+    Each test gives rows for the tables a task reads, a date and params; the task's SQL is rendered and
+    translated as a run does and runs on an in-memory DuckDB (no warehouse, no Airflow database). Its
+    rows are compared with the expected ones: a failure shows the missing, unexpected and changed rows.
+    Exit status 0 when every test passes, 1 otherwise.
+    """
+    from dop_core.sqltest.report import as_json_text, run_tests, text
+
+    report = run_tests(_project(project_dir), dag, select, target)
+    if fmt == "json":
+        click.echo(as_json_text(report))
+    else:
+        for line, to_stderr in text(report):
+            click.echo(line, err=to_stderr)
+    if not report.results and not report.problems and (dag or select):
+        asked = [f"DAG {dag}"] * bool(dag) + [f"--select {' '.join(select)}"] * bool(select)
+        click.echo(f"error: no test matches {' and '.join(asked)}", err=True)
+        sys.exit(1)
+    sys.exit(0 if report.ok else 1)
+
+
 @main.command("list")
 @project_option
 @target_option
