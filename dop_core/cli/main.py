@@ -104,6 +104,7 @@ def test_cmd(dag: str | None, project_dir: str | None, target: str | None, selec
     Each test gives rows for the tables a task reads, a date and params; the task's SQL is rendered and
     translated as a run does and runs on an in-memory DuckDB (no warehouse, no Airflow database). Its
     rows are compared with the expected ones: a failure shows the missing, unexpected and changed rows.
+    The SQL is rendered for --target (params.task.database...) and always runs on DuckDB.
     Exit status 0 when every test passes, 1 otherwise.
     """
     from dop_core.sqltest.report import as_json_text, run_tests, text
@@ -119,6 +120,33 @@ def test_cmd(dag: str | None, project_dir: str | None, target: str | None, selec
         click.echo(f"error: no test matches {' and '.join(asked)}", err=True)
         sys.exit(1)
     sys.exit(0 if report.ok else 1)
+
+
+@main.command()
+@project_option
+@click.option("--output", "-o", type=click.Path(file_okay=False), default=None,
+              help="Folder to write the schemas to (default: .dop/schema in the project, where the template's "
+              ".vscode/settings.json points).")
+def schema(project_dir: str | None, output: str | None) -> None:
+    """Write JSON Schemas of config.yaml, dop_project.yml and tests/<task>.yaml, for editors.
+
+    They cover every installed plugin's task kinds, triggers, egress destinations and engines, with the
+    config reference's descriptions. Point VS Code's YAML extension at them (`yaml.schemas`); write them
+    again after installing or upgrading a plugin.
+    """
+    import pathlib
+
+    from dop_core.project import find_project_root
+    from dop_core.schema.write import write_project_schemas, write_schemas
+
+    if output:
+        written, warnings = write_schemas(pathlib.Path(output))
+    else:
+        written, warnings = write_project_schemas(find_project_root(project_dir))
+    for warning in warnings:
+        click.echo(f"warning: {warning}", err=True)
+    for path in written:
+        click.echo(f"wrote {path}")
 
 
 @main.command("list")
@@ -269,8 +297,10 @@ def run(dag: str, project_dir: str | None, target: str | None, date: str | None,
 def init(name: str, output_dir: str, no_input: bool, with_dbt: bool | None, run_example: bool) -> None:
     """Create a new service project NAME from the template (cookiecutter)."""
     from dop_core.init import create_project, next_steps
+    from dop_core.schema.write import write_project_schemas
 
     root = create_project(name, output_dir, no_input=True if no_input else None, with_dbt=with_dbt)
+    write_project_schemas(root)  # for the editor settings the template ships (.vscode/settings.json)
     click.echo(next_steps(root))
     if run_example:
         from dop_core.runner import run_dag

@@ -16,6 +16,9 @@ Field metadata understood (``attrs.field(metadata={...})``):
 - ``"rest"``: on one ``dict[str, Any]`` field (usually private, ``_name``): unknown keys are
   collected into it instead of being refused; the model's owner must then check them (the core's
   ``egress`` action does, against the chosen destination's own options model).
+- ``"schema"``: on a field with ``parse``: the JSON schema of the values ``parse`` accepts (a dict, or a
+  function returning one when it costs to compute), for editors (``dop schema``; see
+  :mod:`dop_core.config.json_schema`); without it, an editor accepts any value there;
 - ``"position"``: on one private ``int`` field of a model read from a list item: filled with the
   item's index in its list, so that later checks point at the right item even when an earlier one
   failed (items that fail are left out of the structured list).

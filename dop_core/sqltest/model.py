@@ -38,7 +38,8 @@ class SqlTest:
     name: str = attrs.field(metadata={"doc": "what the test checks (shown in the report; --select matches it)"})
     expect: list[dict[str, Any]] = attrs.field(metadata={
         "doc": "the rows the task's SQL must produce: a table's or view's rows after the run, an assertion's "
-               "rows (success, description...); only the columns named are compared", "expected": ROWS_EXPECTED})
+               "rows (success, description...); only the columns named are compared",
+        "expected": "a list of rows (mappings of column: value)"})
     given: dict[str, Rows] = attrs.field(factory=dict, metadata={
         "doc": "the rows of each table the SQL reads, by its name as written in the SQL (e.g. "
                "retail.raw_orders): a list of rows, or {columns: {...}, rows: [...]}",
