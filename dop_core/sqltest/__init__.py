@@ -2,5 +2,5 @@
 
 model.py (what a test is), collect.py (finding and reading tests), render.py (a task's SQL rendered as
 a run renders it, without Airflow), tables.py (typed rows into tables), run.py (one test on DuckDB),
-diff.py (expected against actual rows), cli.py (the command and its report).
+diff.py (expected against produced rows), report.py (the command's report).
 """

@@ -115,8 +115,11 @@ class Renderer:
         return template_env(self.project, self.config)
 
     def dag(self, params: dict[str, Any]) -> DagStandIn:
+        """The DAG with ``params`` given for the run (as JSON holds them, like Airflow's params)."""
+        from dop_core.params import json_value
+
         schedule = self.config.schedule_interval if isinstance(self.config.schedule_interval, str) else None
-        return DagStandIn(self.config.dag_id, {**self.defaults, **params}, schedule,
+        return DagStandIn(self.config.dag_id, {**self.defaults, **json_value(params)}, schedule,
                           zoneinfo.ZoneInfo(self.config.timezone))
 
     def task(self, task: TaskConfig) -> TaskStandIn:

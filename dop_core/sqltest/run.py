@@ -11,6 +11,7 @@ tasks) of the DAG, so that the SQL reads what it reads in the warehouse.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import time
 from typing import Any
 
@@ -176,6 +177,14 @@ def _load_given(case: Case, engine: Engine, dialect: str, target: Relation | Non
         create_table(engine, relation, table_columns(rows, dialect, at, engine.quote), rows, at)
 
 
+@functools.lru_cache(maxsize=64)
+def _translated_body(body: str, dialect: str, engine_dialect: str, single_catalog: bool) -> str:
+    """A SQL function's body as the engine writes it (the same for every test that renders it alike)."""
+    from dop_core.engines.sql import translate_expression
+
+    return translate_expression(body, dialect, engine_dialect, single_catalog)
+
+
 def _rows_problem(case: Case, where: tuple[str, ...], written: Any) -> Any:
     """How to place a problem in the rows of one table of a test (at ``where``), written as a list of rows or
     as ``{columns, rows}``: ``at("rows", 2, "amount", message=...)``."""
@@ -193,7 +202,7 @@ def _create_functions(case: Case, engine: Engine, renderer: Renderer, date: dt.d
     from dop_core import plugins
     from dop_core.config.structure import MISSING, Structurer
     from dop_core.engines.materialize import as_arguments, create_function
-    from dop_core.engines.sql import SqlError, translate_expression
+    from dop_core.engines.sql import SqlError
 
     model = None
     for task in case.dag.tasks:
@@ -209,8 +218,7 @@ def _create_functions(case: Case, engine: Engine, renderer: Renderer, date: dt.d
         rendered = renderer.render(task, date, case.test.params, case.test.full_refresh, not case.test.full_refresh)
         relation = _relation(case, task)
         try:
-            body = translate_expression(rendered.text.strip().rstrip(";"), dialect, engine.dialect,
-                                        engine.single_catalog)
+            body = _translated_body(rendered.text.strip().rstrip(";"), dialect, engine.dialect, engine.single_catalog)
         except SqlError as exc:
             raise ConfigError([_sql_problem(rendered, exc)]) from None
         engine.create_schema(relation.schema)

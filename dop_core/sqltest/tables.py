@@ -25,6 +25,8 @@ _WORDS = {"BOOLEAN": "true/false", "BIGINT": "integers", "DOUBLE": "numbers", "V
           "LIST": "lists", "STRUCT": "mappings"}
 #: what a column whose values are all null holds, unless declared
 UNKNOWN = "VARCHAR"
+#: rows inserted by one statement
+INSERT_BATCH = 500
 
 
 class Conflict(ValueError):
@@ -165,12 +167,20 @@ def create_table(engine: Engine, relation: Relation, columns: list[Column], rows
     engine.create_schema(relation.schema)
     table = engine.qualified(relation)
     engine.execute(f"CREATE TABLE {table} (" + ", ".join(f"{engine.quote(c.name)} {c.type}" for c in columns) + ")")
-    insert = (f"INSERT INTO {table} (" + ", ".join(engine.quote(c.name) for c in columns) + ") VALUES ("
-              + ", ".join("?" for _ in columns) + ")")
+    head = f"INSERT INTO {table} (" + ", ".join(engine.quote(c.name) for c in columns) + ") VALUES "
+    one = "(" + ", ".join("?" for _ in columns) + ")"
     con = engine.con  # type: ignore[attr-defined]  # the DuckDB connection: values are bound, never spliced
-    for i, row in enumerate(rows.rows):
+    values = [[filled(row.get(c.name), c.inferred) for c in columns] for row in rows.rows]
+    try:
+        for start in range(0, len(values), INSERT_BATCH):  # one statement per batch: a statement per row is slow
+            batch = values[start:start + INSERT_BATCH]
+            con.execute(head + ", ".join(one for _ in batch), [v for row in batch for v in row])
+        return
+    except Exception:
+        engine.execute(f"DELETE FROM {table}")
+    for i, row in enumerate(values):  # which row does not fit
         try:
-            con.execute(insert, [filled(row.get(c.name), c.inferred) for c in columns])
+            con.execute(head + one, row)
         except Exception as exc:
             raise ConfigError([at("rows", i, message=f"this row does not fit table {relation}: {first_line(exc)}",
                                   expected="values of each column's type: " + ", ".join(
