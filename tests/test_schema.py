@@ -104,10 +104,15 @@ def accepted_configs(root: pathlib.Path) -> list[pathlib.Path]:
 
 
 def check_project(root: pathlib.Path, registry: Any) -> int:
+    """Every config of the project DOP accepts passes its schema, read as an editor reads it and as PyYAML does."""
+    import yaml
+
     schemas = {"dop_project.yml": project_schema(registry), "config.yaml": dag_schema(registry)}
     files = accepted_configs(root)
     for path in files:
         assert errors(schemas[path.name], path) == [], path
+        as_pyyaml = yaml.safe_load(path.read_text(encoding="utf-8"))  # YAML 1.1: dates are date objects
+        assert [e.message for e in validator(schemas[path.name]).iter_errors(as_pyyaml)] == [], path
     tests = sorted(root.glob("orchestration/*/tests/*.yaml"))
     for path in tests:
         assert errors(sql_tests_schema(registry), path) == [], path
@@ -183,6 +188,26 @@ def test_descriptions_come_from_the_config_reference(registry):
     assert schema["properties"]["retry_delay"]["default"] == "5m"
     given = schema["$defs"]["SqlTest"]["properties"]["given"]["anyOf"][0]  # or null: `given:` alone
     assert given["additionalProperties"]["anyOf"][0] == {"$ref": "#/$defs/TableRows"}
+
+
+@pytest.mark.parametrize(("partitioning", "valid"), [
+    ({"field": "day"}, True),
+    ({"field": "day", "data_type": "TIMESTAMP", "granularity": "hour"}, True),
+    ({"field": "n", "data_type": "int64", "range": {"start": 0, "end": 100}}, True),
+    ({"field": "n", "data_type": "integer"}, False),  # int64 partitions need a range
+    ({"field": "day", "granularity": "hour"}, False),  # a date (the default) has no hours
+    ({"field": "day", "data_type": "week"}, False),
+])
+def test_partitioning_rules_agree_with_dop(registry, partitioning, valid):
+    from dop_core.config.structure import Structurer
+    from dop_core.config.yaml import Document
+    from dop_core.project import Partitioning
+
+    problems: list[Any] = []
+    Structurer(Document("x", {}, {}, {}), problems).structure(partitioning, Partitioning, ())
+    assert (problems == []) is valid, problems
+    task = {"identifier": "t", "kind": {"action": "materialization", "target": "table"}, "partitioning": partitioning}
+    assert (list(validator(dag_schema(registry)).iter_errors({"tasks": [task]})) == []) is valid
 
 
 def test_a_plugin_task_kind_gets_its_options_checked(dop_plugin_manager, register_plugin):

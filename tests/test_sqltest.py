@@ -447,3 +447,11 @@ def test_the_benchmark_runs_generated_tests_and_imports_no_airflow(tmp_path):
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert re.search(r"per test: \d\.\d{3} s -> (meets|MISSES) target <= 0\.25 s", result.stdout), result.stdout
     assert "airflow modules imported: none" in result.stdout
+
+
+def test_an_expected_column_the_output_lacks_is_named(dop_project):
+    tests = FIRST_RUN.replace("revenue: 140, orders: 2", "revenu: 140, orders: 2")
+    result = only(run_tests(project(dop_project, {"daily_revenue": tests})))
+    assert result.status == "failed"
+    assert describe(result.diff) == ["the output has no column 'revenu' (did you mean 'revenue'?); its columns: day, "
+                                     "country, revenue, orders"]

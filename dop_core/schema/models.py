@@ -22,8 +22,11 @@ import attrs
 from dop_core.config.json_schema import DURATION
 
 NULL = {"type": "null"}
+_JSON_TYPES = ["string", "number", "integer", "boolean", "array", "object", "null"]
+#: a date: a string to an editor (YAML 1.2), or the date object a YAML 1.1 loader (PyYAML) makes of it
+DATE = {"anyOf": [{"type": "string", "format": "date"}, {"not": {"type": _JSON_TYPES}}]}
 _SCALARS = {str: {"type": "string"}, int: {"type": "integer"}, float: {"type": "number"}, bool: {"type": "boolean"},
-            dict: {"type": "object"}, list: {"type": "array"}, dt.date: {"type": "string", "format": "date"}}
+            dict: {"type": "object"}, list: {"type": "array"}, dt.date: DATE}
 
 
 class Definitions:

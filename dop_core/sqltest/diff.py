@@ -19,6 +19,8 @@ from typing import Any
 
 import attrs
 
+from dop_core.errors import did_you_mean
+
 Row = dict[str, Any]
 
 
@@ -179,8 +181,9 @@ def show_row(row: Row) -> str:
 def describe(diff: RowDiff) -> list[str]:
     """The diff, one line each, for the text report."""
     if diff.unknown_columns:
-        return [f"the output has no column {', '.join(repr(c) for c in diff.unknown_columns)}; its columns: "
-                + ", ".join(diff.output_columns)]
+        hints = [hint for c in diff.unknown_columns if (hint := did_you_mean(c, diff.output_columns))]
+        return [f"the output has no column {', '.join(repr(c) for c in diff.unknown_columns)}"
+                + (f" ({'; '.join(hints)})" if hints else "") + "; its columns: " + ", ".join(diff.output_columns)]
     lines = [f"expected {diff.expected_rows} row(s), got {diff.actual_rows} (compared: {', '.join(diff.compared)})"]
     for change in diff.changed:
         lines.append(f"~ {show_row(change.expected)}")

@@ -56,8 +56,10 @@ class TestError(DopError):
 
 
 def warm_up(dialect: str) -> None:
-    """Import what every test uses: DuckDB, and sqlglot with the project's dialect and DuckDB's."""
+    """Import what every test uses: DuckDB, sqlglot with the project's dialect and DuckDB's, pendulum (the
+    template context's dates)."""
     import duckdb  # noqa: F401
+    import pendulum  # noqa: F401
     from sqlglot.dialects.dialect import Dialect
 
     Dialect.get_or_raise(dialect)
