@@ -25,8 +25,9 @@ NULL = {"type": "null"}
 _JSON_TYPES = ["string", "number", "integer", "boolean", "array", "object", "null"]
 #: a date: a string to an editor (YAML 1.2), or the date object a YAML 1.1 loader (PyYAML) makes of it
 DATE = {"anyOf": [{"type": "string", "format": "date"}, {"not": {"type": _JSON_TYPES}}]}
-_SCALARS = {str: {"type": "string"}, int: {"type": "integer"}, float: {"type": "number"}, bool: {"type": "boolean"},
-            dict: {"type": "object"}, list: {"type": "array"}, dt.date: DATE}
+_SCALARS: dict[Any, dict[str, Any]] = {
+    str: {"type": "string"}, int: {"type": "integer"}, float: {"type": "number"}, bool: {"type": "boolean"},
+    dict: {"type": "object"}, list: {"type": "array"}, dt.date: DATE}
 
 
 class Definitions:
