@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 import attrs
 
 from dop_core.errors import DopError
-from dop_core.identifiers import DELIMITER_EXPECTED, Relation, check_delimiter
+from dop_core.identifiers import DELIMITER_EXPECTED, DELIMITER_SCHEMA, Relation, check_delimiter
 from dop_core.secrets import redact
 
 if TYPE_CHECKING:
@@ -68,7 +68,7 @@ class EgressOptions:
     header: bool = attrs.field(default=True, metadata={
         "doc": "csv: write the column names as the first line"})
     delimiter: str | None = attrs.field(default=None, metadata={
-        "parse": check_delimiter, "expected": DELIMITER_EXPECTED,
+        "parse": check_delimiter, "expected": DELIMITER_EXPECTED, "schema": DELIMITER_SCHEMA,
         "doc": "csv: field delimiter, one character (default ',', or a tab for a .tsv path)"})
     compression: Literal["none", "gzip", "zstd", "snappy"] | None = attrs.field(default=None, metadata={
         "doc": "none, gzip, zstd, or snappy (parquet only); default: snappy for parquet, else from the "

@@ -72,6 +72,7 @@ def config_reference() -> str:
         TaskConfig,
         TriggerConfig,
     )
+    from dop_core.sqltest.model import SqlTest, TableRows
 
     pm = plugins.new_plugin_manager()
     registry = plugins.collect(pm, plugins.load_plugins(pm, autoload=False))
@@ -106,6 +107,10 @@ def config_reference() -> str:
             "\n### `kind`\n\n", fields_table(Kind),
             "\n### `partitioning`\n\n", fields_table(Partitioning),
             "\n#### `partitioning.range`\n\n", fields_table(IntegerRange),
+            "\n### `tests`: an item of a task's `tests`, or of `tests/<task>.yaml`\n\n",
+            "A unit test of the task's SQL, run by `dop test` (see [Testing SQL](../testing-sql.md)).\n\n",
+            fields_table(SqlTest), "\n#### A table's rows (`given.<table>`, `existing`)\n\n",
+            "A list of rows, or this mapping:\n\n", fields_table(TableRows),
             "\n## Trigger: an item of `triggers` (on a DAG or a task)\n\n", fields_table(TriggerConfig)]
     if registry.trigger_types:
         for kind, trigger in sorted(registry.trigger_types.items()):

@@ -11,7 +11,14 @@ import attrs
 
 from dop_core.builtin.trigger_options import WaitOptions
 from dop_core.config.yaml import Path
-from dop_core.identifiers import DELIMITER_EXPECTED, IDENTIFIER_EXPECTED, check_delimiter, check_identifier
+from dop_core.identifiers import (
+    DELIMITER_EXPECTED,
+    DELIMITER_SCHEMA,
+    IDENTIFIER_EXPECTED,
+    IDENTIFIER_SCHEMA,
+    check_delimiter,
+    check_identifier,
+)
 
 #: a value of a task's options that SQL may not receive: where (below ``options``), what is wrong, what is expected
 SqlProblem = tuple[Path, str, str]
@@ -38,7 +45,8 @@ def _arguments_problems(arguments: Sequence[ArgumentSpec], dialect: str, templat
 
 @attrs.frozen
 class ArgumentSpec:
-    name: str = attrs.field(metadata={"parse": _argument_name, "expected": IDENTIFIER_EXPECTED})
+    name: str = attrs.field(metadata={"parse": _argument_name, "expected": IDENTIFIER_EXPECTED,
+                                      "schema": IDENTIFIER_SCHEMA})
     type: str = attrs.field(metadata={"doc": "a SQL type in the project's dialect, e.g. STRING, DATE, ANY TYPE"})
 
 
@@ -89,7 +97,8 @@ class SeedOptions:
     columns: dict[str, str] | None = attrs.field(default=None, metadata={
         "doc": "column name -> type in the project's dialect (e.g. INT64, DATE, STRING); default: detected"})
     delimiter: str = attrs.field(default=",", metadata={
-        "parse": check_delimiter, "expected": DELIMITER_EXPECTED, "doc": "field delimiter: one character"})
+        "parse": check_delimiter, "expected": DELIMITER_EXPECTED, "schema": DELIMITER_SCHEMA,
+        "doc": "field delimiter: one character"})
     header: bool = attrs.field(default=True, metadata={"doc": "the first line names the columns"})
 
     def sql_problems(self, dialect: str) -> Iterator[SqlProblem]:

@@ -103,6 +103,64 @@ def validate(project_dir: str | None, target: str | None, strict: bool, fmt: str
     sys.exit(1 if failing else 0)
 
 
+@main.command("test")
+@click.argument("dag", required=False)
+@project_option
+@target_option
+@click.option("--select", "-s", multiple=True, metavar="PATTERN", help="Run only the tests of a task (its "
+              "identifier or DAG.TASK) or with this name; * and ? are wildcards. Repeatable.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+def test_cmd(dag: str | None, project_dir: str | None, target: str | None, select: tuple[str, ...], fmt: str) -> None:
+    """Run the unit tests of the project's SQL (or DAG's): tests/<task>.yaml and the tasks' `tests:`.
+
+    Each test gives rows for the tables a task reads, a date and params; the task's SQL is rendered and
+    translated as a run does and runs on an in-memory DuckDB (no warehouse, no Airflow database). Its
+    rows are compared with the expected ones: a failure shows the missing, unexpected and changed rows.
+    The SQL is rendered for --target (params.task.database...) and always runs on DuckDB.
+    Exit status 0 when every test passes, 1 otherwise.
+    """
+    from dop_core.sqltest.report import as_json_text, run_tests, text
+
+    report = run_tests(_project(project_dir), dag, select, target)
+    if fmt == "json":
+        click.echo(as_json_text(report))
+    else:
+        for line, to_stderr in text(report):
+            click.echo(line, err=to_stderr)
+    if not report.results and not report.problems and (dag or select):
+        asked = [f"DAG {dag}"] * bool(dag) + [f"--select {' '.join(select)}"] * bool(select)
+        click.echo(f"error: no test matches {' and '.join(asked)}", err=True)
+        sys.exit(1)
+    sys.exit(0 if report.ok else 1)
+
+
+@main.command()
+@project_option
+@click.option("--output", "-o", type=click.Path(file_okay=False), default=None,
+              help="Folder to write the schemas to (default: .dop/schema in the project, where the template's "
+              ".vscode/settings.json points).")
+def schema(project_dir: str | None, output: str | None) -> None:
+    """Write JSON Schemas of config.yaml, dop_project.yml and tests/<task>.yaml, for editors.
+
+    They cover every installed plugin's task kinds, triggers, egress destinations and engines, with the
+    config reference's descriptions. Point VS Code's YAML extension at them (`yaml.schemas`); write them
+    again after installing or upgrading a plugin.
+    """
+    import pathlib
+
+    from dop_core.project import find_project_root
+    from dop_core.schema.write import write_project_schemas, write_schemas
+
+    if output:
+        written, warnings = write_schemas(pathlib.Path(output))
+    else:
+        written, warnings = write_project_schemas(find_project_root(project_dir))
+    for warning in warnings:
+        click.echo(f"warning: {warning}", err=True)
+    for path in written:
+        click.echo(f"wrote {path}")
+
+
 @main.command("list")
 @project_option
 @target_option
@@ -272,8 +330,10 @@ def init(path: str, output_dir: str, no_input: bool, with_dbt: bool | None, run_
     missing parent folders are created, and an existing PATH must be an empty folder.
     """
     from dop_core.init import create_project, next_steps
+    from dop_core.schema.write import write_project_schemas
 
     root = create_project(path, output_dir, no_input=True if no_input else None, with_dbt=with_dbt)
+    write_project_schemas(root)  # for the editor settings the template ships (.vscode/settings.json)
     click.echo(next_steps(root))
     if run_example:
         from dop_core.runner import run_dag

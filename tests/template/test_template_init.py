@@ -31,6 +31,8 @@ BASE_FILES = {
     f"{COVID}/sql/sp_refresh_country_totals.sql",
     f"{COVID}/sql/udf_empty_str_as_null.sql",
     f"{COVID}/sql/v_country_summary.sql",
+    f"{COVID}/tests/daily_cases.yaml",
+    ".vscode/settings.json",
 }
 DBT_FILES = {
     "orchestration/example_dbt/config.yaml",
@@ -43,7 +45,8 @@ DBT_FILES = {
 
 
 def files_of(root: pathlib.Path) -> set[str]:
-    return {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
+    """The project's files (not DOP's local state under .dop/, such as the schemas `dop init` writes)."""
+    return {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file() and p.parts[len(root.parts)] != ".dop"}
 
 
 def test_renders_the_exact_file_set_without_dbt(new_project: pathlib.Path) -> None:
@@ -99,6 +102,44 @@ def test_the_example_splices_no_param_raw_into_sql_or_a_shell(new_project: pathl
     arguments = announce["options"]["arguments"]
     assert "{{" not in arguments["bash_command"] and "$LOOKBACK_DAYS" in arguments["bash_command"]
     assert arguments["env"]["LOOKBACK_DAYS"] == "{{ params.lookback_days }}"
+
+
+def test_the_sql_tests_pass_and_ci_runs_them(new_project: pathlib.Path) -> None:
+    result = dop("test", cwd=new_project)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "PASS  example_covid19.daily_cases: an incremental run replaces only the last lookback_days days" \
+        in result.stdout
+    assert "2 passed, 0 failed" in result.stdout
+    assert "run: dop test\n" in (new_project / ".github/workflows/ci.yml").read_text()
+
+
+def test_the_sql_tests_catch_a_changed_row(tmp_path: pathlib.Path) -> None:
+    assert dop("init", "changed", "--no-input", "--no-dbt", "--output-dir", str(tmp_path)).returncode == 0
+    tests = tmp_path / "changed" / COVID / "tests" / "daily_cases.yaml"
+    tests.write_text(tests.read_text().replace("new_confirmed: 40, confirmed_last_7_days: 75",
+                                               "new_confirmed: 40, confirmed_last_7_days: 76"))
+    result = dop("test", cwd=tmp_path / "changed")
+    assert result.returncode == 1
+    assert "FAIL  example_covid19.daily_cases: an incremental run" in result.stdout
+    assert "    confirmed_last_7_days: expected 76, got 75" in result.stdout
+
+
+def test_init_writes_the_schemas_the_editor_settings_name(new_project: pathlib.Path) -> None:
+    """VS Code's YAML extension gets a schema for each of the project's YAML files, and they fit it."""
+    import json
+
+    import jsonschema
+    import yaml
+
+    settings = json.loads((new_project / ".vscode" / "settings.json").read_text())["yaml.schemas"]
+    assert len(settings) == 3
+    for schema_path, glob in settings.items():
+        schema = json.loads((new_project / schema_path).read_text())
+        files = sorted(new_project.glob(glob))
+        assert files, f"{glob} matches no file"
+        for path in files:
+            data = json.loads(json.dumps(yaml.safe_load(path.read_text()), default=str))  # dates as an editor sees them
+            jsonschema.Draft202012Validator(schema).validate(data)
 
 
 def test_dag_file_is_the_two_lines(new_project: pathlib.Path) -> None:
