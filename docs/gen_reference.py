@@ -72,6 +72,7 @@ def config_reference() -> str:
     )
     from dop_core.config.params import ParamSpec
     from dop_core.contract import registry as plugins
+    from dop_core.sqltest.model import SqlTest, TableRows
 
     _, registry = plugins.builtins_only()
     out = [HEADER, "# Configuration reference\n\n",
@@ -91,7 +92,8 @@ def config_reference() -> str:
            "Each target names its `engine`; the other keys are the engine's. Choose a target with "
            "`DOP_TARGET` or `--target`.\n"]
     for name, engine in sorted(registry.engines.items()):
-        out += [f"\n### engine `{name}`\n\n{engine.description}\n\n", fields_table(engine.options_model)]
+        out += [f"\n### engine `{name}`\n\n{engine.description}\n\n", _needs(engine),
+                fields_table(engine.options_model)]
     out += ["\n## DAG: `orchestration/<name>/config.yaml`\n\n",
             "One DAG per folder; its id is `dop__<name>`.\n\n", fields_table(DagConfig),
             "\n### A declared param (`params.<key>: {default, type, ...}`)\n\n",
@@ -104,13 +106,18 @@ def config_reference() -> str:
             "\n### `kind`\n\n", fields_table(Kind),
             "\n### `partitioning`\n\n", fields_table(Partitioning),
             "\n#### `partitioning.range`\n\n", fields_table(IntegerRange),
+            "\n### `tests`: an item of a task's `tests`, or of `tests/<task>.yaml`\n\n",
+            "A unit test of the task's SQL, run by `dop test` (see [Testing SQL](../testing-sql.md)).\n\n",
+            fields_table(SqlTest), "\n#### A table's rows (`given.<table>`, `existing`)\n\n",
+            "A list of rows, or this mapping:\n\n", fields_table(TableRows),
             "\n## Trigger: an item of `triggers` (on a DAG or a task)\n\n", fields_table(TriggerConfig)]
     if registry.trigger_types:
         for kind, trigger in sorted(registry.trigger_types.items()):
-            out += [f"\n### trigger `{kind}`\n\n{trigger.description}\n\n", fields_table(trigger.options_model)]
+            out += [f"\n### trigger `{kind}`\n\n{trigger.description}\n\n", _needs(trigger),
+                    fields_table(trigger.options_model)]
     out.append("\n## Task kinds built into dop-core and their `options`\n")
     for (action, target), task_type in sorted(registry.task_types.items()):
-        out.append(f"\n### `{action}` / `{target}`\n\n{task_type.description}\n\n")
+        out.append(f"\n### `{action}` / `{target}`\n\n{task_type.description}\n\n{_needs(task_type)}")
         needs = {"required": "needs `sql/<identifier>.sql`", "optional": "may use `sql/<identifier>.sql`",
                  "none": "reads no SQL file"}[task_type.sql_file]
         out.append(f"SQL file: {needs}.\n\n")
@@ -120,6 +127,12 @@ def config_reference() -> str:
             out.append("No options.\n")
     out.append("\nPlugins document their own task kinds: see the dbt, Spark and egress pages.\n")
     return "".join(out)
+
+
+def _needs(record: Any) -> str:
+    """``Needs `pip install 'dop-core[google]'` (Google Cloud support).`` for a record naming an extra."""
+    extra = record.requires
+    return f"Needs `{extra.install}` ({extra.what}).\n\n" if extra else ""
 
 
 def hookspec_reference() -> str:

@@ -38,6 +38,8 @@ _EXPORTS = {
     "Engine": "dop_core.contract.engine",
     "QueryResult": "dop_core.contract.engine",
     "Argument": "dop_core.contract.engine",
+    "InterpretedProcedures": "dop_core.sql.scripting.procedures",
+    "parse_script": "dop_core.sql.scripting.parser",
     "TableShape": "dop_core.contract.shape",
     "ColumnShape": "dop_core.contract.shape",
     "PartitioningUnknown": "dop_core.contract.shape",
@@ -62,9 +64,13 @@ _EXPORTS = {
     "resolve_project_path": "dop_core.config.paths",
     "OutsideProject": "dop_core.config.paths",
     "UnsupportedSqlError": "dop_core.sql",
+    "Extra": "dop_core.extras",
+    "GOOGLE_EXTRA": "dop_core.extras",
+    "MissingExtra": "dop_core.extras",
 }
 
 __all__ = [
+    "GOOGLE_EXTRA",
     "Argument",
     "ColumnShape",
     "ConfigError",
@@ -74,8 +80,11 @@ __all__ = [
     "Engine",
     "EngineError",
     "EngineType",
+    "Extra",
     "HiddenCredentialsMixin",
+    "InterpretedProcedures",
     "Location",
+    "MissingExtra",
     "NoOptions",
     "OutsideProject",
     "Partitioning",
@@ -109,6 +118,7 @@ __all__ = [
     "hookspec",
     "load_project",
     "parse_duration",
+    "parse_script",
     "parse_type",
     "partitioning_from_comment",
     "record_partitioning_sql",
@@ -143,9 +153,12 @@ if TYPE_CHECKING:
     )
     from dop_core.contract.variable_params import VariableParamsMixin
     from dop_core.errors import ConfigError, DopError, EngineError, Location, PluginError, Problem
+    from dop_core.extras import GOOGLE_EXTRA, Extra, MissingExtra
     from dop_core.secrets import redact, register_secrets
     from dop_core.sql import UnsupportedSqlError
     from dop_core.sql.dialects import SqlError, check_query, parse_type, translate_type
+    from dop_core.sql.scripting.parser import parse_script
+    from dop_core.sql.scripting.procedures import InterpretedProcedures
     from dop_core.validate.project import validate_project
 
 

@@ -17,7 +17,9 @@ protects a table's history with :func:`assert_history_protected` (over :func:`hi
 :func:`assert_nullability_protected` and :func:`assert_same_shapes_pass`; :func:`secrets_in_clear` finds
 planted secrets in a command's output, in files and in every row of SQLite databases (the Airflow DB). A
 fixture whose server or tool is missing calls :func:`missing_server`: the test fails under CI and is
-skipped elsewhere.
+skipped elsewhere. An engine running BigQuery
+scripting checks it against BigQuery's documented semantics with :func:`check_script_case` over
+``SCRIPT_CASES``, and its transactions and savepoints with :func:`check_transactions`.
 
 Importing this module is cheap (no Airflow); fixtures import what they use.
 """
@@ -34,6 +36,11 @@ from typing import Any, NoReturn
 
 import attrs
 import pytest
+
+from dop_core.sql.scripting.cases import SCRIPT_CASES as SCRIPT_CASES
+from dop_core.sql.scripting.cases import ScriptCase as ScriptCase
+from dop_core.sql.scripting.cases import check_script_case as check_script_case
+from dop_core.sql.scripting.cases import check_transactions as check_transactions
 
 DEFAULT_PROJECT_YML = "name: test_project\n"
 

@@ -21,6 +21,7 @@ from dop_core.testing import (
     assert_history_protected,
     assert_nullability_protected,
     assert_same_shapes_pass,
+    check_transactions,
     history_changes,
 )
 
@@ -210,14 +211,10 @@ def test_a_procedure_failing_after_its_delete_leaves_the_table_as_it_was(engine)
     assert rows(engine, "SELECT d::VARCHAR, amount FROM retail.daily") == [("2024-06-01", 99), ("2024-06-02", 20)]
 
 
-def test_execute_atomically_is_all_or_nothing(engine):
-    engine.execute("CREATE TABLE retail.t AS SELECT 1 AS x")
-    with pytest.raises(Exception, match="no_such_table"):
-        engine.execute_atomically(["DELETE FROM retail.t", "INSERT INTO retail.t SELECT 2",
-                                   "INSERT INTO retail.no_such_table SELECT 3"])
-    assert rows(engine, "SELECT x FROM retail.t") == [(1,)]
-    engine.execute_atomically(["DELETE FROM retail.t", "INSERT INTO retail.t SELECT 2"])
-    assert rows(engine, "SELECT x FROM retail.t") == [(2,)]
+def test_a_transaction_is_all_or_nothing_and_goes_on_after_a_failed_statement_from_a_savepoint(engine):
+    """DuckDB aborts a transaction when a statement fails and has no savepoints: rolling back to a savepoint
+    rolls back and replays what the transaction wrote before it."""
+    check_transactions(engine, "retail")
 
 
 def test_assertion_report_lists_every_row(engine):

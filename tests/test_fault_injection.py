@@ -25,11 +25,27 @@ CHILD = textwrap.dedent("""
     class KilledEngine(DuckDBEngine):
         statements = 0
 
-        def execute(self, sql):
+        @staticmethod
+        def step():
             KilledEngine.statements += 1
             if KilledEngine.statements == kill_at:
                 os.kill(os.getpid(), signal.SIGKILL)
+
+        def execute(self, sql):
+            self.step()
             super().execute(sql)
+
+        def execute_dml(self, sql):
+            self.step()
+            return super().execute_dml(sql)
+
+        def begin(self):  # BEGIN and COMMIT are steps too: the kill before COMMIT is the one that matters
+            self.step()
+            super().begin()
+
+        def commit(self):
+            self.step()
+            super().commit()
 
     target = Target("local", "duckdb", {}, DuckDBTarget(path=path), root=None)
     new = "SELECT DATE '2024-06-02' AS d, 20 AS n UNION ALL SELECT DATE '2024-06-03', 30"

@@ -21,13 +21,15 @@ TEST_DIRS = [REPO / "tests", *REPO.glob("plugins/*/tests"), *REPO.glob("contrib/
 
 # conftest folder -> (how its servers are made unavailable, {fixture: (what the message names, script item)})
 FOLDERS = {
+    "tests": ({"PATH": "{empty}"}, {
+        "uv": ("uv (on PATH)", "uv"),
+    }),
     "tests/bigquery": ({"DOP_TEST_CACHE": "{empty}"}, {
         "bq_emulator": ("the BigQuery emulator (bqemulator in {empty}/bqemulator-venv)", "bigquery-emulator"),
     }),
     "tests/template": ({"DOP_TEST_CACHE": "{empty}", "DOP_TEST_CHROMIUM": "{empty}/chromium", "PATH": "{empty}"}, {
         "gcs_emulator": ("the GCS emulator (gcp-storage-emulator in {empty}/gcs-emulator)", "gcs-emulator"),
         "chromium": ("Chromium ({empty}/chromium)", "chromium"),
-        "uv": ("uv (on PATH)", "uv"),
     }),
     "contrib/dop-postgres/tests": ({"DOP_TEST_POSTGRES_BIN": "{empty}"}, {
         "postgres_server": ("PostgreSQL (pg_ctl, initdb and postgres, looked for in DOP_TEST_POSTGRES_BIN={empty})",

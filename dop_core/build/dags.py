@@ -330,16 +330,32 @@ def build_one(project: Project, name: str, target: str | None = None) -> Any:
     config says ``enabled: false``."""
     folder = project.orchestration_dir / project.dag_name(name)
     if not (folder / "config.yaml").is_file():
-        from dop_core.errors import Location, Problem, did_you_mean
-
-        names = [f.name for f in project.dag_folders()]
-        raise ConfigError([Problem(Location(str(folder / "config.yaml")), f"no DAG {name!r} in this project",
-                                   "one of " + ", ".join(names), did_you_mean(project.dag_name(name), names))])
+        raise DagNotFound(project, name)
     resolved = resolve_target(project, target)
     config = validate_dag(project, folder, target=resolved)
     if not config.enabled:
         raise DagDisabled(config)
     return build_dag(config, project, resolved)
+
+
+class DagNotFound(DopError):
+    """A command named a DAG the project does not have: it says where DOP looked and which DAGs there are
+    (there is no file to point at)."""
+
+    def __init__(self, project: Project, name: str):
+        from dop_core.errors import did_you_mean
+
+        names = [f.name for f in project.dag_folders()]
+        looked = os.path.relpath(project.orchestration_dir / project.dag_name(name) / "config.yaml", project.root)
+        if names:
+            expected = "one of " + ", ".join(names)
+            fix = did_you_mean(project.dag_name(name), names) or "name one of these DAGs (by folder or dag id)"
+        else:
+            orchestration = os.path.relpath(project.orchestration_dir, project.root)
+            expected = f"a DAG folder {orchestration}/<name>/ with a config.yaml; the project has none yet"
+            fix = "create one, or pass --project DIR to use another project"
+        super().__init__(f"no DAG {name!r} in this project: there is no {looked} in {project.root}\n"
+                         f"    expected: {expected}\n    fix: {fix}")
 
 
 class DagDisabled(DopError):

@@ -1,6 +1,7 @@
 """``dop validate``: validate every config, then build each valid DAG and check its SQL (one pass over each
-template: rendered, parsed, a query checked to be exactly one read-only query and translatable to the
-target's engine; see :mod:`dop_core.check.sql`)."""
+template: rendered, parsed — a procedure's body and an invocation's SQL as a script, BigQuery scripting in a
+BigQuery project — a query checked to be exactly one read-only query and translatable to the target's
+engine; see :mod:`dop_core.check.sql`)."""
 
 from __future__ import annotations
 

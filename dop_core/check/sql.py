@@ -23,6 +23,8 @@ from dop_core.jinja.render import Rendered, sql_tasks
 
 #: (full refresh, is_incremental()) of the renders checked: an incremental run and a full refresh
 CHECKED_RUNS = ((False, True), (True, False))
+#: what the SQL of a kind whose SQL is a ``script`` (a procedure's body, an invocation) may hold
+SCRIPT_EXPECTED = "SQL statements, and BigQuery scripting in a BigQuery project (DECLARE, SET, IF, LOOP, CALL...)"
 
 
 def sql_form(task: Any) -> str | None:
@@ -115,9 +117,14 @@ def _inline_sql_locations(config: DagConfig) -> dict[str, Location]:
 
 
 def parse_problems(rendered: Rendered, dialect: str, task: Any) -> list[Problem]:
-    """A syntax error in ``rendered`` (located in its template), or a warning when it has no statement."""
+    """A syntax error in ``rendered`` (located in its template), or a warning when it has no statement. A
+    procedure's body and an invocation's SQL are parsed as a script (BigQuery scripting in a BigQuery
+    project), with the rules BigQuery checks before running one."""
     import sqlglot
     from sqlglot.errors import ParseError, TokenError
+
+    if sql_form(task) == "script" and rendered.text.strip():
+        return script_problems(rendered, dialect, task)
 
     quiet = logging.getLogger("sqlglot")
     level = quiet.level
@@ -136,6 +143,23 @@ def parse_problems(rendered: Rendered, dialect: str, task: Any) -> list[Problem]
     return [Problem(Location(rendered.path, 1, 1), f"the SQL file of task {task.task_id!r} [{task.kind}] {what}; "
                     "running the task would fail", "the SQL the task runs",
                     "write the task's SQL, or remove the task until it has some", severity="warning")]
+
+
+def script_problems(rendered: Rendered, dialect: str, task: Any) -> list[Problem]:
+    """A scripting mistake in ``rendered`` (a syntax error of a statement or of the scripting around it, a
+    DECLARE after other statements, an undeclared variable, BREAK outside a loop...), located in its
+    template."""
+    from dop_core.sql.dialects import SqlError
+    from dop_core.sql.scripting.parser import parse_script
+
+    arguments = [a.name for a in getattr(task.options, "arguments", None) or []]
+    try:
+        parse_script(rendered.text, dialect, arguments)
+    except SqlError as exc:
+        where = rendered.location(_offset(rendered.text, exc.line or 1, exc.column or 1))
+        return [Problem(where, exc.reason, SCRIPT_EXPECTED,
+                        "fix the statement here (`dop compile DAG TASK` shows the SQL as rendered)")]
+    return []
 
 
 def _syntax_error(rendered: Rendered, dialect: str, error: dict[str, Any], fallback: str) -> Problem:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -59,12 +60,25 @@ def compile_dag(project: Project, name: str, task_id: str | None, date: dt.date,
     engine_type = get_registry().named("engine", resolve_target(project, target).engine)
     tasks = list(sql_tasks(dag))
     if task_id:
+        config = project.orchestration_dir / project.dag_name(name) / "config.yaml"
+        _check_task(dag, task_id, [t.task_id for t in tasks], os.path.relpath(config, project.root))
         tasks = [t for t in tasks if t.task_id == task_id]
-        if not tasks:
-            raise DopError(f"task {task_id!r} of {dag.dag_id} has no SQL to compile; SQL tasks: "
-                           + ", ".join(t.task_id for t in sql_tasks(dag)))
     return [item for task in tasks if task.sql
             for item in _compile_task(project, dag, task, date, full_refresh, engine_type)]
+
+
+def _check_task(dag: Any, task_id: str, with_sql: list[str], config: str) -> None:
+    """DopError unless ``task_id`` is a task of ``dag`` with SQL: what is missing, which tasks there are."""
+    from dop_core.errors import did_you_mean
+
+    if task_id in with_sql:
+        return
+    if task_id not in dag.task_ids:
+        raise DopError(f"no task {task_id!r} in {dag.dag_id} ({config})", expected=f"one of {', '.join(dag.task_ids)}",
+                       fix=did_you_mean(task_id, dag.task_ids) or "name one of these tasks")
+    raise DopError(f"task {task_id!r} of {dag.dag_id} has no SQL to compile",
+                   expected=f"one of the tasks with SQL: {', '.join(with_sql) or 'none in this DAG'}",
+                   fix=did_you_mean(task_id, with_sql) or "name a task that runs SQL")
 
 
 def _compile_task(project: Project, dag: Any, task: Any, date: dt.date, full_refresh: bool,

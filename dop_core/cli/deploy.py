@@ -223,6 +223,9 @@ def same_content(data: bytes, blob: Any) -> bool:
 
 
 def storage_client() -> Any:
+    from dop_core.extras import GOOGLE_EXTRA
+
+    GOOGLE_EXTRA.require("dop deploy (it uploads to Cloud Composer's bucket)")
     from google.cloud import storage
 
     if os.environ.get("STORAGE_EMULATOR_HOST"):

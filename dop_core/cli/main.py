@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import sys
+from collections.abc import Iterator
 from typing import Any
 
 import click
@@ -33,6 +35,15 @@ project_option = click.option("--project", "project_dir", type=click.Path(file_o
                               help=PROJECT_HELP)
 target_option = click.option("--target", default=None, help="Target from dop_project.yml (default: $DOP_TARGET, "
                              "then the project's default_target).")
+
+
+@contextlib.contextmanager
+def _logs_to_stderr() -> Iterator[None]:
+    """Within the block, what libraries write to stdout (Airflow's and sqlglot's log lines...) goes to stderr,
+    as do the log handlers set up inside it: a command that prints data (SQL, JSON, a graph) prints only
+    that on stdout, after the block, so that ``dop compile ... > task.sql`` holds only SQL."""
+    with contextlib.redirect_stdout(sys.stderr):
+        yield
 
 
 class _Group(click.Group):
@@ -76,7 +87,8 @@ def validate(project_dir: str | None, target: str | None, strict: bool, fmt: str
     """
     from dop_core.check.project import check_project
 
-    report = check_project(project_dir, target)
+    with _logs_to_stderr():
+        report = check_project(project_dir, target)
     problems = report.problems
     failing = [p for p in problems if p.severity == "error" or strict]
     if fmt == "json":
@@ -95,24 +107,96 @@ def validate(project_dir: str | None, target: str | None, strict: bool, fmt: str
     sys.exit(1 if failing else 0)
 
 
+@main.command("test")
+@click.argument("dag", required=False)
+@project_option
+@target_option
+@click.option("--select", "-s", multiple=True, metavar="PATTERN", help="Run only the tests of a task (its "
+              "identifier or DAG.TASK) or with this name; * and ? are wildcards. Repeatable.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+def test_cmd(dag: str | None, project_dir: str | None, target: str | None, select: tuple[str, ...], fmt: str) -> None:
+    """Run the unit tests of the project's SQL (or DAG's): tests/<task>.yaml and the tasks' `tests:`.
+
+    Each test gives rows for the tables a task reads, a date and params; the task's SQL is rendered and
+    translated as a run does and runs on an in-memory DuckDB (no warehouse, no Airflow database). Its
+    rows are compared with the expected ones: a failure shows the missing, unexpected and changed rows.
+    The SQL is rendered for --target (params.task.database...) and always runs on DuckDB.
+    Exit status 0 when every test passes, 1 otherwise.
+    """
+    from dop_core.sqltest.report import as_json_text, run_tests, text
+
+    report = run_tests(_project(project_dir), dag, select, target)
+    if fmt == "json":
+        click.echo(as_json_text(report))
+    else:
+        for line, to_stderr in text(report):
+            click.echo(line, err=to_stderr)
+    if not report.results and not report.problems and (dag or select):
+        asked = [f"DAG {dag}"] * bool(dag) + [f"--select {' '.join(select)}"] * bool(select)
+        click.echo(f"error: no test matches {' and '.join(asked)}", err=True)
+        sys.exit(1)
+    sys.exit(0 if report.ok else 1)
+
+
+@main.command()
+@project_option
+@click.option("--output", "-o", type=click.Path(file_okay=False), default=None,
+              help="Folder to write the schemas to (default: .dop/schema in the project, where the template's "
+              ".vscode/settings.json points).")
+def schema(project_dir: str | None, output: str | None) -> None:
+    """Write JSON Schemas of config.yaml, dop_project.yml and tests/<task>.yaml, for editors.
+
+    They cover every installed plugin's task kinds, triggers, egress destinations and engines, with the
+    config reference's descriptions. Point VS Code's YAML extension at them (`yaml.schemas`); write them
+    again after installing or upgrading a plugin.
+    """
+    import pathlib
+
+    from dop_core.config.project import find_project_root
+    from dop_core.schema.write import write_project_schemas, write_schemas
+
+    if output:
+        written, warnings = write_schemas(pathlib.Path(output))
+    else:
+        written, warnings = write_project_schemas(find_project_root(project_dir))
+    for warning in warnings:
+        click.echo(f"warning: {warning}", err=True)
+    for path in written:
+        click.echo(f"wrote {path}")
+
+
 @main.command("list")
 @project_option
 @target_option
-def list_dags(project_dir: str | None, target: str | None) -> None:
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              help="json: one object per DAG (dag_id, folder, enabled, schedule, tasks with kind and dependencies).")
+def list_dags(project_dir: str | None, target: str | None, fmt: str) -> None:
     """List the project's DAGs and their tasks."""
     from dop_core.check.project import check_project
 
-    report = check_project(project_dir, target, build=False)
-    for config in report.dags:
-        state = "" if config.enabled else " (disabled)"
-        schedule = config.schedule_interval if config.schedule_interval is not None else "manual"
-        click.echo(f"{config.dag_id}{state}  schedule: {schedule}  tasks: {len(config.tasks)}")
-        for task in config.tasks:
-            deps = f"  <- {', '.join(task.dependencies)}" if task.dependencies else ""
-            click.echo(f"  {task.identifier}  [{task.kind.action}/{task.kind.target}]{deps}")
+    with _logs_to_stderr():
+        report = check_project(project_dir, target, build=False)
+    if fmt == "json":
+        click.echo(json.dumps([_dag_json(config) for config in report.dags], indent=2))
+    else:
+        for config in report.dags:
+            state = "" if config.enabled else " (disabled)"
+            schedule = config.schedule_interval if config.schedule_interval is not None else "manual"
+            click.echo(f"{config.dag_id}{state}  schedule: {schedule}  tasks: {len(config.tasks)}")
+            for task in config.tasks:
+                deps = f"  <- {', '.join(task.dependencies)}" if task.dependencies else ""
+                click.echo(f"  {task.identifier}  [{task.kind.action}/{task.kind.target}]{deps}")
     for p in report.problems:
         click.echo(str(p), err=True)
     sys.exit(1 if not report.ok else 0)
+
+
+def _dag_json(config: Any) -> dict[str, Any]:
+    schedule = config.schedule_interval
+    return {"dag_id": config.dag_id, "folder": config.name, "enabled": config.enabled,
+            "schedule": schedule if isinstance(schedule, str | dict) or schedule is None else str(schedule),
+            "tasks": [{"task_id": t.identifier, "kind": f"{t.kind.action}/{t.kind.target}",
+                       "dependencies": list(t.dependencies)} for t in config.tasks]}
 
 
 @main.command()
@@ -129,7 +213,8 @@ def graph(dag: str, project_dir: str | None, target: str | None, fmt: str) -> No
     from dop_core.cli.graph import config_graph, to_dot, to_mermaid
 
     try:
-        built = build_one(_project(project_dir), dag, target)
+        with _logs_to_stderr():
+            built = build_one(_project(project_dir), dag, target)
     except DagDisabled as exc:
         click.echo(f"note: {exc.config.dag_id} is disabled (enabled: false): drawn from its config", err=True)
         built = config_graph(exc.config)
@@ -142,7 +227,8 @@ def plugins(fmt: str) -> None:
     """List installed plugins, their versions and what each registers."""
     from dop_core.contract.registry import get_registry
 
-    registry = get_registry()
+    with _logs_to_stderr():
+        registry = get_registry()
     if fmt == "json":
         click.echo(json.dumps([{"name": p.name, "distribution": p.distribution, "version": p.version,
                                 "builtin": p.builtin, "error": p.error, "registers": list(p.registers)}
@@ -177,7 +263,8 @@ def compile_cmd(dag: str, task: str | None, project_dir: str | None, target: str
     from dop_core.cli.compile import compile_dag
 
     try:
-        compiled = compile_dag(_project(project_dir), dag, task, _date(date), full_refresh, target)
+        with _logs_to_stderr():
+            compiled = compile_dag(_project(project_dir), dag, task, _date(date), full_refresh, target)
     except DagDisabled as exc:
         click.echo(f"note: {exc}", err=True)  # nothing to compile, and nothing wrong
         return
@@ -231,20 +318,26 @@ def run(dag: str, project_dir: str | None, target: str | None, date: str | None,
 
 
 @main.command()
-@click.argument("name")
+@click.argument("path")
 @click.option("--output-dir", default=".", type=click.Path(file_okay=False),
-              help="Where to create the project folder (default: here).")
+              help="The folder a relative PATH is in (default: here).")
 @click.option("--no-input", is_flag=True,
               help="Ask nothing; take every default (also when not on a terminal).")
 @click.option("--dbt/--no-dbt", "with_dbt", default=None,
               help="Include the dbt example (default: when the dop-dbt plugin is installed).")
 @click.option("--run", "run_example", is_flag=True,
               help="Then run the example DAG (dop run example_covid19 --date 2024-06-01) in the new project.")
-def init(name: str, output_dir: str, no_input: bool, with_dbt: bool | None, run_example: bool) -> None:
-    """Create a new service project NAME from the template (cookiecutter)."""
-    from dop_core.cli.init import create_project, next_steps
+def init(path: str, output_dir: str, no_input: bool, with_dbt: bool | None, run_example: bool) -> None:
+    """Create a new service project in the folder PATH, from the template (cookiecutter).
 
-    root = create_project(name, output_dir, no_input=True if no_input else None, with_dbt=with_dbt)
+    The project is named after PATH's last part, which must be an identifier (letters, digits and _);
+    missing parent folders are created, and an existing PATH must be an empty folder.
+    """
+    from dop_core.cli.init import create_project, next_steps
+    from dop_core.schema.write import write_project_schemas
+
+    root = create_project(path, output_dir, no_input=True if no_input else None, with_dbt=with_dbt)
+    write_project_schemas(root)  # for the editor settings the template ships (.vscode/settings.json)
     click.echo(next_steps(root))
     if run_example:
         from dop_core.cli.run import run_dag

@@ -66,7 +66,7 @@ def create_plugin(
     dist = "dop-" + short.replace("_", "-")
     if (out / dist).exists():
         raise DopError(f"{out / dist} already exists; pick another name or --output-dir")
-    context = {"plugin_name": short, **(extra or {})}
+    context = {"plugin_name": short, "core_requirement": core_requirement(), **(extra or {})}
     try:
         created = run_cookiecutter(template_dir(), no_input=no_input, extra_context=context, output_dir=str(out))
     except FailedHookException as exc:
@@ -76,7 +76,19 @@ def create_plugin(
     return pathlib.Path(created)
 
 
+def core_requirement(version: str | None = None) -> str:
+    """The dop-core releases a new plugin is bound to: this one's minor series (``dop-core>=0.1,<0.2``), or
+    its major series from 1.0 on (``dop-core>=1.2,<2``)."""
+    from dop_core import __version__
+
+    major, minor = (int(part) for part in (version or __version__).split(".")[:2])
+    upper = f"{major}.{minor + 1}" if major == 0 else str(major + 1)
+    return f"dop-core>={major}.{minor},<{upper}"
+
+
 def next_steps(folder: pathlib.Path) -> str:
+    from dop_core.urls import doc
+
     rel = os.path.relpath(folder)
     entry_point = folder.name.removeprefix("dop-").replace("-", "_")
     return (
@@ -85,5 +97,5 @@ def next_steps(folder: pathlib.Path) -> str:
         f"  pip install -e '{rel}[test]'  # installs its `dop` entry point `{entry_point}`\n"
         f"  dop plugins  # lists {entry_point} ({folder.name})\n"
         f"  pytest {rel}/tests\n"
-        "Then edit its plugin.py, options.py and operator.py (guide: docs/plugins.md of dop-core).\n"
+        f"Then edit its plugin.py, options.py and operator.py (guide: {doc('plugins.md')}).\n"
     )

@@ -12,9 +12,13 @@ IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
 # BigQuery project ids and similar "database" names may contain hyphens (and dots for domain-scoped ids).
 DATABASE = re.compile(r"[A-Za-z_][A-Za-z0-9_\-.:]{0,127}")
 IDENTIFIER_EXPECTED = "letters, digits and underscores, not starting with a digit (at most 128)"
+#: the JSON schemas of the values check_identifier and check_database accept (see dop_core.config.json_schema)
+IDENTIFIER_SCHEMA = {"type": "string", "pattern": f"^{IDENTIFIER.pattern}$"}
+DATABASE_SCHEMA = {"type": "string", "pattern": f"^{DATABASE.pattern}$"}
 #: the field delimiters a CSV seed or egress file may use: one character each, none that SQL quotes
 DELIMITERS = (",", ";", "|", "\t", ":", "^", "~", " ")
 DELIMITER_EXPECTED = "one of , ; | : ^ ~ (a space) or \\t (a tab, written \"\\t\" in YAML)"
+DELIMITER_SCHEMA = {"enum": list(DELIMITERS)}
 
 
 def check_identifier(value: str, what: str = "identifier") -> str:

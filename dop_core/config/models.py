@@ -13,9 +13,17 @@ from typing import Any
 
 import attrs
 
-from dop_core.config.identifiers import IDENTIFIER_EXPECTED, check_database, check_identifier
+from dop_core.config.identifiers import (
+    DATABASE_SCHEMA,
+    IDENTIFIER_EXPECTED,
+    IDENTIFIER_SCHEMA,
+    check_database,
+    check_identifier,
+)
+from dop_core.config.json_schema import any_case
 from dop_core.config.yaml import Document
 from dop_core.errors import ConfigError, Location, Problem
+from dop_core.sqltest.model import SqlTest
 
 PROJECT_FILE = "dop_project.yml"
 #: the Airflow Variable the original DOP read each DAG's task concurrency from, and its default
@@ -32,6 +40,20 @@ def _identifier(what: str):
     return parse
 
 
+SCHEDULE_PRESETS = ("@once", "@continuous", "@hourly", "@daily", "@weekly", "@monthly", "@quarterly", "@yearly",
+                    "@annually", "@midnight")
+#: what _schedule accepts (a cron expression has 5 to 7 fields, as croniter reads them)
+SCHEDULE_SCHEMA = {"anyOf": [{"type": "null"}, {"enum": list(SCHEDULE_PRESETS)},
+                             {"type": "string", "pattern": r"^\s*\S+(?:\s+\S+){4,6}\s*$"},
+                             {"type": "object", "required": ["assets"], "additionalProperties": False,
+                              "properties": {"assets": {"type": "array", "minItems": 1}}}]}
+
+
+def timezone_schema() -> dict[str, Any]:
+    """The time zones _timezone accepts (read from the system's database when a schema is written)."""
+    return {"type": "string", "enum": sorted(zoneinfo.available_timezones() | {"UTC"})}
+
+
 def _schedule(value: Any) -> Any:
     """A cron expression, an Airflow preset (@daily), or {assets: [schema.table, ...]}."""
     if isinstance(value, dict):
@@ -40,9 +62,7 @@ def _schedule(value: Any) -> Any:
         return {"assets": [str(a) for a in value["assets"]]}
     if not isinstance(value, str):
         raise ValueError(f"{value!r} is not a schedule")
-    presets = {"@once", "@continuous", "@hourly", "@daily", "@weekly", "@monthly", "@quarterly", "@yearly",
-               "@annually", "@midnight"}
-    if value in presets:
+    if value in SCHEDULE_PRESETS:
         return value
     from croniter import croniter
 
@@ -86,8 +106,11 @@ def _data_type(value: Any) -> str:
     return text
 
 
+GRANULARITIES = ("hour", "day", "month", "year")
+
+
 def _granularity(value: Any) -> str:
-    if str(value).lower() not in ("hour", "day", "month", "year"):
+    if str(value).lower() not in GRANULARITIES:
         raise ValueError(f"partitioning.granularity {value!r} is not one of hour, day, month, year")
     return str(value).lower()
 
@@ -95,12 +118,14 @@ def _granularity(value: Any) -> str:
 @attrs.frozen
 class Partitioning:
     field: str = attrs.field(metadata={"parse": _identifier("column name"), "expected": IDENTIFIER_EXPECTED,
+                                       "schema": IDENTIFIER_SCHEMA,
                                        "doc": "the partitioning column of the query's result"})
     data_type: str = attrs.field(default="date", metadata={
         "parse": _data_type, "expected": "date, timestamp, datetime or int64",
+        "schema": any_case("date", "timestamp", "datetime", "int64", *_DATA_TYPE_ALIASES),
         "doc": "date, timestamp, datetime or int64"})
     granularity: str = attrs.field(default="day", metadata={
-        "parse": _granularity, "expected": "hour, day, month or year",
+        "parse": _granularity, "expected": "hour, day, month or year", "schema": any_case(*GRANULARITIES),
         "doc": "for time partitions: hour, day, month, year"})
     range: IntegerRange | None = attrs.field(default=None, metadata={
         "doc": "for int64 partitions: {start, end, interval}"})
@@ -117,7 +142,7 @@ class TriggerConfig:
     kind: str = attrs.field(metadata={"doc": "the trigger kind (external_task, sql, file, ...)"})
     options: dict[str, Any] = attrs.field(factory=dict, metadata={"doc": "the kind's options"})
     identifier: str | None = attrs.field(default=None, metadata={
-        "parse": _identifier("trigger identifier"), "expected": IDENTIFIER_EXPECTED,
+        "parse": _identifier("trigger identifier"), "expected": IDENTIFIER_EXPECTED, "schema": IDENTIFIER_SCHEMA,
         "doc": "names the wait task (default: wait_for_<kind>[_n])"})
     typed_options: Any = attrs.field(default=None, alias="_typed_options")
     #: the trigger's index in its `triggers:` list
@@ -127,15 +152,17 @@ class TriggerConfig:
 @attrs.frozen
 class TaskConfig:
     identifier: str = attrs.field(metadata={"parse": _identifier("task identifier"), "expected": IDENTIFIER_EXPECTED,
+                                            "schema": IDENTIFIER_SCHEMA,
                                             "doc": "the task id; also the name of its SQL file and table"})
     kind: Kind = attrs.field(metadata={"doc": "{action, target}: what the task is"})
     dependencies: list[str] = attrs.field(factory=list, metadata={"doc": "identifiers of upstream tasks"})
     options: dict[str, Any] = attrs.field(factory=dict, metadata={"doc": "options of the task kind"})
     schema: str | None = attrs.field(default=None, metadata={
-        "parse": _identifier("schema name"), "expected": IDENTIFIER_EXPECTED,
+        "parse": _identifier("schema name"), "expected": IDENTIFIER_EXPECTED, "schema": IDENTIFIER_SCHEMA,
         "doc": "schema (BigQuery dataset) of the task's relation; default: the DAG's"})
     database: str | None = attrs.field(default=None, metadata={
-        "parse": check_database, "doc": "database (BigQuery project); default: the DAG's or the target's"})
+        "parse": check_database, "schema": DATABASE_SCHEMA,
+        "doc": "database (BigQuery project); default: the DAG's or the target's"})
     partitioning: Partitioning | None = attrs.field(default=None, metadata={
         "doc": "{field, data_type}: partition a materialized table; later runs replace only new partitions"})
     description: str | None = attrs.field(default=None, metadata={"doc": "shown as the task's docs in Airflow"})
@@ -146,6 +173,8 @@ class TaskConfig:
     owner: str | None = attrs.field(default=None, metadata={"doc": "owner shown in Airflow"})
     trigger_rule: str | None = attrs.field(default=None, metadata={"doc": "Airflow trigger rule, e.g. all_done"})
     triggers: list[TriggerConfig] = attrs.field(factory=list, metadata={"doc": "what this task waits for"})
+    tests: list[SqlTest] = attrs.field(factory=list, metadata={
+        "doc": "unit tests of the task's SQL, run by `dop test` (also read from tests/<identifier>.yaml)"})
     # filled in by validation: the options structured with the task type's options model
     typed_options: Any = attrs.field(default=None, alias="_typed_options")
     #: the task's index in `tasks:` (where its errors are reported, even after an invalid task)
@@ -166,18 +195,20 @@ class DagConfig:
     tasks: list[TaskConfig] = attrs.field(metadata={"doc": "the DAG's tasks"})
     enabled: bool = attrs.field(default=True, metadata={"doc": "false hides the DAG from Airflow"})
     schedule_interval: Any = attrs.field(default=None, metadata={
-        "parse": _schedule, "expected": SCHEDULE_EXPECTED, "doc": SCHEDULE_EXPECTED})
-    timezone: str = attrs.field(default="UTC", metadata={"parse": _timezone, "expected": "an IANA time zone "
+        "parse": _schedule, "expected": SCHEDULE_EXPECTED, "doc": SCHEDULE_EXPECTED, "schema": SCHEDULE_SCHEMA})
+    timezone: str = attrs.field(default="UTC", metadata={"parse": _timezone, "schema": timezone_schema,
+                                                         "expected": "an IANA time zone "
                                                          "such as Europe/London", "doc": "time zone of the schedule"})
     start_date: Any = attrs.field(default=None, metadata={
         "doc": "first logical date (YYYY-MM-DD); without it, 1970-01-01 in the DAG's time zone (as the original DOP): "
                "any date can be run"})
     catchup: bool = attrs.field(default=False, metadata={"doc": "run missed intervals since start_date"})
     schema: str | None = attrs.field(default=None, metadata={
-        "parse": _identifier("schema name"), "expected": IDENTIFIER_EXPECTED,
+        "parse": _identifier("schema name"), "expected": IDENTIFIER_EXPECTED, "schema": IDENTIFIER_SCHEMA,
         "doc": "default schema (BigQuery dataset) of the DAG's tasks"})
     database: str | None = attrs.field(default=None, metadata={
-        "parse": check_database, "doc": "default database (BigQuery project) of the DAG's tasks"})
+        "parse": check_database, "schema": DATABASE_SCHEMA,
+        "doc": "default database (BigQuery project) of the DAG's tasks"})
     params: dict[str, Any] = attrs.field(factory=dict, metadata={
         "expected": "a mapping of key: value, or key: {default, type, ...} (below)",
         "doc": "DAG params, typed by their value or declared with a schema; each overridable by the run's conf "
@@ -251,10 +282,11 @@ class DeploySettings:
 @attrs.frozen
 class ProjectFile:
     name: str = attrs.field(metadata={"parse": _identifier("project name"), "expected": IDENTIFIER_EXPECTED,
+                                      "schema": IDENTIFIER_SCHEMA,
                                       "doc": "the project's name"})
     dialect: str = attrs.field(default="bigquery", metadata={
         "doc": "SQL dialect the project's SQL is written in (translated to each engine's)",
-        "parse": lambda v: _one_of(v, SQL_DIALECTS)})
+        "parse": lambda v: _one_of(v, SQL_DIALECTS), "schema": {"enum": list(SQL_DIALECTS)}})
     targets: dict[str, dict[str, Any]] = attrs.field(factory=dict, metadata={
         "doc": "named targets: {engine: duckdb|bigquery|<plugin>, ...engine options}"})
     default_target: str = attrs.field(default="local", metadata={"doc": "target used when DOP_TARGET is unset"})

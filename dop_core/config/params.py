@@ -63,7 +63,8 @@ class ParamSpec:
                                          "expected": "a value of the param's type (a date as YYYY-MM-DD)"})
     type: str | list[str] | None = attrs.field(default=None, metadata={
         "doc": "string, integer, number, boolean, array, object or null, or a list of them; default: the default's "
-               "type", "parse": _json_type, "expected": "one of " + ", ".join(JSON_TYPES) + ", or a list of them"})
+               "type", "parse": _json_type, "expected": "one of " + ", ".join(JSON_TYPES) + ", or a list of them",
+        "schema": {"anyOf": [{"enum": list(JSON_TYPES)}, {"type": "array", "items": {"enum": list(JSON_TYPES)}}]}})
     description: str | None = attrs.field(default=None, metadata={"doc": "help text under the trigger form's field"})
     title: str | None = attrs.field(default=None, metadata={"doc": "the field's label in the form (default: the key)"})
     section: str | None = attrs.field(default=None, metadata={"doc": "groups the form's fields under this heading"})
@@ -75,7 +76,7 @@ class ParamSpec:
         "doc": "values the form proposes (a free value is still allowed)", "expected": "a list of values"})
     format: str | None = attrs.field(default=None, metadata={
         "doc": "strings: " + ", ".join(FORMATS) + " (date: a date picker, and the value must be YYYY-MM-DD)",
-        "parse": _format, "expected": "one of " + ", ".join(FORMATS)})
+        "parse": _format, "expected": "one of " + ", ".join(FORMATS), "schema": {"enum": list(FORMATS)}})
     pattern: str | None = attrs.field(default=None, metadata={
         "doc": "strings: a regular expression the value must contain a match of (anchor it: ^[a-z_]+$)",
         "parse": _pattern})

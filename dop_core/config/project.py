@@ -14,21 +14,29 @@ import attrs
 from dop_core.config.models import DEFAULT_TARGETS, PROJECT_FILE, DagConfig, Project, ProjectFile, Target
 from dop_core.config.structure import MISSING, Structurer
 from dop_core.config.yaml import load_yaml
-from dop_core.errors import ConfigError, Location, Problem
+from dop_core.errors import ConfigError, DopError, Location, Problem
+
+
+class ProjectNotFound(DopError):
+    """No ``dop_project.yml`` where DOP looked: there is no file to point at, so the message says where it looked."""
 
 
 def find_project_root(start: str | os.PathLike[str] | None = None) -> pathlib.Path:
     """The folder holding ``dop_project.yml``: ``start`` or its nearest parent (default: cwd / DOP_PROJECT_DIR)."""
     env = os.environ.get("DOP_PROJECT_DIR")
-    here = pathlib.Path(start if start is not None else (env or os.getcwd())).resolve()
+    given = start if start is not None else env
+    here = pathlib.Path(given if given is not None else os.getcwd()).resolve()
+    source = "" if start is not None or env is None else " (DOP_PROJECT_DIR)"
+    if not here.exists():
+        raise ProjectNotFound(f"the project folder {here}{source} does not exist",
+                              fix="pass --project DIR with the folder holding dop_project.yml")
     if here.is_file():
         here = here.parent
     for folder in (here, *here.parents):
         if (folder / PROJECT_FILE).is_file():
             return folder
-    raise ConfigError([Problem(Location(str(here / PROJECT_FILE)), f"no {PROJECT_FILE} in {here} or its parents",
-                               "a DOP service project",
-                               "run inside a project, pass --project DIR, or `dop init NAME`")])
+    raise ProjectNotFound(f"no {PROJECT_FILE} in {here}{source} or any folder above it, so this is not a DOP project",
+                          fix="run dop inside a project, pass --project DIR, or create one with `dop init PATH`")
 
 
 def read_text(path: pathlib.Path) -> str:

@@ -16,6 +16,9 @@ Field metadata understood (``attrs.field(metadata={...})``):
 - ``"rest"``: on one ``dict[str, Any]`` field (usually private, ``_name``): unknown keys are
   collected into it instead of being refused; the model's owner must then check them (the core's
   ``egress`` action does, against the chosen destination's own options model).
+- ``"schema"``: on a field with ``parse``: the JSON schema of the values ``parse`` accepts (a dict, or a
+  function returning one when it costs to compute), for editors (``dop schema``; see
+  :mod:`dop_core.config.json_schema`); without it, an editor accepts any value there;
 - ``"position"``: on one private ``int`` field of a model read from a list item: filled with the
   item's index in its list, so that later checks point at the right item even when an earlier one
   failed (items that fail are left out of the structured list).
@@ -94,6 +97,17 @@ def _in_yaml_terms(message: str, value: Any) -> str:
     return message.replace(repr(value), yaml_spelling(value))
 
 
+def _same_shape(value: Any, tp: Any) -> bool:
+    """Whether ``value`` is written as a value of ``tp`` is: a mapping for a model or a mapping type, a list for a
+    list type, a scalar for anything else."""
+    origin = typing.get_origin(tp)
+    if isinstance(value, dict):
+        return attrs.has(tp) or origin is dict or tp is dict
+    if isinstance(value, list):
+        return origin is list or tp is list
+    return not (attrs.has(tp) or origin in (dict, list) or tp in (dict, list))
+
+
 class Structurer:
     """Converts raw data into ``cls`` instances, appending to ``problems`` instead of raising."""
 
@@ -121,8 +135,10 @@ class Structurer:
                 result = probe.structure(value, arg, path)
                 if not probe.problems:
                     return result
-            if len([a for a in args if a is not type(None)]) == 1:
-                return self.structure(value, next(a for a in args if a is not type(None)), path)
+            others = [a for a in args if a is not type(None)]
+            shaped = others if len(others) == 1 else [a for a in others if _same_shape(value, a)]
+            if len(shaped) == 1:  # the one alternative written this way (a mapping, a list...): its own problems
+                return self.structure(value, shaped[0], path)
             return self._wrong(value, tp, path)
         if origin is Literal:
             choices = typing.get_args(tp)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import abc
 import contextlib
+import itertools
 import logging
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -20,6 +21,7 @@ from dop_core.config.models import Partitioning, Target
 from dop_core.contract.shape import ColumnShape, TableShape
 
 log = logging.getLogger(__name__)
+_SAVEPOINTS = itertools.count(1)
 
 
 @attrs.frozen
@@ -33,10 +35,12 @@ class QueryResult:
 
 @attrs.frozen
 class Argument:
-    """A typed argument of a UDF or stored procedure (``options.arguments``)."""
+    """A typed argument of a UDF or stored procedure (``options.arguments``); a procedure's argument is
+    ``IN`` (a value), ``OUT`` (the procedure sets the caller's variable) or ``INOUT`` (both)."""
 
     name: str
     type: str
+    mode: str = "IN"
 
 
 class Engine(abc.ABC):
@@ -116,27 +120,49 @@ class Engine(abc.ABC):
         """Held while a task writes ``relation``, so two runs writing one table never interleave."""
         yield
 
+    # -- transactions: what the native kinds and the scripting interpreter run inside --------------
+    def begin(self) -> None:
+        """Start a transaction: what runs until :meth:`commit` takes effect together, or (:meth:`rollback`)
+        not at all. DDL included, on engines whose DDL is transactional (DuckDB, PostgreSQL)."""
+        self.execute("BEGIN TRANSACTION")
+
+    def commit(self) -> None:
+        self.execute("COMMIT")
+
+    def rollback(self) -> None:
+        self.execute("ROLLBACK")
+
+    def savepoint(self) -> Any:
+        """Inside a transaction, mark this point: :meth:`rollback_to` the mark undoes what ran after it and
+        keeps the transaction going, also after a statement failed (an exception handler of a script goes
+        on that way). :meth:`release` forgets the mark. The default is SQL's SAVEPOINT."""
+        name = f"dop_savepoint_{next(_SAVEPOINTS)}"
+        self.execute(f"SAVEPOINT {name}")
+        return name
+
+    def rollback_to(self, savepoint: Any) -> None:
+        self.execute(f"ROLLBACK TO SAVEPOINT {savepoint}")
+
+    def release(self, savepoint: Any) -> None:
+        self.execute(f"RELEASE SAVEPOINT {savepoint}")
+
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
-        self.execute("BEGIN TRANSACTION")
+        """All of the block's statements take effect, or none does (the block raised)."""
+        self.begin()
         try:
             yield
         except BaseException:
             with contextlib.suppress(Exception):
-                self.execute("ROLLBACK")
+                self.rollback()
             raise
-        self.execute("COMMIT")
+        self.commit()
 
-    def execute_atomically(self, statements: Sequence[str]) -> None:
-        """Run ``statements`` (in this engine's dialect) as one unit: all of them take effect, or none does.
-
-        What a native stored procedure's body runs through (DuckDB), and the primitive to build any
-        all-or-nothing script on. The default runs them in :meth:`transaction`; an engine whose
-        transactions cannot span several calls overrides it (e.g. one multi-statement job).
-        """
-        with self.transaction():
-            for statement in statements:
-                self.execute(statement)
+    def execute_dml(self, sql: str) -> int | None:
+        """Run one INSERT, UPDATE, DELETE or MERGE; return how many rows it changed (None: the engine does not
+        say). A script reads it as ``@@row_count``."""
+        self.execute(sql)
+        return None
 
     def temp_relation(self, relation: Relation) -> Relation:
         """Where the new result of an incremental run is staged before it replaces partitions."""

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from dop_core.contract.contexts import RunContext, SettingsContext, TaskBuild, TriggerBuild, ValidationContext
     from dop_core.contract.engine import Engine
     from dop_core.errors import Problem
+    from dop_core.extras import Extra
 
 #: a callable, or its import string ``"package.module:function"``
 Ref = Callable[..., Any] | str
@@ -195,6 +196,8 @@ class TaskType(Record):
     incremental: bool = False
     writes: bool = False
     inputs: Inputs | None = attrs.field(default=None, validator=_inputs)
+    #: an extra it needs installed, e.g. :data:`~dop_core.extras.GOOGLE_EXTRA` (validation says what to install)
+    requires: Extra | None = None
     description: str = ""
     provider: str = ""
 
@@ -225,6 +228,8 @@ class TriggerType(Record):
     sql: SqlForm | None = attrs.field(default=None, validator=attrs.validators.in_(
         ("query", "script", "expression", None)))
     inputs: Inputs | None = attrs.field(default=None, validator=_inputs)
+    #: an extra it needs installed, e.g. :data:`~dop_core.extras.GOOGLE_EXTRA` (validation says what to install)
+    requires: Extra | None = None
     description: str = ""
     provider: str = ""
 
@@ -250,6 +255,8 @@ class EgressType(Record):
     validate: Callable[[ValidationContext], Iterable[Problem]] | str | None = attrs.field(
         default=None, validator=_ref(True))
     inputs: Inputs | None = attrs.field(default=None, validator=_inputs)
+    #: an extra it needs installed, e.g. :data:`~dop_core.extras.GOOGLE_EXTRA` (validation says what to install)
+    requires: Extra | None = None
     description: str = ""
     provider: str = ""
 
@@ -275,6 +282,8 @@ class EngineType(Record):
     secrets: tuple[str, ...] = ()
     single_catalog: bool = False
     lock: Callable[[Target], Any] | str | None = attrs.field(default=None, validator=_ref(True))
+    #: an extra it needs installed, e.g. :data:`~dop_core.extras.GOOGLE_EXTRA` (validation says what to install)
+    requires: Extra | None = None
     description: str = ""
     provider: str = ""
 

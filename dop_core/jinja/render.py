@@ -275,12 +275,36 @@ class _Unknown:
         return self._name
 
 
+#: the names of Airflow's task context (``airflow.sdk.definitions.context.Context``), so that rendering
+#: outside Airflow (validate, compile, ``dop test``) imports no Airflow; a test compares them with Airflow's
+AIRFLOW_CONTEXT_NAMES = (
+    "asset_state_store", "conn", "dag", "dag_run", "data_interval_end", "data_interval_start", "ds", "ds_nodash",
+    "exception", "expanded_ti_count", "inlet_events", "inlets", "logical_date", "macros", "map_index_template",
+    "outlet_events", "outlets", "params", "partition_date", "partition_key", "prev_data_interval_end_success",
+    "prev_data_interval_start_success", "prev_end_date_success", "prev_start_date_success", "reason", "run_id",
+    "task", "task_instance", "task_instance_key_str", "task_reschedule_count", "task_state_store", "templates_dict",
+    "test_mode", "ti", "triggering_asset_events", "try_number", "ts", "ts_nodash", "ts_nodash_with_tz", "var")
+
+
+class AirflowMacros:
+    """Airflow's ``macros`` module (``macros.ds_add``...), imported when a template first uses it: importing
+    Airflow takes seconds, and most templates never need it."""
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        from airflow.sdk.execution_time import macros
+
+        return getattr(macros, name)
+
+
 def template_context(dag: Any, task: Any, date: dt.date, full_refresh: bool) -> dict[str, Any]:
     """Airflow's task context for a manual run at ``date``, as far as it is known without Airflow's
-    database (Variables, connections, XComs... render as their names), plus the original DOP's names."""
+    database (Variables, connections, XComs... render as their names), plus the original DOP's names.
+
+    ``dag`` and ``task`` need only what templates read of them (``dag_id``, ``params``, ``schedule``,
+    ``timezone``; ``task_id`` and DOP's task attributes): ``dop test`` renders without building a DAG."""
     import pendulum
-    from airflow.sdk.definitions.context import Context
-    from airflow.sdk.execution_time import macros
 
     from dop_core.jinja.original import with_original_names
 
@@ -288,12 +312,12 @@ def template_context(dag: Any, task: Any, date: dt.date, full_refresh: bool) -> 
     params = {k: getattr(v, "value", v) for k, v in dag.params.items()}
     params["full_refresh"] = full_refresh
     run_id = f"manual__{logical.isoformat()}"
-    context: dict[str, Any] = {name: _Unknown(name) for name in Context.__annotations__}
+    context: dict[str, Any] = {name: _Unknown(name) for name in AIRFLOW_CONTEXT_NAMES}
     context.update({
         "ds": logical.to_date_string(), "ds_nodash": logical.format("YYYYMMDD"), "ts": logical.isoformat(),
         "ts_nodash": logical.format("YYYYMMDDTHHmmss"), "ts_nodash_with_tz": logical.format("YYYYMMDDTHHmmssZ"),
         "logical_date": logical, "data_interval_start": logical, "data_interval_end": logical,
-        "params": params, "macros": macros, "dag": dag, "task": task, "run_id": run_id,
+        "params": params, "macros": AirflowMacros(), "dag": dag, "task": task, "run_id": run_id,
         "dag_run": _Unknown("dag_run", dag_id=dag.dag_id, run_id=run_id, run_type="manual", logical_date=logical,
                             data_interval_start=logical, data_interval_end=logical,
                             conf={"full_refresh": True} if full_refresh else {}),

@@ -23,6 +23,7 @@ from dop_core.config.params import structure_params
 from dop_core.config.project import parse_dag_config
 from dop_core.config.structure import MISSING, Structurer
 from dop_core.contract.contexts import ValidationContext
+from dop_core.contract.records import TriggerType
 from dop_core.contract.registry import Registry, get_registry
 from dop_core.errors import ConfigError, LookupProblem, Problem, did_you_mean
 from dop_core.validate.settings import PluginSettingsStore
@@ -139,6 +140,11 @@ class _Kinds(Structurer):
         """Run ``record``'s validator on ``ctx`` (with its plugin's settings) and note what it read; False when
         the plugin's settings are wrong (their problems are added, once per DAG, at dop_project.yml)."""
         if not ctx.dag.enabled:  # a disabled DAG's operators, files and plugins are never resolved
+            return True
+        what = "trigger kind" if isinstance(record, TriggerType) else "task kind"
+        missing = record.requires and record.requires.problem(ctx.location(("kind",)), f"{what} {record.label}")
+        if missing:
+            self.problems.append(missing)
             return True
         settings = self.settings.for_provider(record.provider)
         if settings.problems:

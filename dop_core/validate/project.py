@@ -39,10 +39,11 @@ def validate_project(root: Any = None, target: str | None = None) -> ProjectRepo
     if project.document is not None:  # broken plugins are reported where they hurt: on the project
         problems += [Problem(project.document.at(()), e, severity="warning") for e in registry.errors]
     typed_targets = {}
+    chosen_name = target or os.environ.get("DOP_TARGET") or project.default_target
     for t in project.targets.values():
-        typed_targets[t.name], found = validate_target(project, t, registry)
+        typed_targets[t.name], found = validate_target(project, t, registry, chosen=t.name == chosen_name)
         problems += found
-    chosen = typed_targets.get(target or os.environ.get("DOP_TARGET") or project.default_target)
+    chosen = typed_targets.get(chosen_name)
     dags = []
     for folder in project.dag_folders():
         try:

@@ -9,20 +9,28 @@ import attrs
 from dop_core.config.models import Project, Target
 from dop_core.config.structure import MISSING, Structurer
 from dop_core.contract.registry import Registry, get_registry
-from dop_core.errors import ConfigError, Problem
+from dop_core.errors import ConfigError, LookupProblem, Problem
 
 
-def validate_target(project: Project, target: Target, registry: Registry) -> tuple[Target, list[Problem]]:
-    """Structure a target's options with its engine's options model."""
+def validate_target(project: Project, target: Target, registry: Registry,
+                    chosen: bool = True) -> tuple[Target, list[Problem]]:
+    """Structure a target's options with its engine's options model.
+
+    An engine whose extra is not installed (``bigquery`` without ``dop-core[google]``) is an error on the
+    chosen target, a warning on the others (they are not used here, but running with them will need it)."""
     problems: list[Problem] = []
     assert project.document is not None
     s = Structurer(project.document, problems)
     try:
         engine = registry.named("engine", target.engine)
-    except LookupError as exc:
-        message, _, fix = str(exc).strip("'\"").partition("|")
-        s.problem(("targets", target.name, "engine"), message, fix=fix)
+    except LookupProblem as exc:
+        problems.append(exc.problem(s.doc.at(("targets", target.name, "engine"))))
         return target, problems
+    if engine.requires is not None:
+        missing = engine.requires.problem(s.doc.at(("targets", target.name, "engine")),
+                                          f"target {target.name!r} (engine {target.engine})",
+                                          "error" if chosen else "warning")
+        problems += [missing] if missing else []
     typed = s.structure(target.options, engine.options_model, ("targets", target.name))
     if problems:
         from dop_core.contract.runtime import target_secrets

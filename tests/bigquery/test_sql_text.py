@@ -125,6 +125,18 @@ def test_procedure_statement(engine):
     ]
 
 
+def test_procedure_arguments_keep_their_mode_and_the_script_is_sent_as_written(engine):
+    body = "SET total = base + 1;\nIF total > 10 THEN\n  RAISE USING MESSAGE = 'too big';\nEND IF"
+    engine.create_procedure(Relation("s", "p"), [Argument("base", "INT64"), Argument("total", "INT64", "OUT"),
+                                                 Argument("seen", "INT64", "INOUT")], body, "bigquery")
+    assert engine.sent == [
+        "CREATE OR REPLACE PROCEDURE `my-proj`.`s`.`p`(`base` INT64, OUT `total` INT64, INOUT `seen` INT64)\nBEGIN\n"
+        f"{body};\nEND"
+    ]
+    with pytest.raises(EngineError, match="mode 'BOTH' is not one of IN, OUT, INOUT"):
+        engine.create_procedure(Relation("s", "p"), [Argument("x", "INT64", "BOTH")], body, "bigquery")
+
+
 @pytest.mark.parametrize("bad", ["STRING) AS (1); DROP TABLE s.t; --", "STRING`", "INT64 -- x", "'x'"])
 def test_argument_types_cannot_smuggle_sql(engine, bad):
     with pytest.raises(EngineError, match="is not a SQL type"):

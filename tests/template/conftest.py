@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import pathlib
-import shutil
 import socket
 import subprocess
 import time
@@ -81,15 +80,6 @@ def gcs_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             proc.kill()
             proc.wait()
         log.close()
-
-
-@pytest.fixture(scope="session")
-def uv() -> str:
-    """The ``uv`` command (on PATH)."""
-    found = shutil.which("uv")
-    if found is None:
-        missing_server("uv (on PATH)", "run .ci/test-servers uv (it runs pip install uv)")
-    return found
 
 
 @pytest.fixture(scope="session")

@@ -47,7 +47,7 @@ def deploy(project: pathlib.Path, emulator: str, *args: str) -> Any:
 def test_deploy_uploads_skips_unchanged_and_deletes_removed(
     project: pathlib.Path, bucket: Any, gcs_emulator: str
 ) -> None:
-    (project / ".dop").mkdir()
+    (project / ".dop").mkdir(exist_ok=True)  # dop init made it (the editor schemas)
     (project / ".dop" / "warehouse.duckdb").write_bytes(b"local state, never deployed")
     (project / "dags" / "__pycache__").mkdir()
     (project / "dags" / "__pycache__" / "dop_dags.cpython-312.pyc").write_bytes(b"\0")

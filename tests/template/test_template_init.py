@@ -31,6 +31,8 @@ BASE_FILES = {
     f"{COVID}/sql/sp_refresh_country_totals.sql",
     f"{COVID}/sql/udf_empty_str_as_null.sql",
     f"{COVID}/sql/v_country_summary.sql",
+    f"{COVID}/tests/daily_cases.yaml",
+    ".vscode/settings.json",
 }
 DBT_FILES = {
     "orchestration/example_dbt/config.yaml",
@@ -43,7 +45,8 @@ DBT_FILES = {
 
 
 def files_of(root: pathlib.Path) -> set[str]:
-    return {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
+    """The project's files (not DOP's local state under .dop/, such as the schemas `dop init` writes)."""
+    return {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file() and p.parts[len(root.parts)] != ".dop"}
 
 
 def test_renders_the_exact_file_set_without_dbt(new_project: pathlib.Path) -> None:
@@ -99,6 +102,44 @@ def test_the_example_splices_no_param_raw_into_sql_or_a_shell(new_project: pathl
     arguments = announce["options"]["arguments"]
     assert "{{" not in arguments["bash_command"] and "$LOOKBACK_DAYS" in arguments["bash_command"]
     assert arguments["env"]["LOOKBACK_DAYS"] == "{{ params.lookback_days }}"
+
+
+def test_the_sql_tests_pass_and_ci_runs_them(new_project: pathlib.Path) -> None:
+    result = dop("test", cwd=new_project)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "PASS  example_covid19.daily_cases: an incremental run replaces only the last lookback_days days" \
+        in result.stdout
+    assert "2 passed, 0 failed" in result.stdout
+    assert "run: dop test\n" in (new_project / ".github/workflows/ci.yml").read_text()
+
+
+def test_the_sql_tests_catch_a_changed_row(tmp_path: pathlib.Path) -> None:
+    assert dop("init", "changed", "--no-input", "--no-dbt", "--output-dir", str(tmp_path)).returncode == 0
+    tests = tmp_path / "changed" / COVID / "tests" / "daily_cases.yaml"
+    tests.write_text(tests.read_text().replace("new_confirmed: 40, confirmed_last_7_days: 75",
+                                               "new_confirmed: 40, confirmed_last_7_days: 76"))
+    result = dop("test", cwd=tmp_path / "changed")
+    assert result.returncode == 1
+    assert "FAIL  example_covid19.daily_cases: an incremental run" in result.stdout
+    assert "    confirmed_last_7_days: expected 76, got 75" in result.stdout
+
+
+def test_init_writes_the_schemas_the_editor_settings_name(new_project: pathlib.Path) -> None:
+    """VS Code's YAML extension gets a schema for each of the project's YAML files, and they fit it."""
+    import json
+
+    import jsonschema
+    import yaml
+
+    settings = json.loads((new_project / ".vscode" / "settings.json").read_text())["yaml.schemas"]
+    assert len(settings) == 3
+    for schema_path, glob in settings.items():
+        schema = json.loads((new_project / schema_path).read_text())
+        files = sorted(new_project.glob(glob))
+        assert files, f"{glob} matches no file"
+        for path in files:
+            data = json.loads(json.dumps(yaml.safe_load(path.read_text()), default=str))  # dates as an editor sees them
+            jsonschema.Draft202012Validator(schema).validate(data)
 
 
 def test_dag_file_is_the_two_lines(new_project: pathlib.Path) -> None:
@@ -158,20 +199,42 @@ def test_generated_tests_catch_a_broken_config(tmp_path: pathlib.Path) -> None:
     assert "config.yaml:" in result.stdout and "unknown target 'veiw'" in result.stdout
 
 
-def test_name_becomes_an_identifier(tmp_path: pathlib.Path) -> None:
-    result = dop("init", "Sales Reporting", "--output-dir", str(tmp_path))  # no terminal: no questions
+def test_init_path_creates_the_project_in_that_folder(tmp_path: pathlib.Path) -> None:
+    """`dop init PATH` makes PATH (parents too), named after its last part, as `git init` and `cargo new` do."""
+    here = tmp_path / "elsewhere"
+    here.mkdir()
+    result = dop("init", str(tmp_path / "a" / "b"), "--no-input", cwd=here)
     assert result.returncode == 0, result.stderr
-    assert (tmp_path / "sales_reporting" / "dop_project.yml").read_text().count("name: sales_reporting") == 1
-    assert "# Sales Reporting:" in (tmp_path / "sales_reporting" / "dop_project.yml").read_text()
-    assert "cd " in result.stdout and "dop run example_covid19 --date 2024-06-01" in result.stdout
+    assert "name: b\n" in (tmp_path / "a" / "b" / "dop_project.yml").read_text()
+    assert list(here.iterdir()) == []  # nothing made where the command ran
+    assert sorted(p.name for p in (tmp_path / "a").iterdir()) == ["b"]  # and no scratch folder left beside it
+    relative = dop("init", "x/y", "--no-input", "--output-dir", str(tmp_path))
+    assert relative.returncode == 0, relative.stderr
+    assert "name: y\n" in (tmp_path / "x" / "y" / "dop_project.yml").read_text()
 
 
-@pytest.mark.parametrize("name", ["1st_project", "???"])
-def test_bad_names_are_refused(tmp_path: pathlib.Path, name: str) -> None:
-    result = dop("init", name, "--no-input", "--output-dir", str(tmp_path))
+def test_an_existing_empty_folder_becomes_the_project(tmp_path: pathlib.Path) -> None:
+    (tmp_path / "ready").mkdir()
+    result = dop("init", ".", "--no-input", "--no-dbt", cwd=tmp_path / "ready")
+    assert result.returncode == 0, result.stderr
+    assert files_of(tmp_path / "ready") == BASE_FILES
+    assert "name: ready\n" in (tmp_path / "ready" / "dop_project.yml").read_text()
+
+
+@pytest.mark.parametrize(("path", "suggestion"), [
+    ("Sales Reporting", "`dop init sales_reporting`"),
+    ("new/my-project", "`dop init new/my_project`"),
+    ("1st_project", "`dop init project_1st_project`"),
+    ("???", "e.g. `dop init my_project`"),
+])
+def test_a_path_whose_name_is_no_identifier_is_refused_with_one_that_is(tmp_path: pathlib.Path, path: str,
+                                                                       suggestion: str) -> None:
+    result = dop("init", path, "--no-input", "--output-dir", str(tmp_path))
     assert result.returncode == 1
-    assert "letters, digits and _" in result.stderr
-    assert not any(tmp_path.iterdir())
+    assert "cannot be a project name: use letters, digits and _ (not starting with a digit)" in result.stderr
+    assert suggestion in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not any(tmp_path.iterdir())  # not even the parent folder `new`
 
 
 def test_a_name_too_long_for_a_folder_is_refused_clearly(tmp_path: pathlib.Path) -> None:
@@ -185,7 +248,7 @@ def test_a_name_too_long_for_a_folder_is_refused_clearly(tmp_path: pathlib.Path)
 def test_an_existing_folder_is_not_overwritten(new_project: pathlib.Path) -> None:
     result = dop("init", "my_project", "--no-input", "--output-dir", str(new_project.parent))
     assert result.returncode == 1
-    assert "already exists" in result.stderr
+    assert f"{new_project} already exists and is not an empty folder" in result.stderr
 
 
 def test_plain_cookiecutter_renders_the_same_project(

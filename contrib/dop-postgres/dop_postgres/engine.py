@@ -16,9 +16,10 @@ What differs from BigQuery, and how it is handled:
 - functions: ``CREATE FUNCTION`` needs a return type. Without ``options.returns`` it is inferred by
   asking Postgres for ``pg_typeof(<body>)`` over typed NULL arguments; ``ANY TYPE`` arguments become
   ``anyelement``. Argument types are written in the project's dialect (STRING, INT64, ...).
-- procedures: PL/pgSQL. A bare ``SELECT`` statement in the body (BigQuery returns its rows to the
-  caller) becomes ``PERFORM``: it runs, its rows are discarded. Procedure arguments win over column
-  names of the same name (``#variable_conflict use_variable``), as DOP's DuckDB engine binds them.
+- procedures: BigQuery scripting has no PostgreSQL equivalent with the same semantics, so DOP stores
+  each procedure and interprets its body statement by statement (``dop_core.InterpretedProcedures``),
+  exactly as on DuckDB: the same procedure gives the same tables on both. An invocation is one
+  transaction; an exception handler goes on after a failed statement through a savepoint.
 - seeds: ``COPY ... FROM STDIN``; without ``options.columns`` the column types are inferred from
   the file (bigint, double precision, date, timestamp, boolean, else text).
 - concurrency: a session advisory lock per table is held while a task writes it, so two runs writing
@@ -43,6 +44,7 @@ from dop_core import (
     ColumnShape,
     Engine,
     EngineError,
+    InterpretedProcedures,
     Partitioning,
     QueryResult,
     Relation,
@@ -107,7 +109,7 @@ def _strip_select(body: str) -> str:
     return m.group(1).strip() if m else body.strip()
 
 
-class PostgresEngine(Engine):
+class PostgresEngine(InterpretedProcedures, Engine):
     dialect = "postgres"
     single_catalog = True
 
@@ -148,6 +150,10 @@ class PostgresEngine(Engine):
     # -- primitives ---------------------------------------------------------------------------
     def execute(self, sql: str) -> None:
         self.con.execute(sql.encode())  # bytes: no placeholder parsing, so % in SQL needs no escaping
+
+    def execute_dml(self, sql: str) -> int | None:
+        cur = self.con.execute(sql.encode())
+        return cur.rowcount if cur.rowcount >= 0 else None
 
     def query(self, sql: str) -> QueryResult:
         cur = self.con.execute(sql.encode())
@@ -370,52 +376,6 @@ class PostgresEngine(Engine):
         typ = types.pop()
         return "text" if typ == "unknown" else typ
 
-    def create_procedure(
-        self, relation: Relation, arguments: Sequence[Argument], body: str, dialect: str = "bigquery"
-    ) -> None:
-        from sqlglot import exp
-
-        from dop_core.config.identifiers import check_identifier
-        from dop_core.sql.dialects import parse_statements
-
-        args = [(check_identifier(a.name, "argument name"), pg_type(a.type, dialect)) for a in arguments]
-        lines = []
-        for statement in parse_statements(body, dialect):
-            sql = self.translate(statement.sql(dialect=dialect), dialect)
-            if isinstance(statement, exp.Query):
-                # PL/pgSQL refuses a SELECT whose rows go nowhere: run it, discard the rows
-                sql = f"PERFORM * FROM (\n{sql}\n) AS _dop_result"
-            lines.append(sql.rstrip().rstrip(";") + ";")
-        signature = ", ".join(f"{name} {typ}" for name, typ in args)
-        code = "#variable_conflict use_variable\nBEGIN\n" + "\n".join(lines) + "\nEND"
-        with self.transaction():
-            for old in self._routines(relation, "p"):  # one procedure per name, as in BigQuery
-                self.execute(f"DROP PROCEDURE {old}")
-            self.execute(
-                f"CREATE PROCEDURE {self.qualified(relation)}({signature}) LANGUAGE plpgsql AS {_dollar_quote(code)}"
-            )
-
-    def _routines(self, relation: Relation, kind: str) -> list[str]:
-        rows = self.con.execute(
-            "SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
-            "WHERE n.nspname = %s AND p.proname = %s AND p.prokind = %s",
-            (relation.schema, relation.name, kind),
-        ).fetchall()
-        return [r[0] for r in rows]
-
-    def call(self, sql: str, dialect: str = "bigquery") -> None:
-        """Run the statements of ``sql``; ``CALL schema.proc(args)`` gets its arguments translated."""
-        from dop_core.sql.dialects import parse_statements
-
-        for statement in parse_statements(sql, dialect):
-            called = _called_procedure(statement, dialect)
-            if called is None:
-                self.execute(self.translate(statement.sql(dialect=dialect), dialect))
-                continue
-            schema, name, args = called
-            values = [_strip_select(self.translate(f"SELECT {a.sql(dialect=dialect)}", dialect)) for a in args]
-            self.execute(f"CALL {self.qualified(Relation(schema, name))}({', '.join(values)})")
-
     # -- seeds ----------------------------------------------------------------------------------
     def load_csv(
         self, relation: Relation, path: str, columns: dict[str, str] | None, delimiter: str, header: bool
@@ -479,20 +439,6 @@ def _infer_csv_type(values: list[str]) -> str:
     ):
         return "timestamp"
     return "text"
-
-
-def _called_procedure(statement: Any, dialect: str) -> tuple[str, str, list[Any]] | None:
-    """``(schema, name, argument expressions)`` if ``statement`` is ``CALL schema.name(...)``."""
-    import sqlglot
-    from sqlglot import exp
-
-    if not (isinstance(statement, exp.Command) and str(statement.this).upper() == "CALL"):
-        return None
-    text = statement.expression.this if isinstance(statement.expression, exp.Literal) else statement.expression.sql()
-    func = sqlglot.parse_one(f"SELECT {text}", read=dialect).selects[0]
-    if isinstance(func, exp.Dot) and isinstance(func.expression, exp.Anonymous):
-        return func.this.name, func.expression.name, list(func.expression.expressions)
-    raise EngineError(f"CALL {text}: write CALL schema.procedure(arguments)")
 
 
 # postgresql://user:PASSWORD@host...: the password runs to the last "@" (as DOP's redaction reads it)

@@ -12,7 +12,7 @@ from conftest import PASSWORD
 from dop_postgres.engine import PostgresEngine, _infer_csv_type, pg_type, url_dsn
 from dop_postgres.target import PostgresTarget, redact
 
-from dop_core import Argument, EngineError, Relation, Target
+from dop_core import Argument, EngineError, Relation, SqlError, Target
 from dop_core.builtin.materialization.table import SchemaChanged, materialize_table
 from dop_core.config.models import Partitioning
 from dop_core.testing import (
@@ -21,6 +21,7 @@ from dop_core.testing import (
     assert_history_protected,
     assert_nullability_protected,
     assert_same_shapes_pass,
+    check_transactions,
     history_changes,
 )
 
@@ -307,9 +308,15 @@ def test_a_procedure_failing_after_its_delete_leaves_the_table_as_it_was(pg: Pos
         (dt.date(2024, 6, 1), 10),
         (dt.date(2024, 6, 2), 20),
     ]
-    with pytest.raises(Exception, match="no_such_table"):
-        pg.execute_atomically(["DELETE FROM s.daily", "INSERT INTO s.no_such_table SELECT 1"])
+    with pytest.raises(Exception, match="no_such_table"), pg.transaction():
+        pg.execute("DELETE FROM s.daily")
+        pg.execute("INSERT INTO s.no_such_table SELECT 1")
     assert len(pg.query("SELECT * FROM s.daily").rows) == 2
+
+
+@pytest.mark.slow
+def test_a_savepoint_keeps_the_transaction_going_after_a_failed_statement(pg: PostgresEngine) -> None:
+    check_transactions(pg, "s")
 
 
 @pytest.mark.slow
@@ -332,9 +339,11 @@ def test_procedure_with_a_bare_select_and_call(pg: PostgresEngine) -> None:
         (dt.date(2024, 3, 2), "ran 2024-03-02"),
     ]
     pg.create_procedure(p, [Argument("a", "INT64"), Argument("b", "INT64")], "SELECT a + b", "bigquery")
-    assert len(pg._routines(p, "p")) == 1  # replaced, not overloaded
-    with pytest.raises(EngineError, match=r"write CALL schema\.procedure"):
-        pg.call("CALL refresh", "bigquery")
+    pg.call("CALL s.refresh(1, 2)", "bigquery")  # replaced, not overloaded
+    with pytest.raises(EngineError, match="expects 2 argument"):
+        pg.call("CALL s.refresh(DATE '2024-03-01')", "bigquery")
+    with pytest.raises(SqlError, match=r"write schema\.procedure"):
+        pg.call("CALL refresh()", "bigquery")
 
 
 @pytest.mark.slow

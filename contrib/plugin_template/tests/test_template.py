@@ -28,12 +28,14 @@ def _cookiecutter_scratch(tmp_path_factory: pytest.TempPathFactory, monkeypatch:
 TEMPLATE = REPO / "contrib" / "plugin_template"
 
 EXPECTED_FILES = [
+    "LICENSE",
     "README.md",
     "docs/index.md",
     "dop_my_thing/__init__.py",
     "dop_my_thing/operator.py",
     "dop_my_thing/options.py",
     "dop_my_thing/plugin.py",
+    "dop_my_thing/py.typed",
     "pyproject.toml",
     "tests/test_entry_point.py",
     "tests/test_plugin.py",

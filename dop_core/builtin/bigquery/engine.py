@@ -58,6 +58,17 @@ def _label(value: str) -> str:
     return re.sub(r"[^a-z0-9_-]", "_", value.lower())[:63]
 
 
+#: how a procedure argument's mode is written before its name (IN is the default)
+_MODES = {"IN": "", "OUT": "OUT ", "INOUT": "INOUT "}
+
+
+def _mode(argument: Argument) -> str:
+    mode = _MODES.get(argument.mode.upper())
+    if mode is None:
+        raise EngineError(f"argument {argument.name}: mode {argument.mode!r} is not one of IN, OUT, INOUT")
+    return mode
+
+
 def _sql_type(text: str, what: str, dialect: str = "bigquery", templated: bool = False) -> str:
     """One SQL type written in ``dialect``, as sqlglot renders it in BigQuery's (never the text as written)."""
     from dop_core.sql.dialects import translate_type
@@ -530,7 +541,7 @@ class BigQueryEngine(Engine):
         if not body.endswith(";"):
             body += ";"
         args = ", ".join(
-            f"{self.quote(check_identifier(a.name, 'argument name'))} "
+            f"{_mode(a)}{self.quote(check_identifier(a.name, 'argument name'))} "
             f"{_sql_type(a.type, f'argument {a.name}', dialect)}"
             for a in arguments
         )
@@ -654,6 +665,9 @@ def _numbered(sql: str, limit: int = 60) -> str:
 
 
 def connect(target: Target) -> BigQueryEngine:
+    from dop_core.extras import GOOGLE_EXTRA
+
+    GOOGLE_EXTRA.require(f"target {target.name!r} (engine bigquery)")
     return BigQueryEngine(target)
 
 

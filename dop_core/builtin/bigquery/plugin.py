@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dop_core.contract.hookspecs import hookimpl
 from dop_core.contract.records import EngineType
+from dop_core.extras import GOOGLE_EXTRA
 
 
 @hookimpl
 def dop_engines() -> list[EngineType]:
     return [EngineType(name="bigquery", dialect="bigquery", options="dop_core.builtin.bigquery.target:BigQueryTarget",
-                       connect="dop_core.builtin.bigquery.engine:connect",
+                       connect="dop_core.builtin.bigquery.engine:connect", requires=GOOGLE_EXTRA,
                        description="Google BigQuery through apache-airflow-providers-google")]

@@ -25,7 +25,8 @@ class BigQueryTarget:
     gcp_conn_id: str = attrs.field(default="google_cloud_default", metadata={
         "doc": "Airflow connection with the credentials (never put keys in the repo)"})
     impersonation_chain: Any = attrs.field(default=None, metadata={
-        "parse": _chain, "doc": "service account(s) to impersonate, e.g. dop-runner@PROJECT.iam.gserviceaccount.com"})
+        "parse": _chain, "schema": {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]},
+        "doc": "service account(s) to impersonate, e.g. dop-runner@PROJECT.iam.gserviceaccount.com"})
     labels: dict[str, str] = attrs.field(factory=dict, metadata={"doc": "labels added to every job"})
     job_timeout: float = attrs.field(default=3600.0, metadata={"doc": "seconds to wait for one query job"})
     request_timeout: float = attrs.field(default=10.0, metadata={

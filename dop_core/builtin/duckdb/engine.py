@@ -8,14 +8,11 @@ saying so in the log) while another task holds it. That also keeps two runs from
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import os
 import pathlib
 from collections.abc import Sequence
-from typing import Any, cast
-
-import attrs
+from typing import Any
 
 from dop_core.builtin.duckdb.target import DuckDBTarget
 from dop_core.config.identifiers import Relation, check_delimiter, check_identifier
@@ -26,11 +23,11 @@ from dop_core.contract.shape import ColumnShape, TableShape, partitioning_from_c
 from dop_core.errors import EngineError
 from dop_core.locks import LockTimeout, file_lock
 from dop_core.private import private_dir, private_file
-from dop_core.sql.dialects import SqlError, parse_statements, parse_type, translate_type
+from dop_core.sql.dialects import SqlError, parse_type, translate_type
+from dop_core.sql.scripting.procedures import InterpretedProcedures
 
 log = logging.getLogger(__name__)
 
-PROCEDURES = '"_dop"."procedures"'
 #: above this many staged partitions, replace_partitions deletes through a subquery instead
 MAX_LISTED_PARTITIONS = 10_000
 
@@ -60,7 +57,7 @@ def warehouse_lock(target: Target) -> contextlib.AbstractContextManager[int | No
                           "is writing to it); raise lock_timeout on the target")
 
 
-class DuckDBEngine(Engine):
+class DuckDBEngine(InterpretedProcedures, Engine):
     dialect = "duckdb"
     single_catalog = True
 
@@ -70,6 +67,7 @@ class DuckDBEngine(Engine):
 
         opts: DuckDBTarget = target.typed_options or DuckDBTarget(**target.options)
         self._locks = contextlib.ExitStack()
+        self._journal: list[str] | None = None  # what was written in the open transaction (see begin())
         path = warehouse_path(target)
         self.path = str(path) if path else ":memory:"
         if path is not None and path.is_dir():
@@ -103,7 +101,51 @@ class DuckDBEngine(Engine):
 
     # -- primitives ---------------------------------------------------------------------------
     def execute(self, sql: str) -> None:
-        self.con.execute(sql)
+        self._write(sql)
+
+    def execute_dml(self, sql: str) -> int | None:
+        rows = self._write(sql).fetchall()  # DuckDB answers a DML statement with its row count
+        return int(rows[0][0]) if rows and rows[0] and isinstance(rows[0][0], int) else None
+
+    def _write(self, sql: str) -> Any:
+        cursor = self.con.execute(sql)
+        if self._journal is not None:
+            self._journal.append(sql)
+        return cursor
+
+    # -- transactions ---------------------------------------------------------------------------
+    # DuckDB has no savepoints, and a statement that fails aborts its whole transaction. So the engine
+    # keeps a journal of what it wrote in the transaction: a savepoint is a place in the journal, and
+    # rolling back to it rolls the transaction back and replays the journal up to that place (functions
+    # such as CURRENT_TIMESTAMP() or RAND() in a replayed statement give new values).
+    def begin(self) -> None:
+        self.con.execute("BEGIN TRANSACTION")
+        self._journal = []
+
+    def commit(self) -> None:
+        self._journal = None
+        self.con.execute("COMMIT")
+
+    def rollback(self) -> None:
+        self._journal = None
+        self.con.execute("ROLLBACK")
+
+    def savepoint(self) -> int:
+        if self._journal is None:
+            raise EngineError("a savepoint needs a transaction (begin() first)")
+        return len(self._journal)
+
+    def rollback_to(self, savepoint: Any) -> None:
+        assert self._journal is not None
+        kept = self._journal[:savepoint]
+        self.con.execute("ROLLBACK")
+        self.con.execute("BEGIN TRANSACTION")
+        for sql in kept:
+            self.con.execute(sql)
+        self._journal = kept
+
+    def release(self, savepoint: Any) -> None:
+        pass  # a place in the journal needs no cleaning up
 
     def query(self, sql: str) -> QueryResult:
         cur = self.con.execute(sql)
@@ -169,57 +211,6 @@ class DuckDBEngine(Engine):
             expr = f"CAST(({body}) AS {translate_type(returns, dialect, self.dialect)})"
         self.execute(f"CREATE OR REPLACE MACRO {self.qualified(relation)}({names}) AS ({expr})")
 
-    def create_procedure(self, relation: Relation, arguments: Sequence[Argument], body: str,
-                         dialect: str = "duckdb") -> None:
-        """DuckDB has no procedures: store the body; :meth:`call` runs it with the arguments bound, in one
-        transaction (all of its statements take effect, or none does)."""
-        parse_statements(body, dialect)  # refuse a body that does not parse now, not at CALL time
-        for a in arguments:
-            check_identifier(a.name, "argument name")
-            parse_type(a.type, dialect)
-        self.execute('CREATE SCHEMA IF NOT EXISTS "_dop"')
-        self.execute(f"CREATE TABLE IF NOT EXISTS {PROCEDURES} (schema_name VARCHAR, name VARCHAR, "
-                     "arguments VARCHAR, body VARCHAR, dialect VARCHAR, PRIMARY KEY (schema_name, name))")
-        self.con.execute(f"INSERT OR REPLACE INTO {PROCEDURES} VALUES (?, ?, ?, ?, ?)",
-                         [relation.schema, relation.name, json.dumps([attrs.asdict(a) for a in arguments]),
-                          body, dialect])
-
-    def call(self, sql: str, dialect: str = "duckdb") -> None:
-        """Run the statements of ``sql`` (in ``dialect``); a CALL of a stored procedure runs its body."""
-        from sqlglot import exp
-
-        for statement in parse_statements(sql, dialect):
-            proc = _called_procedure(statement, dialect)
-            if proc is None:
-                self.execute(_translate_tree(statement, dialect))
-                continue
-            schema, name, args = proc
-            found = self._procedure(schema, name)
-            if found is None:
-                raise EngineError(f"CALL {schema}.{name}: no such procedure (create it with a "
-                                  "materialization/stored_procedure task first)")
-            arguments, body, body_dialect = found
-            if len(args) != len(arguments):
-                raise EngineError(f"CALL {schema}.{name}: expects {len(arguments)} argument(s) "
-                                  f"({', '.join(a['name'] for a in arguments)}), got {len(args)}")
-            values = {}
-            for spec, arg in zip(arguments, args, strict=True):
-                value = self.query(_translate_tree(exp.select(arg), dialect)).rows[0][0]
-                values[spec["name"].lower()] = (value, spec["type"])
-            # all translated first, then run in one transaction: a failing statement undoes the earlier ones
-            self.execute_atomically([_translate_tree(_bind(statement, values, body_dialect), body_dialect)
-                                     for statement in parse_statements(body, body_dialect)])
-
-    def _procedure(self, schema: str, name: str) -> tuple[list[dict[str, str]], str, str] | None:
-        try:
-            rows = self.con.execute(f"SELECT arguments, body, dialect FROM {PROCEDURES} "
-                                    "WHERE schema_name = ? AND name = ?", [schema, name]).fetchall()
-        except Exception:
-            return None
-        if not rows:
-            return None
-        return json.loads(rows[0][0]), rows[0][1], rows[0][2]
-
     # -- seeds ----------------------------------------------------------------------------------
     def load_csv(self, relation: Relation, path: str, columns: dict[str, str] | None, delimiter: str,
                  header: bool) -> int:
@@ -233,50 +224,6 @@ class DuckDBEngine(Engine):
         self.con.execute(f"CREATE OR REPLACE TABLE {self.qualified(relation)} AS "
                          f"SELECT * FROM read_csv(?, {options})", values)
         return self.row_count(relation)
-
-
-def _called_procedure(statement: Any, dialect: str) -> tuple[str, str, list[Any]] | None:
-    """``(schema, name, argument expressions)`` if ``statement`` is ``CALL schema.name(...)``."""
-    import sqlglot
-    from sqlglot import exp
-
-    if not (isinstance(statement, exp.Command) and str(statement.this).upper() == "CALL"):
-        return None
-    text = statement.expression.this if isinstance(statement.expression, exp.Literal) else statement.expression.sql()
-    try:
-        func = cast(exp.Select, sqlglot.parse_one(f"SELECT {text}", read=dialect)).selects[0]
-    except Exception:
-        return None
-    if isinstance(func, exp.Dot) and isinstance(func.expression, exp.Anonymous):
-        return func.this.name, func.expression.name, list(func.expression.expressions)
-    raise SqlError(f"CALL {text}: write CALL schema.procedure(arguments)")
-
-
-def _bind(tree: Any, values: dict[str, tuple[Any, str]], dialect: str) -> Any:
-    """Replace unqualified references to procedure arguments with typed literals."""
-    from sqlglot import exp
-
-    def literal(value: Any, typ: str) -> Any:
-        if value is None:
-            return exp.Null()
-        if isinstance(value, bool):
-            return exp.Boolean(this=value)
-        lit = exp.Literal.number(value) if isinstance(value, int | float) else exp.Literal.string(str(value))
-        return exp.Cast(this=lit, to=parse_type(typ, dialect))
-
-    def fix(node: Any) -> Any:
-        if isinstance(node, exp.Column) and not node.table and node.name.lower() in values:
-            value, typ = values[node.name.lower()]
-            return literal(value, typ)
-        return node
-
-    return tree.transform(fix)
-
-
-def _translate_tree(tree: Any, dialect: str) -> str:
-    from dop_core.sql.dialects import translate
-
-    return translate(tree.sql(dialect=dialect), dialect, "duckdb", True)
 
 
 def connect(target: Target) -> DuckDBEngine:

@@ -21,6 +21,7 @@ class DuckDBTarget:
 
     path: str = attrs.field(default=".dop/warehouse.duckdb", metadata={
         "path": True, "parse": _warehouse_file, "expected": "a file path such as .dop/warehouse.duckdb, or ':memory:'",
+        "schema": {"type": "string", "pattern": r"\S"},
         "doc": "the warehouse file, relative to the project folder (':memory:' for a throw-away one); inside "
                "the project or a folder of data_paths"})
     lock_timeout: float = attrs.field(default=600.0, metadata={

@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 import attrs
 
-from dop_core.config.identifiers import DELIMITER_EXPECTED, Relation, check_delimiter
+from dop_core.config.identifiers import DELIMITER_EXPECTED, DELIMITER_SCHEMA, Relation, check_delimiter
 from dop_core.contract.egress import FileFormat
 
 _SUFFIX_FORMATS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv", ".tsv": "csv", ".txt": "csv",
@@ -42,7 +42,7 @@ class EgressOptions:
     header: bool = attrs.field(default=True, metadata={
         "doc": "csv: write the column names as the first line"})
     delimiter: str | None = attrs.field(default=None, metadata={
-        "parse": check_delimiter, "expected": DELIMITER_EXPECTED,
+        "parse": check_delimiter, "expected": DELIMITER_EXPECTED, "schema": DELIMITER_SCHEMA,
         "doc": "csv: field delimiter, one character (default ',', or a tab for a .tsv path)"})
     compression: Literal["none", "gzip", "zstd", "snappy"] | None = attrs.field(default=None, metadata={
         "doc": "none, gzip, zstd, or snappy (parquet only); default: snappy for parquet, else from the "

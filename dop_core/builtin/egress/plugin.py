@@ -59,6 +59,11 @@ def _validate(ctx: ValidationContext) -> Iterator[Problem]:
     except LookupProblem as exc:
         yield ctx.problem(("kind", "target"), exc.message, "the name of an egress destination", exc.fix)
         return
+    missing = egress.requires and egress.requires.problem(ctx.location(("kind", "target")),
+                                                          f"egress destination {egress.name!r}")
+    if missing:
+        yield missing
+        return
     try:
         file_format(options)
     except FormatError as exc:

@@ -8,7 +8,14 @@ from typing import Any
 
 import attrs
 
-from dop_core.config.identifiers import DELIMITER_EXPECTED, IDENTIFIER_EXPECTED, check_delimiter, check_identifier
+from dop_core.config.identifiers import (
+    DELIMITER_EXPECTED,
+    DELIMITER_SCHEMA,
+    IDENTIFIER_EXPECTED,
+    IDENTIFIER_SCHEMA,
+    check_delimiter,
+    check_identifier,
+)
 from dop_core.config.yaml import Path
 from dop_core.contract.engine import Argument
 
@@ -30,15 +37,30 @@ def _type_problems(type_sql: Any, dialect: str, path: Path, templated: bool = Fa
         yield path, str(exc), TYPE_EXPECTED + (" or ANY TYPE" if templated else "")
 
 
-def _arguments_problems(arguments: list[ArgumentSpec], dialect: str, templated: bool) -> Iterator[SqlProblem]:
+def _arguments_problems(arguments: Sequence[ArgumentSpec], dialect: str, templated: bool) -> Iterator[SqlProblem]:
     for i, argument in enumerate(arguments):
         yield from _type_problems(argument.type, dialect, ("arguments", i, "type"), templated)
 
 
 @attrs.frozen
 class ArgumentSpec:
-    name: str = attrs.field(metadata={"parse": _argument_name, "expected": IDENTIFIER_EXPECTED})
+    name: str = attrs.field(metadata={"parse": _argument_name, "expected": IDENTIFIER_EXPECTED,
+                                      "schema": IDENTIFIER_SCHEMA})
     type: str = attrs.field(metadata={"doc": "a SQL type in the project's dialect, e.g. STRING, DATE, ANY TYPE"})
+
+
+def _argument_mode(value: Any) -> str:
+    if not isinstance(value, str) or value.upper() not in ("IN", "OUT", "INOUT"):
+        raise ValueError(f"{value!r} is not an argument mode")
+    return value.upper()
+
+
+@attrs.frozen
+class ProcedureArgumentSpec(ArgumentSpec):
+    mode: str = attrs.field(default="IN", metadata={
+        "parse": _argument_mode, "expected": "IN, OUT or INOUT",
+        "doc": "IN (the caller passes a value; the default), OUT (the procedure sets the variable the caller "
+               "passes) or INOUT (both), as in BigQuery's CREATE PROCEDURE"})
 
 
 @attrs.frozen
@@ -58,8 +80,8 @@ class FunctionOptions:
 
 @attrs.frozen
 class ProcedureOptions:
-    arguments: list[ArgumentSpec] = attrs.field(factory=list, metadata={
-        "doc": "typed arguments: [{name, type}]; a type is one SQL type"})
+    arguments: list[ProcedureArgumentSpec] = attrs.field(factory=list, metadata={
+        "doc": "typed arguments: [{name, type, mode}]; a type is one SQL type, the mode IN (default), OUT or INOUT"})
 
     def sql_problems(self, dialect: str) -> Iterator[SqlProblem]:
         """Every argument type that is not one SQL type of ``dialect``."""
@@ -74,7 +96,8 @@ class SeedOptions:
     columns: dict[str, str] | None = attrs.field(default=None, metadata={
         "doc": "column name -> type in the project's dialect (e.g. INT64, DATE, STRING); default: detected"})
     delimiter: str = attrs.field(default=",", metadata={
-        "parse": check_delimiter, "expected": DELIMITER_EXPECTED, "doc": "field delimiter: one character"})
+        "parse": check_delimiter, "expected": DELIMITER_EXPECTED, "schema": DELIMITER_SCHEMA,
+        "doc": "field delimiter: one character"})
     header: bool = attrs.field(default=True, metadata={"doc": "the first line names the columns"})
 
     def sql_problems(self, dialect: str) -> Iterator[SqlProblem]:
@@ -102,7 +125,7 @@ def as_arguments(raw: Sequence[Any]) -> list[Argument]:
     out = []
     for a in raw:
         if isinstance(a, dict):
-            out.append(Argument(a["name"], a["type"]))
+            out.append(Argument(a["name"], a["type"], a.get("mode", "IN")))
         else:
-            out.append(Argument(a.name, a.type))
+            out.append(Argument(a.name, a.type, getattr(a, "mode", "IN")))
     return out

@@ -10,5 +10,6 @@ from dop_core.contract.contexts import RunContext
 def run(ctx: RunContext) -> Outcome:
     assert ctx.relation is not None
     check_sql_options(ctx.options, ctx.dialect)
-    ctx.engine.create_procedure(ctx.relation, as_arguments(ctx.options.arguments), ctx.sql.strip(), ctx.dialect)
+    # not stripped in front: an error in the body names its line of the SQL file
+    ctx.engine.create_procedure(ctx.relation, as_arguments(ctx.options.arguments), ctx.sql.rstrip(), ctx.dialect)
     return Outcome("created procedure", str(ctx.relation))

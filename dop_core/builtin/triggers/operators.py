@@ -147,6 +147,9 @@ class _GoogleSensor(VariableParamsMixin, BaseSensorOperator):
         return bool(self.provider_sensor().poke(context))
 
     def execute(self, context: Any) -> Any:
+        from dop_core.extras import GOOGLE_EXTRA
+
+        GOOGLE_EXTRA.require(f"task {self.task_id!r} ({type(self).__name__})")
         if not self.deferrable:
             return super().execute(context)
         sensor = self.provider_sensor()

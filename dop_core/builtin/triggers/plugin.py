@@ -20,6 +20,7 @@ from dop_core.contract.contexts import TriggerBuild, ValidationContext
 from dop_core.contract.hookspecs import hookimpl
 from dop_core.contract.records import TriggerType
 from dop_core.errors import Problem, did_you_mean
+from dop_core.extras import GOOGLE_EXTRA
 
 if TYPE_CHECKING:
     from dop_core.builtin.triggers.options import ExternalTaskOptions, GoogleOptions
@@ -239,9 +240,9 @@ def dop_trigger_types() -> list[TriggerType]:
         TriggerType(kind="file", options=_OPTIONS + "FileOptions", build=_file, validate=_validate_file, inputs=(),
                     description="a local path or glob, or any fsspec URL, appearing"),
         TriggerType(kind="gcs_object", options=_OPTIONS + "GcsObjectOptions", build=_gcs_object,
-                    validate=_validate_wait, inputs=(),
+                    validate=_validate_wait, inputs=(), requires=GOOGLE_EXTRA,
                     description="an object (or glob) in a GCS bucket; deferrable"),
         TriggerType(kind="bigquery_table", options=_OPTIONS + "BigQueryTableOptions", build=_bigquery_table,
-                    validate=_validate_wait, inputs=(),
+                    validate=_validate_wait, inputs=(), requires=GOOGLE_EXTRA,
                     description="a BigQuery table or one of its partitions; deferrable"),
     ]

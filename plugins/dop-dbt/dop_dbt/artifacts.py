@@ -137,6 +137,9 @@ def publish_docs(target_dir: pathlib.Path, destination: str, project_root: pathl
     if not any(f.name == "index.html" for f in files):
         raise FileNotFoundError(f"dbt docs generate left no index.html in {target_dir}")
     if destination.startswith("gs://"):
+        from dop_core import GOOGLE_EXTRA
+
+        GOOGLE_EXTRA.require(f"publishing dbt docs to {destination}")
         from google.cloud import storage  # type: ignore[attr-defined]  # production only, never at parse time
 
         bucket_name, _, prefix = destination[len("gs://"):].partition("/")

@@ -87,6 +87,8 @@ def validate(ctx: Any) -> Iterator[Any]:
         dbt = None
     # arguments
     yield from _bucket_problems(ctx, options, target_name)
+    if target_name == "docs generate":
+        yield from _docs_upload_problems(ctx, docs_destination(options, plugin_settings, target.name if target else ""))
     for i, arg in enumerate(options.arguments):
         where = ("options", "arguments", i)
         if arg.option in BUCKET_ARGUMENTS:
@@ -185,6 +187,16 @@ def _bucket_problems(ctx: Any, options: DbtOptions, target_name: str) -> Iterato
         yield ctx.problem(("options", "arguments", given["--bucket-path"][0]), "--bucket-path without --bucket",
                           "--bucket with --bucket-path", "add `{option: --bucket, value: <bucket>}`, or set "
                           "plugins.dbt.docs_destination: gs://bucket/path in dop_project.yml")
+
+
+def _docs_upload_problems(ctx: Any, destination: str | None) -> Iterator[Any]:
+    """Publishing docs to gs:// needs google-cloud-storage: ``dop-core[google]``."""
+    from dop_core import GOOGLE_EXTRA
+
+    missing = (destination or "").startswith("gs://") and GOOGLE_EXTRA.problem(
+        ctx.location(("kind", "target")), f"publishing dbt docs to {destination}")
+    if missing:
+        yield missing
 
 
 # -- building ------------------------------------------------------------------------------------

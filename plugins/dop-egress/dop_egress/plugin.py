@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from dop_core import EgressType, Problem, ValidationContext, hookimpl
+from dop_core import GOOGLE_EXTRA, EgressType, Problem, ValidationContext, hookimpl
 
 
 def _validate_file(ctx: ValidationContext) -> Iterator[Problem]:
@@ -70,6 +70,7 @@ def dop_egress_types() -> list[EgressType]:
         EgressType(name="file", export=_export_file, options="dop_egress.options:FileOptions", validate=_validate_file,
                    description="a local file (relative to the project folder) or any fsspec URL"),
         EgressType(name="gcs", export=_export_gcs, options="dop_egress.options:GcsOptions", validate=_validate_gcs,
+                   requires=GOOGLE_EXTRA,
                    description="a Google Cloud Storage object: exported by BigQuery itself, or uploaded"),
         EgressType(name="sftp", export=_export_sftp, options="dop_egress.options:SftpOptions", validate=_validate_sftp,
                    description="a file on an SFTP server, through an Airflow connection"),

@@ -19,7 +19,7 @@ from typing import Any
 
 from airflow.sdk import BaseOperator
 
-from dop_core import DopError, VariableParamsMixin, full_refresh_of
+from dop_core import GOOGLE_EXTRA, DopError, VariableParamsMixin, full_refresh_of
 from dop_spark import spec as job_spec
 
 #: stands for the task attempt in the spec URI of the request until ``execute`` fills it in
@@ -106,6 +106,7 @@ class DopDataprocSparkOperator(VariableParamsMixin, BaseOperator):
         return self.request["pyspark_batch" if self.mode == "serverless" else "pyspark_job"]
 
     def execute(self, context: Any) -> Any:
+        GOOGLE_EXTRA.require(f"Spark task {self.task_id!r} on Dataproc")
         key = job_spec.run_key(context)
         request = copy.deepcopy(self.request)
         part = request["pyspark_batch" if self.mode == "serverless" else "pyspark_job"]
