@@ -71,8 +71,8 @@ def config_reference() -> str:
         TriggerConfig,
     )
     from dop_core.config.params import ParamSpec
+    from dop_core.config.sqltest import SqlTest, TableRows
     from dop_core.contract import registry as plugins
-    from dop_core.sqltest.model import SqlTest, TableRows
 
     _, registry = plugins.builtins_only()
     out = [HEADER, "# Configuration reference\n\n",

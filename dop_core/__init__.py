@@ -67,10 +67,29 @@ _EXPORTS = {
     "Extra": "dop_core.extras",
     "GOOGLE_EXTRA": "dop_core.extras",
     "MissingExtra": "dop_core.extras",
+    "check_identifier": "dop_core.config.identifiers",
+    "MISSING": "dop_core.config.structure",
+    "did_you_mean": "dop_core.errors",
+    "LookupProblem": "dop_core.errors",
+    "file_lock": "dop_core.locks",
+    "warehouse_lock": "dop_core.contract.runtime",
+    "resolve_target": "dop_core.validate.targets",
+    "airflow_env": "dop_core.cli.airflow_home",
+    "ensure_database": "dop_core.cli.airflow_home",
+    "ExportRequest": "dop_core.contract.egress",
+    "ExportResult": "dop_core.contract.egress",
+    "FileFormat": "dop_core.contract.egress",
+    "beside": "dop_core.contract.egress",
+    "marker_path": "dop_core.contract.egress",
+    "publish_export": "dop_core.contract.egress",
+    "temp_name": "dop_core.contract.egress",
+    "temp_prefix": "dop_core.contract.egress",
+    "task_token": "dop_core.contract.egress",
 }
 
 __all__ = [
     "GOOGLE_EXTRA",
+    "MISSING",
     "Argument",
     "ColumnShape",
     "ConfigError",
@@ -80,10 +99,14 @@ __all__ = [
     "Engine",
     "EngineError",
     "EngineType",
+    "ExportRequest",
+    "ExportResult",
     "Extra",
+    "FileFormat",
     "HiddenCredentialsMixin",
     "InterpretedProcedures",
     "Location",
+    "LookupProblem",
     "MissingExtra",
     "NoOptions",
     "OutsideProject",
@@ -107,43 +130,68 @@ __all__ = [
     "ValidationContext",
     "VariableParamsMixin",
     "__version__",
+    "airflow_env",
     "asset_uri",
+    "beside",
     "build_dags",
     "check_delimiter",
+    "check_identifier",
     "check_query",
     "connect",
+    "did_you_mean",
+    "ensure_database",
+    "file_lock",
     "full_refresh_of",
     "get_registry",
     "hookimpl",
     "hookspec",
     "load_project",
+    "marker_path",
     "parse_duration",
     "parse_script",
     "parse_type",
     "partitioning_from_comment",
+    "publish_export",
     "record_partitioning_sql",
     "redact",
     "register_secrets",
     "resolve_project_path",
+    "resolve_target",
+    "task_token",
+    "temp_name",
+    "temp_prefix",
     "translate_type",
     "validate_project",
+    "warehouse_lock",
 ]
 
 if TYPE_CHECKING:
     from dop_core.build.dags import build_dags
+    from dop_core.cli.airflow_home import airflow_env, ensure_database
     from dop_core.config.durations import parse_duration
-    from dop_core.config.identifiers import Relation, check_delimiter
+    from dop_core.config.identifiers import Relation, check_delimiter, check_identifier
     from dop_core.config.models import DagConfig, Partitioning, Project, Target, TaskConfig
     from dop_core.config.paths import OutsideProject, resolve_project_path
     from dop_core.config.project import load_project
-    from dop_core.config.structure import Structurer
+    from dop_core.config.structure import MISSING, Structurer
     from dop_core.contract.contexts import TaskBuild, TriggerBuild, ValidationContext
     from dop_core.contract.credentials import HiddenCredentialsMixin
+    from dop_core.contract.egress import (
+        ExportRequest,
+        ExportResult,
+        FileFormat,
+        beside,
+        marker_path,
+        publish_export,
+        task_token,
+        temp_name,
+        temp_prefix,
+    )
     from dop_core.contract.engine import Argument, Engine, QueryResult
     from dop_core.contract.hookspecs import hookimpl, hookspec
     from dop_core.contract.records import EgressType, EngineType, NoOptions, TaskType, TriggerType
     from dop_core.contract.registry import get_registry
-    from dop_core.contract.runtime import asset_uri, connect, full_refresh_of
+    from dop_core.contract.runtime import asset_uri, connect, full_refresh_of, warehouse_lock
     from dop_core.contract.shape import (
         ColumnShape,
         PartitioningUnknown,
@@ -152,15 +200,25 @@ if TYPE_CHECKING:
         record_partitioning_sql,
     )
     from dop_core.contract.variable_params import VariableParamsMixin
-    from dop_core.errors import ConfigError, DopError, EngineError, Location, PluginError, Problem
+    from dop_core.errors import (
+        ConfigError,
+        DopError,
+        EngineError,
+        Location,
+        LookupProblem,
+        PluginError,
+        Problem,
+        did_you_mean,
+    )
     from dop_core.extras import GOOGLE_EXTRA, Extra, MissingExtra
+    from dop_core.locks import file_lock
     from dop_core.secrets import redact, register_secrets
     from dop_core.sql import UnsupportedSqlError
     from dop_core.sql.dialects import SqlError, check_query, parse_type, translate_type
     from dop_core.sql.scripting.parser import parse_script
     from dop_core.sql.scripting.procedures import InterpretedProcedures
     from dop_core.validate.project import validate_project
-
+    from dop_core.validate.targets import resolve_target
 
 def __getattr__(name: str) -> Any:
     module = _EXPORTS.get(name)

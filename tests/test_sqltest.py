@@ -380,10 +380,10 @@ def test_sql_renders_as_in_the_built_dag(source, tmp_path, dop_plugin_manager):
     import shutil
 
     from dop_core.build.dags import build_one
-    from dop_core.cli.compile import render_task
     from dop_core.config.params import structure_params
     from dop_core.config.project import load_project, parse_dag_config
     from dop_core.config.structure import Structurer
+    from dop_core.jinja.render import render_task
     from dop_core.sqltest.render import Renderer
     from dop_core.validate.targets import resolve_target
 

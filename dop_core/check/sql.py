@@ -38,7 +38,7 @@ def check_dag_sql(dag: Any, dialect: str, date: dt.date, parse: bool = True, eng
     """The problems of ``dag``'s SQL templates, rendered for ``date``; with ``parse``, the checks of
     :func:`sql_problems` on each render (translation too when ``engine``, an EngineType, is given).
     ``config`` places a problem of SQL written in the config (a sql trigger's ``options.sql``)."""
-    from dop_core.cli.compile import render_task
+    from dop_core.jinja.render import render_task
 
     problems: list[Problem] = []
     env = dag.get_template_env()

@@ -11,7 +11,7 @@ import attrs
 
 from dop_core.config.models import Project
 from dop_core.errors import ConfigError, DopError
-from dop_core.jinja.render import Rendered, render_file, render_source, sql_file_path, sql_tasks, template_context
+from dop_core.jinja.render import render_task, sql_tasks
 
 
 @attrs.frozen
@@ -36,18 +36,6 @@ def variants(task: Any, full_refresh: bool) -> list[tuple[bool, str]]:
     if getattr(getattr(task, "dop_kind", None), "incremental", False) and not full_refresh:
         return [(True, "incremental run"), (False, "first run or full refresh")]
     return [(not full_refresh, "")]
-
-
-def render_task(dag: Any, task: Any, date: dt.date, full_refresh: bool, incremental: bool,
-                env: Any = None) -> Rendered:
-    """``task``'s SQL template rendered for a manual run at ``date``; ConfigError located in its SQL file.
-    ``env``: the DAG's template environment, when the caller renders many tasks."""
-    env = env or dag.get_template_env()
-    context = template_context(dag, task, date, full_refresh)
-    context["is_incremental"] = lambda: incremental
-    if task.sql.endswith(".sql"):
-        return render_file(env, task.sql, context, sql_file_path(env, task.sql))
-    return render_source(env, task.sql, context, f"{dag.dag_id}.{task.task_id}")  # a plugin's inline SQL
 
 
 def compile_dag(project: Project, name: str, task_id: str | None, date: dt.date, full_refresh: bool,

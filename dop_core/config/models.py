@@ -21,9 +21,9 @@ from dop_core.config.identifiers import (
     check_identifier,
 )
 from dop_core.config.json_schema import any_case
+from dop_core.config.sqltest import SqlTest
 from dop_core.config.yaml import Document
 from dop_core.errors import ConfigError, Location, Problem
-from dop_core.sqltest.model import SqlTest
 
 PROJECT_FILE = "dop_project.yml"
 #: the Airflow Variable the original DOP read each DAG's task concurrency from, and its default

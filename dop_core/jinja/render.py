@@ -341,3 +341,15 @@ def sql_file_path(env: Any, name: str) -> str:
         if candidate.is_file():
             return str(candidate)
     return name
+
+
+def render_task(dag: Any, task: Any, date: dt.date, full_refresh: bool, incremental: bool,
+                env: Any = None) -> Rendered:
+    """``task``'s SQL template rendered for a manual run at ``date``; ConfigError located in its SQL file.
+    ``env``: the DAG's template environment, when the caller renders many tasks."""
+    env = env or dag.get_template_env()
+    context = template_context(dag, task, date, full_refresh)
+    context["is_incremental"] = lambda: incremental
+    if task.sql.endswith(".sql"):
+        return render_file(env, task.sql, context, sql_file_path(env, task.sql))
+    return render_source(env, task.sql, context, f"{dag.dag_id}.{task.task_id}")  # a plugin's inline SQL

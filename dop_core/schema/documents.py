@@ -159,7 +159,7 @@ def project_schema(registry: Registry, warnings: list[str] | None = None) -> dic
 
 def sql_tests_schema(registry: Registry, warnings: list[str] | None = None) -> dict[str, Any]:
     """The schema of ``orchestration/<dag>/tests/<task>.yaml``: a list of SQL tests."""
-    from dop_core.sqltest.model import SqlTest
+    from dop_core.config.sqltest import SqlTest
 
     defs = Definitions()
     return _document("DOP SQL tests (orchestration/<dag>/tests/<task>.yaml)",

@@ -16,10 +16,10 @@ import attrs
 from dop_core.config.models import DagConfig, Project, TaskConfig
 from dop_core.config.params import ParamSpec, json_value, schema_error, structure_params
 from dop_core.config.project import parse_dag_config, read_text
+from dop_core.config.sqltest import SqlTest
 from dop_core.config.structure import MISSING, Structurer, yaml_spelling
 from dop_core.config.yaml import Document, Path, load_yaml
 from dop_core.errors import ConfigError, Location, Problem, did_you_mean
-from dop_core.sqltest.model import SqlTest
 
 #: the task kinds whose SQL ``dop test`` runs, and what it compares with ``expect``
 TESTED_KINDS = {("materialization", "table"): "the table's rows after the run",

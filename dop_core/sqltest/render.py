@@ -131,7 +131,7 @@ class Renderer:
     def render(self, task: TaskConfig, date: dt.date, params: dict[str, Any], full_refresh: bool,
                incremental: bool) -> Rendered:
         """``task``'s SQL as a run at ``date`` renders it; ConfigError located in the SQL file."""
-        from dop_core.cli.compile import render_task
+        from dop_core.jinja.render import render_task
 
         return render_task(self.dag(params), self.task(task), date, full_refresh, incremental, self.env)
 

@@ -19,12 +19,12 @@ import attrs
 
 from dop_core.config.identifiers import Relation
 from dop_core.config.models import Target, TaskConfig
+from dop_core.config.sqltest import TableRows, table_rows
 from dop_core.contract.engine import Engine
 from dop_core.errors import ConfigError, DopError, Location, Problem
 from dop_core.jinja.render import Rendered
 from dop_core.sqltest.collect import Case, Suite
 from dop_core.sqltest.diff import RowDiff, compare
-from dop_core.sqltest.model import TableRows, table_rows
 from dop_core.sqltest.render import Renderer
 from dop_core.sqltest.tables import create_table, first_line, table_columns
 

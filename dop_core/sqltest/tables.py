@@ -10,9 +10,9 @@ from typing import Any
 import attrs
 
 from dop_core.config.identifiers import IDENTIFIER_EXPECTED, Relation, check_identifier
+from dop_core.config.sqltest import TableRows
 from dop_core.contract.engine import Engine
 from dop_core.errors import ConfigError, Problem
-from dop_core.sqltest.model import TableRows
 
 #: where a problem is, within the rows of one table: a function of the path below them
 At = Callable[..., Problem]

@@ -322,7 +322,7 @@ class PostgresEngine(InterpretedProcedures, Engine):
     ) -> None:
         import psycopg
 
-        from dop_core.config.identifiers import check_identifier
+        from dop_core import check_identifier
 
         args = [(check_identifier(a.name, "argument name"), pg_type(a.type, dialect)) for a in arguments]
         expression = _strip_select(body)
@@ -380,7 +380,7 @@ class PostgresEngine(InterpretedProcedures, Engine):
     def load_csv(
         self, relation: Relation, path: str, columns: dict[str, str] | None, delimiter: str, header: bool
     ) -> int:
-        from dop_core.config.identifiers import check_identifier
+        from dop_core import check_identifier
 
         check_delimiter(delimiter)
         with open(path, newline="", encoding="utf-8") as f:

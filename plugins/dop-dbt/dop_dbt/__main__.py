@@ -15,8 +15,7 @@ import sys
 
 
 def _parse(args: argparse.Namespace) -> int:
-    from dop_core.config.project import load_project
-    from dop_core.validate.targets import resolve_target
+    from dop_core import load_project, resolve_target
     from dop_dbt import dbt_project, profiles, settings, venv
     from dop_dbt.operator import command_line
 
@@ -40,7 +39,7 @@ def _parse(args: argparse.Namespace) -> int:
 
 
 def _pools(args: argparse.Namespace) -> int:
-    from dop_core.config.project import load_project
+    from dop_core import load_project
     from dop_dbt import dbt_project
     from dop_dbt.tasks import pool_name
 
@@ -56,7 +55,7 @@ def _pools(args: argparse.Namespace) -> int:
     # create them in the project's DOP-managed Airflow database (what `dop run` and `dop airflow` use)
     import os
 
-    from dop_core.cli.airflow_home import airflow_env, ensure_database
+    from dop_core import airflow_env, ensure_database
 
     env = airflow_env(project)
     ensure_database(project, env)

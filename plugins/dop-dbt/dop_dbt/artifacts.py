@@ -102,7 +102,7 @@ def append(engine: Any, schema: str, table: str, database: str | None, results: 
 
     The SQL is written in BigQuery's dialect and translated by the engine, like a native task's.
     """
-    from dop_core.config.identifiers import check_identifier
+    from dop_core import check_identifier
 
     parts = [check_identifier(schema, "schema name"), check_identifier(table, "table name")]
     if database and not engine.single_catalog:

@@ -11,6 +11,8 @@ from typing import Any
 
 import attrs
 
+from dop_core import DopError
+
 DBT_FOLDER = "dbt"
 PROJECT_FILE = "dbt_project.yml"
 
@@ -39,8 +41,9 @@ class DbtProject:
         return self.path / self.target_path
 
 
-class DbtProjectError(ValueError):
-    """The dbt project named by a task cannot be found or read; the message says why and what exists."""
+class DbtProjectError(DopError, ValueError):
+    """The dbt project named by a task cannot be found or read: ``message`` says why, ``fix`` what exists or
+    what to do."""
 
 
 def available(root: pathlib.Path) -> list[str]:
@@ -62,11 +65,11 @@ def locate(project: Any, name: str) -> pathlib.Path:
             try:
                 return resolve_project_path(project, folder, what="dbt project")
             except OutsideProject as exc:
-                raise DbtProjectError(f"{exc.message}|{exc.fix}") from None
+                raise DbtProjectError(exc.message, fix=exc.fix) from None
     found = available(root)
     listing = ", ".join(found) if found else f"none (no {DBT_FOLDER}/*/{PROJECT_FILE})"
     raise DbtProjectError(f"no dbt project {name!r}: neither {DBT_FOLDER}/{name}/{PROJECT_FILE} nor "
-                          f"{name}/{PROJECT_FILE} exists in {root}|dbt projects found: {listing}")
+                          f"{name}/{PROJECT_FILE} exists in {root}", fix=f"dbt projects found: {listing}")
 
 
 _CACHE: dict[pathlib.Path, tuple[float, DbtProject]] = {}
@@ -86,9 +89,9 @@ def load(project: Any, name: str) -> DbtProject:
     try:
         data: Any = YAML(typ="safe", pure=True).load(path.read_text(encoding="utf-8"))
     except YAMLError as exc:
-        raise DbtProjectError(f"{path} is not valid YAML: {exc}|fix the YAML syntax") from None
+        raise DbtProjectError(f"{path} is not valid YAML: {exc}", fix="fix the YAML syntax") from None
     if not isinstance(data, dict) or not data.get("name"):
-        raise DbtProjectError(f"{path} has no `name:`|a dbt_project.yml needs name: and profile:")
+        raise DbtProjectError(f"{path} has no `name:`", fix="a dbt_project.yml needs name: and profile:")
     profile = data.get("profile") or data["name"]
     target_path = str(data.get("target-path") or "target")
     project = DbtProject(path=folder, name=str(data["name"]), profile=str(profile), target_path=target_path)

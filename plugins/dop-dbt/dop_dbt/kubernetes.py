@@ -53,7 +53,7 @@ _CLASSES: dict[type, type] = {}
 def _pod_operator_class(base: type) -> type:
     if base in _CLASSES:
         return _CLASSES[base]
-    from dop_core.contract.variable_params import VariableParamsMixin
+    from dop_core import VariableParamsMixin
 
     class DbtPodOperator(VariableParamsMixin, base):
         """dbt in a pod; records run_results.json and fails on a failed node once the pod is done."""
@@ -103,7 +103,7 @@ def handle_outcome(outcome: Any, record: dict[str, Any], context: Any, task_id: 
         log.info("%s", artifacts.summary(results))
         table = record.get("results_table")
         if table and str(table).lower() != "none":
-            from dop_core.contract.runtime import connect
+            from dop_core import connect
 
             schema, _, name = str(table).rpartition(".")
             with connect(record["dop_target"]) as engine:

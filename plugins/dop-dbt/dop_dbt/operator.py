@@ -8,7 +8,6 @@ run-results table and publish docs. A failed model or test fails the task.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import os
@@ -20,8 +19,7 @@ from typing import Any
 
 from airflow.sdk import BaseOperator
 
-from dop_core.contract.variable_params import VariableParamsMixin
-from dop_core.errors import DopError
+from dop_core import DopError, VariableParamsMixin
 from dop_dbt.options import FULL_REFRESH_TARGETS, TARGETS
 from dop_dbt.settings import DbtSettings
 
@@ -58,7 +56,7 @@ def airflow_vars(context: Any) -> dict[str, Any]:
 
 
 def _full_refresh(context: Any) -> bool:
-    from dop_core.contract.runtime import full_refresh_of
+    from dop_core import full_refresh_of
 
     return full_refresh_of(context)
 
@@ -100,19 +98,6 @@ def command_line(executable: str, target: str, project_dir: str, profiles_dir: s
     if full_refresh and target in FULL_REFRESH_TARGETS and "--full-refresh" not in given:
         cmd.append("--full-refresh")
     return cmd
-
-
-def warehouse_lock(target: Any) -> contextlib.AbstractContextManager[None]:
-    """Hold the DuckDB warehouse's lock file while dbt writes to it (the same lock DOP's engine takes).
-
-    No DOP task can open the warehouse meanwhile, and dbt-duckdb gets the file to itself. Other
-    engines need no lock.
-    """
-    if target.engine != "duckdb":
-        return contextlib.nullcontext()
-    from dop_core.builtin.duckdb.engine import warehouse_lock as duckdb_warehouse_lock
-
-    return duckdb_warehouse_lock(target)
 
 
 class DbtOperator(VariableParamsMixin, BaseOperator):
@@ -213,6 +198,9 @@ class DbtOperator(VariableParamsMixin, BaseOperator):
         log.info("Running: %s", " ".join(cmd))
         results_path = self._target_dir() / "run_results.json"
         started = time.time()
+        from dop_core import warehouse_lock
+
+        # the lock DOP's engine takes on the target's warehouse (a DuckDB file), so dbt has it to itself
         with warehouse_lock(self.dop_target):
             code = self._stream(cmd)
         results = None
@@ -258,7 +246,7 @@ class DbtOperator(VariableParamsMixin, BaseOperator):
     def _record(self, results: Any, context: Any) -> None:
         if not self.results_table or self.results_table.lower() == "none":
             return
-        from dop_core.contract.runtime import connect
+        from dop_core import connect
         from dop_dbt import artifacts
 
         schema, _, table = self.results_table.rpartition(".")

@@ -113,7 +113,7 @@ def load(project: Any) -> tuple[DbtPluginSettings, list[Any]]:
     raw = (getattr(project, "plugins", None) or {}).get("dbt")
     if raw is None:
         return DbtPluginSettings(), []
-    from dop_core.config.structure import MISSING, Structurer
+    from dop_core import MISSING, Structurer
 
     problems: list[Any] = []
     assert project.document is not None
@@ -122,7 +122,7 @@ def load(project: Any) -> tuple[DbtPluginSettings, list[Any]]:
         return DbtPluginSettings(), problems
     for name in typed.targets:
         if name not in project.targets:
-            from dop_core.errors import Problem, did_you_mean
+            from dop_core import Problem, did_you_mean
 
             problems.append(Problem(project.document.at(("plugins", "dbt", "targets", name), key=True),
                                     f"plugins.dbt.targets names {name!r}, which is not a target",

@@ -52,7 +52,7 @@ def _has_kubernetes() -> bool:
 
 def _mode_problems(project: Any, plugin_settings: settings.DbtPluginSettings, effective: settings.DbtSettings,
                    target: Any) -> Iterator[Any]:
-    from dop_core.errors import Problem
+    from dop_core import Problem
 
     if effective.mode != "kubernetes" or target is None or project.document is None:
         return
@@ -82,8 +82,7 @@ def validate(ctx: Any) -> Iterator[Any]:
     try:
         dbt = dbt_project.load(project, options.project)
     except dbt_project.DbtProjectError as exc:
-        message, _, fix = str(exc).partition("|")
-        yield ctx.problem(("options", "project"), message, "a folder under dbt/ holding dbt_project.yml", fix or None)
+        yield ctx.problem(("options", "project"), exc.message, "a folder under dbt/ holding dbt_project.yml", exc.fix)
         dbt = None
     # arguments
     yield from _bucket_problems(ctx, options, target_name)
@@ -94,7 +93,7 @@ def validate(ctx: Any) -> Iterator[Any]:
         if arg.option in BUCKET_ARGUMENTS:
             continue
         if arg.option not in ALLOWED_ARGUMENTS:
-            from dop_core.errors import did_you_mean
+            from dop_core import did_you_mean
 
             hint = did_you_mean(arg.option, ALLOWED_ARGUMENTS)
             owned = arg.option in ("--profiles-dir", "--profile", "--target", "-t", "--project-dir")

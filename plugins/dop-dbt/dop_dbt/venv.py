@@ -75,7 +75,7 @@ def executable(venv: pathlib.Path) -> pathlib.Path:
 
 
 def _locked(path: pathlib.Path, timeout: float = 1800) -> contextlib.AbstractContextManager[int]:
-    from dop_core.locks import file_lock
+    from dop_core import file_lock
 
     return file_lock(path, timeout, waiting=f"waiting for another task building the dbt virtualenv "
                      f"{path.with_suffix('')}", busy=f"another process kept building {path.with_suffix('')} "

@@ -17,7 +17,7 @@ from typing import Any
 
 import attrs
 
-from dop_core.contract.egress import ExportRequest, ExportResult, beside, publish_export
+from dop_core import ExportRequest, ExportResult, beside, publish_export
 
 
 def is_url(path: str) -> bool:

@@ -20,7 +20,8 @@ import os
 import pathlib
 from typing import Any
 
-from dop_core.contract.egress import (
+from dop_core import (
+    DopError,
     ExportRequest,
     ExportResult,
     FileFormat,
@@ -30,7 +31,6 @@ from dop_core.contract.egress import (
     temp_name,
     temp_prefix,
 )
-from dop_core.errors import DopError
 
 log = logging.getLogger(__name__)
 

@@ -17,8 +17,7 @@ import pathlib
 import posixpath
 from typing import Any
 
-from dop_core.contract.egress import ExportRequest, ExportResult, beside, publish_export
-from dop_core.errors import DopError
+from dop_core import DopError, ExportRequest, ExportResult, beside, publish_export
 
 log = logging.getLogger(__name__)
 

@@ -182,8 +182,7 @@ def load(project: Any) -> tuple[SparkPluginSettings, list[Any]]:
     raw = (getattr(project, "plugins", None) or {}).get("spark")
     if raw is None:
         return SparkPluginSettings(), []
-    from dop_core.config.structure import MISSING, Structurer
-    from dop_core.errors import Problem, did_you_mean
+    from dop_core import MISSING, Problem, Structurer, did_you_mean
 
     problems: list[Any] = []
     assert project.document is not None
@@ -205,7 +204,7 @@ def load(project: Any) -> tuple[SparkPluginSettings, list[Any]]:
 
 def check_target(project: Any, settings: SparkPluginSettings, target: Any) -> list[Any]:
     """Problems that keep Spark tasks from running on ``target`` (located in dop_project.yml)."""
-    from dop_core.errors import Problem
+    from dop_core import Problem
 
     doc = project.document
     assert doc is not None

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 import {{ cookiecutter.package_name }}.plugin
-from dop_core.errors import ConfigError
+from dop_core import ConfigError
 from dop_core.testing import build_dag_from_yaml
 from {{ cookiecutter.package_name }}.operator import {{ cookiecutter.class_prefix }}MessageOperator
 from {{ cookiecutter.package_name }}.options import MessageOptions

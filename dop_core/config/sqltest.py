@@ -2,7 +2,8 @@
 
 Read by the config structurer from ``tests/<task>.yaml`` of a DAG folder (a list of tests) or from a
 task's ``tests:`` key, so a mistake is reported at its file, line and column like any config error.
-Light on purpose: ``dop_core.project`` imports it to type ``tests:``.
+Light on purpose: ``dop_core.config.models`` imports it to type ``tests:``; ``dop test``
+(:mod:`dop_core.sqltest`) runs them.
 """
 
 from __future__ import annotations
