@@ -85,6 +85,9 @@ _EXPORTS = {
     "temp_name": "dop_core.contract.egress",
     "temp_prefix": "dop_core.contract.egress",
     "task_token": "dop_core.contract.egress",
+    "PluginSettings": "dop_core.contract.records",
+    "SettingsContext": "dop_core.contract.contexts",
+    "RunContext": "dop_core.contract.contexts",
 }
 
 __all__ = [
@@ -113,10 +116,13 @@ __all__ = [
     "Partitioning",
     "PartitioningUnknown",
     "PluginError",
+    "PluginSettings",
     "Problem",
     "Project",
     "QueryResult",
     "Relation",
+    "RunContext",
+    "SettingsContext",
     "SqlError",
     "Structurer",
     "TableShape",
@@ -174,7 +180,7 @@ if TYPE_CHECKING:
     from dop_core.config.paths import OutsideProject, resolve_project_path
     from dop_core.config.project import load_project
     from dop_core.config.structure import MISSING, Structurer
-    from dop_core.contract.contexts import TaskBuild, TriggerBuild, ValidationContext
+    from dop_core.contract.contexts import RunContext, SettingsContext, TaskBuild, TriggerBuild, ValidationContext
     from dop_core.contract.credentials import HiddenCredentialsMixin
     from dop_core.contract.egress import (
         ExportRequest,
@@ -189,7 +195,7 @@ if TYPE_CHECKING:
     )
     from dop_core.contract.engine import Argument, Engine, QueryResult
     from dop_core.contract.hookspecs import hookimpl, hookspec
-    from dop_core.contract.records import EgressType, EngineType, NoOptions, TaskType, TriggerType
+    from dop_core.contract.records import EgressType, EngineType, NoOptions, PluginSettings, TaskType, TriggerType
     from dop_core.contract.registry import get_registry
     from dop_core.contract.runtime import asset_uri, connect, full_refresh_of, warehouse_lock
     from dop_core.contract.shape import (

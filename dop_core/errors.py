@@ -46,8 +46,8 @@ class DopError(Exception):
     """Base class of every error DOP raises on purpose.
 
     ``message`` is what is wrong; ``expected`` (what would be right) and ``fix`` (how to get there) are
-    optional fields, kept apart: :meth:`problem` carries them into a located :class:`Problem`, and the
-    ``dop`` command prints them on lines of their own.
+    optional fields, kept apart: :meth:`problem` carries them into a located :class:`Problem`; shown as
+    text (the ``dop`` command, a task's log), each is on a line of its own, as a :class:`Problem` shows them.
     """
 
     def __init__(self, *args: object, expected: str | None = None, fix: str | None = None):
@@ -55,6 +55,14 @@ class DopError(Exception):
         self.message = str(args[0]) if args else ""
         self.expected = expected
         self.fix = fix
+
+    def __str__(self) -> str:
+        text = super().__str__()
+        if self.expected:
+            text += f"\n    expected: {self.expected}"
+        if self.fix:
+            text += f"\n    fix: {self.fix}"
+        return text
 
     def problem(self, location: Location, severity: str = "error") -> Problem:
         """This error as the problem at ``location``, its fields kept apart."""

@@ -51,6 +51,7 @@ from dop_core.config.models import DAG_ID_PREFIX, PROJECT_FILE, DagConfig, Proje
 from dop_core.config.project import find_project_root, load_project
 from dop_core.contract.registry import BUILTIN_PLUGINS, Registry
 from dop_core.validate.dag import validate_dag
+from dop_core.validate.settings import PluginSettingsStore
 
 log = logging.getLogger(__name__)
 
@@ -156,6 +157,8 @@ class ConfigCache:
         self.project = project
         self.registry = registry
         self.target = target
+        #: the plugins' settings of the project for ``target``, validated once for every DAG folder
+        self.settings = PluginSettingsStore(project, registry, target)
         self.active = active
         self.dir = folder or default_dir(project)
         self.writable = True
@@ -215,14 +218,14 @@ class ConfigCache:
         """``folder``'s validated config: from the cache when every input is unchanged, else validated
         (and stored). Raises ConfigError like :func:`~dop_core.validate.dag.validate_dag`."""
         if not self.active:
-            return validate_dag(self.project, folder, self.registry, target=self.target)
+            return validate_dag(self.project, folder, self.registry, target=self.target, settings=self.settings)
         key = self.key(folder)
         if key is not None:
             found = self._load(folder, key)
             if found is not None:
                 self.hits.add(folder.name)
                 return found
-        config = validate_dag(self.project, folder, self.registry, target=self.target)
+        config = validate_dag(self.project, folder, self.registry, target=self.target, settings=self.settings)
         if key is not None and self.writable and self._cacheable(config) and self.key(folder) == key:
             self._store(folder, key, config)
         return config

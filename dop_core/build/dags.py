@@ -298,8 +298,8 @@ def build_dags(location: str | os.PathLike[str] | None = None, target: str | Non
             except Exception:
                 if not cache.forget(folder):  # a cached config that no longer builds: validate it again
                     raise
-                dags[dag_id] = build_dag(validate_dag(project, folder, registry, target=resolved), project,
-                                         resolved)
+                dags[dag_id] = build_dag(validate_dag(project, folder, registry, target=resolved,
+                                                      settings=cache.settings), project, resolved)
         except (ConfigError, DopError) as exc:
             if says_disabled(folder):  # `enabled: false` keeps a DAG out of Airflow, even a broken one
                 log.info("DOP DAG %s is disabled (and invalid: `dop validate` lists its problems)", dag_id)
@@ -354,8 +354,8 @@ class DagNotFound(DopError):
             orchestration = os.path.relpath(project.orchestration_dir, project.root)
             expected = f"a DAG folder {orchestration}/<name>/ with a config.yaml; the project has none yet"
             fix = "create one, or pass --project DIR to use another project"
-        super().__init__(f"no DAG {name!r} in this project: there is no {looked} in {project.root}\n"
-                         f"    expected: {expected}\n    fix: {fix}")
+        super().__init__(f"no DAG {name!r} in this project: there is no {looked} in {project.root}",
+                         expected=expected, fix=fix)
 
 
 class DagDisabled(DopError):

@@ -57,11 +57,7 @@ class _Group(click.Group):
                 click.echo(str(exc), err=True)
                 sys.exit(1)
             except DopError as exc:
-                click.echo(f"error: {exc.message if exc.expected or exc.fix else exc}", err=True)
-                if exc.expected:
-                    click.echo(f"    expected: {exc.expected}", err=True)
-                if exc.fix:
-                    click.echo(f"    fix: {exc.fix}", err=True)
+                click.echo(f"error: {exc}", err=True)  # with its expected and fix lines
                 sys.exit(1)
 
 

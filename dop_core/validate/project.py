@@ -11,6 +11,7 @@ from dop_core.config.models import DagConfig, Project, TaskConfig
 from dop_core.contract.registry import Registry, get_registry
 from dop_core.errors import ConfigError, Problem, did_you_mean
 from dop_core.validate.dag import validate_dag
+from dop_core.validate.settings import PluginSettingsStore
 from dop_core.validate.targets import validate_target
 
 
@@ -44,14 +45,18 @@ def validate_project(root: Any = None, target: str | None = None) -> ProjectRepo
         typed_targets[t.name], found = validate_target(project, t, registry, chosen=t.name == chosen_name)
         problems += found
     chosen = typed_targets.get(chosen_name)
+    settings = PluginSettingsStore(project, registry, chosen)  # plugins.<name>: validated once for every DAG
+    problems += settings.problems()
     dags = []
     for folder in project.dag_folders():
         try:
-            dags.append(validate_dag(project, folder, registry, problems, target=chosen, thorough=True))
+            dags.append(validate_dag(project, folder, registry, problems, target=chosen, thorough=True,
+                                     settings=settings))
         except ConfigError as exc:
             problems.extend(exc.problems)
     problems += _check_asset_schedules(dags, registry)
-    return ProjectReport(project, dags, problems)
+    # a plugin's settings problem is one problem, however many DAGs use the plugin's kinds
+    return ProjectReport(project, dags, list(dict.fromkeys(problems)))
 
 
 def _writes(registry: Registry, task: TaskConfig) -> bool:
