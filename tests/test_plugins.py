@@ -287,3 +287,60 @@ def test_the_entry_point_cache_sees_plugins_installed_and_removed(site, tmp_path
 
     cached[0].write_text("{not json")  # a damaged cache is a miss
     assert "late" in plugin_list(dop_with(site, "plugins", "--format", "json", **cache))
+
+
+# -- hooks are called through pluggy ---------------------------------------------------------------------------
+
+def test_a_misspelled_hook_is_an_error_naming_the_plugin_and_the_hook(register_plugin):
+    class Typo:
+        @hookimpl
+        def dop_task_type(self):  # dop_task_types
+            return [_task_type("typo", "x")]
+
+    with pytest.raises(PluginError, match=r"plugin 'typo' implements hooks DOP does not have: dop_task_type "
+                                          r"\(did you mean 'dop_task_types'\?\)"):
+        register_plugin(Typo(), name="typo")
+    assert ("typo", "x") not in plugins.get_registry().task_types
+
+
+def test_an_implementation_taking_fewer_arguments_is_called(register_plugin, dop_project):
+    class Tagger:
+        @hookimpl
+        def dop_dag_built(self, dag):  # pluggy passes only the arguments an implementation names
+            dag.tags.add("tagged")
+
+    register_plugin(Tagger(), name="tagger")
+    dop_project.dag("one", "tasks: []\n")
+    assert "tagged" in dop_project.build()["dop__one"].tags
+
+
+def test_a_broken_dag_hook_loses_its_own_contribution_not_the_dag(register_plugin, dop_project):
+    from dop_core.check.project import check_project
+
+    class Broken:
+        @hookimpl
+        def dop_dag_built(self, dag):
+            raise RuntimeError("policy server down")
+
+        @hookimpl
+        def dop_jinja_macros(self, project):
+            raise RuntimeError("no macros today")
+
+    class Fine:
+        @hookimpl
+        def dop_dag_built(self, dag):
+            dag.tags.add("fine")
+
+        @hookimpl
+        def dop_jinja_macros(self, project):
+            return {"shout": str.upper}
+
+    register_plugin(Broken(), name="broken")
+    register_plugin(Fine(), name="fine")
+    dop_project.dag("one", "tasks: []\n")
+    dag = dop_project.build()["dop__one"]
+    assert "dop:config-error" not in dag.tags and "fine" in dag.tags
+    assert dag.user_defined_macros["shout"]("a") == "A"
+    problems = [str(p) for p in check_project(dop_project.root).problems]
+    assert any("plugin 'broken': dop_dag_built() raised RuntimeError: policy server down" in p for p in problems)
+    assert any("plugin 'broken': dop_jinja_macros() raised RuntimeError: no macros today" in p for p in problems)
