@@ -170,3 +170,26 @@ def test_new_plugin_from_the_wheel_installs_beside_dop_core_and_passes_its_tests
     # 5. its generated tests pass as generated (including the real `dop run`)
     tests = _run([python, "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=plugin)
     assert "9 passed" in tests.stdout, tests.stdout
+
+
+def test_a_rendered_plugin_imports_only_the_public_api(tmp_path: pathlib.Path) -> None:
+    """The wall the lint env keeps for this repository's plugins (``[tool.importlinter]``), run by
+    import-linter on a freshly rendered plugin."""
+    from cookiecutter.main import cookiecutter
+
+    out = pathlib.Path(cookiecutter(str(TEMPLATE), no_input=True, extra_context={"plugin_name": "my-thing"},
+                                    output_dir=str(tmp_path / "rendered")))
+    contracts = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["importlinter"]["contracts"]
+    [wall] = [c for c in contracts if c["type"] == "forbidden" and "dop_hello" in c["source_modules"]]
+    forbidden = "\n".join(f"    {m}" for m in wall["forbidden_modules"])
+    (tmp_path / "setup.cfg").write_text(
+        "[importlinter]\nroot_packages =\n    dop_my_thing\n    dop_core\n\n"
+        "[importlinter:contract:public-api]\nname = the plugin imports only dop_core and dop_core.testing\n"
+        f"type = forbidden\nsource_modules =\n    dop_my_thing\nforbidden_modules =\n{forbidden}\n"
+        "allow_indirect_imports = true\n")
+    lint_imports = pathlib.Path(sys.executable).parent / "lint-imports"
+    result = subprocess.run([str(lint_imports), "--config", str(tmp_path / "setup.cfg"), "--no-cache"],
+                            cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(out)}, capture_output=True,
+                            text=True, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 kept, 0 broken" in result.stdout
