@@ -88,6 +88,7 @@ _EXPORTS = {
     "PluginSettings": "dop_core.contract.records",
     "SettingsContext": "dop_core.contract.contexts",
     "RunContext": "dop_core.contract.contexts",
+    "plugin_settings": "dop_core.validate.settings",
 }
 
 __all__ = [
@@ -157,6 +158,7 @@ __all__ = [
     "parse_script",
     "parse_type",
     "partitioning_from_comment",
+    "plugin_settings",
     "publish_export",
     "record_partitioning_sql",
     "redact",
@@ -224,6 +226,7 @@ if TYPE_CHECKING:
     from dop_core.sql.scripting.parser import parse_script
     from dop_core.sql.scripting.procedures import InterpretedProcedures
     from dop_core.validate.project import validate_project
+    from dop_core.validate.settings import plugin_settings
     from dop_core.validate.targets import resolve_target
 
 def __getattr__(name: str) -> Any:

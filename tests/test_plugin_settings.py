@@ -107,3 +107,15 @@ def test_settings_no_installed_plugin_reads_are_a_warning(greeter, dop_project) 
     assert warning.severity == "warning"
     assert "no installed plugin reads plugins.greeet" in warning.message
     assert warning.fix == "did you mean 'greet'?"
+
+
+def test_a_plugins_own_command_reads_its_settings_for_a_target(greeter, dop_project) -> None:
+    from dop_core import ConfigError, plugin_settings, resolve_target
+
+    dop_project.write("dop_project.yml", PROJECT)
+    project = dop_project.project()
+    assert plugin_settings(project, resolve_target(project, "prod"), "greet") == GreetSettings("bonjour", 2)
+    dop_project.write("dop_project.yml", PROJECT.replace("times: 2", "times: 5"))
+    project = dop_project.project()
+    with pytest.raises(ConfigError, match=r"dop_project.yml:9:40: error: plugins.greet.times is 5 on target 'prod'"):
+        plugin_settings(project, resolve_target(project, "prod"), "greet")

@@ -145,3 +145,21 @@ def merge(base: Any, override: Any, written: dict[str, Any]) -> Any:
             value = [*before, *value]
         changes[field.alias or field.name] = value
     return attrs.evolve(base, **changes)
+
+
+def plugin_settings(project: Project, target: Target, name: str) -> Any:
+    """The settings ``plugins.<name>`` of ``project`` as they apply to ``target``: structured with the model the
+    plugin declared, merged for the target and checked by the plugin (for a plugin's own command, outside a
+    task's validation); a :class:`~dop_core.errors.ConfigError` with their problems when they are wrong."""
+    from dop_core.contract.registry import get_registry
+    from dop_core.errors import ConfigError, LookupProblem
+
+    registry = get_registry()
+    record = registry.settings.get(name)
+    if record is None:
+        raise LookupProblem(f"no installed plugin declares the settings plugins.{name}",
+                            fix=did_you_mean(name, registry.settings) or "install the plugin that reads them")
+    found = PluginSettingsStore(project, registry, target).for_provider(record.provider)
+    if found.value is MISSING or any(p.severity == "error" for p in found.problems):
+        raise ConfigError(found.problems)
+    return found.value

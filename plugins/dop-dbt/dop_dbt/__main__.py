@@ -15,13 +15,13 @@ import sys
 
 
 def _parse(args: argparse.Namespace) -> int:
-    from dop_core import load_project, resolve_target
-    from dop_dbt import dbt_project, profiles, settings, venv
+    from dop_core import load_project, plugin_settings, resolve_target
+    from dop_dbt import dbt_project, profiles, venv
     from dop_dbt.operator import command_line
 
     project = load_project(args.project)
     target = resolve_target(project, args.target)
-    effective = settings.for_target(settings.load(project)[0], target.name)
+    effective = plugin_settings(project, target, "dbt")
     dbt = dbt_project.load(project, args.dbt_project)
     if effective.executable:
         import shutil

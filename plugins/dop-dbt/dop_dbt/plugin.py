@@ -7,10 +7,7 @@ and the validator and builder (:mod:`dop_dbt.tasks`) are imported when a dbt tas
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
-
-from dop_core import TaskType, hookimpl
+from dop_core import PluginSettings, TaskType, hookimpl
 
 #: the task kinds' targets (dop_dbt.options.TARGETS maps each to its dbt sub-command)
 DESCRIPTIONS = {
@@ -27,20 +24,16 @@ DESCRIPTIONS = {
 }
 
 
-def _validate(ctx: Any) -> Iterator[Any]:
-    from dop_dbt.tasks import validate
-
-    return validate(ctx)
-
-
-def _build(build: Any) -> Any:
-    from dop_dbt.tasks import build as build_task
-
-    return build_task(build)
+@hookimpl
+def dop_plugin_settings() -> list[PluginSettings]:
+    return [PluginSettings(name="dbt", options="dop_dbt.settings:DbtSettings",
+                           validate="dop_dbt.tasks:settings_problems",
+                           description="how dop-dbt runs dbt: the managed virtualenv or a command, or pods "
+                                       "(plugins.dbt, per target under plugins.dbt.targets)")]
 
 
 @hookimpl
 def dop_task_types() -> list[TaskType]:
-    return [TaskType(action="dbt", target=target, options="dop_dbt.options:DbtOptions", build=_build,
-                     validate=_validate, sql_file="none", description=description)
+    return [TaskType(action="dbt", target=target, options="dop_dbt.options:DbtOptions", build="dop_dbt.tasks:build",
+                     validate="dop_dbt.tasks:validate", sql_file="none", description=description)
             for target, description in DESCRIPTIONS.items()]

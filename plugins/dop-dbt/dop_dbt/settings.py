@@ -47,7 +47,8 @@ REQUIREMENT_EXPECTED = "a pip requirement such as 'dbt-core>=1.10,<1.12', or a l
 
 @attrs.frozen
 class DbtSettings:
-    """What can be set under ``plugins.dbt`` and, per target, under ``plugins.dbt.targets.<name>``."""
+    """What can be set under ``plugins.dbt`` and, per target, under ``plugins.dbt.targets.<name>`` (DOP reads
+    both with this model and merges the target's keys over the others: see dop_core.PluginSettings)."""
 
     mode: Literal["local", "kubernetes"] | None = attrs.field(default=None, metadata={
         "doc": "local: dbt runs as a command on the Airflow worker (default); kubernetes: in a pod from `image`"})
@@ -88,44 +89,3 @@ class DbtSettings:
         "doc": "kubernetes: seconds to wait for the pod to start (default 600)"})
     env: dict[str, str] | None = attrs.field(default=None, metadata={
         "doc": "environment variables given to dbt (never secrets: use Airflow connections)"})
-
-
-@attrs.frozen
-class DbtPluginSettings(DbtSettings):
-    targets: dict[str, DbtSettings] = attrs.field(factory=dict, metadata={
-        "doc": "overrides per DOP target name (same keys as above)"})
-
-
-def for_target(settings: DbtPluginSettings, target_name: str) -> DbtSettings:
-    """The effective settings for one target: the target's overrides over the project-wide ones."""
-    merged = {f.name: getattr(settings, f.name) for f in attrs.fields(DbtSettings)}
-    override = settings.targets.get(target_name)
-    if override is not None:
-        for f in attrs.fields(DbtSettings):
-            value = getattr(override, f.name)
-            if value is not None:
-                merged[f.name] = value
-    return DbtSettings(**merged)
-
-
-def load(project: Any) -> tuple[DbtPluginSettings, list[Any]]:
-    """``plugins.dbt`` of the project, structured, with the problems found (located in dop_project.yml)."""
-    raw = (getattr(project, "plugins", None) or {}).get("dbt")
-    if raw is None:
-        return DbtPluginSettings(), []
-    from dop_core import MISSING, Structurer
-
-    problems: list[Any] = []
-    assert project.document is not None
-    typed = Structurer(project.document, problems).structure(raw, DbtPluginSettings, ("plugins", "dbt"))
-    if typed is MISSING:
-        return DbtPluginSettings(), problems
-    for name in typed.targets:
-        if name not in project.targets:
-            from dop_core import Problem, did_you_mean
-
-            problems.append(Problem(project.document.at(("plugins", "dbt", "targets", name), key=True),
-                                    f"plugins.dbt.targets names {name!r}, which is not a target",
-                                    "one of " + ", ".join(project.targets),
-                                    did_you_mean(name, project.targets) or "rename it or remove it"))
-    return typed, problems

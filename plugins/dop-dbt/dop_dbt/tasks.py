@@ -31,16 +31,6 @@ def pool_name(project_name: str, dbt: dbt_project.DbtProject) -> str:
 
 
 # -- validation ------------------------------------------------------------------------------------
-_REPORTED: list[Any] = [None]  # the last project document whose plugins.dbt problems were reported
-
-
-def _chosen_target(project: Any) -> Any:
-    try:
-        return project.target(None)
-    except Exception:
-        return None
-
-
 def _has_kubernetes() -> bool:
     import importlib.util
 
@@ -50,34 +40,28 @@ def _has_kubernetes() -> bool:
         return False
 
 
-def _mode_problems(project: Any, plugin_settings: settings.DbtPluginSettings, effective: settings.DbtSettings,
-                   target: Any) -> Iterator[Any]:
-    from dop_core import Problem
-
-    if effective.mode != "kubernetes" or target is None or project.document is None:
+def settings_problems(ctx: Any) -> Iterator[Any]:
+    """``plugins.dbt`` as it applies to the chosen target (DOP structured and merged it; this runs once per
+    project): a target running dbt in pods names an image and has the Kubernetes provider."""
+    effective: settings.DbtSettings = ctx.settings
+    if effective.mode != "kubernetes":
         return
-    where = ("plugins", "dbt", "targets", target.name) if target.name in plugin_settings.targets else ("plugins", "dbt")
     if not effective.image:
-        yield Problem(project.document.at(where), f"target {target.name!r} runs dbt in Kubernetes pods but names no "
-                      "image", "plugins.dbt.image or plugins.dbt.targets.<target>.image",
-                      "build docker/Dockerfile of dop-dbt and set its image name")
+        yield ctx.problem(ctx.where(), f"target {ctx.target.name!r} runs dbt in Kubernetes pods but names no image",
+                          "plugins.dbt.image or plugins.dbt.targets.<target>.image",
+                          "build docker/Dockerfile of dop-dbt and set its image name")
     if not _has_kubernetes():
-        yield Problem(project.document.at(where), f"target {target.name!r} runs dbt in Kubernetes pods, which needs "
-                      "apache-airflow-providers-cncf-kubernetes (not installed)", None,
-                      "pip install 'dop-dbt[kubernetes]' (Cloud Composer ships the provider)")
+        yield ctx.problem(ctx.where(), f"target {ctx.target.name!r} runs dbt in Kubernetes pods, which needs "
+                          "apache-airflow-providers-cncf-kubernetes (not installed)", None,
+                          "pip install 'dop-dbt[kubernetes]' (Cloud Composer ships the provider)")
 
 
 def validate(ctx: Any) -> Iterator[Any]:
 
     task, options, project = ctx.task, ctx.options, ctx.project
     target_name = task.kind.target
-    plugin_settings, problems = settings.load(project)
-    target = _chosen_target(project)
-    effective = settings.for_target(plugin_settings, target.name) if target else plugin_settings
-    if _REPORTED[0] is not project.document:  # once per project, not once per dbt task
-        _REPORTED[0] = project.document
-        yield from problems
-        yield from _mode_problems(project, plugin_settings, effective, target)
+    target = ctx.target
+    effective: settings.DbtSettings = ctx.settings  # plugins.dbt for the chosen target, checked once by DOP
     # the dbt project
     try:
         dbt = dbt_project.load(project, options.project)
@@ -87,7 +71,8 @@ def validate(ctx: Any) -> Iterator[Any]:
     # arguments
     yield from _bucket_problems(ctx, options, target_name)
     if target_name == "docs generate":
-        yield from _docs_upload_problems(ctx, docs_destination(options, plugin_settings, target.name if target else ""))
+        destination = docs_destination(options, effective, project, target.name if target else "")
+        yield from _docs_upload_problems(ctx, destination)
     for i, arg in enumerate(options.arguments):
         where = ("options", "arguments", i)
         if arg.option in BUCKET_ARGUMENTS:
@@ -203,17 +188,19 @@ def _arguments(options: DbtOptions) -> list[list[Any]]:
     return [[a.option, a.value] for a in options.arguments if a.option not in BUCKET_ARGUMENTS]
 
 
-def docs_destination(options: DbtOptions, plugin_settings: settings.DbtPluginSettings, target_name: str) -> str | None:
+def docs_destination(options: DbtOptions, effective: settings.DbtSettings, project: Any,
+                     target_name: str) -> str | None:
     """Where a ``docs generate`` task publishes: ``plugins.dbt.targets.<target>.docs_destination``, else the
     task's ``--bucket``/``--bucket-path`` (``gs://bucket/path``, where the original DOP uploaded), else
-    ``plugins.dbt.docs_destination`` (None: the default folder)."""
-    override = plugin_settings.targets.get(target_name)
-    if override is not None and override.docs_destination:
-        return override.docs_destination
+    ``plugins.dbt.docs_destination`` (None: the default folder). ``effective``: the settings merged for the
+    target; whether the target's own block sets the key decides which wins over the task's arguments."""
+    written = ((project.plugins.get("dbt") or {}).get("targets") or {}).get(target_name) or {}
+    if "docs_destination" in written and effective.docs_destination:
+        return effective.docs_destination
     given = {a.option: str(a.value or "").strip("/") for a in options.arguments if a.option in BUCKET_ARGUMENTS}
     if given.get("--bucket"):
         return "gs://" + "/".join(p for p in (given["--bucket"], given.get("--bucket-path")) if p)
-    return plugin_settings.docs_destination
+    return effective.docs_destination
 
 
 def build(build: Any) -> Any:
@@ -221,11 +208,10 @@ def build(build: Any) -> Any:
     project = build.project
     target_name = build.task.kind.target
     dbt = dbt_project.load(project, options.project)
-    plugin_settings, _ = settings.load(project)
-    effective = settings.for_target(plugin_settings, build.target.name)
+    effective: settings.DbtSettings = build.settings  # plugins.dbt for the target, merged by DOP
     # the original DOP's dataset: the dbt project's name (a task's own schema, or plugins.dbt.schema, wins)
     schema = build.task.schema or effective.schema or dbt.dataset
-    effective = attrs.evolve(effective, docs_destination=docs_destination(options, plugin_settings,
+    effective = attrs.evolve(effective, docs_destination=docs_destination(options, effective, project,
                                                                           build.target.name))
     kwargs = build.operator_kwargs()
     if options.pool and not build.task.pool:

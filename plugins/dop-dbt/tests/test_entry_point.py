@@ -17,7 +17,7 @@ def test_dop_plugins_lists_dop_dbt_and_its_targets() -> None:
     dbt = {p["name"]: p for p in json.loads(result.stdout)}["dbt"]
     assert dbt["distribution"] == "dop-dbt" and dbt["version"] == "0.1.0"
     assert dbt["error"] is None and not dbt["builtin"]
-    assert dbt["registers"] == [f"task_types:dbt/{t}" for t in TARGETS]
+    assert dbt["registers"] == [*(f"task_types:dbt/{t}" for t in TARGETS), "plugin_settings:dbt"]
     text = run_dop("plugins").stdout
     assert "dbt  (dop-dbt 0.1.0)" in text and "  task_types:dbt/docs generate" in text
 
