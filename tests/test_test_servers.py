@@ -24,10 +24,12 @@ FOLDERS = {
     "tests/bigquery": ({"DOP_TEST_CACHE": "{empty}"}, {
         "bq_emulator": ("the BigQuery emulator (bqemulator in {empty}/bqemulator-venv)", "bigquery-emulator"),
     }),
-    "tests/template": ({"DOP_TEST_CACHE": "{empty}", "DOP_TEST_CHROMIUM": "{empty}/chromium", "PATH": "{empty}"}, {
+    "tests": ({"PATH": "{empty}"}, {
+        "uv": ("uv (on PATH)", "uv"),
+    }),
+    "tests/template": ({"DOP_TEST_CACHE": "{empty}", "DOP_TEST_CHROMIUM": "{empty}/chromium"}, {
         "gcs_emulator": ("the GCS emulator (gcp-storage-emulator in {empty}/gcs-emulator)", "gcs-emulator"),
         "chromium": ("Chromium ({empty}/chromium)", "chromium"),
-        "uv": ("uv (on PATH)", "uv"),
     }),
     "contrib/dop-postgres/tests": ({"DOP_TEST_POSTGRES_BIN": "{empty}"}, {
         "postgres_server": ("PostgreSQL (pg_ctl, initdb and postgres, looked for in DOP_TEST_POSTGRES_BIN={empty})",
