@@ -14,6 +14,7 @@ from dop_core.build.context import TaskBuild, TriggerBuild
 from dop_core.build.loader import ProjectLoader
 from dop_core.build.original_context import original_task
 from dop_core.errors import ConfigError, DopError
+from dop_core.lineage.infer import dependencies_of, record
 from dop_core.paths import OutsideProject
 from dop_core.project import (
     DAG_CONCURRENCY_VARIABLE,
@@ -148,10 +149,11 @@ def build_dag(config: DagConfig, project: Project, target: Target) -> Any:
             op.dop_param_keys = keys
             op.dop_task_config = original_task(task, config, target)
             ops[task.identifier] = op
+        deps = dependencies_of(config, project, target)  # as written, and read from the SQL with `auto`
         for task in config.tasks:
-            for dep in task.dependencies:
+            for dep in deps[task.identifier]:
                 ops[dep] >> ops[task.identifier]
-        roots = [ops[t.identifier] for t in config.tasks if not t.dependencies]
+        roots = [ops[t.identifier] for t in config.tasks if not deps[t.identifier]]
         for wait in _trigger_tasks(config, config.triggers, None, project, target, keys):
             wait >> roots
         for task in config.tasks:
@@ -323,6 +325,7 @@ def build_one(project: Project, name: str, target: str | None = None) -> Any:
     config = validate_dag(project, folder, target=resolved)
     if not config.enabled:
         raise DagDisabled(config)
+    record(config, project, resolved)  # a command, not Airflow's parsing: read the SQL now for `auto`
     return build_dag(config, project, resolved)
 
 
