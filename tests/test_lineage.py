@@ -206,3 +206,15 @@ def test_a_table_another_dag_writes_suggests_waiting_for_it(dop_project, extra, 
     assert warning.fix == ("schedule reports on the table (`schedule_interval: {assets: [sales.totals]}`, see "
                            "docs/triggers.md), or wait for that DAG with a trigger `{kind: external_task, options: "
                            "{dag: sales}}`")
+
+
+def test_tasks_declare_the_tables_they_read_as_asset_inlets_once_dop_validate_recorded_them(dop_project):
+    dop_project.dag("sales", SALES, sql=SQL)
+    # never validated here: building reads no SQL for inlets (only `auto` makes it read the SQL)
+    assert dop_project.build()["dop__sales"].get_task("check_totals").inlets == []
+    warnings_of(dop_project.root)
+    dag = dop_project.build()["dop__sales"]
+    uris = {t.task_id: ([a.uri for a in t.inlets], [a.uri for a in t.outlets]) for t in dag.tasks}
+    assert uris == {"orders": ([], ["x-dop://test_project/sales.orders"]),
+                    "totals": (["x-dop://test_project/sales.orders"], ["x-dop://test_project/sales.totals"]),
+                    "check_totals": (["x-dop://test_project/sales.totals"], [])}

@@ -14,7 +14,8 @@ from dop_core.build.context import TaskBuild, TriggerBuild
 from dop_core.build.loader import ProjectLoader
 from dop_core.build.original_context import original_task
 from dop_core.errors import ConfigError, DopError
-from dop_core.lineage.infer import dependencies_of, record
+from dop_core.lineage.infer import dependencies_of, record, recorded_reads
+from dop_core.lineage.runtime import declare_inlets
 from dop_core.paths import OutsideProject
 from dop_core.project import (
     DAG_CONCURRENCY_VARIABLE,
@@ -149,7 +150,9 @@ def build_dag(config: DagConfig, project: Project, target: Target) -> Any:
             op.dop_param_keys = keys
             op.dop_task_config = original_task(task, config, target)
             ops[task.identifier] = op
-        deps = dependencies_of(config, project, target)  # as written, and read from the SQL with `auto`
+        reads = recorded_reads(config, project, target)  # the tables each task's SQL reads (dop_core.lineage)
+        declare_inlets(ops, project, reads)
+        deps = dependencies_of(config, reads)  # as written, and with `auto` the writers of what a task reads
         for task in config.tasks:
             for dep in deps[task.identifier]:
                 ops[dep] >> ops[task.identifier]

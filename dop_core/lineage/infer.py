@@ -62,20 +62,26 @@ def uses_auto(config: DagConfig) -> bool:
     return any(wants_inferred(config, t) for t in config.tasks)
 
 
-def dependencies_of(config: DagConfig, project: Project, target: Target) -> dict[str, list[str]]:
-    """Each task's upstream tasks: those it lists, and with ``auto`` those writing what it reads.
-    ConfigError when the inferred ones make a cycle."""
-    if not uses_auto(config):
-        return {t.identifier: list(t.dependencies) for t in config.tasks}
+def recorded_reads(config: DagConfig, project: Project, target: Target) -> dict[str, list[Any]] | None:
+    """What each task of ``config`` reads, as ``dop validate`` recorded it (None when not recorded for the SQL
+    as it is now). A DAG using ``auto`` needs them: it reads its SQL there and then (and warns)."""
     from dop_core.lineage.store import current_reads, load
 
     reads = load(project, config, target)
-    if reads is None:
+    if reads is None and uses_auto(config):
         log.warning("DOP DAG %s: the tables its tasks read (for `dependencies: auto`) are not recorded for its "
                     "SQL as it is now; reading the SQL while building the DAG, which imports sqlglot and slows "
                     "parsing. Run `dop validate` after changing the SQL to record them.", config.dag_id)
         reads = current_reads(project, config, target)
-    return combined(config, reads)
+    return reads
+
+
+def dependencies_of(config: DagConfig, reads: dict[str, list[Any]] | None) -> dict[str, list[str]]:
+    """Each task's upstream tasks: those it lists, and with ``auto`` those writing what it reads (``reads``).
+    ConfigError when the inferred ones make a cycle."""
+    if not uses_auto(config):
+        return {t.identifier: list(t.dependencies) for t in config.tasks}
+    return combined(config, reads or {})
 
 
 def record(config: DagConfig, project: Project, target: Target) -> None:

@@ -68,12 +68,11 @@ def load(project: Project, config: DagConfig, target: Target) -> Reads | None:
     from dop_core.cachedir import enabled
     from dop_core.lineage.tables import TableRead
 
-    key = inputs_key(project, config, target) if enabled() else None
-    if key is None:
+    if not enabled():
         return None
-    try:
+    try:  # read first: a DAG never validated here costs one failed open, not a hash of its files
         data = json.loads(store_path(project, config).read_text(encoding="utf-8"))
-        if data.get("format") != FORMAT or data.get("key") != key:
+        if data.get("format") != FORMAT or data.get("key") != inputs_key(project, config, target):
             return None
         return {task: [TableRead(table, Location(path, line, column)) for table, path, line, column in reads]
                 for task, reads in data["tasks"].items()}

@@ -39,6 +39,16 @@ def table_key(name: str) -> str:
 def tables_read(rendered: Rendered, dialect: str) -> list[TableRead]:
     """Each table ``rendered`` (one query, as a rendered template) reads, once, located in its template.
     SQL that does not parse reads nothing here (``dop validate`` reports it)."""
+    found: dict[str, TableRead] = {}
+    for name, start in table_references(rendered.text, dialect):
+        read = TableRead(name, rendered.location(start))
+        found.setdefault(read.key, read)
+    return list(found.values())
+
+
+def table_references(sql: str, dialect: str) -> list[tuple[str, int]]:
+    """Each qualified table name ``sql`` reads, as written, with the offset where it starts in ``sql``;
+    nothing when it does not parse."""
     import sqlglot
     from sqlglot import exp
     from sqlglot.errors import ParseError, TokenError
@@ -47,20 +57,14 @@ def tables_read(rendered: Rendered, dialect: str) -> list[TableRead]:
     level = quiet.level
     quiet.setLevel(logging.ERROR)
     try:
-        statements = [s for s in sqlglot.parse(rendered.text, read=dialect) if s is not None]
+        statements = [s for s in sqlglot.parse(sql, read=dialect) if s is not None]
     except (ParseError, TokenError):
         return []
     finally:
         quiet.setLevel(level)
-    found: dict[str, TableRead] = {}
-    for statement in statements:
-        for table in statement.find_all(exp.Table):
-            if not isinstance(table.this, exp.Identifier) or not table.db:
-                continue  # a table function, or an unqualified name (a CTE's)
-            name = ".".join(part.name for part in table.parts)
-            read = TableRead(name, rendered.location(_start(table.parts)))
-            found.setdefault(read.key, read)
-    return list(found.values())
+    return [(".".join(part.name for part in table.parts), _start(table.parts))
+            for statement in statements for table in statement.find_all(exp.Table)
+            if isinstance(table.this, exp.Identifier) and table.db]  # not a table function, nor a CTE's name
 
 
 def _start(parts: list[Any]) -> int:
