@@ -218,3 +218,28 @@ def test_tasks_declare_the_tables_they_read_as_asset_inlets_once_dop_validate_re
     assert uris == {"orders": ([], ["x-dop://test_project/sales.orders"]),
                     "totals": (["x-dop://test_project/sales.orders"], ["x-dop://test_project/sales.totals"]),
                     "check_totals": (["x-dop://test_project/sales.totals"], [])}
+
+
+def test_dop_graph_lineage_draws_the_tables_and_the_tasks(dop_project):
+    dop_project.dag("sales", SALES, sql={**SQL, "orders": "SELECT * FROM raw.orders_feed"})
+    result = run_dop("graph", "sales", "--lineage", "--project", str(dop_project.root))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == """\
+flowchart LR
+    orders["orders<br/>materialization/table"]
+    totals["totals<br/>materialization/table"]
+    check_totals["check_totals<br/>assertion/assertion"]
+    table_raw_orders_feed[("raw.orders_feed")]
+    table_sales_orders[("sales.orders")]
+    table_sales_totals[("sales.totals")]
+    orders --> table_sales_orders
+    totals --> table_sales_totals
+    table_raw_orders_feed --> orders
+    table_sales_orders --> totals
+    table_sales_totals --> check_totals
+    orders -.-> check_totals
+"""
+    dot = run_dop("graph", "sales", "--lineage", "--format", "dot", "--project", str(dop_project.root)).stdout
+    assert '    "sales.totals" [shape=cylinder];\n' in dot
+    assert '    "sales.totals" -> "check_totals";\n' in dot
+    assert '    "orders" -> "check_totals" [style=dashed];\n' in dot

@@ -321,15 +321,21 @@ def says_disabled(folder: pathlib.Path) -> bool:
 def build_one(project: Project, name: str, target: str | None = None) -> Any:
     """One DAG by folder name or dag id; raises ConfigError if it does not validate, DagDisabled if its
     config says ``enabled: false``."""
-    folder = project.orchestration_dir / project.dag_name(name)
-    if not (folder / "config.yaml").is_file():
-        raise DagNotFound(project, name)
-    resolved = resolve_target(project, target)
-    config = validate_dag(project, folder, target=resolved)
+    config, resolved = validate_one(project, name, target)
     if not config.enabled:
         raise DagDisabled(config)
     record(config, project, resolved)  # a command, not Airflow's parsing: read the SQL now for `auto`
     return build_dag(config, project, resolved)
+
+
+def validate_one(project: Project, name: str, target: str | None = None) -> tuple[DagConfig, Target]:
+    """One DAG's validated config (by folder name or dag id) and the resolved target; raises ConfigError if it
+    does not validate, DagNotFound if the project has no such DAG."""
+    folder = project.orchestration_dir / project.dag_name(name)
+    if not (folder / "config.yaml").is_file():
+        raise DagNotFound(project, name)
+    resolved = resolve_target(project, target)
+    return validate_dag(project, folder, target=resolved), resolved
 
 
 class DagNotFound(DopError):
