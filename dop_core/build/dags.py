@@ -324,7 +324,7 @@ def build_one(project: Project, name: str, target: str | None = None) -> Any:
     config, resolved = validate_one(project, name, target)
     if not config.enabled:
         raise DagDisabled(config)
-    record(config, project, resolved)  # a command, not Airflow's parsing: read the SQL now for `auto`
+    record(config, project, resolved)  # a command, not Airflow's parsing: record what its SQL reads (dop_core.lineage)
     return build_dag(config, project, resolved)
 
 

@@ -85,8 +85,9 @@ def dependencies_of(config: DagConfig, reads: dict[str, list[Any]] | None) -> di
 
 
 def record(config: DagConfig, project: Project, target: Target) -> None:
-    """Record the reads of ``config``'s tasks now, when it uses ``auto`` (a CLI command about to build it)."""
-    if config.enabled and uses_auto(config):
+    """Record the reads of ``config``'s tasks now (a CLI command about to build it: ``dop compile``, ``dop
+    graph``, ``dop run``), for ``auto`` and the tasks' inlets."""
+    if config.enabled:
         from dop_core.lineage.store import current_reads
 
         current_reads(project, config, target)
