@@ -243,3 +243,17 @@ flowchart LR
     assert '    "sales.totals" [shape=cylinder];\n' in dot
     assert '    "sales.totals" -> "check_totals";\n' in dot
     assert '    "orders" -> "check_totals" [style=dashed];\n' in dot
+
+
+def test_a_call_to_a_udf_of_the_dag_is_a_dependency_on_the_task_making_it(dop_project):
+    config = SALES + ("  - identifier: clean\n    kind: {action: materialization, target: udf}\n"
+                      "    options: {arguments: [{name: s, type: STRING}]}\n")
+    sql = {**SQL, "clean": "LOWER(s)", "orders": "SELECT sales.clean('A') AS id, 10 AS amount"}
+    dop_project.dag("sales", config, sql=sql)
+    [warning] = [p for p in warnings_of(dop_project.root) if "clean" in p.message]
+    assert (warning.location.line, warning.location.column) == (1, 8)
+    assert warning.message.startswith("task 'orders' reads sales.clean(), which task 'clean' of this DAG writes")
+    dop_project.dag("sales", config.replace("    kind: {action: materialization, target: table}\n",
+                                            "    kind: {action: materialization, target: table}\n"
+                                            "    dependencies: auto\n", 1), sql=sql)
+    assert ("clean", "orders") in edges(dop_project.build()["dop__sales"])

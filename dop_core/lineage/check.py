@@ -62,9 +62,9 @@ def _unwaited_in_dag(config: DagConfig, reads: Reads) -> Iterator[Problem]:
                 continue
             task = config.task(task_id)
             after = task_id in _ancestors(deps, writer)
-            when = (f"it runs before {writer!r}, so it reads {read.table} as the previous run left it" if after
-                    else f"it can run before {read.table} is written")
-            yield Problem(read.location, f"task {task_id!r} reads {read.table}, which task {writer!r} of this DAG "
+            when = (f"it runs before {writer!r}, so it reads {read.shown} as the previous run left it" if after
+                    else f"it can run before {read.shown} is written")
+            yield Problem(read.location, f"task {task_id!r} reads {read.shown}, which task {writer!r} of this DAG "
                           f"writes, but does not depend on it: {when}",
                           "a task that depends (directly or through other tasks) on the tasks writing the tables "
                           "it reads",
@@ -104,13 +104,13 @@ def _unwaited_across_dags(dags: list[tuple[DagConfig, Reads]]) -> Iterator[Probl
     for config, reads in dags:
         for task_id, tables in reads.items():
             for read in tables:
-                producers = written.get(read.key, [])
+                producers = written.get(read.key, []) if not read.function else []  # a function stays once made
                 if any(other.name == config.name for other, _ in producers):
                     continue  # written in this DAG: the check above
                 for other, writer in producers:
                     if _waits_for(config, config.task(task_id), other, read.key):
                         continue
-                    yield Problem(read.location, f"task {task_id!r} reads {read.table}, which task {writer!r} of "
+                    yield Problem(read.location, f"task {task_id!r} reads {read.shown}, which task {writer!r} of "
                                   f"DAG {other.dag_id} writes, but {config.dag_id} does not wait for it",
                                   "a DAG that runs after the tables it reads from other DAGs are written",
                                   f"schedule {config.name} on the table (`schedule_interval: {{assets: "

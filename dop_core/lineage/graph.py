@@ -1,8 +1,9 @@
 """``dop graph --lineage``: a DAG's tasks and the tables they read and write, as Mermaid or Graphviz DOT.
 
-Tables are cylinders; an edge goes from a task to the table it writes and from a table to each task whose
-SQL reads it. A dependency between tasks that no table explains is a dashed edge (those with
-``dependencies: auto`` included). Wait tasks of triggers are not drawn.
+Tables are cylinders (SQL functions that ``materialization/udf`` tasks make: boxes with ``()``); an edge
+goes from a task to the table it writes and from a table to each task whose SQL reads it. A dependency
+between tasks that no table explains is a dashed edge (those with ``dependencies: auto`` included). Wait
+tasks of triggers are not drawn.
 """
 
 from __future__ import annotations
@@ -29,17 +30,19 @@ class Lineage:
 def dag_lineage(project: Project, config: DagConfig, target: Target) -> Lineage:
     """The tasks of ``config``, the tables their SQL reads (read now) and the tables they write."""
     from dop_core.graph import config_graph
-    from dop_core.lineage.infer import combined, written_table
+    from dop_core.lineage.infer import UDF, combined, written_table
     from dop_core.lineage.store import current_reads
 
     reads = current_reads(project, config, target)
-    tables: dict[str, str] = {}  # key -> the name as first written
+    tables: dict[str, str] = {}  # key -> the name as first written (a function's with "()")
     writes = []
     for task in config.tasks:
         table = written_table(task, config)
         if table is not None:
-            writes.append((task.identifier, tables.setdefault(table.lower(), table)))
-    read_edges = [(tables.setdefault(r.key, r.table), task) for task, found in reads.items() for r in found]
+            shown = f"{table}()" if (task.kind.action, task.kind.target) == UDF else table
+            writes.append((task.identifier, tables.setdefault(table.lower(), shown)))
+    read_edges = [(tables.setdefault(r.key, r.table), task) for task, found in reads.items() for r in found
+                  if not r.function or r.key in tables]  # a function no task makes is a built-in's look-alike
     writer_of = {table: task for task, table in writes}
     explained = {(writer_of[table], task) for table, task in read_edges if table in writer_of}
     upstream = combined(config, reads) if config.enabled else {t.identifier: t.dependencies for t in config.tasks}
@@ -65,7 +68,8 @@ def _table_id(name: str) -> str:
 def to_mermaid(lineage: Lineage) -> str:
     lines = ["flowchart LR"]
     lines += [f'    {task}["{task}<br/>{kind}"]' for task, kind in lineage.tasks.items()]
-    lines += [f'    {_table_id(table)}[("{table}")]' for table in lineage.tables]
+    lines += [f'    {_table_id(table)}[["{table}"]]' if table.endswith("()") else f'    {_table_id(table)}[("{table}")]'
+              for table in lineage.tables]
     lines += [f"    {task} --> {_table_id(table)}" for task, table in lineage.writes]
     lines += [f"    {_table_id(table)} --> {task}" for table, task in lineage.reads]
     lines += [f"    {a} -.-> {b}" for a, b in lineage.dependencies]
@@ -75,7 +79,8 @@ def to_mermaid(lineage: Lineage) -> str:
 def to_dot(lineage: Lineage) -> str:
     lines = [f'digraph "{lineage.dag_id}" {{', "    rankdir=LR;", "    node [shape=box];"]
     lines += [f'    "{task}" [label="{task}\\n{kind}"];' for task, kind in lineage.tasks.items()]
-    lines += [f'    "{table}" [shape=cylinder];' for table in lineage.tables]
+    lines += [f'    "{table}" [shape={"component" if table.endswith("()") else "cylinder"}];'
+              for table in lineage.tables]
     lines += [f'    "{task}" -> "{table}";' for task, table in lineage.writes]
     lines += [f'    "{table}" -> "{task}";' for table, task in lineage.reads]
     lines += [f'    "{a}" -> "{b}" [style=dashed];' for a, b in lineage.dependencies]

@@ -20,12 +20,18 @@ from dop_core.project import DagConfig, Project, Target, TaskConfig
 log = logging.getLogger(__name__)
 
 
+#: the function a ``materialization/udf`` task creates is read by the SQL calling it
+UDF = ("materialization", "udf")
+
+
 def written_table(task: TaskConfig, config: DagConfig) -> str | None:
-    """``schema.table`` that ``task`` writes (a table, view or seed materialization), else None."""
+    """``schema.table`` that ``task`` writes (a table, view or seed materialization), or ``schema.function``
+    (a udf), else None."""
     from dop_core.validate import WRITING_KINDS
 
     schema = task.schema or config.schema
-    if (task.kind.action, task.kind.target) not in WRITING_KINDS or not schema:
+    kind = (task.kind.action, task.kind.target)
+    if not schema or (kind not in WRITING_KINDS and kind != UDF):
         return None
     return f"{schema}.{task.identifier}"
 
@@ -114,7 +120,7 @@ def _cycle_problem(config: DagConfig, cycle: list[str], inferred: dict[str, dict
     for task, upstream in zip(cycle, [*cycle[1:], cycle[0]], strict=True):
         read = inferred.get(task, {}).get(upstream)
         listed = upstream in config.task(task).dependencies
-        why = "lists it" if listed or read is None else f"reads {read.table}, which {upstream} writes"
+        why = "lists it" if listed or read is None else f"reads {read.shown}, which {upstream} writes"
         steps.append(f"{task} depends on {upstream} ({why})")
     first = next(config.task(t) for t in cycle if wants_inferred(config, config.task(t)))
     at: tuple[Any, ...] = ("tasks", first.position, "dependencies") if first.auto_dependencies else ("dependencies",)

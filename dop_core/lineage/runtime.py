@@ -33,8 +33,8 @@ def declare_inlets(ops: dict[str, Any], project: Project, reads: dict[str, list[
 
     for task_id, found in reads.items():
         op = ops.get(task_id)
-        if op is not None and found:
-            op.inlets = [Asset(asset_uri(project, schema_table(read.table))) for read in found]
+        if op is not None and any(not read.function for read in found):
+            op.inlets = [Asset(asset_uri(project, schema_table(read.table))) for read in found if not read.function]
 
 
 def namespace(target: Any) -> str:

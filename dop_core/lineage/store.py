@@ -74,7 +74,8 @@ def load(project: Project, config: DagConfig, target: Target) -> Reads | None:
         data = json.loads(store_path(project, config).read_text(encoding="utf-8"))
         if data.get("format") != FORMAT or data.get("key") != inputs_key(project, config, target):
             return None
-        return {task: [TableRead(table, Location(path, line, column)) for table, path, line, column in reads]
+        return {task: [TableRead(table, Location(path, line, column), function)
+                       for table, path, line, column, function in reads]
                 for task, reads in data["tasks"].items()}
     except (OSError, ValueError, TypeError, KeyError, AttributeError) as exc:  # absent, or not DOP's: a miss
         log.debug("DOP lineage: no usable entry for %s: %s", config.dag_id, exc)
@@ -87,7 +88,7 @@ def save(project: Project, config: DagConfig, target: Target, reads: Reads) -> N
     key = inputs_key(project, config, target) if enabled() else None
     if key is None:
         return
-    tasks = {task: [[r.table, r.location.path, r.location.line, r.location.column] for r in found]
+    tasks = {task: [[r.table, r.location.path, r.location.line, r.location.column, r.function] for r in found]
              for task, found in reads.items()}
     text = json.dumps({"format": FORMAT, "key": key, "dag": config.dag_id, "tasks": tasks}, indent=1)
     write_atomically(store_path(project, config), text.encode())

@@ -21,14 +21,20 @@ from dop_core.templates import Rendered
 
 @attrs.frozen
 class TableRead:
-    """A table a task's SQL reads, as written (``schema.table``), and where the reference is in the SQL file."""
+    """A table a task's SQL reads (or a SQL function it calls), as written (``schema.table``), and where the
+    reference is in the SQL file."""
 
     table: str
     location: Location
+    function: bool = False
 
     @property
     def key(self) -> str:
         return table_key(self.table)
+
+    @property
+    def shown(self) -> str:
+        return f"{self.table}()" if self.function else self.table
 
 
 def table_key(name: str) -> str:
@@ -37,18 +43,20 @@ def table_key(name: str) -> str:
 
 
 def tables_read(rendered: Rendered, dialect: str) -> list[TableRead]:
-    """Each table ``rendered`` (one query, as a rendered template) reads, once, located in its template.
-    SQL that does not parse reads nothing here (``dop validate`` reports it)."""
+    """Each table ``rendered`` (one query, as a rendered template) reads and each qualified SQL function it
+    calls, once, located in its template. SQL that does not parse reads nothing here (``dop validate``
+    reports it)."""
     found: dict[str, TableRead] = {}
-    for name, start in table_references(rendered.text, dialect):
-        read = TableRead(name, rendered.location(start))
+    for name, start, function in references(rendered.text, dialect):
+        read = TableRead(name, rendered.location(start), function)
         found.setdefault(read.key, read)
     return list(found.values())
 
 
-def table_references(sql: str, dialect: str) -> list[tuple[str, int]]:
-    """Each qualified table name ``sql`` reads, as written, with the offset where it starts in ``sql``;
-    nothing when it does not parse."""
+def references(sql: str, dialect: str) -> list[tuple[str, int, bool]]:
+    """Each qualified table name ``sql`` reads and each qualified function it calls (``schema.fn(...)``, a
+    ``materialization/udf``'s), as written, with the offset where it starts in ``sql`` and whether it is a
+    function; nothing when it does not parse."""
     import sqlglot
     from sqlglot import exp
     from sqlglot.errors import ParseError, TokenError
@@ -62,9 +70,22 @@ def table_references(sql: str, dialect: str) -> list[tuple[str, int]]:
         return []
     finally:
         quiet.setLevel(level)
-    return [(".".join(part.name for part in table.parts), _start(table.parts))
-            for statement in statements for table in statement.find_all(exp.Table)
-            if isinstance(table.this, exp.Identifier) and table.db]  # not a table function, nor a CTE's name
+    found = []
+    for statement in statements:
+        for node in statement.walk():
+            if isinstance(node, exp.Table) and isinstance(node.this, exp.Identifier) and node.db:
+                found.append((".".join(part.name for part in node.parts), _start(node.parts), False))
+            elif isinstance(node, exp.Dot) and isinstance(node.expression, exp.Anonymous):
+                parts = list(node.this.find_all(exp.Identifier))  # schema (or database.schema) of the function
+                if parts and all(isinstance(n, exp.Dot | exp.Identifier) for n in node.this.walk()):
+                    found.append((".".join([*(p.name for p in parts), node.expression.name]), _start(parts), True))
+    # left out: a table function, a CTE's (unqualified) name, an unqualified function (a built-in)
+    return sorted(found, key=lambda ref: ref[1])
+
+
+def table_references(sql: str, dialect: str) -> list[tuple[str, int]]:
+    """The tables among :func:`references`."""
+    return [(name, start) for name, start, function in references(sql, dialect) if not function]
 
 
 def _start(parts: list[Any]) -> int:
