@@ -167,6 +167,17 @@ def test_a_misspelt_auto_is_an_error_with_a_suggestion(dop_project):
     assert "did you mean 'auto'?" in result.stderr
 
 
+def test_auto_in_a_list_says_how_to_combine_it(dop_project):
+    from dop_core.check import check_project
+
+    dop_project.dag("sales", SALES.replace("    dependencies: [orders]\n", "    dependencies: [orders, auto]\n", 1),
+                    sql=SQL)
+    [error] = check_project(dop_project.root).problems
+    assert (error.location.line, error.location.column, error.message) == (7, 28, "unknown dependency 'auto'")
+    assert error.fix == ("`auto` stands alone (`dependencies: auto`, see docs/lineage.md); to add the dependencies "
+                         "read from the SQL to the ones listed, write `dependencies: auto` on the DAG")
+
+
 def test_auto_on_a_task_whose_sql_dop_does_not_read_is_a_warning(dop_project):
     config = SALES + ("  - identifier: notify\n    kind: {action: airflow_operator, "
                       "target: airflow.providers.standard.operators.empty.EmptyOperator}\n    dependencies: auto\n")
