@@ -114,11 +114,15 @@ def task_reads(project: Project, config: DagConfig, target: Target) -> dict[str,
         if not reads_sql(task):
             continue
         found: dict[str, TableRead] = {}
+        texts: set[str] = set()
         for full_refresh, incremental in CHECKED_RUNS:
             try:
                 rendered = renderer.render(task, date, {}, full_refresh, incremental)
             except Exception:  # a template error: reported by the checks of templates
                 break
+            if rendered.text in texts:  # the same SQL either way (most templates): parsed once
+                continue
+            texts.add(rendered.text)
             for read in tables_read(rendered, project.dialect):
                 found.setdefault(read.key, read)
         else:
