@@ -29,6 +29,8 @@ def check_project(root: Any = None, target: str | None = None, build: bool = Tru
     if not build or report.project is None or not report.dags:
         return report
     from dop_core.build.dags import build_dag
+    from dop_core.lineage.check import lineage_problems
+    from dop_core.lineage.store import current_reads
     from dop_core.sql_check import check_dag_sql
 
     project = report.project
@@ -37,9 +39,11 @@ def check_project(root: Any = None, target: str | None = None, build: bool = Tru
     except ConfigError:  # already among the report's problems
         return report
     problems = list(report.problems)
+    lineage = []
     for config in report.dags:
         if not config.enabled:  # never built, as Airflow never sees it
             continue
+        lineage.append((config, current_reads(project, config, resolved)))  # recorded for `dependencies: auto`
         try:
             dag = build_dag(config, project, resolved)
         except ConfigError as exc:
@@ -51,6 +55,7 @@ def check_project(root: Any = None, target: str | None = None, build: bool = Tru
             continue
         problems += read_only_problems(dag, config, project)
         problems += check_dag_sql(dag, project.dialect, date or dt.date.today())
+    problems += lineage_problems(lineage)
     return attrs.evolve(report, problems=problems)
 
 

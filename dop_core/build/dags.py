@@ -14,6 +14,8 @@ from dop_core.build.context import TaskBuild, TriggerBuild
 from dop_core.build.loader import ProjectLoader
 from dop_core.build.original_context import original_task
 from dop_core.errors import ConfigError, DopError
+from dop_core.lineage.infer import dependencies_of, record, recorded_reads
+from dop_core.lineage.runtime import declare_inlets
 from dop_core.paths import OutsideProject
 from dop_core.project import (
     DAG_CONCURRENCY_VARIABLE,
@@ -148,10 +150,13 @@ def build_dag(config: DagConfig, project: Project, target: Target) -> Any:
             op.dop_param_keys = keys
             op.dop_task_config = original_task(task, config, target)
             ops[task.identifier] = op
+        reads = recorded_reads(config, project, target)  # the tables each task's SQL reads (dop_core.lineage)
+        declare_inlets(ops, project, reads)
+        deps = dependencies_of(config, reads)  # as written, and with `auto` the writers of what a task reads
         for task in config.tasks:
-            for dep in task.dependencies:
+            for dep in deps[task.identifier]:
                 ops[dep] >> ops[task.identifier]
-        roots = [ops[t.identifier] for t in config.tasks if not t.dependencies]
+        roots = [ops[t.identifier] for t in config.tasks if not deps[t.identifier]]
         for wait in _trigger_tasks(config, config.triggers, None, project, target, keys):
             wait >> roots
         for task in config.tasks:
@@ -316,14 +321,21 @@ def says_disabled(folder: pathlib.Path) -> bool:
 def build_one(project: Project, name: str, target: str | None = None) -> Any:
     """One DAG by folder name or dag id; raises ConfigError if it does not validate, DagDisabled if its
     config says ``enabled: false``."""
+    config, resolved = validate_one(project, name, target)
+    if not config.enabled:
+        raise DagDisabled(config)
+    record(config, project, resolved)  # a command, not Airflow's parsing: record what its SQL reads (dop_core.lineage)
+    return build_dag(config, project, resolved)
+
+
+def validate_one(project: Project, name: str, target: str | None = None) -> tuple[DagConfig, Target]:
+    """One DAG's validated config (by folder name or dag id) and the resolved target; raises ConfigError if it
+    does not validate, DagNotFound if the project has no such DAG."""
     folder = project.orchestration_dir / project.dag_name(name)
     if not (folder / "config.yaml").is_file():
         raise DagNotFound(project, name)
     resolved = resolve_target(project, target)
-    config = validate_dag(project, folder, target=resolved)
-    if not config.enabled:
-        raise DagDisabled(config)
-    return build_dag(config, project, resolved)
+    return validate_dag(project, folder, target=resolved), resolved
 
 
 class DagNotFound(DopError):

@@ -200,13 +200,24 @@ def _dag_json(config: Any) -> dict[str, Any]:
 @project_option
 @target_option
 @click.option("--format", "fmt", type=click.Choice(["mermaid", "dot"]), default="mermaid")
-def graph(dag: str, project_dir: str | None, target: str | None, fmt: str) -> None:
+@click.option("--lineage", is_flag=True, help="Draw the tables too: each task's edge to the table it writes and "
+              "from the tables its SQL reads; dependencies no table explains are dashed.")
+def graph(dag: str, project_dir: str | None, target: str | None, fmt: str, lineage: bool) -> None:
     """Print DAG's task graph as Mermaid (default) or Graphviz DOT.
 
     A disabled DAG (enabled: false) is drawn from its config: its tasks and dependencies, no triggers.
+    With --lineage, the tables each task reads and writes are drawn too (see docs/lineage.md).
     """
     from dop_core.build.dags import DagDisabled, build_one
     from dop_core.graph import config_graph, to_dot, to_mermaid
+
+    if lineage:
+        from dop_core.lineage.graph import draw
+
+        with _logs_to_stderr():
+            text = draw(_project(project_dir), dag, target, fmt)
+        click.echo(text)
+        return
 
     try:
         with _logs_to_stderr():

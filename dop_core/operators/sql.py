@@ -103,6 +103,17 @@ class _DopSqlMixin(HiddenCredentialsMixin, VariableParamsMixin):
     def arguments(self) -> Any:
         return ((self.dop_task_config or {}).get("options") or {}).get("arguments")
 
+    # OpenLineage (apache-airflow-providers-openlineage, when installed) asks every operator for these
+    def get_openlineage_facets_on_start(self) -> Any:
+        from dop_core.lineage.runtime import operator_lineage
+
+        return operator_lineage(self)
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
+        from dop_core.lineage.runtime import operator_lineage
+
+        return operator_lineage(self)
+
     def _failure(self, exc: Exception) -> EngineError:
         where = f" ({self.sql_file})" if self.sql_file else ""
         return EngineError(redact(f"task {self.task_id!r} [{self.kind}]{where} failed on target {self.target.name!r} "
