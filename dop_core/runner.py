@@ -37,6 +37,7 @@ from dop_core.private import PRIVATE_FILE, private_dir
 from dop_core.processes import PARENT_PID, adopt_orphans, descendants, die_with_parent
 from dop_core.project import DAG_ID_PREFIX, Project
 from dop_core.secrets import redact, register_target
+from dop_core.selection import Selection
 
 RESULT_MARK = "DOP-RUN-RESULT "
 _START = re.compile(r"\[DAG TEST\] starting task_id=(\S+)")
@@ -103,8 +104,9 @@ class _Stopper:
 
 
 def run_dag(project: Project, name: str, date: dt.date, full_refresh: bool = False, target: str | None = None,
-            conf: dict[str, Any] | None = None, quiet: bool = False) -> int:
-    """Run DAG ``name`` for ``date``; print states and failed logs; return the exit status (0 = success)."""
+            conf: dict[str, Any] | None = None, quiet: bool = False, selection: Selection | None = None) -> int:
+    """Run DAG ``name`` for ``date`` (only the tasks of ``selection``, when given); print states and failed logs;
+    return the exit status (0 = success)."""
     dag_id = DAG_ID_PREFIX + project.dag_name(name)
     for each in project.targets.values():
         register_target(each)
@@ -117,21 +119,23 @@ def run_dag(project: Project, name: str, date: dt.date, full_refresh: bool = Fal
             with file_lock(lock, timeout=None, say=say, busy="",
                            waiting=f"waiting for another `dop run` of {dag_id} for {date.isoformat()} to finish"
                            ) as lock_fd:
-                return _run(project, dag_id, date, full_refresh, env, conf, say, stopper, lock_fd)
+                return _run(project, dag_id, date, full_refresh, env, conf, say, stopper, lock_fd, selection)
         except Interrupted as stop:
             print(f"Interrupted ({stop}) before {dag_id} started; nothing ran", file=sys.stderr, flush=True)
             return 128 + stop.signum
 
 
 def _run(project: Project, dag_id: str, date: dt.date, full_refresh: bool, env: dict[str, str],
-         conf: dict[str, Any] | None, say: Any, stopper: _Stopper, lock_fd: int) -> int:
+         conf: dict[str, Any] | None, say: Any, stopper: _Stopper, lock_fd: int, selection: Selection | None) -> int:
     run_conf = dict(conf or {})
     if full_refresh:
         run_conf["full_refresh"] = True
     log_dir = private_dir(project.dop_dir / "logs" / "runs" / dag_id, under=project.root)
-    cmd = [sys.executable, "-m", "dop_core.runner", dag_id, date.isoformat(), json.dumps(run_conf)]
+    only = list(selection.selected) if selection is not None and not selection.everything else []
+    cmd = [sys.executable, "-m", "dop_core.runner", dag_id, date.isoformat(), json.dumps(run_conf), json.dumps(only)]
     headline = (f"Running {dag_id} for {date.isoformat()}" + (" (full refresh)" if full_refresh else "")
-                + f" on target {env.get('DOP_TARGET') or project.default_target}")
+                + f" on target {env.get('DOP_TARGET') or project.default_target}"
+                + (f" ({len(only)} selected task(s))" if only else ""))
     sections: dict[str, list[str]] = {}
     current: str | None = None
     result: dict[str, Any] | None = None
@@ -173,6 +177,8 @@ def _run(project: Project, dag_id: str, date: dt.date, full_refresh: bool, env: 
         width = max((len(t) for t in result["tasks"]), default=4)
         for task_id, state in result["tasks"].items():
             say(f"  {task_id.ljust(width)}  {state}")
+        if selection is not None and selection.unselected:
+            say(f"  {len(selection.unselected)} task(s) not selected: {', '.join(selection.unselected)}")
     if stopper.signum is not None:
         print(f"\n{_interrupted(stopper, dag_id, date, result)}; full log: {os.path.relpath(log_path)}",
               file=sys.stderr)
@@ -282,7 +288,7 @@ def _error_lines(error: list[str] | None) -> list[str]:
     return error or []
 
 
-def _child(dag_id: str, date: str, conf: str) -> int:
+def _child(dag_id: str, date: str, conf: str, only: str = "[]") -> int:
     from dop_core.interruption import Interruption, RunInterrupted
     from dop_core.secrets import redacted_fds
 
@@ -294,12 +300,12 @@ def _child(dag_id: str, date: str, conf: str) -> int:
             interruption.listen()
             die_with_parent(signal.SIGINT)  # the parent's death stops us as its Ctrl-C would
             adopt_orphans()  # task commands that lose their parent stay below us, to be stopped with us
-            return _test(dag_id, logical, conf, interruption)
+            return _test(dag_id, logical, conf, json.loads(only), interruption)
         except RunInterrupted:
             interruption.finish()
 
 
-def _test(dag_id: str, logical: dt.datetime, conf: str, interruption: Any) -> int:
+def _test(dag_id: str, logical: dt.datetime, conf: str, only: list[str], interruption: Any) -> int:
     from airflow.dag_processing.dagbag import DagBag
 
     from dop_core.interruption import fail_abandoned_runs
@@ -315,6 +321,8 @@ def _test(dag_id: str, logical: dt.datetime, conf: str, interruption: Any) -> in
         print(f"DAG {dag_id} is not in {folder}; DAGs found: {', '.join(sorted(bag.dags)) or 'none'}", flush=True)
         return 2
     ensure_pools(bag.dags.values())
+    if only:  # the tasks selected, without the others (Airflow's own subset: the edges between them stay)
+        dag = dag.partial_subset(task_ids=only, include_upstream=False, include_downstream=False)
     # midnight UTC keeps ds the date asked for; a start_date later that day (a time zone west of UTC) moves
     # the run to it, or Airflow would create no task instance
     if dag.start_date is not None and dag.start_date > logical:
@@ -391,4 +399,4 @@ def prepare_database(env: dict[str, str]) -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(_prepare() if sys.argv[1:2] == ["prepare"] else _child(*sys.argv[1:4]))
+    sys.exit(_prepare() if sys.argv[1:2] == ["prepare"] else _child(*sys.argv[1:5]))
