@@ -293,9 +293,16 @@ def compile_cmd(dag: str, task: str | None, project_dir: str | None, target: str
 @click.option("--conf", default=None, help="Extra run conf as JSON, e.g. '{\"key\": 1}'.")
 @select_option
 @exclude_option
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              help="json: print the run's results (as run_results.json holds them) on stdout, the progress on stderr.")
 def run(dag: str, project_dir: str | None, target: str | None, date: str | None, full_refresh: bool,
-        conf: str | None, select: tuple[str, ...], exclude: tuple[str, ...]) -> None:
+        conf: str | None, select: tuple[str, ...], exclude: tuple[str, ...], fmt: str) -> None:
     """Run DAG for one logical date through Airflow (dag.test) and report each task's state.
+
+    Each task is shown as it starts and ends (state, duration; a failure's reason at once), then a summary:
+    counts by state, total time; a failed task's log is kept in its own file. Colour on a terminal, unless
+    NO_COLOR is set. The results (per task: state, start, end, duration, rows written, error) are written to
+    .dop/runs/<run id>/run_results.json (.dop/runs/latest links to the last run's folder).
 
     --select and --exclude run only some tasks (the others are not run; a selected task does not wait
     for an unselected one); a selector that matches no task is an error (exit status 2).
@@ -326,7 +333,7 @@ def run(dag: str, project_dir: str | None, target: str | None, date: str | None,
     if extra is not None and not isinstance(extra, dict):
         raise click.BadParameter("--conf must be a JSON object, e.g. '{\"key\": 1}'")
     check_run_conf(built, extra or {}, "--conf")
-    sys.exit(run_dag(project, dag, day, full_refresh, target, extra, selection=selection))
+    sys.exit(run_dag(project, dag, day, full_refresh, target, extra, selection=selection, fmt=fmt))
 
 
 @main.command()
