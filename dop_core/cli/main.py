@@ -395,6 +395,37 @@ def deploy(project_dir: str | None, bucket: str, prefix: str | None, dry_run: bo
 
 
 
+@main.command()
+@project_option
+@target_option
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              help="json: a list of {name, status, message, fix} on stdout.")
+def doctor(project_dir: str | None, target: str | None, fmt: str) -> None:
+    """Check the environment, as `dbt debug` does: each line ok, warn or fail, with a fix.
+
+    Python and Airflow versions, installed plugins and what they register (or why they failed to load),
+    each target's warehouse reachable with its credentials (SELECT 1; BigQuery only with the google extra),
+    the project's .dop folder and the parse cache writable, and each plugin's own checks (dop-dbt: its dbt
+    virtualenv; dop-spark: Java). Exit status 1 when a check fails, 0 otherwise (warnings pass).
+    """
+    from dop_core.doctor import exit_status, run_checks
+
+    with _logs_to_stderr():
+        checks = run_checks(project_dir, target)
+    if fmt == "json":
+        click.echo(json.dumps([check.as_dict() for check in checks], indent=2))
+    else:
+        width = max(len(check.name) for check in checks)
+        for check in checks:
+            click.echo(f"{check.status:<4}  {check.name.ljust(width)}  {check.message}")
+            if check.fix and check.status != "ok":
+                click.echo(f"      {''.ljust(width)}  fix: {check.fix}")
+        failed = sum(check.status == "fail" for check in checks)
+        warned = sum(check.status == "warn" for check in checks)
+        click.echo(f"\n{len(checks)} checks: {failed} failed, {warned} warning(s)")
+    sys.exit(exit_status(checks))
+
+
 @main.command("new-plugin")
 @click.argument("name")
 @click.option("--output-dir", default=".", type=click.Path(file_okay=False),
