@@ -5,7 +5,8 @@ selectors separated by spaces); the tasks selected are the union of what the sel
 made of comma-separated parts matches the tasks that every part matches (an intersection, as dbt's).
 A part is:
 
-- a task id, or a glob of task ids (``*``, ``?``, ``[abc]``, as :mod:`fnmatch`, case-sensitive);
+- a task id, or a glob of task ids (``*``, ``?``, ``[abc]``, as :mod:`fnmatch`, case-sensitive); a task group's id
+  (dbt's one task per model) selects the group's tasks;
 - ``kind:ACTION/TARGET`` (a glob too: ``kind:dbt/*``); ``kind:ACTION`` is ``kind:ACTION/*``;
 - any of these with ``+`` before (and all its upstream tasks), after (and all its downstream tasks) or both;
   a number next to the ``+`` limits the depth (``1+daily_revenue``: its direct upstream tasks).
@@ -47,12 +48,23 @@ class Selection:
         return not self.unselected
 
 
+def _groups(task: Any) -> list[Any]:
+    """The task groups ``task`` is in, innermost first (not the DAG's root group)."""
+    found, group = [], getattr(task, "task_group", None)
+    while group is not None and getattr(group, "group_id", None):
+        found.append(group)
+        group = getattr(group, "parent_group", None)
+    return found
+
+
 def task_kind(task: Any) -> str:
-    """A task's kind as a config writes it: ``materialization/table``, ``dbt/run``; an operator DOP did not build
-    from a task config (a trigger's sensor) by its own ``kind`` or its class."""
-    config = getattr(task, "dop_task_config", None)
-    if isinstance(config, dict) and isinstance(config.get("kind"), dict):
-        return f"{config['kind']['action']}/{config['kind']['target']}"
+    """A task's kind as a config writes it: ``materialization/table``, ``dbt/run`` (also for the tasks of a group
+    one config task became: dbt's one task per model); an operator DOP did not build from a task config (a
+    trigger's sensor) by its own ``kind`` or its class."""
+    for node in (task, *_groups(task)):
+        config = getattr(node, "dop_task_config", None)
+        if isinstance(config, dict) and isinstance(config.get("kind"), dict):
+            return f"{config['kind']['action']}/{config['kind']['target']}"
     return str(getattr(task, "kind", None) or type(task).__name__)
 
 
@@ -106,7 +118,8 @@ def _match(dag: Any, part: str) -> set[str]:
         pattern = pattern if "/" in pattern else pattern + "/*"
         base = {t.task_id for t in dag.tasks if fnmatch.fnmatchcase(task_kind(t), pattern)}
     else:
-        base = {t for t in dag.task_ids if fnmatch.fnmatchcase(t, core)}
+        base = {t.task_id for t in dag.tasks  # a task group's id selects its tasks
+                if any(fnmatch.fnmatchcase(n, core) for n in (t.task_id, *(g.group_id for g in _groups(t))))}
     found = set(base)
     for direction, depth in (("up", m.group("up")), ("down", m.group("down"))):
         if depth is None:

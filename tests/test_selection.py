@@ -111,3 +111,23 @@ def test_run_runs_only_the_selected_tasks(retail):
                                                   "WHERE table_schema = 'retail'").fetchall()}
     assert {"raw_orders", "daily_revenue"} <= tables and not {"store_totals", "view_top_stores"} & tables
 
+
+
+def test_a_task_group_is_selected_by_its_id_and_its_tasks_have_its_kind():
+    """A plugin may build one config task as a group of tasks (dop-dbt: one task per model)."""
+    import datetime as dt
+
+    from airflow.providers.standard.operators.empty import EmptyOperator
+    from airflow.sdk import DAG, TaskGroup
+
+    with DAG("dop__groups", schedule=None, start_date=dt.datetime(2024, 1, 1)) as dag:
+        first = EmptyOperator(task_id="first")
+        with TaskGroup(group_id="dbt_run") as group:
+            a, b = EmptyOperator(task_id="stg_orders"), EmptyOperator(task_id="orders")
+            a >> b
+        group.dop_task_config = {"kind": {"action": "dbt", "target": "run"}}
+        last = EmptyOperator(task_id="report")
+        first >> group >> last
+    assert select_tasks(dag, ["dbt_run"]).selected == ("dbt_run.stg_orders", "dbt_run.orders")
+    assert select_tasks(dag, ["kind:dbt/*"]).selected == ("dbt_run.stg_orders", "dbt_run.orders")
+    assert select_tasks(dag, ["dbt_run.orders+"]).selected == ("dbt_run.orders", "report")
