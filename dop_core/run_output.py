@@ -135,8 +135,10 @@ class RunReport:
              "error": self.ended.get(task_id, {}).get("error")}
             for task_id, task_state in ((result or {}).get("tasks") or
                                         {t: d["state"] for t, d in self.ended.items()}).items()]
-        for task in tasks:
-            task["log"] = self.ended.get(task["task_id"], {}).get("log")
+        for task in tasks:  # a task stopped midway never ended: its log so far
+            task_id = task["task_id"]
+            task["log"] = self.ended.get(task_id, {}).get("log") or (
+                self._write_task_log(task_id) if task_id in self.sections else None)
         ended_at = dt.datetime.now(dt.UTC)
         unselected = list(self.selection.unselected) if self.selection is not None else []
         return {

@@ -135,3 +135,33 @@ def test_run_shows_each_task_the_failure_first_and_a_summary(shop):
     assert "Traceback" in (shop / log_line.group(1)).read_text()
     results = json.loads((shop / ".dop" / "runs" / "latest" / "run_results.json").read_text())
     assert results["not_selected"] == ["after_broken"] and results["logical_date"] == "2024-06-02"
+
+
+def test_an_interrupted_run_still_writes_its_results(tmp_path, capsys):
+    """What `dop run` records when Ctrl-C stopped it: the states the runner marked, the interruption, each task's
+    own log (from the runner's output, as `dop run` reads it)."""
+    from dop_core.run_output import RunReport
+    from dop_core.selection import Selection
+
+    said: list[str] = []
+    report = RunReport("dop__naps", "2024-06-01", "local", False, "dop__naps.2024-06-01.x", tmp_path / "runs" / "x",
+                       tmp_path, tmp_path / "run.log", Selection(("first", "nap"), ("count",)), said.append)
+    for line in ["2024-06-01T00:00:00Z [info] [DAG TEST] starting task_id=first map_index=-1\n",
+                 "2024-06-01T00:00:01Z [info] created shop.first (1 rows)\n",
+                 "2024-06-01T00:00:02Z [info] [DAG TEST] end task task_id=first map_index=-1\n"]:
+        report.log_line(line)
+    report.task_ended({"task_id": "first", "state": "success", "duration_s": 1.5, "error": None})
+    report.log_line("2024-06-01T00:00:03Z [info] [DAG TEST] starting task_id=nap map_index=-1\n")
+    path = report.finish({"state": "failed", "tasks": {"first": "success", "nap": "failed"}, "interrupted": "SIGINT"},
+                         "failed", "SIGINT")
+    results = json.loads(path.read_text())
+    assert path == tmp_path / "runs" / "x" / "run_results.json"
+    assert (results["state"], results["interrupted"], results["not_selected"]) == ("failed", "SIGINT", ["count"])
+    assert [(t["task_id"], t["state"], t["duration_s"]) for t in results["tasks"]] == [
+        ("first", "success", 1.5), ("nap", "failed", None)]
+    first_log = (tmp_path / results["tasks"][0]["log"]).read_text()
+    assert first_log == "2024-06-01T00:00:01Z [info] created shop.first (1 rows)\n"
+    assert said[:2] == ["  [1/2] -> first", "  [1/2] <- first  success  1.50s"]
+    assert "1 success, 1 failed; 1 not selected; " in "\n".join(said)
+    assert results["tasks"][1]["log"] == "runs/x/logs/nap.log"  # stopped midway: its log so far
+    assert capsys.readouterr().err.startswith("\nnap failed: see its log")
