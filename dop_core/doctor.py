@@ -137,30 +137,49 @@ def plugin_checks() -> list[DoctorCheck]:
 
 
 def target_checks(project: Any, only: str | None = None) -> list[DoctorCheck]:
-    """Each target (or only ``only``): its engine registered, its extra installed, its warehouse answering."""
+    """Each target (or only ``only``): its engine registered, its extra installed, its warehouse answering, in the
+    Airflow environment ``dop run`` gives its tasks (the project's Airflow home: its connections)."""
+    from unittest.mock import patch
+
+    from dop_core.airflow_home import airflow_env
+
+    with patch.dict(os.environ, airflow_env(project, only)):
+        return _target_checks(project, only)
+
+
+def _target_checks(project: Any, only: str | None) -> list[DoctorCheck]:
+    """A target other than the one in use (``--target``, ``$DOP_TARGET``, ``default_target``) that cannot be reached
+    is a warning: a laptop without production credentials is fine for local runs."""
     from dop_core.plugins import get_registry
 
     registry = get_registry()
+    in_use = only or os.environ.get("DOP_TARGET") or project.default_target
     checks = []
     for name, target in project.targets.items():
         if only and name != only:
             continue
-        label = f"target {name}"
-        try:
-            engine = registry.named("engine", target.engine)
-        except LookupError as exc:
-            message, _, fix = str(exc).partition("|")
-            checks.append(DoctorCheck(label, "fail", message, fix or None))
-            continue
-        if engine.requires is not None and engine.requires.missing():
-            checks.append(DoctorCheck(label, "warn", f"not checked: {engine.requires.message(f'engine {engine.name}')}",
-                                      engine.requires.install))
-            continue
-        checks.append(probe(label, target))
+        found = _target_check(registry, f"target {name}", target)
+        if name == in_use:
+            found = attrs.evolve(found, message=f"(in use) {found.message}")
+        elif found.status == "fail":
+            found = attrs.evolve(found, status="warn", message=f"(not in use) {found.message}")
+        checks.append(found)
     if only and only not in project.targets:
         checks.append(DoctorCheck(f"target {only}", "fail", f"no target {only!r} in dop_project.yml",
                                   f"name one of: {', '.join(project.targets)}"))
     return checks
+
+
+def _target_check(registry: Any, label: str, target: Any) -> DoctorCheck:
+    try:
+        engine = registry.named("engine", target.engine)
+    except LookupError as exc:
+        message, _, fix = str(exc).partition("|")
+        return DoctorCheck(label, "fail", message, fix or None)
+    if engine.requires is not None and engine.requires.missing():
+        return DoctorCheck(label, "warn", f"not checked: {engine.requires.message(f'engine {engine.name}')}",
+                           engine.requires.install)
+    return probe(label, target)
 
 
 def probe(label: str, target: Any, timeout: float = PROBE_TIMEOUT) -> DoctorCheck:

@@ -404,7 +404,8 @@ def doctor(project_dir: str | None, target: str | None, fmt: str) -> None:
     """Check the environment, as `dbt debug` does: each line ok, warn or fail, with a fix.
 
     Python and Airflow versions, installed plugins and what they register (or why they failed to load),
-    each target's warehouse reachable with its credentials (SELECT 1; BigQuery only with the google extra),
+    each target's warehouse reachable with its credentials (SELECT 1; BigQuery only with the google extra; a
+    target other than the one in use only warns),
     the project's .dop folder and the parse cache writable, and each plugin's own checks (dop-dbt: its dbt
     virtualenv; dop-spark: Java). Exit status 1 when a check fails, 0 otherwise (warnings pass).
     """
