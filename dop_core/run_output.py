@@ -95,12 +95,13 @@ class RunReport:
 
     def log_line(self, line: str) -> None:
         """A line of the runner's log: a task starts or ends, or says something."""
-        if m := _START.search(line):
+        if m := _START.search(line):  # again for a sensor rescheduled: the same number, one log
             self._current = task_id = m.group(1)
-            self.sections[task_id] = []
-            self._number += 1
-            self._numbers[task_id] = self._number
-            self.say(f"  {self._counter(self._number)} -> {task_id}")
+            self.sections.setdefault(task_id, [])
+            if task_id not in self._numbers:
+                self._number += 1
+                self._numbers[task_id] = self._number
+            self.say(f"  {self._counter(self._numbers[task_id])} -> {task_id}")
         elif m := _END.search(line):
             self._current = None
         elif self._current is not None:

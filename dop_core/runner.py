@@ -303,6 +303,7 @@ def _test(dag_id: str, logical: dt.datetime, conf: str, only: list[str], interru
 
     from dop_core.interruption import fail_abandoned_runs
     from dop_core.run_results import TaskRecorder, task_results
+    from dop_core.selection import subset
 
     for run in fail_abandoned_runs(pathlib.Path(os.environ["AIRFLOW_HOME"])):
         print(f"[dop] marked the DAG run {run} failed: the `dop run` that started it was killed", flush=True)
@@ -315,8 +316,7 @@ def _test(dag_id: str, logical: dt.datetime, conf: str, only: list[str], interru
         print(f"DAG {dag_id} is not in {folder}; DAGs found: {', '.join(sorted(bag.dags)) or 'none'}", flush=True)
         return 2
     ensure_pools(bag.dags.values())
-    if only:  # the tasks selected, without the others (Airflow's own subset: the edges between them stay)
-        dag = dag.partial_subset(task_ids=only, include_upstream=False, include_downstream=False)
+    dag = subset(dag, only)  # the tasks selected, without the others
     # midnight UTC keeps ds the date asked for; a start_date later that day (a time zone west of UTC) moves
     # the run to it, or Airflow would create no task instance
     if dag.start_date is not None and dag.start_date > logical:

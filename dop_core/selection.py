@@ -79,7 +79,7 @@ def select_tasks(dag: Any, select: Sequence[str] = (), exclude: Sequence[str] = 
     order = list(dag.task_ids)
     chosen = _union(dag, split_selectors(select), "--select") if select else set(order)
     chosen -= _union(dag, split_selectors(exclude), "--exclude") if exclude else set()
-    if not chosen:
+    if not chosen and (select or exclude):  # a DAG without tasks is not a selection's fault
         raise SelectionError(f"{_described(select, exclude)} leaves no task of {dag.dag_id} to run "
                              f"(its tasks: {', '.join(order)})\n    fix: exclude fewer tasks")
     return Selection(tuple(t for t in order if t in chosen), tuple(t for t in order if t not in chosen))
@@ -147,3 +147,10 @@ def _fix(dag: Any, part: str) -> str:
         return (hint.replace("did you mean '", "did you mean 'kind:") if hint else
                 f"name one of the DAG's kinds: {', '.join('kind:' + k for k in kinds)}")
     return did_you_mean(core, dag.task_ids) or "name one of the tasks above"
+
+
+def subset(dag: Any, task_ids: Sequence[str]) -> Any:
+    """``dag`` with only ``task_ids`` (all of them when empty) and the edges between them: Airflow's own subset."""
+    if not task_ids or set(task_ids) == set(dag.task_ids):
+        return dag
+    return dag.partial_subset(task_ids=list(task_ids), include_upstream=False, include_downstream=False)

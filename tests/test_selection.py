@@ -12,7 +12,7 @@ import sqlite3
 
 import pytest
 
-from dop_core.selection import SelectionError, select_tasks
+from dop_core.selection import Selection, SelectionError, select_tasks
 from dop_core.testing import run_dop
 
 RETAIL = pathlib.Path(__file__).parent / "projects" / "retail"
@@ -94,6 +94,8 @@ def test_run_runs_only_the_selected_tasks(retail):
     assert result.returncode == 1, out  # the schema is not there: raw_orders fails, daily_revenue never starts
     assert "7 task(s) not selected: create_schema_retail, store_totals, view_top_stores" in out
 
+    # a mistake in a task not selected does not stop the run (it is not checked, not run)
+    (retail / "orchestration" / "daily_sales" / "sql" / "view_top_stores.sql").write_text("SELECT {{ nope }}")
     result = run_dop("run", "daily_sales", "--date", "2024-06-01", "-s", "+daily_revenue", cwd=retail)
     out = result.stdout + result.stderr
     assert result.returncode == 0, out
@@ -131,3 +133,12 @@ def test_a_task_group_is_selected_by_its_id_and_its_tasks_have_its_kind():
     assert select_tasks(dag, ["dbt_run"]).selected == ("dbt_run.stg_orders", "dbt_run.orders")
     assert select_tasks(dag, ["kind:dbt/*"]).selected == ("dbt_run.stg_orders", "dbt_run.orders")
     assert select_tasks(dag, ["dbt_run.orders+"]).selected == ("dbt_run.orders", "report")
+
+
+def test_a_dag_without_tasks_selects_nothing_without_an_error(tmp_path):
+    from dop_core.testing import build_dag_from_yaml
+
+    dag = build_dag_from_yaml("tasks: []\n", tmp_path)
+    assert select_tasks(dag) == Selection((), ())
+    with pytest.raises(SelectionError, match="matches none of the tasks of dop__test"):
+        select_tasks(dag, ["anything"])

@@ -314,7 +314,7 @@ def run(dag: str, project_dir: str | None, target: str | None, date: str | None,
     from dop_core.build.dags import build_one
     from dop_core.operators.params import check_run_conf
     from dop_core.runner import check_run_date, run_dag
-    from dop_core.selection import select_tasks
+    from dop_core.selection import select_tasks, subset
     from dop_core.sql_check import check_dag_sql
 
     project = _project(project_dir)
@@ -322,8 +322,9 @@ def run(dag: str, project_dir: str | None, target: str | None, date: str | None,
     built = build_one(project, dag, target)
     selection = select_tasks(built, select, exclude)
     check_run_date(built, day)
-    # fail fast, with locations, before starting Airflow: the config, then every SQL template for the date
-    errors = [p for p in check_dag_sql(built, project.dialect, day, parse=False) if p.severity == "error"]
+    # fail fast, with locations, before starting Airflow: the config, then the SQL templates of the tasks to run
+    checked = subset(built, selection.selected)
+    errors = [p for p in check_dag_sql(checked, project.dialect, day, parse=False) if p.severity == "error"]
     if errors:
         raise ConfigError(errors)
     try:
