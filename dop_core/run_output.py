@@ -48,7 +48,7 @@ def paint(state: str, colour: bool) -> str:
         return state
     import click
 
-    return click.style(state, fg=_COLOURS[state], bold=state == "failed")
+    return click.style(state, fg=_COLOURS[state], bold=state == "failed" or None)
 
 
 def _duration(seconds: float | None) -> str:

@@ -165,3 +165,32 @@ def test_an_interrupted_run_still_writes_its_results(tmp_path, capsys):
     assert "1 success, 1 failed; 1 not selected; " in "\n".join(said)
     assert results["tasks"][1]["log"] == "runs/x/logs/nap.log"  # stopped midway: its log so far
     assert capsys.readouterr().err.startswith("\nnap failed: see its log")
+
+
+@pytest.mark.slow
+def test_on_a_terminal_the_states_are_in_colour(shop):
+    import select
+    import subprocess
+    import sys
+
+    leader, follower = os.openpty()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DOP_") and k != "NO_COLOR"}
+    proc = subprocess.Popen([sys.executable, "-m", "dop_core.cli.main", "run", "shop", "--date", "2024-06-03",
+                             "--select", "+orders"], cwd=shop, env=env, stdin=subprocess.DEVNULL, stdout=follower,
+                            stderr=follower)
+    os.close(follower)
+    shown = b""
+    while True:  # read as it comes: a full terminal buffer would stop the run
+        ready, _, _ = select.select([leader], [], [], 300)
+        assert ready, shown.decode(errors="replace")
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:  # the run ended and closed the terminal
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(leader)
+    assert proc.wait(timeout=60) == 0, shown.decode(errors="replace")
+    text = shown.decode()
+    assert re.search(r"<- orders  \x1b\[32msuccess\x1b\[0m  \d+\.\d\ds", text), text
