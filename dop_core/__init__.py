@@ -67,6 +67,7 @@ _EXPORTS = {
     "Extra": "dop_core.extras",
     "GOOGLE_EXTRA": "dop_core.extras",
     "MissingExtra": "dop_core.extras",
+    "DoctorCheck": "dop_core.doctor",
 }
 
 __all__ = [
@@ -75,6 +76,7 @@ __all__ = [
     "ColumnShape",
     "ConfigError",
     "DagConfig",
+    "DoctorCheck",
     "DopError",
     "EgressType",
     "Engine",
@@ -134,6 +136,7 @@ if TYPE_CHECKING:
     from dop_core.build.dags import asset_uri, build_dags
     from dop_core.config.durations import parse_duration
     from dop_core.config.structure import Structurer
+    from dop_core.doctor import DoctorCheck
     from dop_core.engines.base import Argument, Engine, QueryResult
     from dop_core.engines.shape import (
         ColumnShape,

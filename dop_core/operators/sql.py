@@ -161,6 +161,10 @@ class DopSqlOperator(_DopSqlMixin, BaseOperator):
                           self.sql_file, self.target.name, self.execution_timeout)
             raise
         log.info("%s", redact(str(outcome)))
+        if isinstance(getattr(outcome, "rows", None), int):  # `dop run`'s results show it
+            from dop_core.run_results import ROWS_WRITTEN
+
+            context["ti"].xcom_push(key=ROWS_WRITTEN, value=outcome.rows)
         return redact(str(outcome))
 
     def _check_options(self) -> None:

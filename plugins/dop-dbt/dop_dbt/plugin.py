@@ -44,3 +44,10 @@ def dop_task_types() -> list[TaskType]:
     return [TaskType(action="dbt", target=target, options="dop_dbt.options:DbtOptions", build=_build,
                      validate=_validate, sql_file="none", description=description)
             for target, description in DESCRIPTIONS.items()]
+
+
+@hookimpl
+def dop_doctor(project: Any) -> list[Any]:
+    from dop_dbt.doctor import checks
+
+    return checks(project)
