@@ -49,6 +49,16 @@ class SqlType:
         return self.kind
 
 
+class _JsonNull:
+    """A JSON ``null`` value (a JSON value, unlike SQL's NULL, which the files print ``NULL``)."""
+
+    def __repr__(self) -> str:
+        return "JSON null"
+
+
+JSON_NULL = _JsonNull()
+
+
 @dataclass(frozen=True)
 class Ordered:
     """An array value: ``ordered`` is False when the file says ``unknown order`` (compare as multisets)."""
@@ -299,7 +309,8 @@ class _Reader:
             self.take("b")
             return self.quoted()
         if typ.kind == "JSON":
-            return json.loads(self.balanced(), parse_float=decimal.Decimal)
+            parsed = json.loads(self.balanced(), parse_float=decimal.Decimal)
+            return JSON_NULL if parsed is None else parsed
         return scalar(typ.kind, self.balanced())
 
     def quoted(self) -> bytes:
@@ -437,6 +448,8 @@ def values_equal(expected: Any, actual: Any, typ: SqlType) -> bool:
             return math.isnan(expected) and math.isnan(number)
         return math.isclose(expected, number, rel_tol=1e-9, abs_tol=1e-300)
     if kind == "JSON":
+        if expected is JSON_NULL:
+            return isinstance(actual, str) and actual.strip() == "null"
         if isinstance(actual, str):
             try:
                 actual = json.loads(actual, parse_float=decimal.Decimal)

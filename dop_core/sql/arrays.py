@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlglot import exp
 
-from dop_core.sql import UnsupportedSqlError
+from dop_core.sql import UnsupportedSqlError, library
 from dop_core.sql.rules import rule
 
 
@@ -37,8 +37,8 @@ def array_subscripts(tree: Any, target: str) -> Any:
         null_array = exp.If(this=exp.Is(this=array.copy(), expression=exp.Null()), true=exp.Null())
         if node.args.get("safe") or target != "duckdb":
             return exp.Case(ifs=[null_array, exp.If(this=out_of_bounds, true=exp.Null())], default=access)
-        return exp.Case(ifs=[null_array, exp.If(this=out_of_bounds, true=exp.func(
-            "error", exp.Literal.string("Array index is out of bounds")))], default=access)
+        return exp.Case(ifs=[null_array, exp.If(this=out_of_bounds, true=library.call(
+            target, "error", exp.Literal.string("Array index is out of bounds")))], default=access)
 
     return tree.transform(fix)
 
