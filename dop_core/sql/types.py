@@ -6,6 +6,8 @@ from typing import Any
 
 from sqlglot import exp
 
+from dop_core.sql import library
+from dop_core.sql.inference import is_type
 from dop_core.sql.rules import rule
 
 #: where an integer literal (anywhere below) is a count, a size or an index, not an INT64 value
@@ -54,31 +56,59 @@ def _wants_int64(node: Any) -> bool:
 def float_literals_are_float64(tree: Any, target: str) -> Any:
     """BigQuery's literals with a decimal point or an exponent (``1.5``, ``1e3``) are FLOAT64; DuckDB
     reads ``1.5`` as a DECIMAL, so sums and averages of them would be decimals. The literal is cast to
-    DOUBLE. A literal in a UNION column whose other input is NUMERIC is coerced to NUMERIC, as
-    BigQuery coerces literals, so it is left to the engine's decimal."""
-    coerced = _numeric_union_literals(tree)
+    DOUBLE. Where BigQuery coerces the literal to NUMERIC instead (beside a NUMERIC in a set operation's
+    column, an array, CASE branches, COALESCE, IN, BETWEEN, a comparison or arithmetic), it is cast to
+    NUMERIC."""
+    numeric = _numeric_literals(tree)
 
     def fix(node: Any) -> Any:
-        if isinstance(node, exp.Literal) and not node.is_string and not node.is_int and id(node) not in coerced \
+        if isinstance(node, exp.Literal) and not node.is_string and not node.is_int \
                 and not isinstance(node.parent, exp.Cast | exp.DataTypeParam) and not node.find_ancestor(exp.DataType):
-            return exp.Cast(this=node.copy(), to=exp.DataType.build("DOUBLE"))
+            to = "DECIMAL(38, 9)" if id(node) in numeric else "DOUBLE"
+            return exp.Cast(this=node.copy(), to=exp.DataType.build(to))
         return node
 
-    return tree.transform(fix, copy=False)  # in place: ``coerced`` holds ids of this tree's nodes
+    return tree.transform(fix, copy=False)  # in place: ``numeric`` holds ids of this tree's nodes
 
 
-def _numeric_union_literals(tree: Any) -> set[int]:
-    """ids of number literals selected in a set operation column that another input makes NUMERIC."""
+def _float_literal(node: Any) -> Any:
+    """The float literal ``node`` is (under a sign or parentheses), or None."""
+    while isinstance(node, exp.Neg | exp.Paren):
+        node = node.this
+    return node if isinstance(node, exp.Literal) and not node.is_string and not node.is_int else None
+
+
+def _is_numeric(node: Any) -> bool:
+    return _float_literal(node) is None and is_type(node.unalias(), "DECIMAL", "BIGDECIMAL")
+
+
+def _numeric_literals(tree: Any) -> set[int]:
+    """ids of float literals BigQuery coerces to NUMERIC: those beside a NUMERIC value where values are
+    coerced to one type."""
     out: set[int] = set()
+    groups: list[list[Any]] = []
     for operation in tree.find_all(exp.SetOperation):
         if isinstance(operation.parent, exp.SetOperation):
             continue  # the outermost of a chain covers its inputs
         inputs = [s for s in _set_inputs(operation) if isinstance(s, exp.Select)]
         for position in range(min(len(s.expressions) for s in inputs) if inputs else 0):
-            values = [s.expressions[position].unalias() for s in inputs]
-            if any(isinstance(v, exp.Cast) and v.to.this in (exp.DataType.Type.DECIMAL,
-                                                             exp.DataType.Type.BIGDECIMAL) for v in values):
-                out.update(id(v) for v in values if isinstance(v, exp.Literal))
+            groups.append([s.expressions[position].unalias() for s in inputs])
+    for node in tree.find_all(exp.Array, exp.Case, exp.Coalesce, exp.In, exp.Between, exp.Binary):
+        if isinstance(node, exp.Array | exp.Coalesce):
+            groups.append([node.this, *node.expressions] if node.this is not None else list(node.expressions))
+        elif isinstance(node, exp.Case):
+            groups.append([i.args.get("true") for i in node.args.get("ifs") or []] + [node.args.get("default")])
+        elif isinstance(node, exp.In):
+            groups.append([node.this, *node.expressions])
+        elif isinstance(node, exp.Between):
+            groups.append([node.this, node.args.get("low"), node.args.get("high")])
+        elif isinstance(node, exp.Predicate | exp.Add | exp.Sub | exp.Mul | exp.Div) \
+                and not isinstance(node, exp.And | exp.Or):
+            groups.append([node.this, node.expression])
+    for group in groups:
+        members = [m for m in group if isinstance(m, exp.Expression)]
+        if any(_is_numeric(m) for m in members):
+            out.update(id(literal) for literal in map(_float_literal, members) if literal is not None)
     return out
 
 
@@ -102,7 +132,7 @@ def division_by_zero_is_an_error(tree: Any, target: str) -> Any:
             if isinstance(divisor, exp.Literal) and not divisor.is_string and float(divisor.this) != 0:
                 return node
             checked = exp.Case(ifs=[exp.If(this=exp.EQ(this=divisor.copy(), expression=exp.Literal.number(0)),
-                                           true=exp.func("error", exp.Literal.string("division by zero")))],
+                                           true=library.call(target, "error", exp.Literal.string("division by zero")))],
                                default=divisor.copy())
             node.set("expression", checked)
         return node

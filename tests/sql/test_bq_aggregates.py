@@ -1,0 +1,76 @@
+"""BigQuery's aggregate and window functions on DuckDB (BigQuery reference: "Aggregate functions",
+"Approximate aggregate functions", "HyperLogLog++ functions", "Window function calls")."""
+
+from __future__ import annotations
+
+import decimal
+
+import duckdb
+import pytest
+
+
+def test_countif_is_zero_over_no_rows_and_counts_distinct_true(bq, bq_types):
+    # BigQuery: COUNTIF returns an INT64, 0 when no row qualifies
+    assert bq("SELECT COUNTIF(x > 0), COUNTIF(DISTINCT x > 0) FROM UNNEST([1, 2]) AS x WHERE x < 0") == [(0, 0)]
+    assert bq("SELECT COUNTIF(x > 0), COUNTIF(DISTINCT x > 0) FROM UNNEST([1, 2, -1]) AS x") == [(2, 1)]
+    assert bq_types("SELECT COUNTIF(x > 0) FROM UNNEST([1]) AS x") == ["BIGINT"]
+
+
+def test_logical_aggregates_with_distinct(bq):
+    assert bq("SELECT LOGICAL_OR(DISTINCT x), LOGICAL_AND(DISTINCT x) FROM UNNEST([true, false]) AS x") == \
+        [(True, False)]
+
+
+def test_sum_of_int64_is_int64_and_overflow_is_an_error(bq, bq_types):
+    # BigQuery: SUM of INT64 returns INT64; "int64 overflow" when the sum does not fit
+    assert bq_types("SELECT SUM(x) FROM UNNEST([1, 2]) AS x") == ["BIGINT"]
+    assert bq("SELECT SUM(x) OVER (ORDER BY x) FROM UNNEST([1, 2]) AS x") == [(1,), (3,)]
+    with pytest.raises(duckdb.Error, match="out of range"):
+        bq("SELECT SUM(x) FROM UNNEST([9223372036854775807, 1]) AS x")
+
+
+def test_avg_of_numeric_is_an_exact_numeric(bq, bq_types):
+    # BigQuery: AVG(NUMERIC) is a NUMERIC, rounded half away from zero to 9 decimals
+    assert bq("SELECT AVG(x) FROM UNNEST([NUMERIC '1', NUMERIC '2', NUMERIC '2']) AS x") == \
+        [(decimal.Decimal("1.666666667"),)]
+    assert bq_types("SELECT AVG(x) FROM UNNEST([NUMERIC '1']) AS x") == ["DECIMAL(38,9)"]
+
+
+def test_float_literals_beside_numeric_are_numeric(bq_types):
+    # BigQuery coerces a FLOAT64 literal to NUMERIC beside a NUMERIC value
+    assert bq_types("SELECT [NUMERIC '1', 2.5], 1.5 UNION ALL SELECT [NUMERIC '3'], NUMERIC '2'") == \
+        ["DECIMAL(38,9)[]", "DECIMAL(38,9)"]
+    assert bq_types("SELECT 1.5 UNION ALL SELECT 2") == ["DOUBLE"]
+
+
+def test_hll_count_sketches_count_distinct_values(bq):
+    sql = """SELECT HLL_COUNT.MERGE(sketch), HLL_COUNT.EXTRACT(HLL_COUNT.MERGE_PARTIAL(sketch)) FROM (
+               SELECT HLL_COUNT.INIT(x) AS sketch FROM UNNEST([1, 2, 3, NULL]) AS x
+               UNION ALL SELECT HLL_COUNT.INIT(x, 15) FROM UNNEST([3, 4]) AS x)"""
+    assert bq(sql) == [(4, 4)]
+    assert bq("SELECT HLL_COUNT.INIT(x) FROM UNNEST([CAST(NULL AS INT64)]) AS x") == [(None,)]
+    assert bq("SELECT HLL_COUNT.EXTRACT(NULL), HLL_COUNT.MERGE(CAST(NULL AS BYTES))") == [(0, 0)]
+    with pytest.raises(duckdb.Error, match="incompatible sketch"):
+        bq("SELECT HLL_COUNT.MERGE(x) FROM UNNEST([b'']) AS x")
+
+
+def test_approx_top_count_and_sum_are_exact(bq):
+    assert bq("SELECT APPROX_TOP_COUNT(x, 2) FROM UNNEST(['a', 'b', 'a', NULL, NULL, NULL]) AS x") == \
+        [([{"value": None, "count": 3}, {"value": "a", "count": 2}],)]
+    sql = "SELECT APPROX_TOP_SUM(x, w, 1) FROM (SELECT 'a' AS x, 2 AS w UNION ALL SELECT 'b', 5 UNION ALL SELECT 'a', 4)"
+    assert bq(sql) == [([{"value": "a", "sum": 6}],)]
+
+
+def test_approx_quantiles_are_exact_boundaries(bq):
+    # BigQuery: n quantiles give n+1 boundaries, the minimum first and the maximum last
+    sql = "SELECT APPROX_QUANTILES(x, 2) FROM UNNEST([NULL, 1, 1, 1, 4, 5, 6, 7, 8, 9, 10]) AS x"
+    assert bq(sql) == [([1, 5, 10],)]
+    assert bq("SELECT APPROX_QUANTILES(x, 2 RESPECT NULLS) FROM UNNEST([NULL, 1, 2]) AS x") == [([None, 1, 2],)]
+
+
+def test_range_frames_past_int64_include_the_partition_end(bq):
+    # BigQuery: RANGE BETWEEN 2 PRECEDING AND 2 FOLLOWING over INT64 keys near the limits does not overflow
+    sql = """SELECT x, COUNT(*) OVER (ORDER BY x RANGE BETWEEN 2 PRECEDING AND 2 FOLLOWING) FROM t ORDER BY x"""
+    rows = bq(sql.replace("FROM t", "FROM UNNEST([9223372036854775807, 9223372036854775806, -9223372036854775808])"
+                                    " AS x"))
+    assert rows == [(-9223372036854775808, 1), (9223372036854775806, 2), (9223372036854775807, 2)]
