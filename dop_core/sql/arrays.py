@@ -7,7 +7,8 @@ from typing import Any
 from sqlglot import exp
 
 from dop_core.sql import UnsupportedSqlError, library
-from dop_core.sql.rules import rule
+from dop_core.sql.inference import TYPE, type_of
+from dop_core.sql.rules import rewrite, rule
 
 
 def _int(value: int) -> Any:
@@ -41,6 +42,47 @@ def array_subscripts(tree: Any, target: str) -> Any:
             target, "error", exp.Literal.string("Array index is out of bounds")))], default=access)
 
     return tree.transform(fix)
+
+
+@rule("duckdb")
+def array_field_access_flattens(tree: Any, target: str) -> Any:
+    """``array_of_structs.field`` (BigQuery's array elements field access operator) is the array of each
+    element's ``field``, in order: a NULL element gives a NULL, a field that is itself an array is
+    flattened into the result (a NULL array adds nothing), and a NULL array gives an empty result
+    (``UNNEST`` of it has no row). Paths go on through several arrays (``a.x.y``). DuckDB cannot read a
+    field of a list: each step becomes ``list_transform`` (and ``flatten`` when the field is an array).
+    Applies where the array's type is known."""
+
+    def change(node: Any) -> Any:
+        if not isinstance(node, exp.Dot) or not isinstance(node.expression, exp.Identifier):
+            return node
+        field = _element_field(type_of(node.this), node.expression.name)
+        if field is None:
+            return node
+        element = exp.to_identifier("_dop_element")
+        out: Any = exp.Anonymous(this="list_transform", expressions=[node.this, exp.Lambda(
+            this=exp.Dot(this=exp.column(element), expression=node.expression.copy()), expressions=[element])])
+        if field.is_type(exp.DataType.Type.ARRAY):
+            out = exp.Anonymous(this="flatten", expressions=[out])
+            out.meta[TYPE] = field
+        else:
+            out.meta[TYPE] = exp.DataType(this=exp.DataType.Type.ARRAY, expressions=[field], nested=True)
+        return out
+
+    return rewrite(tree, change)
+
+
+def _element_field(typ: Any, name: str) -> Any:
+    """The type of field ``name`` of the elements of ``typ`` when it is an array of structs, else None."""
+    if typ is None or not typ.is_type(exp.DataType.Type.ARRAY) or not typ.expressions:
+        return None
+    element = typ.expressions[0]
+    if not element.is_type(exp.DataType.Type.STRUCT):
+        return None
+    for field in element.expressions:
+        if isinstance(field, exp.ColumnDef) and field.name.lower() == name.lower() and field.args.get("kind"):
+            return field.args["kind"]
+    return None
 
 
 @rule("duckdb")

@@ -41,3 +41,16 @@ def test_array_agg_ignore_nulls_order_by_limit(bq):
 def test_any_index_of_a_null_array_is_null(bq):
     # BigQuery: OFFSET(-1) of a NULL array is NULL, not an out-of-bounds error
     assert bq("SELECT arr[OFFSET(-1)] FROM (SELECT CAST(NULL AS ARRAY<INT64>) AS arr)") == [(None,)]
+
+
+def test_field_access_through_an_array_of_structs_flattens(bq):
+    # BigQuery: array_of_structs.field is the array of each element's field; NULL elements give NULL,
+    # array fields are flattened (a NULL array adds nothing), a NULL array has no elements
+    sql = "SELECT v FROM UNNEST([STRUCT(1 AS x), STRUCT(2), NULL, STRUCT(NULL AS x)].x) AS v WITH OFFSET o ORDER BY o"
+    assert bq(sql) == [(1,), (2,), (None,), (None,)]
+    sql = """SELECT v, o FROM UNNEST([STRUCT([STRUCT(2 AS y), STRUCT(1)] AS x),
+                                      STRUCT(CAST(NULL AS ARRAY<STRUCT<y INT64>>)),
+                                      STRUCT([STRUCT(4 AS y)])].x.y) AS v WITH OFFSET o ORDER BY o"""
+    assert bq(sql) == [(2, 0), (1, 1), (4, 2)]
+    assert bq("SELECT STRUCT([STRUCT('a' AS y)] AS x).x.y") == [(["a"],)]
+    assert bq("SELECT COUNT(*) FROM UNNEST(CAST(NULL AS ARRAY<STRUCT<x INT64>>).x)") == [(0,)]
