@@ -7,6 +7,7 @@ from typing import Any
 from sqlglot import exp
 
 from dop_core.sql import UnsupportedSqlError, library
+from dop_core.sql.functions import SAFE
 from dop_core.sql.inference import is_type
 from dop_core.sql.rules import Over, rewrite, rewrite_aggregates, rule
 
@@ -54,11 +55,13 @@ def logical_aggregates_ignore_distinct(tree: Any, target: str) -> Any:
 def sum_of_int64_is_int64(tree: Any, target: str) -> Any:
     """``SUM`` of INT64 is an INT64, and a sum past INT64's range is an error ("int64 overflow"). DuckDB sums
     into a HUGEINT and PostgreSQL into a NUMERIC, so the sum is cast back to BIGINT, which raises when it
-    does not fit. Applies where the argument is known to be INT64."""
+    does not fit; ``SAFE.SUM`` returns NULL instead (``TRY_CAST``). Applies where the argument is known
+    to be INT64."""
 
     def change(node: Any, over: Over) -> Any:
         if isinstance(node, exp.Sum) and is_type(_value(node.this), "BIGINT"):
-            return exp.Cast(this=over(node), to=exp.DataType.build("BIGINT"))
+            cast = exp.TryCast if node.meta.get(SAFE) else exp.Cast
+            return cast(this=over(node), to=exp.DataType.build("BIGINT"))
         return node
 
     return rewrite_aggregates(tree, change)

@@ -81,3 +81,22 @@ def test_a_literal_in_a_union_with_a_numeric_column_is_numeric(bq_types):
     sql = "SELECT x FROM (SELECT CAST(NULL AS NUMERIC) AS x UNION ALL SELECT 0.01 UNION ALL SELECT 3.5)"
     assert bq_types(sql) == ["DECIMAL(38,9)"]
     assert bq_types("SELECT x FROM (SELECT 1.5 AS x UNION ALL SELECT 2.5)") == ["DOUBLE"]
+
+
+def test_reciprocal_trigonometric_functions(bq):
+    # BigQuery: COT/CSC/COTH/CSCH of 0 are errors (SAFE.: NULL); SEC(0) and SECH(0) are 1; COTH(-inf) is -1
+    assert bq("SELECT CSC(1), SEC(0), COT(1), CSCH(1), SECH(0), COTH(1), COTH(IEEE_DIVIDE(-1, 0))") == \
+        [(1.1883951057781212, 1.0, 0.6420926159343306, 0.8509181282393216, 1.0, 1.3130352854993315, -1.0)]
+    assert bq("SELECT SAFE.CSC(0), SAFE.COT(0), SAFE.CSCH(0), SAFE.COTH(0)") == [(None, None, None, None)]
+    with pytest.raises(duckdb.Error, match=r"COT\(0\)"):
+        bq("SELECT COT(0)")
+
+
+def test_safe_aggregates_return_null_on_overflow(bq, duck):
+    # BigQuery: SAFE.SUM returns NULL where SUM raises "int64 overflow"; SAFE. on a window function is allowed
+    duck.execute("CREATE SCHEMA ds; CREATE TABLE ds.t AS SELECT * FROM (VALUES (1, 9223372036854775807), (1, 1), "
+                  "(2, 5)) AS v(k, v)")
+    tables = {"ds.t": {"k": "INT64", "v": "INT64"}}
+    assert bq("SELECT k, SAFE.SUM(v) FROM ds.t GROUP BY k ORDER BY k", tables) == [(1, None), (2, 5)]
+    sql = "SELECT SAFE.SUM(v) OVER (ORDER BY v), SAFE.RANK() OVER (ORDER BY v) FROM ds.t ORDER BY v"
+    assert bq(sql, tables) == [(1, 1), (6, 2), (None, 3)]
