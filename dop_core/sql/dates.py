@@ -8,7 +8,8 @@ from typing import Any
 from sqlglot import exp
 
 from dop_core.sql import UnsupportedSqlError
-from dop_core.sql.rules import rule
+from dop_core.sql.inference import is_type
+from dop_core.sql.rules import rewrite, rule
 
 
 @rule("duckdb", "postgres")
@@ -53,3 +54,71 @@ def interval_year_to_second(tree: Any, target: str) -> Any:
         return exp.Interval(this=exp.Literal.string(text))
 
     return tree.transform(fix)
+
+
+def _timestamp(node: Any) -> bool:
+    """Whether ``node`` is a BigQuery TIMESTAMP (a point in time, DuckDB's TIMESTAMPTZ)."""
+    return isinstance(node, exp.CurrentTimestamp) or is_type(node, "TIMESTAMPTZ")
+
+
+def _cast(node: Any, to: str) -> Any:
+    return exp.Cast(this=node, to=exp.DataType.build(to))
+
+
+_OFFSET = re.compile(r"^(?:UTC)?(?P<sign>[+-])(?P<h>\d{1,2})(?::?(?P<m>\d{2}))?$", re.IGNORECASE)
+
+
+def _local(timestamp: Any, zone: Any) -> Any:
+    """The civil DATETIME of ``timestamp`` in ``zone`` (a fixed offset such as ``'+01:00'``, which DuckDB's
+    time zones do not include, is added to the UTC time)."""
+    match = _OFFSET.match(zone.this) if isinstance(zone, exp.Literal) and zone.is_string else None
+    if match is None:
+        return exp.AtTimeZone(this=timestamp, zone=zone)
+    sign = -1 if match["sign"] == "-" else 1
+    minutes = sign * (int(match["h"]) * 60 + int(match["m"] or 0))
+    return exp.Paren(this=exp.Add(this=exp.AtTimeZone(this=timestamp, zone=exp.Literal.string("UTC")),
+                                  expression=exp.Interval(this=exp.Literal.string(f"{minutes} minutes"))))
+
+
+def _civil_now(zone: Any) -> Any:
+    """The current DATETIME in ``zone`` (the session's time zone when None)."""
+    if zone is None:
+        return _cast(exp.CurrentTimestamp(), "TIMESTAMP")
+    return _local(exp.CurrentTimestamp(), zone)
+
+
+@rule("duckdb")
+def civil_time_of_timestamps(tree: Any, target: str) -> Any:
+    """The civil DATE, TIME and DATETIME of a TIMESTAMP in a time zone (the default one unless ``AT TIME
+    ZONE``): ``EXTRACT(DATE|TIME|DATETIME FROM ts)``, ``CAST(ts AS TIME)``, ``TIME(ts)``,
+    ``CURRENT_DATETIME([zone])`` and ``CURRENT_TIME([zone])``; ``EXTRACT(ISOWEEK ...)`` is the ISO 8601
+    week. DuckDB knows no DATE/TIME/DATETIME/ISOWEEK parts, cannot cast a TIMESTAMPTZ to TIME, and
+    sqlglot dropped the zone of ``CURRENT_TIME``: the timestamp is cast to the session's local TIMESTAMP
+    (or taken ``AT TIME ZONE``) first. A fixed-offset zone (``'+01:00'``, ``'UTC-6'``), which DuckDB's time
+    zones lack, is added to the UTC time."""
+
+    def fix(node: Any) -> Any:
+        if isinstance(node, exp.AtTimeZone) and _timestamp(node.this):
+            return _local(node.this, node.args.get("zone"))
+        if isinstance(node, exp.Extract) and isinstance(node.this, exp.Var):
+            part, value = node.this.name.upper(), node.expression
+            if part == "DATE":
+                return _cast(value, "DATE")
+            if part == "DATETIME":
+                return _cast(value, "TIMESTAMP")
+            if part == "TIME":
+                return _cast(_cast(value, "TIMESTAMP"), "TIME")
+            if part == "ISOWEEK":
+                node.set("this", exp.var("WEEK"))
+            return node
+        if isinstance(node, exp.CurrentDatetime):
+            return _cast(_civil_now(node.this), "TIMESTAMP")
+        if isinstance(node, exp.CurrentTime):
+            return _cast(_civil_now(node.this), "TIME")
+        to_time = isinstance(node, exp.TsOrDsToTime) or (
+            isinstance(node, exp.Cast) and node.to.is_type(exp.DataType.Type.TIME))
+        if to_time and _timestamp(node.this):
+            return _cast(_cast(node.this, "TIMESTAMP"), "TIME")
+        return node
+
+    return rewrite(tree, fix)

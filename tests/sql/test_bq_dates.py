@@ -1,0 +1,28 @@
+"""BigQuery's civil time of timestamps on DuckDB (BigQuery reference: "Timestamp functions" EXTRACT,
+"Datetime functions" CURRENT_DATETIME, "Time functions" CURRENT_TIME, "Time zones")."""
+
+from __future__ import annotations
+
+import datetime
+
+
+def test_extract_date_time_and_datetime_of_a_timestamp_in_a_time_zone(bq):
+    ts = "TIMESTAMP '2017-01-01 02:34:56 UTC'"
+    assert bq(f"SELECT EXTRACT(DATE FROM {ts}), EXTRACT(DATE FROM {ts} AT TIME ZONE 'America/Los_Angeles'), "
+              f"EXTRACT(TIME FROM {ts} AT TIME ZONE 'Asia/Kolkata'), EXTRACT(DATETIME FROM {ts}), "
+              f"CAST({ts} AS TIME), EXTRACT(ISOWEEK FROM DATE '2017-01-01')") == \
+        [(datetime.date(2017, 1, 1), datetime.date(2016, 12, 31), datetime.time(8, 4, 56),
+          datetime.datetime(2017, 1, 1, 2, 34, 56), datetime.time(2, 34, 56), 52)]
+
+
+def test_fixed_offset_time_zones(bq):
+    # BigQuery accepts time zones written as offsets from UTC: '+05:30', '-06'
+    ts = "TIMESTAMP '2000-01-01 00:00:00 UTC'"
+    assert bq(f"SELECT EXTRACT(TIME FROM {ts} AT TIME ZONE '-06'), EXTRACT(HOUR FROM {ts} AT TIME ZONE '+05:30')") == \
+        [(datetime.time(18, 0), 5)]
+
+
+def test_current_datetime_and_time_in_a_time_zone(bq):
+    assert bq("SELECT CURRENT_DATETIME('+01:00') != CURRENT_DATETIME('-01:00'), "
+              "CURRENT_DATETIME('UTC') = DATETIME(CURRENT_TIMESTAMP, 'UTC'), CURRENT_TIME = TIME(CURRENT_TIMESTAMP), "
+              "CURRENT_TIME('+01:00') != CURRENT_TIME('-01:00')") == [(True, True, True, True)]
