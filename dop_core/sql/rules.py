@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from dop_core.sql.inference import Schema
 
-RULE_MODULES = ("functions", "strings", "aggregates", "windows", "types", "dates", "formats", "arrays",
+RULE_MODULES = ("functions", "quantified", "strings", "aggregates", "windows", "types", "dates", "formats", "arrays",
                 "ordering", "trigonometry", "set_operations", "queries")
 
 Transform = Callable[[Any, str], Any]

@@ -87,3 +87,15 @@ def test_casts_between_string_and_bytes_are_utf8(bq):
     assert bq("SELECT SAFE_CAST(b'\\xff' AS STRING)") == [(None,)]
     with pytest.raises(duckdb.Error):
         bq("SELECT CAST(b'\\xff' AS STRING)")
+
+
+def test_quantified_like_over_lists_and_arrays(bq):
+    # BigQuery: LIKE ANY is an OR of LIKEs, LIKE ALL an AND (NULLs as in OR/AND); over UNNEST(array) an empty
+    # or NULL array is FALSE for ANY and TRUE for ALL; NOT LIKE ANY is TRUE when one pattern does not match
+    assert bq("SELECT 'abc' NOT LIKE ANY UNNEST(['abc', NULL]), 'abc' NOT LIKE ANY UNNEST(['abc', '%z%']), "
+              "'abc' LIKE ANY UNNEST(CAST(NULL AS ARRAY<STRING>)), 'abc' LIKE ANY UNNEST(ARRAY<STRING>[]), "
+              "'abc' LIKE ANY UNNEST([NULL, 'x', 'a%'])") == [(None, True, False, False, True)]
+    rows = bq("SELECT v, v LIKE ANY UNNEST(['V%', NULL]) FROM UNNEST(['Value1', 'x']) AS v ORDER BY v")
+    assert rows == [("Value1", True), ("x", None)]
+    assert bq("SELECT b'abc' LIKE ALL (b'a%', b'%c'), b'abc' NOT LIKE ALL (b'a%', b'x'), "
+              "b'abc' LIKE ANY UNNEST([b'x', b'%b%'])") == [(True, False, True)]
