@@ -74,3 +74,15 @@ def test_range_frames_past_int64_include_the_partition_end(bq):
     rows = bq(sql.replace("FROM t", "FROM UNNEST([9223372036854775807, 9223372036854775806, -9223372036854775808])"
                                     " AS x"))
     assert rows == [(-9223372036854775808, 1), (9223372036854775806, 2), (9223372036854775807, 2)]
+
+
+def test_range_frames_over_numeric_near_its_limits(bq):
+    # BigQuery: RANGE offsets over NUMERIC keys near NUMERIC's limits do not overflow; 0.5 is a NUMERIC offset
+    top, low = "NUMERIC '99999999999999999999999999999.999999999'", "NUMERIC '-99999999999999999999999999999.999999999'"
+    sql = f"""SELECT x, COUNT(*) OVER (ORDER BY x RANGE BETWEEN 2 PRECEDING AND 0.5 FOLLOWING) FROM
+              UNNEST([{top}, {top} - 1, {low}, NUMERIC '1.5', NUMERIC '2']) AS x ORDER BY x"""
+    counts = [count for _, count in bq(sql)]
+    assert counts == [1, 2, 2, 1, 2]  # low; 1.5 and 2 see each other; top - 1 alone; top sees top - 1
+    with pytest.raises(Exception, match="RANGE frame over NUMERIC"):
+        bq("SELECT COUNT(*) OVER (ORDER BY x RANGE BETWEEN y PRECEDING AND CURRENT ROW) "
+           "FROM UNNEST([STRUCT(NUMERIC '1' AS x, NUMERIC '1' AS y)])")
