@@ -137,3 +137,26 @@ def array_agg_modifiers(tree: Any, target: str) -> Any:
         return out
 
     return tree.transform(fix)
+
+
+@rule("duckdb")
+def generated_arrays_refuse_a_zero_step(tree: Any, target: str) -> Any:
+    """``GENERATE_ARRAY(start, end, 0)`` and ``GENERATE_DATE_ARRAY(start, end, INTERVAL 0 DAY)`` are errors
+    ("Sequence step cannot be 0."); DuckDB's ``generate_series`` returns a result. The step is checked."""
+
+    def checked(step: Any) -> Any:
+        zero = exp.EQ(this=exp.Cast(this=step.copy(), to=exp.DataType.build("DOUBLE")), expression=_int(0))
+        return exp.Case(ifs=[exp.If(this=zero, true=library.call(
+            target, "error", exp.Literal.string("Sequence step cannot be 0.")))], default=step)
+
+    def fix(node: Any) -> Any:
+        step = node.args.get("step") if isinstance(node, exp.GenerateSeries | exp.GenerateDateArray) else None
+        if step is None:
+            return node
+        if isinstance(step, exp.Interval):
+            step.set("this", exp.Paren(this=checked(step.this)))
+        elif not (isinstance(step, exp.Literal) and float(step.this) != 0):
+            node.set("step", checked(step))
+        return node
+
+    return rewrite(tree, fix)

@@ -54,3 +54,15 @@ def test_field_access_through_an_array_of_structs_flattens(bq):
     assert bq(sql) == [(2, 0), (1, 1), (4, 2)]
     assert bq("SELECT STRUCT([STRUCT('a' AS y)] AS x).x.y") == [(["a"],)]
     assert bq("SELECT COUNT(*) FROM UNNEST(CAST(NULL AS ARRAY<STRUCT<x INT64>>).x)") == [(0,)]
+
+
+def test_generated_arrays_refuse_a_zero_step(bq):
+    # BigQuery: "Sequence step cannot be 0." for GENERATE_ARRAY and GENERATE_DATE_ARRAY
+    with pytest.raises(duckdb.Error, match="step cannot be 0"):
+        bq("SELECT GENERATE_ARRAY(1, 5, 0)")
+    with pytest.raises(duckdb.Error, match="step cannot be 0"):
+        bq("SELECT x FROM UNNEST([2, 0]) AS s, UNNEST(GENERATE_ARRAY(1, 3, s)) AS x")
+    with pytest.raises(duckdb.Error, match="step cannot be 0"):
+        bq("SELECT GENERATE_DATE_ARRAY('2016-01-01', '2016-01-03', INTERVAL 0 DAY)")
+    assert bq("SELECT GENERATE_ARRAY(1, 5, 2), GENERATE_ARRAY(1, 5, NULL), "
+              "ARRAY_LENGTH(GENERATE_DATE_ARRAY('2016-01-01', '2016-01-03', INTERVAL 1 DAY))") == [([1, 3, 5], None, 3)]
