@@ -82,6 +82,27 @@ def avg_of_numeric_is_numeric(tree: Any, target: str) -> Any:
     return rewrite_aggregates(tree, change)
 
 
+_VARIANCES = {exp.Variance: "var_samp", exp.VariancePop: "var_pop", exp.Stddev: "stddev_samp",
+              exp.StddevSamp: "stddev_samp", exp.StddevPop: "stddev_pop"}
+
+
+@rule("duckdb")
+def numeric_variances_are_exact(tree: Any, target: str) -> Any:
+    """``VAR_SAMP``/``VARIANCE``, ``VAR_POP``, ``STDDEV_SAMP``/``STDDEV`` and ``STDDEV_POP`` of NUMERIC are
+    computed from the exact values (a FLOAT64 result): DuckDB converts the decimals to DOUBLE first, so
+    large values that differ in their last digits give 0. The library's ``numeric_variance`` over the
+    aggregated values (also over a window)."""
+
+    def change(node: Any, over: Over) -> Any:
+        kind = _VARIANCES.get(type(node))
+        if kind is None or not is_type(_value(node.this), "DECIMAL"):
+            return node
+        return library.call(target, "numeric_variance", over(exp.ArrayAgg(this=node.this)),
+                            exp.Literal.string(kind))
+
+    return rewrite_aggregates(tree, change)
+
+
 _HLL = {"INIT": "hll_init", "MERGE": "hll_merge", "MERGE_PARTIAL": "hll_merge_partial"}
 
 

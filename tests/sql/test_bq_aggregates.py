@@ -86,3 +86,13 @@ def test_range_frames_over_numeric_near_its_limits(bq):
     with pytest.raises(Exception, match="RANGE frame over NUMERIC"):
         bq("SELECT COUNT(*) OVER (ORDER BY x RANGE BETWEEN y PRECEDING AND CURRENT ROW) "
            "FROM UNNEST([STRUCT(NUMERIC '1' AS x, NUMERIC '1' AS y)])")
+
+
+def test_variance_of_numeric_keeps_the_digits_of_large_values(bq):
+    # BigQuery: VAR_POP/STDDEV_SAMP of NUMERIC values that differ only in their last digits are not 0
+    values = "UNNEST([NUMERIC '99999999999999999999.1', NUMERIC '99999999999999999999.2', NULL]) AS x"
+    assert bq(f"SELECT VAR_POP(x), STDDEV_SAMP(x), VARIANCE(x), STDDEV_POP(x) FROM {values}") == \
+        [(pytest.approx(0.0025), pytest.approx(0.0707106781186547), pytest.approx(0.005), pytest.approx(0.05))]
+    assert bq("SELECT VAR_SAMP(x) FROM UNNEST([NUMERIC '1']) AS x") == [(None,)]
+    rows = bq(f"SELECT VAR_POP(x) OVER (ORDER BY x ROWS BETWEEN CURRENT ROW AND 1 FOLLOWING) FROM {values} ORDER BY x")
+    assert rows == [(0.0,), (pytest.approx(0.0025),), (0.0,)]  # NULL sorts first; its frame holds one value

@@ -101,3 +101,22 @@ def numeric_divide(dividend: decimal.Decimal, divisor: decimal.Decimal) -> decim
         raise BigQueryError(f"division by zero: {dividend} / {divisor}")
     context = decimal.Context(prec=80, rounding=decimal.ROUND_HALF_UP)
     return context.divide(dividend, divisor).quantize(decimal.Decimal("1e-9"), rounding=decimal.ROUND_HALF_UP)
+
+
+_SAMPLE = {"var_samp": True, "var_pop": False, "stddev_samp": True, "stddev_pop": False}
+
+
+@duckdb_python("numeric_variance", ["DECIMAL(38, 9)[]", "VARCHAR"], "DOUBLE", nulls=True)
+def numeric_variance(values: list[decimal.Decimal | None] | None, kind: str) -> float | None:
+    """``VAR_SAMP``, ``VAR_POP``, ``STDDEV_SAMP`` or ``STDDEV_POP`` (``kind``) of the aggregated NUMERIC values
+    computed exactly, then rounded to FLOAT64 (DuckDB's, in DOUBLE, loses the digits that differ between
+    large values); NULLs are left out; NULL for no value (one, for the sample forms)."""
+    numbers = [v for v in values or () if v is not None]
+    sample = _SAMPLE[kind]
+    if len(numbers) < (2 if sample else 1):
+        return None
+    context = decimal.Context(prec=120)
+    mean = context.divide(sum(numbers, decimal.Decimal(0)), len(numbers))
+    squares = sum((context.power(context.subtract(x, mean), 2) for x in numbers), decimal.Decimal(0))
+    variance = context.divide(squares, len(numbers) - (1 if sample else 0))
+    return float(context.sqrt(variance) if kind.startswith("stddev") else variance)
