@@ -86,9 +86,35 @@ def _element_field(typ: Any, name: str) -> Any:
 
 
 @rule("duckdb")
+def unnest_of_structs_has_field_columns(tree: Any, target: str) -> Any:
+    """``FROM UNNEST(array_of_structs)`` has a column per struct field (``SELECT x FROM UNNEST([STRUCT(1 AS
+    x)])``, or of a table's ``ARRAY<STRUCT>`` column). sqlglot expands the fields on DuckDB only where it
+    typed the array while parsing (a literal of STRUCTs); the array's inferred type (a table's column, a
+    tuple ``(1, 2)`` among structs) now decides too. A tuple in an array of structs is a struct with the
+    array's field names (DuckDB read it as an unnamed row)."""
+    for array in tree.find_all(exp.Array):
+        if any(isinstance(e, exp.Struct) for e in array.expressions):
+            for element in array.expressions:
+                if isinstance(element, exp.Tuple):
+                    element.replace(exp.Struct(expressions=list(element.expressions)))
+    for unnest in tree.find_all(exp.Unnest):
+        if unnest.args.get("explode_array") or len(unnest.expressions) != 1 \
+                or not isinstance(unnest.parent, exp.From | exp.Join):
+            continue
+        value = unnest.expressions[0]
+        typ = type_of(value)
+        of_structs = typ is not None and typ.is_type(exp.DataType.Type.ARRAY) and bool(typ.expressions) \
+            and typ.expressions[0].is_type(exp.DataType.Type.STRUCT)
+        if of_structs or (isinstance(value, exp.Array) and any(isinstance(e, exp.Struct) for e in value.expressions)):
+            unnest.set("explode_array", True)
+    return tree
+
+
+@rule("duckdb")
 def unnest_with_offset_counts_from_zero(tree: Any, target: str) -> Any:
     """``UNNEST(arr) WITH OFFSET AS o`` numbers the elements from 0. sqlglot writes it as DuckDB's
-    ``WITH ORDINALITY``, which counts from 1; the UNNEST becomes a subquery that subtracts 1."""
+    ``WITH ORDINALITY``, which counts from 1; the UNNEST becomes a subquery that subtracts 1 (and selects
+    the fields of an array of structs as columns)."""
     for unnest in list(tree.find_all(exp.Unnest)):
         offset = unnest.args.get("offset")
         if not offset or not isinstance(unnest.parent, exp.From | exp.Join):
@@ -102,7 +128,13 @@ def unnest_with_offset_counts_from_zero(tree: Any, target: str) -> Any:
         inner = unnest.copy()
         inner.set("alias", exp.TableAlias(this=exp.to_identifier("_dop_u"),
                                           columns=[exp.to_identifier(value), exp.to_identifier(position)]))
-        select = exp.select(exp.column(value, quoted=True), exp.alias_(
+        # an array of structs: a column per field (and the element itself when it is named)
+        explode = bool(inner.args.get("explode_array"))
+        inner.set("explode_array", False)
+        values = [exp.column(value, quoted=True)] if columns or not explode else []
+        if explode:
+            values.append(exp.Column(this=exp.Star(), table=exp.to_identifier(value, quoted=True)))
+        select = exp.select(*values, exp.alias_(
             exp.Sub(this=exp.column(position, quoted=True), expression=_int(1)), position, quoted=True)).from_(inner)
         table_alias = alias.name if alias is not None and alias.name else "_dop_unnest"
         unnest.replace(exp.Subquery(this=select, alias=exp.TableAlias(this=exp.to_identifier(table_alias))))

@@ -66,3 +66,16 @@ def test_generated_arrays_refuse_a_zero_step(bq):
         bq("SELECT GENERATE_DATE_ARRAY('2016-01-01', '2016-01-03', INTERVAL 0 DAY)")
     assert bq("SELECT GENERATE_ARRAY(1, 5, 2), GENERATE_ARRAY(1, 5, NULL), "
               "ARRAY_LENGTH(GENERATE_DATE_ARRAY('2016-01-01', '2016-01-03', INTERVAL 1 DAY))") == [([1, 3, 5], None, 3)]
+
+
+def test_unnest_of_an_array_of_structs_has_a_column_per_field(bq, duck):
+    # BigQuery: the fields of UNNEST(ARRAY<STRUCT>) are columns, also of a table's column and with OFFSET;
+    # a tuple among structs takes the array's field names
+    duck.execute("CREATE SCHEMA ds; CREATE TABLE ds.t AS SELECT 1 AS k, [{'x': 1, 'y': 'a'}, {'x': 2, 'y': 'b'}] AS arr")
+    tables = {"ds.t": {"k": "INT64", "arr": "ARRAY<STRUCT<x INT64, y STRING>>"}}
+    assert bq("SELECT k, x, y FROM ds.t, UNNEST(t.arr) ORDER BY x", tables) == [(1, 1, "a"), (1, 2, "b")]
+    assert bq("SELECT * FROM ds.t, UNNEST(t.arr) WITH OFFSET AS o ORDER BY o", tables) == \
+        [(1, [{"x": 1, "y": "a"}, {"x": 2, "y": "b"}], 1, "a", 0), (1, [{"x": 1, "y": "a"}, {"x": 2, "y": "b"}], 2, "b", 1)]
+    assert bq("SELECT e.y, o FROM ds.t, UNNEST(t.arr) AS e WITH OFFSET o ORDER BY o", tables) == [("a", 0), ("b", 1)]
+    assert bq("SELECT x, y, o FROM UNNEST([STRUCT(1 AS x, 'a' AS y), (2, 'b')]) WITH OFFSET o ORDER BY o") == \
+        [(1, "a", 0), (2, "b", 1)]
