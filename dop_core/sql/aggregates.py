@@ -103,6 +103,23 @@ def numeric_variances_are_exact(tree: Any, target: str) -> Any:
     return rewrite_aggregates(tree, change)
 
 
+@rule("duckdb")
+def corr_needs_two_pairs(tree: Any, target: str) -> Any:
+    """``CORR(y, x)`` is NULL over fewer than two pairs where neither value is NULL (DuckDB returns NaN for
+    one pair); NaN stays for pairs without variance. The count of pairs decides (also over a window)."""
+
+    def change(node: Any, over: Over) -> Any:
+        if not isinstance(node, exp.Corr):
+            return node
+        both = exp.And(this=exp.Not(this=exp.Is(this=node.this.copy(), expression=exp.Null())),
+                       expression=exp.Not(this=exp.Is(this=node.expression.copy(), expression=exp.Null())))
+        pairs = over(exp.Count(this=exp.Case(ifs=[exp.If(this=both, true=exp.Literal.number(1))])))
+        return exp.Case(ifs=[exp.If(this=exp.LT(this=pairs, expression=exp.Literal.number(2)), true=exp.Null())],
+                        default=over(node))
+
+    return rewrite_aggregates(tree, change)
+
+
 _HLL = {"INIT": "hll_init", "MERGE": "hll_merge", "MERGE_PARTIAL": "hll_merge_partial"}
 
 

@@ -96,3 +96,11 @@ def test_variance_of_numeric_keeps_the_digits_of_large_values(bq):
     assert bq("SELECT VAR_SAMP(x) FROM UNNEST([NUMERIC '1']) AS x") == [(None,)]
     rows = bq(f"SELECT VAR_POP(x) OVER (ORDER BY x ROWS BETWEEN CURRENT ROW AND 1 FOLLOWING) FROM {values} ORDER BY x")
     assert rows == [(0.0,), (pytest.approx(0.0025),), (0.0,)]  # NULL sorts first; its frame holds one value
+
+
+def test_corr_is_null_below_two_pairs(bq):
+    # BigQuery: CORR of one (non-NULL) pair is NULL; over a window too
+    assert bq("SELECT CORR(y, x) FROM UNNEST([STRUCT(1.0 AS y, 1.0 AS x), (NULL, 2.0)])") == [(None,)]
+    assert bq("SELECT CORR(y, x) FROM UNNEST([STRUCT(1.0 AS y, 1.0 AS x), (2.0, 2.0)])") == [(pytest.approx(1.0),)]
+    rows = bq("SELECT CORR(y, x) OVER (ORDER BY x) FROM UNNEST([STRUCT(1.0 AS y, 1.0 AS x), (2.0, 2.0)]) ORDER BY x")
+    assert rows == [(None,), (pytest.approx(1.0),)]
