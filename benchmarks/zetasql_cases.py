@@ -61,10 +61,13 @@ JSON_NULL = _JsonNull()
 
 @dataclass(frozen=True)
 class Ordered:
-    """An array value: ``ordered`` is False when the file says ``unknown order`` (compare as multisets)."""
+    """An array value: ``ordered`` is False when the file says ``unknown order`` (compare as multisets).
+    ``element`` is the element type the value carries (``ARRAY<STRUCT<x INT64>>[...]``) where the column's
+    type leaves it out (``ARRAY<>``)."""
 
     items: list[Any]
     ordered: bool
+    element: SqlType | None = None
 
 
 @dataclass
@@ -293,7 +296,7 @@ class _Reader:
                 elif self.pos == before or not self.peek("]"):
                     raise ParseError(f"unexpected text in an array at {self.text[self.pos:self.pos + 30]!r}")
             self.take("]")
-            return Ordered(items, ordered)
+            return Ordered(items, ordered, typ.params[0])
         if typ.kind == "STRUCT":
             self.take("{")
             values = []
@@ -433,8 +436,10 @@ def values_equal(expected: Any, actual: Any, typ: SqlType) -> bool:
     if kind == "ARRAY":
         if not isinstance(actual, list | tuple) or len(actual) != len(expected.items):
             return False
-        return same_rows(expected.items, list(actual), expected.ordered,
-                         lambda e, a: values_equal(e, a, typ.params[0]))
+        element = typ.params[0]
+        if element.kind == "UNKNOWN" and expected.element is not None:
+            element = expected.element
+        return same_rows(expected.items, list(actual), expected.ordered, lambda e, a: values_equal(e, a, element))
     if kind == "STRUCT":
         items = list(actual.values()) if isinstance(actual, dict) else list(actual)
         return len(items) == len(expected) and all(
