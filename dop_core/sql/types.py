@@ -208,3 +208,19 @@ def numeric_types_keep_their_precision(tree: Any, target: str) -> Any:
         return node
 
     return tree.transform(fix)
+
+
+@rule("duckdb")
+def anonymous_struct_fields_are_named(tree: Any, target: str) -> Any:
+    """A STRUCT type may leave its fields unnamed (``STRUCT<INT64, STRING>``); DuckDB's STRUCT type needs a
+    name for each. The fields are named by position as sqlglot names the fields of an anonymous struct
+    value (``_0``, ``_1``...), so ``CAST((1, 'a') AS STRUCT<INT64, STRING>)`` and arrays of such structs
+    keep BigQuery's meaning (fields by position)."""
+    for typ in tree.find_all(exp.DataType):
+        if not typ.is_type(exp.DataType.Type.STRUCT):
+            continue
+        fields = typ.expressions
+        if any(isinstance(f, exp.DataType) for f in fields):
+            typ.set("expressions", [exp.ColumnDef(this=exp.to_identifier(f"_{i}"), kind=f)
+                                    if isinstance(f, exp.DataType) else f for i, f in enumerate(fields)])
+    return tree

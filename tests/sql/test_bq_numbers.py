@@ -100,3 +100,10 @@ def test_safe_aggregates_return_null_on_overflow(bq, duck):
     assert bq("SELECT k, SAFE.SUM(v) FROM ds.t GROUP BY k ORDER BY k", tables) == [(1, None), (2, 5)]
     sql = "SELECT SAFE.SUM(v) OVER (ORDER BY v), SAFE.RANK() OVER (ORDER BY v) FROM ds.t ORDER BY v"
     assert bq(sql, tables) == [(1, 1), (6, 2), (None, 3)]
+
+
+def test_struct_types_with_unnamed_fields(bq):
+    # BigQuery: STRUCT<INT64, STRING> has unnamed fields, set by position
+    assert bq("SELECT ARRAY<STRUCT<INT64, INT64>>[(11, 12), (21, 22)], CAST((1, 'a') AS STRUCT<INT64, STRING>)") == \
+        [([{"_0": 11, "_1": 12}, {"_0": 21, "_1": 22}], {"_0": 1, "_1": "a"})]
+    assert bq("SELECT ARRAY<STRUCT<INT64, x STRING>>[(1, 'a')][OFFSET(0)].x") == [("a",)]
