@@ -49,11 +49,13 @@ def array_field_access_flattens(tree: Any, target: str) -> Any:
     """``array_of_structs.field`` (BigQuery's array elements field access operator) is the array of each
     element's ``field``, in order: a NULL element gives a NULL, a field that is itself an array is
     flattened into the result (a NULL array adds nothing), and a NULL array gives an empty result
-    (``UNNEST`` of it has no row). Paths go on through several arrays (``a.x.y``). DuckDB cannot read a
-    field of a list: each step becomes ``list_transform`` (and ``flatten`` when the field is an array).
-    Applies where the array's type is known."""
+    (``UNNEST`` of it has no row). Paths go on through several arrays (``a.x.y``); ``FLATTEN(path)`` is the
+    path's array. DuckDB cannot read a field of a list: each step becomes ``list_transform`` (and
+    ``flatten`` when the field is an array). Applies where the array's type is known."""
 
     def change(node: Any) -> Any:
+        if isinstance(node, exp.Flatten) and node.this.meta.get(_PATH):
+            return node.this  # FLATTEN(path): the path's array is flat already
         if not isinstance(node, exp.Dot) or not isinstance(node.expression, exp.Identifier):
             return node
         field = _element_field(type_of(node.this), node.expression.name)
@@ -67,9 +69,14 @@ def array_field_access_flattens(tree: Any, target: str) -> Any:
             out.meta[TYPE] = field
         else:
             out.meta[TYPE] = exp.DataType(this=exp.DataType.Type.ARRAY, expressions=[field], nested=True)
+        out.meta[_PATH] = True
         return out
 
     return rewrite(tree, change)
+
+
+#: meta key marking the translation of an array path (``FLATTEN`` of it is the same array)
+_PATH = "dop_array_path"
 
 
 def _element_field(typ: Any, name: str) -> Any:

@@ -91,11 +91,10 @@ def _civil_now(zone: Any) -> Any:
 def civil_time_of_timestamps(tree: Any, target: str) -> Any:
     """The civil DATE, TIME and DATETIME of a TIMESTAMP in a time zone (the default one unless ``AT TIME
     ZONE``): ``EXTRACT(DATE|TIME|DATETIME FROM ts)``, ``CAST(ts AS TIME)``, ``TIME(ts)``,
-    ``CURRENT_DATETIME([zone])`` and ``CURRENT_TIME([zone])``; ``EXTRACT(ISOWEEK ...)`` is the ISO 8601
-    week. DuckDB knows no DATE/TIME/DATETIME/ISOWEEK parts, cannot cast a TIMESTAMPTZ to TIME, and
-    sqlglot dropped the zone of ``CURRENT_TIME``: the timestamp is cast to the session's local TIMESTAMP
-    (or taken ``AT TIME ZONE``) first. A fixed-offset zone (``'+01:00'``, ``'UTC-6'``), which DuckDB's time
-    zones lack, is added to the UTC time."""
+    ``CURRENT_DATETIME([zone])`` and ``CURRENT_TIME([zone])``. DuckDB knows no DATE/TIME/DATETIME parts,
+    cannot cast a TIMESTAMPTZ to TIME, and sqlglot dropped the zone of ``CURRENT_TIME``: the timestamp is
+    cast to the session's local TIMESTAMP (or taken ``AT TIME ZONE``) first. A fixed-offset zone
+    (``'+01:00'``, ``'UTC-6'``), which DuckDB's time zones lack, is added to the UTC time."""
 
     def fix(node: Any) -> Any:
         if isinstance(node, exp.AtTimeZone) and _timestamp(node.this):
@@ -108,8 +107,6 @@ def civil_time_of_timestamps(tree: Any, target: str) -> Any:
                 return _cast(value, "TIMESTAMP")
             if part == "TIME":
                 return _cast(_cast(value, "TIMESTAMP"), "TIME")
-            if part == "ISOWEEK":
-                node.set("this", exp.var("WEEK"))
             return node
         if isinstance(node, exp.CurrentDatetime):
             return _cast(_civil_now(node.this), "TIMESTAMP")
@@ -122,3 +119,48 @@ def civil_time_of_timestamps(tree: Any, target: str) -> Any:
         return node
 
     return rewrite(tree, fix)
+
+
+_WEEKDAYS = ("SUNDAY", "MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY")
+
+
+def _part(name: str, value: Any) -> Any:
+    return exp.Extract(this=exp.var(name), expression=value.copy())
+
+
+def _week(value: Any, first_day: int) -> Any:
+    """The week number of ``value`` with weeks starting on ``first_day`` (0 is Sunday): 0 before the year's
+    first such day, then 1, 2...: ``(day_of_year + 6 - (day_of_week - first_day + 7) % 7) // 7``."""
+    shift = exp.Mod(this=exp.Paren(this=exp.Add(this=exp.Sub(this=_part("DOW", value), expression=exp.Literal.number(
+        first_day)), expression=exp.Literal.number(7))), expression=exp.Literal.number(7))
+    days = exp.Sub(this=exp.Add(this=_part("DOY", value), expression=exp.Literal.number(6)), expression=shift)
+    return exp.Paren(this=exp.IntDiv(this=exp.Paren(this=days), expression=exp.Literal.number(7)))
+
+
+@rule("duckdb")
+def date_parts_count_as_bigquery(tree: Any, target: str) -> Any:
+    """``EXTRACT`` parts that count differently on DuckDB: ``DAYOFWEEK`` is 1 (Sunday) to 7 (DuckDB: 0 to 6);
+    ``WEEK`` counts weeks starting on Sunday, and ``WEEK(MONDAY)``... on that day, from 0 before the first
+    one (DuckDB's ``week`` is the ISO week, which sqlglot used for every ``WEEK(<day>)``); ``ISOWEEK`` is
+    DuckDB's ``week``; ``MILLISECOND`` and ``MICROSECOND`` are the fraction of the second only (DuckDB
+    adds the seconds)."""
+
+    def fix(node: Any) -> Any:
+        if not isinstance(node, exp.Extract):
+            return node
+        part, value = node.this, node.expression
+        if isinstance(part, exp.WeekStart) and part.this.name.upper() in _WEEKDAYS:
+            return _week(value, _WEEKDAYS.index(part.this.name.upper()))
+        name = part.name.upper() if isinstance(part, exp.Var) else ""
+        if name == "WEEK":
+            return _week(value, 0)
+        if name == "ISOWEEK":
+            return _part("WEEK", value)
+        if name == "DAYOFWEEK":
+            return exp.Paren(this=exp.Add(this=_part("DOW", value), expression=exp.Literal.number(1)))
+        if name in ("MILLISECOND", "MICROSECOND"):
+            scale = 1000 if name == "MILLISECOND" else 1000000
+            return exp.Paren(this=exp.Mod(this=node.copy(), expression=exp.Literal.number(scale)))
+        return node
+
+    return tree.transform(fix)

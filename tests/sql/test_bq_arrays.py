@@ -54,6 +54,8 @@ def test_field_access_through_an_array_of_structs_flattens(bq):
     assert bq(sql) == [(2, 0), (1, 1), (4, 2)]
     assert bq("SELECT STRUCT([STRUCT('a' AS y)] AS x).x.y") == [(["a"],)]
     assert bq("SELECT COUNT(*) FROM UNNEST(CAST(NULL AS ARRAY<STRUCT<x INT64>>).x)") == [(0,)]
+    assert bq("SELECT FLATTEN([STRUCT([1, 2] AS a), STRUCT(CAST(NULL AS ARRAY<INT64>)), STRUCT([3])].a), "
+              "FLATTEN(ARRAY<STRUCT<a INT64>>[].a)") == [([1, 2, 3], [])]
 
 
 def test_generated_arrays_refuse_a_zero_step(bq):

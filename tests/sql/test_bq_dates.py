@@ -26,3 +26,14 @@ def test_current_datetime_and_time_in_a_time_zone(bq):
     assert bq("SELECT CURRENT_DATETIME('+01:00') != CURRENT_DATETIME('-01:00'), "
               "CURRENT_DATETIME('UTC') = DATETIME(CURRENT_TIMESTAMP, 'UTC'), CURRENT_TIME = TIME(CURRENT_TIMESTAMP), "
               "CURRENT_TIME('+01:00') != CURRENT_TIME('-01:00')") == [(True, True, True, True)]
+
+
+def test_extract_parts_count_as_in_bigquery(bq):
+    # BigQuery: DAYOFWEEK is 1 (Sunday) to 7; WEEK counts Sunday-started weeks from 0, WEEK(<day>) weeks
+    # starting on that day; ISOWEEK is ISO 8601's; MILLISECOND/MICROSECOND are the fraction of the second
+    rows = bq("SELECT d, EXTRACT(DAYOFWEEK FROM d), EXTRACT(WEEK FROM d), EXTRACT(WEEK(MONDAY) FROM d), "
+              "EXTRACT(WEEK(TUESDAY) FROM d), EXTRACT(ISOWEEK FROM d) "
+              "FROM UNNEST([DATE '2017-01-01', DATE '2017-01-02', DATE '2019-01-01', DATE '2019-12-31']) AS d ORDER BY d")
+    assert [row[1:] for row in rows] == [(1, 1, 0, 0, 52), (2, 1, 1, 0, 1), (3, 0, 0, 1, 1), (3, 52, 52, 53, 1)]
+    assert bq("SELECT EXTRACT(MILLISECOND FROM TIME '12:34:56.999999'), "
+              "EXTRACT(MICROSECOND FROM TIME '12:34:56.999999')") == [(999, 999999)]
