@@ -87,12 +87,38 @@ def _civil_now(zone: Any) -> Any:
     return _local(exp.CurrentTimestamp(), zone)
 
 
+_ZONE_ELEMENTS = re.compile(r"%E?[zZ]|%Ez")
+
+
+def _zoned_conversion(node: Any) -> Any:
+    """``TIME|DATETIME|DATE(ts, zone)`` and ``FORMAT_TIMESTAMP(format, ts, zone)`` from the civil time of
+    ``ts`` in ``zone`` (None for another node)."""
+    if isinstance(node, exp.Time | exp.Date) and node.args.get("zone") is not None and _timestamp(node.this):
+        return _cast(_local(node.this, node.args["zone"]), "TIME" if isinstance(node, exp.Time) else "DATE")
+    zone = node.args.get("expression") if isinstance(node, exp.Datetime) else None
+    if zone is not None and _timestamp(node.this) and (is_type(zone, "TEXT", "VARCHAR") or (
+            isinstance(zone, exp.Literal) and zone.is_string)):
+        return _cast(_local(node.this, zone), "TIMESTAMP")
+    if isinstance(node, exp.TimeToStr) and node.args.get("zone") is not None:
+        form = node.args.get("format")
+        if not (isinstance(form, exp.Literal) and form.is_string) or _ZONE_ELEMENTS.search(form.this):
+            raise UnsupportedSqlError("FORMAT_TIMESTAMP with a time zone and a format that is not a string "
+                                      "literal, or that prints the zone, cannot be expressed on duckdb",
+                                      construct="FORMAT_TIMESTAMP")
+        value = node.this.this if isinstance(node.this, exp.TsOrDsToTimestamp) else node.this
+        return exp.TimeToStr(this=_local(value, node.args["zone"]), format=form)
+    return None
+
+
 @rule("duckdb")
 def civil_time_of_timestamps(tree: Any, target: str) -> Any:
     """The civil DATE, TIME and DATETIME of a TIMESTAMP in a time zone (the default one unless ``AT TIME
     ZONE``): ``EXTRACT(DATE|TIME|DATETIME FROM ts)``, ``CAST(ts AS TIME)``, ``TIME(ts)``,
-    ``CURRENT_DATETIME([zone])`` and ``CURRENT_TIME([zone])``. DuckDB knows no DATE/TIME/DATETIME parts,
-    cannot cast a TIMESTAMPTZ to TIME, and sqlglot dropped the zone of ``CURRENT_TIME``: the timestamp is
+    ``CURRENT_DATETIME([zone])``, ``CURRENT_TIME([zone])``, ``TIME|DATETIME|DATE(ts, zone)`` and
+    ``FORMAT_TIMESTAMP(format, ts, zone)``. DuckDB knows no DATE/TIME/DATETIME parts, cannot cast a
+    TIMESTAMPTZ to TIME, and sqlglot dropped the zone of ``CURRENT_TIME`` and ``FORMAT_TIMESTAMP`` (and
+    read ``DATETIME(ts, zone)`` as ``DATETIME(date, time)``); a format printing the zone (``%Z``, ``%z``)
+    with a zone is refused. The timestamp is
     cast to the session's local TIMESTAMP (or taken ``AT TIME ZONE``) first. A fixed-offset zone
     (``'+01:00'``, ``'UTC-6'``), which DuckDB's time zones lack, is added to the UTC time."""
 
@@ -108,6 +134,9 @@ def civil_time_of_timestamps(tree: Any, target: str) -> Any:
             if part == "TIME":
                 return _cast(_cast(value, "TIMESTAMP"), "TIME")
             return node
+        zoned = _zoned_conversion(node)
+        if zoned is not None:
+            return zoned
         if isinstance(node, exp.CurrentDatetime):
             return _cast(_civil_now(node.this), "TIMESTAMP")
         if isinstance(node, exp.CurrentTime):

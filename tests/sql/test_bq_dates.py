@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import datetime
 
+import pytest
+
+from dop_core.sql import UnsupportedSqlError
+
 
 def test_extract_date_time_and_datetime_of_a_timestamp_in_a_time_zone(bq):
     ts = "TIMESTAMP '2017-01-01 02:34:56 UTC'"
@@ -37,3 +41,16 @@ def test_extract_parts_count_as_in_bigquery(bq):
     assert [row[1:] for row in rows] == [(1, 1, 0, 0, 52), (2, 1, 1, 0, 1), (3, 0, 0, 1, 1), (3, 52, 52, 53, 1)]
     assert bq("SELECT EXTRACT(MILLISECOND FROM TIME '12:34:56.999999'), "
               "EXTRACT(MICROSECOND FROM TIME '12:34:56.999999')") == [(999, 999999)]
+
+
+def test_conversions_and_formats_of_a_timestamp_in_a_time_zone(bq):
+    # BigQuery: TIME/DATETIME/DATE(ts, zone) and FORMAT_TIMESTAMP(format, ts, zone) read ts's civil time in zone
+    ts = "TIMESTAMP '2015-12-28 15:42:56-08:00'"
+    assert bq(f"SELECT TIME({ts}, '+08:00'), DATETIME({ts}, 'Asia/Shanghai'), DATE({ts}, '+08:00'), "
+              f"FORMAT_TIMESTAMP('%H', {ts}, 'Asia/Shanghai'), FORMAT_TIMESTAMP('%H:%M', {ts}, '+05:30'), "
+              f"FORMAT_TIMESTAMP('%H', {ts})") == \
+        [(datetime.time(7, 42, 56), datetime.datetime(2015, 12, 29, 7, 42, 56), datetime.date(2015, 12, 29),
+          "07", "05:12", "23")]
+    assert bq("SELECT DATETIME(DATE '2020-01-01', TIME '10:00:00')") == [(datetime.datetime(2020, 1, 1, 10, 0),)]
+    with pytest.raises(UnsupportedSqlError, match="FORMAT_TIMESTAMP"):
+        bq(f"SELECT FORMAT_TIMESTAMP('%H %Z', {ts}, 'Asia/Shanghai')")
