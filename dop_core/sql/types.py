@@ -169,18 +169,29 @@ _JSON_CONVERSIONS = {"FLOAT64": "DOUBLE", "INT64": "BIGINT", "BOOL": "BOOLEAN", 
 @rule("duckdb", "postgres")
 def json_conversion_functions(tree: Any, target: str) -> Any:
     """``FLOAT64(json)``, ``INT64(json)``, ``BOOL(json)`` and ``STRING(json)`` convert a JSON number,
-    boolean or string to that SQL type and fail on any other JSON value. A cast of the JSON value does
-    the same on DuckDB and PostgreSQL (``BOOL(json)`` was generated as an unknown function)."""
+    boolean or string to that SQL type and fail on any other JSON value (``INT64`` on a fractional number,
+    ``FLOAT64`` with ``wide_number_mode => 'exact'`` on a number it cannot hold); ``JSON_TYPE`` names the
+    JSON type. On DuckDB the library's ``json_*`` functions (a cast kept a string's quotes and converted
+    between types); on PostgreSQL a cast of the JSON value (``BOOL(json)`` was an unknown function)."""
 
     def fix(node: Any) -> Any:
-        name = node.key.upper() if isinstance(node, exp.Float64 | exp.JSONBool) else \
+        name = node.key.upper() if isinstance(node, exp.Float64 | exp.JSONBool | exp.String | exp.Int64) else \
             node.name.upper() if isinstance(node, exp.Anonymous) else ""
         name = {"JSONBOOL": "BOOL"}.get(name, name)
-        if name in _JSON_CONVERSIONS:
-            arg = node.this if not isinstance(node, exp.Anonymous) else (node.expressions or [None])[0]
-            if arg is not None:
-                return exp.Cast(this=arg.copy(), to=exp.DataType.build(_JSON_CONVERSIONS[name]))
-        return node
+        arg = node.this if not isinstance(node, exp.Anonymous) else (node.expressions or [None])[0]
+        if isinstance(node, exp.JSONType) and target == "duckdb":
+            return library.call(target, "json_type", node.this)
+        if name not in _JSON_CONVERSIONS or arg is None:
+            return node
+        if isinstance(node, exp.String | exp.Int64) and not (is_type(arg, "JSON") or isinstance(arg, exp.ParseJSON)):
+            return node  # STRING(timestamp, zone), INT64 of a non-JSON value: not a JSON conversion
+        if target != "duckdb":
+            return exp.Cast(this=arg.copy(), to=exp.DataType.build(_JSON_CONVERSIONS[name]))
+        if name == "FLOAT64":
+            mode = node.args.get("expression")
+            mode = mode.expression if isinstance(mode, exp.Kwarg) else mode
+            return library.call(target, "json_float64", arg, mode or exp.Literal.string("round"))
+        return library.call(target, f"json_{name.lower()}", arg)
 
     return tree.transform(fix)
 

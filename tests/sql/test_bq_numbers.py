@@ -48,13 +48,6 @@ def test_ieee_divide_gives_infinities_and_nan(bq):
     assert pos == math.inf and neg == -math.inf and math.isnan(nan) and half == 0.5
 
 
-def test_json_conversion_functions(bq):
-    # BigQuery: FLOAT64(JSON '1.5') = 1.5, BOOL(JSON 'true') = true, INT64(JSON '10') = 10
-    assert bq("SELECT FLOAT64(JSON '1.5'), BOOL(JSON 'true'), INT64(JSON '10')") == [(1.5, True, 10)]
-    with pytest.raises(duckdb.Error):  # FLOAT64 of a JSON string is an error
-        bq("""SELECT FLOAT64(JSON '"a"')""")
-
-
 def test_safe_prefix_returns_null_instead_of_an_error(bq):
     # BigQuery: SAFE.f(...) returns NULL where f(...) raises
     assert bq("SELECT SAFE.PARSE_DATE('%Y-%m-%d', 'not a date')") == [(None,)]
@@ -107,3 +100,17 @@ def test_struct_types_with_unnamed_fields(bq):
     assert bq("SELECT ARRAY<STRUCT<INT64, INT64>>[(11, 12), (21, 22)], CAST((1, 'a') AS STRUCT<INT64, STRING>)") == \
         [([{"_0": 11, "_1": 12}, {"_0": 21, "_1": 22}], {"_0": 1, "_1": "a"})]
     assert bq("SELECT ARRAY<STRUCT<INT64, x STRING>>[(1, 'a')][OFFSET(0)].x") == [("a",)]
+
+
+def test_json_conversions_need_the_json_type_asked_for(bq):
+    # BigQuery: STRING(JSON '"test"') is test; INT64(JSON '10.0') is 10; JSON_TYPE names the JSON type;
+    # another JSON type, a fraction for INT64 or a lossy number with wide_number_mode 'exact' is an error
+    assert bq("SELECT STRING(JSON '\"test\"'), BOOL(JSON 'true'), INT64(JSON '10.0'), FLOAT64(JSON '1.5'), "
+              "JSON_TYPE(JSON '[1]'), JSON_TYPE(JSON 'null')") == [("test", True, 10, 1.5, "array", "null")]
+    for sql, message in [("STRING(JSON '123')", "not a string"), ("BOOL(JSON '\"true\"')", "not a boolean"),
+                         ("FLOAT64(JSON '\"a\"')", "not a number"),
+                         ("INT64(JSON '10.1')", "cannot be converted to an int64"),
+                         ("FLOAT64(JSON '18446744073709551615', wide_number_mode => 'exact')", "loss of precision")]:
+        with pytest.raises(duckdb.Error, match=message):
+            bq(f"SELECT {sql}")
+    assert bq("SELECT SAFE.INT64(JSON '\"4\"')") == [(None,)]
