@@ -81,3 +81,13 @@ def test_unnest_of_an_array_of_structs_has_a_column_per_field(bq, duck):
     assert bq("SELECT e.y, o FROM ds.t, UNNEST(t.arr) AS e WITH OFFSET o ORDER BY o", tables) == [("a", 0), ("b", 1)]
     assert bq("SELECT x, y, o FROM UNNEST([STRUCT(1 AS x, 'a' AS y), (2, 'b')]) WITH OFFSET o ORDER BY o") == \
         [(1, "a", 0), (2, "b", 1)]
+
+
+def test_array_first_last_and_is_distinct(bq):
+    # BigQuery: ARRAY_FIRST/ARRAY_LAST of an empty array is an error (SAFE.: NULL); in ARRAY_IS_DISTINCT two
+    # NULLs repeat, and a NULL array gives NULL
+    assert bq("SELECT ARRAY_FIRST([1, 2]), ARRAY_LAST([1, 2]), SAFE.ARRAY_FIRST(ARRAY<INT64>[]), "
+              "ARRAY_IS_DISTINCT([1, NULL, NULL]), ARRAY_IS_DISTINCT([1, NULL]), ARRAY_IS_DISTINCT(NULL)") == \
+        [(1, 2, None, False, True, None)]
+    with pytest.raises(duckdb.Error, match="empty array"):
+        bq("SELECT ARRAY_LAST(ARRAY<STRING>[])")

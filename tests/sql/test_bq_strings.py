@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import decimal
+
 import duckdb
 import pytest
 
@@ -99,3 +101,11 @@ def test_quantified_like_over_lists_and_arrays(bq):
     assert rows == [("Value1", True), ("x", None)]
     assert bq("SELECT b'abc' LIKE ALL (b'a%', b'%c'), b'abc' NOT LIKE ALL (b'a%', b'x'), "
               "b'abc' LIKE ANY UNNEST([b'x', b'%b%'])") == [(True, False, True)]
+
+
+def test_parse_numeric_and_safe_convert_bytes_to_string(bq):
+    # BigQuery: PARSE_NUMERIC allows spaces around the number and after the sign, rounds half away from zero
+    # to 9 decimals, and fails on anything else; SAFE_CONVERT_BYTES_TO_STRING replaces invalid UTF-8 by U+FFFD
+    assert bq(r"SELECT PARSE_NUMERIC('  -  12.34 '), PARSE_NUMERIC('1.0000000005'), SAFE.PARSE_NUMERIC(' - 1 2.34 '), "
+              r"SAFE.PARSE_NUMERIC('1e100'), SAFE_CONVERT_BYTES_TO_STRING(b'\xe2\x28\xa1')") == \
+        [(decimal.Decimal("-12.34"), decimal.Decimal("1.000000001"), None, None, "\ufffd(\ufffd")]
