@@ -109,3 +109,12 @@ def test_parse_numeric_and_safe_convert_bytes_to_string(bq):
     assert bq(r"SELECT PARSE_NUMERIC('  -  12.34 '), PARSE_NUMERIC('1.0000000005'), SAFE.PARSE_NUMERIC(' - 1 2.34 '), "
               r"SAFE.PARSE_NUMERIC('1e100'), SAFE_CONVERT_BYTES_TO_STRING(b'\xe2\x28\xa1')") == \
         [(decimal.Decimal("-12.34"), decimal.Decimal("1.000000001"), None, None, "\ufffd(\ufffd")]
+
+
+def test_split_substr_and_split_with_a_null_delimiter(bq):
+    # BigQuery: SPLIT_SUBSTR(value, delimiter, start[, count]) joins count parts from part start (0 counts as
+    # 1, negative from the end); past the end ''; SPLIT with a NULL delimiter is NULL
+    assert bq("SELECT SPLIT_SUBSTR('www.abc.com', '.', 2), SPLIT_SUBSTR('www.abc.com', '.', 0, 2), "
+              "SPLIT_SUBSTR('www.abc.com', '.', -2, 1), SPLIT_SUBSTR('www.abc.com', '.', 5), "
+              "SPLIT_SUBSTR('###a###b', '##', 1, 2), SPLIT_SUBSTR('x', '.', 1, NULL), SPLIT('x', NULL)") == \
+        [("abc.com", "www.abc", "abc", "", "###a", None, None)]

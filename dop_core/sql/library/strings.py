@@ -277,8 +277,9 @@ def _split(value: Any, delimiter: Any) -> list[Any]:
 
 
 duckdb_macro("split", """``SPLIT(string[, delimiter])``: the parts between delimiters (',' by default); an empty
-delimiter splits into characters, and an empty string is one empty part.""",
-             "(s, d) AS CASE WHEN d = '' AND s = '' THEN [''] ELSE string_split(s, d) END")
+delimiter splits into characters, and an empty string is one empty part; a NULL delimiter gives NULL (DuckDB's
+``string_split`` kept the string whole).""",
+             "(s, d) AS CASE WHEN d IS NULL THEN NULL WHEN d = '' AND s = '' THEN [''] ELSE string_split(s, d) END")
 
 
 @duckdb_python("bytes_split", ["BLOB", "BLOB"], "BLOB[]")
@@ -319,3 +320,24 @@ def _like_regex(pattern: Any) -> Any:
 def bytes_like(value: bytes, pattern: bytes) -> bool:
     """``bytes LIKE pattern``: ``%`` any bytes, ``_`` one byte, ``\\`` escapes the next byte."""
     return _like_regex(bytes(pattern)).fullmatch(bytes(value)) is not None
+
+
+@duckdb_python("split_substr_parts", ["VARCHAR", "VARCHAR", "BIGINT", "BIGINT"], "VARCHAR")
+def split_substr_parts(value: str, delimiter: str, start: int, count: int) -> str:
+    """The parts of ``SPLIT_SUBSTR``: ``count`` parts of ``value`` split at ``delimiter`` (left to right, not
+    overlapping) from part ``start`` (1 is the first, 0 counts as 1, a negative one counts from the end and
+    stops at the first), joined with the delimiter; past the last part, ``''``."""
+    if not delimiter:
+        raise BigQueryError("Delimiter of SPLIT_SUBSTR cannot be empty")
+    if count < 0:
+        raise BigQueryError("Number of parts in SPLIT_SUBSTR cannot be negative")
+    parts = value.split(delimiter)
+    first = max(start, 1) - 1 if start >= 0 else max(len(parts) + start, 0)
+    return delimiter.join(parts[first:first + count])
+
+
+duckdb_macro("split_substr", """``SPLIT_SUBSTR(value, delimiter, start[, count])``: the substring of ``count``
+parts (to the end without it) of ``value`` split at ``delimiter``, from part ``start`` (1 is the first, 0 counts
+as 1, negative from the end); NULL if an argument is NULL.""",
+             "(s, d, p) AS dop_bq_split_substr_parts(s, d, p, 9223372036854775807)",
+             "(s, d, p, n) AS dop_bq_split_substr_parts(s, d, p, n)")
