@@ -8,7 +8,7 @@ from sqlglot import exp
 
 from dop_core.sql import library
 from dop_core.sql.inference import is_type
-from dop_core.sql.rules import rule
+from dop_core.sql.rules import rewrite, rule
 
 #: where an integer literal (anywhere below) is a count, a size or an index, not an INT64 value
 _INSIDE = (exp.Limit, exp.Offset, exp.DataType, exp.DataTypeParam, exp.Interval, exp.Bracket, exp.Fetch)
@@ -235,3 +235,18 @@ def anonymous_struct_fields_are_named(tree: Any, target: str) -> Any:
             typ.set("expressions", [exp.ColumnDef(this=exp.to_identifier(f"_{i}"), kind=f)
                                     if isinstance(f, exp.DataType) else f for i, f in enumerate(fields)])
     return tree
+
+
+@rule("duckdb")
+def json_extracts_of_strings_are_strings(tree: Any, target: str) -> Any:
+    """``JSON_EXTRACT``/``JSON_QUERY`` of a STRING holding JSON return a STRING (the extracted JSON's text);
+    of a JSON value, JSON. DuckDB's extraction always returns JSON, so a column of STRING became JSON: the
+    result is cast to VARCHAR where the input is known to be a STRING."""
+
+    def fix(node: Any) -> Any:
+        if isinstance(node, exp.JSONExtract) and (is_type(node.this, "TEXT", "VARCHAR") or (
+                isinstance(node.this, exp.Literal) and node.this.is_string)):
+            return exp.Cast(this=node, to=exp.DataType.build("VARCHAR"))
+        return node
+
+    return rewrite(tree, fix)

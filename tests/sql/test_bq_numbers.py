@@ -114,3 +114,10 @@ def test_json_conversions_need_the_json_type_asked_for(bq):
         with pytest.raises(duckdb.Error, match=message):
             bq(f"SELECT {sql}")
     assert bq("SELECT SAFE.INT64(JSON '\"4\"')") == [(None,)]
+
+
+def test_json_extract_of_a_string_is_a_string(bq, bq_types):
+    # BigQuery: JSON_EXTRACT/JSON_QUERY of a STRING return the extracted JSON as a STRING
+    assert bq("""SELECT JSON_EXTRACT('{"a": "foo"}', '$.a'), JSON_QUERY('{"a": [1]}', '$.a')""") == [('"foo"', "[1]")]
+    assert bq_types("""SELECT JSON_EXTRACT('{"a": "foo"}', '$.a'), JSON_QUERY(JSON '{"a": 1}', '$.a')""") == \
+        ["VARCHAR", "JSON"]
