@@ -250,3 +250,26 @@ def json_extracts_of_strings_are_strings(tree: Any, target: str) -> Any:
         return node
 
     return rewrite(tree, fix)
+
+
+_ORDERING = (exp.GT, exp.GTE, exp.LT, exp.LTE, exp.EQ)
+
+
+@rule("duckdb")
+def nan_compares_as_ieee(tree: Any, target: str) -> Any:
+    """Comparisons with a FLOAT64 NaN are FALSE (``NaN = NaN``, ``NaN > 0``...), except ``!=``, which is
+    TRUE; DuckDB orders NaN above every number and equal to itself. A comparison with an operand known to
+    be FLOAT64 also checks that operand is no NaN (``!=``: or is one). NULLs keep their meaning."""
+
+    def fix(node: Any) -> Any:
+        if not isinstance(node, (*_ORDERING, exp.NEQ)):
+            return node
+        floats = [side for side in (node.this, node.expression) if is_type(side, "DOUBLE", "FLOAT")]
+        if not floats:
+            return node
+        nans = [exp.Anonymous(this="isnan", expressions=[side.copy()]) for side in floats]
+        if isinstance(node, exp.NEQ):
+            return exp.Paren(this=exp.or_(node, *nans, copy=False))
+        return exp.Paren(this=exp.and_(node, *(exp.Not(this=n) for n in nans), copy=False))
+
+    return rewrite(tree, fix)

@@ -31,3 +31,12 @@ def test_nan_order_in_windows_aggregates_and_set_operations(bq, floats):
     assert _show(rows) == [(1.0, 1), (float("-inf"), 2), ("nan", 3), (None, 4)]
     rows = bq("SELECT x FROM ds.t UNION ALL SELECT 2.5 ORDER BY 1", FLOATS)
     assert _show(rows) == [(None,), ("nan",), (float("-inf"),), (1.0,), (2.5,)]
+
+
+def test_nan_compares_false_and_makes_min_nan(bq, floats):
+    # BigQuery: comparisons with NaN are FALSE except !=; MIN and MAX of values including NaN are NaN
+    assert bq("SELECT COUNT(*) FROM ds.t WHERE x > 0", FLOATS) == [(1,)]
+    assert bq("SELECT COUNT(*) FROM ds.t WHERE x = x", FLOATS) == [(2,)]
+    assert bq("SELECT COUNT(*) FROM ds.t WHERE x != 1", FLOATS) == [(2,)]
+    assert _show(bq("SELECT MIN(x), MAX(x) FROM ds.t", FLOATS)) == [("nan", "nan")]
+    assert bq("SELECT MIN(x), MAX(x) FROM ds.t WHERE NOT IS_NAN(x)", FLOATS) == [(float("-inf"), 1.0)]
