@@ -104,3 +104,13 @@ def test_corr_is_null_below_two_pairs(bq):
     assert bq("SELECT CORR(y, x) FROM UNNEST([STRUCT(1.0 AS y, 1.0 AS x), (2.0, 2.0)])") == [(pytest.approx(1.0),)]
     rows = bq("SELECT CORR(y, x) OVER (ORDER BY x) FROM UNNEST([STRUCT(1.0 AS y, 1.0 AS x), (2.0, 2.0)]) ORDER BY x")
     assert rows == [(None,), (pytest.approx(1.0),)]
+
+
+def test_approx_top_count_and_sum_over_no_rows_and_their_checks(bq):
+    # BigQuery: NULL over no rows; the count must be positive and not NULL; weights must not be negative
+    assert bq("SELECT APPROX_TOP_COUNT(x, 3), APPROX_TOP_SUM(x, 1, 3) FROM UNNEST([1]) AS x WHERE x < 0") == \
+        [(None, None)]
+    for sql, message in [("APPROX_TOP_COUNT(x, 0)", "must be positive"), ("APPROX_TOP_COUNT(x, NULL)", "not be NULL"),
+                         ("APPROX_TOP_SUM(x, -1, 2)", "negative or NaN weights")]:
+        with pytest.raises(duckdb.Error, match=message):
+            bq(f"SELECT {sql} FROM UNNEST([1]) AS x")

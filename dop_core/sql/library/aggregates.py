@@ -76,21 +76,35 @@ def hll_extract(sketch: bytes | None) -> int:
         raise BigQueryError("Invalid sketch in HLL_COUNT.EXTRACT") from None
 
 
+def _count_checked(function: str, body: str) -> str:
+    """``body`` (a result for ``n`` values) after BigQuery's checks of ``n``."""
+    prefix = f"The second argument to {function} function"
+    return (f"CASE WHEN n IS NULL THEN dop_bq_error('{prefix} must not be NULL') "
+            f"WHEN n <= 0 THEN dop_bq_error('{prefix} must be positive') "
+            f"WHEN n > 100000 THEN dop_bq_error('{prefix} cannot be greater than 100000') ELSE {body} END")
+
+
 duckdb_macro("top_count", """``APPROX_TOP_COUNT(value, n)`` from ``histogram(value)`` and the number of NULLs: the n
 most frequent values (NULL counts as a value) with their counts, most frequent first
-(``ARRAY<STRUCT<value, count>>``); exact locally.""",
-             "(h, nulls, n) AS list_transform(list_slice(list_sort(list_concat("
-             "list_transform(map_entries(h), lambda e: {'count': e.value, 'value': e.key}), "
-             "CASE WHEN nulls > 0 THEN [{'count': nulls, 'value': NULL}] ELSE [] END), 'DESC'), 1, n), "
-             "lambda e: {'value': e.value, 'count': CAST(e.count AS BIGINT)})")
+(``ARRAY<STRUCT<value, count>>``), NULL over no rows; exact locally. ``n`` must be 1 to 100000.""",
+             "(h, nulls, n) AS " + _count_checked("APPROX_TOP_COUNT", (
+                 "CASE WHEN coalesce(cardinality(h), 0) + nulls = 0 THEN NULL ELSE "
+                 "list_transform(list_slice(list_sort(list_concat("
+                 "list_transform(map_entries(h), lambda e: {'count': e.value, 'value': e.key}), "
+                 "CASE WHEN nulls > 0 THEN [{'count': nulls, 'value': NULL}] ELSE [] END), 'DESC'), 1, n), "
+                 "lambda e: {'value': e.value, 'count': CAST(e.count AS BIGINT)}) END")))
 
 duckdb_macro("top_sum", """``APPROX_TOP_SUM(value, weight, n)`` from the aggregated ``{value, weight}`` pairs: the n
-values with the largest sums of their (non-NULL) weights, largest first (``ARRAY<STRUCT<value, sum>>``);
-exact locally.""",
-             "(l, n) AS list_transform(list_slice(list_sort(list_transform(list_distinct(list_transform(l, "
-             "lambda e: {'value': e.value})), lambda d: {'sum': list_sum(list_transform(list_filter(l, lambda e: "
-             "e.value IS NOT DISTINCT FROM d.value), lambda e: e.weight)), 'value': d.value}), 'DESC'), 1, n), "
-             "lambda e: {'value': e.value, 'sum': e.sum})")
+values with the largest sums of their (non-NULL) weights, largest first (``ARRAY<STRUCT<value, sum>>``), NULL
+over no rows; exact locally. A negative or NaN weight is an error; ``n`` must be 1 to 100000.""",
+             "(l, n) AS " + _count_checked("APPROX_TOP_SUM", (
+                 "CASE WHEN l IS NULL OR len(l) = 0 THEN NULL "
+                 "WHEN list_bool_or(list_transform(l, lambda e: e.weight < 0 OR isnan(CAST(e.weight AS DOUBLE)))) "
+                 "THEN dop_bq_error('APPROX_TOP_SUM does not support negative or NaN weights in the second argument') "
+                 "ELSE list_transform(list_slice(list_sort(list_transform(list_distinct(list_transform(l, "
+                 "lambda e: {'value': e.value})), lambda d: {'sum': list_sum(list_transform(list_filter(l, lambda e: "
+                 "e.value IS NOT DISTINCT FROM d.value), lambda e: e.weight)), 'value': d.value}), 'DESC'), 1, n), "
+                 "lambda e: {'value': e.value, 'sum': e.sum}) END")))
 
 
 @duckdb_python("numeric_divide", ["DECIMAL(38, 9)", "DECIMAL(38, 9)"], "DECIMAL(38, 9)")
