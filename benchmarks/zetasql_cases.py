@@ -441,6 +441,8 @@ def values_equal(expected: Any, actual: Any, typ: SqlType) -> bool:
             element = expected.element
         return same_rows(expected.items, list(actual), expected.ordered, lambda e, a: values_equal(e, a, element))
     if kind == "STRUCT":
+        if not isinstance(actual, dict | list | tuple):
+            return False
         items = list(actual.values()) if isinstance(actual, dict) else list(actual)
         return len(items) == len(expected) and all(
             values_equal(e, a, t) for e, a, (_, t) in zip(expected, items, typ.params, strict=True))
