@@ -205,7 +205,8 @@ def _validate_task(project: Project, config: DagConfig, task: TaskConfig, path: 
     ctx = ValidationContext(project, config, path, options, task=task, sql_path=sql_path, target=target,
                             thorough=thorough)
     _run_validator(task_type.validate, ctx, s)
-    if sql_path is not None and target is not None and (task.kind.action, task.kind.target) in TRANSLATED_KINDS:
+    if thorough and sql_path is not None and target is not None \
+            and (task.kind.action, task.kind.target) in TRANSLATED_KINDS:  # sqlglot: too heavy for parsing
         s.problems.extend(_translation_problems(project, sql_path, target, registry))
     return attrs.evolve(task, _typed_options=options)
 
