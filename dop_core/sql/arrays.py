@@ -7,7 +7,7 @@ from typing import Any
 from sqlglot import exp
 
 from dop_core.sql import UnsupportedSqlError, library
-from dop_core.sql.inference import TYPE, type_of
+from dop_core.sql.inference import TYPE, is_type, type_of
 from dop_core.sql.rules import rewrite, rule
 
 
@@ -152,8 +152,8 @@ def unnest_with_offset_counts_from_zero(tree: Any, target: str) -> Any:
 def array_agg_modifiers(tree: Any, target: str) -> Any:
     """``ARRAY_AGG(x [DISTINCT] [IGNORE NULLS | RESPECT NULLS] [ORDER BY ...] [LIMIT n])``: IGNORE NULLS
     leaves NULL elements out, RESPECT NULLS (the default) keeps them, LIMIT keeps the first n after the
-    ordering. On DuckDB: ``list_slice(array_agg(x ORDER BY ...) FILTER (WHERE x IS NOT NULL), 1, n)``
-    (sqlglot dropped the modifier or put the LIMIT inside the filter)."""
+    ordering; no element left is NULL. On DuckDB: ``list_slice(array_agg(x ORDER BY ...) FILTER (WHERE x IS
+    NOT NULL), 1, n)`` (sqlglot dropped the modifier or put the LIMIT inside the filter)."""
 
     def fix(node: Any) -> Any:
         wrapper = node if isinstance(node, exp.IgnoreNulls | exp.RespectNulls) else None
@@ -171,8 +171,10 @@ def array_agg_modifiers(tree: Any, target: str) -> Any:
         if isinstance(wrapper, exp.IgnoreNulls):
             out = exp.Filter(this=out, expression=exp.Where(this=exp.Not(this=exp.Is(this=value.copy(),
                                                                                          expression=exp.Null()))))
-        if limit is not None:
+        if limit is not None:  # no element left (LIMIT 0) is NULL, as over no rows
             out = exp.func("list_slice", out, _int(1), limit.copy())
+            out = exp.Case(ifs=[exp.If(this=exp.EQ(this=exp.Anonymous(this="len", expressions=[out.copy()]),
+                                                   expression=_int(0)), true=exp.Null())], default=out)
         return out
 
     return tree.transform(fix)
@@ -199,3 +201,30 @@ def generated_arrays_refuse_a_zero_step(tree: Any, target: str) -> Any:
         return node
 
     return rewrite(tree, fix)
+
+
+@rule("duckdb")
+def string_agg_limit(tree: Any, target: str) -> Any:
+    """``STRING_AGG(x [, separator] [ORDER BY ...] LIMIT n)`` joins the first n non-NULL values (after the
+    ordering; NULLs are left out before the limit), NULL when none is left. DuckDB has no LIMIT in an
+    aggregate: ``list_slice(array_agg(x ORDER BY ...) FILTER (WHERE x IS NOT NULL), 1, n)`` joined with
+    the separator (',' by default). BYTES values are left to the string rules."""
+
+    def fix(node: Any) -> Any:
+        if not isinstance(node, exp.GroupConcat) or not isinstance(node.this, exp.Limit):
+            return node
+        body, limit = node.this.this, node.this.expression
+        value = body.this if isinstance(body, exp.Order) else body
+        value = value.expressions[0] if isinstance(value, exp.Distinct) else value
+        if is_type(value, "BINARY", "VARBINARY", "BLOB"):
+            raise UnsupportedSqlError("STRING_AGG of BYTES with LIMIT cannot be expressed on duckdb",
+                                      construct="STRING_AGG")
+        kept = exp.Filter(this=exp.ArrayAgg(this=body.copy()), expression=exp.Where(
+            this=exp.Not(this=exp.Is(this=value.copy(), expression=exp.Null()))))
+        values = exp.func("list_slice", kept, _int(1), limit.copy())
+        separator = node.args.get("separator") or exp.Literal.string(",")
+        joined = exp.Anonymous(this="array_to_string", expressions=[values.copy(), separator])
+        empty = exp.EQ(this=exp.Anonymous(this="len", expressions=[values]), expression=_int(0))
+        return exp.Case(ifs=[exp.If(this=empty, true=exp.Null())], default=joined)
+
+    return tree.transform(fix)

@@ -91,3 +91,11 @@ def test_array_first_last_and_is_distinct(bq):
         [(1, 2, None, False, True, None)]
     with pytest.raises(duckdb.Error, match="empty array"):
         bq("SELECT ARRAY_LAST(ARRAY<STRING>[])")
+
+
+def test_string_agg_and_array_agg_with_limit(bq):
+    # BigQuery: STRING_AGG(... LIMIT n) joins the first n non-NULL values; nothing left is NULL (ARRAY_AGG too)
+    values = "UNNEST(['b', NULL, 'a', 'c', 'a']) AS s"
+    assert bq(f"SELECT STRING_AGG(s, '; ' ORDER BY s LIMIT 2), STRING_AGG(s ORDER BY s DESC LIMIT 1), "
+              f"STRING_AGG(s LIMIT 0), ARRAY_AGG(s ORDER BY s LIMIT 0), ARRAY_AGG(s ORDER BY s LIMIT 2) "
+              f"FROM {values}") == [("a; a", "c", None, None, [None, "a"])]
