@@ -21,22 +21,23 @@ def _number(value: Any) -> bool:
     return isinstance(value, decimal.Decimal)
 
 
+def _expect(value: str, kind: type, name: str) -> Any:
+    parsed = _parsed(value)
+    if not isinstance(parsed, kind):
+        raise BigQueryError(f"The provided JSON input is not {name}")
+    return parsed
+
+
 @duckdb_python("json_string", ["JSON"], "VARCHAR")
 def json_string(value: str) -> str:
     """``STRING(json)``: the JSON string's text (without quotes); any other JSON value is an error."""
-    parsed = _parsed(value)
-    if not isinstance(parsed, str):
-        raise BigQueryError("The provided JSON input is not a string")
-    return parsed
+    return str(_expect(value, str, "a string"))
 
 
 @duckdb_python("json_bool", ["JSON"], "BOOLEAN")
 def json_bool(value: str) -> bool:
     """``BOOL(json)``: the JSON boolean; any other JSON value is an error."""
-    parsed = _parsed(value)
-    if not isinstance(parsed, bool):
-        raise BigQueryError("The provided JSON input is not a boolean")
-    return parsed
+    return bool(_expect(value, bool, "a boolean"))
 
 
 @duckdb_python("json_int64", ["JSON"], "BIGINT")
