@@ -136,6 +136,24 @@ def min_of_floats_is_nan_with_a_nan(tree: Any, target: str) -> Any:
     return rewrite_aggregates(tree, change)
 
 
+_STATISTICS = (exp.Stddev, exp.StddevPop, exp.StddevSamp, exp.Variance, exp.VariancePop, exp.Corr, exp.CovarPop,
+               exp.CovarSamp)
+
+
+@rule("postgres")
+def statistics_are_float64(tree: Any, target: str) -> Any:
+    """``STDDEV*``, ``VAR*``, ``CORR`` and ``COVAR_*`` return FLOAT64, and ``AVG`` of INT64 too; PostgreSQL
+    returns NUMERIC for NUMERIC and integer arguments. The result (computed exactly in NUMERIC there) is cast
+    to DOUBLE PRECISION, also over a window."""
+
+    def change(node: Any, over: Over) -> Any:
+        if isinstance(node, _STATISTICS) or (isinstance(node, exp.Avg) and is_type(_value(node.this), "BIGINT")):
+            return exp.Cast(this=over(node), to=exp.DataType.build("DOUBLE"))
+        return node
+
+    return rewrite_aggregates(tree, change)
+
+
 _HLL = {"INIT": "hll_init", "MERGE": "hll_merge", "MERGE_PARTIAL": "hll_merge_partial"}
 
 

@@ -49,3 +49,11 @@ def test_safe_prefix_is_refused_naming_it(pg):
     with pytest.raises(UnsupportedSqlError, match=r"SAFE\.") as caught:
         pg.translate("SELECT\n  SAFE.PARSE_DATE('%Y', 'x')", "bigquery")
     assert caught.value.line == 2
+
+
+def test_statistics_and_avg_of_int64_are_float64(pg):
+    # BigQuery: STDDEV/VARIANCE/CORR/COVAR_* and AVG of INT64 return FLOAT64 (PostgreSQL: NUMERIC)
+    (stddev, corr, avg), = rows(pg, "SELECT STDDEV(x), CORR(x, x), AVG(x) FROM UNNEST([1, 2, 4]) AS x")
+    (running,), *_ = rows(pg, "SELECT VAR_POP(x) OVER () FROM UNNEST([1, 2, 4]) AS x")
+    assert all(isinstance(v, float) for v in (stddev, corr, avg, running))
+    assert (round(stddev, 6), corr, round(avg, 6)) == (1.527525, 1.0, 2.333333)
