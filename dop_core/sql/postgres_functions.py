@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlglot import exp
 
+from dop_core.sql import UnsupportedSqlError
 from dop_core.sql.inference import is_type
 from dop_core.sql.rules import Over, rewrite_aggregates, rule
 
@@ -33,3 +34,27 @@ def functions_postgresql_spells_otherwise(tree: Any, target: str) -> Any:
         return node
 
     return rewrite_aggregates(tree, change)
+
+
+@rule("postgres")
+def split_on_postgresql(tree: Any, target: str) -> Any:
+    """``SPLIT(string[, delimiter])``: the parts between delimiters (',' by default); an empty delimiter
+    splits into characters, an empty string is one empty part, a NULL delimiter gives NULL. PostgreSQL's
+    ``string_to_array`` differs at each of these: a ``CASE`` picks BigQuery's answer. BYTES are refused."""
+
+    def fix(node: Any) -> Any:
+        if not isinstance(node, exp.Split):
+            return node
+        if is_type(node.this, "BINARY", "VARBINARY", "BLOB"):
+            raise UnsupportedSqlError("SPLIT of BYTES cannot be expressed on postgres", construct="SPLIT")
+        value, delimiter = node.this, node.expression or exp.Literal.string(",")
+        text = exp.DataType.build("TEXT")
+        characters = exp.Anonymous(this="regexp_split_to_array", expressions=[value.copy(), exp.Literal.string("")])
+        return exp.Case(ifs=[
+            exp.If(this=exp.Is(this=delimiter.copy(), expression=exp.Null()), true=exp.Null()),
+            exp.If(this=exp.EQ(this=value.copy(), expression=exp.Literal.string("")),
+                   true=exp.Array(expressions=[exp.Cast(this=exp.Literal.string(""), to=text)])),
+            exp.If(this=exp.EQ(this=delimiter.copy(), expression=exp.Literal.string("")), true=characters),
+        ], default=exp.Anonymous(this="string_to_array", expressions=[value, delimiter]))
+
+    return tree.transform(fix)

@@ -64,3 +64,9 @@ def test_is_nan_is_inf_any_value_and_approx_count_distinct(pg):
     sql = ("SELECT IS_NAN(IEEE_DIVIDE(0, 0)), IS_NAN(1.5), IS_INF(IEEE_DIVIDE(-1, 0)), IS_INF(1.5), "
            "ANY_VALUE(x) IN (1, 2), APPROX_COUNT_DISTINCT(x) FROM UNNEST([1, 2, 2]) AS x")
     assert rows(pg, sql) == [(True, False, True, False, True, 2)]
+
+
+def test_split(pg):
+    # BigQuery: SPLIT splits at ',' by default; '' is one empty part; an empty delimiter splits characters
+    assert rows(pg, "SELECT SPLIT('a,b'), SPLIT('a-b', '-'), SPLIT('', ','), SPLIT('ab', ''), SPLIT('x', NULL)") == \
+        [(["a", "b"], ["a", "b"], [""], ["a", "b"], None)]
