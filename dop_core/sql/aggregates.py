@@ -123,15 +123,14 @@ def corr_needs_two_pairs(tree: Any, target: str) -> Any:
 @rule("duckdb")
 def min_of_floats_is_nan_with_a_nan(tree: Any, target: str) -> Any:
     """``MIN`` of FLOAT64 values is NaN when one of them is NaN (as ``MAX`` is); DuckDB orders NaN above every
-    number, so its ``MIN`` skipped it. Also over a window."""
+    number, so its ``MIN`` skipped it; its ``MAX`` is NaN then, and stands for it. Also over a window."""
 
     def change(node: Any, over: Over) -> Any:
         if not isinstance(node, exp.Min) or not is_type(_value(node.this), "DOUBLE", "FLOAT"):
             return node
         value = _value(node.this)
         nan = over(exp.Anonymous(this="bool_or", expressions=[exp.Anonymous(this="isnan", expressions=[value.copy()])]))
-        return exp.Case(ifs=[exp.If(this=nan, true=exp.Cast(this=exp.Literal.string("NaN"),
-                                                            to=exp.DataType.build("DOUBLE")))], default=over(node))
+        return exp.Case(ifs=[exp.If(this=nan, true=over(exp.Max(this=node.this.copy())))], default=over(node))
 
     return rewrite_aggregates(tree, change)
 

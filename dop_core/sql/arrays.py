@@ -97,15 +97,16 @@ def unnest_of_structs_has_field_columns(tree: Any, target: str) -> Any:
     """``FROM UNNEST(array_of_structs)`` has a column per struct field (``SELECT x FROM UNNEST([STRUCT(1 AS
     x)])``, or of a table's ``ARRAY<STRUCT>`` column). sqlglot expands the fields on DuckDB only where it
     typed the array while parsing (a literal of STRUCTs); the array's inferred type (a table's column, a
-    tuple ``(1, 2)`` among structs) now decides too. A tuple in an array of structs is a struct with the
-    array's field names (DuckDB read it as an unnamed row)."""
+    tuple ``(1, 2)`` among structs) now decides too, for an UNNEST without an alias (with one, the alias is
+    the struct: ``s.x``, and NULL where a LEFT JOIN finds no element). A tuple in an array of structs is a
+    struct with the array's field names (DuckDB read it as an unnamed row)."""
     for array in tree.find_all(exp.Array):
         if any(isinstance(e, exp.Struct) for e in array.expressions):
             for element in array.expressions:
                 if isinstance(element, exp.Tuple):
                     element.replace(exp.Struct(expressions=list(element.expressions)))
     for unnest in tree.find_all(exp.Unnest):
-        if unnest.args.get("explode_array") or len(unnest.expressions) != 1 \
+        if unnest.args.get("explode_array") or len(unnest.expressions) != 1 or unnest.args.get("alias") \
                 or not isinstance(unnest.parent, exp.From | exp.Join):
             continue
         value = unnest.expressions[0]

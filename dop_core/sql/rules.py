@@ -88,7 +88,8 @@ def rewrite(tree: Any, change: Callable[[Any], Any]) -> Any:
 def rewrite_aggregates(tree: Any, change: Callable[[Any, Over], Any]) -> Any:
     """``tree`` with ``change(aggregate, over)`` applied to every node: an aggregate's replacement may
     combine several aggregates, each put under the original's window with ``over``. An aggregate under
-    ``IGNORE NULLS``/``RESPECT NULLS`` is given as that wrapper."""
+    ``IGNORE NULLS``/``RESPECT NULLS`` is given as that wrapper. An aggregate of a PIVOT is kept when its
+    replacement would combine several (PIVOT takes one aggregate per value)."""
     from sqlglot import exp
 
     def visit(node: Any) -> Any:
@@ -105,6 +106,13 @@ def rewrite_aggregates(tree: Any, change: Callable[[Any, Over], Any]) -> Any:
         if (isinstance(node.parent, exp.Window) and node.arg_key == "this") or \
                 isinstance(node.parent, exp.IgnoreNulls | exp.RespectNulls):
             return node  # rewritten with its window or its NULL handling
-        return change(node, lambda inner: inner)
+        parent, key, index = node.parent, node.arg_key, node.index  # ``change`` may wrap ``node``
+        owner = parent.parent if isinstance(parent, exp.Alias) else parent
+        new = change(node, lambda inner: inner)
+        if new is not node and isinstance(owner, exp.Pivot) and \
+                sum(isinstance(n, exp.AggFunc) or type(n) is type(node) for n in new.walk()) > 1:
+            parent.set(key, node, index)  # a PIVOT's aggregate must stay one aggregate
+            return node
+        return new
 
     return rewrite(tree, visit)

@@ -99,3 +99,10 @@ def test_string_agg_and_array_agg_with_limit(bq):
     assert bq(f"SELECT STRING_AGG(s, '; ' ORDER BY s LIMIT 2), STRING_AGG(s ORDER BY s DESC LIMIT 1), "
               f"STRING_AGG(s LIMIT 0), ARRAY_AGG(s ORDER BY s LIMIT 0), ARRAY_AGG(s ORDER BY s LIMIT 2) "
               f"FROM {values}") == [("a; a", "c", None, None, [None, "a"])]
+
+
+def test_left_join_unnest_with_an_alias_is_null_without_elements(bq, duck):
+    # BigQuery: the alias of UNNEST(array of structs) is the struct, NULL where the LEFT JOIN finds no element
+    duck.execute("CREATE SCHEMA ds; CREATE TABLE ds.t AS SELECT * FROM (VALUES (1, [{'x': 5}]), (2, [])) AS v(k, arr)")
+    tables = {"ds.t": {"k": "INT64", "arr": "ARRAY<STRUCT<x INT64>>"}}
+    assert bq("SELECT k, s FROM ds.t LEFT JOIN UNNEST(t.arr) AS s ORDER BY k", tables) == [(1, {"x": 5}), (2, None)]
