@@ -172,10 +172,8 @@ def array_agg_modifiers(tree: Any, target: str) -> Any:
         if isinstance(wrapper, exp.IgnoreNulls):
             out = exp.Filter(this=out, expression=exp.Where(this=exp.Not(this=exp.Is(this=value.copy(),
                                                                                          expression=exp.Null()))))
-        if limit is not None:  # no element left (LIMIT 0) is NULL, as over no rows
-            out = exp.func("list_slice", out, _int(1), limit.copy())
-            out = exp.Case(ifs=[exp.If(this=exp.EQ(this=exp.Anonymous(this="len", expressions=[out.copy()]),
-                                                   expression=_int(0)), true=exp.Null())], default=out)
+        if limit is not None:  # no element left (LIMIT 0) is NULL, as over no rows (one aggregate: PIVOT)
+            out = exp.Nullif(this=exp.func("list_slice", out, _int(1), limit.copy()), expression=exp.Array())
         return out
 
     return tree.transform(fix)

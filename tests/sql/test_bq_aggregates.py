@@ -122,3 +122,6 @@ def test_an_aggregate_of_a_pivot_stays_one_aggregate(bq):
              PIVOT(CORR(x, y) AS c FOR k IN (1, 2))"""
     (one, _), = bq(sql)
     assert one == pytest.approx(1.0)
+    sql = """SELECT * FROM (SELECT 1 AS k, 5 AS y UNION ALL SELECT 1, NULL UNION ALL SELECT 2, 6)
+             PIVOT(ARRAY_AGG(y IGNORE NULLS LIMIT 3) FOR k IN (1, 2))"""
+    assert bq(sql) == [([5], [6])]
