@@ -117,7 +117,8 @@ def test_approx_top_count_and_sum_over_no_rows_and_their_checks(bq):
 
 
 def test_an_aggregate_of_a_pivot_stays_one_aggregate(bq):
-    # DuckDB's PIVOT takes one aggregate per value: CORR keeps its own form there (no NULL below two pairs)
+    # DuckDB's PIVOT takes one aggregate per value: CORR keeps its own form there (no NULL below two pairs);
+    # ARRAY_AGG ... LIMIT is one aggregate
     sql = """SELECT * FROM (SELECT 1 AS k, 1.0 AS x, 2.0 AS y UNION ALL SELECT 1, 2.0, 4.0 UNION ALL SELECT 2, 1.0, 1.0)
              PIVOT(CORR(x, y) AS c FOR k IN (1, 2))"""
     (one, _), = bq(sql)
