@@ -5,7 +5,8 @@ virtualenv built, dbt's partial parse written, the tables there).
 
 devloop:
 - ``dop run`` of a DAG of one task (a table of 1,000 rows on the local DuckDB warehouse) against
-  ``python -c 'import airflow.sdk'`` doing that task's work itself (the same table, straight in DuckDB);
+  ``python -c 'import airflow.sdk'`` doing that task's work itself (the same rows into a table of its
+  own, straight in DuckDB: DOP refuses to replace a table built outside DOP);
 - ``dop run example_covid19`` of the template's project (``dop init``) against ``dbt build`` of the same
   SQL as dbt-duckdb models (``dbt_example_covid19/``) on the same warehouse file; the tables the two
   build are compared first;

@@ -32,13 +32,20 @@ def run(name: str, *args: str, timeout: float = 300, check: bool = True) -> subp
     return result
 
 
-def rows(out: str, first_cell: str) -> list[list[str]]:
-    """The cells of every Markdown table row whose first cell is ``first_cell``."""
-    found = []
+def tables(out: str) -> list[dict[str, list[str]]]:
+    """The Markdown tables of ``out``, in order, each mapping a row's first cell to its cells (the header
+    and the rule under it left out)."""
+    found: list[dict[str, list[str]]] = []
+    in_table = False
     for line in out.splitlines():
-        cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        if line.startswith("|") and cells[0] == first_cell:
-            found.append(cells)
+        if not line.startswith("|"):
+            in_table = False
+        elif not in_table:
+            found.append({})
+            in_table = True
+        elif not set(line) <= set("|-"):
+            cells = [c.strip() for c in line.strip().strip("|").split("|")]
+            found[-1][cells[0]] = cells
     return found
 
 
@@ -51,23 +58,25 @@ def test_help_describes_the_benchmark(name):
 def test_compare_parse_quick_prints_every_layout_and_the_targets(tmp_path):
     out = run("compare", "parse", "--quick", "--workdir", str(tmp_path), timeout=900).stdout
     assert "Checked first: the 5 layouts build the same 3 DAGs (15 tasks)" in out, out
+    one_process, processor, serialized, targets = tables(out)
     # one process: a row per loader, time, ratios of time and CPU, peak memory and its ratio
-    for name in ("hand-written", "DOP, cache warm", "DOP, cache cold", "dag-factory", "gusty"):
-        [cells] = rows(out, name)
+    assert list(one_process) == ["hand-written", "DOP, cache warm", "DOP, cache cold", "dag-factory", "gusty"]
+    for cells in one_process.values():
         assert re.fullmatch(r"\d+\.\d\d s", cells[1]) and re.fullmatch(RATIO, cells[2]), cells
         assert re.fullmatch(RATIO, cells[3]) and re.fullmatch(r"\d+\.\d MiB", cells[4]), cells
+    assert one_process["hand-written"][2] == "1.00x"
     # the DAG processor and the serialized size: a row per layout, in that order
+    assert list(processor) == list(serialized) == list(LAYOUTS)
     for name in LAYOUTS:
-        processor, size = rows(out, name)
-        assert processor[1] == ("3" if name in ("hand-written", "DOP per-DAG files") else "1"), processor
-        assert re.fullmatch(r"\d+\.\d\d s", processor[2]) and re.fullmatch(r"\d+ ms", processor[5]), processor
-        assert re.fullmatch(RATIO, processor[6]) and re.fullmatch(RATIO, size[2]), (processor, size)
-    assert rows(out, "hand-written")[0][2] == "1.00x"
+        cells = processor[name]
+        assert cells[1] == ("3" if name in ("hand-written", "DOP per-DAG files") else "1"), cells
+        assert re.fullmatch(r"\d+\.\d\d s", cells[2]) and re.fullmatch(r"\d+ ms", cells[5]), cells
+        assert re.fullmatch(RATIO, cells[6]) and re.fullmatch(RATIO, serialized[name][2]), (cells, serialized[name])
     # issue 21's targets, each with a verdict
     for figure, limit in (("DagBag, one process: DOP, cache warm", "1x"), ("DagBag, one process: DOP, cache cold", "1.5x"),
                           ("DAG processor, full pass: DOP", "0.4x"), ("re-parse after one edit: DOP", "3x"),
                           ("serialized size: DOP", "1.05x")):
-        [cells] = rows(out, figure)
+        cells = targets[figure]
         assert re.fullmatch(RATIO, cells[1]) and cells[2] == f"<= {limit}" and cells[3] in ("meets", "MISSES"), cells
     # the workload was really written the five ways
     workload = tmp_path / "parse-3x5" / "workload"
@@ -99,8 +108,8 @@ def test_compare_refuses_layouts_that_build_different_dags(tmp_path):
 
 def test_compare_validate_quick_prints_the_ratios_to_dop_help(tmp_path):
     out = run("compare", "validate", "--quick", "--workdir", str(tmp_path), timeout=600).stdout
-    [warm] = rows(out, "dop validate, cache warm")
-    [cold] = rows(out, "dop validate, cache cold")
+    [table] = tables(out)
+    warm, cold = table["dop validate, cache warm"], table["dop validate, cache cold"]
     assert warm[2] == cold[2] == "dop --help", out
     assert re.fullmatch(RATIO, warm[4]) and warm[5] == "<= 5x" and warm[6] in ("meets", "MISSES"), warm
     assert re.fullmatch(r"\d+\.\d\d s", cold[4]) and cold[5] == "<= 1 s" and cold[6] in ("meets", "MISSES"), cold
@@ -110,10 +119,11 @@ def test_compare_validate_quick_prints_the_ratios_to_dop_help(tmp_path):
 @pytest.mark.slow
 def test_compare_devloop_quick_runs_dop_and_its_baselines(tmp_path):
     out = run("compare", "devloop", "--quick", "--workdir", str(tmp_path), timeout=1800).stdout
+    [table] = tables(out)
     for command, baseline, limit in (("dop run one_task", "import airflow.sdk + the task's SQL", "2x"),
                                      ("dop run example_covid19", "dbt build of the same SQL", "2x"),
                                      ("dop run dbt_task", "dbt run, direct", "1.3x")):
-        [cells] = rows(out, command)
+        cells = table[command]
         assert cells[2] == baseline and re.fullmatch(RATIO, cells[4]) and cells[5] == f"<= {limit}", cells
     # dbt built the same tables from the same SQL as DOP's example DAG (compared before timing)
     assert (tmp_path / "dbt_example_covid19" / "target" / "run_results.json").is_file()
