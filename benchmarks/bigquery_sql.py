@@ -50,6 +50,10 @@ BIGQUERY_FEATURES = frozenset({
     "ADDITIONAL_STRING_FUNCTIONS", "CONCAT_MIXED_TYPES", "SINGLE_TABLE_NAME_ARRAY_PATH",
 })
 
+#: The default time zone GoogleSQL's reference implementation runs the compliance cases in: a case that
+#: converts between TIMESTAMP and civil time without a time zone expects it (BigQuery's default is UTC)
+COMPLIANCE_TIME_ZONE = "America/Los_Angeles"
+
 #: Files about things outside BigQuery SQL queries (or needing what a local run cannot have).
 SKIP_FILES = {
     r"^(proto_|enum_|replace_fields)": "protocol buffers and enums are not BigQuery types",
@@ -141,16 +145,19 @@ def substitute_parameters(case: zc.Case) -> str:
 
 # -- translations ---------------------------------------------------------------------------------
 
-def dop_translation(target: str) -> Callable[[str], str]:
+def dop_translation(target: str) -> Callable[[str, Any], str]:
+    """DOP's translation, told the column types of the tables the file loaded (as DOP's engines are told
+    the types of the warehouse's tables)."""
     from dop_core.sql.dialects import translate
+    from dop_core.sql.inference import frozen
 
-    return lambda sql: translate(sql, "bigquery", target, True)
+    return lambda sql, tables: translate(sql, "bigquery", target, True, frozen(tables) if tables else None)
 
 
-def sqlglot_translation(target: str) -> Callable[[str], str]:
+def sqlglot_translation(target: str) -> Callable[[str, Any], str]:
     import sqlglot
 
-    return lambda sql: ";\n".join(sqlglot.transpile(sql, read="bigquery", write=target))
+    return lambda sql, tables: ";\n".join(sqlglot.transpile(sql, read="bigquery", write=target))
 
 
 TRANSLATIONS = {"DOP": dop_translation, "sqlglot": sqlglot_translation}
@@ -168,12 +175,15 @@ class DuckDB:
              "STRING": "VARCHAR", "BYTES": "BLOB", "BOOL": "BOOLEAN", "DATE": "DATE", "DATETIME": "TIMESTAMP",
              "TIMESTAMP": "TIMESTAMPTZ", "TIME": "TIME", "INTERVAL": "INTERVAL", "JSON": "JSON"}
 
-    def __init__(self, timeout: float):
+    def __init__(self, timeout: float, time_zone: str):
         import duckdb
 
+        from dop_core.sql.library import install_duckdb
+
         self.con = duckdb.connect()
-        self.con.execute("SET TimeZone = 'UTC'")
+        install_duckdb(self.con, time_zone)  # as on every DuckDB connection DOP opens
         self.timeout = timeout
+        self.tables: dict[str, dict[str, str]] = {}  # BigQuery column types of the loaded tables
 
     def close(self) -> None:
         self.con.close()
@@ -225,16 +235,20 @@ class Postgres:
              "STRING": "text", "BYTES": "bytea", "BOOL": "boolean", "DATE": "date", "DATETIME": "timestamp",
              "TIMESTAMP": "timestamptz", "TIME": "time", "INTERVAL": "interval", "JSON": "jsonb"}
 
-    def __init__(self, dsn: str, timeout: float):
+    def __init__(self, dsn: str, timeout: float, time_zone: str):
         import psycopg
+        import psycopg.types.string
 
         self.con = psycopg.connect(dsn, autocommit=True)
+        for name in ("json", "jsonb"):  # JSON as its text: a JSON null is not SQL's NULL
+            self.con.adapters.register_loader(name, psycopg.types.string.TextLoader)
         self.schema = f"bq_{os.getpid()}_{id(self)}"
         self.con.execute(f"CREATE SCHEMA {self.schema}")
         self.con.execute(f"SET search_path TO {self.schema}")
-        self.con.execute("SET TimeZone TO 'UTC'")
+        self.con.execute("SELECT set_config('TimeZone', %s, false)", [time_zone])
         self.con.execute(f"SET statement_timeout = {int(timeout * 1000)}")
         self._types: dict[int, tuple[str, int]] = {}
+        self.tables: dict[str, dict[str, str]] = {}
 
     def close(self) -> None:
         self.con.execute(f"DROP SCHEMA {self.schema} CASCADE")
@@ -254,7 +268,8 @@ class Postgres:
         marks = ", ".join("%s" for _ in columns)
         with self.con.cursor() as cur:
             for row in rows:
-                values = [Jsonb(v) if c[2].kind == "JSON" and v is not None else to_param(v, c[2])
+                values = [Jsonb(None if v is zc.JSON_NULL else v) if c[2].kind == "JSON" and v is not None
+                          else to_param(v, c[2])
                           for v, c in zip(row, columns, strict=True)]
                 cur.execute(f'INSERT INTO "{table.lower()}" VALUES ({marks})', values)
 
@@ -325,7 +340,7 @@ def to_param(value: Any, typ: zc.SqlType) -> Any:
     if typ.kind == "STRUCT":
         return {n: to_param(v, t) for v, (n, t) in zip(value, typ.params, strict=True)}
     if typ.kind == "JSON":
-        return json.dumps(value, default=str)
+        return "null" if value is zc.JSON_NULL else json.dumps(value, default=str)
     return value
 
 
@@ -337,11 +352,11 @@ class Outcome:
         self.results: dict[str, str | None] = {}  # translation -> None (pass) or the reason it failed
 
 
-def check(engine: Any, translate: Callable[[str], str], case: zc.Case) -> str | None:
+def check(engine: Any, translate: Callable[[str, Any], str], case: zc.Case) -> str | None:
     """None when the case gives BigQuery's result; else why not."""
     sql = substitute_parameters(case)
     try:
-        translated = translate(sql)
+        translated = translate(sql, engine.tables)
     except Exception as exc:
         if case.expected.error:
             return None
@@ -437,7 +452,18 @@ def prepare(engine: Any, case: zc.Case) -> dict[str, str]:
         engine.load(table, columns, rows)
     except Exception as exc:
         return {table.lower(): f"reads a table the benchmark could not load ({first_line(exc)})"}
+    engine.tables[table] = {name: bigquery_type(typ) for name, _, typ in columns}
     return dropped
+
+
+def bigquery_type(typ: zc.SqlType) -> str:
+    """``typ`` as BigQuery spells it (the files print FLOAT64 as DOUBLE)."""
+    if typ.kind == "ARRAY":
+        return f"ARRAY<{bigquery_type(typ.params[0])}>"
+    if typ.kind == "STRUCT":
+        return "STRUCT<" + ", ".join(f"`{n}` {bigquery_type(t)}" if n else bigquery_type(t)
+                                     for n, t in typ.params) + ">"
+    return {"DOUBLE": "FLOAT64"}.get(typ.kind, typ.kind)
 
 
 def find_files(root: pathlib.Path, pattern: str) -> list[pathlib.Path]:
@@ -492,6 +518,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--failures", action="store_true", help="list each failing case with its reason")
     parser.add_argument("--timeout", type=float, default=20.0, help="seconds one query may run (default 20)")
     parser.add_argument("--progress", action="store_true", help="name each file on stderr as it starts")
+    parser.add_argument("--time-zone", default=COMPLIANCE_TIME_ZONE,
+                        help="the session's default time zone (default: the compliance suite's, "
+                             f"{COMPLIANCE_TIME_ZONE}; BigQuery's and DOP's engines' default is UTC)")
     args = parser.parse_args(argv)
     logging.getLogger("sqlglot").setLevel(logging.ERROR)  # its warnings are reported per case instead
 
@@ -502,9 +531,9 @@ def main(argv: list[str] | None = None) -> int:
         if engine_name == "postgres":
             if not args.postgres:
                 raise SystemExit("--engines postgres needs --postgres DSN")
-            make: Callable[[], Any] = lambda: Postgres(args.postgres, args.timeout)  # noqa: E731
+            make: Callable[[], Any] = lambda: Postgres(args.postgres, args.timeout, args.time_zone)  # noqa: E731
         else:
-            make = lambda: DuckDB(args.timeout)  # noqa: E731
+            make = lambda: DuckDB(args.timeout, args.time_zone)  # noqa: E731
         skipped: collections.Counter[str] = collections.Counter()
         outcomes: list[Outcome] = []
         for path in files:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 import platform
+import random
 import statistics
 import subprocess
-import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+T = TypeVar("T")
 
 
 def median(values: Sequence[float]) -> float:
@@ -70,14 +72,52 @@ def verdict(value: float, limit: float, lower_is_better: bool = True) -> str:
     return ("meets" if ok else "MISSES") + f" target {'<=' if lower_is_better else '>='} {limit:g}"
 
 
+def child_env(**extra: str) -> dict[str, str]:
+    """The environment of a measured process: none of the caller's DOP or Airflow settings, .pyc files
+    written (as in a deployment), no usage telemetry (dag-factory's would make a network call)."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("DOP_", "AIRFLOW__")) and k not in ("VIRTUAL_ENV", "PYTHONDONTWRITEBYTECODE",
+                                                                    "PYTHONPATH", "AIRFLOW_HOME")}
+    env.update({"DO_NOT_TRACK": "1", "SCARF_NO_ANALYTICS": "true", "AIRFLOW__DAG_FACTORY__ENABLE_TELEMETRY": "False",
+                "AIRFLOW__CORE__LOAD_EXAMPLES": "False"})
+    env.update(extra)
+    return env
+
+
 def run_json(args: Sequence[str], env: dict[str, str] | None = None, timeout: float = 900) -> dict:
     """Run a helper process; return the JSON object on the last line of its output starting with '{'."""
     import json
 
-    result = subprocess.run([sys.executable, *args], capture_output=True, text=True, env=env, timeout=timeout,
-                            check=False)
+    result = subprocess.run(list(args), capture_output=True, text=True, env=env, timeout=timeout, check=False)
     lines = [line for line in result.stdout.splitlines() if line.startswith("{")]
     if result.returncode != 0 or not lines:
         raise RuntimeError(f"{' '.join(args)} failed ({result.returncode}):\n{result.stdout[-3000:]}\n"
                            f"{result.stderr[-3000:]}")
     return json.loads(lines[-1])
+
+
+def timed(args: Sequence[str], env: dict[str, str], cwd: str | os.PathLike[str] | None = None,
+          timeout: float = 1800) -> float:
+    """Wall-clock seconds of one command, which must succeed."""
+    import time
+
+    start = time.perf_counter()
+    result = subprocess.run(list(args), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+                            cwd=cwd, timeout=timeout, check=False)
+    seconds = time.perf_counter() - start
+    if result.returncode != 0:
+        raise RuntimeError(f"{' '.join(map(str, args))} failed ({result.returncode}):\n{result.stdout[-4000:]}")
+    return seconds
+
+
+def interleaved(jobs: dict[str, Callable[[int], T]], rounds: int, rng: random.Random,
+                say: Callable[[str], None] = print) -> dict[str, list[T]]:
+    """Run every job once per round, in a new random order each round; each job gets the round's number."""
+    out: dict[str, list[T]] = {name: [] for name in jobs}
+    for number in range(rounds):
+        order = list(jobs)
+        rng.shuffle(order)
+        for name in order:
+            out[name].append(jobs[name](number))
+        say(f"  round {number + 1}/{rounds} done; load average {os.getloadavg()[0]:.1f}")
+    return out

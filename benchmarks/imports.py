@@ -1,7 +1,7 @@
 """Import footprint of building DAGs: which modules it imports, and how many milliseconds DOP adds.
 
 A fresh process first imports what Airflow's DAG processor already holds when it parses a file
-(``airflow.sdk``, the DagBag, the standard operators), then builds a generated project's DAGs with
+(``airflow.sdk``, the DagBag, the standard operators), then builds the DAGs of a DOP project of ``workload.py`` with
 ``python -X importtime``. Every module imported from then on is DOP's doing; they are grouped as DOP's
 own (``dop_core`` and installed DOP plugins), third-party (ruamel.yaml, pluggy, ...), and ``airflow``
 modules Airflow had not loaded yet. Heavy clients must not appear at all: google-cloud, duckdb, dbt,
@@ -23,7 +23,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import common
-import project
+import workload
 
 HEAVY = ("google.cloud", "google.auth", "google.api_core", "duckdb", "dbt", "pyspark", "sqlglot", "psycopg")
 DOP_PACKAGES = ("dop_core", "dop_dbt", "dop_spark", "dop_egress", "dop_postgres", "dop_hello")
@@ -100,7 +100,9 @@ def main() -> None:
     parser.add_argument("--workdir", type=pathlib.Path)
     args = parser.parse_args()
     work = args.workdir or pathlib.Path(tempfile.mkdtemp(prefix="dop-bench-imports-"))
-    root = project.generate(work / "project", args.dags, args.tasks)
+    root = work / "project"
+    root.mkdir(parents=True)
+    workload.write_dop(root, args.dags, args.tasks)
     (root / "dop_project.yml").write_text(
         "name: bench\ndialect: bigquery\ntargets:\n  local: {engine: duckdb, path: .dop/warehouse.duckdb}\n"
         "  prod: {engine: bigquery, project: my-gcp-project, location: EU}\n")

@@ -49,12 +49,25 @@ class SqlType:
         return self.kind
 
 
+class _JsonNull:
+    """A JSON ``null`` value (a JSON value, unlike SQL's NULL, which the files print ``NULL``)."""
+
+    def __repr__(self) -> str:
+        return "JSON null"
+
+
+JSON_NULL = _JsonNull()
+
+
 @dataclass(frozen=True)
 class Ordered:
-    """An array value: ``ordered`` is False when the file says ``unknown order`` (compare as multisets)."""
+    """An array value: ``ordered`` is False when the file says ``unknown order`` (compare as multisets).
+    ``element`` is the element type the value carries (``ARRAY<STRUCT<x INT64>>[...]``) where the column's
+    type leaves it out (``ARRAY<>``)."""
 
     items: list[Any]
     ordered: bool
+    element: SqlType | None = None
 
 
 @dataclass
@@ -283,7 +296,7 @@ class _Reader:
                 elif self.pos == before or not self.peek("]"):
                     raise ParseError(f"unexpected text in an array at {self.text[self.pos:self.pos + 30]!r}")
             self.take("]")
-            return Ordered(items, ordered)
+            return Ordered(items, ordered, typ.params[0])
         if typ.kind == "STRUCT":
             self.take("{")
             values = []
@@ -299,7 +312,8 @@ class _Reader:
             self.take("b")
             return self.quoted()
         if typ.kind == "JSON":
-            return json.loads(self.balanced(), parse_float=decimal.Decimal)
+            parsed = json.loads(self.balanced(), parse_float=decimal.Decimal)
+            return JSON_NULL if parsed is None else parsed
         return scalar(typ.kind, self.balanced())
 
     def quoted(self) -> bytes:
@@ -422,9 +436,13 @@ def values_equal(expected: Any, actual: Any, typ: SqlType) -> bool:
     if kind == "ARRAY":
         if not isinstance(actual, list | tuple) or len(actual) != len(expected.items):
             return False
-        return same_rows(expected.items, list(actual), expected.ordered,
-                         lambda e, a: values_equal(e, a, typ.params[0]))
+        element = typ.params[0]
+        if element.kind == "UNKNOWN" and expected.element is not None:
+            element = expected.element
+        return same_rows(expected.items, list(actual), expected.ordered, lambda e, a: values_equal(e, a, element))
     if kind == "STRUCT":
+        if not isinstance(actual, dict | list | tuple):
+            return False
         items = list(actual.values()) if isinstance(actual, dict) else list(actual)
         return len(items) == len(expected) and all(
             values_equal(e, a, t) for e, a, (_, t) in zip(expected, items, typ.params, strict=True))
@@ -437,6 +455,8 @@ def values_equal(expected: Any, actual: Any, typ: SqlType) -> bool:
             return math.isnan(expected) and math.isnan(number)
         return math.isclose(expected, number, rel_tol=1e-9, abs_tol=1e-300)
     if kind == "JSON":
+        if expected is JSON_NULL:
+            return isinstance(actual, str) and actual.strip() == "null"
         if isinstance(actual, str):
             try:
                 actual = json.loads(actual, parse_float=decimal.Decimal)

@@ -89,6 +89,7 @@ _EXPORTS = {
     "SettingsContext": "dop_core.contract.contexts",
     "RunContext": "dop_core.contract.contexts",
     "plugin_settings": "dop_core.validate.settings",
+    "DoctorCheck": "dop_core.contract.records",
 }
 
 __all__ = [
@@ -98,6 +99,7 @@ __all__ = [
     "ColumnShape",
     "ConfigError",
     "DagConfig",
+    "DoctorCheck",
     "DopError",
     "EgressType",
     "Engine",
@@ -197,7 +199,15 @@ if TYPE_CHECKING:
     )
     from dop_core.contract.engine import Argument, Engine, QueryResult
     from dop_core.contract.hookspecs import hookimpl, hookspec
-    from dop_core.contract.records import EgressType, EngineType, NoOptions, PluginSettings, TaskType, TriggerType
+    from dop_core.contract.records import (
+        DoctorCheck,
+        EgressType,
+        EngineType,
+        NoOptions,
+        PluginSettings,
+        TaskType,
+        TriggerType,
+    )
     from dop_core.contract.registry import get_registry
     from dop_core.contract.runtime import asset_uri, connect, full_refresh_of, warehouse_lock
     from dop_core.contract.shape import (

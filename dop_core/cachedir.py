@@ -18,6 +18,16 @@ def user_cache_dir() -> pathlib.Path:
     return pathlib.Path(os.environ.get("XDG_CACHE_HOME") or pathlib.Path.home() / ".cache") / "dop"
 
 
+def project_cache_dir(root: pathlib.Path) -> pathlib.Path:
+    """The cache folder of the project at ``root`` (its parsed DAGs, its lineage): ``$DOP_PARSE_CACHE_DIR``,
+    else a folder per project in the user's cache."""
+    import hashlib
+
+    if os.environ.get("DOP_PARSE_CACHE_DIR"):
+        return pathlib.Path(os.environ["DOP_PARSE_CACHE_DIR"])
+    return user_cache_dir() / "parse" / hashlib.sha256(str(root).encode()).hexdigest()[:16]
+
+
 def enabled() -> bool:
     """False when ``DOP_PARSE_CACHE`` is 0/false/no/off: no parse cache, no cached entry points."""
     return os.environ.get("DOP_PARSE_CACHE", "1").lower() not in ("0", "false", "no", "off")

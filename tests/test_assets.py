@@ -128,6 +128,10 @@ def test_running_the_producer_records_an_asset_event_that_queues_the_consumer(pr
                                "JOIN asset a ON a.id = e.asset_id ORDER BY e.id")
     assert (URI, "dop__producer", "daily_revenue") in events
     assert ("x-dop://test_project/retail.revenue_view", "dop__producer", "revenue_view") in events
+    # the tasks whose SQL reads the table declare it as an inlet: Airflow's asset graph shows who reads it
+    inlets = metadata(project, "SELECT r.dag_id, r.task_id FROM task_inlet_asset_reference r JOIN asset a "
+                               "ON a.id = r.asset_id WHERE a.uri = ? ORDER BY r.task_id", URI)
+    assert inlets == [("dop__producer", "revenue_is_positive"), ("dop__producer", "revenue_view")]
     # DOP's local Airflow creates DAGs paused (as production Airflow usually does): nothing is queued yet
     assert metadata(project, "SELECT target_dag_id FROM asset_dag_run_queue") == []
     refs = metadata(project, "SELECT r.dag_id FROM dag_schedule_asset_reference r JOIN asset a ON a.id = r.asset_id "

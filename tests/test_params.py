@@ -4,6 +4,7 @@ Airflow Variables; and the run-time context DOP's operators prepare (dates for a
 from __future__ import annotations
 
 import datetime as dt
+import pathlib
 import types
 
 import pytest
@@ -112,6 +113,22 @@ def test_a_param_whose_declaration_is_wrong_is_reported_where_it_is(tmp_path, do
     (error,) = [p for p in report.problems if p.severity == "error"]
     assert (error.location.line, error.location.column) == where, str(error)
     assert text in error.message
+
+
+def test_each_dag_gets_its_own_schemas_answer_when_dags_declare_alike_schemas(tmp_path, dop_plugin_manager):
+    """A schema's check is remembered across the DAGs of a parse: a schema found wrong once is reported in
+    every DAG that declares it, and a DAG declaring a good one is not blamed."""
+    from dop_core.testing import ProjectFactory
+
+    factory = ProjectFactory(tmp_path)
+    factory.dag("a", "schema: s\nparams:\n  days: {default: 7, type: integer, minimum: 1}\ntasks: []\n")
+    for name in ("b", "c"):
+        factory.dag(name, "schema: s\nparams:\n  code: {default: ab, type: string, minLength: -1}\ntasks: []\n")
+    factory.dag("d", "schema: s\nparams:\n  code: {default: ab, type: string, minLength: 1}\ntasks: []\n")
+    report = validate_project(tmp_path)
+    errors = sorted((pathlib.Path(p.location.path).parent.name, p.message) for p in report.problems
+                    if p.severity == "error")
+    assert errors == [(name, "param 'code' has an invalid schema: -1 is less than the minimum of 0") for name in "bc"]
 
 
 def test_a_param_without_a_type_is_a_warning(tmp_path, dop_plugin_manager):

@@ -384,7 +384,7 @@ def test_sql_renders_as_in_the_built_dag(source, tmp_path, dop_plugin_manager):
     from dop_core.config.project import load_project, parse_dag_config
     from dop_core.config.structure import Structurer
     from dop_core.jinja.render import render_task
-    from dop_core.sqltest.render import Renderer
+    from dop_core.validate.render import Renderer
     from dop_core.validate.targets import resolve_target
 
     root = tmp_path / "p"

@@ -27,7 +27,7 @@ FOLDERS = {
     "tests/bigquery": ({"DOP_TEST_CACHE": "{empty}"}, {
         "bq_emulator": ("the BigQuery emulator (bqemulator in {empty}/bqemulator-venv)", "bigquery-emulator"),
     }),
-    "tests/template": ({"DOP_TEST_CACHE": "{empty}", "DOP_TEST_CHROMIUM": "{empty}/chromium", "PATH": "{empty}"}, {
+    "tests/template": ({"DOP_TEST_CACHE": "{empty}", "DOP_TEST_CHROMIUM": "{empty}/chromium"}, {
         "gcs_emulator": ("the GCS emulator (gcp-storage-emulator in {empty}/gcs-emulator)", "gcs-emulator"),
         "chromium": ("Chromium ({empty}/chromium)", "chromium"),
     }),

@@ -46,7 +46,7 @@ from typing import Any
 
 import attrs
 
-from dop_core.cachedir import enabled, user_cache_dir, write_atomically
+from dop_core.cachedir import enabled, project_cache_dir, write_atomically
 from dop_core.config.models import DAG_ID_PREFIX, PROJECT_FILE, DagConfig, Project, Target
 from dop_core.config.project import find_project_root, load_project
 from dop_core.contract.registry import BUILTIN_PLUGINS, Registry
@@ -63,13 +63,8 @@ _PLAIN_TYPES = {("pathlib", "PosixPath"), ("pathlib", "PurePosixPath"), ("dateti
 def default_dir(project: Project) -> pathlib.Path:
     """``$DOP_PARSE_CACHE_DIR``, else a folder per project in the user's cache: on local disk even where
     the DAGs folder is a bucket mount (Cloud Composer), and never deployed with the project."""
-    return _root_dir(project.root) / "dags"
+    return project_cache_dir(project.root) / "dags"
 
-
-def _root_dir(root: pathlib.Path) -> pathlib.Path:
-    if os.environ.get("DOP_PARSE_CACHE_DIR"):
-        return pathlib.Path(os.environ["DOP_PARSE_CACHE_DIR"])
-    return user_cache_dir() / "parse" / hashlib.sha256(str(root).encode()).hexdigest()[:16]
 
 
 def cached_project(location: Any = None) -> Project:
@@ -82,7 +77,7 @@ def cached_project(location: Any = None) -> Project:
     if not enabled() or data is None:
         return load_project(root)
     key = hashlib.sha256(FORMAT + f"\0project\0{dop_core.__version__}\0{root}\0".encode() + data).hexdigest()
-    path = _root_dir(root) / "project.pickle"
+    path = project_cache_dir(root) / "project.pickle"
     cached = _read(path)
     if cached is not None:
         head, _, body = cached.partition(b"\n")

@@ -13,6 +13,7 @@ from dop_core.config.models import (
     DAG_CONCURRENCY_VARIABLE,
     DAG_ID_PREFIX,
     DEFAULT_DAG_CONCURRENCY,
+    DEFAULT_START_DATE,
     DagConfig,
     Project,
     Target,
@@ -23,20 +24,19 @@ from dop_core.config.models import (
 from dop_core.config.paths import OutsideProject
 from dop_core.contract import registry as plugins
 from dop_core.contract.contexts import TaskBuild, TriggerBuild
-from dop_core.contract.runtime import register_target
+from dop_core.contract.runtime import is_incremental, register_target
 from dop_core.errors import ConfigError, DopError, Location, Problem
 from dop_core.jinja.loader import ProjectLoader
 from dop_core.jinja.original import original_task
+from dop_core.jinja.render import JINJA_ENVIRONMENT
+from dop_core.lineage.infer import dependencies_of, record, recorded_reads
+from dop_core.lineage.runtime import declare_inlets
 from dop_core.secrets import redact
 from dop_core.validate.dag import plain_sql_folder, sql_file, validate_dag
 from dop_core.validate.targets import resolve_target
 
 log = logging.getLogger(__name__)
 
-#: the original DOP's start date (in each DAG's time zone): a DAG without start_date runs for any date
-DEFAULT_START_DATE = dt.date(1970, 1, 1)
-#: Airflow's default extension, and the limits on rendering (dop_core.jinja.limits)
-JINJA_ENVIRONMENT = {"extensions": ["jinja2.ext.do", "dop_core.jinja.limits.RenderLimits"]}
 FULL_REFRESH_HELP = ("Rebuild every table from scratch (is_incremental() is false; dbt gets --full-refresh). "
                      "Can also be given as {\"full_refresh\": true} in the run's conf.")
 
@@ -154,10 +154,13 @@ def build_dag(config: DagConfig, project: Project, target: Target, problems: lis
             op.dop_task_config = original_task(task, config, target)
             op.dop_kind = task_type
             ops[task.identifier] = op
+        reads = recorded_reads(config, project, target)  # the tables each task's SQL reads (dop_core.lineage)
+        declare_inlets(ops, project, reads)
+        deps = dependencies_of(config, reads)  # as written, and with `auto` the writers of what a task reads
         for task in config.tasks:
-            for dep in task.dependencies:
+            for dep in deps[task.identifier]:
                 ops[dep] >> ops[task.identifier]
-        roots = [ops[t.identifier] for t in config.tasks if not t.dependencies]
+        roots = [ops[t.identifier] for t in config.tasks if not deps[t.identifier]]
         for wait in _trigger_tasks(config, config.triggers, None, project, target, keys):
             wait >> roots
         for task in config.tasks:
@@ -197,25 +200,6 @@ def _build_error(config: DagConfig, task: TaskConfig, exc: Exception) -> ConfigE
                                 "check the option named in the message")])
 
 
-def _is_incremental(context: Any) -> bool:
-    from dop_core.contract.runtime import full_refresh_of
-
-    return not full_refresh_of(context)
-
-
-def _make_is_incremental() -> Any:
-    import jinja2
-
-    @jinja2.pass_context
-    def is_incremental(context: Any) -> bool:
-        """``{% if is_incremental() %}`` in any templated field: false on a full refresh. DOP's table
-        materializations replace it with one that is also false while the table does not exist yet."""
-        return _is_incremental(context)
-
-    return is_incremental
-
-
-is_incremental = _make_is_incremental()
 
 
 def _trigger_tasks(config: DagConfig, triggers: list[TriggerConfig], owner: TaskConfig | None, project: Project,
@@ -328,14 +312,21 @@ def says_disabled(folder: pathlib.Path) -> bool:
 def build_one(project: Project, name: str, target: str | None = None) -> Any:
     """One DAG by folder name or dag id; raises ConfigError if it does not validate, DagDisabled if its
     config says ``enabled: false``."""
+    config, resolved = validate_one(project, name, target)
+    if not config.enabled:
+        raise DagDisabled(config)
+    record(config, project, resolved)  # a command, not Airflow's parsing: record what its SQL reads (dop_core.lineage)
+    return build_dag(config, project, resolved)
+
+
+def validate_one(project: Project, name: str, target: str | None = None) -> tuple[DagConfig, Target]:
+    """One DAG's validated config (by folder name or dag id) and the resolved target; raises ConfigError if it
+    does not validate, DagNotFound if the project has no such DAG."""
     folder = project.orchestration_dir / project.dag_name(name)
     if not (folder / "config.yaml").is_file():
         raise DagNotFound(project, name)
     resolved = resolve_target(project, target)
-    config = validate_dag(project, folder, target=resolved)
-    if not config.enabled:
-        raise DagDisabled(config)
-    return build_dag(config, project, resolved)
+    return validate_dag(project, folder, target=resolved), resolved
 
 
 class DagNotFound(DopError):

@@ -25,6 +25,8 @@ def check_project(root: Any = None, target: str | None = None, build: bool = Tru
     from dop_core.build.dags import build_dag
     from dop_core.check.sql import check_dag_sql
     from dop_core.contract.registry import get_registry
+    from dop_core.lineage.check import lineage_problems
+    from dop_core.lineage.store import current_reads
 
     project = report.project
     try:
@@ -33,9 +35,11 @@ def check_project(root: Any = None, target: str | None = None, build: bool = Tru
         return report
     engine = get_registry().named("engine", resolved.engine)
     problems = list(report.problems)
+    lineage = []
     for config in report.dags:
         if not config.enabled:  # never built, as Airflow never sees it
             continue
+        lineage.append((config, current_reads(project, config, resolved)))  # recorded for `dependencies: auto`
         try:
             dag = build_dag(config, project, resolved, problems)
         except ConfigError as exc:
@@ -46,4 +50,5 @@ def check_project(root: Any = None, target: str | None = None, build: bool = Tru
                                     f"{type(exc).__name__}: {exc}", fix="check the task options named in the error"))
             continue
         problems += check_dag_sql(dag, project.dialect, date or dt.date.today(), engine=engine, config=config)
+    problems += lineage_problems(lineage)
     return attrs.evolve(report, problems=problems)

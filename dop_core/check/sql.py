@@ -19,10 +19,8 @@ from typing import Any
 
 from dop_core.config.models import DagConfig, trigger_groups, trigger_task_ids
 from dop_core.errors import ConfigError, Location, Problem
-from dop_core.jinja.render import Rendered, sql_tasks
+from dop_core.jinja.render import CHECKED_RUNS, Rendered, sql_tasks
 
-#: (full refresh, is_incremental()) of the renders checked: an incremental run and a full refresh
-CHECKED_RUNS = ((False, True), (True, False))
 #: what the SQL of a kind whose SQL is a ``script`` (a procedure's body, an invocation) may hold
 SCRIPT_EXPECTED = "SQL statements, and BigQuery scripting in a BigQuery project (DECLARE, SET, IF, LOOP, CALL...)"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import attrs
@@ -39,14 +39,17 @@ def variants(task: Any, full_refresh: bool) -> list[tuple[bool, str]]:
 
 
 def compile_dag(project: Project, name: str, task_id: str | None, date: dt.date, full_refresh: bool,
-                target: str | None = None) -> list[CompiledTask]:
+                target: str | None = None, select: Sequence[str] = (), exclude: Sequence[str] = ()
+                ) -> list[CompiledTask]:
     from dop_core.build.dags import build_one
+    from dop_core.cli.selection import select_tasks
     from dop_core.contract.registry import get_registry
     from dop_core.validate.targets import resolve_target
 
     dag = build_one(project, name, target)
     engine_type = get_registry().named("engine", resolve_target(project, target).engine)
-    tasks = list(sql_tasks(dag))
+    selected = set(select_tasks(dag, select, exclude).selected)
+    tasks = [t for t in sql_tasks(dag) if t.task_id in selected]
     if task_id:
         config = project.orchestration_dir / project.dag_name(name) / "config.yaml"
         _check_task(dag, task_id, [t.task_id for t in tasks], os.path.relpath(config, project.root))

@@ -35,6 +35,11 @@ project_option = click.option("--project", "project_dir", type=click.Path(file_o
                               help=PROJECT_HELP)
 target_option = click.option("--target", default=None, help="Target from dop_project.yml (default: $DOP_TARGET, "
                              "then the project's default_target).")
+select_option = click.option("--select", "-s", "select", multiple=True, metavar="SELECTOR",
+                             help="Only these tasks: ids, globs (daily_*), kind:ACTION/TARGET, +task (and upstream), "
+                             "task+ (and downstream); space-separated or repeated: any; comma-joined: all. As dbt.")
+exclude_option = click.option("--exclude", "exclude", multiple=True, metavar="SELECTOR",
+                              help="Leave out the tasks these selectors match (as --select).")
 
 
 @contextlib.contextmanager
@@ -58,7 +63,7 @@ class _Group(click.Group):
                 sys.exit(1)
             except DopError as exc:
                 click.echo(f"error: {exc}", err=True)  # with its expected and fix lines
-                sys.exit(1)
+                sys.exit(getattr(exc, "exit_code", 1))
 
 
 @click.group(cls=_Group)
@@ -200,13 +205,24 @@ def _dag_json(config: Any) -> dict[str, Any]:
 @project_option
 @target_option
 @click.option("--format", "fmt", type=click.Choice(["mermaid", "dot"]), default="mermaid")
-def graph(dag: str, project_dir: str | None, target: str | None, fmt: str) -> None:
+@click.option("--lineage", is_flag=True, help="Draw the tables too: each task's edge to the table it writes and "
+              "from the tables its SQL reads; dependencies no table explains are dashed.")
+def graph(dag: str, project_dir: str | None, target: str | None, fmt: str, lineage: bool) -> None:
     """Print DAG's task graph as Mermaid (default) or Graphviz DOT.
 
     A disabled DAG (enabled: false) is drawn from its config: its tasks and dependencies, no triggers.
+    With --lineage, the tables each task reads and writes are drawn too (see docs/lineage.md).
     """
     from dop_core.build.dags import DagDisabled, build_one
     from dop_core.cli.graph import config_graph, to_dot, to_mermaid
+
+    if lineage:
+        from dop_core.cli.lineage import draw
+
+        with _logs_to_stderr():
+            text = draw(_project(project_dir), dag, target, fmt)
+        click.echo(text)
+        return
 
     try:
         with _logs_to_stderr():
@@ -248,19 +264,23 @@ def plugins(fmt: str) -> None:
 @target_option
 @click.option("--date", "date", default=None, help="Logical date YYYY-MM-DD (default: today).")
 @click.option("--full-refresh", is_flag=True, help="Render as a full refresh (is_incremental() is false).")
+@select_option
+@exclude_option
 def compile_cmd(dag: str, task: str | None, project_dir: str | None, target: str | None, date: str | None,
-                full_refresh: bool) -> None:
+                full_refresh: bool, select: tuple[str, ...], exclude: tuple[str, ...]) -> None:
     """Print the SQL each task would run, in the project dialect and as sent to the engine.
 
     Nothing is run and no warehouse is touched: a table task shows its incremental run and its first
-    run (or full refresh) when they differ.
+    run (or full refresh) when they differ. --select and --exclude choose the tasks as `dop run` does.
+    A selector that matches no task is an error (exit status 2).
     """
     from dop_core.build.dags import DagDisabled
     from dop_core.cli.compile import compile_dag
 
     try:
         with _logs_to_stderr():
-            compiled = compile_dag(_project(project_dir), dag, task, _date(date), full_refresh, target)
+            compiled = compile_dag(_project(project_dir), dag, task, _date(date), full_refresh, target, select,
+                                   exclude)
     except DagDisabled as exc:
         click.echo(f"note: {exc}", err=True)  # nothing to compile, and nothing wrong
         return
@@ -282,9 +302,21 @@ def compile_cmd(dag: str, task: str | None, project_dir: str | None, target: str
 @click.option("--date", "date", default=None, help="Logical date YYYY-MM-DD (default: today).")
 @click.option("--full-refresh", is_flag=True, help="Rebuild every table from scratch.")
 @click.option("--conf", default=None, help="Extra run conf as JSON, e.g. '{\"key\": 1}'.")
+@select_option
+@exclude_option
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              help="json: print the run's results (as run_results.json holds them) on stdout, the progress on stderr.")
 def run(dag: str, project_dir: str | None, target: str | None, date: str | None, full_refresh: bool,
-        conf: str | None) -> None:
+        conf: str | None, select: tuple[str, ...], exclude: tuple[str, ...], fmt: str) -> None:
     """Run DAG for one logical date through Airflow (dag.test) and report each task's state.
+
+    Each task is shown as it starts and ends (state, duration; a failure's reason at once), then a summary:
+    counts by state, total time; a failed task's log is kept in its own file. Colour on a terminal, unless
+    NO_COLOR is set. The results (per task: state, start, end, duration, rows written, error) are written to
+    .dop/runs/<run id>/run_results.json (.dop/runs/latest links to the last run's folder).
+
+    --select and --exclude run only some tasks (the others are not run; a selected task does not wait
+    for an unselected one); a selector that matches no task is an error (exit status 2).
 
     Each run keeps its log in .dop/logs/runs/<dag_id>/<date>.<start time>.log. A second run of the same
     DAG and date waits for the first. Ctrl-C or SIGTERM stops the run within seconds (its tasks and
@@ -293,14 +325,17 @@ def run(dag: str, project_dir: str | None, target: str | None, date: str | None,
     from dop_core.build.dags import build_one
     from dop_core.check.sql import check_dag_sql
     from dop_core.cli.run import check_run_date, run_dag
+    from dop_core.cli.selection import select_tasks, subset
     from dop_core.contract.variable_params import check_run_conf
 
     project = _project(project_dir)
     day = _date(date)
     built = build_one(project, dag, target)
+    selection = select_tasks(built, select, exclude)
     check_run_date(built, day)
-    # fail fast, with locations, before starting Airflow: the config, then every SQL template for the date
-    errors = [p for p in check_dag_sql(built, project.dialect, day, parse=False) if p.severity == "error"]
+    # fail fast, with locations, before starting Airflow: the config, then the SQL templates of the tasks to run
+    checked = subset(built, selection.selected)
+    errors = [p for p in check_dag_sql(checked, project.dialect, day, parse=False) if p.severity == "error"]
     if errors:
         raise ConfigError(errors)
     try:
@@ -310,7 +345,7 @@ def run(dag: str, project_dir: str | None, target: str | None, date: str | None,
     if extra is not None and not isinstance(extra, dict):
         raise click.BadParameter("--conf must be a JSON object, e.g. '{\"key\": 1}'")
     check_run_conf(built, extra or {}, "--conf")
-    sys.exit(run_dag(project, dag, day, full_refresh, target, extra))
+    sys.exit(run_dag(project, dag, day, full_refresh, target, extra, selection=selection, fmt=fmt))
 
 
 @main.command()
@@ -370,6 +405,38 @@ def deploy(project_dir: str | None, bucket: str, prefix: str | None, dry_run: bo
     plan = deploy_project(_project(project_dir), bucket, prefix, dry_run=dry_run, echo=click.echo)
     sys.exit(0 if plan is not None else 1)
 
+
+
+@main.command()
+@project_option
+@target_option
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              help="json: a list of {name, status, message, fix} on stdout.")
+def doctor(project_dir: str | None, target: str | None, fmt: str) -> None:
+    """Check the environment, as `dbt debug` does: each line ok, warn or fail, with a fix.
+
+    Python and Airflow versions, installed plugins and what they register (or why they failed to load),
+    each target's warehouse reachable with its credentials (SELECT 1; BigQuery only with the google extra; a
+    target other than the one in use only warns),
+    the project's .dop folder and the parse cache writable, and each plugin's own checks (dop-dbt: its dbt
+    virtualenv; dop-spark: Java). Exit status 1 when a check fails, 0 otherwise (warnings pass).
+    """
+    from dop_core.cli.doctor import exit_status, run_checks
+
+    with _logs_to_stderr():
+        checks = run_checks(project_dir, target)
+    if fmt == "json":
+        click.echo(json.dumps([check.as_dict() for check in checks], indent=2))
+    else:
+        width = max(len(check.name) for check in checks)
+        for check in checks:
+            click.echo(f"{check.status:<4}  {check.name.ljust(width)}  {check.message}")
+            if check.fix and check.status != "ok":
+                click.echo(f"      {''.ljust(width)}  fix: {check.fix}")
+        failed = sum(check.status == "fail" for check in checks)
+        warned = sum(check.status == "warn" for check in checks)
+        click.echo(f"\n{len(checks)} checks: {failed} failed, {warned} warning(s)")
+    sys.exit(exit_status(checks))
 
 
 @main.command("new-plugin")

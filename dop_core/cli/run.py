@@ -33,6 +33,7 @@ from typing import IO, Any
 
 from dop_core.cli.airflow_home import airflow_env, airflow_home, ensure_database, run_lock_path
 from dop_core.cli.processes import PARENT_PID, adopt_orphans, descendants, die_with_parent
+from dop_core.cli.selection import Selection
 from dop_core.config.models import DAG_ID_PREFIX, Project
 from dop_core.contract.runtime import register_target
 from dop_core.locks import file_lock
@@ -40,8 +41,6 @@ from dop_core.private import PRIVATE_FILE, private_dir
 from dop_core.secrets import redact
 
 RESULT_MARK = "DOP-RUN-RESULT "
-_START = re.compile(r"\[DAG TEST\] starting task_id=(\S+)")
-_END = re.compile(r"\[DAG TEST\] end task task_id=(\S+)")
 #: seconds the runner has to stop after SIGINT/SIGTERM before it is killed
 STOP_GRACE = 10.0
 
@@ -104,13 +103,17 @@ class _Stopper:
 
 
 def run_dag(project: Project, name: str, date: dt.date, full_refresh: bool = False, target: str | None = None,
-            conf: dict[str, Any] | None = None, quiet: bool = False) -> int:
-    """Run DAG ``name`` for ``date``; print states and failed logs; return the exit status (0 = success)."""
+            conf: dict[str, Any] | None = None, quiet: bool = False, selection: Selection | None = None,
+            fmt: str = "text") -> int:
+    """Run DAG ``name`` for ``date`` (only the tasks of ``selection``, when given); show each task, the failures
+    and a summary (:mod:`dop_core.cli.run_output`), write the run's results; with ``fmt="json"`` print them on
+    stdout, the rest on stderr. Return the exit status (0 = success)."""
     dag_id = DAG_ID_PREFIX + project.dag_name(name)
     for each in project.targets.values():
         register_target(each)
     env = airflow_env(project, target)
-    say = (lambda *_: None) if quiet else (lambda text: print(text, flush=True))
+    shown = sys.stderr if fmt == "json" else sys.stdout
+    say = (lambda *_: None) if quiet else (lambda text: print(text, file=shown, flush=True))
     with _Stopper(STOP_GRACE) as stopper:
         try:
             ensure_database(project, env)
@@ -118,23 +121,28 @@ def run_dag(project: Project, name: str, date: dt.date, full_refresh: bool = Fal
             with file_lock(lock, timeout=None, say=say, busy="",
                            waiting=f"waiting for another `dop run` of {dag_id} for {date.isoformat()} to finish"
                            ) as lock_fd:
-                return _run(project, dag_id, date, full_refresh, env, conf, say, stopper, lock_fd)
+                return _run(project, dag_id, date, full_refresh, env, conf, say, stopper, lock_fd, selection, fmt)
         except Interrupted as stop:
             print(f"Interrupted ({stop}) before {dag_id} started; nothing ran", file=sys.stderr, flush=True)
             return 128 + stop.signum
 
 
 def _run(project: Project, dag_id: str, date: dt.date, full_refresh: bool, env: dict[str, str],
-         conf: dict[str, Any] | None, say: Any, stopper: _Stopper, lock_fd: int) -> int:
+         conf: dict[str, Any] | None, say: Any, stopper: _Stopper, lock_fd: int, selection: Selection | None,
+         fmt: str) -> int:
+    from dop_core.cli.run_output import RunReport, use_colour
+    from dop_core.cli.run_results import TASK_MARK, run_folder
+
     run_conf = dict(conf or {})
     if full_refresh:
         run_conf["full_refresh"] = True
     log_dir = private_dir(project.dop_dir / "logs" / "runs" / dag_id, under=project.root)
-    cmd = [sys.executable, "-m", "dop_core.cli.run", dag_id, date.isoformat(), json.dumps(run_conf)]
+    only = list(selection.selected) if selection is not None and not selection.everything else []
+    cmd = [sys.executable, "-m", "dop_core.cli.run", dag_id, date.isoformat(), json.dumps(run_conf), json.dumps(only)]
+    target = env.get("DOP_TARGET") or project.default_target
     headline = (f"Running {dag_id} for {date.isoformat()}" + (" (full refresh)" if full_refresh else "")
-                + f" on target {env.get('DOP_TARGET') or project.default_target}")
-    sections: dict[str, list[str]] = {}
-    current: str | None = None
+                + f" on target {target}" + (f" ({len(only)} of {len(only) + len(selection.unselected)} tasks "
+                                            "selected)" if selection is not None and only else ""))
     result: dict[str, Any] | None = None
     # A signal from here until the runner is known to the stopper waits (the runner inherits the blocked
     # signals and takes them once it handles them): the run is either not started, or started and logged.
@@ -143,6 +151,10 @@ def _run(project: Project, dag_id: str, date: dt.date, full_refresh: bool, env: 
         say(headline)
         log_path, log_file = _new_log(log_dir, date.isoformat() + ("-full-refresh" if full_refresh else ""),
                                       f"[dop] {headline} (PID {os.getpid()}, {dt.datetime.now().isoformat()})")
+        run_id = f"{dag_id}.{log_path.name.removesuffix('.log')}"
+        report = RunReport(dag_id, date.isoformat(), target, full_refresh, run_id,
+                           run_folder(project.dop_dir, run_id, project.root), project.root, log_path, selection, say,
+                           colour=use_colour(sys.stderr if fmt == "json" else sys.stdout), fmt=fmt)
         proc = subprocess.Popen(cmd, env={**env, PARENT_PID: str(os.getpid()), "DOP_RUN_LOG": str(log_path)},
                                 cwd=project.root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                 bufsize=1, start_new_session=True, pass_fds=(lock_fd,))
@@ -154,44 +166,31 @@ def _run(project: Project, dag_id: str, date: dt.date, full_refresh: bool, env: 
         for line in map(redact, proc.stdout):
             if line.startswith(RESULT_MARK):
                 result = json.loads(line[len(RESULT_MARK):])
-                continue
-            log_file.write(line)
-            if m := _START.search(line):
-                current = m.group(1)
-                sections[current] = []
-                say(f"  -> {current}")
-                continue
-            if m := _END.search(line):
-                current = None
-                continue
-            if current is not None:
-                sections[current].append(line)
+            elif line.startswith(TASK_MARK):
+                report.task_ended(json.loads(line[len(TASK_MARK):]))
+            else:
+                log_file.write(line)
+                report.log_line(line)
         proc.wait()
         if stopper.signum is not None:
             log_file.write(_interrupted(stopper, dag_id, date, result) + "\n")
-    if result is not None:
-        say("")
-        width = max((len(t) for t in result["tasks"]), default=4)
-        for task_id, state in result["tasks"].items():
-            say(f"  {task_id.ljust(width)}  {state}")
     if stopper.signum is not None:
+        report.finish(result, "failed", signal.Signals(stopper.signum).name)
         print(f"\n{_interrupted(stopper, dag_id, date, result)}; full log: {os.path.relpath(log_path)}",
               file=sys.stderr)
         return 128 + stopper.signum
     if result is None:
+        report.finish(result, "failed")
         tail = log_path.read_text(encoding="utf-8").splitlines()[-40:]
         print("\n".join(tail), file=sys.stderr)
         print(f"\nThe run did not complete (exit {proc.returncode}); full log: {log_path}", file=sys.stderr)
         return proc.returncode or 1
-    failed = [t for t, s in result["tasks"].items() if s in ("failed", "upstream_failed", "up_for_retry")]
-    for task_id in failed:
-        if sections.get(task_id):
-            print(f"\n----- log of failed task {task_id} -----", file=sys.stderr)
-            print("".join(_readable(sections[task_id])), file=sys.stderr, end="")
     if not result["tasks"]:  # never a success without running: Airflow made no task instance for this date
+        report.finish(result, "failed")
         print(f"\nThe run of {dag_id} for {date.isoformat()} ran no task; full log: {log_path}", file=sys.stderr)
         return 1
-    say(f"\nDAG run {result['state']}; full log: {os.path.relpath(log_path)}")
+    report.finish(result, result["state"])
+    say(f"DAG run {result['state']}; full log: {os.path.relpath(log_path)}")
     return 0 if result["state"] == "success" else 1
 
 
@@ -283,7 +282,7 @@ def _error_lines(error: list[str] | None) -> list[str]:
     return error or []
 
 
-def _child(dag_id: str, date: str, conf: str) -> int:
+def _child(dag_id: str, date: str, conf: str, only: str = "[]") -> int:
     from dop_core.cli.interruption import Interruption, RunInterrupted
     from dop_core.secrets import redacted_fds
 
@@ -295,15 +294,17 @@ def _child(dag_id: str, date: str, conf: str) -> int:
             interruption.listen()
             die_with_parent(signal.SIGINT)  # the parent's death stops us as its Ctrl-C would
             adopt_orphans()  # task commands that lose their parent stay below us, to be stopped with us
-            return _test(dag_id, logical, conf, interruption)
+            return _test(dag_id, logical, conf, json.loads(only), interruption)
         except RunInterrupted:
             interruption.finish()
 
 
-def _test(dag_id: str, logical: dt.datetime, conf: str, interruption: Any) -> int:
+def _test(dag_id: str, logical: dt.datetime, conf: str, only: list[str], interruption: Any) -> int:
     from airflow.dag_processing.dagbag import DagBag
 
     from dop_core.cli.interruption import fail_abandoned_runs
+    from dop_core.cli.run_results import TaskRecorder, task_results
+    from dop_core.cli.selection import subset
 
     for run in fail_abandoned_runs(pathlib.Path(os.environ["AIRFLOW_HOME"])):
         print(f"[dop] marked the DAG run {run} failed: the `dop run` that started it was killed", flush=True)
@@ -316,6 +317,7 @@ def _test(dag_id: str, logical: dt.datetime, conf: str, interruption: Any) -> in
         print(f"DAG {dag_id} is not in {folder}; DAGs found: {', '.join(sorted(bag.dags)) or 'none'}", flush=True)
         return 2
     ensure_pools(bag.dags.values())
+    dag = subset(dag, only)  # the tasks selected, without the others
     # midnight UTC keeps ds the date asked for; a start_date later that day (a time zone west of UTC) moves
     # the run to it, or Airflow would create no task instance
     if dag.start_date is not None and dag.start_date > logical:
@@ -323,11 +325,13 @@ def _test(dag_id: str, logical: dt.datetime, conf: str, interruption: Any) -> in
     for task in dag.tasks:
         task.retries = 0  # each task runs once here: retries (3 every 5 minutes by default) are the scheduler's
     interruption.check_tasks()
+    recorder = TaskRecorder(lambda line: print(line, flush=True))
+    recorder.install()
     dr = dag.test(logical_date=logical, run_conf=json.loads(conf) or None)
-    order = {task_id: i for i, task_id in enumerate(dag.task_ids)}
-    states = {ti.task_id: _text(ti.state) for ti in sorted(dr.get_task_instances(), key=lambda t: order[t.task_id])}
-    state = _text(dr.state)
-    print(RESULT_MARK + json.dumps({"state": state, "tasks": states}), flush=True)
+    results = task_results(dag, dr, recorder.errors)
+    states = {task["task_id"]: task["state"] for task in results}
+    print(RESULT_MARK + json.dumps({"state": _text(dr.state), "tasks": states, "run_id": dr.run_id,
+                                    "results": results}), flush=True)
     return 0
 
 
@@ -392,4 +396,4 @@ def prepare_database(env: dict[str, str]) -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(_prepare() if sys.argv[1:2] == ["prepare"] else _child(*sys.argv[1:4]))
+    sys.exit(_prepare() if sys.argv[1:2] == ["prepare"] else _child(*sys.argv[1:5]))

@@ -9,7 +9,7 @@ import datetime as dt
 import os
 import pathlib
 import zoneinfo
-from typing import Any
+from typing import Any, Literal
 
 import attrs
 
@@ -30,6 +30,8 @@ PROJECT_FILE = "dop_project.yml"
 DAG_CONCURRENCY_VARIABLE = "DAG_CONCURRENCY"
 DEFAULT_DAG_CONCURRENCY = 2
 DAG_ID_PREFIX = "dop__"
+#: the original DOP's start date (in each DAG's time zone): a DAG without start_date runs for any date
+DEFAULT_START_DATE = dt.date(1970, 1, 1)
 DEFAULT_TARGETS = {"local": {"engine": "duckdb", "path": ".dop/warehouse.duckdb"}}
 SQL_DIALECTS = ("bigquery", "duckdb", "postgres", "snowflake", "spark", "trino", "redshift", "databricks", "mysql")
 
@@ -155,7 +157,9 @@ class TaskConfig:
                                             "schema": IDENTIFIER_SCHEMA,
                                             "doc": "the task id; also the name of its SQL file and table"})
     kind: Kind = attrs.field(metadata={"doc": "{action, target}: what the task is"})
-    dependencies: list[str] = attrs.field(factory=list, metadata={"doc": "identifiers of upstream tasks"})
+    dependencies: list[str] = attrs.field(factory=list, metadata={
+        "doc": "identifiers of upstream tasks, or `auto`: the tasks of this DAG writing the tables its SQL reads "
+               "(see docs/lineage.md)"})
     options: dict[str, Any] = attrs.field(factory=dict, metadata={"doc": "options of the task kind"})
     schema: str | None = attrs.field(default=None, metadata={
         "parse": _identifier("schema name"), "expected": IDENTIFIER_EXPECTED, "schema": IDENTIFIER_SCHEMA,
@@ -179,6 +183,13 @@ class TaskConfig:
     typed_options: Any = attrs.field(default=None, alias="_typed_options")
     #: the task's index in `tasks:` (where its errors are reported, even after an invalid task)
     position: int = attrs.field(default=0, alias="_position", metadata={"position": True})
+    #: `dependencies: auto` as written (``dependencies`` is then empty): see dop_core.lineage
+    auto_dependencies: bool = attrs.field(default=False, alias="_auto_dependencies")
+
+    def __attrs_post_init__(self) -> None:
+        if self.dependencies == "auto":  # YAML's `dependencies: auto`
+            object.__setattr__(self, "dependencies", [])
+            object.__setattr__(self, "auto_dependencies", True)
 
 
 def _task_timedelta_fields() -> None:
@@ -188,6 +199,7 @@ def _task_timedelta_fields() -> None:
 
 
 _task_timedelta_fields()
+TaskConfig.__annotations__["dependencies"] = list[str] | Literal["auto"]  # as written; __attrs_post_init__ splits it
 
 
 @attrs.frozen
@@ -225,6 +237,9 @@ class DagConfig:
                f"`{DAG_CONCURRENCY_VARIABLE}` when set, else {DEFAULT_DAG_CONCURRENCY} (as the original DOP)"})
     dagrun_timeout: Any = attrs.field(default=None, metadata={"doc": "fail a run after this long, e.g. 6h"})
     triggers: list[TriggerConfig] = attrs.field(factory=list, metadata={"doc": "what the DAG waits for"})
+    dependencies: Literal["explicit", "auto"] = attrs.field(default="explicit", metadata={
+        "doc": "auto: every task also depends on the tasks of this DAG writing the tables its SQL reads "
+               "(see docs/lineage.md); explicit: only the dependencies written"})
     # filled in by validation: each param as a dop_core.config.params.ParamSpec (its default and JSON schema)
     typed_params: dict[str, Any] = attrs.field(factory=dict, alias="_typed_params")
     # ... the typed settings of each plugin whose kinds the DAG uses (by plugin name)

@@ -184,16 +184,29 @@ def schema_error(schema: dict[str, Any], value: Any) -> str | None:
     return None if error is None else error.message
 
 
+#: schema_problem's answers by the schema's repr: checking a schema against its metaschema takes
+#: milliseconds, and a project's DAGs declare the same few schemas ({"type": "integer"}) again and again
+_SCHEMA_PROBLEMS: dict[str, str | None] = {}
+_SCHEMA_PROBLEMS_KEPT = 1024
+
+
 def schema_problem(schema: dict[str, Any]) -> str | None:
     """Why ``schema`` is not a JSON schema, or None."""
     from jsonschema.exceptions import SchemaError
     from jsonschema.validators import validator_for
 
+    key = repr(schema)  # a YAML value's repr keeps its types: 1, '1', 1.0 and True differ
+    if key in _SCHEMA_PROBLEMS:
+        return _SCHEMA_PROBLEMS[key]
     try:
         validator_for(schema).check_schema(schema)
+        problem = None
     except SchemaError as exc:
-        return exc.message
-    return None
+        problem = exc.message
+    if len(_SCHEMA_PROBLEMS) >= _SCHEMA_PROBLEMS_KEPT:
+        _SCHEMA_PROBLEMS.clear()
+    _SCHEMA_PROBLEMS[key] = problem
+    return problem
 
 
 def is_declaration(value: Any) -> bool:

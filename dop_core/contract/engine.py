@@ -111,9 +111,12 @@ class Engine(abc.ABC):
         return ".".join(self.quote(p) for p in parts)
 
     def translate(self, sql: str, source_dialect: str) -> str:
+        """``sql`` in this engine's dialect; from BigQuery, told the types of the tables it reads."""
         from dop_core.sql.dialects import translate
+        from dop_core.sql.inference import table_types
 
-        return translate(sql, source_dialect, self.dialect, self.single_catalog)
+        schema = table_types(sql, self.columns, self.dialect) if source_dialect == "bigquery" != self.dialect else None
+        return translate(sql, source_dialect, self.dialect, self.single_catalog, schema)
 
     @contextlib.contextmanager
     def lock(self, relation: Relation) -> Iterator[None]:

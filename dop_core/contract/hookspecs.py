@@ -28,7 +28,14 @@ if TYPE_CHECKING:
     from airflow.sdk import DAG
 
     from dop_core.config.models import DagConfig, Project
-    from dop_core.contract.records import EgressType, EngineType, PluginSettings, TaskType, TriggerType
+    from dop_core.contract.records import (
+        DoctorCheck,
+        EgressType,
+        EngineType,
+        PluginSettings,
+        TaskType,
+        TriggerType,
+    )
 
 PROJECT_NAME = "dop"
 
@@ -186,4 +193,23 @@ def dop_jinja_macros(project: Project) -> dict[str, Callable[..., Any]]:
         @hookimpl
         def dop_jinja_macros(project):
             return {"quarter": lambda ds: f"{ds[:4]}Q{(int(ds[5:7]) - 1) // 3 + 1}"}
+    """
+
+
+@hookspec
+def dop_doctor(project: Project | None) -> Sequence[DoctorCheck]:
+    """Check what the plugin needs to run (a tool, a virtualenv, a service) for ``dop doctor``.
+
+    ``project`` is the service project ``dop doctor`` runs in, or None outside one. Return
+    :class:`~dop_core.DoctorCheck` records (``status`` ok, warn or fail, with a ``fix``); a failure
+    makes ``dop doctor`` exit 1. Keep it quick (seconds): no network call without a short timeout.
+    Since 0.1.
+
+    Example::
+
+        @hookimpl
+        def dop_doctor(project):
+            if shutil.which("mytool") is None:
+                return [DoctorCheck("mytool", "fail", "mytool is not on PATH", "pip install mytool")]
+            return [DoctorCheck("mytool", "ok", "mytool found")]
     """

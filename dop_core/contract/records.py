@@ -177,7 +177,8 @@ class TaskType(Record):
     None when the SQL is the kind's own business.
     ``incremental``: ``is_incremental()`` is true only once the task's relation exists (a table that later
     runs update). ``writes``: the task writes its relation (``[database.]schema.identifier``), which
-    becomes an Airflow asset other DAGs may be scheduled on.
+    becomes an Airflow asset other DAGs may be scheduled on. ``function``: the task creates the SQL function
+    ``[database.]schema.identifier``, which the SQL calling it reads (lineage, ``dependencies: auto``).
     ``inputs``: the files and folders its validation reads beyond the DAG's folder and dop_project.yml
     (project-relative paths, or a function of the ValidationContext returning paths, or None if it cannot
     say): DAGs whose kinds all declare their inputs are served from the parse cache until one changes.
@@ -195,6 +196,7 @@ class TaskType(Record):
         ("query", "script", "expression", None)))
     incremental: bool = False
     writes: bool = False
+    function: bool = False
     inputs: Inputs | None = attrs.field(default=None, validator=_inputs)
     #: an extra it needs installed, e.g. :data:`~dop_core.extras.GOOGLE_EXTRA` (validation says what to install)
     requires: Extra | None = None
@@ -307,3 +309,21 @@ class PluginSettings(Record):
         default=None, validator=_ref(True))
     description: str = ""
     provider: str = ""
+
+
+#: the statuses of a :class:`DoctorCheck`
+DOCTOR_STATUSES = ("ok", "warn", "fail")
+
+
+@attrs.frozen
+class DoctorCheck:
+    """One finding of ``dop doctor``: ``status`` is ``ok``, ``warn`` or ``fail``; ``fix`` says what to do (for
+    ``warn`` and ``fail``). Plugins return these from the ``dop_doctor`` hook."""
+
+    name: str
+    status: str = attrs.field(validator=attrs.validators.in_(DOCTOR_STATUSES))
+    message: str
+    fix: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return attrs.asdict(self)

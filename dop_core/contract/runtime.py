@@ -16,6 +16,10 @@ if TYPE_CHECKING:
     from dop_core.contract.engine import Engine
 
 
+#: the XCom key an operator pushes the number of rows it wrote under (``dop run``'s results show it)
+ROWS_WRITTEN = "rows_written"
+
+
 def connect(target: Target) -> Engine:
     """Open ``target``'s engine (inside a task only; use it as a context manager); the target's secrets are
     masked in every log from then on."""
@@ -33,6 +37,26 @@ def warehouse_lock(target: Target) -> contextlib.AbstractContextManager[Any]:
 
     lock = get_registry().named("engine", target.engine).load("lock")
     return contextlib.nullcontext() if lock is None else lock(target)
+
+
+def _is_incremental(context: Any) -> bool:
+    return not full_refresh_of(context)
+
+
+def _make_is_incremental() -> Any:
+    import jinja2
+
+    @jinja2.pass_context
+    def is_incremental(context: Any) -> bool:
+        """``{% if is_incremental() %}`` in any templated field: false on a full refresh. DOP's table
+        materializations replace it with one that is also false while the table does not exist yet."""
+        return _is_incremental(context)
+
+    return is_incremental
+
+
+#: the ``is_incremental()`` macro of every DOP DAG's template environment
+is_incremental = _make_is_incremental()
 
 
 def full_refresh_of(context: Any) -> bool:

@@ -20,7 +20,7 @@ from dop_core.config.models import Partitioning, Target
 from dop_core.contract.contexts import TaskBuild
 from dop_core.contract.credentials import HiddenCredentialsMixin
 from dop_core.contract.records import TaskType
-from dop_core.contract.runtime import asset_uri, connect, full_refresh_of, target_secrets
+from dop_core.contract.runtime import ROWS_WRITTEN, asset_uri, connect, full_refresh_of, target_secrets
 from dop_core.contract.variable_params import VariableParamsMixin
 from dop_core.errors import DopError, EngineError, TaskFailed
 from dop_core.secrets import redact
@@ -98,6 +98,17 @@ class DopSqlMixin(HiddenCredentialsMixin, VariableParamsMixin):
     def arguments(self) -> Any:
         return ((self.dop_task_config or {}).get("options") or {}).get("arguments")
 
+    # OpenLineage (apache-airflow-providers-openlineage, when installed) asks every operator for these
+    def get_openlineage_facets_on_start(self) -> Any:
+        from dop_core.contract.openlineage import operator_lineage
+
+        return operator_lineage(self)
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
+        from dop_core.contract.openlineage import operator_lineage
+
+        return operator_lineage(self)
+
     def _failure(self, exc: Exception) -> EngineError:
         where = f" ({self.sql_file})" if self.sql_file else ""
         return EngineError(redact(f"task {self.task_id!r} [{self.kind}]{where} failed on target {self.target.name!r} "
@@ -156,6 +167,9 @@ class DopSqlOperator(DopSqlMixin, BaseOperator):
                           self.sql_file, self.target.name, self.execution_timeout)
             raise
         log.info("%s", redact(str(outcome)))
+        ti = context.get("ti")
+        if ti is not None and isinstance(getattr(outcome, "rows", None), int):  # `dop run`'s results show it
+            ti.xcom_push(key=ROWS_WRITTEN, value=outcome.rows)
         return redact(str(outcome))
 
 

@@ -22,6 +22,10 @@ import attrs
 from dop_core.errors import ConfigError, Location, Problem, did_you_mean
 
 DOCS = "docs/tasks.md#templating"
+#: Airflow's default extension, and the limits on rendering (dop_core.jinja.limits)
+JINJA_ENVIRONMENT = {"extensions": ["jinja2.ext.do", "dop_core.jinja.limits.RenderLimits"]}
+#: (full refresh, is_incremental()) of the renders checked: an incremental run and a full refresh
+CHECKED_RUNS = ((False, True), (True, False))
 
 
 @attrs.frozen

@@ -6,8 +6,9 @@ from typing import Any
 
 from sqlglot import exp
 
-from dop_core.sql import UnsupportedSqlError
-from dop_core.sql.rules import rule
+from dop_core.sql import UnsupportedSqlError, library
+from dop_core.sql.inference import TYPE, is_type, type_of
+from dop_core.sql.rules import rewrite, rule
 
 
 def _int(value: int) -> Any:
@@ -37,16 +38,91 @@ def array_subscripts(tree: Any, target: str) -> Any:
         null_array = exp.If(this=exp.Is(this=array.copy(), expression=exp.Null()), true=exp.Null())
         if node.args.get("safe") or target != "duckdb":
             return exp.Case(ifs=[null_array, exp.If(this=out_of_bounds, true=exp.Null())], default=access)
-        return exp.Case(ifs=[null_array, exp.If(this=out_of_bounds, true=exp.func(
-            "error", exp.Literal.string("Array index is out of bounds")))], default=access)
+        return exp.Case(ifs=[null_array, exp.If(this=out_of_bounds, true=library.call(
+            target, "error", exp.Literal.string("Array index is out of bounds")))], default=access)
 
     return tree.transform(fix)
 
 
 @rule("duckdb")
+def array_field_access_flattens(tree: Any, target: str) -> Any:
+    """``array_of_structs.field`` (BigQuery's array elements field access operator) is the array of each
+    element's ``field``, in order: a NULL element gives a NULL, a field that is itself an array is
+    flattened into the result (a NULL array adds nothing), and a NULL array gives an empty result
+    (``UNNEST`` of it has no row). Paths go on through several arrays (``a.x.y``); ``FLATTEN(path)`` is the
+    path's array. DuckDB cannot read a field of a list: each step becomes ``list_transform`` (and
+    ``flatten`` when the field is an array). Applies where the array's type is known."""
+
+    def change(node: Any) -> Any:
+        if isinstance(node, exp.Flatten) and node.this.meta.get(_PATH):
+            return node.this  # FLATTEN(path): the path's array is flat already
+        if not isinstance(node, exp.Dot) or not isinstance(node.expression, exp.Identifier):
+            return node
+        field = _element_field(type_of(node.this), node.expression.name)
+        if field is None:
+            return node
+        element = exp.to_identifier("_dop_element")
+        out: Any = exp.Anonymous(this="list_transform", expressions=[node.this, exp.Lambda(
+            this=exp.Dot(this=exp.column(element), expression=node.expression.copy()), expressions=[element])])
+        if field.is_type(exp.DataType.Type.ARRAY):
+            out = exp.Anonymous(this="flatten", expressions=[out])
+            out.meta[TYPE] = field
+        else:
+            out.meta[TYPE] = exp.DataType(this=exp.DataType.Type.ARRAY, expressions=[field], nested=True)
+        out.meta[_PATH] = True
+        return out
+
+    return rewrite(tree, change)
+
+
+#: meta key marking the translation of an array path (``FLATTEN`` of it is the same array)
+_PATH = "dop_array_path"
+
+
+def _element_field(typ: Any, name: str) -> Any:
+    """The type of field ``name`` of the elements of ``typ`` when it is an array of structs, else None."""
+    if typ is None or not typ.is_type(exp.DataType.Type.ARRAY) or not typ.expressions:
+        return None
+    element = typ.expressions[0]
+    if not element.is_type(exp.DataType.Type.STRUCT):
+        return None
+    for field in element.expressions:
+        if isinstance(field, exp.ColumnDef) and field.name.lower() == name.lower() and field.args.get("kind"):
+            return field.args["kind"]
+    return None
+
+
+@rule("duckdb")
+def unnest_of_structs_has_field_columns(tree: Any, target: str) -> Any:
+    """``FROM UNNEST(array_of_structs)`` has a column per struct field (``SELECT x FROM UNNEST([STRUCT(1 AS
+    x)])``, or of a table's ``ARRAY<STRUCT>`` column). sqlglot expands the fields on DuckDB only where it
+    typed the array while parsing (a literal of STRUCTs); the array's inferred type (a table's column, a
+    tuple ``(1, 2)`` among structs) now decides too, for an UNNEST without an alias (with one, the alias is
+    the struct: ``s.x``, and NULL where a LEFT JOIN finds no element). A tuple in an array of structs is a
+    struct with the array's field names (DuckDB read it as an unnamed row)."""
+    for array in tree.find_all(exp.Array):
+        if any(isinstance(e, exp.Struct) for e in array.expressions):
+            for element in array.expressions:
+                if isinstance(element, exp.Tuple):
+                    element.replace(exp.Struct(expressions=list(element.expressions)))
+    for unnest in tree.find_all(exp.Unnest):
+        if unnest.args.get("explode_array") or len(unnest.expressions) != 1 or unnest.args.get("alias") \
+                or not isinstance(unnest.parent, exp.From | exp.Join):
+            continue
+        value = unnest.expressions[0]
+        typ = type_of(value)
+        of_structs = typ is not None and typ.is_type(exp.DataType.Type.ARRAY) and bool(typ.expressions) \
+            and typ.expressions[0].is_type(exp.DataType.Type.STRUCT)
+        if of_structs or (isinstance(value, exp.Array) and any(isinstance(e, exp.Struct) for e in value.expressions)):
+            unnest.set("explode_array", True)
+    return tree
+
+
+@rule("duckdb")
 def unnest_with_offset_counts_from_zero(tree: Any, target: str) -> Any:
     """``UNNEST(arr) WITH OFFSET AS o`` numbers the elements from 0. sqlglot writes it as DuckDB's
-    ``WITH ORDINALITY``, which counts from 1; the UNNEST becomes a subquery that subtracts 1."""
+    ``WITH ORDINALITY``, which counts from 1; the UNNEST becomes a subquery that subtracts 1 (and selects
+    the fields of an array of structs as columns)."""
     for unnest in list(tree.find_all(exp.Unnest)):
         offset = unnest.args.get("offset")
         if not offset or not isinstance(unnest.parent, exp.From | exp.Join):
@@ -60,7 +136,13 @@ def unnest_with_offset_counts_from_zero(tree: Any, target: str) -> Any:
         inner = unnest.copy()
         inner.set("alias", exp.TableAlias(this=exp.to_identifier("_dop_u"),
                                           columns=[exp.to_identifier(value), exp.to_identifier(position)]))
-        select = exp.select(exp.column(value, quoted=True), exp.alias_(
+        # an array of structs: a column per field (and the element itself when it is named)
+        explode = bool(inner.args.get("explode_array"))
+        inner.set("explode_array", False)
+        values = [exp.column(value, quoted=True)] if columns or not explode else []
+        if explode:
+            values.append(exp.Column(this=exp.Star(), table=exp.to_identifier(value, quoted=True)))
+        select = exp.select(*values, exp.alias_(
             exp.Sub(this=exp.column(position, quoted=True), expression=_int(1)), position, quoted=True)).from_(inner)
         table_alias = alias.name if alias is not None and alias.name else "_dop_unnest"
         unnest.replace(exp.Subquery(this=select, alias=exp.TableAlias(this=exp.to_identifier(table_alias))))
@@ -71,8 +153,8 @@ def unnest_with_offset_counts_from_zero(tree: Any, target: str) -> Any:
 def array_agg_modifiers(tree: Any, target: str) -> Any:
     """``ARRAY_AGG(x [DISTINCT] [IGNORE NULLS | RESPECT NULLS] [ORDER BY ...] [LIMIT n])``: IGNORE NULLS
     leaves NULL elements out, RESPECT NULLS (the default) keeps them, LIMIT keeps the first n after the
-    ordering. On DuckDB: ``list_slice(array_agg(x ORDER BY ...) FILTER (WHERE x IS NOT NULL), 1, n)``
-    (sqlglot dropped the modifier or put the LIMIT inside the filter)."""
+    ordering; no element left is NULL. On DuckDB: ``list_slice(array_agg(x ORDER BY ...) FILTER (WHERE x IS
+    NOT NULL), 1, n)`` (sqlglot dropped the modifier or put the LIMIT inside the filter)."""
 
     def fix(node: Any) -> Any:
         wrapper = node if isinstance(node, exp.IgnoreNulls | exp.RespectNulls) else None
@@ -90,8 +172,58 @@ def array_agg_modifiers(tree: Any, target: str) -> Any:
         if isinstance(wrapper, exp.IgnoreNulls):
             out = exp.Filter(this=out, expression=exp.Where(this=exp.Not(this=exp.Is(this=value.copy(),
                                                                                          expression=exp.Null()))))
-        if limit is not None:
-            out = exp.func("list_slice", out, _int(1), limit.copy())
+        if limit is not None:  # no element left (LIMIT 0) is NULL, as over no rows (one aggregate: PIVOT)
+            out = exp.Nullif(this=exp.func("list_slice", out, _int(1), limit.copy()), expression=exp.Array())
         return out
+
+    return tree.transform(fix)
+
+
+@rule("duckdb")
+def generated_arrays_refuse_a_zero_step(tree: Any, target: str) -> Any:
+    """``GENERATE_ARRAY(start, end, 0)`` and ``GENERATE_DATE_ARRAY(start, end, INTERVAL 0 DAY)`` are errors
+    ("Sequence step cannot be 0."); DuckDB's ``generate_series`` returns a result. The step is checked."""
+
+    def checked(step: Any) -> Any:
+        zero = exp.EQ(this=exp.Cast(this=step.copy(), to=exp.DataType.build("DOUBLE")), expression=_int(0))
+        return exp.Case(ifs=[exp.If(this=zero, true=library.call(
+            target, "error", exp.Literal.string("Sequence step cannot be 0.")))], default=step)
+
+    def fix(node: Any) -> Any:
+        step = node.args.get("step") if isinstance(node, exp.GenerateSeries | exp.GenerateDateArray) else None
+        if step is None:
+            return node
+        if isinstance(step, exp.Interval):
+            step.set("this", exp.Paren(this=checked(step.this)))
+        elif not (isinstance(step, exp.Literal) and float(step.this) != 0):
+            node.set("step", checked(step))
+        return node
+
+    return rewrite(tree, fix)
+
+
+@rule("duckdb")
+def string_agg_limit(tree: Any, target: str) -> Any:
+    """``STRING_AGG(x [, separator] [ORDER BY ...] LIMIT n)`` joins the first n non-NULL values (after the
+    ordering; NULLs are left out before the limit), NULL when none is left. DuckDB has no LIMIT in an
+    aggregate: ``list_slice(array_agg(x ORDER BY ...) FILTER (WHERE x IS NOT NULL), 1, n)`` joined with
+    the separator (',' by default). BYTES values are left to the string rules."""
+
+    def fix(node: Any) -> Any:
+        if not isinstance(node, exp.GroupConcat) or not isinstance(node.this, exp.Limit):
+            return node
+        body, limit = node.this.this, node.this.expression
+        value = body.this if isinstance(body, exp.Order) else body
+        value = value.expressions[0] if isinstance(value, exp.Distinct) else value
+        if is_type(value, "BINARY", "VARBINARY", "BLOB"):
+            raise UnsupportedSqlError("STRING_AGG of BYTES with LIMIT cannot be expressed on duckdb",
+                                      construct="STRING_AGG")
+        kept = exp.Filter(this=exp.ArrayAgg(this=body.copy()), expression=exp.Where(
+            this=exp.Not(this=exp.Is(this=value.copy(), expression=exp.Null()))))
+        values = exp.func("list_slice", kept, _int(1), limit.copy())
+        separator = node.args.get("separator") or exp.Literal.string(",")
+        joined = exp.Anonymous(this="array_to_string", expressions=[values.copy(), separator])
+        empty = exp.EQ(this=exp.Anonymous(this="len", expressions=[values]), expression=_int(0))
+        return exp.Case(ifs=[exp.If(this=empty, true=exp.Null())], default=joined)
 
     return tree.transform(fix)

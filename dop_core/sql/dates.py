@@ -8,7 +8,8 @@ from typing import Any
 from sqlglot import exp
 
 from dop_core.sql import UnsupportedSqlError
-from dop_core.sql.rules import rule
+from dop_core.sql.inference import is_type
+from dop_core.sql.rules import rewrite, rule
 
 
 @rule("duckdb", "postgres")
@@ -51,5 +52,144 @@ def interval_year_to_second(tree: Any, target: str) -> Any:
         text = (f"{months} months {int(match['d'])} days {sign}{int(match['h'])} hours {sign}{int(match['mi'])} "
                 f"minutes {sign}{match['s']} seconds")
         return exp.Interval(this=exp.Literal.string(text))
+
+    return tree.transform(fix)
+
+
+def _timestamp(node: Any) -> bool:
+    """Whether ``node`` is a BigQuery TIMESTAMP (a point in time, DuckDB's TIMESTAMPTZ)."""
+    return isinstance(node, exp.CurrentTimestamp) or is_type(node, "TIMESTAMPTZ")
+
+
+def _cast(node: Any, to: str) -> Any:
+    return exp.Cast(this=node, to=exp.DataType.build(to))
+
+
+_OFFSET = re.compile(r"^(?:UTC)?(?P<sign>[+-])(?P<h>\d{1,2})(?::?(?P<m>\d{2}))?$", re.IGNORECASE)
+
+
+def _local(timestamp: Any, zone: Any) -> Any:
+    """The civil DATETIME of ``timestamp`` in ``zone`` (a fixed offset such as ``'+01:00'``, which DuckDB's
+    time zones do not include, is added to the UTC time)."""
+    match = _OFFSET.match(zone.this) if isinstance(zone, exp.Literal) and zone.is_string else None
+    if match is None:
+        return exp.AtTimeZone(this=timestamp, zone=zone)
+    sign = -1 if match["sign"] == "-" else 1
+    minutes = sign * (int(match["h"]) * 60 + int(match["m"] or 0))
+    return exp.Paren(this=exp.Add(this=exp.AtTimeZone(this=timestamp, zone=exp.Literal.string("UTC")),
+                                  expression=exp.Interval(this=exp.Literal.string(f"{minutes} minutes"))))
+
+
+def _civil_now(zone: Any) -> Any:
+    """The current DATETIME in ``zone`` (the session's time zone when None)."""
+    if zone is None:
+        return _cast(exp.CurrentTimestamp(), "TIMESTAMP")
+    return _local(exp.CurrentTimestamp(), zone)
+
+
+_ZONE_ELEMENTS = re.compile(r"%E?[zZ]|%Ez")
+
+
+def _zoned_conversion(node: Any) -> Any:
+    """``TIME|DATETIME|DATE(ts, zone)`` and ``FORMAT_TIMESTAMP(format, ts, zone)`` from the civil time of
+    ``ts`` in ``zone`` (None for another node)."""
+    if isinstance(node, exp.Time | exp.Date) and node.args.get("zone") is not None and _timestamp(node.this):
+        return _cast(_local(node.this, node.args["zone"]), "TIME" if isinstance(node, exp.Time) else "DATE")
+    zone = node.args.get("expression") if isinstance(node, exp.Datetime) else None
+    if zone is not None and _timestamp(node.this) and (is_type(zone, "TEXT", "VARCHAR") or (
+            isinstance(zone, exp.Literal) and zone.is_string)):
+        return _cast(_local(node.this, zone), "TIMESTAMP")
+    if isinstance(node, exp.TimeToStr) and node.args.get("zone") is not None:
+        form = node.args.get("format")
+        if not (isinstance(form, exp.Literal) and form.is_string) or _ZONE_ELEMENTS.search(form.this):
+            raise UnsupportedSqlError("FORMAT_TIMESTAMP with a time zone and a format that is not a string "
+                                      "literal, or that prints the zone, cannot be expressed on duckdb",
+                                      construct="FORMAT_TIMESTAMP")
+        value = node.this.this if isinstance(node.this, exp.TsOrDsToTimestamp) else node.this
+        return exp.TimeToStr(this=_local(value, node.args["zone"]), format=form)
+    return None
+
+
+@rule("duckdb")
+def civil_time_of_timestamps(tree: Any, target: str) -> Any:
+    """The civil DATE, TIME and DATETIME of a TIMESTAMP in a time zone (the default one unless ``AT TIME
+    ZONE``): ``EXTRACT(DATE|TIME|DATETIME FROM ts)``, ``CAST(ts AS TIME)``, ``TIME(ts)``,
+    ``CURRENT_DATETIME([zone])``, ``CURRENT_TIME([zone])``, ``TIME|DATETIME|DATE(ts, zone)`` and
+    ``FORMAT_TIMESTAMP(format, ts, zone)``. DuckDB knows no DATE/TIME/DATETIME parts, cannot cast a
+    TIMESTAMPTZ to TIME, and sqlglot dropped the zone of ``CURRENT_TIME`` and ``FORMAT_TIMESTAMP`` (and
+    read ``DATETIME(ts, zone)`` as ``DATETIME(date, time)``); a format printing the zone (``%Z``, ``%z``)
+    with a zone is refused. The timestamp is
+    cast to the session's local TIMESTAMP (or taken ``AT TIME ZONE``) first. A fixed-offset zone
+    (``'+01:00'``, ``'UTC-6'``), which DuckDB's time zones lack, is added to the UTC time."""
+
+    def fix(node: Any) -> Any:
+        if isinstance(node, exp.AtTimeZone) and _timestamp(node.this):
+            return _local(node.this, node.args.get("zone"))
+        if isinstance(node, exp.Extract) and isinstance(node.this, exp.Var):
+            part, value = node.this.name.upper(), node.expression
+            if part == "DATE":
+                return _cast(value, "DATE")
+            if part == "DATETIME":
+                return _cast(value, "TIMESTAMP")
+            if part == "TIME":
+                return _cast(_cast(value, "TIMESTAMP"), "TIME")
+            return node
+        zoned = _zoned_conversion(node)
+        if zoned is not None:
+            return zoned
+        if isinstance(node, exp.CurrentDatetime):
+            return _cast(_civil_now(node.this), "TIMESTAMP")
+        if isinstance(node, exp.CurrentTime):
+            return _cast(_civil_now(node.this), "TIME")
+        to_time = isinstance(node, exp.TsOrDsToTime) or (
+            isinstance(node, exp.Cast) and node.to.is_type(exp.DataType.Type.TIME))
+        if to_time and _timestamp(node.this):
+            return _cast(_cast(node.this, "TIMESTAMP"), "TIME")
+        return node
+
+    return rewrite(tree, fix)
+
+
+_WEEKDAYS = ("SUNDAY", "MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY")
+
+
+def _part(name: str, value: Any) -> Any:
+    return exp.Extract(this=exp.var(name), expression=value.copy())
+
+
+def _week(value: Any, first_day: int) -> Any:
+    """The week number of ``value`` with weeks starting on ``first_day`` (0 is Sunday): 0 before the year's
+    first such day, then 1, 2...: ``(day_of_year + 6 - (day_of_week - first_day + 7) % 7) // 7``."""
+    shift = exp.Mod(this=exp.Paren(this=exp.Add(this=exp.Sub(this=_part("DOW", value), expression=exp.Literal.number(
+        first_day)), expression=exp.Literal.number(7))), expression=exp.Literal.number(7))
+    days = exp.Sub(this=exp.Add(this=_part("DOY", value), expression=exp.Literal.number(6)), expression=shift)
+    return exp.Paren(this=exp.IntDiv(this=exp.Paren(this=days), expression=exp.Literal.number(7)))
+
+
+@rule("duckdb")
+def date_parts_count_as_bigquery(tree: Any, target: str) -> Any:
+    """``EXTRACT`` parts that count differently on DuckDB: ``DAYOFWEEK`` is 1 (Sunday) to 7 (DuckDB: 0 to 6);
+    ``WEEK`` counts weeks starting on Sunday, and ``WEEK(MONDAY)``... on that day, from 0 before the first
+    one (DuckDB's ``week`` is the ISO week, which sqlglot used for every ``WEEK(<day>)``); ``ISOWEEK`` is
+    DuckDB's ``week``; ``MILLISECOND`` and ``MICROSECOND`` are the fraction of the second only (DuckDB
+    adds the seconds)."""
+
+    def fix(node: Any) -> Any:
+        if not isinstance(node, exp.Extract):
+            return node
+        part, value = node.this, node.expression
+        if isinstance(part, exp.WeekStart) and part.this.name.upper() in _WEEKDAYS:
+            return _week(value, _WEEKDAYS.index(part.this.name.upper()))
+        name = part.name.upper() if isinstance(part, exp.Var) else ""
+        if name == "WEEK":
+            return _week(value, 0)
+        if name == "ISOWEEK":
+            return _part("WEEK", value)
+        if name == "DAYOFWEEK":
+            return exp.Paren(this=exp.Add(this=_part("DOW", value), expression=exp.Literal.number(1)))
+        if name in ("MILLISECOND", "MICROSECOND"):
+            scale = 1000 if name == "MILLISECOND" else 1000000
+            return exp.Paren(this=exp.Mod(this=node.copy(), expression=exp.Literal.number(scale)))
+        return node
 
     return tree.transform(fix)

@@ -46,15 +46,18 @@ def parse_statements(sql: str, dialect: str) -> list[Any]:
 
 
 @lru_cache(maxsize=256)
-def translate(sql: str, source: str, target: str, single_catalog: bool = False) -> str:
+def translate(sql: str, source: str, target: str, single_catalog: bool = False, schema: Any = None) -> str:
     """``sql`` written in dialect ``source`` as dialect ``target`` speaks it (unchanged if they match).
 
     From BigQuery, DOP's translation rules (``dop_core.sql``) keep BigQuery's semantics; a construct the
-    target cannot express raises ``UnsupportedSqlError`` with its line in ``sql``."""
+    target cannot express raises ``UnsupportedSqlError`` with its line in ``sql``. ``schema`` gives the
+    BigQuery column types of tables the SQL reads (``dop_core.sql.inference.frozen``), for rules that
+    depend on types."""
     if source == target:
         return sql
     statements = parse_statements(sql, source)
-    return ";\n".join(_translate_one(tree, sql, source, target, single_catalog) for tree in statements)
+    return ";\n".join(_translate_one(tree, sql, source, target, single_catalog, schema=schema)
+                       for tree in statements)
 
 
 def translate_expression(sql: str, source: str, target: str, single_catalog: bool = False) -> str:
@@ -77,14 +80,15 @@ def translate_expression(sql: str, source: str, target: str, single_catalog: boo
     return _translate_one(tree, sql, source, target, single_catalog, pretty=False)
 
 
-def _translate_one(tree: Any, sql: str, source: str, target: str, single_catalog: bool, pretty: bool = True) -> str:
+def _translate_one(tree: Any, sql: str, source: str, target: str, single_catalog: bool, pretty: bool = True,
+                   schema: Any = None) -> str:
     from dop_core.sql import UnsupportedSqlError
     from dop_core.sql.translate import locate, translate_statement
 
     if single_catalog:
         tree = _drop_catalogs(tree)
     try:
-        return translate_statement(tree, source, target, pretty=pretty)
+        return translate_statement(tree, source, target, pretty=pretty, schema=schema)
     except UnsupportedSqlError as exc:
         if exc.line is None:
             exc.line, exc.column = locate(sql, exc.construct) or (None, None)

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dop_core.sql import UnsupportedSqlError
 
+if TYPE_CHECKING:
+    from dop_core.sql.inference import Schema
 
-def translate_statement(tree: Any, source: str, target: str, pretty: bool = True) -> str:
+
+def translate_statement(tree: Any, source: str, target: str, pretty: bool = True, schema: Schema | None = None
+                        ) -> str:
     """``tree`` (one statement parsed in ``source``) as ``target`` SQL.
 
-    From BigQuery, DOP's rules run first. sqlglot's generator runs with unsupported constructs as errors:
+    From BigQuery, DOP's rules run first (``schema``: the BigQuery column types of the tables it reads,
+    when known, for the rules that depend on types). sqlglot's generator runs with unsupported constructs as errors:
     what it would drop or change silently (a modifier, an argument) raises ``UnsupportedSqlError``.
     """
     from sqlglot.errors import ErrorLevel, UnsupportedError
@@ -19,7 +24,7 @@ def translate_statement(tree: Any, source: str, target: str, pretty: bool = True
     from dop_core.sql.rules import apply_rules
 
     if source == "bigquery":
-        tree = apply_rules(tree, target)
+        tree = apply_rules(tree, target, schema)
     try:
         return str(tree.sql(dialect=target, pretty=pretty, unsupported_level=ErrorLevel.RAISE))
     except UnsupportedError as exc:

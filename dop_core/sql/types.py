@@ -6,7 +6,9 @@ from typing import Any
 
 from sqlglot import exp
 
-from dop_core.sql.rules import rule
+from dop_core.sql import library
+from dop_core.sql.inference import is_type
+from dop_core.sql.rules import rewrite, rule
 
 #: where an integer literal (anywhere below) is a count, a size or an index, not an INT64 value
 _INSIDE = (exp.Limit, exp.Offset, exp.DataType, exp.DataTypeParam, exp.Interval, exp.Bracket, exp.Fetch)
@@ -54,31 +56,59 @@ def _wants_int64(node: Any) -> bool:
 def float_literals_are_float64(tree: Any, target: str) -> Any:
     """BigQuery's literals with a decimal point or an exponent (``1.5``, ``1e3``) are FLOAT64; DuckDB
     reads ``1.5`` as a DECIMAL, so sums and averages of them would be decimals. The literal is cast to
-    DOUBLE. A literal in a UNION column whose other input is NUMERIC is coerced to NUMERIC, as
-    BigQuery coerces literals, so it is left to the engine's decimal."""
-    coerced = _numeric_union_literals(tree)
+    DOUBLE. Where BigQuery coerces the literal to NUMERIC instead (beside a NUMERIC in a set operation's
+    column, an array, CASE branches, COALESCE, IN, BETWEEN, a comparison or arithmetic), it is cast to
+    NUMERIC."""
+    numeric = _numeric_literals(tree)
 
     def fix(node: Any) -> Any:
-        if isinstance(node, exp.Literal) and not node.is_string and not node.is_int and id(node) not in coerced \
+        if isinstance(node, exp.Literal) and not node.is_string and not node.is_int \
                 and not isinstance(node.parent, exp.Cast | exp.DataTypeParam) and not node.find_ancestor(exp.DataType):
-            return exp.Cast(this=node.copy(), to=exp.DataType.build("DOUBLE"))
+            to = "DECIMAL(38, 9)" if id(node) in numeric else "DOUBLE"
+            return exp.Cast(this=node.copy(), to=exp.DataType.build(to))
         return node
 
-    return tree.transform(fix, copy=False)  # in place: ``coerced`` holds ids of this tree's nodes
+    return tree.transform(fix, copy=False)  # in place: ``numeric`` holds ids of this tree's nodes
 
 
-def _numeric_union_literals(tree: Any) -> set[int]:
-    """ids of number literals selected in a set operation column that another input makes NUMERIC."""
+def _float_literal(node: Any) -> Any:
+    """The float literal ``node`` is (under a sign or parentheses), or None."""
+    while isinstance(node, exp.Neg | exp.Paren):
+        node = node.this
+    return node if isinstance(node, exp.Literal) and not node.is_string and not node.is_int else None
+
+
+def _is_numeric(node: Any) -> bool:
+    return _float_literal(node) is None and is_type(node.unalias(), "DECIMAL", "BIGDECIMAL")
+
+
+def _numeric_literals(tree: Any) -> set[int]:
+    """ids of float literals BigQuery coerces to NUMERIC: those beside a NUMERIC value where values are
+    coerced to one type."""
     out: set[int] = set()
+    groups: list[list[Any]] = []
     for operation in tree.find_all(exp.SetOperation):
         if isinstance(operation.parent, exp.SetOperation):
             continue  # the outermost of a chain covers its inputs
         inputs = [s for s in _set_inputs(operation) if isinstance(s, exp.Select)]
         for position in range(min(len(s.expressions) for s in inputs) if inputs else 0):
-            values = [s.expressions[position].unalias() for s in inputs]
-            if any(isinstance(v, exp.Cast) and v.to.this in (exp.DataType.Type.DECIMAL,
-                                                             exp.DataType.Type.BIGDECIMAL) for v in values):
-                out.update(id(v) for v in values if isinstance(v, exp.Literal))
+            groups.append([s.expressions[position].unalias() for s in inputs])
+    for node in tree.find_all(exp.Array, exp.Case, exp.Coalesce, exp.In, exp.Between, exp.Binary):
+        if isinstance(node, exp.Array | exp.Coalesce):
+            groups.append([node.this, *node.expressions] if node.this is not None else list(node.expressions))
+        elif isinstance(node, exp.Case):
+            groups.append([i.args.get("true") for i in node.args.get("ifs") or []] + [node.args.get("default")])
+        elif isinstance(node, exp.In):
+            groups.append([node.this, *node.expressions])
+        elif isinstance(node, exp.Between):
+            groups.append([node.this, node.args.get("low"), node.args.get("high")])
+        elif isinstance(node, exp.Predicate | exp.Add | exp.Sub | exp.Mul | exp.Div) \
+                and not isinstance(node, exp.And | exp.Or):
+            groups.append([node.this, node.expression])
+    for group in groups:
+        members = [m for m in group if isinstance(m, exp.Expression)]
+        if any(_is_numeric(m) for m in members):
+            out.update(id(literal) for literal in map(_float_literal, members) if literal is not None)
     return out
 
 
@@ -102,7 +132,7 @@ def division_by_zero_is_an_error(tree: Any, target: str) -> Any:
             if isinstance(divisor, exp.Literal) and not divisor.is_string and float(divisor.this) != 0:
                 return node
             checked = exp.Case(ifs=[exp.If(this=exp.EQ(this=divisor.copy(), expression=exp.Literal.number(0)),
-                                           true=exp.func("error", exp.Literal.string("division by zero")))],
+                                           true=library.call(target, "error", exp.Literal.string("division by zero")))],
                                default=divisor.copy())
             node.set("expression", checked)
         return node
@@ -139,18 +169,29 @@ _JSON_CONVERSIONS = {"FLOAT64": "DOUBLE", "INT64": "BIGINT", "BOOL": "BOOLEAN", 
 @rule("duckdb", "postgres")
 def json_conversion_functions(tree: Any, target: str) -> Any:
     """``FLOAT64(json)``, ``INT64(json)``, ``BOOL(json)`` and ``STRING(json)`` convert a JSON number,
-    boolean or string to that SQL type and fail on any other JSON value. A cast of the JSON value does
-    the same on DuckDB and PostgreSQL (``BOOL(json)`` was generated as an unknown function)."""
+    boolean or string to that SQL type and fail on any other JSON value (``INT64`` on a fractional number,
+    ``FLOAT64`` with ``wide_number_mode => 'exact'`` on a number it cannot hold); ``JSON_TYPE`` names the
+    JSON type. On DuckDB the library's ``json_*`` functions (a cast kept a string's quotes and converted
+    between types); on PostgreSQL a cast of the JSON value (``BOOL(json)`` was an unknown function)."""
 
     def fix(node: Any) -> Any:
-        name = node.key.upper() if isinstance(node, exp.Float64 | exp.JSONBool) else \
+        name = node.key.upper() if isinstance(node, exp.Float64 | exp.JSONBool | exp.String | exp.Int64) else \
             node.name.upper() if isinstance(node, exp.Anonymous) else ""
         name = {"JSONBOOL": "BOOL"}.get(name, name)
-        if name in _JSON_CONVERSIONS:
-            arg = node.this if not isinstance(node, exp.Anonymous) else (node.expressions or [None])[0]
-            if arg is not None:
-                return exp.Cast(this=arg.copy(), to=exp.DataType.build(_JSON_CONVERSIONS[name]))
-        return node
+        arg = node.this if not isinstance(node, exp.Anonymous) else (node.expressions or [None])[0]
+        if isinstance(node, exp.JSONType) and target == "duckdb":
+            return library.call(target, "json_type", node.this)
+        if name not in _JSON_CONVERSIONS or arg is None:
+            return node
+        if isinstance(node, exp.String | exp.Int64) and not (is_type(arg, "JSON") or isinstance(arg, exp.ParseJSON)):
+            return node  # STRING(timestamp, zone), INT64 of a non-JSON value: not a JSON conversion
+        if target != "duckdb":
+            return exp.Cast(this=arg.copy(), to=exp.DataType.build(_JSON_CONVERSIONS[name]))
+        if name == "FLOAT64":
+            mode = node.args.get("expression")
+            mode = mode.expression if isinstance(mode, exp.Kwarg) else mode
+            return library.call(target, "json_float64", arg, mode or exp.Literal.string("round"))
+        return library.call(target, f"json_{name.lower()}", arg)
 
     return tree.transform(fix)
 
@@ -178,3 +219,57 @@ def numeric_types_keep_their_precision(tree: Any, target: str) -> Any:
         return node
 
     return tree.transform(fix)
+
+
+@rule("duckdb")
+def anonymous_struct_fields_are_named(tree: Any, target: str) -> Any:
+    """A STRUCT type may leave its fields unnamed (``STRUCT<INT64, STRING>``); DuckDB's STRUCT type needs a
+    name for each. The fields are named by position as sqlglot names the fields of an anonymous struct
+    value (``_0``, ``_1``...), so ``CAST((1, 'a') AS STRUCT<INT64, STRING>)`` and arrays of such structs
+    keep BigQuery's meaning (fields by position)."""
+    for typ in tree.find_all(exp.DataType):
+        if not typ.is_type(exp.DataType.Type.STRUCT):
+            continue
+        fields = typ.expressions
+        if any(isinstance(f, exp.DataType) for f in fields):
+            typ.set("expressions", [exp.ColumnDef(this=exp.to_identifier(f"_{i}"), kind=f)
+                                    if isinstance(f, exp.DataType) else f for i, f in enumerate(fields)])
+    return tree
+
+
+@rule("duckdb")
+def json_extracts_of_strings_are_strings(tree: Any, target: str) -> Any:
+    """``JSON_EXTRACT``/``JSON_QUERY`` of a STRING holding JSON return a STRING (the extracted JSON's text);
+    of a JSON value, JSON. DuckDB's extraction always returns JSON, so a column of STRING became JSON: the
+    result is cast to VARCHAR where the input is known to be a STRING."""
+
+    def fix(node: Any) -> Any:
+        if isinstance(node, exp.JSONExtract) and (is_type(node.this, "TEXT", "VARCHAR") or (
+                isinstance(node.this, exp.Literal) and node.this.is_string)):
+            return exp.Cast(this=node, to=exp.DataType.build("VARCHAR"))
+        return node
+
+    return rewrite(tree, fix)
+
+
+_ORDERING = (exp.GT, exp.GTE, exp.LT, exp.LTE, exp.EQ)
+
+
+@rule("duckdb")
+def nan_compares_as_ieee(tree: Any, target: str) -> Any:
+    """Comparisons with a FLOAT64 NaN are FALSE (``NaN = NaN``, ``NaN > 0``...), except ``!=``, which is
+    TRUE; DuckDB orders NaN above every number and equal to itself. A comparison with an operand known to
+    be FLOAT64 also checks that operand is no NaN (``!=``: or is one). NULLs keep their meaning."""
+
+    def fix(node: Any) -> Any:
+        if not isinstance(node, (*_ORDERING, exp.NEQ)):
+            return node
+        floats = [side for side in (node.this, node.expression) if is_type(side, "DOUBLE", "FLOAT")]
+        if not floats:
+            return node
+        nans = [exp.Anonymous(this="isnan", expressions=[side.copy()]) for side in floats]
+        if isinstance(node, exp.NEQ):
+            return exp.Paren(this=exp.or_(node, *nans, copy=False))
+        return exp.Paren(this=exp.and_(node, *(exp.Not(this=n) for n in nans), copy=False))
+
+    return rewrite(tree, fix)

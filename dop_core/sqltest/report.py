@@ -39,8 +39,8 @@ def run_tests(project: Project, dag: str | None = None, select: Sequence[str] = 
     import time
 
     from dop_core.sqltest.collect import collect
-    from dop_core.sqltest.render import Renderer
     from dop_core.sqltest.run import run_suite, warm_up
+    from dop_core.validate.render import Renderer
     from dop_core.validate.targets import resolve_target
 
     start = time.perf_counter()

@@ -1,8 +1,8 @@
 """One SQL test on a fresh in-memory DuckDB, the way a run of the task would go.
 
-The task's SQL is rendered for the test's date, params and mode (:mod:`dop_core.sqltest.render`),
+The task's SQL is rendered for the test's date, params and mode (:mod:`dop_core.validate.render`),
 checked and translated from the project's dialect exactly as the task's operator does, and run by
-the same code: :func:`~dop_core.engines.materialize.materialize_table` (creating the table, or in an
+the same code: :func:`~dop_core.builtin.materialization.table.materialize_table` (creating the table, or in an
 incremental run staging the result and replacing the partitions it returns), a view, or an
 assertion's query. The given tables are created first, with the SQL functions (``materialization/udf``
 tasks) of the DAG, so that the SQL reads what it reads in the warehouse.
@@ -25,12 +25,11 @@ from dop_core.errors import ConfigError, DopError, Location, Problem
 from dop_core.jinja.render import Rendered
 from dop_core.sqltest.collect import Case, Suite
 from dop_core.sqltest.diff import RowDiff, compare
-from dop_core.sqltest.render import Renderer
 from dop_core.sqltest.tables import create_table, first_line, table_columns
+from dop_core.validate.render import Renderer
 
 #: the logical date of a test that names none, when its DAG has no start_date (the DAGs' own default)
 DEFAULT_DATE = dt.date(1970, 1, 1)
-UDF = ("materialization", "udf")
 
 
 @attrs.frozen
@@ -206,11 +205,11 @@ def _create_functions(case: Case, engine: Engine, renderer: Renderer, date: dt.d
     from dop_core.contract import registry as plugins
     from dop_core.sql.dialects import SqlError
 
-    model = None
     for task in case.dag.tasks:
-        if (task.kind.action, task.kind.target) != UDF:
+        kind = plugins.get_registry().task_type(task.kind.action, task.kind.target)
+        if not kind.function:
             continue
-        model = model or plugins.get_registry().task_type(*UDF).options_model
+        model = kind.options_model
         assert case.dag.document is not None
         problems: list[Problem] = []
         options = Structurer(case.dag.document, problems).structure(task.options, model,

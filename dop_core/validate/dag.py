@@ -237,6 +237,10 @@ def _check_trigger_ids(config: DagConfig, tasks: list[TaskConfig], triggers: lis
             taken.add(tid)
 
 
+AUTO_IN_A_LIST = ("`auto` stands alone (`dependencies: auto`, see docs/lineage.md); to add the dependencies read "
+                  "from the SQL to the ones listed, write `dependencies: auto` on the DAG")
+
+
 def _check_dependencies(config: DagConfig, s: Structurer) -> None:
     ids = [t.identifier for t in config.tasks]
     known = set(ids)
@@ -250,7 +254,7 @@ def _check_dependencies(config: DagConfig, s: Structurer) -> None:
             elif dep not in known:
                 s.problem(("tasks", task.position, "dependencies", j), f"unknown dependency {dep!r}",
                           "the identifier of another task of this DAG",
-                          did_you_mean(dep, ids) or "check the identifier")
+                          AUTO_IN_A_LIST if dep == "auto" else did_you_mean(dep, ids) or "check the identifier")
             else:
                 deps.append(dep)
         graph.setdefault(task.identifier, deps)

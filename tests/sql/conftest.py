@@ -10,21 +10,26 @@ import pytest
 
 @pytest.fixture
 def duck() -> Iterator[Any]:
+    """An in-memory DuckDB with DOP's BigQuery function library, as every connection DOP opens."""
     import duckdb
 
+    from dop_core.sql.library import install_duckdb
+
     con = duckdb.connect()
-    con.execute("SET TimeZone = 'UTC'")
+    install_duckdb(con)
     yield con
     con.close()
 
 
 @pytest.fixture
-def bq(duck: Any) -> Callable[[str], list[tuple[Any, ...]]]:
-    """Run BigQuery SQL on the DuckDB connection through DOP's translation; return the rows."""
+def bq(duck: Any) -> Callable[..., list[tuple[Any, ...]]]:
+    """Run BigQuery SQL on the DuckDB connection through DOP's translation; return the rows. ``tables``
+    gives the BigQuery column types of tables the SQL reads (as DOP's engine reads them from the warehouse)."""
     from dop_core.sql.dialects import translate
+    from dop_core.sql.inference import frozen
 
-    def run(sql: str) -> list[tuple[Any, ...]]:
-        return duck.execute(translate(sql, "bigquery", "duckdb", True)).fetchall()
+    def run(sql: str, tables: dict[str, dict[str, str]] | None = None) -> list[tuple[Any, ...]]:
+        return duck.execute(translate(sql, "bigquery", "duckdb", True, frozen(tables) if tables else None)).fetchall()
 
     return run
 

@@ -48,13 +48,6 @@ def test_ieee_divide_gives_infinities_and_nan(bq):
     assert pos == math.inf and neg == -math.inf and math.isnan(nan) and half == 0.5
 
 
-def test_json_conversion_functions(bq):
-    # BigQuery: FLOAT64(JSON '1.5') = 1.5, BOOL(JSON 'true') = true, INT64(JSON '10') = 10
-    assert bq("SELECT FLOAT64(JSON '1.5'), BOOL(JSON 'true'), INT64(JSON '10')") == [(1.5, True, 10)]
-    with pytest.raises(duckdb.Error):  # FLOAT64 of a JSON string is an error
-        bq("""SELECT FLOAT64(JSON '"a"')""")
-
-
 def test_safe_prefix_returns_null_instead_of_an_error(bq):
     # BigQuery: SAFE.f(...) returns NULL where f(...) raises
     assert bq("SELECT SAFE.PARSE_DATE('%Y-%m-%d', 'not a date')") == [(None,)]
@@ -81,3 +74,50 @@ def test_a_literal_in_a_union_with_a_numeric_column_is_numeric(bq_types):
     sql = "SELECT x FROM (SELECT CAST(NULL AS NUMERIC) AS x UNION ALL SELECT 0.01 UNION ALL SELECT 3.5)"
     assert bq_types(sql) == ["DECIMAL(38,9)"]
     assert bq_types("SELECT x FROM (SELECT 1.5 AS x UNION ALL SELECT 2.5)") == ["DOUBLE"]
+
+
+def test_reciprocal_trigonometric_functions(bq):
+    # BigQuery: COT/CSC/COTH/CSCH of 0 are errors (SAFE.: NULL); SEC(0) and SECH(0) are 1; COTH(-inf) is -1
+    assert bq("SELECT CSC(1), SEC(0), COT(1), CSCH(1), SECH(0), COTH(1), COTH(IEEE_DIVIDE(-1, 0))") == \
+        [(1.1883951057781212, 1.0, 0.6420926159343306, 0.8509181282393216, 1.0, 1.3130352854993315, -1.0)]
+    assert bq("SELECT SAFE.CSC(0), SAFE.COT(0), SAFE.CSCH(0), SAFE.COTH(0)") == [(None, None, None, None)]
+    with pytest.raises(duckdb.Error, match=r"COT\(0\)"):
+        bq("SELECT COT(0)")
+
+
+def test_safe_aggregates_return_null_on_overflow(bq, duck):
+    # BigQuery: SAFE.SUM returns NULL where SUM raises "int64 overflow"; SAFE. on a window function is allowed
+    duck.execute("CREATE SCHEMA ds; CREATE TABLE ds.t AS SELECT * FROM (VALUES (1, 9223372036854775807), (1, 1), "
+                  "(2, 5)) AS v(k, v)")
+    tables = {"ds.t": {"k": "INT64", "v": "INT64"}}
+    assert bq("SELECT k, SAFE.SUM(v) FROM ds.t GROUP BY k ORDER BY k", tables) == [(1, None), (2, 5)]
+    sql = "SELECT SAFE.SUM(v) OVER (ORDER BY v), SAFE.RANK() OVER (ORDER BY v) FROM ds.t ORDER BY v"
+    assert bq(sql, tables) == [(1, 1), (6, 2), (None, 3)]
+
+
+def test_struct_types_with_unnamed_fields(bq):
+    # BigQuery: STRUCT<INT64, STRING> has unnamed fields, set by position
+    assert bq("SELECT ARRAY<STRUCT<INT64, INT64>>[(11, 12), (21, 22)], CAST((1, 'a') AS STRUCT<INT64, STRING>)") == \
+        [([{"_0": 11, "_1": 12}, {"_0": 21, "_1": 22}], {"_0": 1, "_1": "a"})]
+    assert bq("SELECT ARRAY<STRUCT<INT64, x STRING>>[(1, 'a')][OFFSET(0)].x") == [("a",)]
+
+
+def test_json_conversions_need_the_json_type_asked_for(bq):
+    # BigQuery: STRING(JSON '"test"') is test; INT64(JSON '10.0') is 10; JSON_TYPE names the JSON type;
+    # another JSON type, a fraction for INT64 or a lossy number with wide_number_mode 'exact' is an error
+    assert bq("SELECT STRING(JSON '\"test\"'), BOOL(JSON 'true'), INT64(JSON '10.0'), FLOAT64(JSON '1.5'), "
+              "JSON_TYPE(JSON '[1]'), JSON_TYPE(JSON 'null')") == [("test", True, 10, 1.5, "array", "null")]
+    for sql, message in [("STRING(JSON '123')", "not a string"), ("BOOL(JSON '\"true\"')", "not a boolean"),
+                         ("FLOAT64(JSON '\"a\"')", "not a number"),
+                         ("INT64(JSON '10.1')", "cannot be converted to an int64"),
+                         ("FLOAT64(JSON '18446744073709551615', wide_number_mode => 'exact')", "loss of precision")]:
+        with pytest.raises(duckdb.Error, match=message):
+            bq(f"SELECT {sql}")
+    assert bq("SELECT SAFE.INT64(JSON '\"4\"')") == [(None,)]
+
+
+def test_json_extract_of_a_string_is_a_string(bq, bq_types):
+    # BigQuery: JSON_EXTRACT/JSON_QUERY of a STRING return the extracted JSON as a STRING
+    assert bq("""SELECT JSON_EXTRACT('{"a": "foo"}', '$.a'), JSON_QUERY('{"a": [1]}', '$.a')""") == [('"foo"', "[1]")]
+    assert bq_types("""SELECT JSON_EXTRACT('{"a": "foo"}', '$.a'), JSON_QUERY(JSON '{"a": 1}', '$.a')""") == \
+        ["VARCHAR", "JSON"]

@@ -67,3 +67,12 @@ def test_interval_year_to_second_literal(bq):
         [(dt.datetime(1971, 2, 3, 4, 5, 6),)]
     with pytest.raises(UnsupportedSqlError, match="DAY TO HOUR"):
         translate("SELECT INTERVAL '1 2' DAY TO HOUR", "bigquery", "duckdb")
+
+
+def test_a_field_access_names_its_column(duck):
+    # BigQuery: SELECT (expression).field is a column named field
+    from dop_core.sql.dialects import translate
+
+    sql = "SELECT (SELECT t FROM (SELECT 3 AS a, 5 AS b) AS t).b, [STRUCT('x' AS v)][OFFSET(0)].v"
+    result = duck.execute(translate(sql, "bigquery", "duckdb", True))
+    assert [d[0] for d in result.description] == ["b", "v"] and result.fetchall() == [(5, "x")]

@@ -49,3 +49,24 @@ def test_safe_prefix_is_refused_naming_it(pg):
     with pytest.raises(UnsupportedSqlError, match=r"SAFE\.") as caught:
         pg.translate("SELECT\n  SAFE.PARSE_DATE('%Y', 'x')", "bigquery")
     assert caught.value.line == 2
+
+
+def test_statistics_and_avg_of_int64_are_float64(pg):
+    # BigQuery: STDDEV/VARIANCE/CORR/COVAR_* and AVG of INT64 return FLOAT64 (PostgreSQL: NUMERIC)
+    (stddev, corr, avg), = rows(pg, "SELECT STDDEV(x), CORR(x, x), AVG(x) FROM UNNEST([1, 2, 4]) AS x")
+    (running,), *_ = rows(pg, "SELECT VAR_POP(x) OVER () FROM UNNEST([1, 2, 4]) AS x")
+    assert all(isinstance(v, float) for v in (stddev, corr, avg, running))
+    assert (round(stddev, 6), corr, round(avg, 6)) == (1.527525, 1.0, 2.333333)
+
+
+def test_is_nan_is_inf_any_value_and_approx_count_distinct(pg):
+    # BigQuery: IS_NAN/IS_INF test a FLOAT64; ANY_VALUE is one of the values; APPROX_COUNT_DISTINCT (exact here)
+    sql = ("SELECT IS_NAN(IEEE_DIVIDE(0, 0)), IS_NAN(1.5), IS_INF(IEEE_DIVIDE(-1, 0)), IS_INF(1.5), "
+           "ANY_VALUE(x) IN (1, 2), APPROX_COUNT_DISTINCT(x) FROM UNNEST([1, 2, 2]) AS x")
+    assert rows(pg, sql) == [(True, False, True, False, True, 2)]
+
+
+def test_split(pg):
+    # BigQuery: SPLIT splits at ',' by default; '' is one empty part; an empty delimiter splits characters
+    assert rows(pg, "SELECT SPLIT('a,b'), SPLIT('a-b', '-'), SPLIT('', ','), SPLIT('ab', ''), SPLIT('x', NULL)") == \
+        [(["a", "b"], ["a", "b"], [""], ["a", "b"], None)]

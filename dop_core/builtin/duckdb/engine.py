@@ -24,6 +24,7 @@ from dop_core.errors import EngineError
 from dop_core.locks import LockTimeout, file_lock
 from dop_core.private import private_dir, private_file
 from dop_core.sql.dialects import SqlError, parse_type, translate_type
+from dop_core.sql.library import install_duckdb
 from dop_core.sql.scripting.procedures import InterpretedProcedures
 
 log = logging.getLogger(__name__)
@@ -88,6 +89,7 @@ class DuckDBEngine(InterpretedProcedures, Engine):
             config["memory_limit"] = opts.memory_limit
         try:
             self.con = duckdb.connect(self.path, config=config)
+            install_duckdb(self.con)  # BigQuery's functions and default time zone (UTC)
         except Exception:
             self._locks.close()
             raise

@@ -57,7 +57,7 @@ def dop_task_types() -> list[TaskType]:
                  writes=True, validate=_HERE + "plugin:needs_schema", inputs=(),
                  description="create or replace a view of the query"),
         TaskType(action="materialization", target="udf", run=_HERE + "udf:run", sql_file="required",
-                 sql="expression", options=_HERE + "options:FunctionOptions",
+                 sql="expression", function=True, options=_HERE + "options:FunctionOptions",
                  validate=_HERE + "plugin:with_sql_options", inputs=(),
                  description="create or replace a SQL function whose body is the SQL file's expression"),
         TaskType(action="materialization", target="stored_procedure", run=_HERE + "procedure:run", sql_file="required",

@@ -7,6 +7,8 @@ and the validator and builder (:mod:`dop_dbt.tasks`) are imported when a dbt tas
 
 from __future__ import annotations
 
+from typing import Any
+
 from dop_core import PluginSettings, TaskType, hookimpl
 
 #: the task kinds' targets (dop_dbt.options.TARGETS maps each to its dbt sub-command)
@@ -37,3 +39,10 @@ def dop_task_types() -> list[TaskType]:
     return [TaskType(action="dbt", target=target, options="dop_dbt.options:DbtOptions", build="dop_dbt.tasks:build",
                      validate="dop_dbt.tasks:validate", sql_file="none", description=description)
             for target, description in DESCRIPTIONS.items()]
+
+
+@hookimpl
+def dop_doctor(project: Any) -> list[Any]:
+    from dop_dbt.doctor import checks
+
+    return checks(project)

@@ -49,3 +49,10 @@ def dop_task_types() -> list[TaskType]:
             "DataFrame it returns replaces options.output",
         ),
     ]
+
+
+@hookimpl
+def dop_doctor(project: Any) -> list[Any]:
+    from dop_spark.doctor import checks
+
+    return checks()

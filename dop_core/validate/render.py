@@ -1,6 +1,6 @@
 """A task's SQL template rendered as a run renders it, with no DAG built and no Airflow imported.
 
-DOP's DAG gives Airflow a sandboxed Jinja environment (:data:`~dop_core.build.dags.JINJA_ENVIRONMENT`,
+DOP's DAG gives Airflow a sandboxed Jinja environment (:data:`~dop_core.jinja.render.JINJA_ENVIRONMENT`,
 the project's loader, ``is_incremental`` and the plugins' macros) and Airflow renders each task with its
 context. Here the same environment is made from the config, and the context comes from
 :func:`dop_core.jinja.render.template_context` with stand-ins holding what templates read of the DAG and of
@@ -22,7 +22,7 @@ import jinja2.sandbox
 
 from dop_core.config.models import DagConfig, Project, Target, TaskConfig
 from dop_core.jinja.original import original_task
-from dop_core.jinja.render import Rendered, sql_file_path
+from dop_core.jinja.render import JINJA_ENVIRONMENT, Rendered, sql_file_path
 
 #: Airflow's filters of every template environment (airflow.sdk.definitions._internal.templater.FILTERS)
 AIRFLOW_FILTERS = ("ds", "ds_nodash", "ts", "ts_nodash", "ts_nodash_with_tz")
@@ -46,8 +46,8 @@ def _airflow_filter(name: str) -> Any:
 
 def template_env(project: Project, config: DagConfig) -> jinja2.Environment:
     """The Jinja environment DOP gives the DAG of ``config`` (see :func:`dop_core.build.dags.build_dag`)."""
-    from dop_core.build.dags import JINJA_ENVIRONMENT, is_incremental
     from dop_core.contract import registry as plugins
+    from dop_core.contract.runtime import is_incremental
     from dop_core.jinja.loader import ProjectLoader
 
     env = SandboxedEnvironment(undefined=jinja2.StrictUndefined, cache_size=0,

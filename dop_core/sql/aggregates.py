@@ -1,0 +1,236 @@
+"""Rules for BigQuery's aggregate functions (and the same functions over a window)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlglot import exp
+
+from dop_core.sql import UnsupportedSqlError, library
+from dop_core.sql.functions import SAFE
+from dop_core.sql.inference import is_type
+from dop_core.sql.rules import Over, rewrite, rewrite_aggregates, rule
+
+
+def _value(argument: Any) -> Any:
+    """The aggregated value under DISTINCT, ORDER BY and LIMIT."""
+    while isinstance(argument, exp.Distinct | exp.Order | exp.Limit):
+        argument = argument.expressions[0] if isinstance(argument, exp.Distinct) else argument.this
+    return argument
+
+
+@rule("duckdb", "postgres")
+def countif_counts(tree: Any, target: str) -> Any:
+    """``COUNTIF(condition)`` is an INT64 count, 0 over no rows; ``COUNTIF(DISTINCT condition)`` counts the
+    distinct values that are TRUE (0 or 1). DuckDB's ``count_if`` returns NULL over no rows (a HUGEINT);
+    both become ``COUNT(CASE WHEN condition THEN ... END)``."""
+
+    def change(node: Any, over: Over) -> Any:
+        if not isinstance(node, exp.CountIf):
+            return node
+        argument = node.this
+        if isinstance(argument, exp.Distinct):
+            condition = argument.expressions[0]
+            counted = exp.Case(ifs=[exp.If(this=condition.copy(), true=condition.copy())])
+            return over(exp.Count(this=exp.Distinct(expressions=[counted])))
+        return over(exp.Count(this=exp.Case(ifs=[exp.If(this=argument, true=exp.Literal.number(1))])))
+
+    return rewrite_aggregates(tree, change)
+
+
+@rule("duckdb", "postgres")
+def logical_aggregates_ignore_distinct(tree: Any, target: str) -> Any:
+    """``LOGICAL_AND(DISTINCT x)`` and ``LOGICAL_OR(DISTINCT x)`` mean the same without DISTINCT; sqlglot
+    wrote the DISTINCT inside a cast, which DuckDB cannot parse."""
+
+    def change(node: Any) -> Any:
+        if isinstance(node, exp.LogicalAnd | exp.LogicalOr) and isinstance(node.this, exp.Distinct):
+            node.set("this", node.this.expressions[0])
+        return node
+
+    return rewrite(tree, change)
+
+
+@rule("duckdb", "postgres")
+def sum_of_int64_is_int64(tree: Any, target: str) -> Any:
+    """``SUM`` of INT64 is an INT64, and a sum past INT64's range is an error ("int64 overflow"). DuckDB sums
+    into a HUGEINT and PostgreSQL into a NUMERIC, so the sum is cast back to BIGINT, which raises when it
+    does not fit; ``SAFE.SUM`` returns NULL instead (``TRY_CAST``). Applies where the argument is known
+    to be INT64."""
+
+    def change(node: Any, over: Over) -> Any:
+        if isinstance(node, exp.Sum) and is_type(_value(node.this), "BIGINT"):
+            cast = exp.TryCast if node.meta.get(SAFE) else exp.Cast
+            return cast(this=over(node), to=exp.DataType.build("BIGINT"))
+        return node
+
+    return rewrite_aggregates(tree, change)
+
+
+@rule("duckdb")
+def avg_of_numeric_is_numeric(tree: Any, target: str) -> Any:
+    """``AVG`` of NUMERIC (or BIGNUMERIC) is a NUMERIC: the exact quotient rounded half away from zero. DuckDB
+    averages decimals as DOUBLE; the average becomes the library's exact ``numeric_divide(SUM, COUNT)``."""
+
+    def change(node: Any, over: Over) -> Any:
+        if not isinstance(node, exp.Avg) or not is_type(_value(node.this), "DECIMAL", "BIGDECIMAL"):
+            return node
+        argument = node.this
+        return library.call(target, "numeric_divide", over(exp.Sum(this=argument.copy())),
+                            over(exp.Count(this=argument.copy())))
+
+    return rewrite_aggregates(tree, change)
+
+
+_VARIANCES = {exp.Variance: "var_samp", exp.VariancePop: "var_pop", exp.Stddev: "stddev_samp",
+              exp.StddevSamp: "stddev_samp", exp.StddevPop: "stddev_pop"}
+
+
+@rule("duckdb")
+def numeric_variances_are_exact(tree: Any, target: str) -> Any:
+    """``VAR_SAMP``/``VARIANCE``, ``VAR_POP``, ``STDDEV_SAMP``/``STDDEV`` and ``STDDEV_POP`` of NUMERIC are
+    computed from the exact values (a FLOAT64 result): DuckDB converts the decimals to DOUBLE first, so
+    large values that differ in their last digits give 0. The library's ``numeric_variance`` over the
+    aggregated values (also over a window)."""
+
+    def change(node: Any, over: Over) -> Any:
+        kind = _VARIANCES.get(type(node))
+        if kind is None or not is_type(_value(node.this), "DECIMAL"):
+            return node
+        return library.call(target, "numeric_variance", over(exp.ArrayAgg(this=node.this)),
+                            exp.Literal.string(kind))
+
+    return rewrite_aggregates(tree, change)
+
+
+@rule("duckdb")
+def corr_needs_two_pairs(tree: Any, target: str) -> Any:
+    """``CORR(y, x)`` is NULL over fewer than two pairs where neither value is NULL (DuckDB returns NaN for
+    one pair); NaN stays for pairs without variance. The count of pairs decides (also over a window)."""
+
+    def change(node: Any, over: Over) -> Any:
+        if not isinstance(node, exp.Corr):
+            return node
+        both = exp.And(this=exp.Not(this=exp.Is(this=node.this.copy(), expression=exp.Null())),
+                       expression=exp.Not(this=exp.Is(this=node.expression.copy(), expression=exp.Null())))
+        pairs = over(exp.Count(this=exp.Case(ifs=[exp.If(this=both, true=exp.Literal.number(1))])))
+        return exp.Case(ifs=[exp.If(this=exp.LT(this=pairs, expression=exp.Literal.number(2)), true=exp.Null())],
+                        default=over(node))
+
+    return rewrite_aggregates(tree, change)
+
+
+@rule("duckdb")
+def min_of_floats_is_nan_with_a_nan(tree: Any, target: str) -> Any:
+    """``MIN`` of FLOAT64 values is NaN when one of them is NaN (as ``MAX`` is); DuckDB orders NaN above every
+    number, so its ``MIN`` skipped it; its ``MAX`` is NaN then, and stands for it. Also over a window."""
+
+    def change(node: Any, over: Over) -> Any:
+        if not isinstance(node, exp.Min) or not is_type(_value(node.this), "DOUBLE", "FLOAT"):
+            return node
+        value = _value(node.this)
+        nan = over(exp.Anonymous(this="bool_or", expressions=[exp.Anonymous(this="isnan", expressions=[value.copy()])]))
+        return exp.Case(ifs=[exp.If(this=nan, true=over(exp.Max(this=node.this.copy())))], default=over(node))
+
+    return rewrite_aggregates(tree, change)
+
+
+_STATISTICS = (exp.Stddev, exp.StddevPop, exp.StddevSamp, exp.Variance, exp.VariancePop, exp.Corr, exp.CovarPop,
+               exp.CovarSamp)
+
+
+@rule("postgres")
+def statistics_are_float64(tree: Any, target: str) -> Any:
+    """``STDDEV*``, ``VAR*``, ``CORR`` and ``COVAR_*`` return FLOAT64, and ``AVG`` of INT64 too; PostgreSQL
+    returns NUMERIC for NUMERIC and integer arguments. The result (computed exactly in NUMERIC there) is cast
+    to DOUBLE PRECISION, also over a window."""
+
+    def change(node: Any, over: Over) -> Any:
+        if isinstance(node, _STATISTICS) or (isinstance(node, exp.Avg) and is_type(_value(node.this), "BIGINT")):
+            return exp.Cast(this=over(node), to=exp.DataType.build("DOUBLE"))
+        return node
+
+    return rewrite_aggregates(tree, change)
+
+
+_HLL = {"INIT": "hll_init", "MERGE": "hll_merge", "MERGE_PARTIAL": "hll_merge_partial"}
+
+
+@rule("duckdb")
+def hll_count_functions(tree: Any, target: str) -> Any:
+    """``HLL_COUNT.INIT``, ``.MERGE``, ``.MERGE_PARTIAL`` (aggregates, also over a window) and ``.EXTRACT``:
+    BigQuery's HyperLogLog++ sketches, exact locally: a sketch holds the distinct values (library
+    ``hll_*``), so counts are exact, as BigQuery's are for small cardinalities. The precision argument
+    changes nothing locally. A sketch built by BigQuery cannot be read locally (and the reverse)."""
+
+    def change(node: Any, over: Over) -> Any:
+        call = _hll_call(node)
+        if call is None:
+            return node
+        name, args = call
+        if name == "EXTRACT":
+            return library.call(target, "hll_extract", *args[:1])
+        if name not in _HLL or not args:
+            raise UnsupportedSqlError(f"HLL_COUNT.{name} cannot be expressed on {target}", construct="HLL_COUNT")
+        return library.call(target, _HLL[name], over(exp.ArrayAgg(this=args[0])))
+
+    return rewrite_aggregates(tree, change)
+
+
+def _hll_call(node: Any) -> tuple[str, list[Any]] | None:
+    if isinstance(node, exp.Dot) and isinstance(node.expression, exp.Anonymous) \
+            and isinstance(node.this, exp.Identifier) and node.this.name.upper() == "HLL_COUNT":
+        return node.expression.name.upper(), list(node.expression.expressions)
+    return None
+
+
+@rule("duckdb")
+def approximate_aggregates_are_exact(tree: Any, target: str) -> Any:
+    """``APPROX_TOP_COUNT(x, n)``, ``APPROX_TOP_SUM(x, weight, n)`` and ``APPROX_QUANTILES(x, n)`` are exact
+    locally, with BigQuery's result shapes: ``ARRAY<STRUCT<value, count>>`` (most frequent first, NULL
+    counted as a value), ``ARRAY<STRUCT<value, sum>>`` and the n+1 boundaries of n quantiles (minimum,
+    ..., maximum: DuckDB's exact ``quantile_disc``; NULLs ignored unless ``RESPECT NULLS``, where they sort
+    first). sqlglot refused APPROX_TOP_COUNT and wrote APPROX_QUANTILES as DuckDB's approximate
+    ``approx_quantile``."""
+
+    def change(node: Any, over: Over) -> Any:
+        respect = isinstance(node, exp.RespectNulls)
+        inner = node.this if isinstance(node, exp.RespectNulls | exp.IgnoreNulls) else node
+        if isinstance(inner, exp.ApproxTopK):
+            value = inner.this
+            nulls = exp.Sub(this=over(exp.Count(this=exp.Star())), expression=over(exp.Count(this=value.copy())))
+            return library.call(target, "top_count", over(exp.Anonymous(this="histogram", expressions=[value])),
+                                nulls, inner.expression)
+        if isinstance(inner, exp.ApproxTopSum):
+            pair = exp.Struct(expressions=[exp.PropertyEQ(this=exp.to_identifier("value"), expression=inner.this),
+                                           exp.PropertyEQ(this=exp.to_identifier("weight"),
+                                                          expression=inner.expression)])
+            return library.call(target, "top_sum", over(exp.ArrayAgg(this=pair)), inner.args["count"])
+        if isinstance(inner, exp.ApproxQuantiles):
+            return _quantiles(inner, respect, over)
+        return node
+
+    return rewrite_aggregates(tree, change)
+
+
+def _quantiles(node: Any, respect: bool, over: Over) -> Any:
+    count = node.expression
+    if not (isinstance(count, exp.Literal) and count.is_int and int(count.this) > 0):
+        raise UnsupportedSqlError("APPROX_QUANTILES with a number of quantiles that is not a positive integer "
+                                  "literal cannot be expressed locally", construct="APPROX_QUANTILES")
+    buckets = int(count.this)
+    fractions = exp.Array(expressions=[exp.Literal.number(repr(i / buckets)) for i in range(buckets + 1)])
+    value = node.this
+    if not respect:
+        return over(exp.Anonymous(this="quantile_disc", expressions=[value, fractions]))
+    # RESPECT NULLS: NULLs sort first; the quantile at q is the element floor(q * (n - 1)) (from 0)
+    values = over(exp.ArrayAgg(this=value))
+    position = exp.Add(this=exp.Cast(this=exp.Anonymous(this="floor", expressions=[exp.Mul(
+        this=exp.column("_q"), expression=exp.Paren(this=exp.Sub(
+            this=exp.Anonymous(this="len", expressions=[values.copy()]), expression=exp.Literal.number(1))))]),
+        to=exp.DataType.build("BIGINT")), expression=exp.Literal.number(1))
+    ordered = exp.Anonymous(this="list_sort", expressions=[values, exp.Literal.string("ASC"),
+                                                            exp.Literal.string("NULLS FIRST")])
+    return exp.Anonymous(this="list_transform", expressions=[fractions, exp.Lambda(
+        this=exp.Anonymous(this="list_extract", expressions=[ordered, position]),
+        expressions=[exp.to_identifier("_q")])])

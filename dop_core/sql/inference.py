@@ -1,0 +1,129 @@
+"""BigQuery's types of the expressions of one statement, for rules whose translation depends on them.
+
+``UPPER(b'abc')`` is BYTES and ``SUM(int64_column)`` INT64 on BigQuery; DuckDB and PostgreSQL need other
+spellings for these than for STRING or FLOAT64. :func:`annotate` runs sqlglot's type inference (its
+``qualify`` and ``annotate_types`` optimizer passes, BigQuery dialect) on a copy of the statement, with the
+column types of the tables the statement reads when they are known (``schema``), and records each
+expression's BigQuery type on the original tree: the tree itself is not rewritten, so the SQL sent to the
+engine keeps the user's names and shape. :func:`type_of` reads the recorded type; an expression whose type
+could not be inferred has none, and rules then keep sqlglot's translation.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Mapping
+from typing import Any
+
+#: meta key holding the inferred BigQuery type (an ``exp.DataType``) of an expression
+TYPE = "dop_bigquery_type"
+_INDEX = "dop_node_index"
+
+#: ``{table: {column: BigQuery type}}`` (a table may be ``dataset.table``), or the same as
+#: ``((table, ((column, type), ...)), ...)`` (hashable: :func:`frozen`)
+Schema = Mapping[str, Mapping[str, str]] | tuple[tuple[str, tuple[tuple[str, str], ...]], ...]
+
+
+def frozen(schema: Mapping[str, Mapping[str, str]]) -> tuple[tuple[str, tuple[tuple[str, str], ...]], ...]:
+    """``schema`` in its hashable form (for a cached translation)."""
+    return tuple(sorted((table, tuple(columns.items())) for table, columns in schema.items()))
+
+
+def annotate(tree: Any, schema: Schema | None = None) -> None:
+    """Record the BigQuery type of each expression of ``tree`` (a statement parsed as BigQuery) whose type
+    sqlglot can infer. Never fails: what cannot be inferred is left without a type."""
+    from sqlglot import exp
+    from sqlglot.optimizer.annotate_types import annotate_types
+    from sqlglot.optimizer.qualify import qualify
+
+    nodes = list(tree.walk())
+    for index, node in enumerate(nodes):
+        node.meta[_INDEX] = index
+    try:
+        copy = tree.copy()
+    finally:
+        for node in nodes:
+            node.meta.pop(_INDEX, None)
+    tables = _nested(schema)
+    with contextlib.suppress(Exception):  # SQL sqlglot cannot qualify is typed without column types
+        copy = qualify(copy, dialect="bigquery", schema=tables, validate_qualify_columns=False,
+                       quote_identifiers=False, identify=False, expand_stars=False)
+    try:
+        copy = annotate_types(copy, schema=tables, dialect="bigquery")
+    except Exception:
+        return
+    for node in copy.walk():
+        index = node.meta.get(_INDEX)
+        typ = node.type
+        if index is not None and typ is not None and not typ.is_type(exp.DataType.Type.UNKNOWN):
+            nodes[index].meta[TYPE] = _bigquery(typ)
+
+
+def _bigquery(typ: Any) -> Any:
+    """sqlglot's type as BigQuery has it: every integer type is INT64 (sqlglot types a literal as INT)."""
+    from sqlglot import exp
+
+    if typ.this in (exp.DataType.Type.INT, exp.DataType.Type.SMALLINT, exp.DataType.Type.TINYINT):
+        return exp.DataType.build("BIGINT")
+    return typ
+
+
+def _nested(schema: Schema | None) -> dict[str, Any] | None:
+    """``{"ds.t": {...}}`` as sqlglot's nested schema ``{"ds": {"t": {...}}}``: the deepest names only."""
+    if not schema:
+        return None
+    if isinstance(schema, tuple):
+        schema = {table: dict(columns) for table, columns in schema}
+    depth = max(name.count(".") for name in schema)
+    out: dict[str, Any] = {}
+    for name, columns in schema.items():
+        parts = name.split(".")
+        if len(parts) != depth + 1:
+            continue  # sqlglot's schema has every table at one depth
+        level = out
+        for part in parts[:-1]:
+            level = level.setdefault(part.lower(), {})
+        level[parts[-1].lower()] = {name.lower(): typ for name, typ in columns.items()}  # as qualify normalizes
+    return out
+
+
+def type_of(node: Any) -> Any:
+    """The BigQuery type (``exp.DataType``) inferred for ``node``, or None."""
+    return node.meta.get(TYPE) if node is not None else None
+
+
+def is_type(node: Any, *names: str) -> bool:
+    """Whether ``node``'s inferred BigQuery type is one of ``names`` (sqlglot type names: BINARY, TEXT...)."""
+    typ = type_of(node)
+    return typ is not None and typ.this.name in names
+
+
+def table_types(sql: str, columns: Any, dialect: str) -> tuple[tuple[str, tuple[tuple[str, str], ...]], ...] | None:
+    """The BigQuery column types of the ``dataset.table`` tables ``sql`` (BigQuery) reads, as
+    :func:`frozen`, from ``columns(Relation)`` (an engine's ``(name, type)`` list, types in ``dialect``);
+    None when nothing is known. Tables the engine does not have are left out."""
+    import sqlglot
+    from sqlglot import exp
+
+    from dop_core.config.identifiers import Relation
+
+    try:
+        tables = {(t.db, t.name) for tree in sqlglot.parse(sql, read="bigquery") if tree is not None
+                  for t in tree.find_all(exp.Table) if t.db and t.name}
+    except Exception:
+        return None
+    out: dict[str, dict[str, str]] = {}
+    for dataset, name in sorted(tables):
+        try:
+            found = columns(Relation(dataset, name))
+        except Exception:
+            continue
+        types = {}
+        for column, typ in found:
+            try:
+                types[column] = exp.DataType.build(str(typ), dialect=dialect).sql("bigquery")
+            except Exception:
+                continue
+        if types:
+            out[f"{dataset}.{name}"] = types
+    return frozen(out) if out else None

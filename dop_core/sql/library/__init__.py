@@ -1,0 +1,195 @@
+"""DOP's BigQuery function library: functions with BigQuery's meaning, installed on the engines.
+
+Where DuckDB or PostgreSQL has no function that means what a BigQuery function means (``UPPER`` of BYTES,
+``SPLIT`` with BigQuery's rules for an empty delimiter, ``HLL_COUNT.MERGE``...), DOP's translation calls a
+function of this library instead (:func:`call`). Each one is documented with the BigQuery semantics it
+implements (docs/bigquery-sql.md lists them) and tested on the engine.
+
+- On DuckDB the library is SQL macros (``CREATE TEMP MACRO dop_bq_<name>``, overloaded by argument type
+  where BigQuery's function is) and, where SQL cannot express the semantics exactly, Python functions
+  registered on the connection (``create_function``). :func:`install_duckdb` installs them on a connection;
+  every DuckDB connection DOP opens (its engine, ``dop test``, the benchmark) calls it.
+- On PostgreSQL the library is SQL and PL/pgSQL functions in the schema ``dop_bq``, created once per
+  database and replaced when the library's version changes (:func:`postgres_statements`).
+
+The definitions live in the modules of ``LIBRARY_MODULES``; importing this package imports neither sqlglot
+nor an engine's client.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+#: DuckDB names of the library's functions start with this
+DUCKDB_PREFIX = "dop_bq_"
+#: the PostgreSQL schema holding the library's functions
+POSTGRES_SCHEMA = "dop_bq"
+
+LIBRARY_MODULES = ("strings", "aggregates", "trigonometry", "json_values", "conversions")
+
+
+class BigQueryError(ValueError):
+    """An error a library function raises where BigQuery raises one (the message is BigQuery's)."""
+
+
+@dataclass(frozen=True)
+class Definition:
+    """One library function on one engine.
+
+    ``sql`` is, on DuckDB, a macro's overloads (``(a VARCHAR) AS ..., (a BLOB) AS ...``) and, on PostgreSQL,
+    what follows ``CREATE OR REPLACE FUNCTION dop_bq.<name>`` (arguments, RETURNS, LANGUAGE, body); a
+    PostgreSQL function may have several (overloads). ``python`` is a DuckDB Python function instead of a
+    macro, with its parameter and return types; unless ``nulls`` it is not called with a NULL argument
+    (the result is NULL).
+    """
+
+    name: str
+    engine: str
+    doc: str
+    sql: tuple[str, ...] = ()
+    python: Callable[..., Any] | None = None
+    params: tuple[str, ...] = ()
+    returns: str = ""
+    nulls: bool = False
+
+
+_DEFINITIONS: dict[tuple[str, str], Definition] = {}
+
+
+def _register(definition: Definition) -> None:
+    key = (definition.engine, definition.name)
+    if key in _DEFINITIONS:
+        raise ValueError(f"library function {definition.name} is defined twice for {definition.engine}")
+    _DEFINITIONS[key] = definition
+
+
+def duckdb_macro(name: str, doc: str, *overloads: str) -> None:
+    """Define ``dop_bq_<name>`` on DuckDB as a macro with these overloads (``(a BLOB) AS expr``)."""
+    _register(Definition(name, "duckdb", doc.strip(), sql=overloads))
+
+
+def duckdb_python(name: str, params: Sequence[str], returns: str, nulls: bool = False
+                  ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Define ``dop_bq_<name>`` on DuckDB as the decorated Python function (its docstring is the doc)."""
+
+    def define(function: Callable[..., Any]) -> Callable[..., Any]:
+        _register(Definition(name, "duckdb", (function.__doc__ or "").strip(), python=function,
+                             params=tuple(params), returns=returns, nulls=nulls))
+        return function
+
+    return define
+
+
+def postgres_function(name: str, doc: str, *signatures: str) -> None:
+    """Define ``dop_bq.<name>`` on PostgreSQL: each signature is ``(args) RETURNS type LANGUAGE ... AS $$...$$``."""
+    _register(Definition(name, "postgres", doc.strip(), sql=signatures))
+
+
+def definitions(engine: str | None = None) -> list[Definition]:
+    """Every library function (of ``engine``), in definition order."""
+    for module in LIBRARY_MODULES:
+        importlib.import_module(f"dop_core.sql.library.{module}")
+    return [d for d in _DEFINITIONS.values() if engine is None or d.engine == engine]
+
+
+def has(target: str, name: str) -> bool:
+    definitions()
+    return (target, name) in _DEFINITIONS
+
+
+def call(target: str, name: str, *args: Any) -> Any:
+    """A sqlglot call of library function ``name`` on ``target`` with ``args`` (expressions)."""
+    from sqlglot import exp
+
+    if not has(target, name):
+        raise KeyError(f"the BigQuery function library has no {name} on {target}")
+    if target == "postgres":
+        return exp.Dot(this=exp.to_identifier(POSTGRES_SCHEMA),
+                       expression=exp.Anonymous(this=name, expressions=list(args)))
+    return exp.Anonymous(this=DUCKDB_PREFIX + name, expressions=list(args))
+
+
+# -- DuckDB ---------------------------------------------------------------------------------------
+
+def install_duckdb(con: Any, time_zone: str = "UTC") -> None:
+    """Install the library on a DuckDB connection and set its default time zone (BigQuery's is UTC).
+
+    Macros are temporary (they live with the connection, never in the warehouse file); Python functions
+    are registered on the connection. Installing twice is harmless."""
+    import duckdb
+    from duckdb import PythonExceptionHandling
+    from duckdb.func import FunctionNullHandling
+
+    con.execute(f"SET TimeZone = '{_quoted(time_zone)}'")
+    if _installed(con):
+        return
+    con.execute("BEGIN")
+    try:
+        for item in definitions("duckdb"):
+            name = DUCKDB_PREFIX + item.name
+            if item.python is not None:
+                con.create_function(name, item.python, [duckdb.type(p) for p in item.params],
+                                    duckdb.type(item.returns),
+                                    null_handling=FunctionNullHandling.SPECIAL if item.nulls
+                                    else FunctionNullHandling.DEFAULT,
+                                    exception_handling=PythonExceptionHandling.DEFAULT)
+            else:
+                con.execute(f"CREATE OR REPLACE TEMP MACRO {name}{', '.join(item.sql)}")
+        con.execute(f"CREATE OR REPLACE TEMP MACRO {DUCKDB_PREFIX}library_version() AS '{version()}'")
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+
+
+def _installed(con: Any) -> bool:
+    try:
+        return bool(con.execute(f"SELECT {DUCKDB_PREFIX}library_version() = ?", [version()]).fetchone()[0])
+    except Exception:
+        return False
+
+
+def _quoted(text: str) -> str:
+    return text.replace("'", "''")
+
+
+# -- PostgreSQL -----------------------------------------------------------------------------------
+
+def postgres_statements() -> list[str]:
+    """The statements that create (or replace) the library on a PostgreSQL database."""
+    out = [f"CREATE SCHEMA IF NOT EXISTS {POSTGRES_SCHEMA}"]
+    for item in definitions("postgres"):
+        out += [f"CREATE OR REPLACE FUNCTION {POSTGRES_SCHEMA}.{item.name}{signature}" for signature in item.sql]
+    out.append(f"CREATE OR REPLACE FUNCTION {POSTGRES_SCHEMA}.library_version() RETURNS text LANGUAGE sql "
+               f"IMMUTABLE AS $$ SELECT '{version()}'::text $$")
+    return out
+
+
+def version() -> str:
+    """A digest of every definition: installed libraries of another version are replaced."""
+    digest = hashlib.sha256()
+    for item in definitions():
+        digest.update(repr((item.name, item.engine, item.sql, item.params, item.returns, item.nulls,
+                            _code(item.python))).encode())
+    return digest.hexdigest()[:16]
+
+
+def _code(function: Callable[..., Any] | None) -> tuple[Any, ...]:
+    code = getattr(function, "__code__", None)
+    return (code.co_code, repr(code.co_consts)) if code is not None else ()
+
+
+def docs_table() -> str:
+    """The library's functions as the Markdown table docs/bigquery-sql.md shows (tests keep them equal)."""
+    rows: dict[str, tuple[list[str], str]] = {}
+    for item in definitions():
+        engines = rows.setdefault(item.name, ([], " ".join(item.doc.split())))[0]
+        engines.append({"duckdb": "DuckDB", "postgres": "PostgreSQL"}.get(item.engine, item.engine))
+    lines = ["| function | engines | BigQuery semantics |", "|---|---|---|"]
+    lines += [f"| `{name}` | {', '.join(engines)} | {doc.replace('|', '&#124;')} |"
+              for name, (engines, doc) in rows.items()]
+    return "\n".join(lines)

@@ -1,0 +1,136 @@
+"""BigQuery's aggregate functions DuckDB lacks, computed exactly from the aggregated values.
+
+The translation aggregates with DuckDB's own ``ARRAY_AGG`` (or ``histogram``), in a window when the
+BigQuery function has one, and these functions turn the result into BigQuery's: the ``HLL_COUNT`` sketches
+(exact: a sketch holds the distinct values), ``APPROX_TOP_COUNT``/``APPROX_TOP_SUM`` (exact counts and sums),
+NUMERIC division with BigQuery's rounding.
+"""
+
+from __future__ import annotations
+
+import decimal
+import json
+
+from dop_core.sql.library import BigQueryError, duckdb_macro, duckdb_python
+
+_SKETCH = "dop_hll:"
+
+duckdb_macro("hll_init", """``HLL_COUNT.INIT(value)`` over the aggregated values: a sketch (BYTES) of their distinct
+non-NULL values, NULL when there is none. Locally the sketch is exact: ``dop_hll:<kind>:<JSON list>``.""",
+             "(l) AS CASE WHEN len(list_distinct(l)) = 0 THEN NULL ELSE encode('" + _SKETCH + "' || "
+             "CASE WHEN typeof(l) = 'BLOB[]' THEN 'bytes' WHEN typeof(l) = 'VARCHAR[]' THEN 'string' "
+             "WHEN typeof(l) LIKE 'DECIMAL%' OR typeof(l) = 'DOUBLE[]' THEN 'numeric' ELSE 'int64' END || ':' || "
+             "CAST(to_json(list_sort(list_distinct(l))) AS VARCHAR)) END")
+
+
+def _sketch_values(sketch: bytes, function: str) -> tuple[str, set[str]]:
+    try:
+        text = bytes(sketch).decode()
+        if not text.startswith(_SKETCH):
+            raise ValueError(text)
+        kind, _, values = text[len(_SKETCH):].partition(":")
+        return kind, {json.dumps(v, sort_keys=True) for v in json.loads(values)}
+    except ValueError:
+        raise BigQueryError(f"Invalid or incompatible sketch in {function}") from None
+
+
+def _union(sketches: list[bytes], function: str) -> tuple[str | None, set[str]]:
+    kind, union = None, set()
+    for sketch in sketches:
+        if sketch is None:
+            continue
+        this_kind, values = _sketch_values(sketch, function)
+        if kind is not None and this_kind != kind:
+            raise BigQueryError(f"Invalid or incompatible sketch in {function}")
+        kind = this_kind
+        union |= values
+    return kind, union
+
+
+@duckdb_python("hll_merge", ["BLOB[]"], "BIGINT")
+def hll_merge(sketches: list[bytes]) -> int:
+    """``HLL_COUNT.MERGE(sketch)`` over the aggregated sketches: the number of distinct values in their
+    union, 0 when there is none; sketches of different types, or bytes that are no sketch, are an error."""
+    return len(_union(sketches, "HLL_COUNT.MERGE")[1])
+
+
+@duckdb_python("hll_merge_partial", ["BLOB[]"], "BLOB")
+def hll_merge_partial(sketches: list[bytes]) -> bytes | None:
+    """``HLL_COUNT.MERGE_PARTIAL(sketch)``: the sketch of the union of the aggregated sketches, NULL when
+    there is none."""
+    kind, union = _union(sketches, "HLL_COUNT.MERGE_PARTIAL")
+    if kind is None:
+        return None
+    values = sorted((json.loads(v) for v in union), key=lambda v: json.dumps(v, sort_keys=True))
+    return f"{_SKETCH}{kind}:{json.dumps(values)}".encode()
+
+
+@duckdb_python("hll_extract", ["BLOB"], "BIGINT", nulls=True)
+def hll_extract(sketch: bytes | None) -> int:
+    """``HLL_COUNT.EXTRACT(sketch)``: the number of distinct values of a sketch, 0 for NULL."""
+    if sketch is None:
+        return 0
+    try:
+        return len(_sketch_values(sketch, "HLL_COUNT.EXTRACT")[1])
+    except BigQueryError:
+        raise BigQueryError("Invalid sketch in HLL_COUNT.EXTRACT") from None
+
+
+def _count_checked(function: str, body: str) -> str:
+    """``body`` (a result for ``n`` values) after BigQuery's checks of ``n``."""
+    prefix = f"The second argument to {function} function"
+    return (f"CASE WHEN n IS NULL THEN dop_bq_error('{prefix} must not be NULL') "
+            f"WHEN n <= 0 THEN dop_bq_error('{prefix} must be positive') "
+            f"WHEN n > 100000 THEN dop_bq_error('{prefix} cannot be greater than 100000') ELSE {body} END")
+
+
+duckdb_macro("top_count", """``APPROX_TOP_COUNT(value, n)`` from ``histogram(value)`` and the number of NULLs: the n
+most frequent values (NULL counts as a value) with their counts, most frequent first
+(``ARRAY<STRUCT<value, count>>``), NULL over no rows; exact locally. ``n`` must be 1 to 100000.""",
+             "(h, nulls, n) AS " + _count_checked("APPROX_TOP_COUNT", (
+                 "CASE WHEN coalesce(cardinality(h), 0) + nulls = 0 THEN NULL ELSE "
+                 "list_transform(list_slice(list_sort(list_concat("
+                 "list_transform(map_entries(h), lambda e: {'count': e.value, 'value': e.key}), "
+                 "CASE WHEN nulls > 0 THEN [{'count': nulls, 'value': NULL}] ELSE [] END), 'DESC'), 1, n), "
+                 "lambda e: {'value': e.value, 'count': CAST(e.count AS BIGINT)}) END")))
+
+duckdb_macro("top_sum", """``APPROX_TOP_SUM(value, weight, n)`` from the aggregated ``{value, weight}`` pairs: the n
+values with the largest sums of their (non-NULL) weights, largest first (``ARRAY<STRUCT<value, sum>>``), NULL
+over no rows; exact locally. A negative or NaN weight is an error; ``n`` must be 1 to 100000.""",
+             "(l, n) AS " + _count_checked("APPROX_TOP_SUM", (
+                 "CASE WHEN l IS NULL OR len(l) = 0 THEN NULL "
+                 "WHEN list_bool_or(list_transform(l, lambda e: e.weight < 0 OR isnan(CAST(e.weight AS DOUBLE)))) "
+                 "THEN dop_bq_error('APPROX_TOP_SUM does not support negative or NaN weights in the second argument') "
+                 "ELSE list_transform(list_slice(list_sort(list_transform(list_distinct(list_transform(l, "
+                 "lambda e: {'value': e.value})), lambda d: {'sum': list_sum(list_transform(list_filter(l, lambda e: "
+                 "e.value IS NOT DISTINCT FROM d.value), lambda e: e.weight)), 'value': d.value}), 'DESC'), 1, n), "
+                 "lambda e: {'value': e.value, 'sum': e.sum}) END")))
+
+
+@duckdb_python("numeric_divide", ["DECIMAL(38, 9)", "DECIMAL(38, 9)"], "DECIMAL(38, 9)")
+def numeric_divide(dividend: decimal.Decimal, divisor: decimal.Decimal) -> decimal.Decimal:
+    """NUMERIC division: the exact quotient rounded half away from zero to 9 decimals (``x / y`` and
+    ``AVG`` of NUMERIC); division by zero is an error."""
+    if divisor == 0:
+        raise BigQueryError(f"division by zero: {dividend} / {divisor}")
+    context = decimal.Context(prec=80, rounding=decimal.ROUND_HALF_UP)
+    return context.divide(dividend, divisor).quantize(decimal.Decimal("1e-9"), rounding=decimal.ROUND_HALF_UP)
+
+
+_SAMPLE = {"var_samp": True, "var_pop": False, "stddev_samp": True, "stddev_pop": False}
+
+
+@duckdb_python("numeric_variance", ["DECIMAL(38, 9)[]", "VARCHAR"], "DOUBLE", nulls=True)
+def numeric_variance(values: list[decimal.Decimal | None] | None, kind: str) -> float | None:
+    """``VAR_SAMP``, ``VAR_POP``, ``STDDEV_SAMP`` or ``STDDEV_POP`` (``kind``) of the aggregated NUMERIC values
+    computed exactly, then rounded to FLOAT64 (DuckDB's, in DOUBLE, loses the digits that differ between
+    large values); NULLs are left out; NULL for no value (one, for the sample forms)."""
+    numbers = [v for v in values or () if v is not None]
+    sample = _SAMPLE[kind]
+    if len(numbers) < (2 if sample else 1):
+        return None
+    context = decimal.Context(prec=120)
+    mean = context.divide(sum(numbers, decimal.Decimal(0)), len(numbers))
+    squares = sum((context.power(context.subtract(x, mean), 2) for x in numbers), decimal.Decimal(0))
+    variance = context.divide(squares, len(numbers) - (1 if sample else 0))
+    return float(context.sqrt(variance) if kind.startswith("stddev") else variance)

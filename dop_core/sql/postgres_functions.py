@@ -1,0 +1,60 @@
+"""Rules for BigQuery functions PostgreSQL lacks, spelled with its own functions and operators."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlglot import exp
+
+from dop_core.sql import UnsupportedSqlError
+from dop_core.sql.inference import is_type
+from dop_core.sql.rules import Over, rewrite_aggregates, rule
+
+
+def _float(text: str) -> Any:
+    return exp.Cast(this=exp.Literal.string(text), to=exp.DataType.build("DOUBLE"))
+
+
+@rule("postgres")
+def functions_postgresql_spells_otherwise(tree: Any, target: str) -> Any:
+    """``IS_NAN(x)`` is ``x = 'NaN'``, ``IS_INF(x)`` is ``abs(x) = 'Infinity'`` (PostgreSQL's NaN equals
+    itself); ``APPROX_COUNT_DISTINCT(x)`` is the exact ``COUNT(DISTINCT x)``; ``ANY_VALUE(x)`` is one of the
+    group's values: ``MIN`` (``BOOL_OR`` for BOOL), which PostgreSQL 15 has where it lacks ``any_value``."""
+
+    def change(node: Any, over: Over) -> Any:
+        if isinstance(node, exp.IsNan):
+            return exp.Paren(this=exp.EQ(this=node.this, expression=_float("NaN")))
+        if isinstance(node, exp.IsInf):
+            return exp.Paren(this=exp.EQ(this=exp.Abs(this=node.this), expression=_float("Infinity")))
+        if isinstance(node, exp.ApproxDistinct):
+            return over(exp.Count(this=exp.Distinct(expressions=[node.this])))
+        if isinstance(node, exp.AnyValue):
+            function = exp.LogicalOr if is_type(node.this, "BOOLEAN") else exp.Min
+            return over(function(this=node.this))
+        return node
+
+    return rewrite_aggregates(tree, change)
+
+
+@rule("postgres")
+def split_on_postgresql(tree: Any, target: str) -> Any:
+    """``SPLIT(string[, delimiter])``: the parts between delimiters (',' by default); an empty delimiter
+    splits into characters, an empty string is one empty part, a NULL delimiter gives NULL. PostgreSQL's
+    ``string_to_array`` differs at each of these: a ``CASE`` picks BigQuery's answer. BYTES are refused."""
+
+    def fix(node: Any) -> Any:
+        if not isinstance(node, exp.Split):
+            return node
+        if is_type(node.this, "BINARY", "VARBINARY", "BLOB"):
+            raise UnsupportedSqlError("SPLIT of BYTES cannot be expressed on postgres", construct="SPLIT")
+        value, delimiter = node.this, node.expression or exp.Literal.string(",")
+        text = exp.DataType.build("TEXT")
+        characters = exp.Anonymous(this="regexp_split_to_array", expressions=[value.copy(), exp.Literal.string("")])
+        return exp.Case(ifs=[
+            exp.If(this=exp.Is(this=delimiter.copy(), expression=exp.Null()), true=exp.Null()),
+            exp.If(this=exp.EQ(this=value.copy(), expression=exp.Literal.string("")),
+                   true=exp.Array(expressions=[exp.Cast(this=exp.Literal.string(""), to=text)])),
+            exp.If(this=exp.EQ(this=delimiter.copy(), expression=exp.Literal.string("")), true=characters),
+        ], default=exp.Anonymous(this="string_to_array", expressions=[value, delimiter]))
+
+    return tree.transform(fix)

@@ -1,0 +1,56 @@
+"""BigQuery's civil time of timestamps on DuckDB (BigQuery reference: "Timestamp functions" EXTRACT,
+"Datetime functions" CURRENT_DATETIME, "Time functions" CURRENT_TIME, "Time zones")."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+
+from dop_core.sql import UnsupportedSqlError
+
+
+def test_extract_date_time_and_datetime_of_a_timestamp_in_a_time_zone(bq):
+    ts = "TIMESTAMP '2017-01-01 02:34:56 UTC'"
+    assert bq(f"SELECT EXTRACT(DATE FROM {ts}), EXTRACT(DATE FROM {ts} AT TIME ZONE 'America/Los_Angeles'), "
+              f"EXTRACT(TIME FROM {ts} AT TIME ZONE 'Asia/Kolkata'), EXTRACT(DATETIME FROM {ts}), "
+              f"CAST({ts} AS TIME), EXTRACT(ISOWEEK FROM DATE '2017-01-01')") == \
+        [(datetime.date(2017, 1, 1), datetime.date(2016, 12, 31), datetime.time(8, 4, 56),
+          datetime.datetime(2017, 1, 1, 2, 34, 56), datetime.time(2, 34, 56), 52)]
+
+
+def test_fixed_offset_time_zones(bq):
+    # BigQuery accepts time zones written as offsets from UTC: '+05:30', '-06'
+    ts = "TIMESTAMP '2000-01-01 00:00:00 UTC'"
+    assert bq(f"SELECT EXTRACT(TIME FROM {ts} AT TIME ZONE '-06'), EXTRACT(HOUR FROM {ts} AT TIME ZONE '+05:30')") == \
+        [(datetime.time(18, 0), 5)]
+
+
+def test_current_datetime_and_time_in_a_time_zone(bq):
+    assert bq("SELECT CURRENT_DATETIME('+01:00') != CURRENT_DATETIME('-01:00'), "
+              "CURRENT_DATETIME('UTC') = DATETIME(CURRENT_TIMESTAMP, 'UTC'), CURRENT_TIME = TIME(CURRENT_TIMESTAMP), "
+              "CURRENT_TIME('+01:00') != CURRENT_TIME('-01:00')") == [(True, True, True, True)]
+
+
+def test_extract_parts_count_as_in_bigquery(bq):
+    # BigQuery: DAYOFWEEK is 1 (Sunday) to 7; WEEK counts Sunday-started weeks from 0, WEEK(<day>) weeks
+    # starting on that day; ISOWEEK is ISO 8601's; MILLISECOND/MICROSECOND are the fraction of the second
+    rows = bq("SELECT d, EXTRACT(DAYOFWEEK FROM d), EXTRACT(WEEK FROM d), EXTRACT(WEEK(MONDAY) FROM d), "
+              "EXTRACT(WEEK(TUESDAY) FROM d), EXTRACT(ISOWEEK FROM d) "
+              "FROM UNNEST([DATE '2017-01-01', DATE '2017-01-02', DATE '2019-01-01', DATE '2019-12-31']) AS d ORDER BY d")
+    assert [row[1:] for row in rows] == [(1, 1, 0, 0, 52), (2, 1, 1, 0, 1), (3, 0, 0, 1, 1), (3, 52, 52, 53, 1)]
+    assert bq("SELECT EXTRACT(MILLISECOND FROM TIME '12:34:56.999999'), "
+              "EXTRACT(MICROSECOND FROM TIME '12:34:56.999999')") == [(999, 999999)]
+
+
+def test_conversions_and_formats_of_a_timestamp_in_a_time_zone(bq):
+    # BigQuery: TIME/DATETIME/DATE(ts, zone) and FORMAT_TIMESTAMP(format, ts, zone) read ts's civil time in zone
+    ts = "TIMESTAMP '2015-12-28 15:42:56-08:00'"
+    assert bq(f"SELECT TIME({ts}, '+08:00'), DATETIME({ts}, 'Asia/Shanghai'), DATE({ts}, '+08:00'), "
+              f"FORMAT_TIMESTAMP('%H', {ts}, 'Asia/Shanghai'), FORMAT_TIMESTAMP('%H:%M', {ts}, '+05:30'), "
+              f"FORMAT_TIMESTAMP('%H', {ts})") == \
+        [(datetime.time(7, 42, 56), datetime.datetime(2015, 12, 29, 7, 42, 56), datetime.date(2015, 12, 29),
+          "07", "05:12", "23")]
+    assert bq("SELECT DATETIME(DATE '2020-01-01', TIME '10:00:00')") == [(datetime.datetime(2020, 1, 1, 10, 0),)]
+    with pytest.raises(UnsupportedSqlError, match="FORMAT_TIMESTAMP"):
+        bq(f"SELECT FORMAT_TIMESTAMP('%H %Z', {ts}, 'Asia/Shanghai')")
