@@ -9,26 +9,13 @@ from __future__ import annotations
 from typing import Any
 
 
-def namespace(target: Any) -> str:
-    """The OpenLineage namespace of the target's warehouse (its naming spec: ``bigquery``; a DuckDB file's
-    ``duckdb://<absolute path>``; else ``<engine>://<target name>``)."""
-    if target.engine == "bigquery":
-        return "bigquery"
-    path = getattr(target.typed_options, "path", None)
-    if target.engine == "duckdb" and isinstance(path, str):
-        from dop_core.config.paths import resolve_project_path
+def dataset(target: Any, table: str) -> tuple[str, str]:
+    """The OpenLineage ``(namespace, name)`` of ``table`` on ``target``: as its engine names it (the engine
+    record's ``openlineage``), else ``(<engine>://<target name>, table)``."""
+    from dop_core.contract.registry import get_registry
 
-        return f"duckdb://{path if path.startswith(':') else resolve_project_path(target, path)}"
-    return f"{target.engine}://{target.name}"
-
-
-def dataset_name(target: Any, table: str) -> str:
-    """A table's OpenLineage name: ``project.dataset.table`` on BigQuery (the target's project when the SQL
-    names none), the name as written elsewhere."""
-    if target.engine == "bigquery" and table.count(".") == 1:
-        project = getattr(target.typed_options, "project", None)
-        return f"{project}.{table}" if project else table
-    return table
+    named = get_registry().named("engine", target.engine).load("openlineage")
+    return named(target, table) if named is not None else (f"{target.engine}://{target.name}", table)
 
 
 def operator_lineage(op: Any) -> Any:
@@ -42,18 +29,18 @@ def operator_lineage(op: Any) -> Any:
     from dop_core.sql.references import table_references
 
     kind = get_registry().kind(op.kind)
-    ns = namespace(op.target)
     sql = op.sql if isinstance(op.sql, str) and not op.sql.endswith(".sql") else ""  # "": not rendered yet
     inputs = []
     if kind.sql == "query" and sql:
         seen = set()
         for table, _ in table_references(sql, op.dialect):
-            name = dataset_name(op.target, table)
+            namespace, name = dataset(op.target, table)
             if name.lower() not in seen:
                 seen.add(name.lower())
-                inputs.append(Dataset(namespace=ns, name=name))
+                inputs.append(Dataset(namespace=namespace, name=name))
     outputs = []
     if kind.writes and op.relation is not None:
-        outputs.append(Dataset(namespace=ns, name=dataset_name(op.target, str(op.relation))))
+        namespace, name = dataset(op.target, str(op.relation))
+        outputs.append(Dataset(namespace=namespace, name=name))
     facets = {"sql": SQLJobFacet(query=redact(sql, *target_secrets(op.target)))} if sql.strip() else {}
     return OperatorLineage(inputs=inputs, outputs=outputs, job_facets=facets)

@@ -275,6 +275,8 @@ class EngineType(Record):
     Postgres database): ``project.dataset.table`` in the project's SQL then means ``dataset.table``.
     ``lock(target)``, when the engine has one, is the context manager a process outside DOP's engine (dbt,
     Spark) holds while it writes the target's warehouse (see :func:`dop_core.warehouse_lock`).
+    ``openlineage(target, table)`` is the OpenLineage dataset ``(namespace, name)`` of a table the SQL names
+    ``[database.]schema.table`` (its naming spec); without it ``(<engine>://<target name>, table)``.
     """
 
     name: str = attrs.field(validator=_name)
@@ -284,6 +286,8 @@ class EngineType(Record):
     secrets: tuple[str, ...] = ()
     single_catalog: bool = False
     lock: Callable[[Target], Any] | str | None = attrs.field(default=None, validator=_ref(True))
+    openlineage: Callable[[Target, str], tuple[str, str]] | str | None = attrs.field(default=None,
+                                                                                       validator=_ref(True))
     #: an extra it needs installed, e.g. :data:`~dop_core.extras.GOOGLE_EXTRA` (validation says what to install)
     requires: Extra | None = None
     description: str = ""

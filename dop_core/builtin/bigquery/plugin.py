@@ -11,4 +11,5 @@ from dop_core.extras import GOOGLE_EXTRA
 def dop_engines() -> list[EngineType]:
     return [EngineType(name="bigquery", dialect="bigquery", options="dop_core.builtin.bigquery.target:BigQueryTarget",
                        connect="dop_core.builtin.bigquery.engine:connect", requires=GOOGLE_EXTRA,
+                       openlineage="dop_core.builtin.bigquery.target:openlineage_dataset",
                        description="Google BigQuery through apache-airflow-providers-google")]

@@ -37,3 +37,10 @@ class BigQueryTarget:
                "retry logged"})
     api_endpoint: str | None = attrs.field(default=None, metadata={
         "doc": "BigQuery API endpoint override (an emulator in tests); anonymous credentials are used with it"})
+
+
+def openlineage_dataset(target: Any, table: str) -> tuple[str, str]:
+    """OpenLineage's naming of a BigQuery table: namespace ``bigquery``, name ``project.dataset.table`` (the
+    target's project when the SQL names none)."""
+    project = getattr(target.typed_options, "project", None)
+    return "bigquery", f"{project}.{table}" if project and table.count(".") == 1 else table

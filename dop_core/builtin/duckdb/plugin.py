@@ -13,4 +13,5 @@ def dop_engines() -> list[EngineType]:
     return [EngineType(name="duckdb", dialect="duckdb", options="dop_core.builtin.duckdb.target:DuckDBTarget",
                        connect="dop_core.builtin.duckdb.engine:connect",
                        lock="dop_core.builtin.duckdb.engine:warehouse_lock", single_catalog=True,
+                       openlineage="dop_core.builtin.duckdb.target:openlineage_dataset",
                        description="embedded DuckDB warehouse file (local development, tests, CI)")]

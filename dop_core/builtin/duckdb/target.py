@@ -28,3 +28,14 @@ class DuckDBTarget:
         "doc": "seconds a task waits for another task to release the warehouse file"})
     threads: int | None = attrs.field(default=None, metadata={"doc": "DuckDB worker threads (default: all cores)"})
     memory_limit: str | None = attrs.field(default=None, metadata={"doc": "e.g. 4GB"})
+
+
+def openlineage_dataset(target: Any, table: str) -> tuple[str, str]:
+    """OpenLineage's naming of a DuckDB table: namespace ``duckdb://<absolute path of the file>``, the name as
+    written."""
+    from dop_core.config.paths import resolve_project_path
+
+    path = getattr(target.typed_options, "path", None)
+    if not isinstance(path, str):
+        return f"duckdb://{target.name}", table
+    return f"duckdb://{path if path.startswith(':') else resolve_project_path(target, path)}", table
