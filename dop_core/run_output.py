@@ -165,9 +165,12 @@ class RunReport:
     def finish(self, result: dict[str, Any] | None, state: str, interrupted: str | None = None) -> pathlib.Path:
         """Show the end of the run (the tasks' states, the failures, the summary); write and, with ``--format
         json``, print the results; return the results file's path."""
+        from dop_core.run_history import write_task_log
         from dop_core.runner import _readable
 
         results = self.results(result, state, interrupted)
+        for task_id, path in ((result or {}).get("airflow_logs") or {}).items():  # where the Airflow UI reads them
+            write_task_log(path, self.sections.get(task_id, []))
         tasks = results["tasks"]
         if tasks:
             self.say("")

@@ -304,6 +304,7 @@ def _test(dag_id: str, logical: dt.datetime, conf: str, only: list[str], interru
     from airflow.dag_processing.dagbag import DagBag
 
     from dop_core.interruption import fail_abandoned_runs
+    from dop_core.run_history import start_runs_now, task_log_paths
     from dop_core.run_results import TaskRecorder, task_results
     from dop_core.selection import subset
 
@@ -328,11 +329,12 @@ def _test(dag_id: str, logical: dt.datetime, conf: str, only: list[str], interru
     interruption.check_tasks()
     recorder = TaskRecorder(lambda line: print(line, flush=True))
     recorder.install()
+    start_runs_now()  # the Airflow UI shows the run's real start, not its logical date
     dr = dag.test(logical_date=logical, run_conf=json.loads(conf) or None)
     results = task_results(dag, dr, recorder.errors)
     states = {task["task_id"]: task["state"] for task in results}
     print(RESULT_MARK + json.dumps({"state": _text(dr.state), "tasks": states, "run_id": dr.run_id,
-                                    "results": results}), flush=True)
+                                    "results": results, "airflow_logs": task_log_paths(dr)}), flush=True)
     return 0
 
 
