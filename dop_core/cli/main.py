@@ -284,12 +284,21 @@ def compile_cmd(dag: str, task: str | None, project_dir: str | None, target: str
         click.echo("")
 
 
-run_format_option = click.option(
-    "--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-    help="json: print the run's results (as run_results.json holds them; with --start/--end, one document of every "
-    "date's) on stdout, the progress on stderr.")
-continue_option = click.option("--continue-on-failure", is_flag=True,
-                               help="With a date range: run the next dates after a failed one (default: stop).")
+def _run_options(command: Any) -> Any:
+    """The options ``dop run`` and ``dop backfill`` share."""
+    for option in reversed([
+        click.option("--continue-on-failure", is_flag=True,
+                     help="With a date range: run the next dates after a failed one (default: stop)."),
+        click.option("--full-refresh", is_flag=True, help="Rebuild every table from scratch."),
+        click.option("--conf", default=None, help="Extra run conf as JSON, e.g. '{\"key\": 1}'."),
+        select_option,
+        exclude_option,
+        click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+                     help="json: print the run's results (as run_results.json holds them; with a date range, one "
+                     "document of every date's) on stdout, the progress on stderr."),
+    ]):
+        command = option(command)
+    return command
 
 
 @main.command()
@@ -299,12 +308,7 @@ continue_option = click.option("--continue-on-failure", is_flag=True,
 @click.option("--date", "date", default=None, help="Logical date YYYY-MM-DD (default: today).")
 @click.option("--start", "start", default=None, help="Backfill: the first day YYYY-MM-DD of a date range (with --end).")
 @click.option("--end", "end", default=None, help="Backfill: the last day YYYY-MM-DD of the range (inclusive).")
-@continue_option
-@click.option("--full-refresh", is_flag=True, help="Rebuild every table from scratch.")
-@click.option("--conf", default=None, help="Extra run conf as JSON, e.g. '{\"key\": 1}'.")
-@select_option
-@exclude_option
-@run_format_option
+@_run_options
 def run(dag: str, project_dir: str | None, target: str | None, date: str | None, start: str | None, end: str | None,
         continue_on_failure: bool, full_refresh: bool, conf: str | None, select: tuple[str, ...],
         exclude: tuple[str, ...], fmt: str) -> None:
@@ -349,12 +353,7 @@ def run(dag: str, project_dir: str | None, target: str | None, date: str | None,
 @click.argument("end")
 @project_option
 @target_option
-@continue_option
-@click.option("--full-refresh", is_flag=True, help="Rebuild every table from scratch (at each date).")
-@click.option("--conf", default=None, help="Extra run conf as JSON, e.g. '{\"key\": 1}'.")
-@select_option
-@exclude_option
-@run_format_option
+@_run_options
 def backfill_cmd(dag: str, start: str, end: str, project_dir: str | None, target: str | None,
                  continue_on_failure: bool, full_refresh: bool, conf: str | None, select: tuple[str, ...],
                  exclude: tuple[str, ...], fmt: str) -> None:
