@@ -15,6 +15,7 @@ from dop_core.errors import DopError, EngineError
 from dop_core.identifiers import Relation
 from dop_core.operators.credentials import HiddenCredentialsMixin
 from dop_core.operators.params import VariableParamsMixin
+from dop_core.operators.ui import SQL_AS_SENT, sql_as_sent, task_doc
 from dop_core.project import Partitioning, Target
 from dop_core.secrets import redact, register_target, target_secrets
 
@@ -41,15 +42,19 @@ class _DopSqlMixin(HiddenCredentialsMixin, VariableParamsMixin):
     """Shared by the SQL operator and the assertion sensor: rendering with ``is_incremental()``; credentials
     written in the SQL (an ATTACH URL's password) stay out of Airflow until the SQL runs."""
 
-    template_fields: Any = ("sql",)
+    # the SQL as written and as sent to the engine (dop_core.operators.ui): the UI's rendered templates
+    template_fields: Any = ("sql", SQL_AS_SENT)
     template_ext: Any = (".sql",)
-    template_fields_renderers: Any = {"sql": "sql"}
+    template_fields_renderers: Any = {"sql": "sql", SQL_AS_SENT: "sql"}
 
     kind: str
     target: Target
+    dialect: str
+    sql: str
     relation: Relation | None
     sql_file: str | None
     task_id: str
+    doc_md: str | None
 
     def _incremental(self, context: Any) -> bool:
         if full_refresh_of(context):
@@ -66,6 +71,13 @@ class _DopSqlMixin(HiddenCredentialsMixin, VariableParamsMixin):
             raise self._failure(exc) from exc
         context["is_incremental"] = lambda: incremental
         super().render_template_fields(context, jinja_env)
+        self.sql_as_sent = sql_as_sent(self.sql, self.kind, self.dialect, self.target.engine)
+
+    def _show_in_ui(self, kind: str, sql_file: str | None, relation: Relation | None = None,
+                    partitioning: Partitioning | None = None, options: Any = None) -> None:
+        """DOP's knowledge in the task's docs (:mod:`dop_core.operators.ui`)."""
+        self.doc_md = task_doc(getattr(self, "doc_md", None), kind, sql_file, relation, partitioning, options)
+        self.sql_as_sent = ""
 
     def render_template(self, content: Any, context: Any, jinja_env: Any = None, seen_oids: Any = None) -> Any:
         """Airflow's rendering, with a template error reported at its line of the SQL file."""
@@ -138,6 +150,7 @@ class DopSqlOperator(_DopSqlMixin, BaseOperator):
         self.partitioning = partitioning
         self.options = options
         self.sql_file = sql_file
+        self._show_in_ui(kind, sql_file, relation, partitioning, options)
         self.hide_credentials()
 
     def execute(self, context: Any) -> Any:
@@ -161,7 +174,7 @@ class DopSqlOperator(_DopSqlMixin, BaseOperator):
                           self.sql_file, self.target.name, self.execution_timeout)
             raise
         log.info("%s", redact(str(outcome)))
-        if isinstance(getattr(outcome, "rows", None), int):  # `dop run`'s results show it
+        if isinstance(getattr(outcome, "rows", None), int) and context.get("ti") is not None:  # `dop run` shows it
             from dop_core.run_results import ROWS_WRITTEN
 
             context["ti"].xcom_push(key=ROWS_WRITTEN, value=outcome.rows)
@@ -243,6 +256,7 @@ class DopAssertionSensor(_DopSqlMixin, BaseSensorOperator):
         self.sql = sql
         self.sql_file = sql_file
         self.relation = None
+        self._show_in_ui(kind, sql_file)
         self.hide_credentials()
 
     def poke(self, context: Any) -> bool:
