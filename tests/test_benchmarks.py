@@ -146,7 +146,7 @@ def test_imports_benchmark_finds_no_heavy_module(tmp_path):
 
 def test_bigquery_sql_benchmark_measures_dop_beside_sqlglot(tmp_path):
     cases = pathlib.Path(__file__).parent / "sql" / "cases"
-    out = run("bigquery_sql", "--cases", str(cases), "--failures")
+    out = run("bigquery_sql", "--cases", str(cases), "--failures").stdout
     # the INT32 column and the RANGE feature are skipped, each with its reason
     assert re.search(r"1  reads a column of a non-BigQuery type: INT32", out), out
     assert re.search(r"1  needs a feature BigQuery has not: RANGE_TYPE", out), out
