@@ -56,11 +56,11 @@ def test_dag_settings_come_from_the_config(retail, dop_plugin_manager):
     assert "dop" in dag.tags
     assert dag.params["min_amount"] == 0
     full_refresh = dag.params.get_param("full_refresh")
-    assert full_refresh.value is False and full_refresh.schema["type"] == "boolean"
+    assert full_refresh.value is False and full_refresh.schema["type"] == ["boolean", "null"]
     assert "`orchestration/daily_sales/config.yaml` of project `retail`" in dag.doc_md  # where the UI's reader finds the config
     revenue = dag.get_task("daily_revenue")
     # Airflow loads the SQL file into the template field, so the UI shows the SQL (and renders it per run)
-    assert revenue.template_fields == ("sql",) and "retail.udf_clean_store(store)" in revenue.sql
+    assert revenue.template_fields == ("sql", "sql_as_sent") and "retail.udf_clean_store(store)" in revenue.sql
     notify = dag.get_task("notify")
     assert type(notify).__name__ == "BashOperator"
     assert notify.execution_timeout.total_seconds() == 300  # '5m' became a timedelta

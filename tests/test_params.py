@@ -76,7 +76,7 @@ def test_a_plain_param_gets_the_type_of_its_value(tmp_path):
         "dry_run": {"type": "boolean"}, "ids": {"type": "array", "items": {"type": "integer"}},
         "names": {"type": "array", "items": {"type": "string"}}, "filters": {"type": "object"},
         "since": {"type": "string", "format": "date"},
-        "full_refresh": {"type": "boolean", "title": "Full refresh"}}
+        "full_refresh": {"type": ["boolean", "null"], "title": "Full refresh"}}  # optional: not a required toggle
     # a YAML date becomes the ISO text Airflow's date picker shows (params are JSON)
     assert dag.params["since"] == "2024-01-31" and dag.params["days"] == 7
 

@@ -98,13 +98,18 @@ def build_dag(config: DagConfig, project: Project, target: Target, problems: lis
     import pendulum
     from airflow.sdk import DAG, Param
 
+    from dop_core.build.ui import param_description, show_kind
     from dop_core.contract.sql_task import build_sql_task
 
     registry = plugins.get_registry()
     register_target(target)  # masked in this process's logs (and Airflow's) from the parse on
-    params: dict[str, Any] = {key: Param(spec.default, description=spec.description, **spec.schema())
-                              for key, spec in config.typed_params.items()}
-    params["full_refresh"] = Param(False, type="boolean", title="Full refresh", description=FULL_REFRESH_HELP)
+    config_file = f"{project.orchestration_dir.name}/{config.name}/config.yaml"
+    params: dict[str, Any] = {
+        key: Param(spec.default, description=spec.description or param_description(key, spec.default, config_file),
+                   **spec.schema()) for key, spec in config.typed_params.items()}
+    # optional (null allowed): the trigger form shows a checkbox, not a required toggle
+    params["full_refresh"] = Param(False, type=["boolean", "null"], title="Full refresh",
+                                   description=FULL_REFRESH_HELP)
     default_args: dict[str, Any] = {"retries": config.retries}
     if config.owner:
         default_args["owner"] = config.owner
@@ -150,6 +155,7 @@ def build_dag(config: DagConfig, project: Project, target: Target, problems: lis
                 raise
             except Exception as exc:  # e.g. an operator refusing its arguments: point at the task
                 raise _build_error(config, task, exc) from exc
+            show_kind(op, task_type.name)
             op.dop_param_keys = keys
             op.dop_task_config = original_task(task, config, target)
             op.dop_kind = task_type

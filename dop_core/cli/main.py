@@ -295,19 +295,34 @@ def compile_cmd(dag: str, task: str | None, project_dir: str | None, target: str
         click.echo("")
 
 
+def _run_options(command: Any) -> Any:
+    """The options ``dop run`` and ``dop backfill`` share."""
+    for option in reversed([
+        click.option("--continue-on-failure", is_flag=True,
+                     help="With a date range: run the next dates after a failed one (default: stop)."),
+        click.option("--full-refresh", is_flag=True, help="Rebuild every table from scratch."),
+        click.option("--conf", default=None, help="Extra run conf as JSON, e.g. '{\"key\": 1}'."),
+        select_option,
+        exclude_option,
+        click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+                     help="json: print the run's results (as run_results.json holds them; with a date range, one "
+                     "document of every date's) on stdout, the progress on stderr."),
+    ]):
+        command = option(command)
+    return command
+
+
 @main.command()
 @click.argument("dag")
 @project_option
 @target_option
 @click.option("--date", "date", default=None, help="Logical date YYYY-MM-DD (default: today).")
-@click.option("--full-refresh", is_flag=True, help="Rebuild every table from scratch.")
-@click.option("--conf", default=None, help="Extra run conf as JSON, e.g. '{\"key\": 1}'.")
-@select_option
-@exclude_option
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              help="json: print the run's results (as run_results.json holds them) on stdout, the progress on stderr.")
-def run(dag: str, project_dir: str | None, target: str | None, date: str | None, full_refresh: bool,
-        conf: str | None, select: tuple[str, ...], exclude: tuple[str, ...], fmt: str) -> None:
+@click.option("--start", "start", default=None, help="Backfill: the first day YYYY-MM-DD of a date range (with --end).")
+@click.option("--end", "end", default=None, help="Backfill: the last day YYYY-MM-DD of the range (inclusive).")
+@_run_options
+def run(dag: str, project_dir: str | None, target: str | None, date: str | None, start: str | None, end: str | None,
+        continue_on_failure: bool, full_refresh: bool, conf: str | None, select: tuple[str, ...],
+        exclude: tuple[str, ...], fmt: str) -> None:
     """Run DAG for one logical date through Airflow (dag.test) and report each task's state.
 
     Each task is shown as it starts and ends (state, duration; a failure's reason at once), then a summary:
@@ -318,21 +333,74 @@ def run(dag: str, project_dir: str | None, target: str | None, date: str | None,
     --select and --exclude run only some tasks (the others are not run; a selected task does not wait
     for an unselected one); a selector that matches no task is an error (exit status 2).
 
+    --start and --end (instead of --date) backfill: every logical date of the DAG's schedule from --start to
+    --end inclusive, in order, each as one run (as `dop backfill`); a failed date stops the backfill unless
+    --continue-on-failure.
+
     Each run keeps its log in .dop/logs/runs/<dag_id>/<date>.<start time>.log. A second run of the same
     DAG and date waits for the first. Ctrl-C or SIGTERM stops the run within seconds (its tasks and
     their commands too) and marks it and its unfinished tasks failed; exit status 130 (143 for SIGTERM).
     """
+    if date is not None and (start is not None or end is not None):
+        raise click.UsageError("--date runs one date, --start/--end a range: give one or the other")
+    if (start is None) != (end is None):
+        raise click.UsageError(f"--{'start' if start is None else 'end'} is missing: a range needs --start and --end")
+    if start is not None and end is not None:
+        _backfill(dag, project_dir, target, _date(start), _date(end), continue_on_failure, full_refresh, conf, select,
+                  exclude, fmt)
+    if continue_on_failure:
+        raise click.UsageError("--continue-on-failure goes with a date range (--start and --end)")
+    from dop_core.cli.run import check_run_date, run_dag
+
+    day = _date(date)
+    project, built, selection, extra = _prepared_run(dag, project_dir, target, day, conf, select, exclude)
+    check_run_date(built, day)
+    sys.exit(run_dag(project, dag, day, full_refresh, target, extra, selection=selection, fmt=fmt))
+
+
+@main.command("backfill")
+@click.argument("dag")
+@click.argument("start")
+@click.argument("end")
+@project_option
+@target_option
+@_run_options
+def backfill_cmd(dag: str, start: str, end: str, project_dir: str | None, target: str | None,
+                 continue_on_failure: bool, full_refresh: bool, conf: str | None, select: tuple[str, ...],
+                 exclude: tuple[str, ...], fmt: str) -> None:
+    """Run DAG for every logical date of its schedule from START to END (YYYY-MM-DD, inclusive), in order.
+
+    The dates are those of the DAG's timetable in its time zone (a weekly schedule: its weekdays only), as
+    Airflow's backfill finds them. Each date is one `dop run` (its lock, log and run_results.json), with a line
+    per date and a final table; the first failed date stops the backfill unless --continue-on-failure.
+    A range without a scheduled date, or START after END, is an error (exit status 2).
+    """
+    _backfill(dag, project_dir, target, _date(start), _date(end), continue_on_failure, full_refresh, conf, select,
+              exclude, fmt)
+
+
+def _backfill(dag: str, project_dir: str | None, target: str | None, start: dt.date, end: dt.date,
+              continue_on_failure: bool, full_refresh: bool, conf: str | None, select: tuple[str, ...],
+              exclude: tuple[str, ...], fmt: str) -> None:
+    from dop_core.cli.backfill import backfill, backfill_dates
+
+    project, built, selection, extra = _prepared_run(dag, project_dir, target, start, conf, select, exclude)
+    with _logs_to_stderr():
+        dates = backfill_dates(built, start, end)
+    sys.exit(backfill(project, dag, dates, continue_on_failure, full_refresh, target, extra, selection, fmt))
+
+
+def _prepared_run(dag: str, project_dir: str | None, target: str | None, day: dt.date, conf: str | None,
+                  select: tuple[str, ...], exclude: tuple[str, ...]) -> tuple[Any, Any, Any, dict[str, Any] | None]:
+    """What a run needs, checked before starting Airflow: the project, its DAG, the selection, the extra conf."""
     from dop_core.build.dags import build_one
     from dop_core.check.sql import check_dag_sql
-    from dop_core.cli.run import check_run_date, run_dag
     from dop_core.cli.selection import select_tasks, subset
     from dop_core.contract.variable_params import check_run_conf
 
     project = _project(project_dir)
-    day = _date(date)
     built = build_one(project, dag, target)
     selection = select_tasks(built, select, exclude)
-    check_run_date(built, day)
     # fail fast, with locations, before starting Airflow: the config, then the SQL templates of the tasks to run
     checked = subset(built, selection.selected)
     errors = [p for p in check_dag_sql(checked, project.dialect, day, parse=False) if p.severity == "error"]
@@ -345,7 +413,7 @@ def run(dag: str, project_dir: str | None, target: str | None, date: str | None,
     if extra is not None and not isinstance(extra, dict):
         raise click.BadParameter("--conf must be a JSON object, e.g. '{\"key\": 1}'")
     check_run_conf(built, extra or {}, "--conf")
-    sys.exit(run_dag(project, dag, day, full_refresh, target, extra, selection=selection, fmt=fmt))
+    return project, built, selection, extra
 
 
 @main.command()

@@ -29,6 +29,7 @@ import signal
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from typing import IO, Any
 
 from dop_core.cli.airflow_home import airflow_env, airflow_home, ensure_database, run_lock_path
@@ -104,10 +105,10 @@ class _Stopper:
 
 def run_dag(project: Project, name: str, date: dt.date, full_refresh: bool = False, target: str | None = None,
             conf: dict[str, Any] | None = None, quiet: bool = False, selection: Selection | None = None,
-            fmt: str = "text") -> int:
+            fmt: str = "text", sink: Callable[[dict[str, Any]], None] | None = None) -> int:
     """Run DAG ``name`` for ``date`` (only the tasks of ``selection``, when given); show each task, the failures
     and a summary (:mod:`dop_core.cli.run_output`), write the run's results; with ``fmt="json"`` print them on
-    stdout, the rest on stderr. Return the exit status (0 = success)."""
+    stdout (or hand them to ``sink``, when given), the rest on stderr. Return the exit status (0 = success)."""
     dag_id = DAG_ID_PREFIX + project.dag_name(name)
     for each in project.targets.values():
         register_target(each)
@@ -121,7 +122,8 @@ def run_dag(project: Project, name: str, date: dt.date, full_refresh: bool = Fal
             with file_lock(lock, timeout=None, say=say, busy="",
                            waiting=f"waiting for another `dop run` of {dag_id} for {date.isoformat()} to finish"
                            ) as lock_fd:
-                return _run(project, dag_id, date, full_refresh, env, conf, say, stopper, lock_fd, selection, fmt)
+                return _run(project, dag_id, date, full_refresh, env, conf, say, stopper, lock_fd, selection, fmt,
+                            sink)
         except Interrupted as stop:
             print(f"Interrupted ({stop}) before {dag_id} started; nothing ran", file=sys.stderr, flush=True)
             return 128 + stop.signum
@@ -129,7 +131,7 @@ def run_dag(project: Project, name: str, date: dt.date, full_refresh: bool = Fal
 
 def _run(project: Project, dag_id: str, date: dt.date, full_refresh: bool, env: dict[str, str],
          conf: dict[str, Any] | None, say: Any, stopper: _Stopper, lock_fd: int, selection: Selection | None,
-         fmt: str) -> int:
+         fmt: str, sink: Callable[[dict[str, Any]], None] | None = None) -> int:
     from dop_core.cli.run_output import RunReport, use_colour
     from dop_core.cli.run_results import TASK_MARK, run_folder
 
@@ -154,7 +156,7 @@ def _run(project: Project, dag_id: str, date: dt.date, full_refresh: bool, env: 
         run_id = f"{dag_id}.{log_path.name.removesuffix('.log')}"
         report = RunReport(dag_id, date.isoformat(), target, full_refresh, run_id,
                            run_folder(project.dop_dir, run_id, project.root), project.root, log_path, selection, say,
-                           colour=use_colour(sys.stderr if fmt == "json" else sys.stdout), fmt=fmt)
+                           colour=use_colour(sys.stderr if fmt == "json" else sys.stdout), fmt=fmt, sink=sink)
         proc = subprocess.Popen(cmd, env={**env, PARENT_PID: str(os.getpid()), "DOP_RUN_LOG": str(log_path)},
                                 cwd=project.root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                 bufsize=1, start_new_session=True, pass_fds=(lock_fd,))
@@ -303,6 +305,7 @@ def _test(dag_id: str, logical: dt.datetime, conf: str, only: list[str], interru
     from airflow.dag_processing.dagbag import DagBag
 
     from dop_core.cli.interruption import fail_abandoned_runs
+    from dop_core.cli.run_history import start_runs_now, task_log_paths
     from dop_core.cli.run_results import TaskRecorder, task_results
     from dop_core.cli.selection import subset
 
@@ -327,11 +330,12 @@ def _test(dag_id: str, logical: dt.datetime, conf: str, only: list[str], interru
     interruption.check_tasks()
     recorder = TaskRecorder(lambda line: print(line, flush=True))
     recorder.install()
+    start_runs_now()  # the Airflow UI shows the run's real start, not its logical date
     dr = dag.test(logical_date=logical, run_conf=json.loads(conf) or None)
     results = task_results(dag, dr, recorder.errors)
     states = {task["task_id"]: task["state"] for task in results}
     print(RESULT_MARK + json.dumps({"state": _text(dr.state), "tasks": states, "run_id": dr.run_id,
-                                    "results": results}), flush=True)
+                                    "results": results, "airflow_logs": task_log_paths(dr)}), flush=True)
     return 0
 
 

@@ -81,6 +81,7 @@ class RunReport:
     say: Callable[[str], None]
     colour: bool = False
     fmt: str = "text"
+    sink: Callable[[dict[str, Any]], None] | None = None  # takes the results instead of ``--format json``'s print
     started: float = attrs.field(factory=time.monotonic)
     started_at: dt.datetime = attrs.field(factory=lambda: dt.datetime.now(dt.UTC))
     sections: dict[str, list[str]] = attrs.field(factory=dict)
@@ -165,8 +166,11 @@ class RunReport:
         """Show the end of the run (the tasks' states, the failures, the summary); write and, with ``--format
         json``, print the results; return the results file's path."""
         from dop_core.cli.run import _readable
+        from dop_core.cli.run_history import write_task_log
 
         results = self.results(result, state, interrupted)
+        for task_id, path in ((result or {}).get("airflow_logs") or {}).items():  # where the Airflow UI reads them
+            write_task_log(path, self.sections.get(task_id, []))
         tasks = results["tasks"]
         if tasks:
             self.say("")
@@ -189,7 +193,9 @@ class RunReport:
         skipped = f"; {len(results['not_selected'])} not selected" if results["not_selected"] else ""
         self.say(f"\n{by_state}{skipped}; {_duration(results['duration_s'])} in all")
         self.say(f"results: {self.relative(path)}")
-        if self.fmt == "json":
+        if self.sink is not None:
+            self.sink(results)
+        elif self.fmt == "json":
             sys.stdout.write(results_json(results) + "\n")
             sys.stdout.flush()
         return path

@@ -69,6 +69,7 @@ class DopAssertionSensor(DopSqlMixin, BaseSensorOperator):
         self.sql = sql
         self.sql_file = sql_file
         self.relation = None
+        self._show_in_ui(sql_file)
         self.hide_credentials()
 
     def poke(self, context: Any) -> bool:

@@ -21,6 +21,7 @@ from dop_core.contract.contexts import TaskBuild
 from dop_core.contract.credentials import HiddenCredentialsMixin
 from dop_core.contract.records import TaskType
 from dop_core.contract.runtime import ROWS_WRITTEN, asset_uri, connect, full_refresh_of, target_secrets
+from dop_core.contract.ui import SQL_AS_SENT, sql_as_sent, task_doc
 from dop_core.contract.variable_params import VariableParamsMixin
 from dop_core.errors import DopError, EngineError, TaskFailed
 from dop_core.secrets import redact
@@ -32,18 +33,26 @@ class DopSqlMixin(HiddenCredentialsMixin, VariableParamsMixin):
     """Shared by the SQL operator and the assertion sensor: rendering with ``is_incremental()``; credentials
     written in the SQL (an ATTACH URL's password) stay out of Airflow until the SQL runs."""
 
-    template_fields: Any = ("sql",)
+    # the SQL as written and as sent to the engine (dop_core.contract.ui): the UI's rendered templates
+    template_fields: Any = ("sql", SQL_AS_SENT)
     template_ext: Any = (".sql",)
-    template_fields_renderers: Any = {"sql": "sql"}
+    template_fields_renderers: Any = {"sql": "sql", SQL_AS_SENT: "sql"}
 
     kind: str
     target: Target
+    dialect: str
+    sql: str
     relation: Relation | None
     sql_file: str | None
     task_id: str
+    doc_md: str | None
 
     def _waits_for_relation(self) -> bool:
         """Whether ``is_incremental()`` is true only once the task's relation exists (its kind says so)."""
+        return False
+
+    def _runs_as_script(self) -> bool:
+        """Whether the SQL is bound and translated statement by statement as it runs (its kind says so)."""
         return False
 
     def _incremental(self, context: Any) -> bool:
@@ -61,6 +70,15 @@ class DopSqlMixin(HiddenCredentialsMixin, VariableParamsMixin):
             raise self._failure(exc) from exc
         context["is_incremental"] = lambda: incremental
         super().render_template_fields(context, jinja_env)
+        self.sql_as_sent = sql_as_sent(self.sql, self._runs_as_script(), self.dialect, self.target.engine)
+
+    def _show_in_ui(self, sql_file: str | None, relation: Relation | None = None,
+                    partitioning: Partitioning | None = None, options: Any = None,
+                    creates_schema: bool = False) -> None:
+        """DOP's knowledge in the task's docs (:mod:`dop_core.contract.ui`)."""
+        self.doc_md = task_doc(getattr(self, "doc_md", None), self.kind, sql_file, relation, partitioning, options,
+                               creates_schema)
+        self.sql_as_sent = ""
 
     def render_template(self, content: Any, context: Any, jinja_env: Any = None, seen_oids: Any = None) -> Any:
         """Airflow's rendering, with a template error reported at its line of the SQL file."""
@@ -135,12 +153,21 @@ class DopSqlOperator(DopSqlMixin, BaseOperator):
         self.options = options
         self.sql_file = sql_file
         self.folder = folder
+        record = self._record()
+        self._show_in_ui(sql_file, relation, partitioning, options,
+                         creates_schema=not (record.writes or record.function or record.sql))
         self.hide_credentials()
 
-    def _waits_for_relation(self) -> bool:
+    def _record(self) -> TaskType:
         from dop_core.contract.registry import get_registry
 
-        return get_registry().kind(self.kind).incremental
+        return get_registry().kind(self.kind)
+
+    def _waits_for_relation(self) -> bool:
+        return self._record().incremental
+
+    def _runs_as_script(self) -> bool:
+        return self._record().sql in ("script", "expression")
 
     def execute(self, context: Any) -> Any:
         from dop_core.contract.contexts import RunContext

@@ -8,6 +8,7 @@ installs it), driven by Playwright from PyPI with ``executable_path`` (no ``play
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import json
 import os
 import pathlib
@@ -120,6 +121,15 @@ def api(url: str, path: str, user: str, password: str) -> Any:
         return json.loads(response.read())
 
 
+def log_in(page: Any, url: str, user: str, password: str) -> None:
+    page.goto(url)
+    page.wait_for_url(re.compile(r"/auth/login"))
+    page.get_by_role("textbox", name=re.compile("username", re.I)).fill(user)
+    page.get_by_label(re.compile("password", re.I)).fill(password)
+    page.get_by_role("button", name=re.compile("sign in|log in", re.I)).click()
+    page.wait_for_url(lambda u: "/login" not in u)
+
+
 @pytest.fixture
 def airflow_server(new_project: pathlib.Path, tmp_path: pathlib.Path) -> Iterator[AirflowServer]:
     server = AirflowServer(new_project, free_port(), tmp_path / "dop-airflow.log")
@@ -159,13 +169,7 @@ def test_trigger_the_example_from_the_ui(
         page = browser.new_page()
         page.set_default_timeout(30_000)
         try:
-            # log in with what `dop airflow` printed
-            page.goto(url)
-            page.wait_for_url(re.compile(r"/auth/login"))
-            page.get_by_role("textbox", name=re.compile("username", re.I)).fill(user)
-            page.get_by_label(re.compile("password", re.I)).fill(password)
-            page.get_by_role("button", name=re.compile("sign in|log in", re.I)).click()
-            page.wait_for_url(lambda u: "/login" not in u)
+            log_in(page, url, user, password)  # with what `dop airflow` printed
 
             # the DOP DAG is in the list (the DAG processor may need a few seconds for its first parse)
             deadline = time.monotonic() + 90
@@ -227,3 +231,47 @@ def test_trigger_the_example_from_the_ui(
     assert "Airflow stopped." in airflow_server.output()
     assert alive_in(groups) == []
     assert time.monotonic() - started < 240
+
+
+@pytest.fixture(scope="module")
+def example_run(new_project: pathlib.Path) -> str:
+    """`dop run` of the example for a past date, before `dop airflow` starts: its DAG run's id. A full refresh: the
+    example's assertion refuses days after the logical date, which another test's run (for today) loaded."""
+    from dop_core.testing import run_dop
+
+    result = run_dop("run", "example_covid19", "--date", "2024-06-01", "--full-refresh", "--format", "json",
+                     cwd=new_project)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return str(json.loads(result.stdout)["airflow_run_id"])
+
+
+def test_a_dop_run_shows_in_the_ui_in_seconds_with_its_logs(
+    example_run: str, airflow_server: AirflowServer, chromium: pathlib.Path, tmp_path: pathlib.Path
+) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    url, user, password = airflow_server.wait_ready()
+    run = api(url, f"/api/v2/dags/{DAG_ID}/dagRuns/{example_run}", user, password)
+    took = (dt.datetime.fromisoformat(run["end_date"]) - dt.datetime.fromisoformat(run["start_date"])).total_seconds()
+    assert run["logical_date"].startswith("2024-06-01") and 0 < took < 600, run  # seconds, not days
+    tis = api(url, f"/api/v2/dags/{DAG_ID}/dagRuns/{example_run}/taskInstances", user, password)
+    ti = next(t for t in tis["task_instances"] if t["task_id"] == "daily_cases")
+    assert ti["operator_name"] == "materialization/table", ti  # the kind, as the graph's node shows it
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch_persistent_context(
+            str(tmp_path / "chromium-profile"), executable_path=str(chromium), headless=True, args=CHROMIUM_ARGS,
+            viewport={"width": 1400, "height": 1000})
+        page = browser.new_page()
+        page.set_default_timeout(30_000)
+        try:
+            log_in(page, url, user, password)
+            page.goto(f"{url}/dags/{DAG_ID}/runs/{example_run}/tasks/daily_cases")
+            expect(page.get_by_text(re.compile(r"daily_cases.*rows")).first).to_be_visible()
+            expect(page.get_by_text("Could not read served logs")).to_have_count(0)
+        except BaseException:
+            page.screenshot(path=str(tmp_path / "failure.png"), full_page=True)
+            print(f"screenshot: {tmp_path / 'failure.png'}")
+            print(f"--- dop airflow output ---\n{airflow_server.output()}")
+            raise
+        finally:
+            browser.close()
