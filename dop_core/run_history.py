@@ -52,9 +52,11 @@ def task_log_paths(dag_run: Any) -> dict[str, str]:
 
 def write_task_log(path: str, lines: list[str]) -> None:
     """Write a task's log (already redacted) where Airflow's log reader finds it."""
-    from dop_core.private import open_private
+    from dop_core.private import open_private, private_dir
 
     target = pathlib.Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    # logs are state: the folders of Airflow's naming (dag_id=.../run_id=.../task_id=...) user-only too
+    top = next((p for p in target.parents if p.name.startswith("dag_id=")), target.parent)
+    private_dir(target.parent, under=top.parent)
     with open_private(target, "w", encoding="utf-8") as out:
         out.writelines(lines)
