@@ -50,7 +50,6 @@ ONE_TASK_DIRECT = ("import airflow.sdk, duckdb; con = duckdb.connect({path!r}); 
 DBT_TASK_CONFIG = """# One dbt task, for the cost of a dbt command run through DOP.
 description: dbt run of the dbt project covid19
 schedule_interval: null
-schema: example_dbt
 tasks:
   - identifier: dbt_run
     kind: {action: dbt, target: run}
@@ -174,7 +173,7 @@ def measure_devloop(python: pathlib.Path, work: pathlib.Path, rounds: int, rng: 
     common.run_json([str(python), "-c", SAME_ROWS, str(example / ".dop" / "warehouse.duckdb"),
                      "example_covid19", "example_covid19_dbt"], env=ws.env)
     direct, direct_profiles = ws.dbt_project_copy(dbt_task / "dbt" / "covid19", "dbt_direct", "covid19",
-                                                  dbt_task / ".dop" / "warehouse.duckdb", "example_dbt")
+                                                  dbt_task / ".dop" / "warehouse.duckdb", "covid19")
     direct_run = _dbt_command(dbt, "run", direct, direct_profiles)
     ws.run(*direct_run, cwd=direct)
 

@@ -60,8 +60,9 @@ def test_dop_run_exports_to_gcs_and_sftp_and_a_refused_server_fails_its_task(dop
     }
     done = run_dop("run", "deliveries", "--date", "2024-03-01", cwd=dop_project.root, env=env)
     assert done.returncode == 1, done.stdout + done.stderr
+    # the final table: "  task  state" (progress lines "  [n/N] -> task" and reasons have more words)
     states = dict(
-        line.split() for line in done.stdout.splitlines() if line.startswith("  ") and "->" not in line
+        words for line in done.stdout.splitlines() if line.startswith("  ") and len(words := line.split()) == 2
     )
     assert states == {
         "shop": "success",
