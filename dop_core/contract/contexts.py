@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import pathlib
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -183,7 +184,8 @@ class SettingsContext:
 
     ``settings`` is the typed settings merged for ``target``; :meth:`where` says where a key of them is
     written (on the target's own block when it sets the key there), :meth:`problem` reports at a path of
-    dop_project.yml.
+    dop_project.yml; :meth:`settings_for` gives the settings as they apply to another target, for a check
+    that looks at every target of the project (a production target's missing key, found on a laptop).
     """
 
     project: Project
@@ -192,6 +194,13 @@ class SettingsContext:
     settings: Any
     #: the keys the target's own block (``plugins.<name>.targets.<target>``) sets
     target_keys: frozenset[str] = frozenset()
+    _merged_for: Callable[[Target], Any] | None = attrs.field(default=None, alias="merged_for", repr=False)
+
+    def settings_for(self, target: Target) -> Any:
+        """The typed settings merged for ``target`` (any target of the project; not checked by the plugin)."""
+        if target.name == self.target.name or self._merged_for is None:
+            return self.settings
+        return self._merged_for(target)
 
     def where(self, key: str | None = None) -> Path:
         """The path in dop_project.yml of ``key`` of the settings as they apply to the target."""

@@ -58,7 +58,7 @@ class PluginSettingsStore:
     def structured(self, record: PluginSettings) -> Settings:
         """``plugins.<record.name>``: structured with the record's model, merged for the target."""
         if record.name not in self._structured:
-            self._structured[record.name] = self._structure(record)
+            self._structured[record.name] = self._structure(record, self.target)
         return self._structured[record.name]
 
     def problems(self) -> list[Problem]:
@@ -78,7 +78,7 @@ class PluginSettingsStore:
                                      "its settings", severity="warning"))
         return found
 
-    def _structure(self, record: PluginSettings) -> Settings:
+    def _structure(self, record: PluginSettings, target: Target | None) -> Settings:
         raw = self.project.plugins.get(record.name)
         model = record.options_model
         if raw is None:
@@ -108,9 +108,9 @@ class PluginSettingsStore:
             overrides[name] = (s.structure_attrs(body, model, (*here, TARGETS, name)), body or {})
         if problems or base is MISSING:
             return Settings(MISSING, tuple(problems))
-        if self.target is None or self.target.name not in overrides:
+        if target is None or target.name not in overrides:
             return Settings(base)
-        typed, written = overrides[self.target.name]
+        typed, written = overrides[target.name]
         return Settings(merge(base, typed, written))
 
     def _check(self, record: PluginSettings, found: Settings) -> Settings:
@@ -118,7 +118,8 @@ class PluginSettingsStore:
         raw = self.project.plugins.get(record.name)
         written = ((raw or {}).get(TARGETS) or {}).get(self.target.name) if isinstance(raw, dict) else None
         ctx = SettingsContext(self.project, self.target, record.name, found.value,
-                              frozenset(written) if isinstance(written, dict) else frozenset())
+                              frozenset(written) if isinstance(written, dict) else frozenset(),
+                              merged_for=lambda target: self._structure(record, target).value)
         try:
             problems = tuple(record.load("validate")(ctx) or ())
         except Exception as exc:  # a plugin's check crashing is reported on its settings, not raised

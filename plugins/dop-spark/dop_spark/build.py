@@ -9,7 +9,7 @@ from __future__ import annotations
 import pathlib
 from typing import Any
 
-from dop_core import ConfigError, DopError, Relation, TaskBuild, asset_uri, resolve_project_path
+from dop_core import DopError, Relation, TaskBuild, asset_uri, resolve_project_path
 from dop_spark import __version__
 from dop_spark import settings as spark_settings
 from dop_spark.validate import input_name, parse_table, script_path
@@ -25,10 +25,7 @@ DATAPROC_FIXED_CONF = {
 
 
 def build(b: TaskBuild) -> Any:
-    typed, problems = spark_settings.load(b.project)
-    if problems:
-        raise ConfigError(problems)
-    settings = spark_settings.for_target(typed, b.target.name)
+    settings: spark_settings.SparkSettings = b.settings  # plugins.spark for the target, merged and checked by DOP
     inputs = [parse_table(t) for t in b.options.inputs]
     names = [input_name(t) for t in b.options.inputs]
     output = parse_table(b.options.output) if b.options.output else b.relation

@@ -7,22 +7,22 @@ task is validated or built.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-from dop_core import TaskType, hookimpl
+from dop_core import PluginSettings, TaskType, hookimpl
 
 
-def _validate(ctx: Any) -> Iterator[Any]:
-    from dop_spark.validate import validate
-
-    return validate(ctx)
-
-
-def _build(b: Any) -> Any:
-    from dop_spark.build import build
-
-    return build(b)
+@hookimpl
+def dop_plugin_settings() -> list[PluginSettings]:
+    return [
+        PluginSettings(
+            name="spark",
+            options="dop_spark.settings:SparkSettings",
+            validate="dop_spark.settings:settings_problems",
+            description="where Spark tasks run: local mode on DuckDB targets, Dataproc on BigQuery targets "
+            "(plugins.spark, per target under plugins.spark.targets)",
+        )
+    ]
 
 
 @hookimpl
@@ -33,8 +33,8 @@ def dop_task_types() -> list[TaskType]:
             target="sql",
             options="dop_spark.options:SparkTaskOptions",
             sql_file="required",
-            validate=_validate,
-            build=_build,
+            validate="dop_spark.validate:validate",
+            build="dop_spark.build:build",
             description="run the Spark SQL of sql/<identifier>.sql over options.inputs; its "
             "result replaces options.output",
         ),
@@ -43,8 +43,8 @@ def dop_task_types() -> list[TaskType]:
             target="pyspark",
             options="dop_spark.options:SparkTaskOptions",
             sql_file="none",
-            validate=_validate,
-            build=_build,
+            validate="dop_spark.validate:validate",
+            build="dop_spark.build:build",
             description="run transform(spark, inputs, context) of spark/<identifier>.py; the "
             "DataFrame it returns replaces options.output",
         ),

@@ -20,9 +20,13 @@ Light module: parse time imports it (no pyspark, no google-cloud).
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
+
+if TYPE_CHECKING:
+    from dop_core import Problem, SettingsContext
 
 SUPPORTED_ENGINES = ("duckdb", "bigquery")
 DEFAULT_RUNTIME_VERSION = "2.2"
@@ -61,19 +65,22 @@ CONF_EXPECTED = "a mapping of Spark property -> string, number or boolean"
 
 @attrs.frozen
 class SparkSettings:
-    """What can be set under ``plugins.spark`` and, per target, under ``plugins.spark.targets.<name>``."""
+    """What can be set under ``plugins.spark`` and, per target, under ``plugins.spark.targets.<name>`` (DOP reads
+    both with this model and merges a target's keys over the others, conf, packages and jars combined: see
+    dop_core.PluginSettings)."""
 
     conf: dict[str, str] | None = attrs.field(
         default=None,
         metadata={
             "parse": _scalar_conf,
             "expected": CONF_EXPECTED,
+            "merge": "update",
             "doc": "Spark conf of every job (per-target conf and a task's options.conf are merged over it)",
         },
     )
     packages: list[str] | None = attrs.field(
         default=None,
-        metadata={"doc": "Maven coordinates (group:artifact:version) added to every job's spark.jars.packages"},
+        metadata={"merge": "extend", "doc": "Maven coordinates (group:artifact:version) added to every job's spark.jars.packages"},
     )
     # local (DuckDB) targets
     master: str | None = attrs.field(
@@ -131,6 +138,7 @@ class SparkSettings:
     jars: list[str] | None = attrs.field(
         default=None,
         metadata={
+            "merge": "extend",
             "doc": "BigQuery targets: gs:// jar URIs added to every job (e.g. a pinned Spark BigQuery connector)"
         },
     )
@@ -152,109 +160,54 @@ class SparkSettings:
     )
 
 
-@attrs.frozen
-class SparkPluginSettings(SparkSettings):
-    targets: dict[str, SparkSettings] = attrs.field(
-        factory=dict,
-        metadata={"doc": "settings per DOP target name (same keys as above), over the project-wide ones"},
-    )
+def settings_problems(ctx: SettingsContext) -> Iterator[Problem]:
+    """``plugins.spark`` as it applies to each target Spark tasks may run on (DOP structured it and runs this
+    once per project that has Spark tasks): a production target's missing Dataproc settings are found on a
+    laptop too."""
+    for target in ctx.project.targets.values():
+        if target.engine in SUPPORTED_ENGINES or target.name == ctx.target.name:
+            yield from check_target(ctx, target)
 
 
-def for_target(settings: SparkPluginSettings, target_name: str) -> SparkSettings:
-    """The effective settings of one target: its own keys over the project-wide ones (conf merged)."""
-    merged = {f.name: getattr(settings, f.name) for f in attrs.fields(SparkSettings)}
-    override = settings.targets.get(target_name)
-    if override is not None:
-        for f in attrs.fields(SparkSettings):
-            value = getattr(override, f.name)
-            if value is None:
-                continue
-            if f.name == "conf":
-                value = {**(merged["conf"] or {}), **value}
-            elif f.name in ("packages", "jars"):
-                value = [*(merged[f.name] or []), *value]
-            merged[f.name] = value
-    return SparkSettings(**merged)
-
-
-def load(project: Any) -> tuple[SparkPluginSettings, list[Any]]:
-    """``plugins.spark`` of the project, structured, with the problems found (located in dop_project.yml)."""
-    raw = (getattr(project, "plugins", None) or {}).get("spark")
-    if raw is None:
-        return SparkPluginSettings(), []
-    from dop_core import MISSING, Problem, Structurer, did_you_mean
-
-    problems: list[Any] = []
-    assert project.document is not None
-    typed = Structurer(project.document, problems).structure(raw, SparkPluginSettings, ("plugins", "spark"))
-    if typed is MISSING:
-        return SparkPluginSettings(), problems
-    for name in typed.targets:
-        if name not in project.targets:
-            problems.append(
-                Problem(
-                    project.document.at(("plugins", "spark", "targets", name), key=True),
-                    f"plugins.spark.targets names {name!r}, which is not a target",
-                    "one of " + ", ".join(project.targets),
-                    did_you_mean(name, project.targets) or "rename it or remove it",
-                )
-            )
-    return typed, problems
-
-
-def check_target(project: Any, settings: SparkPluginSettings, target: Any) -> list[Any]:
+def check_target(ctx: SettingsContext, target: Any) -> Iterator[Problem]:
     """Problems that keep Spark tasks from running on ``target`` (located in dop_project.yml)."""
-    from dop_core import Problem
-
-    doc = project.document
-    assert doc is not None
-    here = ("plugins", "spark", "targets", target.name)
-    effective = for_target(settings, target.name)
-    problems = []
     if target.engine not in SUPPORTED_ENGINES:
-        problems.append(
-            Problem(
-                doc.at(("targets", target.name, "engine")),
-                f"Spark tasks cannot run on target {target.name!r} (engine {target.engine})",
-                "a duckdb target (Spark local mode) or a bigquery target (Dataproc)",
-                "run the DAG on another target, or remove its spark tasks",
-            )
+        yield ctx.problem(
+            ("targets", target.name, "engine"),
+            f"Spark tasks cannot run on target {target.name!r} (engine {target.engine})",
+            "a duckdb target (Spark local mode) or a bigquery target (Dataproc)",
+            "run the DAG on another target, or remove its spark tasks",
         )
-        return problems
+        return
     if target.engine != "bigquery":
-        return problems
+        return
+    effective: SparkSettings = ctx.settings_for(target)
+    here = ("plugins", "spark", "targets", target.name)
     example = (
         f"plugins: {{spark: {{targets: {{{target.name}: {{region: europe-west2, "
         "staging_bucket: gs://my-bucket/dop-spark}}}}"
     )
     missing = [k for k in ("region", "staging_bucket") if getattr(effective, k) is None]
     if missing:
-        where = here if target.name in settings.targets else ("targets", target.name)
-        problems.append(
-            Problem(
-                doc.at(where),
-                f"Spark tasks on the BigQuery target {target.name!r} run on Dataproc, "
-                f"which needs {' and '.join(missing)}",
-                "plugins.spark (or plugins.spark.targets." + target.name + ") with region and staging_bucket",
-                f"add to dop_project.yml: {example}",
-            )
+        own_block = target.name in ((ctx.project.plugins.get("spark") or {}).get("targets") or {})
+        yield ctx.problem(
+            here if own_block else ("targets", target.name),
+            f"Spark tasks on the BigQuery target {target.name!r} run on Dataproc, "
+            f"which needs {' and '.join(missing)}",
+            "plugins.spark (or plugins.spark.targets." + target.name + ") with region and staging_bucket",
+            f"add to dop_project.yml: {example}",
         )
     if (effective.mode or "serverless") == "cluster" and not effective.cluster_name:
-        problems.append(
-            Problem(
-                doc.at(here),
-                f"mode cluster on target {target.name!r} needs cluster_name",
-                "the name of an existing Dataproc cluster",
-                "add `cluster_name: ...` or use mode: serverless",
-            )
+        yield ctx.problem(
+            here,
+            f"mode cluster on target {target.name!r} needs cluster_name",
+            "the name of an existing Dataproc cluster",
+            "add `cluster_name: ...` or use mode: serverless",
         )
     if effective.write_method == "indirect" and not effective.temporary_gcs_bucket:
-        problems.append(
-            Problem(
-                doc.at(here),
-                "write_method indirect needs temporary_gcs_bucket",
-                "a bucket for the Spark BigQuery connector's temporary files",
-                "add `temporary_gcs_bucket: my-bucket` or use write_method: direct",
-            )
+        yield ctx.problem(
+            here,
+            "write_method indirect needs temporary_gcs_bucket",
+            "a bucket for the Spark BigQuery connector's temporary files",
+            "add `temporary_gcs_bucket: my-bucket` or use write_method: direct",
         )
-    return problems

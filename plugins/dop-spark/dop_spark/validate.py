@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from typing import Any
 
 from dop_core import Location, OutsideProject, Problem, Relation, ValidationContext, resolve_project_path
-from dop_spark import settings as spark_settings
 from dop_spark.options import TABLE_EXPECTED
 
 PY_FILE_SUFFIXES = (".py", ".zip", ".egg")
@@ -56,13 +55,6 @@ def validate(ctx: ValidationContext) -> Iterator[Problem]:
                 "a file relative to the DAG folder",
                 f"create {ctx.dag.folder.name}/{name}",
             )
-    if _first_spark_task(ctx):  # project-level checks once per DAG, located in dop_project.yml
-        yield from _check_settings(ctx)
-
-
-def _first_spark_task(ctx: ValidationContext) -> bool:
-    first = next(t for t in ctx.dag.tasks if t.kind.action == "spark")
-    return ctx.task is not None and first.identifier == ctx.task.identifier
 
 
 def _check_script(ctx: ValidationContext, path: pathlib.Path) -> Iterator[Problem]:
@@ -200,20 +192,3 @@ def _check_upstream(ctx: ValidationContext, inputs: list[tuple[int, Relation]]) 
                 f"add {writer!r} to this task's dependencies",
                 severity="warning",
             )
-
-
-def _check_settings(ctx: ValidationContext) -> Iterator[Problem]:
-    project = ctx.project
-    typed, problems = spark_settings.load(project)
-    yield from problems
-    if problems:
-        return
-    for target in project.targets.values():
-        if target.engine in spark_settings.SUPPORTED_ENGINES:
-            yield from spark_settings.check_target(project, typed, target)
-    try:
-        current = project.target()
-    except Exception:  # an unknown DOP_TARGET is reported by the core
-        return
-    if current.engine not in spark_settings.SUPPORTED_ENGINES:
-        yield from spark_settings.check_target(project, typed, current)

@@ -15,7 +15,7 @@ def test_dop_plugins_lists_dop_spark_and_its_task_types():
     spark = next(p for p in json.loads(result.stdout) if p["name"] == "spark")
     assert spark["distribution"] == "dop-spark"
     assert spark["error"] is None
-    assert spark["registers"] == ["task_types:spark/sql", "task_types:spark/pyspark"]
+    assert spark["registers"] == ["task_types:spark/sql", "task_types:spark/pyspark", "plugin_settings:spark"]
 
 
 def test_spark_tasks_validate_with_the_plugin_installed(dop_project):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import PROD_TARGETS, SHOP_SCRIPT, write_shop
+from conftest import PROD_TARGETS, SHOP_CONFIG, SHOP_SCRIPT, SHOP_SQL, write_shop
 from dop_spark.options import _packages
 from dop_spark.settings import _bucket, _gcs_uri
 
@@ -199,6 +199,30 @@ def test_a_bigquery_target_needs_dataproc_settings(dop_project):
         "plugins: {spark: {targets: {prod: {region: europe-west2, staging_bucket: gs://my-bucket/dop-spark}}}}"
         in problem
     )
+
+
+def test_a_settings_mistake_is_reported_once_per_project_not_once_per_dag(dop_project):
+    write_shop(dop_project, "name: p\ntargets:\n  local: {engine: duckdb}\n  prod: {engine: bigquery, project: x}\n")
+    dop_project.dag("shop_copy", SHOP_CONFIG, sql=SHOP_SQL, files={"spark/customer_tiers.py": SHOP_SCRIPT})
+    problems = _problems(dop_project.root)
+    assert [p.split(": error: ")[1].split(",")[0] for p in problems] == [
+        "Spark tasks on the BigQuery target 'prod' run on Dataproc"
+    ], problems
+
+
+def test_a_target_s_block_merges_conf_packages_and_jars_over_the_project_s(dop_project):
+    write_shop(
+        dop_project,
+        "name: p\ntargets:\n  local: {engine: duckdb}\nplugins:\n  spark:\n"
+        "    conf: {spark.a: 1, spark.b: 2}\n    packages: [g:a:1]\n    master: local[1]\n"
+        "    targets:\n      local: {conf: {spark.b: 3}, packages: [g:b:2], master: 'local[2]'}\n",
+    )
+    from dop_core import plugin_settings
+
+    project = dop_project.project()
+    merged = plugin_settings(project, project.targets["local"], "spark")
+    assert (merged.conf, merged.packages, merged.master) == (
+        {"spark.a": "1", "spark.b": "3"}, ["g:a:1", "g:b:2"], "local[2]")
 
 
 def test_plugin_settings_are_checked_in_dop_project_yml(dop_project):
