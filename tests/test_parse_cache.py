@@ -218,3 +218,67 @@ def test_target_secrets_are_never_written_to_the_cache(shop, tmp_path):
     # and what is cached is the user's only
     assert {oct(stat.S_IMODE(p.stat().st_mode)) for p in stored} == {"0o600"}
     assert {oct(stat.S_IMODE(p.stat().st_mode)) for p in [cache, *cache.rglob("*")] if p.is_dir()} == {"0o700"}
+
+
+class LookupPlugin:
+    """A third-party kind whose validation reads a file outside the DAG folder, declared in ``inputs`` (or not)."""
+
+    def __init__(self, inputs: tuple[str, ...] | None):
+        self.inputs = inputs
+        self.validated: list[str] = []
+
+    def validate(self, ctx):
+        self.validated.append(ctx.task.identifier)
+        codes = (ctx.project.root / "lookup" / "codes.csv").read_text().split()
+        if ctx.task.identifier not in codes:
+            yield ctx.problem(("identifier",), f"{ctx.task.identifier!r} is not in lookup/codes.csv")
+
+    @staticmethod
+    def build(build):
+        from airflow.providers.standard.operators.empty import EmptyOperator
+
+        return EmptyOperator(**build.operator_kwargs())
+
+    @property
+    def hooks(self):
+        from dop_core import TaskType, hookimpl
+
+        plugin = self
+
+        class Hooks:
+            @hookimpl
+            def dop_task_types(self):
+                return [TaskType(action="lookup", target="check", build=plugin.build, validate=plugin.validate,
+                                 inputs=plugin.inputs)]
+
+        return Hooks()
+
+
+LOOKUP_DAG = "schema: shop\ntasks:\n  - identifier: eu\n    kind: {action: lookup, target: check}\n"
+
+
+def test_a_plugin_kind_that_declares_its_inputs_is_cached_until_one_changes(shop, register_plugin):
+    plugin = LookupPlugin(inputs=("lookup/codes.csv",))
+    register_plugin(plugin.hooks, name="lookup")
+    shop.write("lookup/codes.csv", "eu\nus\n")
+    shop.dag("regions", LOOKUP_DAG)
+    assert "dop:config-error" not in shop.build()["dop__regions"].tags
+    assert entry(shop.root, "regions").is_file()
+    assert "dop:config-error" not in shop.build()["dop__regions"].tags
+    assert plugin.validated == ["eu"]  # the second parse came from the cache
+    shop.write("lookup/codes.csv", "us\n")  # the declared input changes: validated again, and now wrong
+    dag = shop.build()["dop__regions"]
+    assert plugin.validated == ["eu", "eu"]
+    assert "'eu' is not in lookup/codes.csv" in dag.doc_md
+
+
+def test_a_plugin_kind_that_does_not_say_what_it_reads_is_never_cached(shop, register_plugin):
+    plugin = LookupPlugin(inputs=None)
+    register_plugin(plugin.hooks, name="lookup")
+    shop.write("lookup/codes.csv", "eu\n")
+    shop.dag("regions", LOOKUP_DAG)
+    shop.build()
+    shop.build()
+    assert plugin.validated == ["eu", "eu"]
+    assert not entry(shop.root, "regions").exists()
+    assert entry(shop.root, "shop").is_file()  # DOP's own kinds all declare theirs

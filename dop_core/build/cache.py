@@ -11,8 +11,9 @@ input of validation:
 - ``dop_project.yml``'s bytes, the project's path, the chosen target (name and options: validators see
   it), DOP's version and the size and mtime of each of its source files, each loaded plugin (name,
   distribution, version, module file), Python's and Airflow's versions;
-- for an ``external_task`` trigger on another DOP DAG, that DAG's ``config.yaml`` bytes (its task ids
-  are checked).
+- what each task kind and trigger declares its validation reads beyond those (a record's ``inputs``: for
+  an ``external_task`` trigger on another DOP DAG, that DAG's ``config.yaml``; for a dbt task, its dbt
+  project...): a file's bytes, a folder's names, sizes and mtimes, checked when the entry is read.
 
 Secrets: a project whose targets hold a secret in ``dop_project.yml`` (a password, a key, a DSN: what
 :func:`dop_core.contract.runtime.target_secrets` finds) is never cached: its file is read at every parse, so no
@@ -24,12 +25,12 @@ Airflow connection) keeps the cache. DAG entries hold no target options. Entries
 
 Safety rules: a stale entry is never used (any input changing changes the key; the key is computed
 again after validating and the entry is written only if the inputs did not change meanwhile); only DAGs
-whose task kinds and triggers are dop-core's own are cached (a plugin's validator may read files DOP
-cannot know of; an ``egress`` task's build reads the YAML document); an entry whose DAG fails to build
+whose every task kind and trigger declares its inputs are cached (DOP's own all do; a plugin's kind that
+does not say may read files DOP cannot know of); an entry whose DAG fails to build
 is dropped and the DAG re-validated; a cache folder that cannot be written (a read-only DAG mount) only
-means no cache; entries are unpickled by a loader that admits nothing but DOP's own attrs classes and a
-few plain value types, so an entry cannot load code. ``DOP_PARSE_CACHE=0`` turns the cache off;
-``DOP_PARSE_CACHE_DIR`` moves it.
+means no cache; entries are unpickled by a loader that admits nothing but attrs classes of DOP and of the loaded plugins
+(their typed options and settings) and a few plain value types, so an entry cannot load code.
+``DOP_PARSE_CACHE=0`` turns the cache off; ``DOP_PARSE_CACHE_DIR`` moves it.
 """
 
 from __future__ import annotations
@@ -47,15 +48,15 @@ from typing import Any
 import attrs
 
 from dop_core.cachedir import enabled, project_cache_dir, write_atomically
-from dop_core.config.models import DAG_ID_PREFIX, PROJECT_FILE, DagConfig, Project, Target
+from dop_core.config.models import PROJECT_FILE, DagConfig, Project, Target
 from dop_core.config.project import find_project_root, load_project
-from dop_core.contract.registry import BUILTIN_PLUGINS, Registry
+from dop_core.contract.registry import Registry
 from dop_core.validate.dag import validate_dag
 from dop_core.validate.settings import PluginSettingsStore
 
 log = logging.getLogger(__name__)
 
-FORMAT = b"DOP-DAG-CACHE 1"
+FORMAT = b"DOP-DAG-CACHE 2"
 _PLAIN_TYPES = {("pathlib", "PosixPath"), ("pathlib", "PurePosixPath"), ("datetime", "timedelta"),
                 ("datetime", "date"), ("datetime", "datetime"), ("datetime", "time"), ("datetime", "timezone")}
 
@@ -106,12 +107,17 @@ def _holds_secrets(project: Project) -> bool:
 
 
 class _SafeUnpickler(pickle.Unpickler):
-    """Admits DOP's own attrs classes (configs, typed options) and plain value types; nothing else."""
+    """Admits the attrs classes of DOP and of the given plugin packages (configs, typed options and settings)
+    and plain value types; nothing else."""
+
+    def __init__(self, file: io.BytesIO, packages: frozenset[str] = frozenset()):
+        super().__init__(file)
+        self.packages = packages | {"dop_core"}
 
     def find_class(self, module: str, name: str) -> Any:
         if (module, name) in _PLAIN_TYPES:
             return super().find_class(module, name)
-        if module == "dop_core" or module.startswith("dop_core."):
+        if module.partition(".")[0] in self.packages:
             found = super().find_class(module, name)
             if isinstance(found, type) and attrs.has(found):
                 return found
@@ -137,6 +143,16 @@ def _tree(folder: pathlib.Path | str, prefix: str = "") -> list[str]:
     return sorted(lines)
 
 
+def _digest(path: str) -> str | None:
+    """A file's content hash, a folder's tree (names, sizes, mtimes) hash, or None when it does not exist."""
+    try:
+        if os.path.isdir(path):
+            return hashlib.sha256("".join(_tree(path)).encode()).hexdigest()
+        return hashlib.sha256(pathlib.Path(path).read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
 def _read(path: pathlib.Path) -> bytes | None:
     try:
         return path.read_bytes()
@@ -159,6 +175,8 @@ class ConfigCache:
         self.writable = True
         self.hits: set[str] = set()
         self._salt = self._project_salt(target) if active else b""
+        #: the top-level packages of the loaded plugins: their attrs classes may be in an entry
+        self._packages = frozenset(info.module.partition(".")[0] for info in registry.plugins)
 
     @classmethod
     def open(cls, project: Project, registry: Registry, target: Target | None) -> ConfigCache:
@@ -242,39 +260,25 @@ class ConfigCache:
         if head != FORMAT + b" " + key.encode():
             return None
         try:
-            config, deps = _SafeUnpickler(io.BytesIO(body)).load()
+            config, deps = _SafeUnpickler(io.BytesIO(body), self._packages).load()
         except Exception as exc:  # a truncated or tampered entry is a miss, never an error
             log.debug("DOP parse cache: ignoring %s: %s", self._path(folder), exc)
             return None
         if not isinstance(config, DagConfig) or not isinstance(deps, list):
             return None
-        for rel, digest in deps:
-            content = _read(self.project.orchestration_dir / rel)
-            if (hashlib.sha256(content).hexdigest() if content is not None else None) != digest:
-                return None
+        if any(_digest(path) != digest for path, digest in deps):
+            return None
         return attrs.evolve(config, _folder=folder)
 
     def _store(self, folder: pathlib.Path, key: str, config: DagConfig) -> None:
-        deps = []
-        for trig in [*config.triggers, *(t for task in config.tasks for t in task.triggers)]:
-            options = trig.typed_options
-            if trig.kind == "external_task" and not getattr(options, "external", True):
-                rel = f"{str(options.dag).removeprefix(DAG_ID_PREFIX)}/config.yaml"
-                content = _read(self.project.orchestration_dir / rel)
-                deps.append((rel, hashlib.sha256(content).hexdigest() if content is not None else None))
+        assert config.inputs is not None
+        deps = [(path, _digest(path)) for path in config.inputs]
         payload = pickle.dumps((attrs.evolve(config, _document=None), deps), protocol=pickle.HIGHEST_PROTOCOL)
         if not write_atomically(self._path(folder), FORMAT + b" " + key.encode() + b"\n" + payload):
             self.writable = False
 
-    def _cacheable(self, config: DagConfig) -> bool:
-        """Only DAGs made of dop-core's own kinds: their validation reads nothing but the keyed inputs."""
-        for task in config.tasks:
-            if task.kind.action == "egress" or task.typed_options is None:
-                return False
-            task_type = self.registry.task_type(task.kind.action, task.kind.target)
-            if task_type.provider not in BUILTIN_PLUGINS:
-                return False
-        for trig in [*config.triggers, *(t for task in config.tasks for t in task.triggers)]:
-            if trig.typed_options is None or self.registry.named("trigger", trig.kind).provider not in BUILTIN_PLUGINS:
-                return False
-        return True
+    @staticmethod
+    def _cacheable(config: DagConfig) -> bool:
+        """Only DAGs whose every task kind and trigger said what its validation read (``inputs``)."""
+        triggers = [*config.triggers, *(t for task in config.tasks for t in task.triggers)]
+        return config.inputs is not None and all(x.typed_options is not None for x in [*config.tasks, *triggers])

@@ -49,7 +49,8 @@ def dop_task_types() -> list[TaskType]:
             options="dop_hello.options:HelloOptions",
             build=_echo,
             validate=_validate,
+            inputs=(),
             description="say hello in the task log (a BashOperator running echo)",
         ),
-        TaskType(action="hello", target="noop", build=_noop, description="do nothing (an EmptyOperator)"),
+        TaskType(action="hello", target="noop", build=_noop, inputs=(), description="do nothing (an EmptyOperator)"),
     ]

@@ -37,7 +37,8 @@ def dop_plugin_settings() -> list[PluginSettings]:
 @hookimpl
 def dop_task_types() -> list[TaskType]:
     return [TaskType(action="dbt", target=target, options="dop_dbt.options:DbtOptions", build="dop_dbt.tasks:build",
-                     validate="dop_dbt.tasks:validate", sql_file="none", description=description)
+                     validate="dop_dbt.tasks:validate", inputs="dop_dbt.tasks:inputs",
+                     sql_file="none", description=description)
             for target, description in DESCRIPTIONS.items()]
 
 

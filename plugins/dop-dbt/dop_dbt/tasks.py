@@ -56,6 +56,23 @@ def settings_problems(ctx: Any) -> Iterator[Any]:
                           "pip install 'dop-dbt[kubernetes]' (Cloud Composer ships the provider)")
 
 
+def inputs(ctx: Any) -> list[str] | None:
+    """What :func:`validate` reads beyond the DAG folder and dop_project.yml, so DOP's parse cache knows when to
+    validate again: the dbt project's dbt_project.yml (where it is, or the places it may be) and manifest.json.
+    None (never cached) when a ``version`` is checked against the managed virtualenv, which changes outside."""
+    options, effective = ctx.options, ctx.settings
+    if options.version and not effective.executable and effective.mode != "kubernetes":
+        return None
+    root = ctx.project.root
+    paths = [root / dbt_project.DBT_FOLDER / options.project / dbt_project.PROJECT_FILE,
+             root / options.project / dbt_project.PROJECT_FILE]
+    try:
+        dbt = dbt_project.load(ctx.project, options.project)
+    except dbt_project.DbtProjectError:
+        return [str(p) for p in paths]
+    return [str(p) for p in (*paths, dbt.path / dbt_project.PROJECT_FILE, dbt.target_dir / "manifest.json")]
+
+
 def validate(ctx: Any) -> Iterator[Any]:
 
     task, options, project = ctx.task, ctx.options, ctx.project

@@ -68,10 +68,13 @@ def _export_sftp(request: Any) -> Any:
 def dop_egress_types() -> list[EgressType]:
     return [
         EgressType(name="file", export=_export_file, options="dop_egress.options:FileOptions", validate=_validate_file,
+                   inputs=(),
                    description="a local file (relative to the project folder) or any fsspec URL"),
         EgressType(name="gcs", export=_export_gcs, options="dop_egress.options:GcsOptions", validate=_validate_gcs,
+                   inputs=(),
                    requires=GOOGLE_EXTRA,
                    description="a Google Cloud Storage object: exported by BigQuery itself, or uploaded"),
         EgressType(name="sftp", export=_export_sftp, options="dop_egress.options:SftpOptions", validate=_validate_sftp,
+                   inputs=(),
                    description="a file on an SFTP server, through an Airflow connection"),
     ]

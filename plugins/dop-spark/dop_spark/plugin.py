@@ -34,6 +34,7 @@ def dop_task_types() -> list[TaskType]:
             options="dop_spark.options:SparkTaskOptions",
             sql_file="required",
             validate="dop_spark.validate:validate",
+            inputs="dop_spark.validate:inputs",
             build="dop_spark.build:build",
             description="run the Spark SQL of sql/<identifier>.sql over options.inputs; its "
             "result replaces options.output",
@@ -44,6 +45,7 @@ def dop_task_types() -> list[TaskType]:
             options="dop_spark.options:SparkTaskOptions",
             sql_file="none",
             validate="dop_spark.validate:validate",
+            inputs="dop_spark.validate:inputs",
             build="dop_spark.build:build",
             description="run transform(spark, inputs, context) of spark/<identifier>.py; the "
             "DataFrame it returns replaces options.output",

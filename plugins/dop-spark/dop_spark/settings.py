@@ -80,7 +80,10 @@ class SparkSettings:
     )
     packages: list[str] | None = attrs.field(
         default=None,
-        metadata={"merge": "extend", "doc": "Maven coordinates (group:artifact:version) added to every job's spark.jars.packages"},
+        metadata={
+            "merge": "extend",
+            "doc": "Maven coordinates (group:artifact:version) added to every job's spark.jars.packages",
+        },
     )
     # local (DuckDB) targets
     master: str | None = attrs.field(

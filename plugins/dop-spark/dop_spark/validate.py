@@ -29,6 +29,12 @@ def parse_table(text: Any) -> Relation:
     return Relation.parse(text)
 
 
+def inputs(ctx: ValidationContext) -> list[str]:
+    """What :func:`validate` reads beyond the DAG folder (the script is in it): the py_files it checks."""
+    assert ctx.dag.folder is not None
+    return [str(ctx.dag.folder / name) for name in ctx.options.py_files]
+
+
 def validate(ctx: ValidationContext) -> Iterator[Problem]:
     task, options = ctx.task, ctx.options
     assert task is not None and ctx.dag.folder is not None
