@@ -88,6 +88,7 @@ _EXPORTS = {
     "PluginSettings": "dop_core.contract.records",
     "SettingsContext": "dop_core.contract.contexts",
     "RunContext": "dop_core.contract.contexts",
+    "SqlTestRun": "dop_core.contract.contexts",
     "plugin_settings": "dop_core.validate.settings",
     "DoctorCheck": "dop_core.contract.records",
 }
@@ -127,6 +128,7 @@ __all__ = [
     "RunContext",
     "SettingsContext",
     "SqlError",
+    "SqlTestRun",
     "Structurer",
     "TableShape",
     "Target",
@@ -184,7 +186,14 @@ if TYPE_CHECKING:
     from dop_core.config.paths import OutsideProject, resolve_project_path
     from dop_core.config.project import load_project
     from dop_core.config.structure import MISSING, Structurer
-    from dop_core.contract.contexts import RunContext, SettingsContext, TaskBuild, TriggerBuild, ValidationContext
+    from dop_core.contract.contexts import (
+        RunContext,
+        SettingsContext,
+        SqlTestRun,
+        TaskBuild,
+        TriggerBuild,
+        ValidationContext,
+    )
     from dop_core.contract.credentials import HiddenCredentialsMixin
     from dop_core.contract.egress import (
         ExportRequest,

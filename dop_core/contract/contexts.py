@@ -179,6 +179,29 @@ class RunContext:
 
 
 @attrs.frozen
+class SqlTestRun:
+    """What a kind's ``test`` receives from ``dop test``: the task's SQL, rendered and translated, to run on an
+    in-memory DuckDB ``engine`` that holds the test's ``given`` tables (and its ``existing`` rows in ``relation``,
+    for an incremental kind). ``test`` runs the SQL as the kind does and returns the rows ``expect`` is compared
+    with, as ``(columns, rows)``."""
+
+    engine: Engine
+    sql: str
+    task: TaskConfig
+    #: the relation the task writes (kinds with ``writes``), else None
+    relation: Relation | None
+    full_refresh: bool
+    #: the dialect the SQL file is written in
+    dialect: str
+
+    def relation_rows(self) -> tuple[list[str], list[tuple[Any, ...]]]:
+        """The columns and rows of ``relation`` after the run."""
+        assert self.relation is not None
+        result = self.engine.query(f"SELECT * FROM {self.engine.qualified(self.relation)}")
+        return result.columns, result.rows
+
+
+@attrs.frozen
 class SettingsContext:
     """A plugin's settings being checked for the chosen ``target`` (its ``validate`` receives this).
 

@@ -26,7 +26,14 @@ if TYPE_CHECKING:
     from airflow.sdk import BaseOperator
 
     from dop_core.config.models import Target
-    from dop_core.contract.contexts import RunContext, SettingsContext, TaskBuild, TriggerBuild, ValidationContext
+    from dop_core.contract.contexts import (
+        RunContext,
+        SettingsContext,
+        SqlTestRun,
+        TaskBuild,
+        TriggerBuild,
+        ValidationContext,
+    )
     from dop_core.contract.engine import Engine
     from dop_core.errors import Problem
     from dop_core.extras import Extra
@@ -182,6 +189,9 @@ class TaskType(Record):
     ``inputs``: the files and folders its validation reads beyond the DAG's folder and dop_project.yml
     (project-relative paths, or a function of the ValidationContext returning paths, or None if it cannot
     say): DAGs whose kinds all declare their inputs are served from the parse cache until one changes.
+    ``test(run: SqlTestRun) -> (columns, rows)``: how ``dop test`` runs the kind's SQL on an in-memory DuckDB
+    and the rows it compares with a test's ``expect`` (None: its tasks cannot be tested; ``existing`` rows
+    are accepted for ``incremental`` kinds).
     """
 
     action: str = attrs.field(validator=_name)
@@ -198,6 +208,8 @@ class TaskType(Record):
     writes: bool = False
     function: bool = False
     inputs: Inputs | None = attrs.field(default=None, validator=_inputs)
+    test: Callable[[SqlTestRun], tuple[list[str], list[tuple[Any, ...]]]] | str | None = attrs.field(
+        default=None, validator=_ref(True))
     #: an extra it needs installed, e.g. :data:`~dop_core.extras.GOOGLE_EXTRA` (validation says what to install)
     requires: Extra | None = None
     description: str = ""
@@ -219,6 +231,8 @@ class TriggerType(Record):
 
     ``build(trigger: TriggerBuild)`` returns the wait task (usually a sensor), deferrable where the
     provider allows it. ``sql``, ``inputs`` and ``validate`` are as for :class:`TaskType`.
+    ``waits_for(options) -> str | None``: the DAG of this project (its folder name) a trigger with these typed
+    options waits for, if any; ``dop validate``'s lineage check then takes it as the wait for that DAG's tables.
     """
 
     kind: str = attrs.field(validator=_name)
@@ -230,6 +244,7 @@ class TriggerType(Record):
     sql: SqlForm | None = attrs.field(default=None, validator=attrs.validators.in_(
         ("query", "script", "expression", None)))
     inputs: Inputs | None = attrs.field(default=None, validator=_inputs)
+    waits_for: Callable[[Any], str | None] | str | None = attrs.field(default=None, validator=_ref(True))
     #: an extra it needs installed, e.g. :data:`~dop_core.extras.GOOGLE_EXTRA` (validation says what to install)
     requires: Extra | None = None
     description: str = ""

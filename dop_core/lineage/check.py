@@ -12,8 +12,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from dop_core.config.models import DAG_ID_PREFIX, DagConfig, TaskConfig
-from dop_core.errors import ConfigError, Problem
+from dop_core.config.models import DagConfig, TaskConfig
+from dop_core.contract.registry import get_registry
+from dop_core.errors import ConfigError, LookupProblem, Problem
 from dop_core.lineage.infer import combined, inferred_upstream, written_table
 from dop_core.lineage.store import Reads
 from dop_core.lineage.tables import reads_sql, table_key
@@ -86,10 +87,13 @@ def _waits_for(config: DagConfig, task: TaskConfig, other: DagConfig, key: str) 
     schedule = config.schedule_interval
     if isinstance(schedule, dict) and key in {table_key(a) for a in schedule.get("assets", ())}:
         return True
+    registry = get_registry()
     for trig in [*config.triggers, *task.triggers]:
-        options = trig.typed_options
-        if trig.kind == "external_task" and not getattr(options, "external", True) \
-                and str(getattr(options, "dag", "")).removeprefix(DAG_ID_PREFIX) == other.name:
+        try:
+            waits_for = registry.named("trigger", trig.kind).load("waits_for")
+        except LookupProblem:
+            continue
+        if waits_for is not None and trig.typed_options is not None and waits_for(trig.typed_options) == other.name:
             return True
     return False
 

@@ -21,7 +21,6 @@ DRAFT = "https://json-schema.org/draft/2020-12/schema"
 #: the target of an action that takes any target (airflow_operator: an operator's dotted class path)
 DOTTED_PATH = {"type": "string", "pattern": r"^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+$"}
 #: the action whose targets are egress destinations (``dop_egress_types``), their keys beside its options
-EGRESS = "egress"
 
 
 def _document(title: str, description: str, root: dict[str, Any], defs: Definitions) -> dict[str, Any]:
@@ -51,6 +50,7 @@ def _options(schema: dict[str, Any]) -> dict[str, Any]:
 def _task_kinds(registry: Registry, defs: Definitions, warnings: list[str]) -> list[dict[str, Any]]:
     """What ``kind`` may name, and the ``options`` each kind takes."""
     from dop_core.builtin.egress.options import EgressOptions
+    from dop_core.builtin.egress.plugin import ACTION as EGRESS
 
     rules: list[dict[str, Any]] = [{"properties": {"kind": {"properties": {"action": {"enum": registry.actions()}}}}}]
     for action in registry.actions():

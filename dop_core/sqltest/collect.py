@@ -19,13 +19,10 @@ from dop_core.config.project import parse_dag_config, read_text
 from dop_core.config.sqltest import SqlTest
 from dop_core.config.structure import MISSING, Structurer, yaml_spelling
 from dop_core.config.yaml import Document, Path, load_yaml
-from dop_core.errors import ConfigError, Location, Problem, did_you_mean
+from dop_core.contract.records import TaskType
+from dop_core.contract.registry import get_registry
+from dop_core.errors import ConfigError, Location, LookupProblem, Problem, did_you_mean
 
-#: the task kinds whose SQL ``dop test`` runs, and what it compares with ``expect``
-TESTED_KINDS = {("materialization", "table"): "the table's rows after the run",
-                ("materialization", "view"): "the view's rows",
-                ("assertion", "assertion"): "the assertion's rows",
-                ("assertion", "assertion_sensor"): "the assertion's rows"}
 TEST_FOLDER = "tests"
 
 
@@ -45,8 +42,12 @@ class Case:
         return f"{self.dag.name}.{self.task.identifier}"
 
     @property
-    def kind(self) -> tuple[str, str]:
-        return self.task.kind.action, self.task.kind.target
+    def task_type(self) -> TaskType | None:
+        """The task's kind (None when no installed plugin registers it)."""
+        try:
+            return get_registry().task_type(self.task.kind.action, self.task.kind.target)
+        except LookupProblem:
+            return None
 
     @property
     def location(self) -> Location:
@@ -147,15 +148,17 @@ def _file_cases(path: pathlib.Path, config: DagConfig, task: TaskConfig, problem
 
 def _case_problems(case: Case, params: dict[str, ParamSpec]) -> list[Problem]:
     found = []
-    if case.kind not in TESTED_KINDS:
-        kinds = ", ".join(f"{a}/{t}" for a, t in TESTED_KINDS)
+    task_type = case.task_type
+    if task_type is None or task_type.test is None:
+        kinds = ", ".join(t.name for t in get_registry().task_types.values() if t.test is not None)
         found.append(case.problem(message=f"`dop test` runs the SQL of {kinds} tasks; task "
                                   f"{case.task.identifier!r} is {case.task.kind.action}/{case.task.kind.target}",
                                   expected="a test of a task whose SQL makes rows",
                                   fix="test the tasks that read this one's output, or remove the test"))
-    if case.test.existing is not None and case.kind != ("materialization", "table"):
+    if case.test.existing is not None and not (task_type and task_type.incremental):
         found.append(case.problem("existing", message="`existing` gives the rows a table holds before an incremental "
-                                  f"run; task {case.task.identifier!r} is no table task", fix="remove `existing`"))
+                                  f"run; task {case.task.identifier!r} is of no incremental kind",
+                                  fix="remove `existing`"))
     for key, value in case.test.params.items():
         spec = params.get(key)
         if spec is None:

@@ -20,8 +20,10 @@ import attrs
 from dop_core.config.identifiers import Relation
 from dop_core.config.models import Target, TaskConfig
 from dop_core.config.sqltest import TableRows, table_rows
+from dop_core.contract.contexts import SqlTestRun
 from dop_core.contract.engine import Engine
-from dop_core.errors import ConfigError, DopError, Location, Problem
+from dop_core.contract.records import TaskType
+from dop_core.errors import ConfigError, DopError, Location, Problem, TaskFailed
 from dop_core.jinja.render import Rendered
 from dop_core.sqltest.collect import Case, Suite
 from dop_core.sqltest.diff import RowDiff, compare
@@ -91,16 +93,18 @@ def _run(case: Case, renderer: Renderer, dialect: str) -> RowDiff:
     test, task = case.test, case.task
     date = test.date or case.dag.start_date or DEFAULT_DATE
     existing = table_rows(test.existing)
-    is_table = case.kind == ("materialization", "table")
-    incremental = not test.full_refresh and (existing is not None or not is_table)
+    task_type = case.task_type
+    assert task_type is not None and task_type.test is not None  # collect checked it
+    incremental = not test.full_refresh and (existing is not None or not task_type.incremental)
     rendered = renderer.render(task, date, test.params, test.full_refresh, incremental)
     sql = _checked(rendered, dialect, renderer.task(task))
     with in_memory_engine() as engine:
-        relation = _relation(case, task) if case.kind[0] == "materialization" else None
+        relation = _relation(case, task) if task_type.writes else None
         _load_given(case, engine, dialect, relation)
         _create_functions(case, engine, renderer, date, dialect)
         translated = _translated(engine, sql, dialect, rendered)
-        columns, rows = _output(case, engine, translated, relation, existing, dialect)
+        columns, rows = _output(case, task_type, SqlTestRun(engine, translated, task, relation, test.full_refresh,
+                                                            dialect), existing)
     return compare(test.expect, columns, rows, test.ordered)
 
 
@@ -231,30 +235,19 @@ def _create_functions(case: Case, engine: Engine, renderer: Renderer, date: dt.d
                             f"{first_line(exc)}") from None
 
 
-def _output(case: Case, engine: Engine, sql: str, relation: Relation | None, existing: TableRows | None,
-            dialect: str) -> tuple[list[str], list[tuple[Any, ...]]]:
-    """Run the task's SQL as its kind does; the rows compared with ``expect``."""
-    from dop_core.builtin.materialization.table import SchemaChanged, materialize_table
-
+def _output(case: Case, task_type: TaskType, run: SqlTestRun, existing: TableRows | None,
+            ) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """Run the task's SQL as its kind does (the kind's ``test``); the rows compared with ``expect``."""
     try:
-        if relation is None:  # an assertion: its rows
-            result = engine.query(sql)
-            return result.columns, result.rows
-        engine.create_schema(relation.schema)
-        if case.kind == ("materialization", "view"):
-            engine.create_view(relation, sql)
-        else:
-            if existing is not None:
-                _create_existing(case, engine, relation, existing, sql, dialect)
-            try:
-                materialize_table(engine, relation, sql, case.task.partitioning, case.test.full_refresh, dialect)
-            except SchemaChanged as exc:
-                raise TestError(f"{exc}\nIn a test, the `existing` rows are the table before the run: give them the "
-                                "columns of the query's result (their types under `columns:`).") from None
-        result = engine.query(f"SELECT * FROM {engine.qualified(relation)}")
-        return result.columns, result.rows
+        if existing is not None:
+            assert run.relation is not None
+            run.engine.create_schema(run.relation.schema)
+            _create_existing(case, run.engine, run.relation, existing, run.sql, run.dialect)
+        return task_type.load("test")(run)
     except (ConfigError, TestError):
         raise
+    except TaskFailed as exc:  # the kind's own account of what went wrong
+        raise TestError(str(exc)) from None
     except Exception as exc:
         raise TestError(_run_failure(exc)) from None
 

@@ -12,8 +12,9 @@ _HERE = "dop_core.builtin.assertion."
 def dop_task_types() -> list[TaskType]:
     return [
         TaskType(action="assertion", target="assertion", run=_HERE + "run:run", sql_file="required", sql="query",
-                 inputs=(), description="fail unless every row the query returns has success = true"),
+                 inputs=(), test=_HERE + "run:test",
+                 description="fail unless every row the query returns has success = true"),
         TaskType(action="assertion", target="assertion_sensor", build=_HERE + "run:sensor",
                  options=_HERE + "options:SensorOptions", sql_file="required", sql="query", inputs=(),
-                 description="wait until every row the query returns has success = true"),
+                 test=_HERE + "run:test", description="wait until every row the query returns has success = true"),
     ]

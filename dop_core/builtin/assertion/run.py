@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from dop_core.contract.condition import AssertionFailed, DopAssertionSensor, run_assertion
-from dop_core.contract.contexts import RunContext, TaskBuild
+from dop_core.contract.contexts import RunContext, SqlTestRun, TaskBuild
 from dop_core.secrets import redact
 
 
@@ -23,3 +23,9 @@ def sensor(build: TaskBuild) -> Any:
     return DopAssertionSensor(kind="assertion/assertion_sensor", target=build.target, dialect=build.project.dialect,
                               sql=build.sql_template or "",
                               sql_file=build.sql_template, **build.options.sensor_kwargs(), **build.operator_kwargs())
+
+
+def test(run: SqlTestRun) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """``dop test``: the assertion's rows (each with its success and description)."""
+    result = run.engine.query(run.sql)
+    return result.columns, result.rows

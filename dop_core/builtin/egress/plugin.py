@@ -22,6 +22,9 @@ from dop_core.contract.hookspecs import hookimpl
 from dop_core.contract.records import EgressType, TaskType
 from dop_core.errors import ConfigError, LookupProblem, Problem, did_you_mean
 
+#: the egress kind's action: ``kind: {action: egress, target: <destination>}``
+ACTION = "egress"
+
 if TYPE_CHECKING:
     from dop_core.builtin.egress.options import EgressOptions
 
@@ -127,7 +130,7 @@ def _build(build: TaskBuild) -> Any:
 
 @hookimpl
 def dop_task_types() -> list[TaskType]:
-    return [TaskType(action="egress", target="*", options="dop_core.builtin.egress.options:EgressOptions",
+    return [TaskType(action=ACTION, target="*", options="dop_core.builtin.egress.options:EgressOptions",
                      build=_build, validate=_validate, inputs=_inputs, sql_file="optional",
                      description="export a table or the task's query result as a csv/parquet/jsonl file to a "
                                  "destination (target: file, gcs, sftp... from egress plugins)")]

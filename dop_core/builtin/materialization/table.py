@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from dop_core.builtin.materialization.outcome import Outcome
 from dop_core.config.identifiers import Relation
 from dop_core.config.models import Partitioning
-from dop_core.contract.contexts import RunContext
+from dop_core.contract.contexts import RunContext, SqlTestRun
 from dop_core.contract.engine import Engine
 from dop_core.contract.shape import PartitioningUnknown, TableShape, column_differences, partitioning_differences
 from dop_core.errors import TaskFailed
@@ -78,3 +79,15 @@ def run(ctx: RunContext) -> Outcome:
     """``materialization/table``: the query's result, created or (on later runs) updated by partition."""
     assert ctx.relation is not None
     return materialize_table(ctx.engine, ctx.relation, ctx.query(), ctx.partitioning, ctx.full_refresh, ctx.dialect)
+
+
+def test(run: SqlTestRun) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """``dop test``: the table's rows after the run (an incremental one when the test gives ``existing`` rows)."""
+    assert run.relation is not None
+    run.engine.create_schema(run.relation.schema)
+    try:
+        materialize_table(run.engine, run.relation, run.sql, run.task.partitioning, run.full_refresh, run.dialect)
+    except SchemaChanged as exc:
+        raise TaskFailed(f"{exc}\nIn a test, the `existing` rows are the table before the run: give them the "
+                         "columns of the query's result (their types under `columns:`).") from None
+    return run.relation_rows()

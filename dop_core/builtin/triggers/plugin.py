@@ -110,12 +110,15 @@ def _task_ids(folder: Any) -> set[str] | None:
     return ids
 
 
+def _waits_for(options: ExternalTaskOptions) -> str | None:
+    """The DOP DAG of this project waited for (None for a DAG outside it)."""
+    return None if options.external else options.dag.removeprefix(DAG_ID_PREFIX)
+
+
 def _external_task_inputs(ctx: ValidationContext) -> list[str]:
     """The config of the DOP DAG waited for (its task ids are checked)."""
-    o: ExternalTaskOptions = ctx.options
-    if o.external:
-        return []
-    return [str(ctx.project.orchestration_dir / o.dag.removeprefix(DAG_ID_PREFIX) / "config.yaml")]
+    dag = _waits_for(ctx.options)
+    return [] if dag is None else [str(ctx.project.orchestration_dir / dag / "config.yaml")]
 
 
 def _external_task(build: TriggerBuild) -> Any:
@@ -232,7 +235,7 @@ _OPTIONS = "dop_core.builtin.triggers.options:"  # imported only when a config u
 def dop_trigger_types() -> list[TriggerType]:
     return [
         TriggerType(kind="external_task", options=_OPTIONS + "ExternalTaskOptions", build=_external_task,
-                    validate=_validate_external_task, inputs=_external_task_inputs,
+                    validate=_validate_external_task, inputs=_external_task_inputs, waits_for=_waits_for,
                     description="another DAG's run (or one of its tasks) at the same logical date, or delta earlier"),
         TriggerType(kind="sql", options=_OPTIONS + "SqlOptions", build=_sql, validate=_validate_sql,
                     sql_file="optional", sql="query", inputs=(),
