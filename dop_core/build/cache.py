@@ -281,4 +281,5 @@ class ConfigCache:
     def _cacheable(config: DagConfig) -> bool:
         """Only DAGs whose every task kind and trigger said what its validation read (``inputs``)."""
         triggers = [*config.triggers, *(t for task in config.tasks for t in task.triggers)]
-        return config.inputs is not None and all(x.typed_options is not None for x in [*config.tasks, *triggers])
+        return config.inputs is not None and all(t.typed_options is not None for t in config.tasks) \
+            and all(t.typed_options is not None for t in triggers)
