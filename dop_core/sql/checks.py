@@ -126,3 +126,14 @@ def literal_null_operands_are_errors(tree: Any, target: str) -> Any:
             symbol = operators[type(node)]
             raise UnsupportedSqlError(f"Operands of {symbol} cannot be literal NULL", construct="NULL")
     return tree
+
+
+@rule("duckdb", "postgres")
+def string_agg_separator_is_not_null(tree: Any, target: str) -> Any:
+    """``STRING_AGG(x, NULL)`` (a NULL constant separator) is BigQuery's error; the engines join without
+    a separator or return NULL."""
+    for node in tree.find_all(exp.GroupConcat):
+        separator = node.args.get("separator")
+        if separator is not None and _value(separator) is None:
+            raise UnsupportedSqlError("Illegal NULL separator in STRING_AGG", construct="STRING_AGG")
+    return tree

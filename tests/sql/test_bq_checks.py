@@ -32,6 +32,7 @@ def refused(sql: str) -> UnsupportedSqlError:
      "but was nan"),
     ("SELECT x FROM t LIMIT CAST(NULL AS INT64)", "Limit requires non-null"),
     ("SELECT x FROM t LIMIT 1 OFFSET NULL", "Limit requires non-null"),
+    ("SELECT STRING_AGG(s, CAST(NULL AS STRING)) FROM t", "Illegal NULL separator in STRING_AGG"),
     ("SELECT 1 + NULL", "Operands of + cannot be literal NULL"),
     ("SELECT NOT NOT NULL", "Operands of NOT cannot be literal NULL"),
 ])
