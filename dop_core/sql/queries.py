@@ -22,6 +22,32 @@ def from_subqueries_get_an_alias(tree: Any, target: str) -> Any:
     return tree
 
 
+@rule("duckdb", "postgres")
+def value_table_results_are_columns(tree: Any, target: str) -> Any:
+    """A value table of structs (``SELECT AS STRUCT a, b``) read as a table has the struct's fields as its
+    columns on BigQuery: the statement's result (a table written from it has columns ``a`` and ``b``), a
+    CTE or a subquery in FROM (``SELECT *`` gives ``a`` and ``b``; the alias alone is the row's struct,
+    as on the engines); the engines returned one struct column. There ``SELECT AS STRUCT`` becomes a
+    plain ``SELECT`` (also in each branch of a set operation); as an expression (``(SELECT AS STRUCT
+    ...)``, ``ARRAY(SELECT AS STRUCT ...)``) it stays a struct value."""
+    queries = [tree.expression if isinstance(tree, exp.Create | exp.Insert) else tree]
+    queries += [cte.this for cte in tree.find_all(exp.CTE)]
+    queries += [s for s in tree.find_all(exp.Subquery) if isinstance(s.parent, exp.From | exp.Join)]
+    for query in queries:
+        for select in _outermost_selects(query):
+            if (select.args.get("kind") or "").upper() == "STRUCT":
+                select.set("kind", None)
+    return tree
+
+
+def _outermost_selects(query: Any) -> list[Any]:
+    while isinstance(query, exp.Subquery):
+        query = query.this
+    if isinstance(query, exp.SetOperation):
+        return _outermost_selects(query.this) + _outermost_selects(query.expression)
+    return [query] if isinstance(query, exp.Select) else []
+
+
 @rule("duckdb")
 def pivot_column_names(tree: Any, target: str) -> Any:
     """BigQuery names PIVOT's output columns after the pivot values: an integer ``100`` gives ``_100``,
