@@ -273,3 +273,22 @@ def nan_compares_as_ieee(tree: Any, target: str) -> Any:
         return exp.Paren(this=exp.and_(node, *(exp.Not(this=n) for n in nans), copy=False))
 
     return rewrite(tree, fix)
+
+
+@rule("duckdb", "postgres")
+def numeric_strings_have_no_trailing_zeros(tree: Any, target: str) -> Any:
+    """``CAST(numeric AS STRING)`` is the shortest text of the value (``NUMERIC '1.50'`` is ``'1.5'``,
+    ``0`` is ``'0'``); the engines print every decimal of the type (``1.500000000``). The text loses its
+    trailing zeros after the point, and the point when nothing is left after it. Also for ``SAFE_CAST``
+    and BIGNUMERIC; where the value is known to be one."""
+
+    def fix(node: Any) -> Any:
+        if not isinstance(node, exp.Cast) or not node.to.is_type(*exp.DataType.TEXT_TYPES) or \
+                not is_type(node.this, "DECIMAL", "BIGDECIMAL"):
+            return node
+        text = node.copy()
+        trimmed = exp.func("RTRIM", exp.func("RTRIM", text.copy(), exp.Literal.string("0")), exp.Literal.string("."))
+        has_point = exp.GT(this=exp.func("STRPOS", text.copy(), exp.Literal.string(".")), expression=exp.Literal.number(0))
+        return exp.Case(ifs=[exp.If(this=has_point, true=trimmed)], default=text)
+
+    return rewrite(tree, fix)
