@@ -137,3 +137,31 @@ def string_agg_separator_is_not_null(tree: Any, target: str) -> Any:
         if separator is not None and _value(separator) is None:
             raise UnsupportedSqlError("Illegal NULL separator in STRING_AGG", construct="STRING_AGG")
     return tree
+
+
+#: JSONPath modifiers BigQuery reads before the ``$``
+_JSON_MODIFIERS = ("lax", "recursive")
+
+
+@rule("duckdb", "postgres")
+def json_paths_start_with_dollar(tree: Any, target: str) -> Any:
+    """A JSONPath (``JSON_QUERY(j, '$.a')`` and the other JSON functions) may start with BigQuery's
+    modifiers ``lax`` and ``lax recursive`` before its ``$`` (each once; ``recursive`` needs ``lax``):
+    other words there are BigQuery's error (a path sqlglot could not read stays text and is checked). The engines have no lax mode, which unwraps arrays along the path and
+    returns every match as an array: a lax path is refused naming it (the engines returned NULL)."""
+    for node in tree.find_all(exp.Func):
+        path = node.args.get("expression")
+        if not type(node).__name__.upper().startswith("JSON") or not isinstance(path, exp.Literal) or \
+                not path.is_string:
+            continue
+        words = path.this.split("$", 1)[0].lower().split()
+        if len(set(words)) != len(words) or any(word not in _JSON_MODIFIERS for word in words):
+            raise UnsupportedSqlError("JSONPath must start with zero or more unique modifiers followed by '$'",
+                                      construct=words[0] if words else None)
+        if words and "lax" not in words:
+            raise UnsupportedSqlError("JSONPath has an invalid combination of modifiers: 'recursive' needs 'lax'",
+                                      construct="recursive")
+        if words:
+            raise UnsupportedSqlError(f"a JSONPath in {' '.join(words)} mode cannot be expressed on {target}",
+                                      construct=words[0])
+    return tree

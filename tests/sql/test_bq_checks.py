@@ -50,3 +50,17 @@ def test_constant_arguments_bigquery_accepts_still_run(bq):
               "SUM(x) OVER (ORDER BY x ROWS BETWEEN 1 PRECEDING AND 0 FOLLOWING) "
               "FROM UNNEST([1, 2]) AS x ORDER BY x LIMIT 5 OFFSET 0") == [(1, 1, 1, 1), (2, 2, 2, 3)]
     assert bq("SELECT NULL IS NULL, 1 + CAST(NULL AS INT64) IS NULL") == [(True, True)]
+
+
+@pytest.mark.parametrize(("sql", "message"), [
+    ("SELECT JSON_QUERY(JSON '{\"a\": 1}', 'lax lax $.a')", "unique modifiers followed by '$'"),
+    ("SELECT JSON_QUERY(JSON '{\"a\": 1}', 'recursive $.a')", "'recursive' needs 'lax'"),
+    # lax mode (arrays unwrapped along the path, every match in an array) has no engine equivalent
+    ("SELECT JSON_QUERY(JSON '{\"a\": 1}', 'lax $.a')", "lax mode cannot be expressed on duckdb"),
+])
+def test_json_paths_bigquery_refuses_or_the_engine_cannot_follow_are_errors(sql, message):
+    assert message in str(refused(sql))
+
+
+def test_json_paths_from_the_root_still_run(bq):
+    assert bq("SELECT JSON_VALUE(JSON '{\"a\": 1}', '$.a'), JSON_VALUE(JSON '{\"a\": 1}', ' $.a')") == [("1", "1")]
