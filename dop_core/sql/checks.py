@@ -144,7 +144,7 @@ _JSON_MODIFIERS = ("lax", "recursive")
 
 
 @rule("duckdb", "postgres")
-def json_paths_start_with_dollar(tree: Any, target: str) -> Any:
+def json_path_modifiers_are_checked(tree: Any, target: str) -> Any:
     """A JSONPath (``JSON_QUERY(j, '$.a')`` and the other JSON functions) may start with BigQuery's
     modifiers ``lax`` and ``lax recursive`` before its ``$`` (each once; ``recursive`` needs ``lax``):
     other words there are BigQuery's error (a path sqlglot could not read stays text and is checked). The engines have no lax mode, which unwraps arrays along the path and
