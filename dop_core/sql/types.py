@@ -252,6 +252,31 @@ def json_extracts_of_strings_are_strings(tree: Any, target: str) -> Any:
     return rewrite(tree, fix)
 
 
+@rule("duckdb")
+def json_query_array_keeps_json_nulls(tree: Any, target: str) -> Any:
+    """``JSON_QUERY_ARRAY``/``JSON_EXTRACT_ARRAY`` return the array's elements as JSON (of a STRING: as
+    STRINGs of JSON text), a JSON ``null`` element as JSON ``null`` (the text ``'null'``), and NULL where
+    the path is missing or is no array. sqlglot's cast of the extracted array to ``JSON[]`` made a null
+    element SQL NULL and a STRING input JSON: the elements are extracted with ``[*]`` where the value
+    at the path is an array."""
+
+    def fix(node: Any) -> Any:
+        path = node.args.get("expression") if isinstance(node, exp.JSONExtractArray) else None
+        if not isinstance(path, exp.JSONPath):
+            return node
+        value = node.this
+        at_path = exp.JSONExtract(this=value.copy(), expression=path.copy())
+        elements = path.copy()
+        elements.append("expressions", exp.JSONPathSubscript(this=exp.JSONPathWildcard()))
+        extracted: Any = exp.JSONExtract(this=value.copy(), expression=elements)
+        if is_type(value, "TEXT", "VARCHAR") or (isinstance(value, exp.Literal) and value.is_string):
+            extracted = exp.Cast(this=extracted, to=exp.DataType.build("VARCHAR[]", dialect="duckdb"))
+        is_array = exp.EQ(this=exp.func("JSON_TYPE", at_path), expression=exp.Literal.string("ARRAY"))
+        return exp.Case(ifs=[exp.If(this=is_array, true=extracted)])
+
+    return rewrite(tree, fix)
+
+
 _ORDERING = (exp.GT, exp.GTE, exp.LT, exp.LTE, exp.EQ)
 
 

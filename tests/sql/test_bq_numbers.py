@@ -121,3 +121,12 @@ def test_json_extract_of_a_string_is_a_string(bq, bq_types):
     assert bq("""SELECT JSON_EXTRACT('{"a": "foo"}', '$.a'), JSON_QUERY('{"a": [1]}', '$.a')""") == [('"foo"', "[1]")]
     assert bq_types("""SELECT JSON_EXTRACT('{"a": "foo"}', '$.a'), JSON_QUERY(JSON '{"a": 1}', '$.a')""") == \
         ["VARCHAR", "JSON"]
+
+
+def test_json_query_array_keeps_json_null_elements(bq, bq_types):
+    # BigQuery: JSON_QUERY_ARRAY returns the elements as JSON (of a STRING: STRINGs of JSON text); a JSON
+    # null element is JSON null ('null'), a missing path or a value that is no array gives NULL
+    assert bq("SELECT JSON_QUERY_ARRAY(JSON '{\"a\": [1, null]}', '$.a'), "
+              "JSON_EXTRACT_ARRAY('{\"a\": [\"x\", null]}', '$.a'), JSON_QUERY_ARRAY(JSON '{\"a\": 1}', '$.a'), "
+              "JSON_QUERY_ARRAY(JSON '{\"a\": 1}', '$.b')") == [(["1", "null"], ['"x"', "null"], None, None)]
+    assert bq_types("SELECT JSON_QUERY_ARRAY(JSON '[1]'), JSON_QUERY_ARRAY('[1]')") == ["JSON[]", "VARCHAR[]"]
