@@ -26,7 +26,7 @@ def integer_literals_are_int64(tree: Any, target: str) -> Any:
     """BigQuery's integer literals are INT64: ``SELECT 2147483647 + 1`` is 2147483648, and a column made
     of a literal is an INT64 column. DuckDB and PostgreSQL type a small literal as a 32-bit INTEGER
     (the sum overflows, the table gets an INTEGER column), so a literal in arithmetic or selected as a
-    column is cast to BIGINT; ``-9223372036854775808`` stays one literal."""
+    column (or as a field of a selected struct, ``SELECT (1, 2)``) is cast to BIGINT; ``-9223372036854775808`` stays one literal."""
 
     def fix(node: Any) -> Any:
         if isinstance(node, exp.Neg) and _is_int_literal(node.this):
@@ -47,6 +47,9 @@ def _wants_int64(node: Any) -> bool:
         return False
     if isinstance(parent, _ARITHMETIC):
         return True
+    container = node.parent.parent if isinstance(node.parent, exp.PropertyEQ) else node.parent
+    if isinstance(container, exp.Tuple | exp.Struct):  # a field of a selected struct is a column's field
+        return _wants_int64(container)
     column = node.parent if isinstance(node.parent, exp.Alias) else node  # a selected column, aliased or not
     select = column.parent
     return isinstance(select, exp.Select) and any(e is column for e in select.expressions)

@@ -15,6 +15,12 @@ def test_integer_literals_are_int64_so_sums_do_not_overflow_at_32_bits(bq, bq_ty
     assert bq("SELECT -9223372036854775808 AS lowest") == [(-9223372036854775808,)]
 
 
+def test_integer_literals_in_a_selected_struct_are_int64(bq_types):
+    # BigQuery: (1, 2) is a STRUCT<INT64, INT64>; a table written from it has INT64 fields
+    assert bq_types("SELECT (1, 2) AS x, STRUCT(1 AS a, (2, 3) AS b) AS y") == \
+        ["TUPLE(BIGINT, BIGINT)", "STRUCT(a BIGINT, b TUPLE(BIGINT, BIGINT))"]
+
+
 def test_int64_overflow_is_an_error(bq):
     # BigQuery: "int64 overflow" is an error, never a wrapped value
     with pytest.raises(duckdb.OutOfRangeException):
