@@ -147,7 +147,8 @@ _JSON_MODIFIERS = ("lax", "recursive")
 def json_path_modifiers_are_checked(tree: Any, target: str) -> Any:
     """A JSONPath (``JSON_QUERY(j, '$.a')`` and the other JSON functions) may start with BigQuery's
     modifiers ``lax`` and ``lax recursive`` before its ``$`` (each once; ``recursive`` needs ``lax``):
-    other words there are BigQuery's error (a path sqlglot could not read stays text and is checked). The engines have no lax mode, which unwraps arrays along the path and
+    other words there are BigQuery's error (a path sqlglot could not read stays text and is checked).
+    The engines have no lax mode, which unwraps arrays along the path and
     returns every match as an array: a lax path is refused naming it (the engines returned NULL)."""
     for node in tree.find_all(exp.Func):
         path = node.args.get("expression")

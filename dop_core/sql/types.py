@@ -26,7 +26,8 @@ def integer_literals_are_int64(tree: Any, target: str) -> Any:
     """BigQuery's integer literals are INT64: ``SELECT 2147483647 + 1`` is 2147483648, and a column made
     of a literal is an INT64 column. DuckDB and PostgreSQL type a small literal as a 32-bit INTEGER
     (the sum overflows, the table gets an INTEGER column), so a literal in arithmetic or selected as a
-    column (or as a field of a selected struct, ``SELECT (1, 2)``) is cast to BIGINT; ``-9223372036854775808`` stays one literal."""
+    column (or as a field of a selected struct, ``SELECT (1, 2)``) is cast to BIGINT;
+    ``-9223372036854775808`` stays one literal."""
 
     def fix(node: Any) -> Any:
         if isinstance(node, exp.Neg) and _is_int_literal(node.this):
@@ -315,8 +316,9 @@ def numeric_strings_have_no_trailing_zeros(tree: Any, target: str) -> Any:
                 not is_type(node.this, "DECIMAL", "BIGDECIMAL"):
             return node
         text = node.copy()
-        trimmed = exp.func("RTRIM", exp.func("RTRIM", text.copy(), exp.Literal.string("0")), exp.Literal.string("."))
-        has_point = exp.GT(this=exp.func("STRPOS", text.copy(), exp.Literal.string(".")), expression=exp.Literal.number(0))
+        point, zero = exp.Literal.string("."), exp.Literal.string("0")
+        trimmed = exp.func("RTRIM", exp.func("RTRIM", text.copy(), zero), point.copy())
+        has_point = exp.GT(this=exp.func("STRPOS", text.copy(), point), expression=exp.Literal.number(0))
         return exp.Case(ifs=[exp.If(this=has_point, true=trimmed)], default=text)
 
     return rewrite(tree, fix)
