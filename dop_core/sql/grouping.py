@@ -11,7 +11,7 @@ from dop_core.sql.rules import rule
 _MULTI = (exp.GroupingSets, exp.Rollup, exp.Cube)
 
 
-@rule("duckdb", "postgres")
+@rule("duckdb")
 def grouping_sets_match_keys_as_bigquery(tree: Any, target: str) -> Any:
     """With ``GROUPING SETS``/``ROLLUP``/``CUBE`` a grouping key is NULL in the rows of the sets that
     leave it out, so which select expressions *are* keys changes the result. BigQuery (GoogleSQL):
@@ -24,8 +24,9 @@ def grouping_sets_match_keys_as_bigquery(tree: Any, target: str) -> Any:
     - any other select, HAVING or ORDER BY expression equal to a key is that key.
 
     A key that is not a plain column is grouped as ``CASE WHEN TRUE THEN <key> END`` (the same value),
-    which the engine matches only where BigQuery takes the expression for the key: there the
-    expression is written the same way."""
+    which DuckDB matches only where BigQuery takes the expression for the key: there the expression is
+    written the same way. (PostgreSQL's planner folds the CASE away and matches the expression to the
+    key again, so the rule is not applied there.)"""
     for select in tree.find_all(exp.Select):
         group = select.args.get("group")
         if group is not None and any(isinstance(item, _MULTI) for item in group.expressions):

@@ -90,3 +90,14 @@ def test_a_value_table_of_structs_read_as_a_table_has_the_fields_as_columns(duck
     assert result("WITH v AS (SELECT AS STRUCT 1 AS a, 'x' AS b) SELECT * FROM v") == (["a", "b"], [(1, "x")])
     assert result("SELECT t.b FROM (SELECT AS STRUCT 1 AS a, 'x' AS b) AS t") == (["b"], [("x",)])
     assert result("SELECT (SELECT AS STRUCT 1 AS a, 'x' AS b).b AS b") == (["b"], [("x",)])
+
+
+def test_a_column_null_in_every_branch_is_int64(duck):
+    # BigQuery: the NULL literal is an INT64; a table written from SELECT NULL AS x has an INT64 column
+    duck.execute(translate("CREATE TABLE t AS SELECT NULL AS x, NULL AS y UNION ALL SELECT NULL, 'a'",
+                           "bigquery", "duckdb", True))
+    duck.execute(translate("CREATE TABLE u AS WITH c AS (SELECT COALESCE(NULL) AS z) SELECT z FROM c",
+                           "bigquery", "duckdb", True))
+    assert duck.execute("SELECT table_name, column_name, data_type FROM information_schema.columns "
+                        "ORDER BY table_name, ordinal_position").fetchall() == \
+        [("t", "x", "BIGINT"), ("t", "y", "VARCHAR"), ("u", "z", "BIGINT")]
