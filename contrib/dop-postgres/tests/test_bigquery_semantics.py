@@ -81,3 +81,8 @@ def test_null_columns_are_int64(pg):
 def test_bigquery_errors_on_constant_arguments(pg):
     with pytest.raises(UnsupportedSqlError, match="Limit requires non-null"):
         pg.translate("SELECT 1 LIMIT NULL", "bigquery")
+
+
+def test_float_literals_are_float64(pg):
+    # BigQuery: 1.5 is a FLOAT64 (PostgreSQL: numeric); 0.1 + 0.2 is then not exactly 0.3
+    assert rows(pg, "SELECT 0.1 + 0.2 = 0.3, SUM(x) FROM UNNEST([1.0, 3.2]) AS x") == [(False, 4.2)]
