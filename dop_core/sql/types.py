@@ -59,10 +59,10 @@ def _wants_int64(node: Any) -> bool:
 @rule("duckdb", "postgres")
 def float_literals_are_float64(tree: Any, target: str) -> Any:
     """BigQuery's literals with a decimal point or an exponent (``1.5``, ``1e3``) are FLOAT64; DuckDB
-    and PostgreSQL read ``1.5`` as a DECIMAL/NUMERIC, so sums and averages of them would be decimals. The literal is cast to
-    DOUBLE. Where BigQuery coerces the literal to NUMERIC instead (beside a NUMERIC in a set operation's
-    column, an array, CASE branches, COALESCE, IN, BETWEEN, a comparison or arithmetic), it is cast to
-    NUMERIC."""
+    and PostgreSQL read ``1.5`` as a DECIMAL/NUMERIC, so sums and averages of them would be decimals.
+    The literal is cast to DOUBLE. Where BigQuery coerces the literal to NUMERIC instead (beside a
+    NUMERIC in a set operation's column, an array, CASE branches, COALESCE, IN, BETWEEN, a comparison or
+    arithmetic), it is cast to NUMERIC."""
     numeric = _numeric_literals(tree)
 
     def fix(node: Any) -> Any:
