@@ -224,7 +224,7 @@ class DuckDB:
         text = str(typ).upper()
         if text.endswith("]"):
             return "ARRAY", [typ.child]
-        if text.startswith("STRUCT"):
+        if text.startswith(("STRUCT", "TUPLE")):  # DuckDB 2 prints a struct of unnamed fields as TUPLE(...)
             return "STRUCT", [t for _, t in typ.children]
         return _family_of_name(text), []
 

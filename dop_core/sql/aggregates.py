@@ -68,6 +68,27 @@ def sum_of_int64_is_int64(tree: Any, target: str) -> Any:
 
 
 @rule("duckdb")
+def sum_of_float64_overflow_is_an_error(tree: Any, target: str) -> Any:
+    """``SUM`` of FLOAT64 values that are all finite but whose sum is past FLOAT64's range is an error
+    ("double overflow"; ``SAFE.SUM``: NULL); DuckDB returns infinity. A sum that is infinite while
+    every value is finite raises (``MAX(ABS(x))`` tells: an infinite value makes the sum infinite on
+    BigQuery too). Also over a window. Applies where the argument is known to be FLOAT64."""
+
+    def change(node: Any, over: Over) -> Any:
+        if not isinstance(node, exp.Sum) or not is_type(_value(node.this), "DOUBLE"):
+            return node
+        total = over(node)
+        largest = over(exp.Max(this=exp.Abs(this=_value(node.this).copy())))
+        overflow = exp.and_(exp.Anonymous(this="isinf", expressions=[total.copy()]),
+                            exp.not_(exp.Anonymous(this="isinf", expressions=[largest])))
+        raised = exp.Null() if node.meta.get(SAFE) else library.call(target, "error",
+                                                                     exp.Literal.string("double overflow"))
+        return exp.Case(ifs=[exp.If(this=overflow, true=raised)], default=total)
+
+    return rewrite_aggregates(tree, change)
+
+
+@rule("duckdb")
 def avg_of_numeric_is_numeric(tree: Any, target: str) -> Any:
     """``AVG`` of NUMERIC (or BIGNUMERIC) is a NUMERIC: the exact quotient rounded half away from zero. DuckDB
     averages decimals as DOUBLE; the average becomes the library's exact ``numeric_divide(SUM, COUNT)``."""

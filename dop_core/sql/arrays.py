@@ -15,6 +15,38 @@ def _int(value: int) -> Any:
     return exp.Literal.number(value)
 
 
+@rule("duckdb")
+def structs_in_an_array_take_the_first_names(tree: Any, target: str) -> Any:
+    """In an array literal of structs, an element's unnamed fields take the names of the first element's
+    fields at the same positions, also in nested structs (BigQuery coerces them by position:
+    ``[STRUCT(STRUCT(5 AS y) AS x), STRUCT(STRUCT(6))]`` is ``[{x: {y: 5}}, {x: {y: 6}}]``). DuckDB
+    matched the nested fields by name, which made them NULL."""
+    for array in tree.find_all(exp.Array):
+        elements = [e for e in array.expressions if isinstance(e, exp.Struct)]
+        for element in elements[1:]:
+            _name_like(element, elements[0])
+    return tree
+
+
+def _name_like(struct: Any, template: Any) -> None:
+    for field, model in zip(list(struct.expressions), template.expressions, strict=False):
+        value = field.expression if isinstance(field, exp.PropertyEQ) else field
+        model_value = model.expression if isinstance(model, exp.PropertyEQ) else model
+        _name_nested(value, model_value)
+        if isinstance(model, exp.PropertyEQ) and not isinstance(field, exp.PropertyEQ | exp.Alias):
+            field.replace(exp.PropertyEQ(this=model.this.copy(), expression=value.copy()))
+
+
+def _name_nested(value: Any, model: Any) -> None:
+    """A struct value like the model struct; the structs of an array like the first struct of the model's."""
+    if isinstance(value, exp.Struct) and isinstance(model, exp.Struct):
+        _name_like(value, model)
+    elif isinstance(value, exp.Array) and isinstance(model, exp.Array):
+        first = next((e for e in model.expressions if isinstance(e, exp.Struct)), None)
+        for element in value.expressions if first is not None else []:
+            _name_nested(element, first)
+
+
 @rule("duckdb", "postgres")
 def array_subscripts(tree: Any, target: str) -> Any:
     """``arr[OFFSET(i)]`` counts from 0 and ``arr[ORDINAL(i)]`` from 1; an index out of bounds is an error

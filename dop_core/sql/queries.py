@@ -22,6 +22,60 @@ def from_subqueries_get_an_alias(tree: Any, target: str) -> Any:
     return tree
 
 
+@rule("duckdb", "postgres")
+def value_table_results_are_columns(tree: Any, target: str) -> Any:
+    """A value table of structs (``SELECT AS STRUCT a, b``) read as a table has the struct's fields as its
+    columns on BigQuery: the statement's result (a table written from it has columns ``a`` and ``b``), a
+    CTE or a subquery in FROM (``SELECT *`` gives ``a`` and ``b``; the alias alone is the row's struct,
+    as on the engines); the engines returned one struct column. There ``SELECT AS STRUCT`` becomes a
+    plain ``SELECT`` (also in each branch of a set operation); as an expression (``(SELECT AS STRUCT
+    ...)``, ``ARRAY(SELECT AS STRUCT ...)``) it stays a struct value."""
+    for query in _queries_read_as_tables(tree):
+        for select in _outermost_selects(query):
+            if (select.args.get("kind") or "").upper() == "STRUCT":
+                select.set("kind", None)
+    return tree
+
+
+@rule("duckdb", "postgres")
+def null_columns_are_int64(tree: Any, target: str) -> Any:
+    """A column that is NULL in every branch (``SELECT NULL AS x``, ``COALESCE(NULL)``, a column
+    ``CORRESPONDING`` pads with NULL on every side) of the statement's result, a CTE or a FROM subquery
+    is an INT64 column on BigQuery (its NULL literal's type). PostgreSQL made it TEXT and DuckDB INTEGER
+    (in a table written from it): the first branch's NULL is cast to BIGINT. A column with a value of
+    another type in some branch takes that type, as on BigQuery."""
+    for query in _queries_read_as_tables(tree):
+        selects = _outermost_selects(query)
+        if not selects or any(isinstance(e, exp.Star) for s in selects for e in s.expressions) or \
+                len({len(s.expressions) for s in selects}) != 1:
+            continue
+        for index in range(len(selects[0].expressions)):
+            values = [s.expressions[index].unalias() for s in selects]
+            if all(_is_null(value) for value in values):
+                values[0].replace(exp.Cast(this=values[0].copy(), to=exp.DataType.build("BIGINT")))
+    return tree
+
+
+def _is_null(value: Any) -> bool:
+    return isinstance(value, exp.Null) or (isinstance(value, exp.Coalesce) and all(
+        isinstance(v, exp.Null) for v in [value.this, *value.expressions]))
+
+
+def _queries_read_as_tables(tree: Any) -> list[Any]:
+    """The statement's query, its CTEs' and its FROM subqueries' (the queries whose columns are a table's)."""
+    queries = [tree.expression if isinstance(tree, exp.Create | exp.Insert) else tree]
+    queries += [cte.this for cte in tree.find_all(exp.CTE)]
+    return queries + [s for s in tree.find_all(exp.Subquery) if isinstance(s.parent, exp.From | exp.Join)]
+
+
+def _outermost_selects(query: Any) -> list[Any]:
+    while isinstance(query, exp.Subquery):
+        query = query.this
+    if isinstance(query, exp.SetOperation):
+        return _outermost_selects(query.this) + _outermost_selects(query.expression)
+    return [query] if isinstance(query, exp.Select) else []
+
+
 @rule("duckdb")
 def pivot_column_names(tree: Any, target: str) -> Any:
     """BigQuery names PIVOT's output columns after the pivot values: an integer ``100`` gives ``_100``,

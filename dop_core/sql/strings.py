@@ -212,3 +212,18 @@ def string_functions_keep_bigquery_semantics(tree: Any, target: str) -> Any:
 
     return rewrite_aggregates(tree, change)
 
+
+
+@rule("duckdb", "postgres")
+def concat_casts_values_to_string(tree: Any, target: str) -> Any:
+    """``CONCAT`` of values that are not STRING or BYTES (a NUMERIC, a DATE, a TIMESTAMP...) joins their
+    STRING casts, BigQuery's text of each value; with one argument the result is still a STRING (sqlglot
+    wrote ``CONCAT(x)`` as ``x``, the value in its own type). Each argument known to be of another type
+    is cast to STRING (and so gets the casts' rules)."""
+    for node in list(tree.find_all(exp.Concat)):
+        for argument in list(node.expressions):
+            typ = argument.meta.get(TYPE)
+            if typ is not None and typ.this.name not in ("TEXT", "VARCHAR", "BINARY", "VARBINARY", "UNKNOWN", "NULL"):
+                cast = exp.Cast(this=argument.copy(), to=exp.DataType.build("STRING", dialect="bigquery"))
+                argument.replace(cast)
+    return tree

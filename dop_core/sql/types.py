@@ -26,7 +26,8 @@ def integer_literals_are_int64(tree: Any, target: str) -> Any:
     """BigQuery's integer literals are INT64: ``SELECT 2147483647 + 1`` is 2147483648, and a column made
     of a literal is an INT64 column. DuckDB and PostgreSQL type a small literal as a 32-bit INTEGER
     (the sum overflows, the table gets an INTEGER column), so a literal in arithmetic or selected as a
-    column is cast to BIGINT; ``-9223372036854775808`` stays one literal."""
+    column (or as a field of a selected struct, ``SELECT (1, 2)``) is cast to BIGINT;
+    ``-9223372036854775808`` stays one literal."""
 
     def fix(node: Any) -> Any:
         if isinstance(node, exp.Neg) and _is_int_literal(node.this):
@@ -47,18 +48,21 @@ def _wants_int64(node: Any) -> bool:
         return False
     if isinstance(parent, _ARITHMETIC):
         return True
+    container = node.parent.parent if isinstance(node.parent, exp.PropertyEQ) else node.parent
+    if isinstance(container, exp.Tuple | exp.Struct):  # a field of a selected struct is a column's field
+        return _wants_int64(container)
     column = node.parent if isinstance(node.parent, exp.Alias) else node  # a selected column, aliased or not
     select = column.parent
     return isinstance(select, exp.Select) and any(e is column for e in select.expressions)
 
 
-@rule("duckdb")
+@rule("duckdb", "postgres")
 def float_literals_are_float64(tree: Any, target: str) -> Any:
     """BigQuery's literals with a decimal point or an exponent (``1.5``, ``1e3``) are FLOAT64; DuckDB
-    reads ``1.5`` as a DECIMAL, so sums and averages of them would be decimals. The literal is cast to
-    DOUBLE. Where BigQuery coerces the literal to NUMERIC instead (beside a NUMERIC in a set operation's
-    column, an array, CASE branches, COALESCE, IN, BETWEEN, a comparison or arithmetic), it is cast to
-    NUMERIC."""
+    and PostgreSQL read ``1.5`` as a DECIMAL/NUMERIC, so sums and averages of them would be decimals.
+    The literal is cast to DOUBLE. Where BigQuery coerces the literal to NUMERIC instead (beside a
+    NUMERIC in a set operation's column, an array, CASE branches, COALESCE, IN, BETWEEN, a comparison or
+    arithmetic), it is cast to NUMERIC."""
     numeric = _numeric_literals(tree)
 
     def fix(node: Any) -> Any:
@@ -252,6 +256,31 @@ def json_extracts_of_strings_are_strings(tree: Any, target: str) -> Any:
     return rewrite(tree, fix)
 
 
+@rule("duckdb")
+def json_query_array_keeps_json_nulls(tree: Any, target: str) -> Any:
+    """``JSON_QUERY_ARRAY``/``JSON_EXTRACT_ARRAY`` return the array's elements as JSON (of a STRING: as
+    STRINGs of JSON text), a JSON ``null`` element as JSON ``null`` (the text ``'null'``), and NULL where
+    the path is missing or is no array. sqlglot's cast of the extracted array to ``JSON[]`` made a null
+    element SQL NULL and a STRING input JSON: the elements are extracted with ``[*]`` where the value
+    at the path is an array."""
+
+    def fix(node: Any) -> Any:
+        path = node.args.get("expression") if isinstance(node, exp.JSONExtractArray) else None
+        if not isinstance(path, exp.JSONPath):
+            return node
+        value = node.this
+        at_path = exp.JSONExtract(this=value.copy(), expression=path.copy())
+        elements = path.copy()
+        elements.append("expressions", exp.JSONPathSubscript(this=exp.JSONPathWildcard()))
+        extracted: Any = exp.JSONExtract(this=value.copy(), expression=elements)
+        if is_type(value, "TEXT", "VARCHAR") or (isinstance(value, exp.Literal) and value.is_string):
+            extracted = exp.Cast(this=extracted, to=exp.DataType.build("VARCHAR[]", dialect="duckdb"))
+        is_array = exp.EQ(this=exp.func("JSON_TYPE", at_path), expression=exp.Literal.string("ARRAY"))
+        return exp.Case(ifs=[exp.If(this=is_array, true=extracted)])
+
+    return rewrite(tree, fix)
+
+
 _ORDERING = (exp.GT, exp.GTE, exp.LT, exp.LTE, exp.EQ)
 
 
@@ -271,5 +300,25 @@ def nan_compares_as_ieee(tree: Any, target: str) -> Any:
         if isinstance(node, exp.NEQ):
             return exp.Paren(this=exp.or_(node, *nans, copy=False))
         return exp.Paren(this=exp.and_(node, *(exp.Not(this=n) for n in nans), copy=False))
+
+    return rewrite(tree, fix)
+
+
+@rule("duckdb", "postgres")
+def numeric_strings_have_no_trailing_zeros(tree: Any, target: str) -> Any:
+    """``CAST(numeric AS STRING)`` is the shortest text of the value (``NUMERIC '1.50'`` is ``'1.5'``,
+    ``0`` is ``'0'``); the engines print every decimal of the type (``1.500000000``). The text loses its
+    trailing zeros after the point, and the point when nothing is left after it. Also for ``SAFE_CAST``
+    and BIGNUMERIC; where the value is known to be one."""
+
+    def fix(node: Any) -> Any:
+        if not isinstance(node, exp.Cast) or not node.to.is_type(*exp.DataType.TEXT_TYPES) or \
+                not is_type(node.this, "DECIMAL", "BIGDECIMAL"):
+            return node
+        text = node.copy()
+        point, zero = exp.Literal.string("."), exp.Literal.string("0")
+        trimmed = exp.func("RTRIM", exp.func("RTRIM", text.copy(), zero), point.copy())
+        has_point = exp.GT(this=exp.func("STRPOS", text.copy(), point), expression=exp.Literal.number(0))
+        return exp.Case(ifs=[exp.If(this=has_point, true=trimmed)], default=text)
 
     return rewrite(tree, fix)

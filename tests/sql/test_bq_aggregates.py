@@ -16,6 +16,18 @@ def test_countif_is_zero_over_no_rows_and_counts_distinct_true(bq, bq_types):
     assert bq_types("SELECT COUNTIF(x > 0) FROM UNNEST([1]) AS x") == ["BIGINT"]
 
 
+def test_sum_of_float64_past_its_range_is_an_error(bq):
+    # BigQuery: SUM of FLOAT64 raises "double overflow" when finite values sum past FLOAT64's range;
+    # an infinite value makes the sum infinite; SAFE.SUM returns NULL instead of the error
+    with pytest.raises(duckdb.Error, match="double overflow"):
+        bq("SELECT SUM(x) FROM UNNEST([1.7e308, 1.7e308]) AS x")
+    with pytest.raises(duckdb.Error, match="double overflow"):
+        bq("SELECT SUM(x) OVER (ORDER BY x) FROM UNNEST([1.7e308, 1.7e308]) AS x")
+    assert bq("SELECT SAFE.SUM(x) FROM UNNEST([1.7e308, 1.7e308]) AS x") == [(None,)]
+    assert bq("SELECT SUM(x) FROM UNNEST([IEEE_DIVIDE(1, 0), 1.0]) AS x") == [(float("inf"),)]
+    assert bq("SELECT SUM(x) FROM UNNEST([1.5, 2.5]) AS x") == [(4.0,)]
+
+
 def test_logical_aggregates_with_distinct(bq):
     assert bq("SELECT LOGICAL_OR(DISTINCT x), LOGICAL_AND(DISTINCT x) FROM UNNEST([true, false]) AS x") == \
         [(True, False)]

@@ -106,3 +106,11 @@ def test_left_join_unnest_with_an_alias_is_null_without_elements(bq, duck):
     duck.execute("CREATE SCHEMA ds; CREATE TABLE ds.t AS SELECT * FROM (VALUES (1, [{'x': 5}]), (2, [])) AS v(k, arr)")
     tables = {"ds.t": {"k": "INT64", "arr": "ARRAY<STRUCT<x INT64>>"}}
     assert bq("SELECT k, s FROM ds.t LEFT JOIN UNNEST(t.arr) AS s ORDER BY k", tables) == [(1, {"x": 5}), (2, None)]
+
+
+def test_structs_in_an_array_literal_take_the_first_elements_field_names(bq):
+    # BigQuery: an array literal's element type comes from its elements; unnamed struct fields are set by
+    # position, also in nested structs and in arrays of structs inside them
+    assert bq("SELECT [STRUCT(STRUCT(5 AS y) AS x), STRUCT(STRUCT(6))][OFFSET(1)].x.y") == [(6,)]
+    assert bq("SELECT v FROM UNNEST([STRUCT([STRUCT(5 AS y)] AS x), STRUCT([STRUCT(6)])].x.y) AS v "
+              "ORDER BY v") == [(5,), (6,)]

@@ -15,6 +15,12 @@ def test_integer_literals_are_int64_so_sums_do_not_overflow_at_32_bits(bq, bq_ty
     assert bq("SELECT -9223372036854775808 AS lowest") == [(-9223372036854775808,)]
 
 
+def test_integer_literals_in_a_selected_struct_are_int64(bq_types):
+    # BigQuery: (1, 2) is a STRUCT<INT64, INT64>; a table written from it has INT64 fields
+    assert bq_types("SELECT (1, 2) AS x, STRUCT(1 AS a, (2, 3) AS b) AS y") == \
+        ["TUPLE(BIGINT, BIGINT)", "STRUCT(a BIGINT, b TUPLE(BIGINT, BIGINT))"]
+
+
 def test_int64_overflow_is_an_error(bq):
     # BigQuery: "int64 overflow" is an error, never a wrapped value
     with pytest.raises(duckdb.OutOfRangeException):
@@ -121,3 +127,12 @@ def test_json_extract_of_a_string_is_a_string(bq, bq_types):
     assert bq("""SELECT JSON_EXTRACT('{"a": "foo"}', '$.a'), JSON_QUERY('{"a": [1]}', '$.a')""") == [('"foo"', "[1]")]
     assert bq_types("""SELECT JSON_EXTRACT('{"a": "foo"}', '$.a'), JSON_QUERY(JSON '{"a": 1}', '$.a')""") == \
         ["VARCHAR", "JSON"]
+
+
+def test_json_query_array_keeps_json_null_elements(bq, bq_types):
+    # BigQuery: JSON_QUERY_ARRAY returns the elements as JSON (of a STRING: STRINGs of JSON text); a JSON
+    # null element is JSON null ('null'), a missing path or a value that is no array gives NULL
+    assert bq("SELECT JSON_QUERY_ARRAY(JSON '{\"a\": [1, null]}', '$.a'), "
+              "JSON_EXTRACT_ARRAY('{\"a\": [\"x\", null]}', '$.a'), JSON_QUERY_ARRAY(JSON '{\"a\": 1}', '$.a'), "
+              "JSON_QUERY_ARRAY(JSON '{\"a\": 1}', '$.b')") == [(["1", "null"], ['"x"', "null"], None, None)]
+    assert bq_types("SELECT JSON_QUERY_ARRAY(JSON '[1]'), JSON_QUERY_ARRAY('[1]')") == ["JSON[]", "VARCHAR[]"]

@@ -76,3 +76,28 @@ def test_a_field_access_names_its_column(duck):
     sql = "SELECT (SELECT t FROM (SELECT 3 AS a, 5 AS b) AS t).b, [STRUCT('x' AS v)][OFFSET(0)].v"
     result = duck.execute(translate(sql, "bigquery", "duckdb", True))
     assert [d[0] for d in result.description] == ["b", "v"] and result.fetchall() == [(5, "x")]
+
+
+def test_a_value_table_of_structs_read_as_a_table_has_the_fields_as_columns(duck):
+    # BigQuery: the result of SELECT AS STRUCT written as a table, or read from a CTE or FROM subquery,
+    # has the struct's fields as columns; as an expression it is one struct value
+    def result(sql: str) -> tuple[list[str], list[tuple]]:
+        cursor = duck.execute(translate(sql, "bigquery", "duckdb", True))
+        return [d[0] for d in cursor.description], cursor.fetchall()
+
+    assert result("SELECT AS STRUCT 1 AS a, 'x' AS b UNION ALL SELECT AS STRUCT 2, 'y'") == \
+        (["a", "b"], [(1, "x"), (2, "y")])
+    assert result("WITH v AS (SELECT AS STRUCT 1 AS a, 'x' AS b) SELECT * FROM v") == (["a", "b"], [(1, "x")])
+    assert result("SELECT t.b FROM (SELECT AS STRUCT 1 AS a, 'x' AS b) AS t") == (["b"], [("x",)])
+    assert result("SELECT (SELECT AS STRUCT 1 AS a, 'x' AS b).b AS b") == (["b"], [("x",)])
+
+
+def test_a_column_null_in_every_branch_is_int64(duck):
+    # BigQuery: the NULL literal is an INT64; a table written from SELECT NULL AS x has an INT64 column
+    duck.execute(translate("CREATE TABLE t AS SELECT NULL AS x, NULL AS y UNION ALL SELECT NULL, 'a'",
+                           "bigquery", "duckdb", True))
+    duck.execute(translate("CREATE TABLE u AS WITH c AS (SELECT COALESCE(NULL) AS z) SELECT z FROM c",
+                           "bigquery", "duckdb", True))
+    assert duck.execute("SELECT table_name, column_name, data_type FROM information_schema.columns "
+                        "ORDER BY table_name, ordinal_position").fetchall() == \
+        [("t", "x", "BIGINT"), ("t", "y", "VARCHAR"), ("u", "z", "BIGINT")]

@@ -118,3 +118,15 @@ def test_split_substr_and_split_with_a_null_delimiter(bq):
               "SPLIT_SUBSTR('www.abc.com', '.', -2, 1), SPLIT_SUBSTR('www.abc.com', '.', 5), "
               "SPLIT_SUBSTR('###a###b', '##', 1, 2), SPLIT_SUBSTR('x', '.', 1, NULL), SPLIT('x', NULL)") == \
         [("abc.com", "www.abc", "abc", "", "###a", None, None)]
+
+
+def test_concat_of_other_types_joins_their_string_casts(bq, bq_types):
+    # BigQuery: CONCAT casts each non-STRING argument to STRING; the result is a STRING, one argument too
+    assert bq("SELECT CONCAT(DATE '2020-10-10'), CONCAT('n=', NUMERIC '1.50', '/', 2)") == [("2020-10-10", "n=1.5/2")]
+    assert bq_types("SELECT CONCAT(DATE '2020-10-10')") == ["VARCHAR"]
+
+
+def test_numeric_as_string_is_its_shortest_text(bq):
+    # BigQuery: CAST(NUMERIC '1.50' AS STRING) is '1.5'; zero is '0'; an integral value has no point
+    assert bq("SELECT CAST(NUMERIC '1.50' AS STRING), CAST(NUMERIC '-0' AS STRING), CAST(NUMERIC '100' AS STRING), "
+              "SAFE_CAST(BIGNUMERIC '2.25' AS STRING)") == [("1.5", "0", "100", "2.25")]

@@ -70,3 +70,19 @@ def test_split(pg):
     # BigQuery: SPLIT splits at ',' by default; '' is one empty part; an empty delimiter splits characters
     assert rows(pg, "SELECT SPLIT('a,b'), SPLIT('a-b', '-'), SPLIT('', ','), SPLIT('ab', ''), SPLIT('x', NULL)") == \
         [(["a", "b"], ["a", "b"], [""], ["a", "b"], None)]
+
+
+def test_null_columns_are_int64(pg):
+    # BigQuery: SELECT NULL is an INT64 column (PostgreSQL: text); padded by CORRESPONDING on both sides too
+    assert rows(pg, "SELECT NULL AS x UNION ALL SELECT 5") == [(None,), (5,)]
+    assert rows(pg, "SELECT x + 1 AS y FROM (SELECT NULL AS x)") == [(None,)]
+
+
+def test_bigquery_errors_on_constant_arguments(pg):
+    with pytest.raises(UnsupportedSqlError, match="Limit requires non-null"):
+        pg.translate("SELECT 1 LIMIT NULL", "bigquery")
+
+
+def test_float_literals_are_float64(pg):
+    # BigQuery: 1.5 is a FLOAT64 (PostgreSQL: numeric); 0.1 + 0.2 is then not exactly 0.3
+    assert rows(pg, "SELECT 0.1 + 0.2 = 0.3, SUM(x) FROM UNNEST([1.0, 3.2]) AS x") == [(False, 4.2)]
