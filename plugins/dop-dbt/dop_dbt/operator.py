@@ -1,9 +1,9 @@
 """The operator of dbt tasks: runs the dbt command in a subprocess, never imports dbt.
 
 ``execute``: find (or build) the dbt executable, check its version, write the profile for the DOP
-target, run dbt with Airflow's context as ``--vars`` and the run id in ``DOP_RUN_ID`` (holding the DuckDB warehouse's lock while it
-runs), stream its output into the task log, then summarise ``run_results.json``, append it to the
-run-results table and publish docs. A failed model or test fails the task.
+target, run dbt with Airflow's context as ``--vars`` and the run id in ``DOP_RUN_ID`` (holding the DuckDB
+warehouse's lock while it runs), stream its output into the task log, then summarise ``run_results.json``,
+append it to the run-results table and publish docs. A failed model or test fails the task.
 """
 
 from __future__ import annotations
