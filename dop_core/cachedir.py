@@ -8,6 +8,7 @@ import logging
 import os
 import pathlib
 import tempfile
+from typing import Any
 
 from dop_core.private import private_dir
 
@@ -52,3 +53,48 @@ def write_atomically(path: pathlib.Path, content: bytes) -> bool:
         log.debug("DOP cache: cannot write %s: %s", path, exc)
         return False
     return True
+
+
+def installed_cache(kind: str) -> tuple[pathlib.Path | None, str]:
+    """The cache file of ``kind`` for this Python executable, and the key of what is installed for it: the
+    ``sys.path`` folders and their modification times (installing, upgrading or removing a distribution adds
+    or removes a ``*.dist-info`` folder in one of them, which changes that folder's time). ``(None, "")``
+    when DOP's caches are off (:func:`enabled`)."""
+    import hashlib
+    import sys
+
+    if not enabled():
+        return None, ""
+    h = hashlib.sha256(f"{sys.version}\0{sys.executable}\0".encode())
+    for entry in sys.path:
+        try:
+            h.update(f"{entry}\0{os.stat(entry or '.').st_mtime_ns}\n".encode())
+        except OSError:
+            h.update(f"{entry}\0-\n".encode())
+    name = hashlib.sha256(sys.executable.encode()).hexdigest()[:16]
+    return user_cache_dir() / kind / f"{name}.json", h.hexdigest()
+
+
+def read_keyed(path: pathlib.Path | None, key: str) -> tuple[Any, dict[str, Any]]:
+    """The value stored under ``key`` in the JSON cache file ``path`` (None when absent or unreadable), and
+    everything the file holds (for :func:`write_keyed`)."""
+    import json
+
+    if path is None:
+        return None, {}
+    try:
+        known = dict(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError, TypeError):
+        return None, {}
+    return known.get(key), known
+
+
+def write_keyed(path: pathlib.Path | None, key: str, value: Any, known: dict[str, Any]) -> None:
+    """Store ``value`` under ``key`` in the JSON cache file ``path``, keeping the last few other keys of
+    ``known`` (the dop command and Airflow's processes see different ``sys.path``)."""
+    import json
+
+    if path is None:
+        return
+    kept = {k: v for k, v in known.items() if k != key}
+    write_atomically(path, json.dumps({**dict(list(kept.items())[-7:]), key: value}).encode())

@@ -132,3 +132,43 @@ def test_unusable_targets_are_errors_not_tracebacks(targets, where, message, tmp
     assert result.returncode == 1
     assert f"dop_project.yml:{where}: error: {message}" in result.stderr
     assert "Traceback" not in result.stderr and "None" not in result.stderr
+
+
+OPERATOR_CHECK = """\
+import json, sys
+from dop_core.validate.project import validate_project
+report = validate_project(sys.argv[1])
+print(json.dumps({"problems": [str(p) for p in report.problems], "airflow": "airflow" in sys.modules}))
+"""
+
+
+def test_what_the_operator_check_learnt_is_cached_and_airflow_not_imported_again(tmp_path):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    root = project_with(tmp_path)
+    folder = root / "orchestration" / "ops"
+    folder.mkdir()
+    (folder / "config.yaml").write_text(
+        "tasks:\n"
+        "  - identifier: hello\n"
+        "    kind: {action: airflow_operator, target: airflow.providers.standard.operators.bash.BashOperator}\n"
+        "    options: {arguments: {bash_command: echo hello}}\n"
+        "  - identifier: missing\n"
+        "    kind: {action: airflow_operator, target: airflow.providers.standard.operators.bash.NoSuchOperator}\n")
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("DOP_")}, "XDG_CACHE_HOME": str(tmp_path / "c")}
+
+    def validate() -> dict:
+        out = subprocess.run([sys.executable, "-c", OPERATOR_CHECK, str(root)], env=env, capture_output=True,
+                             text=True, check=True)
+        return json.loads(out.stdout.strip().splitlines()[-1])
+
+    first = validate()
+    assert first["airflow"] is True
+    assert any("cannot import operator 'airflow.providers.standard.operators.bash.NoSuchOperator'" in p
+               for p in first["problems"])
+    (folder / "config.yaml").write_text("\n".join((folder / "config.yaml").read_text().splitlines()[:4]) + "\n")
+    second = validate()  # only the operator found before: nothing to import
+    assert second == {"problems": [], "airflow": False}

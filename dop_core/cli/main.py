@@ -5,9 +5,10 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+import pathlib
 import sys
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -355,7 +356,7 @@ def run(dag: str, project_dir: str | None, target: str | None, date: str | None,
     day = _date(date)
     project, built, selection, extra = _prepared_run(dag, project_dir, target, day, conf, select, exclude)
     check_run_date(built, day)
-    sys.exit(run_dag(project, dag, day, full_refresh, target, extra, selection=selection, fmt=fmt))
+    _ran(run_dag(project, dag, day, full_refresh, target, extra, selection=selection, fmt=fmt))
 
 
 @main.command("backfill")
@@ -387,7 +388,18 @@ def _backfill(dag: str, project_dir: str | None, target: str | None, start: dt.d
     project, built, selection, extra = _prepared_run(dag, project_dir, target, start, conf, select, exclude)
     with _logs_to_stderr():
         dates = backfill_dates(built, start, end)
-    sys.exit(backfill(project, dag, dates, continue_on_failure, full_refresh, target, extra, selection, fmt))
+    _ran(backfill(project, dag, dates, continue_on_failure, full_refresh, target, extra, selection, fmt))
+
+
+def _ran(code: int) -> NoReturn:
+    """End ``dop run``/``dop backfill`` with ``code``, everything written. In the ``dop`` process itself, at once
+    (:func:`~dop_core.cli.processes.exit_now`): it imported Airflow to check the DAG, and Airflow's exit
+    handlers and module teardown cost seconds for nothing; called in-process (click's test runner), as usual."""
+    if pathlib.Path(sys.argv[0]).name in ("dop", "main.py"):  # the console script, or python -m dop_core.cli.main
+        from dop_core.cli.processes import exit_now
+
+        exit_now(code)
+    sys.exit(code)
 
 
 def _prepared_run(dag: str, project_dir: str | None, target: str | None, day: dt.date, conf: str | None,

@@ -120,6 +120,20 @@ def _child_dies_with_guard() -> None:
     _prctl(PR_SET_PDEATHSIG, int(signal.SIGTERM))
 
 
+def exit_now(code: int) -> None:
+    """Exit with ``code`` once what this process wrote is flushed (standard streams, log handlers), without
+    tearing the interpreter down: a process that ran Airflow spends seconds in its exit handlers and module
+    teardown (closing pools of a database whose transactions are committed, joining idle threads) for
+    nothing. For a CLI process whose work is done, never for a library caller."""
+    import logging
+
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    logging.shutdown()  # flushes and closes every handler (task log files included)
+    os._exit(code)
+
+
 def guarded(command: Sequence[str], grace: float) -> list[str]:
     """The command line that runs ``command`` under a guard (see the module's docstring)."""
     return [sys.executable, "-m", "dop_core.cli.processes", "--grace", str(grace), "--", *command]

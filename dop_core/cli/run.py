@@ -33,7 +33,7 @@ from collections.abc import Callable
 from typing import IO, Any
 
 from dop_core.cli.airflow_home import airflow_env, airflow_home, ensure_database, run_lock_path
-from dop_core.cli.processes import PARENT_PID, adopt_orphans, descendants, die_with_parent
+from dop_core.cli.processes import PARENT_PID, adopt_orphans, descendants, die_with_parent, exit_now
 from dop_core.cli.selection import Selection
 from dop_core.config.models import DAG_ID_PREFIX, Project
 from dop_core.contract.runtime import register_target
@@ -400,4 +400,4 @@ def prepare_database(env: dict[str, str]) -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(_prepare() if sys.argv[1:2] == ["prepare"] else _child(*sys.argv[1:5]))
+    exit_now(_prepare() if sys.argv[1:2] == ["prepare"] else _child(*sys.argv[1:5]))

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -31,9 +32,51 @@ def import_operator(path: str) -> type:
         raise ImportError(f"module {module_name!r} has no {class_name!r}") from None
 
 
-def validate(ctx: ValidationContext) -> Iterator[Problem]:
-    from airflow.sdk import BaseOperator
+def _known_operators() -> tuple[Any, str, dict[str, Any], dict[str, Any]]:
+    """The operator paths found importable before, with the Python file of each one's module and its time:
+    kept in DOP's cache under the key of what is installed (as the entry points are), so that ``dop validate``
+    does not import Airflow and the operators again to learn what it learnt last time."""
+    from dop_core.cachedir import read_keyed
 
+    path, key = _operators_cache()
+    found, known = read_keyed(path, key)
+    return path, key, found if isinstance(found, dict) else {}, known
+
+
+@functools.cache  # the key as this process started: importing Airflow adds its own folders to sys.path
+def _operators_cache() -> tuple[Any, str]:
+    from dop_core.cachedir import installed_cache
+
+    return installed_cache("operators")
+
+
+def _is_known_operator(path: str) -> bool:
+    entry = _known_operators()[2].get(path)
+    if not (isinstance(entry, list) and len(entry) == 2 and isinstance(entry[0], str)):
+        return False
+    try:  # the module's own file unchanged (an operator of the project's own code is edited in place)
+        return os.stat(entry[0]).st_mtime_ns == entry[1]
+    except OSError:
+        return False
+
+
+def _remember_operator(path: str, cls: type) -> None:
+    import sys
+
+    from dop_core.cachedir import write_keyed
+
+    source = getattr(sys.modules.get(cls.__module__), "__file__", None)
+    if not source:
+        return
+    try:
+        stamp = os.stat(source).st_mtime_ns
+    except OSError:
+        return
+    where, key, found, known = _known_operators()
+    write_keyed(where, key, {**found, path: [source, stamp]}, known)
+
+
+def validate(ctx: ValidationContext) -> Iterator[Problem]:
     from dop_core.builtin.airflow_operator.moved import MOVED_OPERATORS
 
     assert ctx.task is not None
@@ -46,15 +89,19 @@ def validate(ctx: ValidationContext) -> Iterator[Problem]:
                           f"write `target: {moved.path}` (pip install '{moved.distribution}') and rewrite "
                           "options.arguments for it")
         return
-    try:
-        cls = import_operator(path)
-    except Exception as exc:
-        yield _import_problem(ctx, path, exc)
-        return
-    if not (isinstance(cls, type) and issubclass(cls, BaseOperator)):
-        yield ctx.problem(("kind", "target"), f"{path!r} is not an Airflow operator (a BaseOperator subclass)",
-                          "the dotted path of a BaseOperator subclass")
-        return
+    if not _is_known_operator(path):
+        try:
+            cls = import_operator(path)
+        except Exception as exc:
+            yield _import_problem(ctx, path, exc)
+            return
+        from airflow.sdk import BaseOperator
+
+        if not (isinstance(cls, type) and issubclass(cls, BaseOperator)):
+            yield ctx.problem(("kind", "target"), f"{path!r} is not an Airflow operator (a BaseOperator subclass)",
+                              "the dotted path of a BaseOperator subclass")
+            return
+        _remember_operator(path, cls)
     if moved is not None:
         yield ctx.problem(("kind", "target"), f"{path!r} is an Airflow 1/2 path; DOP builds {moved.path} instead",
                           None, f"write `target: {moved.path}` (from {moved.distribution})", severity="warning")

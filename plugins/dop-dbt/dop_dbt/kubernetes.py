@@ -20,13 +20,15 @@ DEFAULT_PROJECT_DIR = "/opt/dop/project"
 PROFILES_DIR = "/tmp/dop-dbt-profiles"
 XCOM_FILE = "/airflow/xcom/return.json"
 
-def pod_script(command: list[str], project_folder: str) -> str:
-    """The shell script the pod runs: write the profile, run ``command``, hand the outcome back."""
+def pod_script(command: list[str], project_folder: str, env: dict[str, str] | None = None) -> str:
+    """The shell script the pod runs: write the profile, run ``command`` (with ``env`` exported), hand the
+    outcome back."""
     return "\n".join([
         "set -u",
         f"mkdir -p {PROFILES_DIR} /airflow/xcom",
         f'printf "%s" "$DOP_DBT_PROFILE" > {PROFILES_DIR}/profiles.yml',
         f"cd {shlex.quote(project_folder)}",
+        *(f"export {name}={shlex.quote(value)}" for name, value in (env or {}).items()),
         shlex.join(command),
         "code=$?",
         # hand dbt's outcome back to Airflow; the operator fails the task after recording the results
@@ -66,13 +68,13 @@ def _pod_operator_class(base: type) -> type:
             self.dbt_arguments = dbt_arguments
 
         def execute(self, context: Any) -> Any:
-            from dop_dbt.operator import _full_refresh, airflow_vars, command_line
+            from dop_dbt.operator import _full_refresh, airflow_vars, command_line, run_env
 
             r = self.dop_record
             folder = f"{r['project_dir_in_image'].rstrip('/')}/{r['project_subdir']}"
             command = command_line("dbt", r["dbt_command"], folder, PROFILES_DIR, r["profile"],
                                    self.dbt_arguments, airflow_vars(context), _full_refresh(context))
-            self.arguments = [pod_script(command, folder)]
+            self.arguments = [pod_script(command, folder, run_env(context))]
             outcome = super().execute(context)
             return handle_outcome(outcome, self.dop_record, context, self.task_id)
 

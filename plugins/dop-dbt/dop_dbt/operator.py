@@ -1,9 +1,9 @@
 """The operator of dbt tasks: runs the dbt command in a subprocess, never imports dbt.
 
 ``execute``: find (or build) the dbt executable, check its version, write the profile for the DOP
-target, run dbt with Airflow's context as ``--vars`` (holding the DuckDB warehouse's lock while it
-runs), stream its output into the task log, then summarise ``run_results.json``, append it to the
-run-results table and publish docs. A failed model or test fails the task.
+target, run dbt with Airflow's context as ``--vars`` and the run id in ``DOP_RUN_ID`` (holding the DuckDB
+warehouse's lock while it runs), stream its output into the task log, then summarise ``run_results.json``,
+append it to the run-results table and publish docs. A failed model or test fails the task.
 """
 
 from __future__ import annotations
@@ -27,9 +27,12 @@ log = logging.getLogger(__name__)
 
 DEFAULT_RESULTS_TABLE = "dbt_run_results"
 #: Airflow context values passed to dbt as --vars (``{{ var('ds') }}`` in models). Nothing that differs
-#: between the tasks of one run (such as the task id): dbt re-parses the whole project when vars change.
+#: between the tasks of one run (such as the task id) nor between two runs of one date (such as the run id):
+#: dbt re-parses the whole project when its vars change, instead of reusing its partial parse.
 CONTEXT_VARS = ("ds", "ds_nodash", "ts", "ts_nodash", "ts_nodash_with_tz", "logical_date", "data_interval_start",
-                "data_interval_end", "prev_data_interval_start_success", "run_id")
+                "data_interval_end", "prev_data_interval_start_success")
+#: the environment variable that gives dbt the Airflow run's id (``{{ env_var('DOP_RUN_ID') }}`` in a model)
+RUN_ID_ENV = "DOP_RUN_ID"
 
 
 _VERSIONS: dict[str, str] = {}  # dbt executable -> its version, found once per process
@@ -53,6 +56,12 @@ def airflow_vars(context: Any) -> dict[str, Any]:
     params = context.get("params") or {}
     out["params"] = {k: v for k, v in dict(params).items() if isinstance(v, str | int | float | bool) or v is None}
     return out
+
+
+def run_env(context: Any) -> dict[str, str]:
+    """What changes at every run, for dbt's environment rather than its ``--vars``: the run id."""
+    run_id = context.get("run_id")
+    return {RUN_ID_ENV: str(run_id)} if run_id else {}
 
 
 def _full_refresh(context: Any) -> bool:
@@ -202,7 +211,7 @@ class DbtOperator(VariableParamsMixin, BaseOperator):
 
         # the lock DOP's engine takes on the target's warehouse (a DuckDB file), so dbt has it to itself
         with warehouse_lock(self.dop_target):
-            code = self._stream(cmd)
+            code = self._stream(cmd, run_env(context))
         results = None
         if results_path.is_file() and results_path.stat().st_mtime >= started - 1:
             from dop_dbt import artifacts
@@ -220,8 +229,8 @@ class DbtOperator(VariableParamsMixin, BaseOperator):
                             "see dbt's output above")
         return {"exit_code": code, "nodes": len(results.nodes) if results else 0}
 
-    def _stream(self, cmd: list[str]) -> int:
-        proc = subprocess.Popen(cmd, cwd=self.dbt_project_dir, env=self._env(), stdout=subprocess.PIPE,
+    def _stream(self, cmd: list[str], env: dict[str, str]) -> int:
+        proc = subprocess.Popen(cmd, cwd=self.dbt_project_dir, env={**self._env(), **env}, stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, text=True, bufsize=1)
         self._proc = proc
         assert proc.stdout is not None

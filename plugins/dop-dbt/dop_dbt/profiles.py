@@ -77,9 +77,16 @@ def profile(profile_name: str, target: Any, schema: str, settings: DbtSettings) 
 
 
 def write(folder: pathlib.Path, profile_name: str, target: Any, schema: str, settings: DbtSettings) -> pathlib.Path:
-    """Write ``folder/profiles.yml`` (JSON is valid YAML: no YAML writer needed); return the folder."""
+    """Write ``folder/profiles.yml`` (JSON is valid YAML: no YAML writer needed) unless it already says that;
+    return the folder."""
     folder.mkdir(parents=True, exist_ok=True)
     text = "# Written by DOP for every dbt run; edits are overwritten.\n"
     text += json.dumps(profile(profile_name, target, schema, settings), indent=2) + "\n"
-    (folder / "profiles.yml").write_text(text, encoding="utf-8")
+    path = folder / "profiles.yml"
+    try:
+        same = path.read_text(encoding="utf-8") == text
+    except (OSError, UnicodeDecodeError):
+        same = False
+    if not same:
+        path.write_text(text, encoding="utf-8")
     return folder

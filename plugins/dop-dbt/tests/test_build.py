@@ -11,7 +11,7 @@ from typing import Any
 import dop_dbt.plugin
 import pytest
 from dop_dbt import profiles, versions
-from dop_dbt.operator import DbtOperator, command_line
+from dop_dbt.operator import DbtOperator, airflow_vars, command_line, run_env
 from dop_dbt.settings import DbtSettings
 
 
@@ -135,6 +135,32 @@ def test_command_line_merges_vars_and_adds_full_refresh_where_dbt_takes_it() -> 
     assert docs[1:3] == ["docs", "generate"]
     deps = command_line("dbt", "deps", "/p", "/pr", "x", [], {"ds": "x"}, full_refresh=True)
     assert deps == ["dbt", "deps", "--project-dir", "/p"]
+
+
+def test_the_run_id_reaches_dbt_in_its_environment_not_in_its_vars() -> None:
+    import pendulum
+
+    day = pendulum.datetime(2024, 6, 2, tz="UTC")
+    first, second = ({"ds": "2024-06-02", "logical_date": day, "run_id": f"manual__2024-06-0{n}T10:00:00+00:00",
+                      "params": {"full_refresh": False}} for n in (3, 4))
+    # two runs of one date: the same --vars (dbt keeps its partial parse), each its own run id in DOP_RUN_ID
+    assert airflow_vars(first) == airflow_vars(second)
+    assert "run_id" not in airflow_vars(first)
+    assert airflow_vars(first)["logical_date"] == "2024-06-02T00:00:00+00:00"
+    assert run_env(first) == {"DOP_RUN_ID": "manual__2024-06-03T10:00:00+00:00"}
+
+
+def test_the_profile_is_rewritten_only_when_it_changes(shop: Any, tmp_path: Any) -> None:
+    from dop_core.validate.targets import resolve_target
+
+    target = resolve_target(shop.project())
+    folder = profiles.write(tmp_path / "p", "shop_profile", target, "shop", DbtSettings())
+    written = folder / "profiles.yml"
+    os.utime(written, ns=(0, 0))
+    profiles.write(tmp_path / "p", "shop_profile", target, "shop", DbtSettings())
+    assert written.stat().st_mtime_ns == 0  # unchanged: not written again
+    profiles.write(tmp_path / "p", "shop_profile", target, "other", DbtSettings())
+    assert written.stat().st_mtime_ns > 0 and '"schema": "other"' in written.read_text()
 
 
 def test_profile_for_duckdb_is_the_warehouse_file_of_the_native_tasks(shop: Any) -> None:

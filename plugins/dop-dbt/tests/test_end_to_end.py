@@ -118,6 +118,25 @@ def test_dop_run_with_dbt_models_per_task_on_the_native_warehouse(dop_project: A
     assert _duckdb(root, "SELECT DISTINCT loaded_for FROM shop.daily_revenue") == [("2024-06-03",)]
 
 
+
+def test_a_second_run_of_a_date_keeps_dbts_partial_parse(dop_project: Any) -> None:
+    from dbt_shop import DAILY, write_shop
+
+    write_shop(dop_project, daily=DAILY.split("  - identifier: dbt_test")[0])  # the seed and `dbt run`
+    root = dop_project.root
+    msgpack = root / "dbt/shop/target/partial_parse.msgpack"
+    first = run_dop("run", "daily", "--date", "2024-06-02", "--project", str(root), env=_env())
+    assert first.returncode == 0, first.stdout + first.stderr
+    before = (msgpack.stat().st_mtime_ns, msgpack.read_bytes())
+    second = run_dop("run", "daily", "--date", "2024-06-02", "--project", str(root), env=_env())
+    assert second.returncode == 0, second.stdout + second.stderr
+    log = (root / ".dop/logs/runs/dop__daily/2024-06-02.log").read_text()
+    assert "Running: " in log and "Unable to do partial parsing" not in log  # dbt's reason for a full re-parse
+    assert (msgpack.stat().st_mtime_ns, msgpack.read_bytes()) == before  # dbt found nothing to parse again
+    dbt_log = (root / ".dop/logs/dbt/shop/dbt.log").read_text().split("Running with dbt=")[-1]
+    assert "Partial parsing enabled, no changes found, skipping parsing" in dbt_log
+
+
 FAILING_TEST = "select * from {{ ref('stg_orders') }} where amount < 5\n"
 
 BUILD_DAILY = """\
