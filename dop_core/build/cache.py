@@ -35,6 +35,7 @@ few plain value types, so an entry cannot load code. ``DOP_PARSE_CACHE=0`` turns
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import io
 import logging
@@ -137,6 +138,15 @@ def _tree(folder: pathlib.Path | str, prefix: str = "") -> list[str]:
     return sorted(lines)
 
 
+@functools.cache
+def _dop_sources() -> bytes:
+    """The name, size and mtime of each of DOP's source files, read once per process: the code a process
+    runs is the code it imported, and a project split among several DAG files keys each of them."""
+    import dop_core
+
+    return "".join(_tree(pathlib.Path(dop_core.__file__).parent)).encode()
+
+
 def _read(path: pathlib.Path) -> bytes | None:
     try:
         return path.read_bytes()
@@ -182,8 +192,7 @@ class ConfigCache:
         h.update(f"{sys.version}\0{dop_core.__version__}\0{airflow.__version__}\0"
                  f"{self.project.root}\0{target!r}\0{os.environ.get('DOP_TARGET', '')}\n".encode())
         h.update(_read(self.project.root / PROJECT_FILE) or b"")
-        for line in _tree(pathlib.Path(dop_core.__file__).parent):
-            h.update(line.encode())
+        h.update(_dop_sources())
         for info in self.registry.plugins:
             module = sys.modules.get(info.module)
             where = getattr(module, "__file__", None)
