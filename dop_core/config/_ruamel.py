@@ -225,13 +225,12 @@ class _Builder:
         key = (tag, node.value)
         if key in _SCALARS:  # numbers, booleans and dates repeat across configs; each is immutable
             return _SCALARS[key]
-        value = self._construct(node)
+        value = self._construct(node, tag)
         if len(_SCALARS) < MAX_SCALARS:
             _SCALARS[key] = value
         return value
 
-    def _construct(self, node: ScalarNode) -> Any:
-        tag = node.tag
+    def _construct(self, node: ScalarNode, tag: str) -> Any:
         try:
             if tag == "tag:yaml.org,2002:int":
                 return self.scalars.construct_yaml_int(node)
