@@ -101,7 +101,7 @@ def _x(value: float) -> str:
 def measure(python: pathlib.Path, work: pathlib.Path, n: int, m: int, rounds: int, rng: random.Random,
             say: Callable[[str], None] = print) -> dict[str, Any]:
     run = SizeRun(python, work, n, m)
-    say(f"{n}x{m}: checking that the five layouts build the same DAGs")
+    say(f"{n}x{m}: checking that the layouts build the same DAGs")
     check = run.check()  # which also writes the .pyc files and DOP's parse cache, as in the steady state
     results = common.interleaved(run.jobs(), rounds, rng, say)
     return {"size": f"{n}x{m}", "n": n, "m": m, "rounds": rounds, "check": check, "results": results}

@@ -128,7 +128,6 @@ def build_dag(config: DagConfig, project: Project, target: Target, problems: lis
         schedule=_schedule(config, project),
         start_date=pendulum.datetime(start.year, start.month, start.day, tz=config.timezone),
         catchup=config.catchup,
-        params=params,
         default_args=default_args,
         tags=["dop", *config.tags],
         description=config.description,
@@ -173,7 +172,11 @@ def build_dag(config: DagConfig, project: Project, target: Target, problems: lis
         for task in config.tasks:
             for wait in _trigger_tasks(config, task.triggers, task, project, target, keys):
                 wait >> ops[task.identifier]
-    _keep_params_on_the_dag(dag)
+    # The params are given once the tasks are made: Airflow deep-copies a DAG's params into every task it makes
+    # (most of a task's construction time), and a task's run merges the DAG's params anyway; a task's copies
+    # would also multiply the params' schemas in the serialized DAG (the Airflow DB) by the number of tasks.
+    # Assigning them validates them as the DAG's constructor does. Params an operator was given itself stay.
+    dag.params = params
     hook_errors += plugins.dag_built(dag, config, project)
     for error in hook_errors:
         if problems is None:
@@ -182,17 +185,6 @@ def build_dag(config: DagConfig, project: Project, target: Target, problems: lis
             problems.append(Problem(Location(str(config.config_path)), error, None,
                                     "fix or disable the plugin (DOP_DISABLE_PLUGINS)"))
     return dag
-
-
-def _keep_params_on_the_dag(dag: Any) -> None:
-    """Drop the copy of the DAG's params Airflow gives every task: a task's run merges the DAG's params
-    anyway, and the copies multiplied the params' schemas in the serialized DAG (the Airflow DB) by the
-    number of tasks. Params an operator was given itself (``source: task``) stay."""
-    from airflow.sdk.definitions.param import ParamsDict
-
-    for task in dag.tasks:
-        if task.params:
-            task.params = ParamsDict({key: param for key, param in task.params.items() if param.source != "dag"})
 
 
 def _build_error(config: DagConfig, task: TaskConfig, exc: Exception) -> ConfigError:
