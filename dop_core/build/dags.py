@@ -98,6 +98,7 @@ def build_dag(config: DagConfig, project: Project, target: Target, problems: lis
     """
     import pendulum
     from airflow.sdk import DAG, Param
+    from airflow.sdk.definitions.param import ParamsDict
 
     from dop_core.build.ui import param_description, show_kind
     from dop_core.contract.sql_task import build_sql_task
@@ -176,7 +177,7 @@ def build_dag(config: DagConfig, project: Project, target: Target, problems: lis
     # (most of a task's construction time), and a task's run merges the DAG's params anyway; a task's copies
     # would also multiply the params' schemas in the serialized DAG (the Airflow DB) by the number of tasks.
     # Assigning them validates them as the DAG's constructor does. Params an operator was given itself stay.
-    dag.params = params
+    dag.params = ParamsDict(params)
     hook_errors += plugins.dag_built(dag, config, project)
     for error in hook_errors:
         if problems is None:
