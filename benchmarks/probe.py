@@ -11,6 +11,7 @@ fresh process each, started by ``compare.py``; each prints one JSON line.
   and sends them back), one file at a time, from a parent that has pre-imported the files' ``airflow``
   imports and frozen its objects as ``DagFileProcessorManager`` does; then changes one file (``--edit``:
   one DAG's config or DAG file) and re-parses what the processor then re-parses (``--reparse``);
+- ``groups N``: the DAG file group of each of the workload's N DAGs (``workload.dop_group_of``);
 - ``versions DIST...``: the installed versions.
 """
 
@@ -196,6 +197,7 @@ def main(argv: list[str]) -> None:
     for option in ("--bundle", "--warmup", "--edit", "--reparse"):
         proc.add_argument(option, type=pathlib.Path, required=True)
     proc.add_argument("files", nargs="+", type=pathlib.Path)
+    modes.add_parser("groups").add_argument("n", type=int)
     modes.add_parser("versions").add_argument("dists", nargs="+")
     args = parser.parse_args(argv)
     if args.mode == "check":
@@ -204,6 +206,8 @@ def main(argv: list[str]) -> None:
         result = dagbag(args.folder)
     elif args.mode == "processor":
         result = processor(args.bundle, args.warmup, args.files, args.edit, args.reparse)
+    elif args.mode == "groups":
+        result = {"groups": workload.dop_group_of(args.n)}
     else:
         result = versions(args.dists)
     print(json.dumps(result))

@@ -7,8 +7,10 @@ daily cron in Europe/London, and an asset per table and view. Every layout build
 ids, tasks, edges, params, tags, retries, schedule and assets (``probe.py check`` compares them):
 
 - ``dop/``: a DOP project, ``orchestration/<dag>/config.yaml`` and ``sql/<task>.sql`` (SELECTs in the
-  BigQuery dialect), read by one loader file ``dags/dop_dags.py`` or by one small file per DAG
-  (``dags_per_dag/``, ``build_dags(__file__, only=...)``);
+  BigQuery dialect), read by a loader file per group of ~``DAGS_PER_FILE`` DAGs (``dags/dop_dags_<i>.py``,
+  ``build_dags(__file__, group=i, groups=K)``: the layout docs/performance.md recommends), by one loader
+  file for every DAG (``dags_one_loader/dop_dags.py``) or by one small file per DAG (``dags_per_dag/``,
+  ``build_dags(__file__, only=...)``);
 - ``hand/``: one Python file per DAG as a careful engineer writes it without DOP:
   ``SQLExecuteQueryOperator`` / ``SQLCheckOperator`` with the statements in ``sql/<dag>/*.sql`` (found
   through ``template_searchpath``), ``EmptyOperator``, ``BashOperator``, ``Asset`` outlets;
@@ -130,6 +132,15 @@ from dop_core import build_dags
 globals().update(build_dags(__file__))
 '''
 
+DOP_GROUP = '''# Airflow DAG file of DOP DAG group {group} of {groups} (the project's DAGs, split among {groups} files).
+from dop_core import build_dags
+
+globals().update(build_dags(__file__, group={group}, groups={groups}))
+'''
+#: the DAGs of a group file, on average: few enough that re-parsing a group after an edit stays cheap,
+#: enough that the processor's per-file cost is shared (docs/performance.md)
+DAGS_PER_FILE = 6
+
 DOP_PER_DAG = '''# Airflow DAG file of one DOP DAG (orchestration/{name}/).
 from dop_core import build_dags
 
@@ -158,9 +169,12 @@ def dop_config(i: int, m: int) -> str:
 def write_dop(root: pathlib.Path, n: int, m: int) -> None:
     (root / "dop_project.yml").write_text(f"name: {PROJECT}\ndialect: bigquery\n"
                                           "targets:\n  local: {engine: duckdb, path: .dop/warehouse.duckdb}\n")
-    for folder in ("dags", "dags_per_dag"):
+    for folder in ("dags", "dags_one_loader", "dags_per_dag"):
         (root / folder).mkdir()
-    (root / "dags" / "dop_dags.py").write_text(DOP_LOADER)
+    (root / "dags_one_loader" / "dop_dags.py").write_text(DOP_LOADER)
+    groups = dop_groups(n)
+    for group in range(groups):
+        (root / "dags" / f"dop_dags_{group}.py").write_text(DOP_GROUP.format(group=group, groups=groups))
     for i in range(n):
         folder = root / "orchestration" / dag_name(i)
         (folder / "sql").mkdir(parents=True)
@@ -169,6 +183,18 @@ def write_dop(root: pathlib.Path, n: int, m: int) -> None:
             if t.kind not in ("schema", "empty", "bash"):
                 (folder / "sql" / f"{t.id}.sql").write_text(select_sql(t))
         (root / "dags_per_dag" / f"{dag_id(i)}.py").write_text(DOP_PER_DAG.format(name=dag_name(i)))
+
+
+def dop_groups(n: int) -> int:
+    return max(1, -(-n // DAGS_PER_FILE))
+
+
+def dop_group_of(n: int) -> list[int]:
+    """The group of each DAG (``dop_core.build.dags.dag_group``): in a Python where DOP is installed (the
+    benchmark's virtualenv: ``probe.py groups``)."""
+    from dop_core.build.dags import dag_group
+
+    return [dag_group(dag_name(i), dop_groups(n)) for i in range(n)]
 
 
 # -- hand-written ----------------------------------------------------------------------------------------
@@ -343,8 +369,10 @@ class Layout:
         return len(self.files) > 1
 
 
-def generate(root: pathlib.Path, n: int, m: int) -> dict[str, Layout]:
-    """Write the workload under ``root`` (replacing it) and return its layouts by name."""
+def generate(root: pathlib.Path, n: int, m: int, groups: list[int] | None = None) -> dict[str, Layout]:
+    """Write the workload under ``root`` (replacing it) and return its layouts by name; ``groups``: the
+    group of each DAG (:func:`dop_group_of`, computed here when not given)."""
+    group_of = groups if groups is not None else dop_group_of(n)
     root = root.resolve()
     if root.exists():
         shutil.rmtree(root)
@@ -356,8 +384,12 @@ def generate(root: pathlib.Path, n: int, m: int) -> dict[str, Layout]:
     return {layout.name: layout for layout in (
         Layout("hand-written", hand / "dags", tuple(hand / "dags" / f"{dag_id(i)}.py" for i in range(n)),
                lambda i: hand / "dags" / f"{dag_id(i)}.py", lambda i: hand / "dags" / f"{dag_id(i)}.py"),
-        Layout("DOP", dop / "dags", (dop / "dags" / "dop_dags.py",),
-               lambda i: dop / "orchestration" / dag_name(i) / "config.yaml", lambda i: dop / "dags" / "dop_dags.py"),
+        Layout("DOP", dop / "dags", tuple(dop / "dags" / f"dop_dags_{g}.py" for g in range(dop_groups(n))),
+               lambda i: dop / "orchestration" / dag_name(i) / "config.yaml",
+               lambda i: dop / "dags" / f"dop_dags_{group_of[i]}.py"),
+        Layout("DOP one loader file", dop / "dags_one_loader", (dop / "dags_one_loader" / "dop_dags.py",),
+               lambda i: dop / "orchestration" / dag_name(i) / "config.yaml",
+               lambda i: dop / "dags_one_loader" / "dop_dags.py"),
         Layout("DOP per-DAG files", dop / "dags_per_dag",
                tuple(dop / "dags_per_dag" / f"{dag_id(i)}.py" for i in range(n)),
                lambda i: dop / "orchestration" / dag_name(i) / "config.yaml",

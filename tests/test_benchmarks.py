@@ -19,7 +19,7 @@ import pytest
 BENCHMARKS = pathlib.Path(__file__).resolve().parents[1] / "benchmarks"
 SCRIPTS = ("compare", "imports", "engine")
 RATIO = r"\d+\.\d\dx"
-LAYOUTS = ("hand-written", "DOP", "DOP per-DAG files", "dag-factory", "gusty")
+LAYOUTS = ("hand-written", "DOP", "DOP one loader file", "DOP per-DAG files", "dag-factory", "gusty")
 
 
 def run(name: str, *args: str, timeout: float = 300, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -57,7 +57,7 @@ def test_help_describes_the_benchmark(name):
 
 def test_compare_parse_quick_prints_every_layout_and_the_targets(tmp_path):
     out = run("compare", "parse", "--quick", "--workdir", str(tmp_path), timeout=900).stdout
-    assert "Checked first: the 5 layouts build the same 3 DAGs (15 tasks)" in out, out
+    assert "Checked first: the 6 layouts build the same 3 DAGs (15 tasks)" in out, out
     one_process, processor, serialized, targets = tables(out)
     # one process: a row per loader, time, ratios of time and CPU, peak memory and its ratio
     assert list(one_process) == ["hand-written", "DOP, cache warm", "DOP, cache cold", "dag-factory", "gusty"]
@@ -78,9 +78,10 @@ def test_compare_parse_quick_prints_every_layout_and_the_targets(tmp_path):
                           ("serialized size: DOP", "1.05x")):
         cells = targets[figure]
         assert re.fullmatch(RATIO, cells[1]) and cells[2] == f"<= {limit}" and cells[3] in ("meets", "MISSES"), cells
-    # the workload was really written the five ways
+    # the workload was really written the six ways (3 DAGs make one DOP group file)
     workload = tmp_path / "parse-3x5" / "workload"
     assert len(list((workload / "hand" / "dags").glob("dop__dag_*.py"))) == 3
+    assert "build_dags(__file__, group=0, groups=1)" in (workload / "dop" / "dags" / "dop_dags_0.py").read_text()
     assert "airflow.providers.common.sql" in (workload / "hand" / "dags" / "dop__dag_0000.py").read_text()
     assert "dop_core" not in (workload / "hand" / "dags" / "dop__dag_0000.py").read_text()
     assert len(list((workload / "dagfactory" / "configs").glob("*.yml"))) == 3
@@ -93,7 +94,8 @@ def test_compare_refuses_layouts_that_build_different_dags(tmp_path):
     hand = tmp_path / "workload" / "hand" / "dags" / "dop__dag_0001.py"
     hand.write_text(hand.read_text().replace("    table_004 >> table_005\n", ""))
     python = run("benchenv", timeout=900).stdout.splitlines()[-1]
-    folders = {"hand-written": "hand/dags", "DOP": "dop/dags", "DOP per-DAG files": "dop/dags_per_dag",
+    folders = {"hand-written": "hand/dags", "DOP": "dop/dags", "DOP one loader file": "dop/dags_one_loader",
+               "DOP per-DAG files": "dop/dags_per_dag",
                "dag-factory": "dagfactory/dags", "gusty": "gusty/dags"}
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DOP_", "AIRFLOW__"))}
     env.update(AIRFLOW_HOME=str(tmp_path / "airflow"), XDG_CACHE_HOME=str(tmp_path / "cache"), DO_NOT_TRACK="1")
@@ -103,7 +105,7 @@ def test_compare_refuses_layouts_that_build_different_dags(tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     diffs = json.loads(result.stdout.splitlines()[-1])["diffs"]
     assert diffs == {name: "/dop__dag_0001/tasks/table_005/upstream: [] != ['table_004']"
-                     for name in ("DOP", "DOP per-DAG files", "dag-factory", "gusty")}, diffs
+                     for name in ("DOP", "DOP one loader file", "DOP per-DAG files", "dag-factory", "gusty")}, diffs
 
 
 def test_compare_validate_quick_prints_the_ratios_to_dop_help(tmp_path):

@@ -282,3 +282,64 @@ def test_a_plugin_kind_that_does_not_say_what_it_reads_is_never_cached(shop, reg
     assert plugin.validated == ["eu", "eu"]
     assert not entry(shop.root, "regions").exists()
     assert entry(shop.root, "shop").is_file()  # DOP's own kinds all declare theirs
+
+
+def test_group_files_build_every_dag_once_and_a_group_keeps_its_dags(shop):
+    """A project split among K DAG files (``build_dags(__file__, group=i, groups=K)``): each DAG is built by
+    exactly one of them, whatever K, and a file's DAGs stay in it from one parse to the next."""
+    from dop_core.build.dags import build_dags
+
+    names = [f"dag_{i:02d}" for i in range(12)]
+    for name in names:
+        shop.dag(name, CONFIG, sql=SQL)
+    every = sorted(["dop__shop", *(f"dop__{n}" for n in names)])
+    for groups in (1, 2, 5, 13):
+        built = [build_dags(shop.root, group=i, groups=groups) for i in range(groups)]
+        assert sorted(dag_id for dags in built for dag_id in dags) == every, groups
+        assert [sorted(dags) for dags in built] == [sorted(build_dags(shop.root, group=i, groups=groups))
+                                                    for i in range(groups)]
+    # going from 5 to 6 files moves only some DAGs (to the new file); the others keep their file
+    five = {d: i for i in range(5) for d in build_dags(shop.root, group=i, groups=5)}
+    six = {d: i for i in range(6) for d in build_dags(shop.root, group=i, groups=6)}
+    assert all(six[d] in (five[d], 5) for d in every) and sum(six[d] != five[d] for d in every) < len(every) / 2
+
+
+def test_a_broken_config_only_breaks_its_own_dag_in_a_group(shop):
+    from dop_core.build.dags import build_dags, dag_group
+
+    mate = next(name for name in (f"mate_{i}" for i in range(99)) if dag_group(name, 3) == dag_group("shop", 3))
+    shop.dag(mate, CONFIG, sql=SQL)
+    shop.dag("shop", CONFIG.replace("identifier: notify", "identifier: notify\n    bogus: 1"), sql=SQL)
+    dags = build_dags(shop.root, group=dag_group("shop", 3), groups=3)
+    assert sorted(dags) == sorted(["dop__shop", f"dop__{mate}"])
+    assert "dop:config-error" in dags["dop__shop"].tags
+    assert "config.yaml:9:5: error: unknown key 'bogus'" in dags["dop__shop"].doc_md
+    assert "dop:config-error" not in dags[f"dop__{mate}"].tags and len(dags[f"dop__{mate}"].tasks) == 3
+
+
+def test_an_edit_revalidates_only_the_edited_dag(shop, monkeypatch):
+    from dop_core.build import cache
+
+    for name in ("a", "b", "c"):
+        shop.dag(name, CONFIG, sql=SQL)
+    shop.build()
+    validated: list[str] = []
+    real = cache.validate_dag
+    monkeypatch.setattr(cache, "validate_dag", lambda project, folder, *a, **k: (
+        validated.append(folder.name), real(project, folder, *a, **k))[1])
+    shop.build()
+    assert validated == []
+    shop.dag("b", CONFIG.replace("echo done", "echo edited"))
+    dags = shop.build()
+    assert validated == ["b"]
+    assert dags["dop__b"].get_task("notify").bash_command == "echo edited"
+
+
+@pytest.mark.parametrize("group, groups", [(0, None), (None, 3), (3, 3), (-1, 2), (0, 0), (True, 2)])
+def test_a_wrong_group_says_what_is_expected(shop, group, groups):
+    from dop_core.build.dags import build_dags
+    from dop_core.errors import DopError
+
+    with pytest.raises(DopError, match=r"no such group of DAGs") as raised:
+        build_dags(shop.root, group=group, groups=groups)
+    assert "0 <= group < groups" in raised.value.expected and "groups=4" in raised.value.fix

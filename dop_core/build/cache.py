@@ -36,6 +36,7 @@ means no cache; entries are unpickled by a loader that admits nothing but attrs 
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import io
 import logging
@@ -153,6 +154,15 @@ def _digest(path: str) -> str | None:
         return None
 
 
+@functools.cache
+def _dop_sources() -> bytes:
+    """The name, size and mtime of each of DOP's source files, read once per process: the code a process
+    runs is the code it imported, and a project split among several DAG files keys each of them."""
+    import dop_core
+
+    return "".join(_tree(pathlib.Path(dop_core.__file__).parent)).encode()
+
+
 def _read(path: pathlib.Path) -> bytes | None:
     try:
         return path.read_bytes()
@@ -200,8 +210,7 @@ class ConfigCache:
         h.update(f"{sys.version}\0{dop_core.__version__}\0{airflow.__version__}\0"
                  f"{self.project.root}\0{target!r}\0{os.environ.get('DOP_TARGET', '')}\n".encode())
         h.update(_read(self.project.root / PROJECT_FILE) or b"")
-        for line in _tree(pathlib.Path(dop_core.__file__).parent):
-            h.update(line.encode())
+        h.update(_dop_sources())
         for info in self.registry.plugins:
             module = sys.modules.get(info.module)
             where = getattr(module, "__file__", None)

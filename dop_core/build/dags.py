@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import hashlib
 import logging
 import os
 import pathlib
@@ -97,6 +98,7 @@ def build_dag(config: DagConfig, project: Project, target: Target, problems: lis
     """
     import pendulum
     from airflow.sdk import DAG, Param
+    from airflow.sdk.definitions.param import ParamsDict
 
     from dop_core.build.ui import param_description, show_kind
     from dop_core.contract.sql_task import build_sql_task
@@ -127,7 +129,6 @@ def build_dag(config: DagConfig, project: Project, target: Target, problems: lis
         schedule=_schedule(config, project),
         start_date=pendulum.datetime(start.year, start.month, start.day, tz=config.timezone),
         catchup=config.catchup,
-        params=params,
         default_args=default_args,
         tags=["dop", *config.tags],
         description=config.description,
@@ -172,7 +173,11 @@ def build_dag(config: DagConfig, project: Project, target: Target, problems: lis
         for task in config.tasks:
             for wait in _trigger_tasks(config, task.triggers, task, project, target, keys):
                 wait >> ops[task.identifier]
-    _keep_params_on_the_dag(dag)
+    # The params are given once the tasks are made: Airflow deep-copies a DAG's params into every task it makes
+    # (most of a task's construction time), and a task's run merges the DAG's params anyway; a task's copies
+    # would also multiply the params' schemas in the serialized DAG (the Airflow DB) by the number of tasks.
+    # Assigning them validates them as the DAG's constructor does. Params an operator was given itself stay.
+    dag.params = ParamsDict(params)
     hook_errors += plugins.dag_built(dag, config, project)
     for error in hook_errors:
         if problems is None:
@@ -181,17 +186,6 @@ def build_dag(config: DagConfig, project: Project, target: Target, problems: lis
             problems.append(Problem(Location(str(config.config_path)), error, None,
                                     "fix or disable the plugin (DOP_DISABLE_PLUGINS)"))
     return dag
-
-
-def _keep_params_on_the_dag(dag: Any) -> None:
-    """Drop the copy of the DAG's params Airflow gives every task: a task's run merges the DAG's params
-    anyway, and the copies multiplied the params' schemas in the serialized DAG (the Airflow DB) by the
-    number of tasks. Params an operator was given itself (``source: task``) stay."""
-    from airflow.sdk.definitions.param import ParamsDict
-
-    for task in dag.tasks:
-        if task.params:
-            task.params = ParamsDict({key: param for key, param in task.params.items() if param.source != "dag"})
 
 
 def _build_error(config: DagConfig, task: TaskConfig, exc: Exception) -> ConfigError:
@@ -254,7 +248,7 @@ def _raise_config_error(message: str) -> None:
 
 
 def build_dags(location: str | os.PathLike[str] | None = None, target: str | None = None,
-               only: str | None = None) -> dict[str, Any]:
+               only: str | None = None, group: int | None = None, groups: int | None = None) -> dict[str, Any]:
     """Every enabled DAG of the project at or above ``location`` (a folder, or a DAG file's ``__file__``).
 
     Use it in the project's ``dags/dop_dags.py``::
@@ -265,8 +259,15 @@ def build_dags(location: str | os.PathLike[str] | None = None, target: str | Non
     A config that fails validation becomes a stand-in DAG that shows its error (see :func:`broken_dag`);
     the others are unaffected. A problem with the project itself (``dop_project.yml``) raises.
 
+    ``group``/``groups`` split the project's DAGs among ``groups`` DAG files: the file holding
+    ``build_dags(__file__, group=i, groups=K)`` builds the DAGs that :func:`dag_group` puts in group ``i``
+    of ``K``. Airflow parses each DAG file in a process of its own and re-parses a whole file when one of
+    its DAGs changes, so groups of a few DAGs keep both a full pass (few processes) and the re-parse after
+    an edit (a few DAGs) cheap; every DAG is in exactly one group whatever ``K`` is, and a new DAG joins
+    one without a new file (see docs/performance.md for the sizes measured).
+
     ``only`` (a DAG folder name) builds that one DAG: a file per DAG, ``dags/dop__<name>.py`` holding
-    ``globals().update(build_dags(__file__, only="<name>"))``, makes an edit re-parse one DAG only.
+    ``globals().update(build_dags(__file__, only="<name>"))``.
     Validated configs are cached by content hash (see :mod:`dop_core.build.cache`).
     """
     from dop_core.build.cache import ConfigCache, cached_project
@@ -275,7 +276,12 @@ def build_dags(location: str | os.PathLike[str] | None = None, target: str | Non
     resolved = resolve_target(project, target)
     registry = plugins.get_registry()
     cache = ConfigCache.open(project, registry, resolved)
-    folders = [project.orchestration_dir / project.dag_name(only)] if only else project.dag_folders()
+    if only:
+        folders = [project.orchestration_dir / project.dag_name(only)]
+    else:
+        folders = project.dag_folders()
+        if group is not None or groups is not None:
+            folders = [f for f in folders if dag_group(f.name, _group_count(group, groups)) == group]
     dags: dict[str, Any] = {}
     for folder in folders:
         dag_id = DAG_ID_PREFIX + folder.name
@@ -301,6 +307,29 @@ def build_dags(location: str | os.PathLike[str] | None = None, target: str | Non
             dags[dag_id] = broken_dag(dag_id, DopError(f"{folder / 'config.yaml'}: building the DAG failed: "
                                                        f"{type(exc).__name__}: {exc}"), folder / "config.yaml")
     return dags
+
+
+def dag_group(name: str, groups: int) -> int:
+    """The group (``0 <= group < groups``) of the DAG folder ``name``: a jump consistent hash (Lamping and
+    Veach, 2014) of the name, so groups are even in size and going from K to K+1 groups moves only
+    about one DAG in K+1 to the new group (the others keep their DAG file)."""
+    key = int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "big")
+    bucket, jump = -1, 0
+    while jump < groups:
+        bucket = jump
+        key = (key * 2862933555777941757 + 1) % (1 << 64)
+        jump = int((bucket + 1) * ((1 << 31) / ((key >> 33) + 1)))
+    return bucket
+
+
+def _group_count(group: int | None, groups: int | None) -> int:
+    if not isinstance(groups, int) or isinstance(groups, bool) or groups < 1 or not isinstance(group, int) \
+            or isinstance(group, bool) or not 0 <= group < groups:
+        raise DopError(f"build_dags(group={group!r}, groups={groups!r}): no such group of DAGs",
+                       expected="group and groups both given, whole numbers with 0 <= group < groups",
+                       fix="name the file's group and the number of groups, for example "
+                           "build_dags(__file__, group=0, groups=4) in dags/dop_dags_0.py")
+    return groups
 
 
 def says_disabled(folder: pathlib.Path) -> bool:

@@ -222,6 +222,15 @@ class _Builder:
         tag = node.tag
         if tag == "tag:yaml.org,2002:str" or tag is None:
             return node.value
+        key = (tag, node.value)
+        if key in _SCALARS:  # numbers, booleans and dates repeat across configs; each is immutable
+            return _SCALARS[key]
+        value = self._construct(node, tag)
+        if len(_SCALARS) < MAX_SCALARS:
+            _SCALARS[key] = value
+        return value
+
+    def _construct(self, node: ScalarNode, tag: str) -> Any:
         try:
             if tag == "tag:yaml.org,2002:int":
                 return self.scalars.construct_yaml_int(node)
@@ -238,6 +247,11 @@ class _Builder:
             raise _err(self.path, node.start_mark, f"cannot read {node.value!r} as {tag.rsplit(':', 1)[-1]}") from None
         return node.value
 
+
+#: (tag, text) -> value of the non-string scalars read so far in this process (ruamel.yaml's constructors
+#: cost ~10 us each; a project's configs repeat the same few numbers, booleans and dates)
+_SCALARS: dict[tuple[str, str], Any] = {}
+MAX_SCALARS = 16384
 
 _PYTHON_TAG = "tag:yaml.org,2002:python/"
 
