@@ -71,7 +71,7 @@ _EXPORTS = {
     "MISSING": "dop_core.config.structure",
     "did_you_mean": "dop_core.errors",
     "LookupProblem": "dop_core.errors",
-    "file_lock": "dop_core.locks",
+    "file_lock": "dop_core.util.locks",
     "warehouse_lock": "dop_core.contract.runtime",
     "resolve_target": "dop_core.validate.targets",
     "airflow_env": "dop_core.cli.airflow_home",
@@ -238,12 +238,12 @@ if TYPE_CHECKING:
         did_you_mean,
     )
     from dop_core.extras import GOOGLE_EXTRA, Extra, MissingExtra
-    from dop_core.locks import file_lock
     from dop_core.secrets import redact, register_secrets
     from dop_core.sql import UnsupportedSqlError
     from dop_core.sql.dialects import SqlError, check_query, parse_type, translate_type
     from dop_core.sql.scripting.parser import parse_script
     from dop_core.sql.scripting.procedures import InterpretedProcedures
+    from dop_core.util.locks import file_lock
     from dop_core.validate.project import validate_project
     from dop_core.validate.settings import plugin_settings
     from dop_core.validate.targets import resolve_target

@@ -23,8 +23,8 @@ from collections.abc import Iterator
 import pytest
 from proctree import alive, below, running, wait_for
 
-from dop_core.locks import is_held
 from dop_core.testing import ProjectFactory
+from dop_core.util.locks import is_held
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900),
               pytest.mark.skipif(not sys.platform.startswith("linux"), reason="parent-death signals are Linux's")]

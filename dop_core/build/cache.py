@@ -21,7 +21,7 @@ secret is copied in clear to the user's cache. Omitting the entry is the simples
 encrypted copy would need a key kept beside it (no safer than the file), and a reference resolved at
 build time would read ``dop_project.yml`` anyway; keeping secrets out of the file (PGPASSWORD, an
 Airflow connection) keeps the cache. DAG entries hold no target options. Entries are written 0600 in
-0700 folders (:mod:`dop_core.private`).
+0700 folders (:mod:`dop_core.util.private`).
 
 Safety rules: a stale entry is never used (any input changing changes the key; the key is computed
 again after validating and the entry is written only if the inputs did not change meanwhile); only DAGs
@@ -48,10 +48,10 @@ from typing import Any
 
 import attrs
 
-from dop_core.cachedir import enabled, project_cache_dir, write_atomically
 from dop_core.config.models import PROJECT_FILE, DagConfig, Project, Target
 from dop_core.config.project import find_project_root, load_project
 from dop_core.contract.registry import Registry
+from dop_core.util.cachedir import enabled, project_cache_dir, write_atomically
 from dop_core.validate.dag import validate_dag
 from dop_core.validate.settings import PluginSettingsStore
 

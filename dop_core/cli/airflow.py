@@ -32,7 +32,7 @@ from dop_core.cli.processes import PARENT_PID, guarded
 from dop_core.cli.run import prepare_database
 from dop_core.config.models import Project
 from dop_core.errors import DopError
-from dop_core.private import open_private, private_dir
+from dop_core.util.private import open_private, private_dir
 
 USER = "admin"
 COMPONENTS: dict[str, list[str]] = {

@@ -13,10 +13,10 @@ import shutil
 import subprocess
 import sys
 
-from dop_core.cachedir import user_cache_dir
 from dop_core.config.models import Project
-from dop_core.locks import file_lock
-from dop_core.private import PRIVATE_DIR, PRIVATE_FILE, private_dir, private_file
+from dop_core.util.cachedir import user_cache_dir
+from dop_core.util.locks import file_lock
+from dop_core.util.private import PRIVATE_DIR, PRIVATE_FILE, private_dir, private_file
 
 
 def airflow_home(project: Project) -> pathlib.Path:

@@ -196,14 +196,14 @@ def probe(label: str, target: Any, timeout: float = PROBE_TIMEOUT) -> DoctorChec
 
 
 def _cache_dir() -> pathlib.Path:
-    from dop_core.cachedir import user_cache_dir
+    from dop_core.util.cachedir import user_cache_dir
 
     return user_cache_dir()
 
 
 def writable_check(name: str, folder: pathlib.Path, what: str) -> DoctorCheck:
     """Whether a file can be created in ``folder`` (created if missing, as DOP would)."""
-    from dop_core.private import private_dir
+    from dop_core.util.private import private_dir
 
     try:
         private_dir(folder)

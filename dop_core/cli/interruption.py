@@ -35,7 +35,7 @@ from typing import Any, NoReturn
 
 from dop_core.cli.airflow_home import run_lock_path
 from dop_core.cli.processes import descendants, parent_alive, stop_processes
-from dop_core.locks import is_held
+from dop_core.util.locks import is_held
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 #: seconds the watcher thread gives the main thread to stop the run before doing it itself

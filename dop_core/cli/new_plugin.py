@@ -87,7 +87,7 @@ def core_requirement(version: str | None = None) -> str:
 
 
 def next_steps(folder: pathlib.Path) -> str:
-    from dop_core.urls import doc
+    from dop_core.util.urls import doc
 
     rel = os.path.relpath(folder)
     entry_point = folder.name.removeprefix("dop-").replace("-", "_")

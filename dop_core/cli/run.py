@@ -37,9 +37,9 @@ from dop_core.cli.processes import PARENT_PID, adopt_orphans, descendants, die_w
 from dop_core.cli.selection import Selection
 from dop_core.config.models import DAG_ID_PREFIX, Project
 from dop_core.contract.runtime import register_target
-from dop_core.locks import file_lock
-from dop_core.private import PRIVATE_FILE, private_dir
 from dop_core.secrets import redact
+from dop_core.util.locks import file_lock
+from dop_core.util.private import PRIVATE_FILE, private_dir
 
 RESULT_MARK = "DOP-RUN-RESULT "
 #: seconds the runner has to stop after SIGINT/SIGTERM before it is killed

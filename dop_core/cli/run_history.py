@@ -52,7 +52,7 @@ def task_log_paths(dag_run: Any) -> dict[str, str]:
 
 def write_task_log(path: str, lines: list[str]) -> None:
     """Write a task's log (already redacted) where Airflow's log reader finds it."""
-    from dop_core.private import open_private, private_dir
+    from dop_core.util.private import open_private, private_dir
 
     target = pathlib.Path(path)
     # logs are state: the folders of Airflow's naming (dag_id=.../run_id=.../task_id=...) user-only too

@@ -25,7 +25,7 @@ import attrs
 
 from dop_core.cli.run_results import FAILED_STATES, SCHEMA_VERSION, counts, results_json, write_results
 from dop_core.cli.selection import Selection
-from dop_core.private import open_private, private_dir
+from dop_core.util.private import open_private, private_dir
 
 _START = re.compile(r"\[DAG TEST\] starting task_id=(\S+)")
 _END = re.compile(r"\[DAG TEST\] end task task_id=(\S+)")

@@ -21,8 +21,8 @@ from collections.abc import Callable
 from typing import Any
 
 from dop_core.contract.runtime import ROWS_WRITTEN
-from dop_core.private import open_private, private_dir
 from dop_core.secrets import redact
+from dop_core.util.private import open_private, private_dir
 
 #: starts the line the runner prints when a task ends (JSON: task_id, state, duration_s, error)
 TASK_MARK = "DOP-TASK "

@@ -3,7 +3,7 @@
 ``dop validate`` (and every command that builds a DAG from the CLI: ``dop compile``, ``dop graph``, ``dop
 run``) reads each DAG's SQL with sqlglot (:mod:`dop_core.lineage.tables`) and records what it found in
 ``<DOP's parse cache>/lineage/<dag folder>.json`` (beside the validated-config cache:
-:func:`dop_core.cachedir.project_cache_dir`; ``DOP_PARSE_CACHE_DIR`` moves both, ``DOP_PARSE_CACHE=0``
+:func:`dop_core.util.cachedir.project_cache_dir`; ``DOP_PARSE_CACHE_DIR`` moves both, ``DOP_PARSE_CACHE=0``
 turns both off). An entry holds the hash of everything the reads depend on: every file of the DAG
 folder but its ``data/`` and ``tests/`` (``config.yaml``, the SQL files, templates they include),
 ``dop_project.yml``, the target and DOP's version. An entry whose hash differs is not used: building
@@ -33,7 +33,7 @@ Reads = dict[str, list[Any]]
 
 
 def store_path(project: Project, config: DagConfig) -> pathlib.Path:
-    from dop_core.cachedir import project_cache_dir
+    from dop_core.util.cachedir import project_cache_dir
 
     return project_cache_dir(project.root) / "lineage" / f"{config.name}.json"
 
@@ -65,8 +65,8 @@ def _template_files(folder: pathlib.Path) -> list[pathlib.Path]:
 
 def load(project: Project, config: DagConfig, target: Target) -> Reads | None:
     """The recorded reads of ``config``'s tasks, if recorded for the DAG folder as it is now."""
-    from dop_core.cachedir import enabled
     from dop_core.lineage.tables import TableRead
+    from dop_core.util.cachedir import enabled
 
     if not enabled():
         return None
@@ -83,7 +83,7 @@ def load(project: Project, config: DagConfig, target: Target) -> Reads | None:
 
 
 def save(project: Project, config: DagConfig, target: Target, reads: Reads) -> None:
-    from dop_core.cachedir import enabled, write_atomically
+    from dop_core.util.cachedir import enabled, write_atomically
 
     key = inputs_key(project, config, target) if enabled() else None
     if key is None:

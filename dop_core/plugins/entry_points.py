@@ -27,7 +27,7 @@ def dop_entry_points() -> list[EntryPointRow]:
     """
     from importlib.metadata import entry_points
 
-    from dop_core.cachedir import installed_cache, read_keyed, write_keyed
+    from dop_core.util.cachedir import installed_cache, read_keyed, write_keyed
 
     path, key = installed_cache("entry-points")
     rows, known = read_keyed(path, key)

@@ -28,6 +28,6 @@ def write_schemas(folder: pathlib.Path, registry: Registry | None = None) -> tup
 
 def write_project_schemas(root: pathlib.Path) -> tuple[list[pathlib.Path], list[str]]:
     """Write the schemas into the project's ``.dop/schema`` (DOP's local state: a folder only the user enters)."""
-    from dop_core.private import private_dir
+    from dop_core.util.private import private_dir
 
     return write_schemas(private_dir(root / DEFAULT_FOLDER, under=root))

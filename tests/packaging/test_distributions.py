@@ -18,9 +18,9 @@ from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging_support import DISTRIBUTIONS, REPO, artifacts, run
 
-from dop_core import urls
 from dop_core.cli.new_plugin import core_requirement, create_plugin
 from dop_core.extras import GOOGLE_EXTRA
+from dop_core.util import urls
 
 pytestmark = pytest.mark.slow
 

@@ -36,7 +36,7 @@ def _known_operators() -> tuple[Any, str, dict[str, Any], dict[str, Any]]:
     """The operator paths found importable before, with the Python file of each one's module and its time:
     kept in DOP's cache under the key of what is installed (as the entry points are), so that ``dop validate``
     does not import Airflow and the operators again to learn what it learnt last time."""
-    from dop_core.cachedir import read_keyed
+    from dop_core.util.cachedir import read_keyed
 
     path, key = _operators_cache()
     found, known = read_keyed(path, key)
@@ -45,7 +45,7 @@ def _known_operators() -> tuple[Any, str, dict[str, Any], dict[str, Any]]:
 
 @functools.cache  # the key as this process started: importing Airflow adds its own folders to sys.path
 def _operators_cache() -> tuple[Any, str]:
-    from dop_core.cachedir import installed_cache
+    from dop_core.util.cachedir import installed_cache
 
     return installed_cache("operators")
 
@@ -63,7 +63,7 @@ def _is_known_operator(path: str) -> bool:
 def _remember_operator(path: str, cls: type) -> None:
     import sys
 
-    from dop_core.cachedir import write_keyed
+    from dop_core.util.cachedir import write_keyed
 
     source = getattr(sys.modules.get(cls.__module__), "__file__", None)
     if not source:

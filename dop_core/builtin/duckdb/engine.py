@@ -21,11 +21,11 @@ from dop_core.config.paths import resolve_project_path
 from dop_core.contract.engine import Argument, Engine, QueryResult
 from dop_core.contract.shape import ColumnShape, TableShape, partitioning_from_comment, record_partitioning_sql
 from dop_core.errors import EngineError
-from dop_core.locks import LockTimeout, file_lock
-from dop_core.private import private_dir, private_file
 from dop_core.sql.dialects import SqlError, parse_type, translate_type
 from dop_core.sql.library import install_duckdb
 from dop_core.sql.scripting.procedures import InterpretedProcedures
+from dop_core.util.locks import LockTimeout, file_lock
+from dop_core.util.private import private_dir, private_file
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Iterator
 
 from dop_core.errors import DopError
-from dop_core.private import open_private, private_dir
+from dop_core.util.private import open_private, private_dir
 
 log = logging.getLogger(__name__)
 

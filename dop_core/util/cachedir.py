@@ -10,7 +10,7 @@ import pathlib
 import tempfile
 from typing import Any
 
-from dop_core.private import private_dir
+from dop_core.util.private import private_dir
 
 log = logging.getLogger(__name__)
 
