@@ -25,31 +25,29 @@ def dop_plugin_settings() -> list[PluginSettings]:
     ]
 
 
+#: the task kinds' targets: whether they read sql/<identifier>.sql, and what they do
+TARGETS = {
+    "sql": ("required", "run the Spark SQL of sql/<identifier>.sql over options.inputs; its result replaces "
+            "options.output"),
+    "pyspark": ("none", "run transform(spark, inputs, context) of spark/<identifier>.py; the DataFrame it returns "
+                "replaces options.output"),
+}
+
+
 @hookimpl
 def dop_task_types() -> list[TaskType]:
     return [
         TaskType(
             action="spark",
-            target="sql",
+            target=target,
             options="dop_spark.options:SparkTaskOptions",
-            sql_file="required",
+            sql_file=sql_file,
             validate="dop_spark.validate:validate",
             inputs="dop_spark.validate:inputs",
             build="dop_spark.build:build",
-            description="run the Spark SQL of sql/<identifier>.sql over options.inputs; its "
-            "result replaces options.output",
-        ),
-        TaskType(
-            action="spark",
-            target="pyspark",
-            options="dop_spark.options:SparkTaskOptions",
-            sql_file="none",
-            validate="dop_spark.validate:validate",
-            inputs="dop_spark.validate:inputs",
-            build="dop_spark.build:build",
-            description="run transform(spark, inputs, context) of spark/<identifier>.py; the "
-            "DataFrame it returns replaces options.output",
-        ),
+            description=description,
+        )
+        for target, (sql_file, description) in TARGETS.items()
     ]
 
 
