@@ -46,15 +46,21 @@ DEFAULT_PROJECT_YML = "name: test_project\n"
 
 
 _THROWAWAY_AIRFLOW_HOME: list[str] = []
+#: names the throw-away AIRFLOW_HOME of the pytest process that made it (its children inherit both variables)
+_THROWAWAY_VARIABLE = "DOP_TEST_THROWAWAY_AIRFLOW_HOME"
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Keep tests away from the user's ~/airflow: a throw-away AIRFLOW_HOME unless one is set."""
-    if "AIRFLOW_HOME" not in os.environ:
+    """Keep tests away from the user's ~/airflow: a throw-away AIRFLOW_HOME unless one is set. A pytest
+    started by another one (a pytest-xdist worker, a test running pytest) gets its own rather than sharing
+    the throw-away home of its parent, which removes it when it ends."""
+    home = os.environ.get("AIRFLOW_HOME")
+    if home is None or home == os.environ.get(_THROWAWAY_VARIABLE):
         import tempfile
 
-        os.environ["AIRFLOW_HOME"] = tempfile.mkdtemp(prefix="dop-test-airflow-")
-        _THROWAWAY_AIRFLOW_HOME.append(os.environ["AIRFLOW_HOME"])
+        home = tempfile.mkdtemp(prefix="dop-test-airflow-")
+        os.environ["AIRFLOW_HOME"] = os.environ[_THROWAWAY_VARIABLE] = home
+        _THROWAWAY_AIRFLOW_HOME.append(home)
     os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 
 
@@ -65,8 +71,9 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     while _THROWAWAY_AIRFLOW_HOME:
         home = _THROWAWAY_AIRFLOW_HOME.pop()
         shutil.rmtree(home, ignore_errors=True)
-        if os.environ.get("AIRFLOW_HOME") == home:
-            del os.environ["AIRFLOW_HOME"]
+        for name in ("AIRFLOW_HOME", _THROWAWAY_VARIABLE):
+            if os.environ.get(name) == home:
+                del os.environ[name]
 
 
 class ProjectFactory:

@@ -46,7 +46,7 @@ def test_a_run_emits_the_inputs_outputs_and_sql_of_every_native_task(dop_project
     transport = {"type": "file", "log_file_path": str(events_file), "append": True}
     result = run_dop("run", "sales", "--date", "2024-01-01", "--project", str(dop_project.root),
                      env={"AIRFLOW__OPENLINEAGE__TRANSPORT": json.dumps(transport),
-                          "XDG_CACHE_HOME": str(tmp_path / "cache")})
+                          "DOP_PARSE_CACHE_DIR": str(tmp_path / "parse-cache")})
     assert result.returncode == 0, result.stdout + result.stderr
     events = [json.loads(line) for line in events_file.read_text().splitlines()]
     warehouse = f"duckdb://{dop_project.root / '.dop' / 'warehouse.duckdb'}"
