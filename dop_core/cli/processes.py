@@ -127,6 +127,13 @@ def exit_now(code: int) -> None:
     nothing. For a CLI process whose work is done, never for a library caller."""
     import logging
 
+    # work handed to executors is finished first, as at a normal exit (concurrent.futures' exit hooks): the
+    # OpenLineage listener emits its events from a process pool, whose worker would otherwise be left waiting
+    for name in ("concurrent.futures.thread", "concurrent.futures.process"):
+        module = sys.modules.get(name)
+        if module is not None:
+            with contextlib.suppress(Exception):
+                module._python_exit()
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(Exception):
             stream.flush()
