@@ -7,7 +7,7 @@ import json
 import dop_hello.plugin
 import pytest
 
-from dop_core.errors import ConfigError
+from dop_core import ConfigError
 from dop_core.testing import build_dag_from_yaml, run_dop
 
 CONFIG = """\

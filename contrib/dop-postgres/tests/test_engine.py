@@ -12,9 +12,8 @@ from conftest import PASSWORD
 from dop_postgres.engine import PostgresEngine, _infer_csv_type, pg_type, url_dsn
 from dop_postgres.target import PostgresTarget, redact
 
-from dop_core import Argument, EngineError, Relation, SqlError, Target
+from dop_core import Argument, EngineError, Partitioning, Relation, SqlError, Target
 from dop_core.builtin.materialization.table import SchemaChanged, materialize_table
-from dop_core.config.models import Partitioning
 from dop_core.testing import (
     HISTORY_QUERY,
     HistoryChange,

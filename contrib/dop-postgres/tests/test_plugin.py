@@ -10,7 +10,7 @@ import textwrap
 import dop_postgres.plugin
 import pytest
 
-from dop_core.errors import ConfigError
+from dop_core import ConfigError
 from dop_core.testing import run_dop
 
 PROJECT = """\

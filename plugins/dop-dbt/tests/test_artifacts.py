@@ -29,13 +29,13 @@ def results_file(tmp_path: pathlib.Path) -> pathlib.Path:
 
 
 def _target(dop_project: Any) -> Any:
-    from dop_core.validate.targets import resolve_target
+    from dop_core import resolve_target
 
     return resolve_target(dop_project.project())
 
 
 def test_results_are_summarised_and_appended_to_the_warehouse(dop_project: Any, results_file: pathlib.Path) -> None:
-    from dop_core.contract.runtime import connect
+    from dop_core import connect
 
     results = artifacts.read(results_file)
     text = artifacts.summary(results)
@@ -77,7 +77,7 @@ def test_pod_script_writes_the_profile_runs_dbt_and_hands_back_the_outcome() -> 
 def test_the_pod_outcome_is_recorded_and_a_failed_node_fails_the_task(dop_project: Any) -> None:
     # The pod itself needs a Kubernetes cluster (none here); what the operator does with the pod's
     # outcome is the same code, run here on the real local warehouse.
-    from dop_core.contract.runtime import connect
+    from dop_core import connect
 
     target = _target(dop_project)
     record = {"dop_target": target, "schema": "shop", "database": None, "results_table": "dbt_run_results",

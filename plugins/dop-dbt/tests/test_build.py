@@ -151,7 +151,7 @@ def test_the_run_id_reaches_dbt_in_its_environment_not_in_its_vars() -> None:
 
 
 def test_the_profile_is_rewritten_only_when_it_changes(shop: Any, tmp_path: Any) -> None:
-    from dop_core.validate.targets import resolve_target
+    from dop_core import resolve_target
 
     target = resolve_target(shop.project())
     folder = profiles.write(tmp_path / "p", "shop_profile", target, "shop", DbtSettings())
@@ -164,7 +164,7 @@ def test_the_profile_is_rewritten_only_when_it_changes(shop: Any, tmp_path: Any)
 
 
 def test_profile_for_duckdb_is_the_warehouse_file_of_the_native_tasks(shop: Any) -> None:
-    from dop_core.validate.targets import resolve_target
+    from dop_core import resolve_target
 
     target = resolve_target(shop.project())
     out = profiles.profile("shop_profile", target, "shop", DbtSettings())
@@ -175,7 +175,7 @@ def test_profile_for_duckdb_is_the_warehouse_file_of_the_native_tasks(shop: Any)
 
 
 def test_profile_for_bigquery_impersonates_without_keys(dop_project: Any) -> None:
-    from dop_core.validate.targets import resolve_target
+    from dop_core import resolve_target
 
     dop_project.write("dop_project.yml", """\
         name: p
@@ -197,7 +197,7 @@ def test_profile_for_bigquery_impersonates_without_keys(dop_project: Any) -> Non
 
 
 def test_an_in_memory_duckdb_cannot_be_shared_with_dbt(dop_project: Any) -> None:
-    from dop_core.validate.targets import resolve_target
+    from dop_core import resolve_target
 
     dop_project.write("dop_project.yml", "name: p\ntargets:\n  local: {engine: duckdb, path: ':memory:'}\n")
     with pytest.raises(profiles.ProfileError, match="in-memory DuckDB"):

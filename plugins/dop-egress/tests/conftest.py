@@ -213,11 +213,9 @@ class Warehouse:
     target: object
 
     def request(self, path: str, options: object, fmt: str = "parquet", **kwargs: object):  # type: ignore[no-untyped-def]
-        from dop_core.builtin.egress.options import EgressOptions, file_format
-        from dop_core.config.identifiers import Relation
-        from dop_core.contract.egress import ExportRequest
+        from dop_core import ExportRequest, FileFormat, Relation
 
-        common = EgressOptions(path=path, format=fmt)  # type: ignore[arg-type]
+        compression = {".gz": "gzip", ".zst": "zstd"}.get(pathlib.PurePosixPath(path).suffix, "none")
         if "sql" not in kwargs and "source" not in kwargs:
             kwargs["source"] = Relation("shop", "orders")
         kwargs.setdefault("dialect", "duckdb")
@@ -225,7 +223,7 @@ class Warehouse:
         return ExportRequest(
             target=self.target,
             path=path,  # type: ignore[arg-type]
-            format=kwargs.pop("format", file_format(common)),
+            format=kwargs.pop("format", FileFormat(fmt, compression=compression)),  # type: ignore[arg-type]
             options=options,
             project_root=self.root,
             **kwargs,
@@ -241,7 +239,7 @@ class Warehouse:
             con.close()
 
     def orders(self) -> list[tuple[object, ...]]:
-        from dop_core.contract.runtime import connect
+        from dop_core import connect
 
         with connect(self.target) as engine:  # type: ignore[arg-type]
             return sorted(engine.query("SELECT * FROM shop.orders").rows)
@@ -249,8 +247,7 @@ class Warehouse:
 
 @pytest.fixture
 def warehouse(dop_project) -> Warehouse:  # type: ignore[no-untyped-def]
-    from dop_core.contract.runtime import connect
-    from dop_core.validate.targets import resolve_target
+    from dop_core import connect, resolve_target
 
     target = resolve_target(dop_project.project())
     with connect(target) as engine:

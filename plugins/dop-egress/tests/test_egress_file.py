@@ -9,7 +9,7 @@ import pytest
 from dop_egress.file import export
 from dop_egress.options import FileOptions
 
-from dop_core.errors import DopError
+from dop_core import DopError
 
 ORDERS_COLUMNS = ["id", "customer", "amount", "ordered_on"]
 
@@ -41,7 +41,7 @@ def test_parquet_and_csv_files_hold_exactly_the_tables_rows(warehouse) -> None:
 
 
 def test_query_result_as_gzipped_jsonl_and_semicolon_csv_without_header(warehouse) -> None:
-    from dop_core.contract.egress import FileFormat
+    from dop_core import FileFormat
 
     sql = "SELECT id, amount FROM shop.orders WHERE ordered_on = DATE '2024-01-05' ORDER BY id"
     jsonl = warehouse.request("out/day.jsonl.gz", FileOptions(), fmt="jsonl", sql=sql, dialect="bigquery")

@@ -8,8 +8,7 @@ import pytest
 from dop_egress.gcs import export, split_url
 from dop_egress.options import GcsOptions
 
-from dop_core.contract.egress import FileFormat
-from dop_core.errors import DopError
+from dop_core import DopError, FileFormat
 
 
 def _parquet_rows(data: bytes) -> list[tuple[object, ...]]:

@@ -17,7 +17,7 @@ from collections.abc import Callable
 import pytest
 from dop_egress.options import FileOptions, GcsOptions, SftpOptions
 
-from dop_core.contract.egress import task_token, temp_name
+from dop_core import task_token, temp_name
 
 DAG = "dop__shop"
 TASK = "export_big"
@@ -27,17 +27,13 @@ BIG_SQL = "SELECT i, repeat('x', 60) AS pad FROM range(1500000) t(i)"
 CHILD = textwrap.dedent("""\
     import pathlib, sys
 
-    from dop_core.contract.egress import ExportRequest
-    from dop_core.builtin.egress.options import EgressOptions, file_format
-    from dop_core.contract.registry import get_registry
-    from dop_core.config.project import load_project
-    from dop_core.validate.targets import resolve_target
+    from dop_core import ExportRequest, FileFormat, get_registry, load_project, resolve_target
     import dop_egress.options as options
 
     root, destination, model, path, sql = sys.argv[1:]
     target = resolve_target(load_project(root))
     request = ExportRequest(task_id="export_big", dag_id="dop__shop", target=target, dialect="duckdb", path=path,
-                            format=file_format(EgressOptions(path=path)), options=getattr(options, model)(
+                            format=FileFormat(kind="csv"), options=getattr(options, model)(
                                 **({"conn_id": "egress_sftp"} if model == "SftpOptions" else {})),
                             project_root=pathlib.Path(root), sql=sql)
     get_registry().named("egress", destination).export(request)

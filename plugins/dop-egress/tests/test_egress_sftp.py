@@ -9,7 +9,7 @@ from conftest import free_port
 from dop_egress.options import SftpOptions
 from dop_egress.sftp import export
 
-from dop_core.errors import DopError
+from dop_core import DopError
 
 
 @pytest.fixture
