@@ -176,8 +176,10 @@ def build_dag(config: DagConfig, project: Project, target: Target, problems: lis
     # The params are given once the tasks are made: Airflow deep-copies a DAG's params into every task it makes
     # (most of a task's construction time), and a task's run merges the DAG's params anyway; a task's copies
     # would also multiply the params' schemas in the serialized DAG (the Airflow DB) by the number of tasks.
-    # Assigning them validates them as the DAG's constructor does. Params an operator was given itself stay.
-    dag.params = ParamsDict(params)
+    # Params an operator was given itself stay. Airflow's setter would validate every param against its schema
+    # again (a JSON-schema metaschema check each: a tenth of a warm parse); the config's validation checked each
+    # schema and default already (dop_core.config.params), so they are set as Airflow's own converter sets them.
+    object.__setattr__(dag, "params", ParamsDict(params))
     hook_errors += plugins.dag_built(dag, config, project)
     for error in hook_errors:
         if problems is None:
