@@ -51,3 +51,17 @@ def test_sqlglots_own_bigquery_dialect_is_left_as_it_is():
         pass
     else:  # pragma: no cover - sqlglot learnt it: the grammar addition can go
         raise AssertionError("sqlglot now parses LIKE ALL UNNEST: drop DOP's grammar addition")
+
+
+def test_a_pipe_set_operation_combines_with_the_whole_parenthesized_query(bq):
+    # INTERSECT DISTINCT of {2, 2} with (2 UNION ALL 2) is one row; without the parentheses, three
+    assert bq("(SELECT 2 AS x UNION ALL SELECT 2) |> INTERSECT DISTINCT (SELECT 2 UNION ALL SELECT 2)") == [(2,)]
+
+
+def test_a_pipe_corresponding_reads_the_columns_of_the_previous_steps(bq):
+    assert sorted(bq("(SELECT 1 AS a, 2 AS b) |> EXTEND a * 10 AS c "
+                     "|> UNION ALL CORRESPONDING (SELECT 7 AS c, 8 AS a, 9 AS extra)")) == [(1, 10), (8, 7)]
+
+
+def test_with_recursive_reads_a_cte_defined_after_it(bq):
+    assert bq("WITH RECURSIVE r AS (SELECT a + 1 AS a FROM s), s AS (SELECT 2 AS a) SELECT a FROM r") == [(3,)]
