@@ -192,3 +192,27 @@ def json_query_lax_paths_from_the_library(tree: Any, target: str) -> Any:
         return library.call(target, "json_query_lax", value, path)
 
     return rewrite(tree, fix)
+
+
+@rule("duckdb")
+def json_value_arrays_need_an_array_of_scalars(tree: Any, target: str) -> Any:
+    """``JSON_VALUE_ARRAY``/``JSON_EXTRACT_STRING_ARRAY`` return NULL where the value at the path is not an
+    array or holds an object or an array (DuckDB's cast to ``VARCHAR[]`` was an error, or a nested array's
+    text)."""
+
+    def fix(node: Any) -> Any:
+        if not isinstance(node, exp.JSONValueArray) or node.meta.get("dop_checked"):
+            return node
+        node.meta["dop_checked"] = True
+        at_path = exp.JSONExtract(this=node.this.copy(), expression=node.expression.copy())
+        element = exp.to_identifier("_dop_element")
+        kinds = exp.Anonymous(this="list_transform", expressions=[
+            exp.Cast(this=at_path.copy(), to=exp.DataType.build("JSON[]", dialect="duckdb")),
+            exp.Lambda(this=exp.func("json_type", exp.column(element)), expressions=[element])])
+        nested = exp.func("list_has_any", kinds, exp.Array(expressions=[
+            exp.Literal.string("OBJECT"), exp.Literal.string("ARRAY")]))
+        is_array = exp.EQ(this=exp.func("json_type", at_path), expression=exp.Literal.string("ARRAY"))
+        scalars = exp.Case(ifs=[exp.If(this=exp.not_(nested), true=node)])
+        return exp.Case(ifs=[exp.If(this=is_array, true=scalars)])  # a CASE: the cast only of an array
+
+    return rewrite(tree, fix)

@@ -98,3 +98,9 @@ def test_json_query_in_lax_mode_returns_every_match_as_an_array(bq):
     assert values(bq(f"SELECT JSON_QUERY(JSON '{{\"a\": 1}}', 'lax $.a'), JSON_QUERY({doc}, 'lax $.a.b'), "
                      f"JSON_QUERY({doc}, 'lax recursive $.a.b'), JSON_QUERY({doc}, 'lax $.x')")) == \
         [([1], [1], [1, 2, 3], [])]
+
+
+def test_json_value_arrays_are_null_unless_an_array_of_scalars_is_at_the_path(bq):
+    assert bq("SELECT JSON_EXTRACT_STRING_ARRAY('{\"a\": {\"b\": \"bar\"}}', '$.a'), "
+              "JSON_VALUE_ARRAY(JSON '{\"a\": [1, [2]]}', '$.a'), "
+              "JSON_VALUE_ARRAY(JSON '{\"a\": [1, \"x\", null]}', '$.a')") == [(None, None, ["1", "x", None])]
