@@ -1,4 +1,5 @@
-"""Rules for comparing BigQuery STRUCTs: field by field, by position, with SQL's NULL logic."""
+"""Rules for BigQuery's STRUCTs: compared field by field, by position, with SQL's NULL logic; built from
+``SELECT AS STRUCT *``."""
 
 from __future__ import annotations
 
@@ -123,3 +124,19 @@ def _in(node: Any) -> Any:
                                                                 columns=[element.copy()]))))
         return _any_true(exp.func("coalesce", tests, exp.Array(expressions=[])))
     return node
+
+
+@rule("duckdb")
+def select_as_struct_of_star(tree: Any, target: str) -> Any:
+    """``ARRAY(SELECT AS STRUCT * FROM t)`` builds a struct of every column of the row (sqlglot wrote
+    ``{'_0': *}``, which DuckDB refuses): ``struct_pack(*COLUMNS(*))``."""
+    for select in tree.find_all(exp.Select):
+        items = select.expressions
+        if (select.args.get("kind") or "").upper() != "STRUCT" or len(items) != 1 or \
+                not isinstance(items[0], exp.Star) or any(items[0].args.values()):
+            continue
+        every_column = exp.Anonymous(this="unpack", expressions=[exp.Anonymous(this="columns",
+                                                                                 expressions=[exp.Star()])])
+        select.set("expressions", [exp.Anonymous(this="struct_pack", expressions=[every_column])])
+        select.set("kind", None)
+    return tree

@@ -31,3 +31,8 @@ def test_in_and_not_in_a_subquery_of_structs_with_other_field_names(bq):
 def test_case_and_nullif_of_a_struct_with_a_null_field(bq):
     assert bq("SELECT CASE s WHEN STRUCT(1, 2) THEN 1 WHEN STRUCT(NULL, 2) THEN 2 ELSE 3 END, "
               "NULLIF(s, (NULL, 2)) IS NULL FROM (SELECT STRUCT(NULL AS x, 2 AS y) AS s)") == [(3, False)]
+
+
+def test_select_as_struct_of_star_is_a_struct_of_every_column(bq):
+    assert bq("SELECT ARRAY(SELECT AS STRUCT * FROM UNNEST([STRUCT(1 AS a, 'x' AS b), (2, 'y')]) ORDER BY a DESC)") \
+        == [([{"a": 2, "b": "y"}, {"a": 1, "b": "x"}],)]
