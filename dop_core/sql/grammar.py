@@ -10,6 +10,8 @@ sqlglot's generators need nothing new:
   (``SELECT * EXCEPT (c, ...)``), ``|> RENAME a AS b, ...`` (``SELECT * RENAME (a AS b, ...)``),
   ``|> WINDOW f() OVER (...), ...`` (as ``|> EXTEND``), and ``|> WHERE`` of a window function (a
   ``QUALIFY``: SQL's WHERE cannot hold one), each a step of its own as sqlglot's pipe operators are.
+- ``JSON_OBJECT(keys_array, values_array)`` whose arrays differ in length or hold a NULL key stays one
+  pair of arrays (BigQuery's error; sqlglot paired the elements it could, silently).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlglot import exp
+from sqlglot import parser as sqlglot_parser
 from sqlglot.dialects.bigquery import BigQuery as _SqlglotBigQuery
 from sqlglot.tokens import TokenType
 
@@ -43,6 +46,17 @@ class _Parser(_SqlglotBigQuery.Parser):  # type: ignore[misc,name-defined]
             self._advance()
             return self.expression(exp.All(this=self._parse_bitwise()))
         return super()._parse_function(functions, anonymous, optional_parens, any_token)
+
+    def _parse_json_object(self, agg: bool = False) -> Any:
+        json_object = sqlglot_parser.Parser._parse_json_object(self, agg)  # without sqlglot BigQuery's pairing
+        pair = json_object.expressions[0] if json_object.expressions else None
+        if agg or not isinstance(pair, exp.JSONKeyValue) or not isinstance(pair.this, exp.Array) or \
+                not isinstance(pair.expression, exp.Array):
+            return json_object
+        keys, values = pair.this.expressions, pair.expression.expressions
+        if len(keys) == len(values) and not any(isinstance(key, exp.Null) for key in keys):
+            json_object.set("expressions", [exp.JSONKeyValue(this=k, expression=v) for k, v in zip(keys, values)])
+        return json_object
 
     def _parse_pipe_star(self, query: Any, modifier: str, item: Any) -> Any:
         self._advance()  # the operator's keyword

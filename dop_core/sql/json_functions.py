@@ -9,7 +9,7 @@ from typing import Any
 from sqlglot import exp
 
 from dop_core.sql import UnsupportedSqlError, library
-from dop_core.sql.inference import is_type
+from dop_core.sql.inference import is_type, type_of
 from dop_core.sql.library import BigQueryError
 from dop_core.sql.library.json_paths import Key, Step, modifiers, steps
 from dop_core.sql.rules import rewrite, rule
@@ -130,6 +130,15 @@ def _array(items: list[Any], of: str) -> Any:
     return exp.Cast(this=exp.Array(expressions=items), to=exp.DataType.build(f"{of}[]", dialect="duckdb"))
 
 
+def _is_array(node: Any) -> bool:
+    typ = node.to if isinstance(node, exp.Cast) else type_of(node)
+    return isinstance(node, exp.Array) or (typ is not None and typ.is_type(exp.DataType.Type.ARRAY))
+
+
+def _cast(value: Any, to: str) -> Any:
+    return exp.Cast(this=value, to=exp.DataType.build(to, dialect="duckdb"))
+
+
 def _to_json(value: Any) -> Any:
     return exp.Anonymous(this="to_json", expressions=[value])
 
@@ -214,5 +223,33 @@ def json_value_arrays_need_an_array_of_scalars(tree: Any, target: str) -> Any:
         is_array = exp.EQ(this=exp.func("json_type", at_path), expression=exp.Literal.string("ARRAY"))
         scalars = exp.Case(ifs=[exp.If(this=exp.not_(nested), true=node)])
         return exp.Case(ifs=[exp.If(this=is_array, true=scalars)])  # a CASE: the cast only of an array
+
+    return rewrite(tree, fix)
+
+
+@rule("duckdb")
+def json_object_keeps_the_first_of_a_repeated_key(tree: Any, target: str) -> Any:
+    """``JSON_OBJECT('c', 1, 'a', 2, 'c', 3)`` is ``{"a":2,"c":1}``: a repeated key keeps its first value and
+    the members are in key order (DuckDB kept both ``c`` and the written order), where every key is a
+    string literal. ``JSON_OBJECT(keys_array, values_array)`` is the library's ``json_object_of_arrays``
+    (with BigQuery's errors for a NULL array or key and for arrays of different lengths)."""
+
+    def fix(node: Any) -> Any:
+        if isinstance(node, exp.JSONObject) and len(node.expressions) == 1 and _is_array(node.expressions[0].this):
+            pair = node.expressions[0]
+            element = exp.to_identifier("_dop_element")
+            values = exp.Anonymous(this="list_transform", expressions=[pair.expression, exp.Lambda(
+                this=_to_json(exp.column(element)), expressions=[element])])
+            return library.call(target, "json_object_of_arrays", _cast(pair.this, "VARCHAR[]"),
+                                _cast(values, "JSON[]"))
+        if not isinstance(node, exp.JSONObject) or not all(
+                isinstance(pair, exp.JSONKeyValue) and isinstance(pair.this, exp.Literal) and pair.this.is_string
+                for pair in node.expressions):
+            return node
+        first: dict[str, Any] = {}
+        for pair in node.expressions:
+            first.setdefault(pair.this.this, pair)
+        node.set("expressions", [first[key] for key in sorted(first)])
+        return node
 
     return rewrite(tree, fix)

@@ -104,3 +104,16 @@ def test_json_value_arrays_are_null_unless_an_array_of_scalars_is_at_the_path(bq
     assert bq("SELECT JSON_EXTRACT_STRING_ARRAY('{\"a\": {\"b\": \"bar\"}}', '$.a'), "
               "JSON_VALUE_ARRAY(JSON '{\"a\": [1, [2]]}', '$.a'), "
               "JSON_VALUE_ARRAY(JSON '{\"a\": [1, \"x\", null]}', '$.a')") == [(None, None, ["1", "x", None])]
+
+
+def test_json_object_keeps_the_first_value_of_a_repeated_key(bq):
+    assert bq("SELECT TO_JSON_STRING(JSON_OBJECT('c', 1, 'a', 2, 'c', 3))") == [('{"a":2,"c":1}',)]
+
+
+def test_json_object_of_arrays_refuses_null_keys_and_arrays_of_other_lengths(bq):
+    assert values(bq("SELECT JSON_OBJECT(['b', 'a', 'b'], [1, 2, 3]), SAFE.JSON_OBJECT(CAST(NULL AS ARRAY<STRING>), [1])")) \
+        == [({"a": 2, "b": 1}, None)]
+    with pytest.raises(duckdb.Error, match="The number of keys and values must match"):
+        bq("SELECT JSON_OBJECT(['a', NULL], [10])")
+    with pytest.raises(duckdb.Error, match="A key cannot be NULL"):
+        bq("SELECT JSON_OBJECT(['a', NULL], [10, 20])")

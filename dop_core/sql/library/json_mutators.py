@@ -242,3 +242,21 @@ def _lax_step(value: Any, step: Step, recursive: bool, top: bool) -> list[Any]:
         return []
     array = value if isinstance(value, list) else [value]
     return [array[step]] if step < len(array) else []
+
+
+@duckdb_python("json_object_of_arrays", ["VARCHAR[]", "JSON[]"], "JSON", nulls=True)
+def json_object_of_arrays(keys: list[str | None] | None, values: list[str | None] | None) -> str:
+    """``JSON_OBJECT(keys_array, values_array)``: an object of each key with the value at its position (a
+    repeated key keeps its first value); a NULL array or key, or arrays of different lengths, are errors."""
+    if keys is None:
+        raise BigQueryError("Invalid input to JSON_OBJECT: The keys array cannot be NULL")
+    if values is None:
+        raise BigQueryError("Invalid input to JSON_OBJECT: The values array cannot be NULL")
+    if len(keys) != len(values):
+        raise BigQueryError("Invalid input to JSON_OBJECT: The number of keys and values must match")
+    members: dict[str, Any] = {}
+    for key, value in zip(keys, values, strict=True):
+        if key is None:
+            raise BigQueryError("Invalid input to JSON_OBJECT: A key cannot be NULL")
+        members.setdefault(key, _load(value))
+    return _dump(members)
