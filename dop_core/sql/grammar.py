@@ -21,6 +21,7 @@ from typing import Any
 from sqlglot import exp
 from sqlglot import parser as sqlglot_parser
 from sqlglot.dialects.bigquery import BigQuery as _SqlglotBigQuery
+from sqlglot.parsers.bigquery import BigQueryParser
 from sqlglot.tokens import TokenType
 
 
@@ -29,9 +30,9 @@ def reader(dialect: str) -> Any:
     return DopBigQuery if dialect == "bigquery" else dialect
 
 
-class _Parser(_SqlglotBigQuery.Parser):  # type: ignore[misc,name-defined]
+class _Parser(BigQueryParser):
     PIPE_SYNTAX_TRANSFORM_PARSERS = {
-        **_SqlglotBigQuery.Parser.PIPE_SYNTAX_TRANSFORM_PARSERS,
+        **BigQueryParser.PIPE_SYNTAX_TRANSFORM_PARSERS,
         "SET": lambda self, query: self._parse_pipe_star(query, "replace", self._parse_pipe_assignment),
         "DROP": lambda self, query: self._parse_pipe_star(query, "except_", self._parse_column),
         "RENAME": lambda self, query: self._parse_pipe_star(query, "rename", self._parse_pipe_rename),
@@ -48,14 +49,17 @@ class _Parser(_SqlglotBigQuery.Parser):  # type: ignore[misc,name-defined]
         return super()._parse_function(functions, anonymous, optional_parens, any_token)
 
     def _parse_json_object(self, agg: bool = False) -> Any:
-        json_object = sqlglot_parser.Parser._parse_json_object(self, agg)  # without sqlglot BigQuery's pairing
+        if agg:
+            return super()._parse_json_object(True)
+        json_object = sqlglot_parser.Parser._parse_json_object(self, False)  # not BigQuery's pairing
         pair = json_object.expressions[0] if json_object.expressions else None
-        if agg or not isinstance(pair, exp.JSONKeyValue) or not isinstance(pair.this, exp.Array) or \
+        if not isinstance(pair, exp.JSONKeyValue) or not isinstance(pair.this, exp.Array) or \
                 not isinstance(pair.expression, exp.Array):
             return json_object
         keys, values = pair.this.expressions, pair.expression.expressions
         if len(keys) == len(values) and not any(isinstance(key, exp.Null) for key in keys):
-            json_object.set("expressions", [exp.JSONKeyValue(this=k, expression=v) for k, v in zip(keys, values)])
+            json_object.set("expressions", [exp.JSONKeyValue(this=key, expression=value)
+                                            for key, value in zip(keys, values, strict=True)])
         return json_object
 
     def _parse_pipe_star(self, query: Any, modifier: str, item: Any) -> Any:
@@ -65,13 +69,19 @@ class _Parser(_SqlglotBigQuery.Parser):  # type: ignore[misc,name-defined]
 
     def _parse_pipe_assignment(self) -> Any:
         column = self._parse_column()
-        self._match(TokenType.EQ)
-        return exp.alias_(self._parse_assignment(), column.name if column else "")
+        value = self._match(TokenType.EQ) and self._parse_assignment()
+        if column is None or not value:
+            self.raise_error("Expected `column = expression` after |> SET")
+            return None
+        return exp.alias_(value, column.name)
 
     def _parse_pipe_rename(self) -> Any:
         column = self._parse_column()
-        self._match(TokenType.ALIAS)
-        return exp.alias_(column, self._parse_id_var(any_token=True))
+        name = self._match(TokenType.ALIAS) and self._parse_id_var(any_token=True)
+        if column is None or not name:
+            self.raise_error("Expected `column AS name` after |> RENAME")
+            return None
+        return exp.alias_(column, name.name)
 
     def _parse_pipe_window(self, query: Any) -> Any:
         self._advance()  # WINDOW
@@ -85,7 +95,7 @@ class _Parser(_SqlglotBigQuery.Parser):  # type: ignore[misc,name-defined]
         return self._build_pipe_cte(query=query.qualify(condition.this, copy=False), expressions=[exp.Star()])
 
 
-class DopBigQuery(_SqlglotBigQuery):  # type: ignore[misc,valid-type]
+class DopBigQuery(_SqlglotBigQuery):
     """sqlglot's BigQuery dialect with DOP's grammar additions (sqlglot registers it as ``dopbigquery``)."""
 
     Parser = _Parser

@@ -119,10 +119,10 @@ def _in(node: Any) -> Any:
                         default=_any_true(tests))
     if query is not None:
         inner = query.this if isinstance(query, exp.Subquery) else query
-        tests = exp.Subquery(this=exp.select(exp.func("list", _equal(value, exp.column(element), shape))).from_(
+        collected = exp.Subquery(this=exp.select(exp.func("list", _equal(value, exp.column(element), shape))).from_(
             exp.Subquery(this=inner.copy(), alias=exp.TableAlias(this=exp.to_identifier("_dop_in"),
                                                                 columns=[element.copy()]))))
-        return _any_true(exp.func("coalesce", tests, exp.Array(expressions=[])))
+        return _any_true(exp.func("coalesce", collected, exp.Array(expressions=[])))
     return node
 
 

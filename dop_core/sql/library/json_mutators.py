@@ -5,6 +5,7 @@ BigQuery keeps them. Path/value pairs come as two lists (a value already convert
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Callable
@@ -95,7 +96,7 @@ def json_remove(document: str, paths: list[str | None]) -> str:
         where = _path(path)
         if not where:
             raise BigQueryError("The JSONPath cannot be '$'")
-        root = _update(root, where[:-1], lambda parent, last=where[-1]: _without(parent, last))
+        root = _update(root, where[:-1], functools.partial(_without, step=where[-1]))
     return _dump(root)
 
 
@@ -143,10 +144,13 @@ def json_array_append(document: str, paths: list[str | None], values: list[str |
     appended one by one unless ``append_each_element`` is FALSE; a path to no array is ignored."""
     root = _load(document)
     for path, value, each in zip(paths, values, spread, strict=True):
-        items = _elements(_load(value), each)
-        root = _update(root, _path(path), lambda array, items=items: (
-            [*array, *items] if isinstance(array, list) else items if array is None else array))
+        root = _update(root, _path(path), functools.partial(_appended, items=_elements(_load(value), each)))
     return _dump(root)
+
+
+def _appended(array: Any, items: list[Any]) -> Any:
+    """``array`` with ``items`` appended (a JSON null: ``items``); any other value unchanged."""
+    return [*array, *items] if isinstance(array, list) else items if array is None else array
 
 
 _GONE = object()
