@@ -65,3 +65,10 @@ def test_a_pipe_corresponding_reads_the_columns_of_the_previous_steps(bq):
 
 def test_with_recursive_reads_a_cte_defined_after_it(bq):
     assert bq("WITH RECURSIVE r AS (SELECT a + 1 AS a FROM s), s AS (SELECT 2 AS a) SELECT a FROM r") == [(3,)]
+
+
+def test_a_recursive_cte_written_with_pipes_recurses(bq):
+    assert bq("WITH RECURSIVE t AS ((SELECT 1 AS n) |> UNION ALL (SELECT n + 1 FROM t WHERE n < 3)) "
+              "SELECT n FROM t ORDER BY n") == [(1,), (2,), (3,)]
+    assert bq("WITH RECURSIVE t AS ((SELECT 1 AS a, 2 AS b) |> UNION DISTINCT BY NAME (SELECT b, a FROM t)) "
+              "SELECT * FROM t") == [(1, 2)]
