@@ -121,6 +121,8 @@ def parse_problems(rendered: Rendered, dialect: str, task: Any) -> list[Problem]
     import sqlglot
     from sqlglot.errors import ParseError, TokenError
 
+    from dop_core.sql.grammar import reader
+
     if sql_form(task) == "script" and rendered.text.strip():
         return script_problems(rendered, dialect, task)
 
@@ -128,7 +130,7 @@ def parse_problems(rendered: Rendered, dialect: str, task: Any) -> list[Problem]
     level = quiet.level
     quiet.setLevel(logging.ERROR)  # "falling back to parsing as a Command" is not the user's concern here
     try:
-        statements = [s for s in sqlglot.parse(rendered.text, read=dialect) if s is not None]
+        statements = [s for s in sqlglot.parse(rendered.text, read=reader(dialect)) if s is not None]
     except ParseError as exc:
         return [_syntax_error(rendered, dialect, exc.errors[0] if exc.errors else {}, str(exc))]
     except TokenError as exc:

@@ -149,7 +149,8 @@ def json_path_modifiers_are_checked(tree: Any, target: str) -> Any:
     modifiers ``lax`` and ``lax recursive`` before its ``$`` (each once; ``recursive`` needs ``lax``):
     other words there are BigQuery's error (a path sqlglot could not read stays text and is checked).
     The engines have no lax mode, which unwraps arrays along the path and
-    returns every match as an array: a lax path is refused naming it (the engines returned NULL)."""
+    returns every match as an array: a lax path is refused naming it (the engines returned NULL), except
+    ``JSON_QUERY``'s on DuckDB (``json_query_lax_paths_from_the_library``)."""
     for node in tree.find_all(exp.Func):
         path = node.args.get("expression")
         if not type(node).__name__.upper().startswith("JSON") or not isinstance(path, exp.Literal) or \
@@ -162,7 +163,7 @@ def json_path_modifiers_are_checked(tree: Any, target: str) -> Any:
         if words and "lax" not in words:
             raise UnsupportedSqlError("JSONPath has an invalid combination of modifiers: 'recursive' needs 'lax'",
                                       construct="recursive")
-        if words:
+        if words and not (target == "duckdb" and isinstance(node, exp.JSONExtract)):  # JSON_QUERY: the library's
             raise UnsupportedSqlError(f"a JSONPath in {' '.join(words)} mode cannot be expressed on {target}",
                                       construct=words[0])
     return tree

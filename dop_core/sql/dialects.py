@@ -39,8 +39,10 @@ def parse_statements(sql: str, dialect: str) -> list[Any]:
     import sqlglot
     from sqlglot.errors import ParseError, TokenError
 
+    from dop_core.sql.grammar import reader
+
     try:
-        return [s for s in sqlglot.parse(sql, read=dialect) if s is not None]
+        return [s for s in sqlglot.parse(sql, read=reader(dialect)) if s is not None]
     except (ParseError, TokenError) as exc:
         raise SqlError(f"cannot parse the SQL as {dialect}: {exc}") from None
 
@@ -67,8 +69,10 @@ def translate_expression(sql: str, source: str, target: str, single_catalog: boo
     from sqlglot import exp
     from sqlglot.errors import ParseError, TokenError
 
+    from dop_core.sql.grammar import reader
+
     try:
-        tree = sqlglot.parse_one(sql, read=source)
+        tree = sqlglot.parse_one(sql, read=reader(source))
     except (ParseError, TokenError) as exc:
         raise SqlError(f"cannot parse the expression as {source}: {exc}") from None
     writes = next((node for node in tree.walk() if isinstance(node, (exp.Block, *_not_read_only()))), None)

@@ -106,9 +106,10 @@ def table_types(sql: str, columns: Any, dialect: str) -> tuple[tuple[str, tuple[
     from sqlglot import exp
 
     from dop_core.config.identifiers import Relation
+    from dop_core.sql.grammar import reader
 
     try:
-        tables = {(t.db, t.name) for tree in sqlglot.parse(sql, read="bigquery") if tree is not None
+        tables = {(t.db, t.name) for tree in sqlglot.parse(sql, read=reader("bigquery")) if tree is not None
                   for t in tree.find_all(exp.Table) if t.db and t.name}
     except Exception:
         return None

@@ -14,6 +14,7 @@ def quantified_like(tree: Any, target: str) -> Any:
     """``x LIKE ANY (p1, p2)`` is TRUE when one pattern matches, ``LIKE ALL`` when every one does, with
     NULLs as in ``OR``/``AND``; ``NOT LIKE ANY`` is TRUE when one pattern does not match (``NOT LIKE ALL``:
     none matches). Over ``UNNEST(array)`` an empty or NULL array gives FALSE for ANY and TRUE for ALL.
+    A list of one scalar subquery, ``LIKE ALL ((SELECT p))``, is one pattern.
     The list is spelled out as ORs/ANDs of LIKEs (so BYTES use the library's LIKE), the array form as
     DuckDB list functions over ``x LIKE p`` (sqlglot wrote ``x LIKE UNNEST(...)``, a row per pattern)."""
 
@@ -22,8 +23,9 @@ def quantified_like(tree: Any, target: str) -> Any:
             return node
         every = isinstance(node.expression, exp.All)
         patterns = node.expression.this
-        if isinstance(patterns, exp.Paren):
-            patterns = exp.Tuple(expressions=[patterns.this])
+        if isinstance(patterns, exp.Paren) or (isinstance(patterns, exp.Subquery) and
+                                               isinstance(patterns.this, exp.Subquery)):
+            patterns = exp.Tuple(expressions=[patterns.this])  # one pattern: ``((SELECT p))`` too
         if isinstance(patterns, exp.Tuple):
             tests = [_like(node, p) for p in patterns.expressions]
             combined = tests[0]

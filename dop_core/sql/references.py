@@ -15,11 +15,13 @@ def references(sql: str, dialect: str) -> list[tuple[str, int, bool]]:
     from sqlglot import exp
     from sqlglot.errors import ParseError, TokenError
 
+    from dop_core.sql.grammar import reader
+
     quiet = logging.getLogger("sqlglot")
     level = quiet.level
     quiet.setLevel(logging.ERROR)
     try:
-        statements = [s for s in sqlglot.parse(sql, read=dialect) if s is not None]
+        statements = [s for s in sqlglot.parse(sql, read=reader(dialect)) if s is not None]
     except (ParseError, TokenError):
         return []
     finally:

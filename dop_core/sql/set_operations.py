@@ -19,7 +19,8 @@ def corresponding_by_name(tree: Any, target: str) -> Any:
     has the left's column order (or the list's). Names compare case-insensitively.
 
     Each side becomes ``SELECT <the columns, NULL for a missing one> FROM (side)``, a positional set
-    operation every engine runs. A side whose columns are not known from the SQL (``SELECT *``) is an
+    operation every engine runs. ``SELECT *`` of a subquery or a CTE (the pipe syntax's steps) has that
+    query's columns; a side whose columns are not known from the SQL (``SELECT *`` of a table) is an
     error naming it."""
     operations = [node for node in tree.find_all(exp.SetOperation) if node.args.get("by_name")]
     for node in reversed(operations):  # innermost first: an inner one's columns are then known
@@ -65,10 +66,37 @@ def _names(query: Any) -> list[str]:
     names = list(query.named_selects)
     selects = query.selects if isinstance(query, exp.Select) else []
     if any(isinstance(s, exp.Star) or (isinstance(s, exp.Column) and s.is_star) for s in selects):
-        raise _error("CORRESPONDING over SELECT * needs the input's column names: list the columns")
+        source = _star_source(query)
+        if source is None:
+            raise _error("CORRESPONDING over SELECT * needs the input's column names: list the columns")
+        names = [n for s in selects for n in (_names(source) if isinstance(s, exp.Star) else [s.alias_or_name])]
+        selects = [s for s in selects if not isinstance(s, exp.Star)]
     if not all(names) or any(not s.alias_or_name for s in selects):
         raise _error("CORRESPONDING needs every input column to have a name")
     return names
+
+
+def _star_source(query: Any) -> Any:
+    """The query a ``SELECT *[, more] FROM x`` reads when its columns are in the SQL: ``x`` a subquery or a
+    CTE of an enclosing WITH (as the pipe syntax's steps are); None otherwise (a qualified or modified
+    star, a join)."""
+    stars = [s for s in query.selects if isinstance(s, exp.Star) or (isinstance(s, exp.Column) and s.is_star)]
+    if len(stars) != 1 or not isinstance(stars[0], exp.Star) or any(stars[0].args.values()) or \
+            query.args.get("joins") or query.args.get("group") or not query.args.get("from_"):
+        return None
+    source = query.args["from_"].this
+    if isinstance(source, exp.Subquery):
+        return source.this
+    if not isinstance(source, exp.Table) or source.db:
+        return None
+    scope = query
+    while scope is not None:
+        with_ = scope.args.get("with_") if isinstance(scope, exp.Query) else None
+        for cte in with_.expressions if with_ else []:
+            if cte.alias_or_name.lower() == source.name.lower() and cte.this is not query:
+                return cte.this
+        scope = scope.parent
+    return None
 
 
 def _unique(columns: list[str]) -> list[str]:

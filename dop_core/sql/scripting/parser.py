@@ -607,9 +607,11 @@ class _Parser:
         import sqlglot
         from sqlglot.errors import ParseError, TokenError
 
+        from dop_core.sql.grammar import reader
+
         try:
             with _quiet_sqlglot():
-                trees = [t for t in sqlglot.parse(text, read=self.dialect) if t is not None]
+                trees = [t for t in sqlglot.parse(text, read=reader(self.dialect)) if t is not None]
         except ParseError as exc:
             detail = exc.errors[0] if exc.errors else {}
             offset = _error_offset(text, detail) - prefix
