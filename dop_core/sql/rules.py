@@ -17,8 +17,8 @@ if TYPE_CHECKING:
     from dop_core.sql.inference import Schema
 
 RULE_MODULES = ("checks", "names", "functions", "quantified", "strings", "aggregates", "windows", "types", "grouping",
-                "dates", "formats", "arrays", "ordering", "library_functions", "postgres_functions", "set_operations",
-                "queries")
+                "dates", "intervals", "formats", "arrays", "ordering", "library_functions", "postgres_functions",
+                "set_operations", "queries")
 
 Transform = Callable[[Any, str], Any]
 #: ``over(expression)``: the expression under the window the rewritten aggregate was under (if any)
