@@ -38,14 +38,20 @@ def _cast(node: Any, to: str) -> Any:
 _OFFSET = re.compile(r"^(?:UTC)?(?P<sign>[+-])(?P<h>\d{1,2})(?::?(?P<m>\d{2}))?$", re.IGNORECASE)
 
 
-def _local(timestamp: Any, zone: Any) -> Any:
-    """The civil DATETIME of ``timestamp`` in ``zone`` (a fixed offset such as ``'+01:00'``, which DuckDB's
-    time zones do not include, is added to the UTC time)."""
+def fixed_offset(zone: Any) -> int | None:
+    """The minutes east of UTC of ``zone`` if it is a literal fixed offset (``'+01:00'``, ``'UTC-6'``)."""
     match = _OFFSET.match(zone.this) if isinstance(zone, exp.Literal) and zone.is_string else None
     if match is None:
+        return None
+    return (-1 if match["sign"] == "-" else 1) * (int(match["h"]) * 60 + int(match["m"] or 0))
+
+
+def local_time(timestamp: Any, zone: Any) -> Any:
+    """The civil DATETIME of ``timestamp`` in ``zone`` (a fixed offset such as ``'+01:00'``, which DuckDB's
+    time zones do not include, is added to the UTC time)."""
+    minutes = fixed_offset(zone)
+    if minutes is None:
         return exp.AtTimeZone(this=timestamp, zone=zone)
-    sign = -1 if match["sign"] == "-" else 1
-    minutes = sign * (int(match["h"]) * 60 + int(match["m"] or 0))
     return exp.Paren(this=exp.Add(this=exp.AtTimeZone(this=timestamp, zone=exp.Literal.string("UTC")),
                                   expression=exp.Interval(this=exp.Literal.string(f"{minutes} minutes"))))
 
@@ -54,7 +60,7 @@ def _civil_now(zone: Any) -> Any:
     """The current DATETIME in ``zone`` (the session's time zone when None)."""
     if zone is None:
         return _cast(exp.CurrentTimestamp(), "TIMESTAMP")
-    return _local(exp.CurrentTimestamp(), zone)
+    return local_time(exp.CurrentTimestamp(), zone)
 
 
 _ZONE_ELEMENTS = re.compile(r"%E?[zZ]|%Ez")
@@ -64,11 +70,11 @@ def _zoned_conversion(node: Any) -> Any:
     """``TIME|DATETIME|DATE(ts, zone)`` and ``FORMAT_TIMESTAMP(format, ts, zone)`` from the civil time of
     ``ts`` in ``zone`` (None for another node)."""
     if isinstance(node, exp.Time | exp.Date) and node.args.get("zone") is not None and _timestamp(node.this):
-        return _cast(_local(node.this, node.args["zone"]), "TIME" if isinstance(node, exp.Time) else "DATE")
+        return _cast(local_time(node.this, node.args["zone"]), "TIME" if isinstance(node, exp.Time) else "DATE")
     zone = node.args.get("expression") if isinstance(node, exp.Datetime) else None
     if zone is not None and _timestamp(node.this) and (is_type(zone, "TEXT", "VARCHAR") or (
             isinstance(zone, exp.Literal) and zone.is_string)):
-        return _cast(_local(node.this, zone), "TIMESTAMP")
+        return _cast(local_time(node.this, zone), "TIMESTAMP")
     if isinstance(node, exp.TimeToStr) and node.args.get("zone") is not None:
         form = node.args.get("format")
         if not (isinstance(form, exp.Literal) and form.is_string) or _ZONE_ELEMENTS.search(form.this):
@@ -76,7 +82,7 @@ def _zoned_conversion(node: Any) -> Any:
                                       "literal, or that prints the zone, cannot be expressed on duckdb",
                                       construct="FORMAT_TIMESTAMP")
         value = node.this.this if isinstance(node.this, exp.TsOrDsToTimestamp) else node.this
-        return exp.TimeToStr(this=_local(value, node.args["zone"]), format=form)
+        return exp.TimeToStr(this=local_time(value, node.args["zone"]), format=form)
     return None
 
 
@@ -94,7 +100,7 @@ def civil_time_of_timestamps(tree: Any, target: str) -> Any:
 
     def fix(node: Any) -> Any:
         if isinstance(node, exp.AtTimeZone) and _timestamp(node.this):
-            return _local(node.this, node.args.get("zone"))
+            return local_time(node.this, node.args.get("zone"))
         if isinstance(node, exp.Extract) and isinstance(node.this, exp.Var):
             part, value = node.this.name.upper(), node.expression
             if part == "DATE":

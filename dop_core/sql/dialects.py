@@ -39,6 +39,9 @@ def parse_statements(sql: str, dialect: str) -> list[Any]:
     import sqlglot
     from sqlglot.errors import ParseError, TokenError
 
+    from dop_core.sql.parsing import install
+
+    install()
     try:
         return [s for s in sqlglot.parse(sql, read=dialect) if s is not None]
     except (ParseError, TokenError) as exc:
@@ -67,6 +70,9 @@ def translate_expression(sql: str, source: str, target: str, single_catalog: boo
     from sqlglot import exp
     from sqlglot.errors import ParseError, TokenError
 
+    from dop_core.sql.parsing import install
+
+    install()
     try:
         tree = sqlglot.parse_one(sql, read=source)
     except (ParseError, TokenError) as exc:
