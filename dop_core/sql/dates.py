@@ -7,8 +7,9 @@ from typing import Any
 
 from sqlglot import exp
 
-from dop_core.sql import UnsupportedSqlError
+from dop_core.sql import UnsupportedSqlError, library
 from dop_core.sql.inference import is_type
+from dop_core.sql.library.zones import offset_minutes, time_zone
 from dop_core.sql.rules import rewrite, rule
 
 
@@ -35,15 +36,9 @@ def _cast(node: Any, to: str) -> Any:
     return exp.Cast(this=node, to=exp.DataType.build(to))
 
 
-_OFFSET = re.compile(r"^(?:UTC)?(?P<sign>[+-])(?P<h>\d{1,2})(?::?(?P<m>\d{2}))?$", re.IGNORECASE)
-
-
 def fixed_offset(zone: Any) -> int | None:
     """The minutes east of UTC of ``zone`` if it is a literal fixed offset (``'+01:00'``, ``'UTC-6'``)."""
-    match = _OFFSET.match(zone.this) if isinstance(zone, exp.Literal) and zone.is_string else None
-    if match is None:
-        return None
-    return (-1 if match["sign"] == "-" else 1) * (int(match["h"]) * 60 + int(match["m"] or 0))
+    return offset_minutes(zone.this) if isinstance(zone, exp.Literal) and zone.is_string else None
 
 
 def local_time(timestamp: Any, zone: Any) -> Any:
@@ -66,6 +61,11 @@ def _civil_now(zone: Any) -> Any:
 _ZONE_ELEMENTS = re.compile(r"%E?[zZ]|%Ez")
 
 
+def _prints_zone(form: Any) -> bool:
+    """Whether a format (a string literal, else assumed to) has a time zone element (``%z``, ``%Z``)."""
+    return not (isinstance(form, exp.Literal) and form.is_string) or bool(_ZONE_ELEMENTS.search(form.this))
+
+
 def _zoned_conversion(node: Any) -> Any:
     """``TIME|DATETIME|DATE(ts, zone)`` and ``FORMAT_TIMESTAMP(format, ts, zone)`` from the civil time of
     ``ts`` in ``zone`` (None for another node)."""
@@ -77,7 +77,7 @@ def _zoned_conversion(node: Any) -> Any:
         return _cast(local_time(node.this, zone), "TIMESTAMP")
     if isinstance(node, exp.TimeToStr) and node.args.get("zone") is not None:
         form = node.args.get("format")
-        if not (isinstance(form, exp.Literal) and form.is_string) or _ZONE_ELEMENTS.search(form.this):
+        if _prints_zone(form):
             raise UnsupportedSqlError("FORMAT_TIMESTAMP with a time zone and a format that is not a string "
                                       "literal, or that prints the zone, cannot be expressed on duckdb",
                                       construct="FORMAT_TIMESTAMP")
@@ -121,6 +121,42 @@ def civil_time_of_timestamps(tree: Any, target: str) -> Any:
             isinstance(node, exp.Cast) and node.to.is_type(exp.DataType.Type.TIME))
         if to_time and _timestamp(node.this):
             return _cast(_cast(node.this, "TIMESTAMP"), "TIME")
+        return node
+
+    return rewrite(tree, fix)
+
+
+@rule("duckdb")
+def time_zones_as_bigquery_names_them(tree: Any, target: str) -> Any:
+    """A time zone given as a fixed offset the way BigQuery accepts one (``'-06'``, ``'UTC+1234'``,
+    ``'+05:30'``), as a literal or from a column, is DuckDB's ``'GMT-06:00'`` (DuckDB did not know ``'-06'``
+    and read ``'UTC+1234'`` as another offset), for every function taking a zone (``TIMESTAMP_TRUNC``,
+    ``CURRENT_DATE``, ``AT TIME ZONE``...). ``STRING(timestamp, zone)`` is the civil time with its offset
+    (``2014-02-28 19:20:30+01``; sqlglot dropped the offset), ``TIMESTAMP(datetime, zone)`` the datetime
+    read in ``zone`` (sqlglot wrote SQL DuckDB cannot parse) and ``PARSE_TIMESTAMP(format, text[, zone])`` a
+    TIMESTAMP read in ``zone`` (the default one without; sqlglot dropped the zone and returned a DATETIME)
+    unless the format reads the offset."""
+
+    def zone_name(zone: Any) -> Any:
+        if isinstance(zone, exp.Literal) and zone.is_string:
+            minutes = offset_minutes(zone.this)
+            return zone if minutes is None else exp.Literal.string(time_zone(zone.this))
+        return library.call(target, "time_zone", zone)
+
+    def fix(node: Any) -> Any:
+        if isinstance(node, exp.StrToTime) and not _prints_zone(node.args.get("format")):
+            zone = node.args.get("zone")
+            node.set("zone", None)
+            return _cast(node, "TIMESTAMPTZ") if zone is None else exp.func("timezone", zone_name(zone), node)
+        key = "this" if isinstance(node, exp.CurrentDate) else "zone"
+        zone = node.args.get(key) if isinstance(node, exp.Expression) else None
+        if zone is None or (isinstance(zone, exp.Anonymous) and zone.name.lower() == "dop_bq_time_zone"):
+            return node
+        if isinstance(node, exp.String) and _timestamp(node.this):
+            return library.call(target, "timestamp_text", node.this, zone)
+        if isinstance(node, exp.Timestamp) and is_type(node.this, "TIMESTAMP", "DATE"):
+            return exp.func("timezone", zone_name(zone), _cast(node.this, "TIMESTAMP"))
+        node.set(key, zone_name(zone))
         return node
 
     return rewrite(tree, fix)

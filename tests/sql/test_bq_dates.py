@@ -54,3 +54,20 @@ def test_conversions_and_formats_of_a_timestamp_in_a_time_zone(bq):
     assert bq("SELECT DATETIME(DATE '2020-01-01', TIME '10:00:00')") == [(datetime.datetime(2020, 1, 1, 10, 0),)]
     with pytest.raises(UnsupportedSqlError, match="FORMAT_TIMESTAMP"):
         bq(f"SELECT FORMAT_TIMESTAMP('%H %Z', {ts}, 'Asia/Shanghai')")
+
+
+def test_time_zones_from_a_column_and_fixed_offsets(bq):
+    # BigQuery: a zone may come from a column, and may be a fixed offset such as 'UTC+1234' or '-06'
+    zones = "UNNEST(['Europe/Amsterdam', 'UTC+1234', '-06', NULL]) AS tz WITH OFFSET n"
+    utc = datetime.timezone.utc
+    assert bq(f"SELECT TIMESTAMP_TRUNC(TIMESTAMP '2010-10-20 10:20:30 UTC', DAY, tz) FROM {zones} ORDER BY n") == [
+        (datetime.datetime(2010, 10, 19, 22, 0, tzinfo=utc),), (datetime.datetime(2010, 10, 19, 11, 26, tzinfo=utc),),
+        (datetime.datetime(2010, 10, 20, 6, 0, tzinfo=utc),), (None,)]
+    assert bq(f"SELECT STRING(TIMESTAMP '2014-02-28 10:20:30 UTC', tz) FROM {zones} ORDER BY n") == [
+        ("2014-02-28 11:20:30+01",), ("2014-02-28 22:54:30+12:34",), ("2014-02-28 04:20:30-06",), (None,)]
+    assert bq(f"SELECT PARSE_TIMESTAMP('%Y-%m-%d', '2000-01-01', tz) FROM {zones} ORDER BY n") == [
+        (datetime.datetime(1999, 12, 31, 23, 0, tzinfo=utc),), (datetime.datetime(1999, 12, 31, 11, 26, tzinfo=utc),),
+        (datetime.datetime(2000, 1, 1, 6, 0, tzinfo=utc),), (None,)]
+    assert bq("SELECT CURRENT_DATE('-06') IS NOT NULL, TIMESTAMP(DATETIME '2020-01-01 00:00:00', '+01'), "
+              "PARSE_TIMESTAMP('%Y', '2020')") == [
+        (True, datetime.datetime(2019, 12, 31, 23, 0, tzinfo=utc), datetime.datetime(2020, 1, 1, tzinfo=utc))]

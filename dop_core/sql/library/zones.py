@@ -1,0 +1,43 @@
+"""BigQuery's time zones on DuckDB: fixed offsets written as BigQuery accepts them, and a TIMESTAMP's text
+in a time zone."""
+
+from __future__ import annotations
+
+import re
+
+from dop_core.sql.library import duckdb_macro, duckdb_python
+
+_OFFSET = re.compile(r"^(?:UTC|GMT)?(?P<sign>[+-])(?P<h>\d{1,2})(?::?(?P<m>\d{2}))?$", re.IGNORECASE)
+
+
+def offset_minutes(zone: str) -> int | None:
+    """The minutes east of UTC of a fixed-offset zone as BigQuery writes one (``'+01:00'``, ``'-6'``,
+    ``'UTC+1234'``), or None for a zone name."""
+    match = _OFFSET.match(zone)
+    if match is None:
+        return None
+    return (-1 if match["sign"] == "-" else 1) * (int(match["h"]) * 60 + int(match["m"] or 0))
+
+
+@duckdb_python("time_zone", ["VARCHAR"], "VARCHAR")
+def time_zone(zone: str) -> str:
+    """A BigQuery time zone as DuckDB names it: a fixed offset (``'+01:00'``, ``'-6'``, ``'UTC+1234'``) as
+    ``'GMT+01:00'`` (DuckDB read ``'UTC+1234'`` as another zone and did not know ``'-06'``); a zone name as it is."""
+    minutes = offset_minutes(zone)
+    if minutes is None:
+        return zone
+    return f"GMT{'-' if minutes < 0 else '+'}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+duckdb_macro("timestamp_text", """``STRING(timestamp, zone)``: the civil time in ``zone`` and its offset from UTC, as
+BigQuery writes a TIMESTAMP (``2014-02-28 19:20:30+01``, ``2014-03-01 03:05:30+08:45``).""",
+             "(ts, z) AS CAST(timezone(dop_bq_time_zone(z), ts) AS VARCHAR) || "
+             "dop_bq_offset_text(CAST(epoch(timezone(dop_bq_time_zone(z), ts)) - epoch(ts) AS BIGINT))")
+
+
+@duckdb_python("offset_text", ["BIGINT"], "VARCHAR")
+def offset_text(seconds: int) -> str:
+    """An offset from UTC (in seconds) as BigQuery prints it: ``+01``, ``-08``, ``+05:30``."""
+    minutes = abs(seconds) // 60
+    text = f"{'-' if seconds < 0 else '+'}{minutes // 60:02d}"
+    return text + (f":{minutes % 60:02d}" if minutes % 60 else "")
