@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from dop_core.sql.inference import Schema
 
-RULE_MODULES = ("checks", "names", "functions", "quantified", "strings", "aggregates", "windows", "types", "grouping",
+RULE_MODULES = ("checks", "names", "functions", "quantified", "strings", "regexps", "aggregates", "windows", "types", "grouping",
                 "dates", "intervals", "formats", "arrays", "ordering", "library_functions", "postgres_functions",
                 "set_operations", "queries")
 
