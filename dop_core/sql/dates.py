@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import re
 from typing import Any
 
@@ -9,7 +10,6 @@ from sqlglot import exp
 
 from dop_core.sql import UnsupportedSqlError, library
 from dop_core.sql.inference import is_type
-from dop_core.sql.library.zones import offset_minutes, time_zone
 from dop_core.sql.rules import rewrite, rule
 
 
@@ -38,6 +38,8 @@ def _cast(node: Any, to: str) -> Any:
 
 def fixed_offset(zone: Any) -> int | None:
     """The minutes east of UTC of ``zone`` if it is a literal fixed offset (``'+01:00'``, ``'UTC-6'``)."""
+    from dop_core.sql.library.zones import offset_minutes  # (the library's modules load in their order)
+
     return offset_minutes(zone.this) if isinstance(zone, exp.Literal) and zone.is_string else None
 
 
@@ -139,8 +141,9 @@ def time_zones_as_bigquery_names_them(tree: Any, target: str) -> Any:
 
     def zone_name(zone: Any) -> Any:
         if isinstance(zone, exp.Literal) and zone.is_string:
-            minutes = offset_minutes(zone.this)
-            return zone if minutes is None else exp.Literal.string(time_zone(zone.this))
+            from dop_core.sql.library.zones import time_zone
+
+            return zone if fixed_offset(zone) is None else exp.Literal.string(time_zone(zone.this))
         return library.call(target, "time_zone", zone)
 
     def fix(node: Any) -> Any:
@@ -157,6 +160,79 @@ def time_zones_as_bigquery_names_them(tree: Any, target: str) -> Any:
         if isinstance(node, exp.Timestamp) and is_type(node.this, "TIMESTAMP", "DATE"):
             return exp.func("timezone", zone_name(zone), _cast(node.this, "TIMESTAMP"))
         node.set(key, zone_name(zone))
+        return node
+
+    return rewrite(tree, fix)
+
+
+_LEAP = re.compile(r"^(?P<day>\s*\d{4}-\d{1,2}-\d{1,2}[ Tt])?(?P<h>\d{1,2}):(?P<m>\d{1,2}):60(?P<f>\.\d+)?(?P<rest>.*)$")
+
+
+def _roll_leap_second(text: str, to: str) -> str | None:
+    """A literal's text with second 60 (a leap second) as BigQuery reads it: the next minute's start (the
+    fraction kept for a TIMESTAMP, dropped otherwise), or None if it has no leap second."""
+    match = _LEAP.match(text)
+    if match is None:
+        return None
+    try:
+        day = datetime.date(*(int(p) for p in match["day"].strip().rstrip("Tt").split("-"))) if match["day"] \
+            else datetime.date(1970, 1, 1)
+        moment = datetime.datetime.combine(day, datetime.time(int(match["h"]), int(match["m"]), 59)) + \
+            datetime.timedelta(seconds=1)
+    except ValueError:  # not a valid date or time: the engine says so
+        return None
+    clock = moment.strftime("%H:%M:%S")
+    if to == "TIMESTAMPTZ":
+        clock += match["f"] or ""
+    return clock if to == "TIME" and not match["day"] else f"{moment:%Y-%m-%d} {clock}{match['rest']}"
+
+
+@rule("duckdb", "postgres")
+def leap_seconds_roll_over(tree: Any, target: str) -> Any:
+    """A TIME, DATETIME or TIMESTAMP literal (or cast of a string literal) with second 60, BigQuery's leap
+    second, is the next minute's start (``TIME '23:59:60'`` is ``00:00:00``, ``'12:59:60.5'`` is
+    ``13:00:00``; a TIMESTAMP keeps the fraction); the engines refused second 60. Read at translation."""
+
+    def fix(node: Any) -> Any:
+        if not (isinstance(node, exp.Cast) and isinstance(node.this, exp.Literal) and node.this.is_string):
+            return node
+        to = node.to.this.name
+        if to not in ("TIME", "TIMESTAMP", "TIMESTAMPTZ", "DATETIME"):
+            return node
+        rolled = _roll_leap_second(node.this.this, to)
+        if rolled is not None:
+            node.set("this", exp.Literal.string(rolled))
+        return node
+
+    return tree.transform(fix)
+
+
+@rule("duckdb")
+def times_print_fractions_in_threes(tree: Any, target: str) -> Any:
+    """``CAST(time|datetime|timestamp AS STRING)`` prints the fraction of a second in groups of three digits
+    (``01:02:03.120``, ``01:02:03.123450``), as BigQuery does; DuckDB trimmed its zeros (``01:02:03.12``). Where
+    the value's type is known."""
+
+    def fix(node: Any) -> Any:
+        if isinstance(node, exp.Cast) and node.to.this in (exp.DataType.Type.TEXT, exp.DataType.Type.VARCHAR) \
+                and is_type(node.this, "TIME", "TIMESTAMP", "DATETIME", "TIMESTAMPTZ") \
+                and node.args.get("format") is None:
+            return library.call(target, "time_text", node)
+        return node
+
+    return rewrite(tree, fix)
+
+
+@rule("duckdb")
+def datetime_arithmetic_stays_in_range(tree: Any, target: str) -> Any:
+    """``DATETIME_ADD``/``DATETIME_SUB`` and ``TIMESTAMP_ADD``/``TIMESTAMP_SUB`` past year 9999 or before
+    year 1 are BigQuery's overflow error (DuckDB's range is wider: it returned year 10000)."""
+
+    def fix(node: Any) -> Any:
+        if isinstance(node, exp.DatetimeAdd | exp.DatetimeSub):
+            return library.call(target, "datetime_in_range", node)
+        if isinstance(node, exp.TimestampAdd | exp.TimestampSub):
+            return library.call(target, "timestamp_in_range", node)
         return node
 
     return rewrite(tree, fix)

@@ -10,7 +10,6 @@ from sqlglot import exp
 from dop_core.sql import UnsupportedSqlError, library
 from dop_core.sql.inference import TYPE, is_type
 from dop_core.sql.library import BigQueryError
-from dop_core.sql.library.intervals import parse, spell
 from dop_core.sql.rules import rewrite, rewrite_aggregates, rule
 
 
@@ -37,6 +36,8 @@ def interval_literals_of_every_span(tree: Any, target: str) -> Any:
         if not (isinstance(literal, exp.Literal) and literal.is_string):
             raise UnsupportedSqlError(f"INTERVAL ... {span} of a value that is not a string literal cannot be "
                                       f"expressed on {target}", construct="INTERVAL")
+        from dop_core.sql.library.intervals import parse, spell  # (the library's modules load in their order)
+
         try:
             parts = parse(literal.this, unit.this.name, unit.expression.name)
             return exp.Interval(this=exp.Literal.string(spell(*parts)))

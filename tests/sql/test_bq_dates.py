@@ -71,3 +71,25 @@ def test_time_zones_from_a_column_and_fixed_offsets(bq):
     assert bq("SELECT CURRENT_DATE('-06') IS NOT NULL, TIMESTAMP(DATETIME '2020-01-01 00:00:00', '+01'), "
               "PARSE_TIMESTAMP('%Y', '2020')") == [
         (True, datetime.datetime(2019, 12, 31, 23, 0, tzinfo=utc), datetime.datetime(2020, 1, 1, tzinfo=utc))]
+
+
+def test_leap_seconds_roll_over_to_the_next_minute(bq):
+    # BigQuery reads second 60 as the next minute's start (a TIMESTAMP keeps the fraction)
+    assert bq("SELECT TIME '23:59:60', CAST('12:59:60.5' AS TIME), DATETIME '2015-12-31 23:59:60', "
+              "CAST(TIMESTAMP '2015-11-06 12:59:60.123456 UTC' AS STRING)") == \
+        [(datetime.time(0), datetime.time(13), datetime.datetime(2016, 1, 1), "2015-11-06 13:00:00.123456+00")]
+
+
+def test_times_print_fractions_in_groups_of_three(bq):
+    assert bq("SELECT CAST(TIME '01:02:03.12' AS STRING), CAST(TIME '01:02:03.12345' AS STRING), "
+              "CAST(DATETIME '2006-01-02 01:02:03.1' AS STRING), CAST(TIMESTAMP '1970-01-01 00:00:00.01 UTC' AS STRING), "
+              "CAST(TIME '01:02:03' AS STRING)") == \
+        [("01:02:03.120", "01:02:03.123450", "2006-01-02 01:02:03.100", "1970-01-01 00:00:00.010+00", "01:02:03")]
+
+
+def test_datetime_arithmetic_past_year_9999_is_an_error(bq):
+    with pytest.raises(Exception, match="DATETIME overflow"):
+        bq("SELECT DATETIME_ADD(DATETIME '9999-12-31 23:59:59.999999', INTERVAL 1 MICROSECOND)")
+    with pytest.raises(Exception, match="TIMESTAMP overflow"):
+        bq("SELECT TIMESTAMP_SUB(TIMESTAMP '0001-01-01 00:00:00 UTC', INTERVAL 1 MICROSECOND)")
+    assert bq("SELECT DATETIME_SUB(DATETIME '2020-01-01', INTERVAL 1 DAY)") == [(datetime.datetime(2019, 12, 31),)]

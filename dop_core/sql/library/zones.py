@@ -1,5 +1,5 @@
-"""BigQuery's time zones on DuckDB: fixed offsets written as BigQuery accepts them, and a TIMESTAMP's text
-in a time zone."""
+"""BigQuery's times on DuckDB: time zones written as fixed offsets, the text of times (a TIMESTAMP's with its
+offset in a time zone, fractions of seconds in groups of three digits) and BigQuery's range of them."""
 
 from __future__ import annotations
 
@@ -41,3 +41,24 @@ def offset_text(seconds: int) -> str:
     minutes = abs(seconds) // 60
     text = f"{'-' if seconds < 0 else '+'}{minutes // 60:02d}"
     return text + (f":{minutes % 60:02d}" if minutes % 60 else "")
+
+
+@duckdb_python("time_text", ["VARCHAR"], "VARCHAR")
+def time_text(text: str) -> str:
+    """BigQuery's text of a TIME, DATETIME or TIMESTAMP from DuckDB's: the fraction of a second in whole
+    groups of three digits (``01:02:03.120``, ``01:02:03.123450``; DuckDB wrote ``.12``, ``.12345``)."""
+    return _FRACTION.sub(lambda m: "." + m[1].ljust(-(-len(m[1]) // 3) * 3, "0"), text, count=1)
+
+
+_FRACTION = re.compile(r"(?<=:\d\d)\.(\d+)")
+
+
+duckdb_macro("datetime_in_range", """A DATETIME within BigQuery's range (years 1 to 9999), else BigQuery's overflow error
+(DuckDB's range is wider).""",
+             "(x) AS CASE WHEN x < TIMESTAMP '0001-01-01' OR x > TIMESTAMP '9999-12-31 23:59:59.999999' "
+             "THEN dop_bq_error('DATETIME overflow: the result is outside 0001-01-01 to 9999-12-31') ELSE x END")
+duckdb_macro("timestamp_in_range", """A TIMESTAMP within BigQuery's range (years 1 to 9999 UTC), else BigQuery's overflow
+error (DuckDB's range is wider).""",
+             "(x) AS CASE WHEN x < TIMESTAMPTZ '0001-01-01 00:00:00+00' OR "
+             "x > TIMESTAMPTZ '9999-12-31 23:59:59.999999+00' "
+             "THEN dop_bq_error('TIMESTAMP overflow: the result is outside 0001-01-01 to 9999-12-31 UTC') ELSE x END")
