@@ -88,6 +88,29 @@ def _zoned_conversion(node: Any) -> Any:
     return None
 
 
+_ZONED_TEXT = re.compile(r"(?:[+-]\d{1,2}(?::?\d{2})?|\s*(?:Z|UTC|[A-Za-z]+/[A-Za-z_/+-]+))$")
+
+
+@rule("duckdb")
+def zoned_strings_are_timestamps(tree: Any, target: str) -> Any:
+    """``DATE('2019-08-01 03:00:00+00')``, ``TIME(...)`` and ``DATETIME(...)`` of a string literal with a time
+    zone read it as a TIMESTAMP and take its civil date or time in the default time zone, as BigQuery does
+    (DuckDB dropped the offset: the date in UTC was kept whatever the default zone)."""
+
+    def fix(node: Any) -> Any:
+        if not (isinstance(node, exp.Date | exp.TsOrDsToTime | exp.TsOrDsToDatetime)
+                and not any(v for k, v in node.args.items() if k != "this")
+                and isinstance(node.this, exp.Literal) and node.this.is_string
+                and _ZONED_TEXT.search(node.this.this.strip())):
+            return node
+        civil = _cast(_cast(node.this.copy(), "TIMESTAMPTZ"), "TIMESTAMP")
+        if isinstance(node, exp.Date):
+            return _cast(civil, "DATE")
+        return _cast(civil, "TIME") if isinstance(node, exp.TsOrDsToTime) else civil
+
+    return tree.transform(fix)
+
+
 @rule("duckdb")
 def civil_time_of_timestamps(tree: Any, target: str) -> Any:
     """The civil DATE, TIME and DATETIME of a TIMESTAMP in a time zone (the default one unless ``AT TIME

@@ -93,3 +93,11 @@ def test_datetime_arithmetic_past_year_9999_is_an_error(bq):
     with pytest.raises(Exception, match="TIMESTAMP overflow"):
         bq("SELECT TIMESTAMP_SUB(TIMESTAMP '0001-01-01 00:00:00 UTC', INTERVAL 1 MICROSECOND)")
     assert bq("SELECT DATETIME_SUB(DATETIME '2020-01-01', INTERVAL 1 DAY)") == [(datetime.datetime(2019, 12, 31),)]
+
+
+def test_date_and_time_of_a_string_with_a_time_zone(bq):
+    # BigQuery reads the string as a TIMESTAMP and takes its civil date/time in the default zone (UTC)
+    assert bq("SELECT DATE('2019-08-01 23:00:00-05'), TIME('2010-11-12 01:02:03.456+08'), "
+              "DATETIME('2010-11-12 01:02:03+08'), DATE('2019-08-01 23:00:00')") == \
+        [(datetime.date(2019, 8, 2), datetime.time(17, 2, 3, 456000), datetime.datetime(2010, 11, 11, 17, 2, 3),
+          datetime.date(2019, 8, 1))]
