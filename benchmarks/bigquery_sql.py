@@ -341,6 +341,8 @@ def to_param(value: Any, typ: zc.SqlType) -> Any:
         return {n: to_param(v, t) for v, (n, t) in zip(value, typ.params, strict=True)}
     if typ.kind == "JSON":
         return "null" if value is zc.JSON_NULL else json.dumps(value, default=str)
+    if typ.kind == "INTERVAL":
+        return value.spelled  # its months, days and time apart (a timedelta would merge them)
     return value
 
 

@@ -417,15 +417,26 @@ def _micros(frac: str | None) -> int:
     return int((frac or ".0")[1:7].ljust(6, "0"))
 
 
-def interval(atom: str) -> dt.timedelta:
-    """``Y-M D H:M:S[.f]`` as a timedelta counting a month as 30 days (how DuckDB's client converts)."""
+class Interval(dt.timedelta):
+    """An INTERVAL as a timedelta counting a month as 30 days (how the engines' clients convert, for
+    comparing), with its parts as BigQuery keeps them (``spelled``: for loading it into a table)."""
+
+    spelled: str
+
+
+def interval(atom: str) -> Interval:
+    """``Y-M D H:M:S[.f]`` as an :class:`Interval`."""
     match = re.match(r"(-?)(\d+)-(\d+) (-?\d+) (-?)(\d+):(\d+):(\d+)(\.\d+)?$", atom)
     if not match:
         raise ParseError(f"not an INTERVAL: {atom!r}")
     ysign, years, months, days, tsign, hours, minutes, seconds, frac = match.groups()
     total_months = (int(years) * 12 + int(months)) * (-1 if ysign else 1)
     clock = dt.timedelta(hours=int(hours), minutes=int(minutes), seconds=int(seconds), microseconds=_micros(frac))
-    return dt.timedelta(days=total_months * 30 + int(days)) + (-clock if tsign else clock)
+    value = Interval(days=total_months * 30 + int(days)) + (-clock if tsign else clock)
+    value = Interval(days=value.days, seconds=value.seconds, microseconds=value.microseconds)
+    micros = (clock // dt.timedelta(microseconds=1)) * (-1 if tsign else 1)
+    value.spelled = f"{total_months} months {int(days)} days {micros} microseconds"
+    return value
 
 
 def values_equal(expected: Any, actual: Any, typ: SqlType) -> bool:

@@ -12,6 +12,11 @@ sqlglot's generators need nothing new:
   ``QUALIFY``: SQL's WHERE cannot hold one), each a step of its own as sqlglot's pipe operators are.
 - ``JSON_OBJECT(keys_array, values_array)`` whose arrays differ in length or hold a NULL key stays one
   pair of arrays (BigQuery's error; sqlglot paired the elements it could, silently).
+- ``CAST(x AS type FORMAT f [AT TIME ZONE z])`` stays a ``Cast`` with its ``format`` (an expression, or
+  ``AtTimeZone(format, zone)``), which the ``cast_with_format`` rule translates or refuses. sqlglot read
+  only a string literal as ``f`` (a NULL, a parameter, a column or ``'a' || 'b'`` failed to parse), turned
+  casts to DATE/DATETIME/TIME/TIMESTAMP into ``StrToTime`` (a TIME came back as a TIMESTAMP) and left the
+  time zone out of the SQL it wrote.
 """
 
 from __future__ import annotations
@@ -47,6 +52,18 @@ class _Parser(BigQueryParser):
             self._advance()
             return self.expression(exp.All(this=self._parse_bitwise()))
         return super()._parse_function(functions, anonymous, optional_parens, any_token)
+
+    def _parse_cast(self, strict: bool, safe: bool | None = None) -> Any:
+        start = self._index
+        this = self._parse_assignment()
+        to = self._parse_types(with_collation=True) if self._match(TokenType.ALIAS) else None
+        if to is None or not self._match(TokenType.FORMAT):
+            self._retreat(start)
+            return super()._parse_cast(strict, safe)
+        fmt = self._parse_bitwise()
+        if self._match_text_seq("AT", "TIME", "ZONE"):
+            fmt = exp.AtTimeZone(this=fmt, zone=self._parse_bitwise())
+        return self.build_cast(strict=strict, this=this, to=to, format=fmt, safe=safe)
 
     def _parse_json_object(self, agg: bool = False) -> Any:
         if agg:

@@ -16,7 +16,7 @@ _BY_EXPRESSION: dict[type, str] = {
     exp.SafeConvertBytesToString: "safe_convert_bytes_to_string",
 }
 #: a BigQuery function sqlglot does not know (parsed by name) -> the library function
-_BY_NAME = {"ARRAY_IS_DISTINCT": "array_is_distinct", "SPLIT_SUBSTR": "split_substr"}
+_BY_NAME = {"ARRAY_IS_DISTINCT": "array_is_distinct", "SPLIT_SUBSTR": "split_substr", "ERROR": "error"}
 
 
 @rule("duckdb")
@@ -24,8 +24,9 @@ def functions_from_the_library(tree: Any, target: str) -> Any:
     """BigQuery functions DuckDB lacks or computes differently, as calls of DOP's library (its table below
     says what each keeps): ``COT``, ``CSC``, ``SEC``, ``COTH``, ``CSCH``, ``SECH`` (an error at the pole:
     DuckDB's ``cot(0)`` is ``inf``), ``ARRAY_FIRST``/``ARRAY_LAST`` (an empty array is an error),
-    ``ARRAY_IS_DISTINCT``, ``PARSE_NUMERIC``, ``SAFE_CONVERT_BYTES_TO_STRING``, ``SPLIT_SUBSTR``. ``SAFE.`` of
-    them returns NULL instead of the error."""
+    ``ARRAY_IS_DISTINCT``, ``PARSE_NUMERIC``, ``SAFE_CONVERT_BYTES_TO_STRING``, ``SPLIT_SUBSTR``, ``ERROR``
+    (DuckDB's ``error`` is volatile, so ``SAFE.ERROR`` could not be ``TRY``'d). ``SAFE.`` of them returns NULL
+    instead of the error."""
 
     def fix(node: Any) -> Any:
         if isinstance(node, exp.Anonymous):

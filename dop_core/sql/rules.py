@@ -16,9 +16,10 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from dop_core.sql.inference import Schema
 
-RULE_MODULES = ("checks", "names", "functions", "quantified", "strings", "aggregates", "windows", "types", "grouping",
-                "dates", "formats", "arrays", "ordering", "library_functions", "postgres_functions", "set_operations",
-                "queries", "json_functions", "pipes", "with_clauses", "structs", "group_by_all")
+RULE_MODULES = ("checks", "names", "functions", "quantified", "strings", "regexps", "aggregates", "windows", "types",
+                "grouping", "dates", "intervals", "formats", "arrays", "ordering", "text_format", "hashes",
+                "library_functions", "postgres_functions", "set_operations", "queries", "json_functions", "pipes",
+                "with_clauses", "structs", "group_by_all")
 
 Transform = Callable[[Any, str], Any]
 #: ``over(expression)``: the expression under the window the rewritten aggregate was under (if any)

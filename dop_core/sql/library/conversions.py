@@ -41,3 +41,67 @@ def parse_numeric(text: str) -> decimal.Decimal:
 def safe_convert_bytes_to_string(value: bytes) -> str:
     """``SAFE_CONVERT_BYTES_TO_STRING(bytes)``: the bytes as UTF-8, each invalid sequence replaced by U+FFFD."""
     return bytes(value).decode("utf-8", errors="replace")
+
+
+def _bytes_format(name: str) -> str:
+    key = name.lower()
+    if key not in ("base2", "base8", "base16", "hex", "base32", "base64", "base64m", "ascii", "utf8", "utf-8"):
+        raise BigQueryError(f"Invalid format '{name}'")
+    return {"hex": "base16", "utf-8": "utf8"}.get(key, key)
+
+
+@duckdb_python("bytes_to_text", ["BLOB", "VARCHAR"], "VARCHAR")
+def bytes_to_text(value: bytes, name: str) -> str:
+    """``CAST(bytes AS STRING FORMAT f)``: the bytes as BASE2 or BASE8 digits (8 or 3 per byte...),
+    BASE16/HEX, BASE32, BASE64, BASE64M (lines of 76 characters), ASCII or UTF8 text (``f`` in any case; an
+    invalid one, or bytes that are not that text, are BigQuery's errors)."""
+    import base64
+
+    value, form = bytes(value), _bytes_format(name)
+    if form in ("base2", "base8"):
+        bits = 1 if form == "base2" else 3
+        number, width = int.from_bytes(value, "big"), len(value) * 8
+        digits = -(-width // bits)
+        return "".join(str((number << (digits * bits - width)) >> (bits * (digits - 1 - i)) & (2 ** bits - 1))
+                       for i in range(digits)) if value else ""
+    if form == "base16":
+        return value.hex()
+    if form == "base32":
+        return base64.b32encode(value).decode()
+    if form in ("base64", "base64m"):
+        return base64.encodebytes(value).decode().rstrip("\n") if form == "base64m" else base64.b64encode(
+            value).decode()
+    try:
+        return value.decode("ascii" if form == "ascii" else "utf-8")
+    except UnicodeDecodeError:
+        raise BigQueryError("Failed to decode invalid ASCII string" if form == "ascii"
+                            else "A string is not valid UTF-8.") from None
+
+
+@duckdb_python("text_to_bytes", ["VARCHAR", "VARCHAR"], "BLOB")
+def text_to_bytes(text: str, name: str) -> bytes:
+    """``CAST(string AS BYTES FORMAT f)``: the bytes the text spells in BASE2, BASE8, BASE16/HEX, BASE32,
+    BASE64, BASE64M (line breaks ignored), ASCII or UTF8 (``f`` in any case; an invalid one, or text that is
+    not of that form, are BigQuery's errors)."""
+    import base64
+    import binascii
+
+    form = _bytes_format(name)
+    if form in ("base2", "base8"):
+        bits = 1 if form == "base2" else 3
+        for offset, char in enumerate(text):
+            if not ("0" <= char < str(2 ** bits)):
+                raise BigQueryError(f"Failed to decode invalid {form} string due to character '{char}' at "
+                                    f"offset {offset}")
+        width = len(text) * bits // 8 * 8
+        return (int(text, 2 ** bits) >> (len(text) * bits - width)).to_bytes(width // 8, "big") if text else b""
+    try:
+        if form == "base16":
+            return bytes.fromhex(text)
+        if form == "base32":
+            return base64.b32decode(text)
+        if form in ("base64", "base64m"):
+            return base64.b64decode(text.replace("\n", "") if form == "base64m" else text, validate=True)
+        return text.encode("ascii" if form == "ascii" else "utf-8")
+    except (ValueError, binascii.Error, UnicodeEncodeError):
+        raise BigQueryError(f"Failed to decode invalid {form} string") from None
