@@ -182,26 +182,37 @@ def hll_count_functions(tree: Any, target: str) -> Any:
     """``HLL_COUNT.INIT``, ``.MERGE``, ``.MERGE_PARTIAL`` (aggregates, also over a window) and ``.EXTRACT``:
     BigQuery's HyperLogLog++ sketches, exact locally: a sketch holds the distinct values (library
     ``hll_*``), so counts are exact, as BigQuery's are for small cardinalities. The precision argument
-    changes nothing locally. A sketch built by BigQuery cannot be read locally (and the reverse)."""
+    changes nothing locally. Sketches built by BigQuery (sparse, of one precision) merge locally into
+    BigQuery's merged sketch and count as HLL++ counts them; the two kinds do not mix.
+    ``SAFE.HLL_COUNT.EXTRACT`` returns NULL for an invalid sketch."""
 
     def change(node: Any, over: Over) -> Any:
         call = _hll_call(node)
         if call is None:
             return node
-        name, args = call
+        name, args, safe = call
         if name == "EXTRACT":
-            return library.call(target, "hll_extract", *args[:1])
-        if name not in _HLL or not args:
-            raise UnsupportedSqlError(f"HLL_COUNT.{name} cannot be expressed on {target}", construct="HLL_COUNT")
+            extract = library.call(target, "hll_extract", *args[:1])
+            return exp.func("TRY", extract) if safe else extract
+        if name not in _HLL or not args or safe:
+            shown = f"{'SAFE.' if safe else ''}HLL_COUNT.{name}"
+            raise UnsupportedSqlError(f"{shown} cannot be expressed on {target}", construct="HLL_COUNT")
         return library.call(target, _HLL[name], over(exp.ArrayAgg(this=args[0])))
 
     return rewrite_aggregates(tree, change)
 
 
-def _hll_call(node: Any) -> tuple[str, list[Any]] | None:
-    if isinstance(node, exp.Dot) and isinstance(node.expression, exp.Anonymous) \
-            and isinstance(node.this, exp.Identifier) and node.this.name.upper() == "HLL_COUNT":
-        return node.expression.name.upper(), list(node.expression.expressions)
+def _hll_call(node: Any) -> tuple[str, list[Any], bool] | None:
+    """``HLL_COUNT.<name>(args)`` or ``SAFE.HLL_COUNT.<name>(args)`` as (name, args, safe)."""
+    if not isinstance(node, exp.Dot) or not isinstance(node.expression, exp.Anonymous):
+        return None
+    prefix = node.this
+    safe = isinstance(prefix, exp.Dot) and isinstance(prefix.this, exp.Identifier) and \
+        prefix.this.name.upper() == "SAFE"
+    if safe:
+        prefix = prefix.expression
+    if isinstance(prefix, exp.Identifier) and prefix.name.upper() == "HLL_COUNT":
+        return node.expression.name.upper(), list(node.expression.expressions), safe
     return None
 
 
