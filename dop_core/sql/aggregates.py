@@ -187,7 +187,7 @@ def hll_count_functions(tree: Any, target: str) -> Any:
     ``SAFE.HLL_COUNT.EXTRACT`` returns NULL for an invalid sketch."""
 
     def change(node: Any, over: Over) -> Any:
-        call = _hll_call(node)
+        call = _sketch_call(node, "HLL_COUNT")
         if call is None:
             return node
         name, args, safe = call
@@ -202,8 +202,9 @@ def hll_count_functions(tree: Any, target: str) -> Any:
     return rewrite_aggregates(tree, change)
 
 
-def _hll_call(node: Any) -> tuple[str, list[Any], bool] | None:
-    """``HLL_COUNT.<name>(args)`` or ``SAFE.HLL_COUNT.<name>(args)`` as (name, args, safe)."""
+def _sketch_call(node: Any, family: str) -> tuple[str, list[Any], bool] | None:
+    """``<family>.<name>(args)`` or ``SAFE.<family>.<name>(args)`` (``HLL_COUNT.MERGE(x)``) as (name, args,
+    safe)."""
     if not isinstance(node, exp.Dot) or not isinstance(node.expression, exp.Anonymous):
         return None
     prefix = node.this
@@ -211,9 +212,51 @@ def _hll_call(node: Any) -> tuple[str, list[Any], bool] | None:
         prefix.this.name.upper() == "SAFE"
     if safe:
         prefix = prefix.expression
-    if isinstance(prefix, exp.Identifier) and prefix.name.upper() == "HLL_COUNT":
+    if isinstance(prefix, exp.Identifier) and prefix.name.upper() == family:
         return node.expression.name.upper(), list(node.expression.expressions), safe
     return None
+
+
+_KLL_TYPES = {"INT64": "int64", "FLOAT64": "float64", "DOUBLE": "float64"}
+
+
+@rule("duckdb")
+def kll_quantiles_functions(tree: Any, target: str) -> Any:
+    """``KLL_QUANTILES.INIT_INT64/FLOAT64`` (with a weight), ``.MERGE_PARTIAL``, ``.MERGE_INT64/FLOAT64``,
+    ``.MERGE_POINT_INT64/FLOAT64`` (aggregates, also over a window), ``.EXTRACT_INT64/FLOAT64`` and
+    ``.EXTRACT_POINT_INT64/FLOAT64``: BigQuery's KLL quantile sketches, exact locally (a sketch holds the
+    values with their weights, library ``kll_*``), so each quantile is the exact one, within the error
+    bound BigQuery documents. The precision argument changes nothing locally."""
+
+    def change(node: Any, over: Over) -> Any:
+        call = _sketch_call(node, "KLL_QUANTILES")
+        if call is None:
+            return node
+        name, args, safe = call
+        function, _, kind = name.rpartition("_") if name != "MERGE_PARTIAL" else (name, "", "")
+        local = _KLL_TYPES.get(kind)
+        if safe or not args or (name != "MERGE_PARTIAL" and local is None):
+            raise UnsupportedSqlError(f"{'SAFE.' if safe else ''}KLL_QUANTILES.{name} cannot be expressed on "
+                                      f"{target}", construct="KLL_QUANTILES")
+        if function == "INIT":
+            weight = next((a.expression for a in args if isinstance(a, exp.Kwarg) and a.this.name.upper() == "WEIGHT"),
+                          exp.Literal.number(1))
+            pair = exp.Struct(expressions=[exp.PropertyEQ(this=exp.to_identifier("v"), expression=args[0]),
+                                           exp.PropertyEQ(this=exp.to_identifier("w"), expression=weight)])
+            return library.call(target, f"kll_init_{local}", over(exp.ArrayAgg(this=pair)))
+        if function in ("MERGE_PARTIAL", "MERGE", "MERGE_POINT"):
+            sketch = library.call(target, "kll_merge_partial", over(exp.ArrayAgg(this=args[0])))
+            if function == "MERGE_PARTIAL":
+                return sketch
+        elif function in ("EXTRACT", "EXTRACT_POINT"):
+            sketch = args[0]
+        else:
+            raise UnsupportedSqlError(f"KLL_QUANTILES.{name} cannot be expressed on {target}",
+                                      construct="KLL_QUANTILES")
+        extract = "kll_point" if function.endswith("POINT") else "kll_quantiles"
+        return library.call(target, f"{extract}_{local}", sketch, *args[1:2])
+
+    return rewrite_aggregates(tree, change)
 
 
 @rule("duckdb")

@@ -46,3 +46,30 @@ def test_safe_extract_of_an_invalid_sketch_is_null(bq):
     assert bq("SELECT SAFE.HLL_COUNT.EXTRACT(x) FROM UNNEST([B'']) AS x") == [(None,)]
     with pytest.raises(duckdb.Error, match=r"Invalid sketch in HLL_COUNT\.EXTRACT"):
         bq("SELECT HLL_COUNT.EXTRACT(x) FROM UNNEST([B'']) AS x")
+
+
+def test_kll_quantiles_are_exact(bq):
+    # BigQuery's documented examples ("KLL quantile functions"): the minimum, the quantiles, the maximum
+    sql = """SELECT KLL_QUANTILES.EXTRACT_INT64(s, 2), KLL_QUANTILES.EXTRACT_INT64(s, 3),
+               KLL_QUANTILES.EXTRACT_INT64(s, 6), KLL_QUANTILES.EXTRACT_POINT_INT64(s, .8)
+             FROM (SELECT KLL_QUANTILES.INIT_INT64(x, 1000) AS s FROM UNNEST(GENERATE_ARRAY(1, 100)) AS x)"""
+    assert bq(sql) == [([1, 50, 100], [1, 34, 67, 100], [1, 17, 34, 50, 67, 84, 100], 80)]
+    weighted = """SELECT KLL_QUANTILES.EXTRACT_INT64(s, 2) FROM (SELECT KLL_QUANTILES.INIT_INT64(x, 1000, weight => y) AS s
+                  FROM (SELECT 1 AS x, 1 AS y UNION ALL SELECT 2, 3 UNION ALL SELECT 3, 1 UNION ALL SELECT 4, 1
+                        UNION ALL SELECT 5, 1))"""
+    assert bq(weighted) == [([1, 2, 5],)]
+    merged = """SELECT KLL_QUANTILES.MERGE_INT64(s, 2), KLL_QUANTILES.EXTRACT_POINT_INT64(KLL_QUANTILES.MERGE_PARTIAL(s), 1)
+                FROM (SELECT KLL_QUANTILES.INIT_INT64(x) AS s FROM UNNEST([1, 2, 3, 4, 5]) AS x
+                      UNION ALL SELECT KLL_QUANTILES.INIT_INT64(x) FROM UNNEST([6, 7, 8, 9, 10]) AS x)"""
+    assert bq(merged) == [([1, 5, 10], 10)]
+
+
+def test_kll_float64_quantiles_sort_nan_first_and_merge_over_windows(bq):
+    sql = """SELECT KLL_QUANTILES.MERGE_FLOAT64(s, 2) OVER (), KLL_QUANTILES.MERGE_POINT_FLOAT64(s, 0) OVER ()
+             FROM (SELECT KLL_QUANTILES.INIT_FLOAT64(x) AS s FROM UNNEST([1.5, IEEE_DIVIDE(0, 0), 3.0]) AS x)"""
+    [(quantiles, first)] = bq(sql)
+    assert str(quantiles) == "[nan, 1.5, 3.0]" and str(first) == "nan"
+    assert bq("SELECT KLL_QUANTILES.MERGE_INT64(s, 2) OVER (), KLL_QUANTILES.MERGE_PARTIAL(s) OVER () "
+              "FROM UNNEST([CAST(NULL AS BYTES)]) AS s") == [(None, None)]
+    with pytest.raises(duckdb.Error, match="needs a sketch of INT64 values"):
+        bq("SELECT KLL_QUANTILES.EXTRACT_INT64(KLL_QUANTILES.INIT_FLOAT64(1.5), 2)")
