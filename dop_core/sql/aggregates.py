@@ -217,6 +217,30 @@ def _sketch_call(node: Any, family: str) -> tuple[str, list[Any], bool] | None:
     return None
 
 
+@rule("duckdb")
+def percentile_cont_as_bigquery(tree: Any, target: str) -> Any:
+    """``PERCENTILE_CONT(value, p [IGNORE NULLS|RESPECT NULLS]) OVER (...)`` as GoogleSQL computes it: NaN
+    sorts before every number, the two values around ``p * (n - 1)`` are interpolated as ``left * (1 - f) +
+    right * f`` (DuckDB's ``left + (right - left) * f`` overflows near FLOAT64's limits and sorts NaN last),
+    NUMERIC exactly (rounded half away from zero; DuckDB averaged as DOUBLE), and with ``RESPECT NULLS``
+    the NULLs sort first (DuckDB's translation refused it). The library's ``percentile_cont`` over the
+    partition's values."""
+
+    def change(node: Any, over: Over) -> Any:
+        respect = isinstance(node, exp.RespectNulls)
+        inner = node.this if isinstance(node, exp.RespectNulls | exp.IgnoreNulls) else node
+        if not isinstance(inner, exp.PercentileCont) or inner.expression is None:
+            return node
+        value, percentile = inner.this, inner.expression
+        numeric = is_type(value, "DECIMAL", "BIGDECIMAL")
+        kind = "DECIMAL(38, 9)" if numeric else "DOUBLE"
+        values = over(exp.ArrayAgg(this=exp.Cast(this=value, to=exp.DataType.build(kind))))
+        return library.call(target, "numeric_percentile_cont" if numeric else "percentile_cont", values,
+                            exp.Cast(this=percentile, to=exp.DataType.build(kind)), exp.Boolean(this=respect))
+
+    return rewrite_aggregates(tree, change)
+
+
 _KLL_TYPES = {"INT64": "int64", "FLOAT64": "float64", "DOUBLE": "float64"}
 
 
