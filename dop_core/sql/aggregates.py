@@ -314,6 +314,12 @@ def approximate_aggregates_are_exact(tree: Any, target: str) -> Any:
 
 def _quantiles(node: Any, respect: bool, over: Over) -> Any:
     count = node.expression
+    while isinstance(count, exp.Paren | exp.Cast) and (isinstance(count, exp.Paren) or count.to.is_type(
+            *exp.DataType.INTEGER_TYPES)):  # a query parameter's value, (3) or CAST(3 AS INT64)
+        count = count.this
+    if isinstance(count, exp.Literal) and count.is_int and int(count.this) > 100000:
+        raise UnsupportedSqlError("The second argument to APPROX_QUANTILES function cannot be greater than 100000",
+                                  construct="APPROX_QUANTILES")
     if not (isinstance(count, exp.Literal) and count.is_int and int(count.this) > 0):
         raise UnsupportedSqlError("APPROX_QUANTILES with a number of quantiles that is not a positive integer "
                                   "literal cannot be expressed locally", construct="APPROX_QUANTILES")

@@ -1,4 +1,4 @@
-"""BigQuery's PERCENTILE_CONT on DuckDB (BigQuery reference: "Navigation functions", PERCENTILE_CONT; GoogleSQL
+"""BigQuery's quantiles on DuckDB (BigQuery reference: "Navigation functions", PERCENTILE_CONT; GoogleSQL
 sorts NaN before every number and interpolates ``left * (1 - f) + right * f``)."""
 
 from __future__ import annotations
@@ -8,6 +8,8 @@ import math
 
 import duckdb
 import pytest
+
+from dop_core.sql import UnsupportedSqlError
 
 _PERCENTILES = """SELECT PERCENTILE_CONT(x, 0{n}) OVER () AS min, PERCENTILE_CONT(x, 0.01{n}) OVER () AS p1,
                     PERCENTILE_CONT(x, 0.5{n}) OVER () AS median, PERCENTILE_CONT(x, 0.9{n}) OVER () AS p90,
@@ -38,3 +40,11 @@ def test_percentile_cont_of_numeric_is_exact(bq):
     assert bq(sql) == [(decimal.Decimal("0.000000002"),)]  # 0.0000000015 rounded half away from zero
     with pytest.raises(duckdb.Error, match=r"Percentile argument must be in \[0, 1\]"):
         bq("SELECT PERCENTILE_CONT(x, p) OVER () FROM UNNEST([1.0]) AS x, UNNEST([1.5]) AS p")
+
+
+def test_approx_quantiles_count_may_be_a_constant_expression(bq):
+    # BigQuery: the number of quantiles is a constant (a literal or a query parameter), at most 100000
+    sql = "SELECT APPROX_QUANTILES(x, (2)), APPROX_QUANTILES(x, CAST(2 AS INT64)) FROM UNNEST([1, 2, 3, 3, 2, 1]) AS x"
+    assert bq(sql) == [([1, 2, 3], [1, 2, 3])]
+    with pytest.raises(UnsupportedSqlError, match="cannot be greater than 100000"):
+        bq("SELECT APPROX_QUANTILES(x, (100000000)) FROM UNNEST([1]) AS x")
