@@ -8,7 +8,7 @@ from sqlglot import exp
 
 from dop_core.sql import UnsupportedSqlError, library
 from dop_core.sql.functions import SAFE
-from dop_core.sql.inference import is_type
+from dop_core.sql.inference import is_type, type_of
 from dop_core.sql.rules import Over, rewrite, rewrite_aggregates, rule
 
 
@@ -120,6 +120,52 @@ def numeric_variances_are_exact(tree: Any, target: str) -> Any:
             return node
         return library.call(target, "numeric_variance", over(exp.ArrayAgg(this=node.this)),
                             exp.Literal.string(kind))
+
+    return rewrite_aggregates(tree, change)
+
+
+#: powers of two scaling FLOAT64 values near FLOAT64's limits into a range where their squares do not overflow
+_DOWN, _UP = 2.0 ** -600, 2.0 ** 600
+
+
+def _power_of_two(value: float) -> Any:
+    return exp.Cast(this=exp.Literal.string(repr(value)), to=exp.DataType.build("DOUBLE"))
+
+
+def _may_be_float(node: Any) -> bool:
+    typ = type_of(node)
+    return typ is None or typ.this.name in ("DOUBLE", "FLOAT", "UNKNOWN", "NULL")
+
+
+@rule("duckdb")
+def float_statistics_do_not_overflow(tree: Any, target: str) -> Any:
+    """``STDDEV*``, ``VAR*``, ``COVAR_*`` and ``CORR`` of finite FLOAT64 values near FLOAT64's limits are
+    finite on BigQuery where the result is (it accumulates in extended precision); DuckDB's squares
+    overflow to infinity or NaN. Where DuckDB's result is not finite while every value is, the statistic
+    is computed over the values scaled by 2^-600 and scaled back (exact powers of two; a variance past
+    FLOAT64's range is still infinity). Also over a window, and where the arguments' type is not known
+    (values of other types never take the scaled branch: their statistics are finite)."""
+
+    def change(node: Any, over: Over) -> Any:
+        pair = isinstance(node, exp.Corr | exp.CovarPop | exp.CovarSamp)
+        if not (pair or type(node) in _VARIANCES) or isinstance(node.this, exp.Distinct):
+            return node
+        arguments = [node.this, node.expression] if pair else [node.this]
+        if not all(_may_be_float(a) for a in arguments):
+            return node
+        native = over(node)
+        finite = [exp.Anonymous(this="isfinite", expressions=[over(exp.Max(this=exp.Abs(this=a.copy())))])
+                  for a in arguments]
+        scaled = node.copy()
+        for key, argument in zip(("this", "expression"), arguments, strict=False):
+            scaled.set(key, exp.Mul(this=argument.copy(), expression=_power_of_two(_DOWN)))
+        result = over(scaled)
+        squares = 0 if isinstance(node, exp.Corr) else 1 if isinstance(node, exp.Stddev | exp.StddevPop |
+                                                                        exp.StddevSamp) else 2
+        for _ in range(squares):
+            result = exp.Mul(this=result, expression=_power_of_two(_UP))
+        overflowed = exp.and_(exp.not_(exp.Anonymous(this="isfinite", expressions=[native.copy()])), *finite)
+        return exp.Case(ifs=[exp.If(this=overflowed, true=result)], default=native)
 
     return rewrite_aggregates(tree, change)
 
