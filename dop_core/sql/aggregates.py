@@ -88,17 +88,49 @@ def sum_of_float64_overflow_is_an_error(tree: Any, target: str) -> Any:
     return rewrite_aggregates(tree, change)
 
 
+def _numeric_sum_parts(value: Any, over: Over) -> tuple[Any, Any]:
+    """The exact sum of NUMERIC values as two aggregates that cannot overflow midway: the sum of their
+    integer parts (a BIGNUM) and the sum of their fractions (a DECIMAL(38, 9): below the row count)."""
+    whole = exp.Anonymous(this="trunc", expressions=[value.copy()])
+    integers = exp.Cast(this=exp.Cast(this=whole, to=exp.DataType.build("HUGEINT", dialect="duckdb")),
+                        to=exp.DataType.build("BIGNUM", dialect="duckdb"))
+    fractions = exp.Sub(this=value.copy(), expression=whole.copy())
+    return over(exp.Sum(this=integers)), over(exp.Sum(this=fractions))
+
+
+@rule("duckdb")
+def numeric_sums_do_not_overflow_midway(tree: Any, target: str) -> Any:
+    """``SUM`` of NUMERIC (or BIGNUMERIC) is exact, and an error only when the sum itself is past NUMERIC's
+    range; DuckDB's running sum overflowed its 38 digits midway (``1e28 + 9e28 + 9e28 - 9e28``). The
+    integer parts are summed as a BIGNUM and the fractions apart (library ``numeric_sum``). Also over
+    windows; not with DISTINCT or ``SAFE.``."""
+
+    def change(node: Any, over: Over) -> Any:
+        if not isinstance(node, exp.Sum) or isinstance(node.this, exp.Distinct | exp.Order) or node.meta.get(SAFE) \
+                or not is_type(node.this, "DECIMAL", "BIGDECIMAL"):
+            return node
+        return library.call(target, "numeric_sum", *_numeric_sum_parts(node.this, over))
+
+    return rewrite_aggregates(tree, change)
+
+
 @rule("duckdb")
 def avg_of_numeric_is_numeric(tree: Any, target: str) -> Any:
     """``AVG`` of NUMERIC (or BIGNUMERIC) is a NUMERIC: the exact quotient rounded half away from zero. DuckDB
-    averages decimals as DOUBLE; the average becomes the library's exact ``numeric_divide(SUM, COUNT)``."""
+    averages decimals as DOUBLE; the average becomes the library's exact ``numeric_average`` of the sum's
+    parts (which cannot overflow, as the sum of values near NUMERIC's limits would) and the count;
+    ``AVG(DISTINCT x)``: ``numeric_divide(SUM, COUNT)``."""
 
     def change(node: Any, over: Over) -> Any:
         if not isinstance(node, exp.Avg) or not is_type(_value(node.this), "DECIMAL", "BIGDECIMAL"):
             return node
         argument = node.this
-        return library.call(target, "numeric_divide", over(exp.Sum(this=argument.copy())),
-                            over(exp.Count(this=argument.copy())))
+        count = over(exp.Count(this=argument.copy()))
+        if isinstance(argument, exp.Distinct):
+            return library.call(target, "numeric_divide", over(exp.Sum(this=argument.copy())), count)
+        integers, fractions = _numeric_sum_parts(argument, over)
+        return library.call(target, "numeric_average", exp.Cast(this=integers, to=exp.DataType.build("VARCHAR")),
+                            fractions, count)
 
     return rewrite_aggregates(tree, change)
 

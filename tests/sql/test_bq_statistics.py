@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import decimal
+
+import duckdb
 import pytest
 
 
@@ -18,3 +21,21 @@ def test_statistics_of_values_near_float64_limits_do_not_overflow(bq):
                 ORDER BY i"""
     assert bq(window) == [(0.0,), (pytest.approx(4.494225e307),)]
     assert bq("SELECT STDDEV_POP(x) FROM UNNEST([1.0, 3.0]) AS x") == [(1.0,)]
+
+
+_MAX = "NUMERIC '99999999999999999999999999999'"
+_LARGE = f"[{_MAX}, {_MAX}, -{_MAX}, NUMERIC '-2.5']"  # the running sum passes NUMERIC's range, the sum does not
+
+
+def test_numeric_sums_and_averages_do_not_overflow_midway(bq):
+    # BigQuery: SUM/AVG of NUMERIC are exact; only a result past NUMERIC's range is an error
+    assert bq(f"SELECT SUM(x), AVG(x) FROM UNNEST({_LARGE}) AS x") == \
+        [(decimal.Decimal("99999999999999999999999999996.5"), decimal.Decimal("24999999999999999999999999999.125"))]
+    assert bq("SELECT AVG(x) FROM UNNEST([NUMERIC '99999999999999999999999999999', NUMERIC '2']) AS x") == \
+        [(decimal.Decimal("50000000000000000000000000000.5"),)]
+    window = """SELECT AVG(x) OVER (ORDER BY x ROWS BETWEEN 1 PRECEDING AND CURRENT ROW) FROM
+                UNNEST([NUMERIC '99999999999999999999999999999', NUMERIC '99999999999999999999999999998']) AS x ORDER BY x"""
+    assert bq(window) == [(decimal.Decimal("99999999999999999999999999998"),),
+                          (decimal.Decimal("99999999999999999999999999998.5"),)]
+    with pytest.raises(duckdb.Error):
+        bq("SELECT SUM(x) FROM UNNEST([NUMERIC '99999999999999999999999999999', NUMERIC '2']) AS x")

@@ -158,7 +158,22 @@ def numeric_divide(dividend: decimal.Decimal, divisor: decimal.Decimal) -> decim
     if divisor == 0:
         raise BigQueryError(f"division by zero: {dividend} / {divisor}")
     context = decimal.Context(prec=80, rounding=decimal.ROUND_HALF_UP)
-    return context.divide(dividend, divisor).quantize(decimal.Decimal("1e-9"), rounding=decimal.ROUND_HALF_UP)
+    return context.divide(dividend, divisor).quantize(decimal.Decimal("1e-9"), context=context)
+
+
+duckdb_macro("numeric_sum", """``SUM`` of NUMERIC from the sum of the values' integer parts (a BIGNUM) and the sum of
+their fractions: exact, an error only when the sum is past NUMERIC's range.""",
+             "(integers, fractions) AS CAST(CAST(integers AS VARCHAR) AS DECIMAL(38, 9)) + fractions")
+
+
+@duckdb_python("numeric_average", ["VARCHAR", "DECIMAL(38, 9)", "BIGINT"], "DECIMAL(38, 9)")
+def numeric_average(integers: str, fractions: decimal.Decimal, count: int) -> decimal.Decimal:
+    """``AVG`` of NUMERIC from the sum of the values' integer parts (as text), the sum of their fractions and
+    their count: the exact quotient rounded half away from zero to 9 decimals (the sum may be past
+    NUMERIC's range where the average is not)."""
+    context = decimal.Context(prec=100, rounding=decimal.ROUND_HALF_UP)
+    total = context.add(decimal.Decimal(integers), fractions)
+    return numeric_divide(total, decimal.Decimal(count))
 
 
 _SAMPLE = {"var_samp": True, "var_pop": False, "stddev_samp": True, "stddev_pop": False}
