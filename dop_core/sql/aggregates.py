@@ -8,7 +8,7 @@ from sqlglot import exp
 
 from dop_core.sql import UnsupportedSqlError, library
 from dop_core.sql.functions import SAFE
-from dop_core.sql.inference import is_type
+from dop_core.sql.inference import is_type, type_of
 from dop_core.sql.rules import Over, rewrite, rewrite_aggregates, rule
 
 
@@ -88,17 +88,49 @@ def sum_of_float64_overflow_is_an_error(tree: Any, target: str) -> Any:
     return rewrite_aggregates(tree, change)
 
 
+def _numeric_sum_parts(value: Any, over: Over) -> tuple[Any, Any]:
+    """The exact sum of NUMERIC values as two aggregates that cannot overflow midway: the sum of their
+    integer parts (a BIGNUM) and the sum of their fractions (a DECIMAL(38, 9): below the row count)."""
+    whole = exp.Anonymous(this="trunc", expressions=[value.copy()])
+    integers = exp.Cast(this=exp.Cast(this=whole, to=exp.DataType.build("HUGEINT", dialect="duckdb")),
+                        to=exp.DataType.build("BIGNUM", dialect="duckdb"))
+    fractions = exp.Sub(this=value.copy(), expression=whole.copy())
+    return over(exp.Sum(this=integers)), over(exp.Sum(this=fractions))
+
+
+@rule("duckdb")
+def numeric_sums_do_not_overflow_midway(tree: Any, target: str) -> Any:
+    """``SUM`` of NUMERIC (or BIGNUMERIC) is exact, and an error only when the sum itself is past NUMERIC's
+    range; DuckDB's running sum overflowed its 38 digits midway (``1e28 + 9e28 + 9e28 - 9e28``). The
+    integer parts are summed as a BIGNUM and the fractions apart (library ``numeric_sum``). Also over
+    windows; not with DISTINCT or ``SAFE.``."""
+
+    def change(node: Any, over: Over) -> Any:
+        if not isinstance(node, exp.Sum) or isinstance(node.this, exp.Distinct | exp.Order) or node.meta.get(SAFE) \
+                or not is_type(node.this, "DECIMAL", "BIGDECIMAL"):
+            return node
+        return library.call(target, "numeric_sum", *_numeric_sum_parts(node.this, over))
+
+    return rewrite_aggregates(tree, change)
+
+
 @rule("duckdb")
 def avg_of_numeric_is_numeric(tree: Any, target: str) -> Any:
     """``AVG`` of NUMERIC (or BIGNUMERIC) is a NUMERIC: the exact quotient rounded half away from zero. DuckDB
-    averages decimals as DOUBLE; the average becomes the library's exact ``numeric_divide(SUM, COUNT)``."""
+    averages decimals as DOUBLE; the average becomes the library's exact ``numeric_average`` of the sum's
+    parts (which cannot overflow, as the sum of values near NUMERIC's limits would) and the count;
+    ``AVG(DISTINCT x)``: ``numeric_divide(SUM, COUNT)``."""
 
     def change(node: Any, over: Over) -> Any:
         if not isinstance(node, exp.Avg) or not is_type(_value(node.this), "DECIMAL", "BIGDECIMAL"):
             return node
         argument = node.this
-        return library.call(target, "numeric_divide", over(exp.Sum(this=argument.copy())),
-                            over(exp.Count(this=argument.copy())))
+        count = over(exp.Count(this=argument.copy()))
+        if isinstance(argument, exp.Distinct):
+            return library.call(target, "numeric_divide", over(exp.Sum(this=argument.copy())), count)
+        integers, fractions = _numeric_sum_parts(argument, over)
+        return library.call(target, "numeric_average", exp.Cast(this=integers, to=exp.DataType.build("VARCHAR")),
+                            fractions, count)
 
     return rewrite_aggregates(tree, change)
 
@@ -120,6 +152,52 @@ def numeric_variances_are_exact(tree: Any, target: str) -> Any:
             return node
         return library.call(target, "numeric_variance", over(exp.ArrayAgg(this=node.this)),
                             exp.Literal.string(kind))
+
+    return rewrite_aggregates(tree, change)
+
+
+#: powers of two scaling FLOAT64 values near FLOAT64's limits into a range where their squares do not overflow
+_DOWN, _UP = 2.0 ** -600, 2.0 ** 600
+
+
+def _power_of_two(value: float) -> Any:
+    return exp.Cast(this=exp.Literal.string(repr(value)), to=exp.DataType.build("DOUBLE"))
+
+
+def _may_be_float(node: Any) -> bool:
+    typ = type_of(node)
+    return typ is None or typ.this.name in ("DOUBLE", "FLOAT", "UNKNOWN", "NULL")
+
+
+@rule("duckdb")
+def float_statistics_do_not_overflow(tree: Any, target: str) -> Any:
+    """``STDDEV*``, ``VAR*``, ``COVAR_*`` and ``CORR`` of finite FLOAT64 values near FLOAT64's limits are
+    finite on BigQuery where the result is (it accumulates in extended precision); DuckDB's squares
+    overflow to infinity or NaN. Where DuckDB's result is not finite while every value is, the statistic
+    is computed over the values scaled by 2^-600 and scaled back (exact powers of two; a variance past
+    FLOAT64's range is still infinity). Also over a window, and where the arguments' type is not known
+    (values of other types never take the scaled branch: their statistics are finite)."""
+
+    def change(node: Any, over: Over) -> Any:
+        pair = isinstance(node, exp.Corr | exp.CovarPop | exp.CovarSamp)
+        if not (pair or type(node) in _VARIANCES) or isinstance(node.this, exp.Distinct):
+            return node
+        arguments = [node.this, node.expression] if pair else [node.this]
+        if not all(_may_be_float(a) for a in arguments):
+            return node
+        native = over(node)
+        finite = [exp.Anonymous(this="isfinite", expressions=[over(exp.Max(this=exp.Abs(this=a.copy())))])
+                  for a in arguments]
+        scaled = node.copy()
+        for key, argument in zip(("this", "expression"), arguments, strict=False):
+            scaled.set(key, exp.Mul(this=argument.copy(), expression=_power_of_two(_DOWN)))
+        result = over(scaled)
+        squares = 0 if isinstance(node, exp.Corr) else 1 if isinstance(node, exp.Stddev | exp.StddevPop |
+                                                                        exp.StddevSamp) else 2
+        for _ in range(squares):
+            result = exp.Mul(this=result, expression=_power_of_two(_UP))
+        overflowed = exp.and_(exp.not_(exp.Anonymous(this="isfinite", expressions=[native.copy()])), *finite)
+        return exp.Case(ifs=[exp.If(this=overflowed, true=result)], default=native)
 
     return rewrite_aggregates(tree, change)
 
@@ -182,27 +260,105 @@ def hll_count_functions(tree: Any, target: str) -> Any:
     """``HLL_COUNT.INIT``, ``.MERGE``, ``.MERGE_PARTIAL`` (aggregates, also over a window) and ``.EXTRACT``:
     BigQuery's HyperLogLog++ sketches, exact locally: a sketch holds the distinct values (library
     ``hll_*``), so counts are exact, as BigQuery's are for small cardinalities. The precision argument
-    changes nothing locally. A sketch built by BigQuery cannot be read locally (and the reverse)."""
+    changes nothing locally. Sketches built by BigQuery (sparse, of one precision) merge locally into
+    BigQuery's merged sketch and count as HLL++ counts them; the two kinds do not mix.
+    ``SAFE.HLL_COUNT.EXTRACT`` returns NULL for an invalid sketch."""
 
     def change(node: Any, over: Over) -> Any:
-        call = _hll_call(node)
+        call = _sketch_call(node, "HLL_COUNT")
         if call is None:
             return node
-        name, args = call
+        name, args, safe = call
         if name == "EXTRACT":
-            return library.call(target, "hll_extract", *args[:1])
-        if name not in _HLL or not args:
-            raise UnsupportedSqlError(f"HLL_COUNT.{name} cannot be expressed on {target}", construct="HLL_COUNT")
+            extract = library.call(target, "hll_extract", *args[:1])
+            return exp.func("TRY", extract) if safe else extract
+        if name not in _HLL or not args or safe:
+            shown = f"{'SAFE.' if safe else ''}HLL_COUNT.{name}"
+            raise UnsupportedSqlError(f"{shown} cannot be expressed on {target}", construct="HLL_COUNT")
         return library.call(target, _HLL[name], over(exp.ArrayAgg(this=args[0])))
 
     return rewrite_aggregates(tree, change)
 
 
-def _hll_call(node: Any) -> tuple[str, list[Any]] | None:
-    if isinstance(node, exp.Dot) and isinstance(node.expression, exp.Anonymous) \
-            and isinstance(node.this, exp.Identifier) and node.this.name.upper() == "HLL_COUNT":
-        return node.expression.name.upper(), list(node.expression.expressions)
+def _sketch_call(node: Any, family: str) -> tuple[str, list[Any], bool] | None:
+    """``<family>.<name>(args)`` or ``SAFE.<family>.<name>(args)`` (``HLL_COUNT.MERGE(x)``) as (name, args,
+    safe)."""
+    if not isinstance(node, exp.Dot) or not isinstance(node.expression, exp.Anonymous):
+        return None
+    prefix = node.this
+    safe = isinstance(prefix, exp.Dot) and isinstance(prefix.this, exp.Identifier) and \
+        prefix.this.name.upper() == "SAFE"
+    if safe:
+        prefix = prefix.expression
+    if isinstance(prefix, exp.Identifier) and prefix.name.upper() == family:
+        return node.expression.name.upper(), list(node.expression.expressions), safe
     return None
+
+
+@rule("duckdb")
+def percentile_cont_as_bigquery(tree: Any, target: str) -> Any:
+    """``PERCENTILE_CONT(value, p [IGNORE NULLS|RESPECT NULLS]) OVER (...)`` as GoogleSQL computes it: NaN
+    sorts before every number, the two values around ``p * (n - 1)`` are interpolated as ``left * (1 - f) +
+    right * f`` (DuckDB's ``left + (right - left) * f`` overflows near FLOAT64's limits and sorts NaN last),
+    NUMERIC exactly (rounded half away from zero; DuckDB averaged as DOUBLE), and with ``RESPECT NULLS``
+    the NULLs sort first (DuckDB's translation refused it). The library's ``percentile_cont`` over the
+    partition's values."""
+
+    def change(node: Any, over: Over) -> Any:
+        respect = isinstance(node, exp.RespectNulls)
+        inner = node.this if isinstance(node, exp.RespectNulls | exp.IgnoreNulls) else node
+        if not isinstance(inner, exp.PercentileCont) or inner.expression is None:
+            return node
+        value, percentile = inner.this, inner.expression
+        numeric = is_type(value, "DECIMAL", "BIGDECIMAL")
+        kind = "DECIMAL(38, 9)" if numeric else "DOUBLE"
+        values = over(exp.ArrayAgg(this=exp.Cast(this=value, to=exp.DataType.build(kind))))
+        return library.call(target, "numeric_percentile_cont" if numeric else "percentile_cont", values,
+                            exp.Cast(this=percentile, to=exp.DataType.build(kind)), exp.Boolean(this=respect))
+
+    return rewrite_aggregates(tree, change)
+
+
+_KLL_TYPES = {"INT64": "int64", "FLOAT64": "float64", "DOUBLE": "float64"}
+
+
+@rule("duckdb")
+def kll_quantiles_functions(tree: Any, target: str) -> Any:
+    """``KLL_QUANTILES.INIT_INT64/FLOAT64`` (with a weight), ``.MERGE_PARTIAL``, ``.MERGE_INT64/FLOAT64``,
+    ``.MERGE_POINT_INT64/FLOAT64`` (aggregates, also over a window), ``.EXTRACT_INT64/FLOAT64`` and
+    ``.EXTRACT_POINT_INT64/FLOAT64``: BigQuery's KLL quantile sketches, exact locally (a sketch holds the
+    values with their weights, library ``kll_*``), so each quantile is the exact one, within the error
+    bound BigQuery documents. The precision argument changes nothing locally."""
+
+    def change(node: Any, over: Over) -> Any:
+        call = _sketch_call(node, "KLL_QUANTILES")
+        if call is None:
+            return node
+        name, args, safe = call
+        function, _, kind = name.rpartition("_") if name != "MERGE_PARTIAL" else (name, "", "")
+        local = _KLL_TYPES.get(kind)
+        if safe or not args or (name != "MERGE_PARTIAL" and local is None):
+            raise UnsupportedSqlError(f"{'SAFE.' if safe else ''}KLL_QUANTILES.{name} cannot be expressed on "
+                                      f"{target}", construct="KLL_QUANTILES")
+        if function == "INIT":
+            weight = next((a.expression for a in args if isinstance(a, exp.Kwarg) and a.this.name.upper() == "WEIGHT"),
+                          exp.Literal.number(1))
+            pair = exp.Struct(expressions=[exp.PropertyEQ(this=exp.to_identifier("v"), expression=args[0]),
+                                           exp.PropertyEQ(this=exp.to_identifier("w"), expression=weight)])
+            return library.call(target, f"kll_init_{local}", over(exp.ArrayAgg(this=pair)))
+        if function in ("MERGE_PARTIAL", "MERGE", "MERGE_POINT"):
+            sketch = library.call(target, "kll_merge_partial", over(exp.ArrayAgg(this=args[0])))
+            if function == "MERGE_PARTIAL":
+                return sketch
+        elif function in ("EXTRACT", "EXTRACT_POINT"):
+            sketch = args[0]
+        else:
+            raise UnsupportedSqlError(f"KLL_QUANTILES.{name} cannot be expressed on {target}",
+                                      construct="KLL_QUANTILES")
+        extract = "kll_point" if function.endswith("POINT") else "kll_quantiles"
+        return library.call(target, f"{extract}_{local}", sketch, *args[1:2])
+
+    return rewrite_aggregates(tree, change)
 
 
 @rule("duckdb")
@@ -236,6 +392,12 @@ def approximate_aggregates_are_exact(tree: Any, target: str) -> Any:
 
 def _quantiles(node: Any, respect: bool, over: Over) -> Any:
     count = node.expression
+    while isinstance(count, exp.Paren | exp.Cast) and (isinstance(count, exp.Paren) or count.to.is_type(
+            *exp.DataType.INTEGER_TYPES)):  # a query parameter's value, (3) or CAST(3 AS INT64)
+        count = count.this
+    if isinstance(count, exp.Literal) and count.is_int and int(count.this) > 100000:
+        raise UnsupportedSqlError("The second argument to APPROX_QUANTILES function cannot be greater than 100000",
+                                  construct="APPROX_QUANTILES")
     if not (isinstance(count, exp.Literal) and count.is_int and int(count.this) > 0):
         raise UnsupportedSqlError("APPROX_QUANTILES with a number of quantiles that is not a positive integer "
                                   "literal cannot be expressed locally", construct="APPROX_QUANTILES")

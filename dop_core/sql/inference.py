@@ -50,6 +50,10 @@ def annotate(tree: Any, schema: Schema | None = None) -> None:
                        quote_identifiers=False, identify=False, expand_stars=False)
     try:
         copy = annotate_types(copy, schema=tables, dialect="bigquery")
+        for unnest in list(copy.find_all(exp.Unnest)):  # sqlglot's scopes skip a query in UNNEST(ARRAY(...))
+            for query in unnest.walk(prune=lambda n: isinstance(n, exp.Query)):
+                if isinstance(query, exp.Query):
+                    annotate_types(query, schema=tables, dialect="bigquery")
     except Exception:
         return
     for node in copy.walk():

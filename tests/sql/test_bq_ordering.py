@@ -40,3 +40,8 @@ def test_nan_compares_false_and_makes_min_nan(bq, floats):
     assert bq("SELECT COUNT(*) FROM ds.t WHERE x != 1", FLOATS) == [(2,)]
     assert _show(bq("SELECT MIN(x), MAX(x) FROM ds.t", FLOATS)) == [("nan", "nan")]
     assert bq("SELECT MIN(x), MAX(x) FROM ds.t WHERE NOT IS_NAN(x)", FLOATS) == [(float("-inf"), 1.0)]
+
+
+def test_nan_order_in_an_array_subquery_read_by_unnest(bq, floats):
+    rows = bq("SELECT * FROM UNNEST(ARRAY(SELECT x FROM ds.t ORDER BY x)) AS v WITH OFFSET pos ORDER BY pos", FLOATS)
+    assert _show(rows) == [(None, 0), ("nan", 1), (float("-inf"), 2), (1.0, 3)]

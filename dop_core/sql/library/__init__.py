@@ -29,8 +29,8 @@ DUCKDB_PREFIX = "dop_bq_"
 #: the PostgreSQL schema holding the library's functions
 POSTGRES_SCHEMA = "dop_bq"
 
-LIBRARY_MODULES = ("strings", "aggregates", "trigonometry", "json_values", "conversions", "json_mutators", "intervals",
-                   "zones", "regexps", "formatting", "hashes")
+LIBRARY_MODULES = ("strings", "aggregates", "quantile_sketches", "percentiles", "trigonometry", "json_values",
+                   "conversions", "json_mutators", "intervals", "zones", "regexps", "formatting", "hashes")
 
 
 class BigQueryError(ValueError):

@@ -10,8 +10,12 @@ from __future__ import annotations
 
 import decimal
 import json
+from collections.abc import Callable
+from typing import TypeVar
 
-from dop_core.sql.library import BigQueryError, duckdb_macro, duckdb_python
+from dop_core.sql.library import BigQueryError, duckdb_macro, duckdb_python, hll_sketches
+
+T = TypeVar("T")
 
 _SKETCH = "dop_hll:"
 
@@ -34,46 +38,86 @@ def _sketch_values(sketch: bytes, function: str) -> tuple[str, set[str]]:
         raise BigQueryError(f"Invalid or incompatible sketch in {function}") from None
 
 
-def _union(sketches: list[bytes], function: str) -> tuple[str | None, set[str]]:
-    kind, union = None, set()
-    for sketch in sketches:
+def _union(sketches: list[bytes] | None, function: str) -> tuple[str | None, set[str]] | hll_sketches.Sketch | None:
+    """The union of the sketches: a local one as its kind and values, or BigQuery's own sketch (from
+    BigQuery, merged as BigQuery merges them); None when every sketch is NULL. Local and BigQuery sketches,
+    or sketches of different types, do not mix: an error."""
+    kind, union, bigquery = None, set(), None
+    for sketch in sketches or ():
         if sketch is None:
             continue
+        if not bytes(sketch).startswith(_SKETCH.encode()) and kind is None:
+            bigquery = _merge_bigquery(bigquery, sketch, function)
+            continue
         this_kind, values = _sketch_values(sketch, function)
-        if kind is not None and this_kind != kind:
+        if bigquery is not None or (kind is not None and this_kind != kind):
             raise BigQueryError(f"Invalid or incompatible sketch in {function}")
         kind = this_kind
         union |= values
-    return kind, union
+    return bigquery if bigquery is not None else (kind, union) if kind is not None else None
 
 
-@duckdb_python("hll_merge", ["BLOB[]"], "BIGINT")
-def hll_merge(sketches: list[bytes]) -> int:
+def _merge_bigquery(union: hll_sketches.Sketch | None, sketch: bytes, function: str) -> hll_sketches.Sketch:
+    try:
+        parsed = hll_sketches.parse(bytes(sketch))
+    except hll_sketches.SketchError:
+        raise BigQueryError(f"Invalid or incompatible sketch in {function}") from None
+    if union is None:
+        return parsed
+    try:
+        union.merge(parsed)
+    except hll_sketches.SketchError as exc:
+        raise BigQueryError(f"Invalid or incompatible sketch in {function}: {exc}") from None
+    return union
+
+
+def _bigquery(function: str, action: Callable[[], T]) -> T:
+    """``action()`` on a BigQuery sketch, its local limits as the function's error."""
+    try:
+        return action()
+    except hll_sketches.SketchError as exc:
+        raise BigQueryError(f"{function}: {exc}") from None
+
+
+@duckdb_python("hll_merge", ["BLOB[]"], "BIGINT", nulls=True)
+def hll_merge(sketches: list[bytes] | None) -> int:
     """``HLL_COUNT.MERGE(sketch)`` over the aggregated sketches: the number of distinct values in their
-    union, 0 when there is none; sketches of different types, or bytes that are no sketch, are an error."""
-    return len(_union(sketches, "HLL_COUNT.MERGE")[1])
+    union, 0 when there is none; sketches of different types, or bytes that are no sketch, are an error.
+    BigQuery's own sketches (sparse, of one precision) merge as on BigQuery and are counted as HLL++
+    counts a sparse sketch."""
+    union = _union(sketches, "HLL_COUNT.MERGE")
+    if isinstance(union, hll_sketches.Sketch):
+        return _bigquery("HLL_COUNT.MERGE", union.count)
+    return len(union[1]) if union is not None else 0
 
 
-@duckdb_python("hll_merge_partial", ["BLOB[]"], "BLOB")
-def hll_merge_partial(sketches: list[bytes]) -> bytes | None:
+@duckdb_python("hll_merge_partial", ["BLOB[]"], "BLOB", nulls=True)
+def hll_merge_partial(sketches: list[bytes] | None) -> bytes | None:
     """``HLL_COUNT.MERGE_PARTIAL(sketch)``: the sketch of the union of the aggregated sketches, NULL when
-    there is none."""
-    kind, union = _union(sketches, "HLL_COUNT.MERGE_PARTIAL")
-    if kind is None:
+    there is none. BigQuery's own sketches (sparse, of one precision) give BigQuery's merged sketch."""
+    union = _union(sketches, "HLL_COUNT.MERGE_PARTIAL")
+    if union is None:
         return None
-    values = sorted((json.loads(v) for v in union), key=lambda v: json.dumps(v, sort_keys=True))
-    return f"{_SKETCH}{kind}:{json.dumps(values)}".encode()
+    if isinstance(union, hll_sketches.Sketch):
+        return _bigquery("HLL_COUNT.MERGE_PARTIAL", union.to_bytes)
+    kind, values = union
+    ordered = sorted((json.loads(v) for v in values), key=lambda v: json.dumps(v, sort_keys=True))
+    return f"{_SKETCH}{kind}:{json.dumps(ordered)}".encode()
 
 
 @duckdb_python("hll_extract", ["BLOB"], "BIGINT", nulls=True)
 def hll_extract(sketch: bytes | None) -> int:
-    """``HLL_COUNT.EXTRACT(sketch)``: the number of distinct values of a sketch, 0 for NULL."""
+    """``HLL_COUNT.EXTRACT(sketch)``: the number of distinct values of a sketch, 0 for NULL (a sparse
+    sketch of BigQuery's own counted as HLL++ counts it)."""
     if sketch is None:
         return 0
     try:
-        return len(_sketch_values(sketch, "HLL_COUNT.EXTRACT")[1])
+        union = _union([sketch], "HLL_COUNT.EXTRACT")
     except BigQueryError:
         raise BigQueryError("Invalid sketch in HLL_COUNT.EXTRACT") from None
+    if isinstance(union, hll_sketches.Sketch):
+        return _bigquery("HLL_COUNT.EXTRACT", union.count)
+    return len(union[1]) if union is not None else 0
 
 
 def _count_checked(function: str, body: str) -> str:
@@ -114,7 +158,22 @@ def numeric_divide(dividend: decimal.Decimal, divisor: decimal.Decimal) -> decim
     if divisor == 0:
         raise BigQueryError(f"division by zero: {dividend} / {divisor}")
     context = decimal.Context(prec=80, rounding=decimal.ROUND_HALF_UP)
-    return context.divide(dividend, divisor).quantize(decimal.Decimal("1e-9"), rounding=decimal.ROUND_HALF_UP)
+    return context.divide(dividend, divisor).quantize(decimal.Decimal("1e-9"), context=context)
+
+
+duckdb_macro("numeric_sum", """``SUM`` of NUMERIC from the sum of the values' integer parts (a BIGNUM) and the sum of
+their fractions: exact, an error only when the sum is past NUMERIC's range.""",
+             "(integers, fractions) AS CAST(CAST(integers AS VARCHAR) AS DECIMAL(38, 9)) + fractions")
+
+
+@duckdb_python("numeric_average", ["VARCHAR", "DECIMAL(38, 9)", "BIGINT"], "DECIMAL(38, 9)")
+def numeric_average(integers: str, fractions: decimal.Decimal, count: int) -> decimal.Decimal:
+    """``AVG`` of NUMERIC from the sum of the values' integer parts (as text), the sum of their fractions and
+    their count: the exact quotient rounded half away from zero to 9 decimals (the sum may be past
+    NUMERIC's range where the average is not)."""
+    context = decimal.Context(prec=100, rounding=decimal.ROUND_HALF_UP)
+    total = context.add(decimal.Decimal(integers), fractions)
+    return numeric_divide(total, decimal.Decimal(count))
 
 
 _SAMPLE = {"var_samp": True, "var_pop": False, "stddev_samp": True, "stddev_pop": False}
