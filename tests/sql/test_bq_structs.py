@@ -36,3 +36,11 @@ def test_case_and_nullif_of_a_struct_with_a_null_field(bq):
 def test_select_as_struct_of_star_is_a_struct_of_every_column(bq):
     assert bq("SELECT ARRAY(SELECT AS STRUCT * FROM UNNEST([STRUCT(1 AS a, 'x' AS b), (2, 'y')]) ORDER BY a DESC)") \
         == [([{"a": 2, "b": "y"}, {"a": 1, "b": "x"}],)]
+
+
+def test_union_combines_structs_by_position_named_as_the_first_input(bq, duck):
+    from dop_core.sql.dialects import translate
+
+    sql = translate("SELECT STRUCT('abc' AS a, 3 AS b) AS s UNION ALL SELECT STRUCT('def' AS c, 5 AS d) "
+                    "ORDER BY s.b", "bigquery", "duckdb")
+    assert duck.execute(sql).fetchall() == [({"a": "abc", "b": 3},), ({"a": "def", "b": 5},)]
