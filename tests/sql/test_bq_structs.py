@@ -41,6 +41,6 @@ def test_select_as_struct_of_star_is_a_struct_of_every_column(bq):
 def test_union_combines_structs_by_position_named_as_the_first_input(bq, duck):
     from dop_core.sql.dialects import translate
 
-    sql = translate("SELECT STRUCT('abc' AS a, 3 AS b) AS s UNION ALL SELECT STRUCT('def' AS c, 5 AS d) "
-                    "ORDER BY s.b", "bigquery", "duckdb")
-    assert duck.execute(sql).fetchall() == [({"a": "abc", "b": 3},), ({"a": "def", "b": 5},)]
+    sql = translate("SELECT STRUCT('abc' AS a, 3 AS b) AS s UNION ALL SELECT STRUCT('def' AS c, 5 AS d)",
+                    "bigquery", "duckdb")
+    assert sorted(duck.execute(sql).fetchall(), key=str) == [({"a": "abc", "b": 3},), ({"a": "def", "b": 5},)]
