@@ -97,11 +97,18 @@ def _json_fields(node: Any) -> tuple[Any, list[str]]:
 
 @rule("duckdb")
 def to_json_returns_json(tree: Any, target: str) -> Any:
-    """``TO_JSON(value)`` is a JSON value (sqlglot cast it to text, as for ``TO_JSON_STRING``)."""
+    """``TO_JSON(value)`` is a JSON value (sqlglot cast it to text, as for ``TO_JSON_STRING``).
+    ``TO_JSON_STRING(value, pretty_print)`` (DuckDB's ``to_json`` takes one argument) is the library's
+    ``json_text`` of the JSON text."""
 
     def fix(node: Any) -> Any:
-        if isinstance(node, exp.JSONFormat) and node.args.get("to_json") and not node.args.get("options"):
+        if not isinstance(node, exp.JSONFormat):
+            return node
+        options = node.args.get("options")
+        if node.args.get("to_json") and not options:
             return exp.Anonymous(this="to_json", expressions=[node.this])
+        if not node.args.get("to_json") and options is not None and not isinstance(options, exp.Kwarg):
+            return library.call(target, "json_text", _cast(_to_json(node.this), "VARCHAR"), options)
         return node
 
     return rewrite(tree, fix)

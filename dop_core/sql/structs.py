@@ -145,8 +145,8 @@ def select_as_struct_of_star(tree: Any, target: str) -> Any:
 def _positional(node: Any, shape: list[Any]) -> Any:
     """A struct value as an unnamed row of its fields (nested structs too): DuckDB names it like the
     struct it is combined with, by position."""
-    return exp.Tuple(expressions=[_positional(_field(node, i), sub) if sub is not None else _field(node, i)
-                                  for i, sub in enumerate(shape)])
+    return exp.Anonymous(this="row", expressions=[
+        _positional(_field(node, i), sub) if sub is not None else _field(node, i) for i, sub in enumerate(shape)])
 
 
 def _leftmost(query: Any) -> Any:

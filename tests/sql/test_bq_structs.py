@@ -44,3 +44,9 @@ def test_union_combines_structs_by_position_named_as_the_first_input(bq, duck):
     sql = translate("SELECT STRUCT('abc' AS a, 3 AS b) AS s UNION ALL SELECT STRUCT('def' AS c, 5 AS d)",
                     "bigquery", "duckdb")
     assert sorted(duck.execute(sql).fetchall(), key=str) == [({"a": "abc", "b": 3},), ({"a": "def", "b": 5},)]
+
+
+def test_union_of_structs_of_one_struct_field(bq):
+    assert sorted(bq("SELECT STRUCT(STRUCT([1] AS c, TRUE AS d) AS b) AS a UNION ALL "
+                     "SELECT STRUCT(STRUCT(ARRAY<INT64>[] AS e, FALSE AS f) AS g)"), key=str) == \
+        [({"b": {"c": [1], "d": True}},), ({"b": {"c": [], "d": False}},)]
