@@ -144,9 +144,13 @@ def select_as_struct_of_star(tree: Any, target: str) -> Any:
 
 def _positional(node: Any, shape: list[Any]) -> Any:
     """A struct value as an unnamed row of its fields (nested structs too): DuckDB names it like the
-    struct it is combined with, by position."""
-    return exp.Anonymous(this="row", expressions=[
+    struct it is combined with, by position. A NULL struct stays NULL."""
+    row = exp.Anonymous(this="row", expressions=[
         _positional(_field(node, i), sub) if sub is not None else _field(node, i) for i, sub in enumerate(shape)])
+    literal = node.this if isinstance(node, exp.Paren) else node
+    if isinstance(literal, exp.Tuple | exp.Struct):
+        return row
+    return exp.Case(ifs=[exp.If(this=exp.Is(this=node.copy(), expression=exp.null()), true=exp.null())], default=row)
 
 
 def _leftmost(query: Any) -> Any:

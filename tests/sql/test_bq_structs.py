@@ -50,3 +50,8 @@ def test_union_of_structs_of_one_struct_field(bq):
     assert sorted(bq("SELECT STRUCT(STRUCT([1] AS c, TRUE AS d) AS b) AS a UNION ALL "
                      "SELECT STRUCT(STRUCT(ARRAY<INT64>[] AS e, FALSE AS f) AS g)"), key=str) == \
         [({"b": {"c": [1], "d": True}},), ({"b": {"c": [], "d": False}},)]
+
+
+def test_a_union_keeps_a_null_struct_null(bq):
+    assert sorted(bq("SELECT s FROM (SELECT STRUCT<a INT64>(1) AS s UNION ALL SELECT CAST(NULL AS STRUCT<b INT64>))"),
+                  key=str) == [(None,), ({"a": 1},)]
