@@ -110,12 +110,13 @@ def array_field_access_flattens(tree: Any, target: str) -> Any:
     element's ``field``, in order: a NULL element gives a NULL, a field that is itself an array is
     flattened into the result (a NULL array adds nothing), and a NULL array gives an empty result
     (``UNNEST`` of it has no row). Paths go on through several arrays (``a.x.y``); ``FLATTEN(path)`` is the
-    path's array, ``FLATTEN`` of an array that is no path the array itself. DuckDB cannot read a field of a list: each step becomes ``list_transform`` (and
-    ``flatten`` when the field is an array). Applies where the array's type is known."""
+    path's array, ``FLATTEN`` of an array that is no path the array itself. DuckDB cannot read a field
+    of a list: each step becomes ``list_transform`` (and ``flatten`` when the field is an array). Applies
+    where the array's type is known."""
 
     def change(node: Any) -> Any:
         if isinstance(node, exp.Flatten) and (node.this.meta.get(_PATH) or _flat(type_of(node.this))):
-            return node.this  # FLATTEN(path): the path's array is flat already; of an array: the array
+            return node.this  # FLATTEN(path): the path's array is flat already; FLATTEN(array): the array
         if not isinstance(node, exp.Dot) or not isinstance(node.expression, exp.Identifier):
             return node
         field = _element_field(type_of(node.this), node.expression.name)
