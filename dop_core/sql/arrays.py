@@ -8,6 +8,7 @@ from sqlglot import exp
 
 from dop_core.sql import UnsupportedSqlError, library
 from dop_core.sql.inference import TYPE, is_type, type_of
+from dop_core.sql.library.json_paths import Key, duckdb_path
 from dop_core.sql.rules import rewrite, rule
 
 
@@ -119,12 +120,18 @@ def array_field_access_flattens(tree: Any, target: str) -> Any:
             return node.this  # FLATTEN(path): the path's array is flat already; FLATTEN(array): the array
         if not isinstance(node, exp.Dot) or not isinstance(node.expression, exp.Identifier):
             return node
-        field = _element_field(type_of(node.this), node.expression.name)
+        array_type = _array_type(node.this)
+        field = _element_field(array_type, node.expression.name)
+        element = exp.to_identifier("_dop_element")
+        step: Any = exp.Dot(this=exp.column(element), expression=node.expression.copy())
+        if field is None and _of_json(array_type):  # a JSON element's member (NULL where it has none)
+            field = exp.DataType.build("JSON")
+            step = exp.JSONExtract(this=exp.column(element),
+                                   expression=exp.Literal.string(duckdb_path([Key(node.expression.name)])))
         if field is None:
             return node
-        element = exp.to_identifier("_dop_element")
         out: Any = exp.Anonymous(this="list_transform", expressions=[node.this, exp.Lambda(
-            this=exp.Dot(this=exp.column(element), expression=node.expression.copy()), expressions=[element])])
+            this=step, expressions=[element])])
         if field.is_type(exp.DataType.Type.ARRAY):
             out = exp.Anonymous(this="flatten", expressions=[out])
             out.meta[TYPE] = field
@@ -138,6 +145,20 @@ def array_field_access_flattens(tree: Any, target: str) -> Any:
 
 #: meta key marking the translation of an array path (``FLATTEN`` of it is the same array)
 _PATH = "dop_array_path"
+
+
+def _array_type(node: Any) -> Any:
+    """The type of an array: inferred, or for an array literal (of structs written partly as tuples, which
+    sqlglot does not type) an array of its first element's type."""
+    typ = type_of(node)
+    if typ is None and isinstance(node, exp.Array) and node.expressions and type_of(node.expressions[0]):
+        typ = exp.DataType(this=exp.DataType.Type.ARRAY, expressions=[type_of(node.expressions[0])], nested=True)
+    return typ
+
+
+def _of_json(typ: Any) -> bool:
+    return typ is not None and typ.is_type(exp.DataType.Type.ARRAY) and bool(typ.expressions) and \
+        typ.expressions[0].is_type(exp.DataType.Type.JSON)
 
 
 def _flat(typ: Any) -> bool:

@@ -11,19 +11,10 @@ from sqlglot import exp
 from dop_core.sql import UnsupportedSqlError, library
 from dop_core.sql.inference import is_type, type_of
 from dop_core.sql.library import BigQueryError
-from dop_core.sql.library.json_paths import Key, Step, modifiers, steps
+from dop_core.sql.library.json_paths import Key, Step, duckdb_path, modifiers, steps
 from dop_core.sql.rules import rewrite, rule
 
 _EXTRACTIONS = (exp.JSONExtract, exp.JSONExtractScalar, exp.JSONExtractArray, exp.JSONValueArray)
-
-
-def duckdb_path(path: list[Step]) -> str:
-    """A JSONPath's steps in DuckDB's syntax: every name quoted (``$."a.b"[1]``); a path with an empty name
-    as a JSON pointer (``/a//1``: DuckDB reads no ``.""``), where an index also matches a member named so."""
-    if any(isinstance(step, Key) and not step for step in path):
-        return "".join("/" + str(step).replace("~", "~0").replace("/", "~1") for step in path)
-    return "$" + "".join(f"[{step}]" if isinstance(step, int) else
-                         '."' + step.replace("\\", "\\\\").replace('"', '\\"') + '"' for step in path)
 
 
 def _steps_of(path: Any) -> list[Step] | None:
