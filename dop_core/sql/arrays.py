@@ -8,6 +8,7 @@ from sqlglot import exp
 
 from dop_core.sql import UnsupportedSqlError, library
 from dop_core.sql.inference import TYPE, is_type, type_of
+from dop_core.sql.library.json_paths import Key, duckdb_path
 from dop_core.sql.rules import rewrite, rule
 
 
@@ -47,6 +48,34 @@ def _name_nested(value: Any, model: Any) -> None:
             _name_nested(element, first)
 
 
+@rule("duckdb")
+def array_path_subscripts_index_each_element(tree: Any, target: str) -> Any:
+    """In ``FLATTEN(array_of_structs.field[OFFSET(i)])`` the subscript indexes each element's ``field`` (the
+    path's step), not the path's flattened array: ``FLATTEN([STRUCT([1, 2] AS a), STRUCT([3, 4] AS
+    a)].a[OFFSET(1)])`` is ``[2, 4]``. Where the array's type is known, the step becomes
+    ``list_transform`` of the subscript of each element's field (its bounds checked as any subscript)."""
+
+    def change(node: Any) -> Any:
+        dot = node.this if isinstance(node, exp.Bracket) and node.args.get("offset") is not None else None
+        if not isinstance(dot, exp.Dot) or not isinstance(dot.expression, exp.Identifier) or \
+                node.find_ancestor(exp.Flatten) is None:
+            return node
+        field = _element_field(type_of(dot.this), dot.expression.name)
+        if field is None or not field.is_type(exp.DataType.Type.ARRAY) or not field.expressions:
+            return node
+        element = exp.to_identifier("_dop_element")
+        indexed = node.copy()
+        indexed.set("this", exp.Dot(this=exp.column(element), expression=dot.expression.copy()))
+        out = exp.Anonymous(this="list_transform", expressions=[dot.this, exp.Lambda(
+            this=indexed, expressions=[element])])
+        out.meta[TYPE] = exp.DataType(this=exp.DataType.Type.ARRAY, expressions=[field.expressions[0]],
+                                      nested=True)
+        out.meta[_PATH] = True
+        return out
+
+    return rewrite(tree, change)
+
+
 @rule("duckdb", "postgres")
 def array_subscripts(tree: Any, target: str) -> Any:
     """``arr[OFFSET(i)]`` counts from 0 and ``arr[ORDINAL(i)]`` from 1; an index out of bounds is an error
@@ -82,20 +111,27 @@ def array_field_access_flattens(tree: Any, target: str) -> Any:
     element's ``field``, in order: a NULL element gives a NULL, a field that is itself an array is
     flattened into the result (a NULL array adds nothing), and a NULL array gives an empty result
     (``UNNEST`` of it has no row). Paths go on through several arrays (``a.x.y``); ``FLATTEN(path)`` is the
-    path's array. DuckDB cannot read a field of a list: each step becomes ``list_transform`` (and
-    ``flatten`` when the field is an array). Applies where the array's type is known."""
+    path's array, ``FLATTEN`` of an array that is no path the array itself. DuckDB cannot read a field
+    of a list: each step becomes ``list_transform`` (and ``flatten`` when the field is an array). Applies
+    where the array's type is known."""
 
     def change(node: Any) -> Any:
-        if isinstance(node, exp.Flatten) and node.this.meta.get(_PATH):
-            return node.this  # FLATTEN(path): the path's array is flat already
+        if isinstance(node, exp.Flatten) and (node.this.meta.get(_PATH) or _flat(type_of(node.this))):
+            return node.this  # FLATTEN(path): the path's array is flat already; FLATTEN(array): the array
         if not isinstance(node, exp.Dot) or not isinstance(node.expression, exp.Identifier):
             return node
-        field = _element_field(type_of(node.this), node.expression.name)
+        array_type = _array_type(node.this)
+        field = _element_field(array_type, node.expression.name)
+        element = exp.to_identifier("_dop_element")
+        step: Any = exp.Dot(this=exp.column(element), expression=node.expression.copy())
+        if field is None and _of_json(array_type):  # a JSON element's member (NULL where it has none)
+            field = exp.DataType.build("JSON")
+            step = exp.JSONExtract(this=exp.column(element),
+                                   expression=exp.Literal.string(duckdb_path([Key(node.expression.name)])))
         if field is None:
             return node
-        element = exp.to_identifier("_dop_element")
         out: Any = exp.Anonymous(this="list_transform", expressions=[node.this, exp.Lambda(
-            this=exp.Dot(this=exp.column(element), expression=node.expression.copy()), expressions=[element])])
+            this=step, expressions=[element])])
         if field.is_type(exp.DataType.Type.ARRAY):
             out = exp.Anonymous(this="flatten", expressions=[out])
             out.meta[TYPE] = field
@@ -109,6 +145,26 @@ def array_field_access_flattens(tree: Any, target: str) -> Any:
 
 #: meta key marking the translation of an array path (``FLATTEN`` of it is the same array)
 _PATH = "dop_array_path"
+
+
+def _array_type(node: Any) -> Any:
+    """The type of an array: inferred, or for an array literal (of structs written partly as tuples, which
+    sqlglot does not type) an array of its first element's type."""
+    typ = type_of(node)
+    if typ is None and isinstance(node, exp.Array) and node.expressions and type_of(node.expressions[0]):
+        typ = exp.DataType(this=exp.DataType.Type.ARRAY, expressions=[type_of(node.expressions[0])], nested=True)
+    return typ
+
+
+def _of_json(typ: Any) -> bool:
+    return typ is not None and typ.is_type(exp.DataType.Type.ARRAY) and bool(typ.expressions) and \
+        typ.expressions[0].is_type(exp.DataType.Type.JSON)
+
+
+def _flat(typ: Any) -> bool:
+    """Whether ``typ`` is an array of other values than arrays (``FLATTEN`` of it is itself)."""
+    return typ is not None and typ.is_type(exp.DataType.Type.ARRAY) and bool(typ.expressions) and \
+        not typ.expressions[0].is_type(exp.DataType.Type.ARRAY)
 
 
 def _element_field(typ: Any, name: str) -> Any:

@@ -11,19 +11,10 @@ from sqlglot import exp
 from dop_core.sql import UnsupportedSqlError, library
 from dop_core.sql.inference import is_type, type_of
 from dop_core.sql.library import BigQueryError
-from dop_core.sql.library.json_paths import Key, Step, modifiers, steps
+from dop_core.sql.library.json_paths import Key, Step, duckdb_path, modifiers, steps
 from dop_core.sql.rules import rewrite, rule
 
 _EXTRACTIONS = (exp.JSONExtract, exp.JSONExtractScalar, exp.JSONExtractArray, exp.JSONValueArray)
-
-
-def duckdb_path(path: list[Step]) -> str:
-    """A JSONPath's steps in DuckDB's syntax: every name quoted (``$."a.b"[1]``); a path with an empty name
-    as a JSON pointer (``/a//1``: DuckDB reads no ``.""``), where an index also matches a member named so."""
-    if any(isinstance(step, Key) and not step for step in path):
-        return "".join("/" + str(step).replace("~", "~0").replace("/", "~1") for step in path)
-    return "$" + "".join(f"[{step}]" if isinstance(step, int) else
-                         '."' + step.replace("\\", "\\\\").replace('"', '\\"') + '"' for step in path)
 
 
 def _steps_of(path: Any) -> list[Step] | None:
@@ -97,11 +88,18 @@ def _json_fields(node: Any) -> tuple[Any, list[str]]:
 
 @rule("duckdb")
 def to_json_returns_json(tree: Any, target: str) -> Any:
-    """``TO_JSON(value)`` is a JSON value (sqlglot cast it to text, as for ``TO_JSON_STRING``)."""
+    """``TO_JSON(value)`` is a JSON value (sqlglot cast it to text, as for ``TO_JSON_STRING``).
+    ``TO_JSON_STRING(value, pretty_print)`` (DuckDB's ``to_json`` takes one argument) is the library's
+    ``json_text`` of the JSON text."""
 
     def fix(node: Any) -> Any:
-        if isinstance(node, exp.JSONFormat) and node.args.get("to_json") and not node.args.get("options"):
+        if not isinstance(node, exp.JSONFormat):
+            return node
+        options = node.args.get("options")
+        if node.args.get("to_json") and not options:
             return exp.Anonymous(this="to_json", expressions=[node.this])
+        if not node.args.get("to_json") and options is not None and not isinstance(options, exp.Kwarg):
+            return library.call(target, "json_text", _cast(_to_json(node.this), "VARCHAR"), options)
         return node
 
     return rewrite(tree, fix)

@@ -140,3 +140,46 @@ def select_as_struct_of_star(tree: Any, target: str) -> Any:
         select.set("expressions", [exp.Anonymous(this="struct_pack", expressions=[every_column])])
         select.set("kind", None)
     return tree
+
+
+def _positional(node: Any, shape: list[Any]) -> Any:
+    """A struct value as an unnamed row of its fields (nested structs too): DuckDB names it like the
+    struct it is combined with, by position. A NULL struct stays NULL."""
+    row = exp.Anonymous(this="row", expressions=[
+        _positional(_field(node, i), sub) if sub is not None else _field(node, i) for i, sub in enumerate(shape)])
+    literal = node.this if isinstance(node, exp.Paren) else node
+    if isinstance(literal, exp.Tuple | exp.Struct):
+        return row
+    return exp.Case(ifs=[exp.If(this=exp.Is(this=node.copy(), expression=exp.null()), true=exp.null())], default=row)
+
+
+def _leftmost(query: Any) -> Any:
+    while isinstance(query, exp.SetOperation | exp.Subquery):
+        query = query.this
+    return query
+
+
+@rule("duckdb")
+def set_operations_combine_structs_by_position(tree: Any, target: str) -> Any:
+    """``SELECT STRUCT('abc' AS a, 3 AS b) UNION ALL SELECT STRUCT('def' AS c, 5 AS d)`` is a column of
+    ``STRUCT<a STRING, b INT64>``: the inputs' structs are combined by position, named as the first input's.
+    DuckDB combined them by name (a struct of four fields, half of them NULL). A later input's struct
+    (of known fields) becomes an unnamed row of its fields."""
+    for node in tree.find_all(exp.SetOperation):
+        first, later = _leftmost(node.this), node.expression
+        while isinstance(later, exp.Subquery):
+            later = later.this
+        if not isinstance(first, exp.Select) or not isinstance(later, exp.Select) or \
+                len(first.expressions) != len(later.expressions):
+            continue
+        for model, item in zip(first.expressions, later.expressions, strict=True):
+            shape = _shape(_value_of(model))
+            value = _value_of(item)
+            if shape is None or _shape(value) is None or len(_shape(value) or []) != len(shape):
+                continue
+            value.replace(_positional(value, shape))
+    return tree
+
+
+def _value_of(item: Any) -> Any:
+    return item.this if isinstance(item, exp.Alias) else item

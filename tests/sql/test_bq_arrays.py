@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import duckdb
 import pytest
 
@@ -114,3 +116,20 @@ def test_structs_in_an_array_literal_take_the_first_elements_field_names(bq):
     assert bq("SELECT [STRUCT(STRUCT(5 AS y) AS x), STRUCT(STRUCT(6))][OFFSET(1)].x.y") == [(6,)]
     assert bq("SELECT v FROM UNNEST([STRUCT([STRUCT(5 AS y)] AS x), STRUCT([STRUCT(6)])].x.y) AS v "
               "ORDER BY v") == [(5,), (6,)]
+
+
+def test_a_subscript_inside_an_array_path_indexes_each_element(bq):
+    rows = "[STRUCT([1, 2, 3] AS a), STRUCT([4, 5] AS a)]"
+    assert bq(f"SELECT FLATTEN({rows}.a[OFFSET(1)]), FLATTEN({rows}.a[OFFSET(1)])[OFFSET(0)], "
+              f"FLATTEN({rows}.a[SAFE_OFFSET(2)])") == [([2, 5], 2, [3, None])]
+
+
+def test_flatten_of_an_array_that_is_no_path_is_the_array(bq):
+    assert bq("SELECT FLATTEN([STRUCT([1, 2, 3] AS a), STRUCT([4, 5] AS a)][OFFSET(1)].a), "
+              "FLATTEN(STRUCT([STRUCT([1, 2] AS b)] AS a).a[OFFSET(0)].b)") == [([4, 5], [1, 2])]
+
+
+def test_an_array_path_reads_members_of_json_fields(bq):
+    rows = "[STRUCT(JSON '{\"f\": 1}' AS x, 2 AS y), (JSON '{\"f\": \"foo\"}', 22), (JSON '[{\"f\": 3}]', 33)]"
+    assert [[json.loads(v) if v is not None else None for v in row[0]] for row in
+            bq(f"SELECT FLATTEN({rows}.x.f)")] == [[1, "foo", None]]

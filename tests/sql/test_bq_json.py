@@ -117,3 +117,9 @@ def test_json_object_of_arrays_refuses_null_keys_and_arrays_of_other_lengths(bq)
         bq("SELECT JSON_OBJECT(['a', NULL], [10])")
     with pytest.raises(duckdb.Error, match="A key cannot be NULL"):
         bq("SELECT JSON_OBJECT(['a', NULL], [10, 20])")
+
+
+def test_to_json_string_pretty_prints_one_member_a_line(bq):
+    assert bq("SELECT TO_JSON_STRING(STRUCT(STRUCT([1, 2] AS c, ARRAY<INT64>[] AS e) AS b, 2.50 AS x), true), "
+              "TO_JSON_STRING(STRUCT(1 AS a), false)") == \
+        [('{\n  "b": {\n    "c": [\n      1,\n      2\n    ],\n    "e": []\n  },\n  "x": 2.5\n}', '{"a":1}')]

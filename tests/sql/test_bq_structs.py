@@ -36,3 +36,22 @@ def test_case_and_nullif_of_a_struct_with_a_null_field(bq):
 def test_select_as_struct_of_star_is_a_struct_of_every_column(bq):
     assert bq("SELECT ARRAY(SELECT AS STRUCT * FROM UNNEST([STRUCT(1 AS a, 'x' AS b), (2, 'y')]) ORDER BY a DESC)") \
         == [([{"a": 2, "b": "y"}, {"a": 1, "b": "x"}],)]
+
+
+def test_union_combines_structs_by_position_named_as_the_first_input(bq, duck):
+    from dop_core.sql.dialects import translate
+
+    sql = translate("SELECT STRUCT('abc' AS a, 3 AS b) AS s UNION ALL SELECT STRUCT('def' AS c, 5 AS d)",
+                    "bigquery", "duckdb")
+    assert sorted(duck.execute(sql).fetchall(), key=str) == [({"a": "abc", "b": 3},), ({"a": "def", "b": 5},)]
+
+
+def test_union_of_structs_of_one_struct_field(bq):
+    assert sorted(bq("SELECT STRUCT(STRUCT([1] AS c, TRUE AS d) AS b) AS a UNION ALL "
+                     "SELECT STRUCT(STRUCT(ARRAY<INT64>[] AS e, FALSE AS f) AS g)"), key=str) == \
+        [({"b": {"c": [1], "d": True}},), ({"b": {"c": [], "d": False}},)]
+
+
+def test_a_union_keeps_a_null_struct_null(bq):
+    assert sorted(bq("SELECT s FROM (SELECT STRUCT<a INT64>(1) AS s UNION ALL SELECT CAST(NULL AS STRUCT<b INT64>))"),
+                  key=str) == [(None,), ({"a": 1},)]

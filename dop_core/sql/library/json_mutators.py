@@ -264,3 +264,28 @@ def json_object_of_arrays(keys: list[str | None] | None, values: list[str | None
             raise BigQueryError("Invalid input to JSON_OBJECT: A key cannot be NULL")
         members.setdefault(key, _load(value))
     return _dump(members)
+
+
+class _Number(str):
+    """A JSON number's text, written back as it was read."""
+
+
+def _pretty(value: Any, depth: int) -> str:
+    inner, outer = "  " * (depth + 1), "  " * depth
+    if isinstance(value, dict) and value:
+        members = [f"{inner}{json.dumps(k, ensure_ascii=False)}: {_pretty(v, depth + 1)}" for k, v in value.items()]
+        return "{\n" + ",\n".join(members) + "\n" + outer + "}"
+    if isinstance(value, list) and value:
+        return "[\n" + ",\n".join(inner + _pretty(v, depth + 1) for v in value) + "\n" + outer + "]"
+    if isinstance(value, _Number):
+        return str(value)
+    return json.dumps(value, ensure_ascii=False)
+
+
+@duckdb_python("json_text", ["VARCHAR", "BOOLEAN"], "VARCHAR")
+def json_text(text: str, pretty: bool) -> str:
+    """``TO_JSON_STRING(value, pretty_print)``: with ``pretty_print`` TRUE, one member or element a line,
+    indented by two spaces a level (numbers as written); else the JSON text unchanged."""
+    if not pretty:
+        return text
+    return _pretty(json.loads(text, parse_float=_Number, parse_int=_Number), 0)

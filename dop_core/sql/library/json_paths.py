@@ -3,7 +3,7 @@ escaped), ``[index]``, and JSON_EXTRACT's ``['key']`` and ``[key]``; ``lax`` and
 before the ``$``. A step is a :class:`Key` (matches an object's member) or an ``int`` (an array's element).
 
 Shared by the library's JSON functions (at run time) and the translation rules that write a path in
-DuckDB's syntax (``dop_core.sql.json_functions``); imports nothing but the standard library.
+DuckDB's syntax (:func:`duckdb_path`); imports nothing but the standard library.
 """
 
 from __future__ import annotations
@@ -70,6 +70,15 @@ def steps(path: str) -> list[Step]:
         else:
             raise BigQueryError(f"Invalid token in JSONPath at: {path[at:]}")
     return out
+
+
+def duckdb_path(path: list[Step]) -> str:
+    """A JSONPath's steps in DuckDB's syntax: every name quoted (``$."a.b"[1]``); a path with an empty name
+    as a JSON pointer (``/a//1``: DuckDB reads no ``.""``), where an index also matches a member named so."""
+    if any(isinstance(step, Key) and not step for step in path):
+        return "".join("/" + str(step).replace("~", "~0").replace("/", "~1") for step in path)
+    return "$" + "".join(f"[{step}]" if isinstance(step, int) else
+                         '."' + step.replace("\\", "\\\\").replace('"', '\\"') + '"' for step in path)
 
 
 def _unescape(text: str) -> str:
