@@ -17,8 +17,8 @@ if TYPE_CHECKING:
     from dop_core.sql.inference import Schema
 
 RULE_MODULES = ("checks", "names", "functions", "quantified", "strings", "regexps", "aggregates", "windows", "types",
-                "grouping", "dates", "intervals", "formats", "arrays", "ordering", "text_format", "hashes",
-                "library_functions", "postgres_functions", "set_operations", "queries")
+                "grouping", "literal_casts", "dates", "intervals", "formats", "arrays", "ordering", "text_format",
+                "hashes", "library_functions", "postgres_functions", "set_operations", "queries")
 
 Transform = Callable[[Any, str], Any]
 #: ``over(expression)``: the expression under the window the rewritten aggregate was under (if any)
