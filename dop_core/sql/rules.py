@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 RULE_MODULES = ("checks", "names", "functions", "quantified", "strings", "regexps", "aggregates", "windows", "types",
                 "grouping", "literal_casts", "dates", "intervals", "formats", "arrays", "ordering", "text_format",
-                "hashes", "library_functions", "postgres_functions", "set_operations", "queries")
+                "text_functions", "library_functions", "postgres_functions", "set_operations", "queries")
 
 Transform = Callable[[Any, str], Any]
 #: ``over(expression)``: the expression under the window the rewritten aggregate was under (if any)

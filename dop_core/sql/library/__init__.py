@@ -29,7 +29,7 @@ DUCKDB_PREFIX = "dop_bq_"
 #: the PostgreSQL schema holding the library's functions
 POSTGRES_SCHEMA = "dop_bq"
 
-LIBRARY_MODULES = ("strings", "aggregates", "trigonometry", "json_values", "conversions", "intervals", "zones", "regexps", "formatting", "hashes")
+LIBRARY_MODULES = ("strings", "aggregates", "trigonometry", "json_values", "conversions", "intervals", "zones", "regexps", "formatting", "hashes", "codes")
 
 
 class BigQueryError(ValueError):
