@@ -189,7 +189,8 @@ def time_zones_as_bigquery_names_them(tree: Any, target: str) -> Any:
     return rewrite(tree, fix)
 
 
-_LEAP = re.compile(r"^(?P<day>\s*\d{4}-\d{1,2}-\d{1,2}[ Tt])?(?P<h>\d{1,2}):(?P<m>\d{1,2}):60(?P<f>\.\d+)?(?P<rest>.*)$")
+_LEAP = re.compile(r"^(?P<day>\s*\d{4}-\d{1,2}-\d{1,2}[ Tt])?(?P<h>\d{1,2}):(?P<m>\d{1,2}):60(?P<f>\.\d+)?"
+                   r"(?P<rest>.*)$")
 
 
 def _roll_leap_second(text: str, to: str) -> str | None:

@@ -37,5 +37,5 @@ def install() -> None:
             fmt = exp.AtTimeZone(this=fmt, zone=self._parse_bitwise())
         return self.build_cast(strict=strict, this=this, to=to, format=fmt, safe=safe)
 
-    BigQueryParser._parse_cast = parse_cast
+    BigQueryParser._parse_cast = parse_cast  # type: ignore[method-assign]
     _INSTALLED.append(True)

@@ -29,7 +29,8 @@ DUCKDB_PREFIX = "dop_bq_"
 #: the PostgreSQL schema holding the library's functions
 POSTGRES_SCHEMA = "dop_bq"
 
-LIBRARY_MODULES = ("strings", "aggregates", "trigonometry", "json_values", "conversions", "intervals", "zones", "regexps", "formatting", "hashes", "codes")
+LIBRARY_MODULES = ("strings", "aggregates", "trigonometry", "json_values", "conversions", "intervals", "zones",
+                   "regexps", "formatting", "hashes", "codes")
 
 
 class BigQueryError(ValueError):
