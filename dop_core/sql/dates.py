@@ -98,12 +98,11 @@ def zoned_strings_are_timestamps(tree: Any, target: str) -> Any:
     (DuckDB dropped the offset: the date in UTC was kept whatever the default zone)."""
 
     def fix(node: Any) -> Any:
-        if not (isinstance(node, exp.Date | exp.TsOrDsToTime | exp.TsOrDsToDatetime)
-                and not any(v for k, v in node.args.items() if k != "this")
-                and isinstance(node.this, exp.Literal) and node.this.is_string
-                and _ZONED_TEXT.search(node.this.this.strip())):
+        text = node.this.unnest() if isinstance(node, exp.Date | exp.TsOrDsToTime | exp.TsOrDsToDatetime) else None
+        if not (isinstance(text, exp.Literal) and text.is_string and _ZONED_TEXT.search(text.this.strip())
+                and not any(v for k, v in node.args.items() if k != "this")):
             return node
-        civil = _cast(_cast(node.this.copy(), "TIMESTAMPTZ"), "TIMESTAMP")
+        civil = _cast(_cast(text.copy(), "TIMESTAMPTZ"), "TIMESTAMP")
         if isinstance(node, exp.Date):
             return _cast(civil, "DATE")
         return _cast(civil, "TIME") if isinstance(node, exp.TsOrDsToTime) else civil
@@ -176,6 +175,8 @@ def time_zones_as_bigquery_names_them(tree: Any, target: str) -> Any:
             return _cast(node, "TIMESTAMPTZ") if zone is None else exp.func("timezone", zone_name(zone), node)
         key = "this" if isinstance(node, exp.CurrentDate) else "zone"
         zone = node.args.get(key) if isinstance(node, exp.Expression) else None
+        if isinstance(node, exp.AtTimeZone) and node.arg_key == "format":
+            return node  # CAST(... FORMAT f AT TIME ZONE z): cast_with_format reads the zone
         if zone is None or (isinstance(zone, exp.Anonymous) and zone.name.lower() == "dop_bq_time_zone"):
             return node
         if isinstance(node, exp.String) and _timestamp(node.this):
@@ -188,7 +189,8 @@ def time_zones_as_bigquery_names_them(tree: Any, target: str) -> Any:
     return rewrite(tree, fix)
 
 
-_LEAP = re.compile(r"^(?P<day>\s*\d{4}-\d{1,2}-\d{1,2}[ Tt])?(?P<h>\d{1,2}):(?P<m>\d{1,2}):60(?P<f>\.\d+)?(?P<rest>.*)$")
+_LEAP = re.compile(r"^(?P<day>\s*\d{4}-\d{1,2}-\d{1,2}[ Tt])?(?P<h>\d{1,2}):(?P<m>\d{1,2}):60(?P<f>\.\d+)?"
+                   r"(?P<rest>.*)$")
 
 
 def _roll_leap_second(text: str, to: str) -> str | None:

@@ -17,9 +17,9 @@ if TYPE_CHECKING:
     from dop_core.sql.inference import Schema
 
 RULE_MODULES = ("checks", "names", "functions", "quantified", "strings", "regexps", "aggregates", "windows", "types",
-                "grouping", "dates", "intervals", "formats", "arrays", "ordering", "text_format", "hashes",
-                "library_functions", "postgres_functions", "set_operations", "queries", "json_functions", "pipes",
-                "with_clauses", "structs", "group_by_all")
+                "grouping", "literal_casts", "dates", "intervals", "formats", "arrays", "ordering", "text_format",
+                "text_functions", "library_functions", "postgres_functions", "set_operations", "queries",
+                "json_functions", "pipes", "with_clauses", "structs", "group_by_all")
 
 Transform = Callable[[Any, str], Any]
 #: ``over(expression)``: the expression under the window the rewritten aggregate was under (if any)

@@ -14,7 +14,7 @@ from dop_core.sql.rules import rule
 #: one printf specification: flags, width, precision, conversion
 _SPEC = re.compile(r"%(?P<flags>[-+ #0']*)(?P<width>\*|\d+)?(?:\.(?P<precision>\*|\d+))?(?P<conv>[a-zA-Z%])")
 _INTEGERS = ("BIGINT", "INT", "SMALLINT", "TINYINT", "HUGEINT")
-_NUMBERS = _INTEGERS + ("DOUBLE", "FLOAT", "DECIMAL", "BIGDECIMAL")
+_NUMBERS = (*_INTEGERS, "DOUBLE", "FLOAT", "DECIMAL", "BIGDECIMAL")
 
 
 @rule("duckdb")
@@ -38,7 +38,8 @@ def format_is_printf(tree: Any, target: str) -> Any:
 
 
 def _literal_format(target: str, text: str, args: list[Any]) -> list[Any]:
-    out, values, pos = [], [], 0
+    out: list[tuple[int, int, str]] = []
+    values: list[Any] = []
     for match in _SPEC.finditer(text):
         conv = match["conv"]
         spec = match.group()

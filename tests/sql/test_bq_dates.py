@@ -59,7 +59,7 @@ def test_conversions_and_formats_of_a_timestamp_in_a_time_zone(bq):
 def test_time_zones_from_a_column_and_fixed_offsets(bq):
     # BigQuery: a zone may come from a column, and may be a fixed offset such as 'UTC+1234' or '-06'
     zones = "UNNEST(['Europe/Amsterdam', 'UTC+1234', '-06', NULL]) AS tz WITH OFFSET n"
-    utc = datetime.timezone.utc
+    utc = datetime.UTC
     assert bq(f"SELECT TIMESTAMP_TRUNC(TIMESTAMP '2010-10-20 10:20:30 UTC', DAY, tz) FROM {zones} ORDER BY n") == [
         (datetime.datetime(2010, 10, 19, 22, 0, tzinfo=utc),), (datetime.datetime(2010, 10, 19, 11, 26, tzinfo=utc),),
         (datetime.datetime(2010, 10, 20, 6, 0, tzinfo=utc),), (None,)]
@@ -101,3 +101,13 @@ def test_date_and_time_of_a_string_with_a_time_zone(bq):
               "DATETIME('2010-11-12 01:02:03+08'), DATE('2019-08-01 23:00:00')") == \
         [(datetime.date(2019, 8, 2), datetime.time(17, 2, 3, 456000), datetime.datetime(2010, 11, 11, 17, 2, 3),
           datetime.date(2019, 8, 1))]
+
+
+def test_string_literals_cast_as_bigquery_reads_them(bq):
+    assert bq("SELECT CAST('-0x100' AS INT64), CAST('0x1F' AS INT64), CAST('2006-01-02' AS DATETIME)") == \
+        [(-256, 31, datetime.datetime(2006, 1, 2))]
+    # BigQuery's errors: hour 24, and a time zone in a DATETIME
+    for sql in ("SELECT CAST('24:00:00' AS TIME)", "SELECT CAST('2006-01-02 01:02:03.123456 UTC' AS DATETIME)",
+                "SELECT DATETIME '2006-01-02 01:02:03+01'"):
+        with pytest.raises(UnsupportedSqlError, match=r"Invalid (time|datetime) string"):
+            bq(sql)

@@ -30,7 +30,7 @@ DUCKDB_PREFIX = "dop_bq_"
 POSTGRES_SCHEMA = "dop_bq"
 
 LIBRARY_MODULES = ("strings", "aggregates", "quantile_sketches", "percentiles", "trigonometry", "json_values",
-                   "conversions", "json_mutators", "intervals", "zones", "regexps", "formatting", "hashes")
+                   "conversions", "json_mutators", "intervals", "zones", "regexps", "formatting", "hashes", "codes")
 
 
 class BigQueryError(ValueError):

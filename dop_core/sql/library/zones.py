@@ -53,12 +53,12 @@ def time_text(text: str) -> str:
 _FRACTION = re.compile(r"(?<=:\d\d)\.(\d+)")
 
 
-duckdb_macro("datetime_in_range", """A DATETIME within BigQuery's range (years 1 to 9999), else BigQuery's overflow error
-(DuckDB's range is wider).""",
+duckdb_macro("datetime_in_range", """A DATETIME within BigQuery's range (years 1 to 9999), else BigQuery's overflow
+error (DuckDB's range is wider).""",
              "(x) AS CASE WHEN x < TIMESTAMP '0001-01-01' OR x > TIMESTAMP '9999-12-31 23:59:59.999999' "
              "THEN dop_bq_error('DATETIME overflow: the result is outside 0001-01-01 to 9999-12-31') ELSE x END")
-duckdb_macro("timestamp_in_range", """A TIMESTAMP within BigQuery's range (years 1 to 9999 UTC), else BigQuery's overflow
-error (DuckDB's range is wider).""",
+duckdb_macro("timestamp_in_range", """A TIMESTAMP within BigQuery's range (years 1 to 9999 UTC), else BigQuery's
+overflow error (DuckDB's range is wider).""",
              "(x) AS CASE WHEN x < TIMESTAMPTZ '0001-01-01 00:00:00+00' OR "
              "x > TIMESTAMPTZ '9999-12-31 23:59:59.999999+00' "
              "THEN dop_bq_error('TIMESTAMP overflow: the result is outside 0001-01-01 to 9999-12-31 UTC') ELSE x END")
