@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from dop_core.sql.inference import Schema
 
-RULE_MODULES = ("checks", "names", "functions", "quantified", "strings", "aggregates", "windows", "types", "grouping",
-                "dates", "formats", "arrays", "ordering", "library_functions", "postgres_functions", "set_operations",
-                "queries")
+RULE_MODULES = ("checks", "names", "functions", "quantified", "strings", "aggregates", "windows", "arithmetic", "types",
+                "grouping", "dates", "formats", "arrays", "ordering", "library_functions", "postgres_functions",
+                "set_operations", "queries")
 
 Transform = Callable[[Any, str], Any]
 #: ``over(expression)``: the expression under the window the rewritten aggregate was under (if any)

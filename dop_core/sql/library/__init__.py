@@ -29,8 +29,8 @@ DUCKDB_PREFIX = "dop_bq_"
 #: the PostgreSQL schema holding the library's functions
 POSTGRES_SCHEMA = "dop_bq"
 
-LIBRARY_MODULES = ("strings", "aggregates", "quantile_sketches", "percentiles", "trigonometry", "json_values",
-                   "conversions")
+LIBRARY_MODULES = ("strings", "aggregates", "quantile_sketches", "percentiles", "arithmetic", "trigonometry",
+                   "json_values", "conversions")
 
 
 class BigQueryError(ValueError):
