@@ -47,7 +47,7 @@ def safe_prefix(tree: Any, target: str) -> Any:
 def _tried(call: Any) -> Any:
     """``TRY(call)``; an argument holding a subquery (which DuckDB's TRY refuses) is computed beside it:
     ``(SELECT TRY(f(_dop_safe_0)) FROM (SELECT (subquery) AS _dop_safe_0))``."""
-    hoisted = []
+    hoisted: list[Any] = []
     for argument in list(call.iter_expressions()):
         if argument.find(exp.Query):
             name = f"_dop_safe_{len(hoisted)}"
