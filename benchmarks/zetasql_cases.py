@@ -186,7 +186,9 @@ def _options_and_sql(head: str) -> tuple[dict[str, str], str, int]:
         else:
             options[key.strip()] = value.strip() if eq else ""
         i += 1
-    return options, "\n".join(lines[i:]).strip(), i
+    # the file format escapes a query's line that starts with -- or == (a section's end) as \-- and \==
+    sql = re.sub(r"^\\(?=--|==)", "", "\n".join(lines[i:]), flags=re.M)
+    return options, sql.strip(), i
 
 
 def _bracket_depth(text: str) -> int:

@@ -269,7 +269,8 @@ def array_agg_modifiers(tree: Any, target: str) -> Any:
 
 @rule("duckdb")
 def generated_arrays_refuse_a_zero_step(tree: Any, target: str) -> Any:
-    """``GENERATE_ARRAY(start, end, 0)`` and ``GENERATE_DATE_ARRAY(start, end, INTERVAL 0 DAY)`` are errors
+    """``GENERATE_ARRAY(start, end, 0)``, ``GENERATE_DATE_ARRAY(start, end, INTERVAL 0 DAY)`` and
+    ``GENERATE_TIMESTAMP_ARRAY(start, end, INTERVAL 0 DAY)`` are errors
     ("Sequence step cannot be 0."); DuckDB's ``generate_series`` returns a result. The step is checked."""
 
     def checked(step: Any) -> Any:
@@ -278,7 +279,8 @@ def generated_arrays_refuse_a_zero_step(tree: Any, target: str) -> Any:
             target, "error", exp.Literal.string("Sequence step cannot be 0.")))], default=step)
 
     def fix(node: Any) -> Any:
-        step = node.args.get("step") if isinstance(node, exp.GenerateSeries | exp.GenerateDateArray) else None
+        step = node.args.get("step") if isinstance(
+            node, exp.GenerateSeries | exp.GenerateDateArray | exp.GenerateTimestampArray) else None
         if step is None:
             return node
         if isinstance(step, exp.Interval):

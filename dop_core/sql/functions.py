@@ -20,7 +20,8 @@ def safe_prefix(tree: Any, target: str) -> Any:
     (an unknown column "SAFE" on DuckDB); DuckDB's ``TRY(f(...))`` has exactly this meaning. PostgreSQL
     has no expression-level error catching, so there it is an error naming ``SAFE.``. An aggregate or
     window function (``SAFE.SUM(x)``, ``SAFE.RANK() OVER (...)``) cannot stand in ``TRY``: it is marked
-    safe instead, and the rules that check its errors (``sum_of_int64_is_int64``) return NULL for it."""
+    safe instead, and the rules that check its errors (``sum_of_int64_is_int64``) return NULL for it. An
+    argument holding a subquery is computed outside ``TRY`` (which refuses subqueries)."""
 
     def fix(node: Any) -> Any:
         if isinstance(node, exp.Window) and _safe_window_call(node.this):
@@ -37,10 +38,23 @@ def safe_prefix(tree: Any, target: str) -> Any:
             if target != "duckdb":
                 raise UnsupportedSqlError(f"SAFE.{node.this.sql('bigquery').split('(')[0]} (returning NULL on "
                                           f"error) cannot be expressed on {target}", construct="SAFE")
-            return exp.func("TRY", node.this.copy())
+            return _tried(node.this.copy())
         return node
 
     return tree.transform(fix)
+
+
+def _tried(call: Any) -> Any:
+    """``TRY(call)``; an argument holding a subquery (which DuckDB's TRY refuses) is computed beside it:
+    ``(SELECT TRY(f(_dop_safe_0)) FROM (SELECT (subquery) AS _dop_safe_0))``."""
+    hoisted: list[Any] = []
+    for argument in list(call.iter_expressions()):
+        if argument.find(exp.Query):
+            name = f"_dop_safe_{len(hoisted)}"
+            hoisted.append(exp.alias_(argument.copy(), name))
+            argument.replace(exp.column(name))
+    tried = exp.func("TRY", call)
+    return exp.Subquery(this=exp.select(tried).from_(exp.Subquery(this=exp.select(*hoisted)))) if hoisted else tried
 
 
 def _safe_window_call(node: Any) -> bool:

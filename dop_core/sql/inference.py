@@ -45,9 +45,11 @@ def annotate(tree: Any, schema: Schema | None = None) -> None:
         for node in nodes:
             node.meta.pop(_INDEX, None)
     tables = _nested(schema)
-    with contextlib.suppress(Exception):  # SQL sqlglot cannot qualify is typed without column types
-        copy = qualify(copy, dialect="bigquery", schema=tables, validate_qualify_columns=False,
-                       quote_identifiers=False, identify=False, expand_stars=False)
+    for expand_stars in (True, False):  # SQL sqlglot cannot qualify is typed without column types
+        with contextlib.suppress(Exception):
+            copy = qualify(copy.copy(), dialect="bigquery", schema=tables, validate_qualify_columns=False,
+                           quote_identifiers=False, identify=False, expand_stars=expand_stars)
+            break
     try:
         copy = annotate_types(copy, schema=tables, dialect="bigquery")
         for unnest in list(copy.find_all(exp.Unnest)):  # sqlglot's scopes skip a query in UNNEST(ARRAY(...))

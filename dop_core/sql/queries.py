@@ -77,6 +77,56 @@ def _outermost_selects(query: Any) -> list[Any]:
 
 
 @rule("duckdb")
+def pivot_values_may_repeat(tree: Any, target: str) -> Any:
+    """A PIVOT value may repeat (``FOR y IN (NULL, NULL AS n)``, ``(1 AS a, 1 AS b)``): each gives its own
+    columns, computed from the same rows; DuckDB's PIVOT refuses a repeated value (and an aggregate of a
+    subquery's value). Such a PIVOT becomes
+    what it means: the input grouped by its other columns, each aggregate once per value with ``FILTER
+    (WHERE column IS NOT DISTINCT FROM value)`` (a NULL value takes the rows where the column is NULL),
+    named as BigQuery names PIVOT's columns. A non-deterministic aggregate is refused there (its copies
+    would differ)."""
+    for pivot in list(tree.find_all(exp.Pivot)):
+        if pivot.args.get("unpivot") or not pivot.args.get("fields"):
+            continue
+        field = pivot.args["fields"][0]
+        written = [(v.this if isinstance(v, exp.PivotAlias) else v).sql("bigquery") for v in field.expressions]
+        subquery = any(a.find(exp.Query) for a in pivot.expressions)
+        if (subquery or len(set(written)) < len(written)) and isinstance(pivot.parent, exp.Subquery | exp.Table):
+            _pivot_as_filtered_aggregates(pivot, field)
+    return tree
+
+
+def _pivot_as_filtered_aggregates(pivot: Any, field: Any) -> None:
+    aggregates = list(pivot.expressions)
+    if any(a.find(exp.Rand, exp.Uuid) for a in aggregates):  # each copy would draw its own values
+        raise UnsupportedSqlError("PIVOT with a repeated value and a non-deterministic aggregate (RAND, "
+                                  "GENERATE_UUID) cannot be expressed on duckdb", construct="PIVOT")
+    source = pivot.parent
+    pivot.pop()
+    used = {c.name.lower(): c.name for a in [*aggregates, field.this]
+            for c in a.walk(prune=lambda n: isinstance(n, exp.Query)) if isinstance(c, exp.Column)}
+    columns: list[Any] = [exp.Star(except_=[exp.column(name) for name in used.values()])]
+    for value in field.expressions:
+        name = _pivot_value_name(value)
+        part = name if isinstance(value, exp.PivotAlias) else value.sql("bigquery").strip("'")
+        matches = exp.NullSafeEQ(this=field.this.copy(),
+                                 expression=(value.this if isinstance(value, exp.PivotAlias) else value).copy())
+        for aggregate in aggregates:
+            computed = aggregate.unalias().copy()
+            for node in list(computed.find_all(exp.AggFunc)):
+                filtered = exp.Filter(this=node.copy(), expression=exp.Where(this=matches.copy()))
+                if node is computed:
+                    computed = filtered
+                else:
+                    node.replace(filtered)
+            column = f"{aggregate.alias}_{part}" if isinstance(aggregate, exp.Alias) else name
+            columns.append(exp.alias_(computed, column, quoted=True))
+    select = exp.select(*columns).from_(source.copy()).group_by("ALL")
+    alias = pivot.args.get("alias")
+    source.replace(exp.Subquery(this=select, alias=alias.copy() if alias else None))
+
+
+@rule("duckdb")
 def pivot_column_names(tree: Any, target: str) -> Any:
     """BigQuery names PIVOT's output columns after the pivot values: an integer ``100`` gives ``_100``,
     a string its text, ``NULL`` gives ``NULL``, ``true`` gives ``true``, an alias itself; with aliased

@@ -72,6 +72,12 @@ def test_generated_arrays_refuse_a_zero_step(bq):
               "ARRAY_LENGTH(GENERATE_DATE_ARRAY('2016-01-01', '2016-01-03', INTERVAL 1 DAY))") == [([1, 3, 5], None, 3)]
 
 
+def test_generate_timestamp_array_refuses_a_zero_step(bq):
+    with pytest.raises(duckdb.Error, match="step cannot be 0"):
+        bq("SELECT GENERATE_TIMESTAMP_ARRAY('2016-01-01', '2016-01-02', INTERVAL 0 DAY)")
+    assert bq("SELECT ARRAY_LENGTH(GENERATE_TIMESTAMP_ARRAY('2016-01-01', '2016-01-02', INTERVAL 12 HOUR))") == [(3,)]
+
+
 def test_unnest_of_an_array_of_structs_has_a_column_per_field(bq, duck):
     # BigQuery: the fields of UNNEST(ARRAY<STRUCT>) are columns, also of a table's column and with OFFSET;
     # a tuple among structs takes the array's field names

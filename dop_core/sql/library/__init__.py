@@ -29,8 +29,9 @@ DUCKDB_PREFIX = "dop_bq_"
 #: the PostgreSQL schema holding the library's functions
 POSTGRES_SCHEMA = "dop_bq"
 
-LIBRARY_MODULES = ("strings", "aggregates", "quantile_sketches", "percentiles", "trigonometry", "json_values",
-                   "conversions", "json_mutators", "intervals", "zones", "regexps", "formatting", "hashes", "codes")
+LIBRARY_MODULES = ("strings", "aggregates", "quantile_sketches", "percentiles", "arithmetic", "trigonometry",
+                   "json_values", "conversions", "json_mutators", "intervals", "zones", "regexps", "formatting", "hashes",
+                   "codes")
 
 
 class BigQueryError(ValueError):
