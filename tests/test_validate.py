@@ -172,3 +172,54 @@ def test_what_the_operator_check_learnt_is_cached_and_airflow_not_imported_again
     (folder / "config.yaml").write_text("\n".join((folder / "config.yaml").read_text().splitlines()[:4]) + "\n")
     second = validate()  # only the operator found before: nothing to import
     assert second == {"problems": [], "airflow": False}
+
+
+PROJECT_CHECK = """\
+import json, sys
+from dop_core.check.project import check_project
+report = check_project(sys.argv[1])
+print(json.dumps({"problems": [str(p) for p in report.problems], "airflow": "airflow" in sys.modules,
+                  "sqlglot": "sqlglot" in sys.modules}))
+"""
+
+
+def test_what_the_sql_check_found_is_kept_until_an_input_changes(tmp_path):
+    """A second `dop validate` of an unchanged project reports the same problems without building the DAGs
+    (no Airflow, no SQL parser); an edited SQL file is checked again, even one whose size did not change."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    root = project_with(tmp_path)
+    folder = root / "orchestration" / "shop"
+    (folder / "sql").mkdir(parents=True)
+    (folder / "config.yaml").write_text(
+        "schema: shop\ntasks:\n"
+        "  - identifier: orders\n    kind: {action: materialization, target: table}\n"
+        "  - identifier: empty\n    kind: {action: materialization, target: view}\n"
+        "  - identifier: hello\n"
+        "    kind: {action: airflow_operator, target: airflow.providers.standard.operators.bash.BashOperator}\n"
+        "    options: {arguments: {bash_command: echo hello}}\n")
+    (folder / "sql" / "orders.sql").write_text("SELECT 1 AS id\nFROM (SELECT 1) t WHERE\n")
+    (folder / "sql" / "empty.sql").write_text("")
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("DOP_")}, "XDG_CACHE_HOME": str(tmp_path / "c")}
+    (tmp_path / "cwd").mkdir()  # python -c puts the working folder on sys.path: one whose time stays the same
+
+    def validate() -> dict:
+        out = subprocess.run([sys.executable, "-c", PROJECT_CHECK, str(root)], env=env, capture_output=True,
+                             text=True, check=True, cwd=tmp_path / "cwd")
+        return json.loads(out.stdout.strip().splitlines()[-1])
+
+    first = validate()
+    assert first["airflow"] and first["sqlglot"]
+    sql = str(folder / "sql")
+    assert any(p.startswith(f"{sql}/orders.sql:2:19: error: the SQL does not parse") for p in first["problems"]), first
+    assert any(p.startswith(f"{sql}/empty.sql:1:1: warning: the SQL file of task 'empty'") for p in first["problems"])
+    second = validate()
+    assert second == {**first, "airflow": False, "sqlglot": False}
+
+    (folder / "sql" / "orders.sql").write_text("SELECT 1 AS id\nFROM (SELECT 1) AS t_on\n")  # fixed, the same size
+    third = validate()
+    assert not any("orders.sql" in p for p in third["problems"]), third
+    assert any(p.startswith(f"{sql}/empty.sql:1:1: warning:") for p in third["problems"])

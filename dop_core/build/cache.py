@@ -85,7 +85,7 @@ def cached_project(location: Any = None) -> Project:
         head, _, body = cached.partition(b"\n")
         if head == FORMAT + b" " + key.encode():
             try:
-                project = _SafeUnpickler(io.BytesIO(body)).load()
+                project = SafeUnpickler(io.BytesIO(body)).load()
                 if isinstance(project, Project) and project.root == root:
                     return project
             except Exception as exc:  # a truncated or tampered entry is a miss, never an error
@@ -107,7 +107,7 @@ def _holds_secrets(project: Project) -> bool:
     return any(target_secrets(target) for target in project.targets.values())
 
 
-class _SafeUnpickler(pickle.Unpickler):
+class SafeUnpickler(pickle.Unpickler):
     """Admits the attrs classes of DOP and of the given plugin packages (configs, typed options and settings)
     and plain value types; nothing else."""
 
@@ -144,7 +144,7 @@ def _tree(folder: pathlib.Path | str, prefix: str = "") -> list[str]:
     return sorted(lines)
 
 
-def _digest(path: str) -> str | None:
+def input_digest(path: str) -> str | None:
     """A file's content hash, a folder's tree (names, sizes, mtimes) hash, or None when it does not exist."""
     try:
         if os.path.isdir(path):
@@ -152,6 +152,18 @@ def _digest(path: str) -> str | None:
         return hashlib.sha256(pathlib.Path(path).read_bytes()).hexdigest()
     except OSError:
         return None
+
+
+@functools.cache
+def airflow_version() -> str:
+    """Airflow's version, without importing Airflow when it is not imported yet (``dop validate`` keys its
+    cache with the parse cache's salt and imports no Airflow when its entries are current)."""
+    airflow = sys.modules.get("airflow")
+    if airflow is not None:
+        return str(airflow.__version__)
+    from importlib.metadata import version
+
+    return version("apache-airflow")
 
 
 @functools.cache
@@ -202,12 +214,10 @@ class ConfigCache:
 
     # -- keys ---------------------------------------------------------------------------------
     def _project_salt(self, target: Target | None) -> bytes:
-        import airflow  # building the DAGs needs it anyway
-
         import dop_core
 
         h = hashlib.sha256(FORMAT)
-        h.update(f"{sys.version}\0{dop_core.__version__}\0{airflow.__version__}\0"
+        h.update(f"{sys.version}\0{dop_core.__version__}\0{airflow_version()}\0"
                  f"{self.project.root}\0{target!r}\0{os.environ.get('DOP_TARGET', '')}\n".encode())
         h.update(_read(self.project.root / PROJECT_FILE) or b"")
         h.update(_dop_sources())
@@ -248,7 +258,7 @@ class ConfigCache:
                 self.hits.add(folder.name)
                 return found
         config = validate_dag(self.project, folder, self.registry, target=self.target, settings=self.settings)
-        if key is not None and self.writable and self._cacheable(config) and self.key(folder) == key:
+        if key is not None and self.writable and self.cacheable(config) and self.key(folder) == key:
             self._store(folder, key, config)
         return config
 
@@ -269,25 +279,25 @@ class ConfigCache:
         if head != FORMAT + b" " + key.encode():
             return None
         try:
-            config, deps = _SafeUnpickler(io.BytesIO(body), self._packages).load()
+            config, deps = SafeUnpickler(io.BytesIO(body), self._packages).load()
         except Exception as exc:  # a truncated or tampered entry is a miss, never an error
             log.debug("DOP parse cache: ignoring %s: %s", self._path(folder), exc)
             return None
         if not isinstance(config, DagConfig) or not isinstance(deps, list):
             return None
-        if any(_digest(path) != digest for path, digest in deps):
+        if any(input_digest(path) != digest for path, digest in deps):
             return None
         return attrs.evolve(config, _folder=folder)
 
     def _store(self, folder: pathlib.Path, key: str, config: DagConfig) -> None:
         assert config.inputs is not None
-        deps = [(path, _digest(path)) for path in config.inputs]
+        deps = [(path, input_digest(path)) for path in config.inputs]
         payload = pickle.dumps((attrs.evolve(config, _document=None), deps), protocol=pickle.HIGHEST_PROTOCOL)
         if not write_atomically(self._path(folder), FORMAT + b" " + key.encode() + b"\n" + payload):
             self.writable = False
 
     @staticmethod
-    def _cacheable(config: DagConfig) -> bool:
+    def cacheable(config: DagConfig) -> bool:
         """Only DAGs whose every task kind and trigger said what its validation read (``inputs``)."""
         triggers = [*config.triggers, *(t for task in config.tasks for t in task.triggers)]
         return config.inputs is not None and all(t.typed_options is not None for t in config.tasks) \

@@ -10,6 +10,7 @@ from typing import Any
 
 import attrs
 
+from dop_core.config.models import DagConfig, Project, Target
 from dop_core.errors import ConfigError, Location, Problem
 from dop_core.validate.project import ProjectReport, validate_project
 from dop_core.validate.targets import resolve_target
@@ -18,12 +19,15 @@ from dop_core.validate.targets import resolve_target
 def check_project(root: Any = None, target: str | None = None, build: bool = True,
                   date: dt.date | None = None) -> ProjectReport:
     """Every problem of the project; with ``build``, also instantiate each valid DAG's operators and
-    check their SQL (rendered for ``date``, default today: see :mod:`dop_core.check.sql`)."""
+    check their SQL (rendered for ``date``, default today: see :mod:`dop_core.check.sql`). What a DAG's
+    build and check found is kept until one of their inputs changes (:mod:`dop_core.check.cache`)."""
+    from dop_core.util.cachedir import installed_cache
+
+    installed = installed_cache("checks")[1]  # before anything imports Airflow, which adds to sys.path
     report = validate_project(root, target)
     if not build or report.project is None or not report.dags:
         return report
-    from dop_core.build.dags import build_dag
-    from dop_core.check.sql import check_dag_sql
+    from dop_core.check.cache import CheckCache
     from dop_core.contract.registry import get_registry
     from dop_core.lineage.check import lineage_problems
     from dop_core.lineage.store import current_reads
@@ -33,22 +37,38 @@ def check_project(root: Any = None, target: str | None = None, build: bool = Tru
         resolved = resolve_target(project, target)
     except ConfigError:  # already among the report's problems
         return report
-    engine = get_registry().named("engine", resolved.engine)
+    date = date or dt.date.today()
+    cache = CheckCache(project, get_registry(), resolved, date, installed)
     problems = list(report.problems)
     lineage = []
     for config in report.dags:
         if not config.enabled:  # never built, as Airflow never sees it
             continue
         lineage.append((config, current_reads(project, config, resolved)))  # recorded for `dependencies: auto`
-        try:
-            dag = build_dag(config, project, resolved, problems)
-        except ConfigError as exc:
-            problems.extend(exc.problems)
-            continue
-        except Exception as exc:
-            problems.append(Problem(Location(str(config.config_path)), f"building the DAG failed: "
-                                    f"{type(exc).__name__}: {exc}", fix="check the task options named in the error"))
-            continue
-        problems += check_dag_sql(dag, project.dialect, date or dt.date.today(), engine=engine, config=config)
+        key = cache.key(config)
+        found = cache.problems(config, key)
+        if found is None:
+            found, dag = _build_and_check(config, project, resolved, date)
+            if dag is not None:
+                cache.store(config, key, found, dag)
+        problems += found
     problems += lineage_problems(lineage)
     return attrs.evolve(report, problems=problems)
+
+
+def _build_and_check(config: DagConfig, project: Project, target: Target, date: dt.date) -> tuple[list[Problem], Any]:
+    """The problems of building ``config``'s DAG and of its SQL, and the DAG (None when it did not build)."""
+    from dop_core.build.dags import build_dag
+    from dop_core.check.sql import check_dag_sql
+    from dop_core.contract.registry import get_registry
+
+    problems: list[Problem] = []
+    try:
+        dag = build_dag(config, project, target, problems)
+    except ConfigError as exc:
+        return [*problems, *exc.problems], None
+    except Exception as exc:
+        return [*problems, Problem(Location(str(config.config_path)), f"building the DAG failed: "
+                                   f"{type(exc).__name__}: {exc}", fix="check the task options named in the error")], None
+    engine = get_registry().named("engine", target.engine)
+    return problems + check_dag_sql(dag, project.dialect, date, engine=engine, config=config), dag
