@@ -184,8 +184,9 @@ print(json.dumps({"problems": [str(p) for p in report.problems], "airflow": "air
 
 
 def test_what_the_sql_check_found_is_kept_until_an_input_changes(tmp_path):
-    """A second `dop validate` of an unchanged project reports the same problems without building the DAGs
-    (no Airflow, no SQL parser); an edited SQL file is checked again, even one whose size did not change."""
+    """A second `dop validate` of an unchanged project reports the same problems without validating or building
+    the DAGs (no Airflow, no SQL parser); an edited SQL file is checked again, even one whose size did not
+    change, and a DAG whose trigger waits for an edited DAG is validated again."""
     import json
     import os
     import subprocess
@@ -203,6 +204,13 @@ def test_what_the_sql_check_found_is_kept_until_an_input_changes(tmp_path):
         "    options: {arguments: {bash_command: echo hello}}\n")
     (folder / "sql" / "orders.sql").write_text("SELECT 1 AS id\nFROM (SELECT 1) t WHERE\n")
     (folder / "sql" / "empty.sql").write_text("")
+    reports = root / "orchestration" / "reports"
+    reports.mkdir()
+    (reports / "config.yaml").write_text(
+        "schema: shop\ntriggers:\n  - kind: external_task\n    options: {dag: shop, task: orders}\n"
+        "tasks:\n  - identifier: report\n    kind: {action: materialization, target: view}\n")
+    (reports / "sql").mkdir()
+    (reports / "sql" / "report.sql").write_text("SELECT 1 AS x\n")
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("DOP_")}, "XDG_CACHE_HOME": str(tmp_path / "c")}
     (tmp_path / "cwd").mkdir()  # python -c puts the working folder on sys.path: one whose time stays the same
 
@@ -223,3 +231,9 @@ def test_what_the_sql_check_found_is_kept_until_an_input_changes(tmp_path):
     third = validate()
     assert not any("orders.sql" in p for p in third["problems"]), third
     assert any(p.startswith(f"{sql}/empty.sql:1:1: warning:") for p in third["problems"])
+
+    (folder / "config.yaml").write_text((folder / "config.yaml").read_text().replace("orders", "order2"))
+    (folder / "sql" / "orders.sql").rename(folder / "sql" / "order2.sql")
+    fourth = validate()
+    assert any(p.startswith(f"{reports}/config.yaml:4:") and "has no task 'orders'" in p
+               for p in fourth["problems"]), fourth

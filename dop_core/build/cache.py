@@ -44,6 +44,7 @@ import os
 import pathlib
 import pickle
 import sys
+from collections.abc import Iterable
 from typing import Any
 
 import attrs
@@ -85,7 +86,7 @@ def cached_project(location: Any = None) -> Project:
         head, _, body = cached.partition(b"\n")
         if head == FORMAT + b" " + key.encode():
             try:
-                project = SafeUnpickler(io.BytesIO(body)).load()
+                project = _SafeUnpickler(io.BytesIO(body)).load()
                 if isinstance(project, Project) and project.root == root:
                     return project
             except Exception as exc:  # a truncated or tampered entry is a miss, never an error
@@ -107,7 +108,7 @@ def _holds_secrets(project: Project) -> bool:
     return any(target_secrets(target) for target in project.targets.values())
 
 
-class SafeUnpickler(pickle.Unpickler):
+class _SafeUnpickler(pickle.Unpickler):
     """Admits the attrs classes of DOP and of the given plugin packages (configs, typed options and settings)
     and plain value types; nothing else."""
 
@@ -144,7 +145,7 @@ def _tree(folder: pathlib.Path | str, prefix: str = "") -> list[str]:
     return sorted(lines)
 
 
-def input_digest(path: str) -> str | None:
+def _digest(path: str) -> str | None:
     """A file's content hash, a folder's tree (names, sizes, mtimes) hash, or None when it does not exist."""
     try:
         if os.path.isdir(path):
@@ -180,6 +181,32 @@ def _read(path: pathlib.Path) -> bytes | None:
         return path.read_bytes()
     except OSError:
         return None
+
+
+def read_entry(path: pathlib.Path, form: bytes, key: str, packages: frozenset[str]) -> Any:
+    """The value :func:`write_entry` stored at ``path`` under ``key`` (``form``: the kind of cache), if the files
+    it depends on are unchanged; else None (a truncated or tampered entry is a miss, never an error)."""
+    data = _read(path)
+    if data is None:
+        return None
+    head, _, body = data.partition(b"\n")
+    if head != form + b" " + key.encode():
+        return None
+    try:
+        value, deps = _SafeUnpickler(io.BytesIO(body), packages).load()
+    except Exception as exc:
+        log.debug("DOP cache: ignoring %s: %s", path, exc)
+        return None
+    if not isinstance(deps, list) or any(_digest(dep) != digest for dep, digest in deps):
+        return None
+    return value
+
+
+def write_entry(path: pathlib.Path, form: bytes, key: str, value: Any, deps: Iterable[str]) -> bool:
+    """Store ``value`` at ``path`` under ``key``, valid while the files and folders ``deps`` are unchanged;
+    False when the folder cannot be written."""
+    payload = pickle.dumps((value, [(dep, _digest(dep)) for dep in deps]), protocol=pickle.HIGHEST_PROTOCOL)
+    return write_atomically(path, form + b" " + key.encode() + b"\n" + payload)
 
 
 class ConfigCache:
@@ -272,28 +299,12 @@ class ConfigCache:
         return True
 
     def _load(self, folder: pathlib.Path, key: str) -> DagConfig | None:
-        data = _read(self._path(folder))
-        if data is None:
-            return None
-        head, _, body = data.partition(b"\n")
-        if head != FORMAT + b" " + key.encode():
-            return None
-        try:
-            config, deps = SafeUnpickler(io.BytesIO(body), self._packages).load()
-        except Exception as exc:  # a truncated or tampered entry is a miss, never an error
-            log.debug("DOP parse cache: ignoring %s: %s", self._path(folder), exc)
-            return None
-        if not isinstance(config, DagConfig) or not isinstance(deps, list):
-            return None
-        if any(input_digest(path) != digest for path, digest in deps):
-            return None
-        return attrs.evolve(config, _folder=folder)
+        config = read_entry(self._path(folder), FORMAT, key, self._packages)
+        return attrs.evolve(config, _folder=folder) if isinstance(config, DagConfig) else None
 
     def _store(self, folder: pathlib.Path, key: str, config: DagConfig) -> None:
         assert config.inputs is not None
-        deps = [(path, input_digest(path)) for path in config.inputs]
-        payload = pickle.dumps((attrs.evolve(config, _document=None), deps), protocol=pickle.HIGHEST_PROTOCOL)
-        if not write_atomically(self._path(folder), FORMAT + b" " + key.encode() + b"\n" + payload):
+        if not write_entry(self._path(folder), FORMAT, key, attrs.evolve(config, _document=None), config.inputs):
             self.writable = False
 
     @staticmethod

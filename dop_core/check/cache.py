@@ -1,55 +1,71 @@
-"""What ``dop validate`` learnt by building each DAG and checking its SQL, kept until one of its inputs changes.
+"""What ``dop validate`` learnt of each DAG folder (validating its config, building the DAG, checking its SQL),
+kept until one of its inputs changes.
 
-Checking a DAG's SQL builds the DAG (its operators, Airflow's template environment) and renders and parses
-each template: it imports Airflow and sqlglot, seconds of a command a developer runs all day. The problems
-that step found for a DAG (none, most of the time) are stored in
+Validating a config reads its YAML and checks types and params (sqlglot, jsonschema); checking a DAG's SQL
+builds the DAG (its operators, Airflow's template environment) and renders and parses each template: it
+imports Airflow and sqlglot, seconds of a command a developer runs all day. For each DAG that validates and
+builds, its validated config (with the positions of its YAML, which later checks use to place problems),
+its warnings and the problems of its build and SQL are stored in
 ``~/.cache/dop/parse/<project hash>/checks/<dag folder>.pickle`` (beside the parse cache's entries) under a
-key that hashes every input of the step:
+key that hashes every input of the three:
 
 - the parse cache's key of the DAG's folder (:meth:`~dop_core.build.cache.ConfigCache.key`: ``config.yaml``,
   the name, size and mtime of each file of the folder, ``dop_project.yml``, the target, DOP's sources, the
   loaded plugins, Python's and Airflow's versions), and the bytes of each of the folder's files up to
   :data:`CONTENT_LIMIT` (the SQL templates: an edit that keeps a file's size within the file system's time
   resolution still changes the key);
-- what the DAG's task kinds and triggers declare their validation reads (``inputs``: a dbt project...);
 - the installed distributions (the ``sys.path`` folders and their times, as DOP's other caches of what is
   installed), the ``DOP_*`` and ``AIRFLOW*`` environment variables, and the date the SQL is rendered for.
 
-An entry also lists the Python file of each operator's class the DAG was built with (an operator of the
-project's own code is built again when edited): it is used only while their bytes are unchanged. Only DAGs
-that built, and whose every kind declares its inputs (as in the parse cache), are kept: a DAG that does not
-build is built again at every check. Entries are read by the parse cache's unpickler (DOP's attrs
-classes and plain values only); ``DOP_PARSE_CACHE=0`` turns this cache off with the parse cache.
+An entry also lists what the DAG's task kinds and triggers declare their validation reads (``inputs``: the
+DAG an ``external_task`` trigger waits for, a dbt project...) and the Python file of each operator class the
+DAG was built with (an operator of the project's own code is checked again when edited): it is used only
+while their bytes are unchanged. Only DAGs whose every kind declares its inputs (as in the parse cache) are
+kept, and only once they validated and built: a broken DAG is checked again every time. Project-wide checks
+(targets, plugin settings, asset schedules, lineage across DAGs) run every time. Entries are read by the
+parse cache's unpickler (DOP's and the plugins' attrs classes and plain values only); ``DOP_PARSE_CACHE=0``
+turns this cache off with the parse cache.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import io
-import logging
 import os
 import pathlib
-import pickle
 import sys
 from collections.abc import Iterable
 from typing import Any
 
-from dop_core.build.cache import ConfigCache, SafeUnpickler, input_digest
+import attrs
+
+from dop_core.build.cache import ConfigCache, read_entry, write_entry
 from dop_core.config.models import DagConfig, Project, Target
 from dop_core.contract.registry import Registry
 from dop_core.errors import Problem
-from dop_core.util.cachedir import project_cache_dir, write_atomically
-
-log = logging.getLogger(__name__)
+from dop_core.util.cachedir import project_cache_dir
 
 FORMAT = b"DOP-CHECK-CACHE 1"
 #: files of a DAG's folder up to this size are keyed by their bytes, larger ones (seeds) by size and mtime
 CONTENT_LIMIT = 256 * 1024
 
 
+@attrs.frozen
+class Entry:
+    """What validating, building and checking one DAG folder found."""
+
+    config: DagConfig
+    warnings: list[Problem]
+    #: the problems of the DAG's build and SQL (None: not checked yet in this process)
+    checked: list[Problem] | None = None
+
+
 class CheckCache:
-    """The problems found by building and checking the SQL of each DAG of one project, for one target."""
+    """What validating each DAG folder of one project, building it and checking its SQL found, for one target.
+
+    It is the ``known`` of :func:`~dop_core.validate.project.validate_project`: a folder whose inputs did not
+    change gives its stored config and warnings; a folder validated now is noted, and stored (:meth:`store`)
+    once its DAG is checked."""
 
     def __init__(self, project: Project, registry: Registry, target: Target, date: dt.date, installed: str):
         """``installed``: the key of what is installed (:func:`~dop_core.util.cachedir.installed_cache`), taken
@@ -60,58 +76,59 @@ class CheckCache:
         environment = sorted((k, v) for k, v in os.environ.items() if k.startswith(("DOP_", "AIRFLOW")))
         self._salt = hashlib.sha256(FORMAT + f"\0{installed}\0{date.isoformat()}\0{environment!r}".encode()).digest()
         self._packages = frozenset(info.module.partition(".")[0] for info in registry.plugins)
+        self._found: dict[str, tuple[str | None, Entry]] = {}
 
-    def key(self, config: DagConfig) -> str | None:
-        """The hash of every input of ``config``'s build and SQL check; None when they cannot all be named."""
-        if not self.active or config.folder is None or config.inputs is None \
-                or not ConfigCache.cacheable(config):
-            return None
-        folder_key = self.configs.key(config.folder)
+    def key(self, folder: pathlib.Path) -> str | None:
+        """The hash of the inputs of ``folder``'s validation, build and SQL check that are known before
+        validating it (the kinds' declared inputs are checked when an entry is read)."""
+        folder_key = self.configs.key(folder) if self.active else None
         if folder_key is None:
             return None
         h = hashlib.sha256(self._salt + folder_key.encode())
         try:
-            for path in _small_files(config.folder):
+            for path in _small_files(folder):
                 h.update(f"{path}\0".encode() + pathlib.Path(path).read_bytes())
         except OSError:
             return None
-        for path in config.inputs:
-            h.update(f"{path}\0{input_digest(path)}\n".encode())
         return h.hexdigest()
 
-    def _path(self, config: DagConfig) -> pathlib.Path:
+    def validated(self, folder: pathlib.Path) -> tuple[DagConfig, list[Problem]] | None:
+        key = self.key(folder)
+        entry = self._load(folder, key) if key is not None else None
+        if entry is None:
+            return None
+        self._found[folder.name] = (key, entry)
+        return entry.config, entry.warnings
+
+    def note(self, folder: pathlib.Path, config: DagConfig, warnings: list[Problem]) -> None:
+        self._found[folder.name] = (self.key(folder), Entry(config, warnings))
+
+    def checked(self, config: DagConfig) -> list[Problem] | None:
+        """The problems of ``config``'s build and SQL when they were stored with its validation."""
         assert config.folder is not None
-        return self.dir / f"{config.folder.name}.pickle"
+        found = self._found.get(config.folder.name)
+        return found[1].checked if found is not None else None
 
-    def problems(self, config: DagConfig, key: str | None) -> list[Problem] | None:
-        """The problems stored for ``config`` under ``key``, or None (a miss)."""
-        if key is None:
-            return None
-        try:
-            head, _, body = self._path(config).read_bytes().partition(b"\n")
-        except OSError:
-            return None
-        if head != FORMAT + b" " + key.encode():
-            return None
-        try:
-            found, modules = SafeUnpickler(io.BytesIO(body), self._packages).load()
-        except Exception as exc:  # a truncated or tampered entry is a miss, never an error
-            log.debug("DOP check cache: ignoring %s: %s", self._path(config), exc)
-            return None
-        if not (isinstance(found, list) and all(isinstance(p, Problem) for p in found) and isinstance(modules, list)):
-            return None
-        if any(input_digest(path) != digest for path, digest in modules):
-            return None
-        return found
-
-    def store(self, config: DagConfig, key: str | None, problems: list[Problem], dag: Any) -> None:
-        """Keep ``problems``, found with inputs of ``key`` by building ``dag`` and checking its SQL, if the
-        inputs did not change meanwhile."""
-        if key is None or self.key(config) != key:
+    def store(self, config: DagConfig, checked: list[Problem], dag: Any) -> None:
+        """Keep ``config``'s validation with ``checked``, the problems of building it into ``dag`` (None for a
+        disabled DAG, never built) and of its SQL, if its inputs did not change meanwhile and its kinds all said
+        what they read."""
+        assert config.folder is not None
+        key, entry = self._found.get(config.folder.name, (None, None))
+        if key is None or entry is None or config.inputs is None or not ConfigCache.cacheable(config) \
+                or self.key(config.folder) != key:
             return
-        modules = [(path, input_digest(path)) for path in _operator_files(dag)]
-        payload = pickle.dumps((problems, modules), protocol=pickle.HIGHEST_PROTOCOL)
-        write_atomically(self._path(config), FORMAT + b" " + key.encode() + b"\n" + payload)
+        write_entry(self._path(config.folder), FORMAT, key, attrs.evolve(entry, config=config, checked=checked),
+                    [*config.inputs, *_operator_files(dag)])
+
+    def _path(self, folder: pathlib.Path) -> pathlib.Path:
+        return self.dir / f"{folder.name}.pickle"
+
+    def _load(self, folder: pathlib.Path, key: str) -> Entry | None:
+        entry = read_entry(self._path(folder), FORMAT, key, self._packages)
+        if not (isinstance(entry, Entry) and isinstance(entry.config, DagConfig)):
+            return None
+        return attrs.evolve(entry, config=attrs.evolve(entry.config, _folder=folder))
 
 
 def _small_files(folder: pathlib.Path) -> list[str]:
@@ -127,9 +144,9 @@ def _small_files(folder: pathlib.Path) -> list[str]:
 
 
 def _operator_files(dag: Any) -> Iterable[str]:
-    """The Python files of the classes of ``dag``'s operators."""
+    """The Python files of the classes of ``dag``'s operators (none when it was not built)."""
     files = set()
-    for task in dag.tasks:
+    for task in getattr(dag, "tasks", ()):
         source = getattr(sys.modules.get(type(task).__module__), "__file__", None)
         if source:
             files.add(source)

@@ -20,15 +20,23 @@ def check_project(root: Any = None, target: str | None = None, build: bool = Tru
                   date: dt.date | None = None) -> ProjectReport:
     """Every problem of the project; with ``build``, also instantiate each valid DAG's operators and
     check their SQL (rendered for ``date``, default today: see :mod:`dop_core.check.sql`). What a DAG's
-    build and check found is kept until one of their inputs changes (:mod:`dop_core.check.cache`)."""
+    validation, build and check found is kept until one of their inputs changes (:mod:`dop_core.check.cache`)."""
+    if not build:
+        return validate_project(root, target)
+    from dop_core.check.cache import CheckCache
     from dop_core.util.cachedir import installed_cache
 
     installed = installed_cache("checks")[1]  # before anything imports Airflow, which adds to sys.path
-    report = validate_project(root, target)
-    if not build or report.project is None or not report.dags:
+    date = date or dt.date.today()
+    caches: list[CheckCache] = []
+
+    def known(project: Project, registry: Any, chosen: Target) -> CheckCache:
+        caches.append(CheckCache(project, registry, chosen, date, installed))
+        return caches[0]
+
+    report = validate_project(root, target, known)
+    if report.project is None or not report.dags:
         return report
-    from dop_core.check.cache import CheckCache
-    from dop_core.contract.registry import get_registry
     from dop_core.lineage.check import lineage_problems
     from dop_core.lineage.store import current_reads
 
@@ -37,20 +45,16 @@ def check_project(root: Any = None, target: str | None = None, build: bool = Tru
         resolved = resolve_target(project, target)
     except ConfigError:  # already among the report's problems
         return report
-    date = date or dt.date.today()
-    cache = CheckCache(project, get_registry(), resolved, date, installed)
     problems = list(report.problems)
     lineage = []
     for config in report.dags:
-        if not config.enabled:  # never built, as Airflow never sees it
-            continue
-        lineage.append((config, current_reads(project, config, resolved)))  # recorded for `dependencies: auto`
-        key = cache.key(config)
-        found = cache.problems(config, key)
+        if config.enabled:  # a disabled DAG is never built, as Airflow never sees it
+            lineage.append((config, current_reads(project, config, resolved)))  # recorded for `dependencies: auto`
+        found = caches[0].checked(config) if caches else None
         if found is None:
-            found, dag = _build_and_check(config, project, resolved, date)
-            if dag is not None:
-                cache.store(config, key, found, dag)
+            found, dag = _build_and_check(config, project, resolved, date) if config.enabled else ([], None)
+            if caches and (dag is not None or not config.enabled):
+                caches[0].store(config, found, dag)
         problems += found
     problems += lineage_problems(lineage)
     return attrs.evolve(report, problems=problems)
@@ -68,7 +72,8 @@ def _build_and_check(config: DagConfig, project: Project, target: Target, date: 
     except ConfigError as exc:
         return [*problems, *exc.problems], None
     except Exception as exc:
-        return [*problems, Problem(Location(str(config.config_path)), f"building the DAG failed: "
-                                   f"{type(exc).__name__}: {exc}", fix="check the task options named in the error")], None
+        failed = Problem(Location(str(config.config_path)), f"building the DAG failed: {type(exc).__name__}: {exc}",
+                         fix="check the task options named in the error")
+        return [*problems, failed], None
     engine = get_registry().named("engine", target.engine)
     return problems + check_dag_sql(dag, project.dialect, date, engine=engine, config=config), dag
