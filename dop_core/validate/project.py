@@ -65,19 +65,19 @@ def validate_project(root: Any = None, target: str | None = None,
     memo = known(project, registry, chosen) if known is not None and chosen is not None else None
     dags = []
     for folder in project.dag_folders():
-        found = memo.validated(folder) if memo is not None else None
-        if found is None:
+        learnt = memo.validated(folder) if memo is not None else None
+        if learnt is None:
             warnings: list[Problem] = []
             try:
-                found = validate_dag(project, folder, registry, warnings, target=chosen, thorough=True,
-                                     settings=settings), warnings
+                learnt = validate_dag(project, folder, registry, warnings, target=chosen, thorough=True,
+                                      settings=settings), warnings
             except ConfigError as exc:
                 problems.extend(exc.problems)
                 continue
             if memo is not None:
-                memo.note(folder, *found)
-        dags.append(found[0])
-        problems += found[1]
+                memo.note(folder, *learnt)
+        dags.append(learnt[0])
+        problems += learnt[1]
     problems += _check_asset_schedules(dags, registry)
     # a plugin's settings problem is one problem, however many DAGs use the plugin's kinds
     return ProjectReport(project, dags, list(dict.fromkeys(problems)))
