@@ -237,3 +237,37 @@ def test_what_the_sql_check_found_is_kept_until_an_input_changes(tmp_path):
     fourth = validate()
     assert any(p.startswith(f"{reports}/config.yaml:4:") and "has no task 'orders'" in p
                for p in fourth["problems"]), fourth
+
+
+def test_an_operator_of_the_projects_own_code_is_checked_again_when_edited(tmp_path):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    root = project_with(tmp_path)
+    folder = root / "orchestration" / "ops"
+    folder.mkdir()
+    (folder / "config.yaml").write_text(
+        "tasks:\n  - identifier: hello\n    kind: {action: airflow_operator, target: my_ops.Greet}\n"
+        "    options: {arguments: {greeting: hi}}\n")
+    code = tmp_path / "code"
+    code.mkdir()
+    operator = ("from airflow.sdk import BaseOperator\n\n\nclass Greet(BaseOperator):\n"
+                "    def __init__(self, {arg}, **kwargs):\n        super().__init__(**kwargs)\n")
+    (code / "my_ops.py").write_text(operator.format(arg="greeting"))
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("DOP_")}, "XDG_CACHE_HOME": str(tmp_path / "c"),
+           "PYTHONPATH": str(code)}
+    (tmp_path / "cwd").mkdir()
+
+    def validate() -> dict:
+        out = subprocess.run([sys.executable, "-c", PROJECT_CHECK, str(root)], env=env, capture_output=True,
+                             text=True, check=True, cwd=tmp_path / "cwd")
+        return json.loads(out.stdout.strip().splitlines()[-1])
+
+    assert validate()["problems"] == []
+    assert validate() == {"problems": [], "airflow": False, "sqlglot": False}
+    (code / "my_ops.py").write_text(operator.format(arg="name"))  # edited in place: its folder's time stays
+    problems = validate()["problems"]
+    assert any(p.startswith(f"{folder}/config.yaml:4:14: error: task 'hello' cannot be built: TypeError")
+               for p in problems), problems
