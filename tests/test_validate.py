@@ -174,6 +174,17 @@ def test_what_the_operator_check_learnt_is_cached_and_airflow_not_imported_again
     assert second == {"problems": [], "airflow": False}
 
 
+def _written_a_while_ago(folder: pathlib.Path) -> None:
+    """Date ``folder``'s files 10 s back: dop validate does not keep a DAG whose files changed in the last
+    seconds (an edit within the file system's time resolution could keep a file's time and size)."""
+    import os
+    import time
+
+    then = time.time() - 10
+    for path in folder.rglob("*"):
+        os.utime(path, (then, then))
+
+
 PROJECT_CHECK = """\
 import json, sys
 from dop_core.check.project import check_project
@@ -211,6 +222,7 @@ def test_what_the_sql_check_found_is_kept_until_an_input_changes(tmp_path):
         "tasks:\n  - identifier: report\n    kind: {action: materialization, target: view}\n")
     (reports / "sql").mkdir()
     (reports / "sql" / "report.sql").write_text("SELECT 1 AS x\n")
+    _written_a_while_ago(root)
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("DOP_")}, "XDG_CACHE_HOME": str(tmp_path / "c")}
     (tmp_path / "cwd").mkdir()  # python -c puts the working folder on sys.path: one whose time stays the same
 
@@ -256,6 +268,7 @@ def test_an_operator_of_the_projects_own_code_is_checked_again_when_edited(tmp_p
     operator = ("from airflow.sdk import BaseOperator\n\n\nclass Greet(BaseOperator):\n"
                 "    def __init__(self, {arg}, **kwargs):\n        super().__init__(**kwargs)\n")
     (code / "my_ops.py").write_text(operator.format(arg="greeting"))
+    _written_a_while_ago(root)
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("DOP_")}, "XDG_CACHE_HOME": str(tmp_path / "c"),
            "PYTHONPATH": str(code)}
     (tmp_path / "cwd").mkdir()

@@ -11,9 +11,7 @@ key that hashes every input of the three:
 
 - the parse cache's key of the DAG's folder (:meth:`~dop_core.build.cache.ConfigCache.key`: ``config.yaml``,
   the name, size and mtime of each file of the folder, ``dop_project.yml``, the target, DOP's sources, the
-  loaded plugins, Python's and Airflow's versions), and the bytes of each of the folder's files up to
-  :data:`CONTENT_LIMIT` (the SQL templates: an edit that keeps a file's size within the file system's time
-  resolution still changes the key);
+  loaded plugins, Python's and Airflow's versions);
 - the installed distributions (the ``sys.path`` folders and their times, as DOP's other caches of what is
   installed), the ``DOP_*`` and ``AIRFLOW*`` environment variables, and the date the SQL is rendered for.
 
@@ -21,10 +19,12 @@ An entry also lists what the DAG's task kinds and triggers declare their validat
 DAG an ``external_task`` trigger waits for, a dbt project...) and the Python file of each operator class the
 DAG was built with (an operator of the project's own code is checked again when edited): it is used only
 while their bytes are unchanged. Only DAGs whose every kind declares its inputs (as in the parse cache) are
-kept, and only once they validated and built: a broken DAG is checked again every time. Project-wide checks
-(targets, plugin settings, asset schedules, lineage across DAGs) run every time. Entries are read by the
-parse cache's unpickler (DOP's and the plugins' attrs classes and plain values only); ``DOP_PARSE_CACHE=0``
-turns this cache off with the parse cache.
+kept, and only once they validated and built: a broken DAG is checked again every time. Nor is a folder
+with a file changed less than :data:`RACY_SECONDS` ago: a file's time moves in ticks of the file system's
+clock, and an edit within the same tick that keeps the file's size would not change the key. Project-wide
+checks (targets, plugin settings, asset schedules, lineage across DAGs) run every time. Entries are read by
+the parse cache's unpickler (DOP's and the plugins' attrs classes and plain values only);
+``DOP_PARSE_CACHE=0`` turns this cache off with the parse cache.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ import hashlib
 import os
 import pathlib
 import sys
+import time
 from collections.abc import Iterable
 from typing import Any
 
@@ -46,8 +47,8 @@ from dop_core.errors import Problem
 from dop_core.util.cachedir import project_cache_dir
 
 FORMAT = b"DOP-CHECK-CACHE 1"
-#: files of a DAG's folder up to this size are keyed by their bytes, larger ones (seeds) by size and mtime
-CONTENT_LIMIT = 256 * 1024
+#: a folder with a file changed this recently is not kept (its next edit could keep its time and size)
+RACY_SECONDS = 2.0
 
 
 @attrs.frozen
@@ -84,13 +85,7 @@ class CheckCache:
         folder_key = self.configs.key(folder) if self.active else None
         if folder_key is None:
             return None
-        h = hashlib.sha256(self._salt + folder_key.encode())
-        try:
-            for path in _small_files(folder):
-                h.update(f"{path}\0".encode() + pathlib.Path(path).read_bytes())
-        except OSError:
-            return None
-        return h.hexdigest()
+        return hashlib.sha256(self._salt + folder_key.encode()).hexdigest()
 
     def validated(self, folder: pathlib.Path) -> tuple[DagConfig, list[Problem]] | None:
         key = self.key(folder)
@@ -116,7 +111,7 @@ class CheckCache:
         assert config.folder is not None
         key, entry = self._found.get(config.folder.name, (None, None))
         if key is None or entry is None or config.inputs is None or not ConfigCache.cacheable(config) \
-                or self.key(config.folder) != key:
+                or self.key(config.folder) != key or _changed_lately(config.folder):
             return
         write_entry(self._path(config.folder), FORMAT, key, attrs.evolve(entry, config=config, checked=checked),
                     [*config.inputs, *_operator_files(dag)])
@@ -131,16 +126,16 @@ class CheckCache:
         return attrs.evolve(entry, config=attrs.evolve(entry.config, _folder=folder))
 
 
-def _small_files(folder: pathlib.Path) -> list[str]:
-    """The files under ``folder`` of at most :data:`CONTENT_LIMIT` bytes, sorted."""
-    found = []
-    for root, dirs, files in os.walk(folder):
-        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
-        for name in files:
-            path = os.path.join(root, name)
-            if os.stat(path).st_size <= CONTENT_LIMIT:
-                found.append(path)
-    return sorted(found)
+def _changed_lately(folder: pathlib.Path) -> bool:
+    """Whether a file under ``folder`` changed less than :data:`RACY_SECONDS` ago (or cannot be read)."""
+    recent = time.time() - RACY_SECONDS
+    try:
+        for root, _, files in os.walk(folder):
+            if any(os.stat(os.path.join(root, name)).st_mtime > recent for name in files):
+                return True
+    except OSError:
+        return True
+    return False
 
 
 def _operator_files(dag: Any) -> Iterable[str]:
