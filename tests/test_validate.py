@@ -34,6 +34,18 @@ def project_with(tmp_path: pathlib.Path, *cases: str) -> pathlib.Path:
     return root
 
 
+def project_with_dag(tmp_path: pathlib.Path, name: str, config: str, sql: dict[str, str] | None = None
+                     ) -> tuple[pathlib.Path, pathlib.Path]:
+    """A project of one DAG folder ``name`` (its config.yaml, and sql/<task>.sql files): its root and the folder."""
+    root = project_with(tmp_path)
+    folder = root / "orchestration" / name
+    (folder / "sql").mkdir(parents=True)
+    (folder / "config.yaml").write_text(config)
+    for task, text in (sql or {}).items():
+        (folder / "sql" / f"{task}.sql").write_text(text)
+    return root, folder
+
+
 @pytest.mark.parametrize("case", CASES)
 def test_broken_config_is_reported_where_it_is(case, tmp_path, dop_plugin_manager):
     file, line, col, texts = expectation(case)
@@ -134,6 +146,23 @@ def test_unusable_targets_are_errors_not_tracebacks(targets, where, message, tmp
     assert "Traceback" not in result.stderr and "None" not in result.stderr
 
 
+def in_a_new_process(script: str, root: pathlib.Path, tmp_path: pathlib.Path, **env: str) -> dict:
+    """What ``script`` prints last (JSON), run on ``root`` in a new Python process whose user cache is under
+    ``tmp_path`` and whose working folder (on ``sys.path``, whose folders' times key what DOP caches of what is
+    installed) never changes; ``env`` adds variables."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    (tmp_path / "cwd").mkdir(exist_ok=True)
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("DOP_")}, "XDG_CACHE_HOME": str(tmp_path / "c"),
+           **env}
+    out = subprocess.run([sys.executable, "-c", script, str(root)], env=env, capture_output=True, text=True,
+                         check=True, cwd=tmp_path / "cwd")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
 OPERATOR_CHECK = """\
 import json, sys
 from dop_core.validate.project import validate_project
@@ -143,11 +172,6 @@ print(json.dumps({"problems": [str(p) for p in report.problems], "airflow": "air
 
 
 def test_what_the_operator_check_learnt_is_cached_and_airflow_not_imported_again(tmp_path):
-    import json
-    import os
-    import subprocess
-    import sys
-
     root = project_with(tmp_path)
     folder = root / "orchestration" / "ops"
     folder.mkdir()
@@ -158,12 +182,9 @@ def test_what_the_operator_check_learnt_is_cached_and_airflow_not_imported_again
         "    options: {arguments: {bash_command: echo hello}}\n"
         "  - identifier: missing\n"
         "    kind: {action: airflow_operator, target: airflow.providers.standard.operators.bash.NoSuchOperator}\n")
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith("DOP_")}, "XDG_CACHE_HOME": str(tmp_path / "c")}
 
     def validate() -> dict:
-        out = subprocess.run([sys.executable, "-c", OPERATOR_CHECK, str(root)], env=env, capture_output=True,
-                             text=True, check=True)
-        return json.loads(out.stdout.strip().splitlines()[-1])
+        return in_a_new_process(OPERATOR_CHECK, root, tmp_path)
 
     first = validate()
     assert first["airflow"] is True
@@ -172,3 +193,87 @@ def test_what_the_operator_check_learnt_is_cached_and_airflow_not_imported_again
     (folder / "config.yaml").write_text("\n".join((folder / "config.yaml").read_text().splitlines()[:4]) + "\n")
     second = validate()  # only the operator found before: nothing to import
     assert second == {"problems": [], "airflow": False}
+
+
+def _written_a_while_ago(folder: pathlib.Path) -> None:
+    """Date ``folder``'s files 10 s back: dop validate does not keep a DAG whose files changed in the last
+    seconds (an edit within the file system's time resolution could keep a file's time and size)."""
+    import os
+    import time
+
+    then = time.time() - 10
+    for path in folder.rglob("*"):
+        os.utime(path, (then, then))
+
+
+PROJECT_CHECK = """\
+import json, sys
+from dop_core.check.project import check_project
+report = check_project(sys.argv[1])
+print(json.dumps({"problems": [str(p) for p in report.problems], "airflow": "airflow" in sys.modules,
+                  "sqlglot": "sqlglot" in sys.modules}))
+"""
+
+
+def test_what_the_sql_check_found_is_kept_until_an_input_changes(tmp_path):
+    """A second `dop validate` of an unchanged project reports the same problems without validating or building
+    the DAGs (no Airflow, no SQL parser); an edited SQL file is checked again, even one whose size did not
+    change, and a DAG whose trigger waits for an edited DAG is validated again."""
+    root, folder = project_with_dag(tmp_path, "shop", (
+        "schema: shop\ntasks:\n"
+        "  - identifier: orders\n    kind: {action: materialization, target: table}\n"
+        "  - identifier: empty\n    kind: {action: materialization, target: view}\n"
+        "  - identifier: hello\n"
+        "    kind: {action: airflow_operator, target: airflow.providers.standard.operators.bash.BashOperator}\n"
+        "    options: {arguments: {bash_command: echo hello}}\n"),
+        sql={"orders": "SELECT 1 AS id\nFROM (SELECT 1) t WHERE\n", "empty": ""})
+    reports = root / "orchestration" / "reports"
+    (reports / "sql").mkdir(parents=True)
+    (reports / "config.yaml").write_text(
+        "schema: shop\ntriggers:\n  - kind: external_task\n    options: {dag: shop, task: orders}\n"
+        "tasks:\n  - identifier: report\n    kind: {action: materialization, target: view}\n")
+    (reports / "sql" / "report.sql").write_text("SELECT 1 AS x\n")
+    _written_a_while_ago(root)
+
+    def validate() -> dict:
+        return in_a_new_process(PROJECT_CHECK, root, tmp_path)
+
+    first = validate()
+    assert first["airflow"] and first["sqlglot"]
+    sql = str(folder / "sql")
+    assert any(p.startswith(f"{sql}/orders.sql:2:19: error: the SQL does not parse") for p in first["problems"]), first
+    assert any(p.startswith(f"{sql}/empty.sql:1:1: warning: the SQL file of task 'empty'") for p in first["problems"])
+    second = validate()
+    assert second == {**first, "airflow": False, "sqlglot": False}
+
+    (folder / "sql" / "orders.sql").write_text("SELECT 1 AS id\nFROM (SELECT 1) AS t_on\n")  # fixed, the same size
+    third = validate()
+    assert not any("orders.sql" in p for p in third["problems"]), third
+    assert any(p.startswith(f"{sql}/empty.sql:1:1: warning:") for p in third["problems"])
+
+    (folder / "config.yaml").write_text((folder / "config.yaml").read_text().replace("orders", "order2"))
+    (folder / "sql" / "orders.sql").rename(folder / "sql" / "order2.sql")
+    fourth = validate()
+    assert any(p.startswith(f"{reports}/config.yaml:4:") and "has no task 'orders'" in p
+               for p in fourth["problems"]), fourth
+
+
+def test_an_operator_of_the_projects_own_code_is_checked_again_when_edited(tmp_path):
+    root, folder = project_with_dag(tmp_path, "ops", "tasks:\n  - identifier: hello\n    kind: {action: "
+                                    "airflow_operator, target: my_ops.Greet}\n    options: {arguments: {greeting: hi}}\n")
+    code = tmp_path / "code"
+    code.mkdir()
+    operator = ("from airflow.sdk import BaseOperator\n\n\nclass Greet(BaseOperator):\n"
+                "    def __init__(self, {arg}, **kwargs):\n        super().__init__(**kwargs)\n")
+    (code / "my_ops.py").write_text(operator.format(arg="greeting"))
+    _written_a_while_ago(root)
+
+    def validate() -> dict:
+        return in_a_new_process(PROJECT_CHECK, root, tmp_path, PYTHONPATH=str(code))
+
+    assert validate()["problems"] == []
+    assert validate() == {"problems": [], "airflow": False, "sqlglot": False}
+    (code / "my_ops.py").write_text(operator.format(arg="name"))  # edited in place: its folder's time stays
+    problems = validate()["problems"]
+    assert any(p.startswith(f"{folder}/config.yaml:4:14: error: task 'hello' cannot be built: TypeError")
+               for p in problems), problems

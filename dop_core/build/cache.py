@@ -44,6 +44,7 @@ import os
 import pathlib
 import pickle
 import sys
+from collections.abc import Iterable
 from typing import Any
 
 import attrs
@@ -155,6 +156,18 @@ def _digest(path: str) -> str | None:
 
 
 @functools.cache
+def airflow_version() -> str:
+    """Airflow's version, without importing Airflow when it is not imported yet (``dop validate`` keys its
+    cache with the parse cache's salt and imports no Airflow when its entries are current)."""
+    airflow = sys.modules.get("airflow")
+    if airflow is not None:
+        return str(airflow.__version__)
+    from importlib.metadata import version
+
+    return version("apache-airflow")
+
+
+@functools.cache
 def _dop_sources() -> bytes:
     """The name, size and mtime of each of DOP's source files, read once per process: the code a process
     runs is the code it imported, and a project split among several DAG files keys each of them."""
@@ -168,6 +181,32 @@ def _read(path: pathlib.Path) -> bytes | None:
         return path.read_bytes()
     except OSError:
         return None
+
+
+def read_entry(path: pathlib.Path, form: bytes, key: str, packages: frozenset[str]) -> Any:
+    """The value :func:`write_entry` stored at ``path`` under ``key`` (``form``: the kind of cache), if the files
+    it depends on are unchanged; else None (a truncated or tampered entry is a miss, never an error)."""
+    data = _read(path)
+    if data is None:
+        return None
+    head, _, body = data.partition(b"\n")
+    if head != form + b" " + key.encode():
+        return None
+    try:
+        value, deps = _SafeUnpickler(io.BytesIO(body), packages).load()
+    except Exception as exc:
+        log.debug("DOP cache: ignoring %s: %s", path, exc)
+        return None
+    if not isinstance(deps, list) or any(_digest(dep) != digest for dep, digest in deps):
+        return None
+    return value
+
+
+def write_entry(path: pathlib.Path, form: bytes, key: str, value: Any, deps: Iterable[str]) -> bool:
+    """Store ``value`` at ``path`` under ``key``, valid while the files and folders ``deps`` are unchanged;
+    False when the folder cannot be written."""
+    payload = pickle.dumps((value, [(dep, _digest(dep)) for dep in deps]), protocol=pickle.HIGHEST_PROTOCOL)
+    return write_atomically(path, form + b" " + key.encode() + b"\n" + payload)
 
 
 class ConfigCache:
@@ -202,12 +241,10 @@ class ConfigCache:
 
     # -- keys ---------------------------------------------------------------------------------
     def _project_salt(self, target: Target | None) -> bytes:
-        import airflow  # building the DAGs needs it anyway
-
         import dop_core
 
         h = hashlib.sha256(FORMAT)
-        h.update(f"{sys.version}\0{dop_core.__version__}\0{airflow.__version__}\0"
+        h.update(f"{sys.version}\0{dop_core.__version__}\0{airflow_version()}\0"
                  f"{self.project.root}\0{target!r}\0{os.environ.get('DOP_TARGET', '')}\n".encode())
         h.update(_read(self.project.root / PROJECT_FILE) or b"")
         h.update(_dop_sources())
@@ -248,7 +285,7 @@ class ConfigCache:
                 self.hits.add(folder.name)
                 return found
         config = validate_dag(self.project, folder, self.registry, target=self.target, settings=self.settings)
-        if key is not None and self.writable and self._cacheable(config) and self.key(folder) == key:
+        if key is not None and self.writable and self.cacheable(config) and self.key(folder) == key:
             self._store(folder, key, config)
         return config
 
@@ -262,32 +299,16 @@ class ConfigCache:
         return True
 
     def _load(self, folder: pathlib.Path, key: str) -> DagConfig | None:
-        data = _read(self._path(folder))
-        if data is None:
-            return None
-        head, _, body = data.partition(b"\n")
-        if head != FORMAT + b" " + key.encode():
-            return None
-        try:
-            config, deps = _SafeUnpickler(io.BytesIO(body), self._packages).load()
-        except Exception as exc:  # a truncated or tampered entry is a miss, never an error
-            log.debug("DOP parse cache: ignoring %s: %s", self._path(folder), exc)
-            return None
-        if not isinstance(config, DagConfig) or not isinstance(deps, list):
-            return None
-        if any(_digest(path) != digest for path, digest in deps):
-            return None
-        return attrs.evolve(config, _folder=folder)
+        config = read_entry(self._path(folder), FORMAT, key, self._packages)
+        return attrs.evolve(config, _folder=folder) if isinstance(config, DagConfig) else None
 
     def _store(self, folder: pathlib.Path, key: str, config: DagConfig) -> None:
         assert config.inputs is not None
-        deps = [(path, _digest(path)) for path in config.inputs]
-        payload = pickle.dumps((attrs.evolve(config, _document=None), deps), protocol=pickle.HIGHEST_PROTOCOL)
-        if not write_atomically(self._path(folder), FORMAT + b" " + key.encode() + b"\n" + payload):
+        if not write_entry(self._path(folder), FORMAT, key, attrs.evolve(config, _document=None), config.inputs):
             self.writable = False
 
     @staticmethod
-    def _cacheable(config: DagConfig) -> bool:
+    def cacheable(config: DagConfig) -> bool:
         """Only DAGs whose every task kind and trigger said what its validation read (``inputs``)."""
         triggers = [*config.triggers, *(t for task in config.tasks for t in task.triggers)]
         return config.inputs is not None and all(t.typed_options is not None for t in config.tasks) \

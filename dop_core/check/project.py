@@ -10,6 +10,7 @@ from typing import Any
 
 import attrs
 
+from dop_core.config.models import DagConfig, Project, Target
 from dop_core.errors import ConfigError, Location, Problem
 from dop_core.validate.project import ProjectReport, validate_project
 from dop_core.validate.targets import resolve_target
@@ -18,13 +19,24 @@ from dop_core.validate.targets import resolve_target
 def check_project(root: Any = None, target: str | None = None, build: bool = True,
                   date: dt.date | None = None) -> ProjectReport:
     """Every problem of the project; with ``build``, also instantiate each valid DAG's operators and
-    check their SQL (rendered for ``date``, default today: see :mod:`dop_core.check.sql`)."""
-    report = validate_project(root, target)
-    if not build or report.project is None or not report.dags:
+    check their SQL (rendered for ``date``, default today: see :mod:`dop_core.check.sql`). What a DAG's
+    validation, build and check found is kept until one of their inputs changes (:mod:`dop_core.check.cache`)."""
+    if not build:
+        return validate_project(root, target)
+    from dop_core.check.cache import CheckCache
+    from dop_core.util.cachedir import installed_cache
+
+    installed = installed_cache("checks")[1]  # before anything imports Airflow, which adds to sys.path
+    date = date or dt.date.today()
+    caches: list[CheckCache] = []
+
+    def known(project: Project, registry: Any, chosen: Target) -> CheckCache:
+        caches.append(CheckCache(project, registry, chosen, date, installed))
+        return caches[0]
+
+    report = validate_project(root, target, known)
+    if report.project is None or not report.dags:
         return report
-    from dop_core.build.dags import build_dag
-    from dop_core.check.sql import check_dag_sql
-    from dop_core.contract.registry import get_registry
     from dop_core.lineage.check import lineage_problems
     from dop_core.lineage.store import current_reads
 
@@ -33,22 +45,35 @@ def check_project(root: Any = None, target: str | None = None, build: bool = Tru
         resolved = resolve_target(project, target)
     except ConfigError:  # already among the report's problems
         return report
-    engine = get_registry().named("engine", resolved.engine)
     problems = list(report.problems)
     lineage = []
     for config in report.dags:
-        if not config.enabled:  # never built, as Airflow never sees it
-            continue
-        lineage.append((config, current_reads(project, config, resolved)))  # recorded for `dependencies: auto`
-        try:
-            dag = build_dag(config, project, resolved, problems)
-        except ConfigError as exc:
-            problems.extend(exc.problems)
-            continue
-        except Exception as exc:
-            problems.append(Problem(Location(str(config.config_path)), f"building the DAG failed: "
-                                    f"{type(exc).__name__}: {exc}", fix="check the task options named in the error"))
-            continue
-        problems += check_dag_sql(dag, project.dialect, date or dt.date.today(), engine=engine, config=config)
+        if config.enabled:  # a disabled DAG is never built, as Airflow never sees it
+            lineage.append((config, current_reads(project, config, resolved)))  # recorded for `dependencies: auto`
+        found = caches[0].checked(config) if caches else None
+        if found is None:
+            found, dag = _build_and_check(config, project, resolved, date) if config.enabled else ([], None)
+            if caches and (dag is not None or not config.enabled):
+                caches[0].store(config, found, dag)
+        problems += found
     problems += lineage_problems(lineage)
     return attrs.evolve(report, problems=problems)
+
+
+def _build_and_check(config: DagConfig, project: Project, target: Target, date: dt.date) -> tuple[list[Problem], Any]:
+    """The problems of building ``config``'s DAG and of its SQL, and the DAG (None when it did not build)."""
+    from dop_core.build.dags import build_dag
+    from dop_core.check.sql import check_dag_sql
+    from dop_core.contract.registry import get_registry
+
+    problems: list[Problem] = []
+    try:
+        dag = build_dag(config, project, target, problems)
+    except ConfigError as exc:
+        return [*problems, *exc.problems], None
+    except Exception as exc:
+        failed = Problem(Location(str(config.config_path)), f"building the DAG failed: {type(exc).__name__}: {exc}",
+                         fix="check the task options named in the error")
+        return [*problems, failed], None
+    engine = get_registry().named("engine", target.engine)
+    return problems + check_dag_sql(dag, project.dialect, date, engine=engine, config=config), dag

@@ -46,20 +46,23 @@ def inputs_key(project: Project, config: DagConfig, target: Target) -> str | Non
     try:
         h.update((project.root / PROJECT_FILE).read_bytes())
         assert config.folder is not None
-        for path in _template_files(config.folder):
-            h.update(f"\0{path.relative_to(config.folder)}\0".encode())
-            h.update(path.read_bytes())
+        for relative, path in _template_files(str(config.folder)):
+            h.update(f"\0{relative}\0".encode())
+            with open(path, "rb") as handle:
+                h.update(handle.read())
     except OSError:
         return None
     return h.hexdigest()
 
 
-def _template_files(folder: pathlib.Path) -> list[pathlib.Path]:
+def _template_files(folder: str) -> list[tuple[str, str]]:
+    """(path relative to ``folder``, path) of every file a template may read, sorted (plain strings: a DAG
+    folder has dozens of files, and ``dop validate`` hashes every DAG's)."""
     found = []
     for parent, dirs, files in os.walk(folder):
-        if pathlib.Path(parent) == folder:
+        if parent == folder:
             dirs[:] = [d for d in dirs if d not in UNREAD_FOLDERS]
-        found += [pathlib.Path(parent) / name for name in files]
+        found += [(os.path.relpath(os.path.join(parent, name), folder), os.path.join(parent, name)) for name in files]
     return sorted(found)
 
 

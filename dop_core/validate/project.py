@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
-from typing import Any
+import pathlib
+from collections.abc import Callable
+from typing import Any, Protocol
 
 import attrs
 
@@ -28,7 +30,20 @@ class ProjectReport:
         return not any(p.severity == "error" for p in self.problems)
 
 
-def validate_project(root: Any = None, target: str | None = None) -> ProjectReport:
+class KnownDags(Protocol):
+    """What was learnt of DAG folders before (see :mod:`dop_core.check.cache`)."""
+
+    def validated(self, folder: pathlib.Path) -> tuple[DagConfig, list[Problem]] | None:
+        """``folder``'s validated config and its warnings, when none of its inputs changed since."""
+
+    def note(self, folder: pathlib.Path, config: DagConfig, warnings: list[Problem]) -> None:
+        """``folder`` validated now, with ``warnings``."""
+
+
+def validate_project(root: Any = None, target: str | None = None,
+                     known: Callable[[Project, Registry, Any], KnownDags | None] | None = None) -> ProjectReport:
+    """Every problem of the project's configs; ``known(project, registry, chosen target)`` gives what was learnt
+    of each DAG folder before (a DAG whose inputs did not change is not validated again)."""
     from dop_core.config.project import load_project
 
     try:
@@ -47,13 +62,22 @@ def validate_project(root: Any = None, target: str | None = None) -> ProjectRepo
     chosen = typed_targets.get(chosen_name)
     settings = PluginSettingsStore(project, registry, chosen)  # plugins.<name>: validated once for every DAG
     problems += settings.problems()
+    memo = known(project, registry, chosen) if known is not None and chosen is not None else None
     dags = []
     for folder in project.dag_folders():
-        try:
-            dags.append(validate_dag(project, folder, registry, problems, target=chosen, thorough=True,
-                                     settings=settings))
-        except ConfigError as exc:
-            problems.extend(exc.problems)
+        learnt = memo.validated(folder) if memo is not None else None
+        if learnt is None:
+            warnings: list[Problem] = []
+            try:
+                learnt = validate_dag(project, folder, registry, warnings, target=chosen, thorough=True,
+                                      settings=settings), warnings
+            except ConfigError as exc:
+                problems.extend(exc.problems)
+                continue
+            if memo is not None:
+                memo.note(folder, *learnt)
+        dags.append(learnt[0])
+        problems += learnt[1]
     problems += _check_asset_schedules(dags, registry)
     # a plugin's settings problem is one problem, however many DAGs use the plugin's kinds
     return ProjectReport(project, dags, list(dict.fromkeys(problems)))
