@@ -116,7 +116,7 @@ def _format(value: Any, fmt: str, zone: Any) -> Any:
     if not parts:  # an empty format prints nothing
         return exp.Case(ifs=[exp.If(this=exp.Is(this=value, expression=exp.null()), true=exp.null())],
                         default=exp.Literal.string(""))
-    out = parts[0]
+    out: Any = parts[0]
     for part in parts[1:]:
         out = exp.DPipe(this=out, expression=part)
     return out
