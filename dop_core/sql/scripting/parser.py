@@ -607,6 +607,9 @@ class _Parser:
         import sqlglot
         from sqlglot.errors import ParseError, TokenError
 
+        from dop_core.sql.parsing import install
+
+        install()  # DOP's reading of BigQuery (CAST ... FORMAT as written)
         try:
             with _quiet_sqlglot():
                 trees = [t for t in sqlglot.parse(text, read=self.dialect) if t is not None]
