@@ -95,3 +95,10 @@ def test_interval_spans_leap_seconds_and_literal_casts(pg):
                     "CAST('-0x100' AS INT64)") == [(dt.datetime(2020, 1, 1, 21, 57), dt.time(0), -256)]
     with pytest.raises(UnsupportedSqlError, match="Invalid time string"):
         pg.translate("SELECT CAST('24:00:00' AS TIME)", "bigquery")
+
+
+def test_interval_text_is_refused(pg):
+    # PostgreSQL writes '1 day' where BigQuery writes '0-0 1 0:0:0': refused rather than different
+    for sql in ("SELECT CAST(INTERVAL 1 DAY AS STRING)", "SELECT CAST('1-2' AS INTERVAL)"):
+        with pytest.raises(UnsupportedSqlError, match="INTERVAL as text"):
+            pg.translate(sql, "bigquery")
