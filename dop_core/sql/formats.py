@@ -25,6 +25,7 @@ _DATETIME_ELEMENTS = [("YYYY", "%Y"), ("MONTH", "%B"), ("MON", "%b"), ("HH24", "
                       ("PM", "%p"), ("TZH", None), ("TZM", None)]
 _ELEMENT = re.compile("|".join(re.escape(e) for e, _ in _DATETIME_ELEMENTS) + r'|"[^"]*"|[-/,.;: ]', re.I)
 _YEARS, _MONTHS = {"YYYY", "YY"}, {"MM", "MON", "MONTH"}
+_NAMES = {"MONTH", "MON", "DAY", "DY"}
 
 
 @rule("duckdb")
@@ -33,7 +34,8 @@ def cast_with_format(tree: Any, target: str) -> Any:
     BASE8, BASE16/HEX, BASE32, BASE64, BASE64M, ASCII and UTF8 (any case; ``f`` may be any expression: an
     invalid one is BigQuery's error) through the library (``SAFE_CAST``: NULL). ``CAST(date|datetime|time|
     timestamp AS STRING FORMAT 'YYYY-MM-DD')`` formats with GoogleSQL's elements (YYYY, YY, MM, MON, MONTH,
-    DD, DAY, DY, HH24, HH12, MI, SS, FF3/FF6/FF9, AM/PM, and TZH/TZM of a fixed-offset ``AT TIME ZONE``),
+    DD, DAY, DY, HH24, HH12, MI, SS, FF3/FF6/FF9, AM/PM, and TZH/TZM of a fixed-offset ``AT TIME ZONE``; a
+    name in the case of its element: ``DAY`` is ``THURSDAY``, ``Day`` ``Thursday``),
     a TIMESTAMP in the ``AT TIME ZONE`` zone; ``CAST('2024-03-05' AS DATE|DATETIME|TIME|TIMESTAMP FORMAT
     ...)`` parses one (a year or month the format lacks is the current one, as on BigQuery; a TIMESTAMP in
     the ``AT TIME ZONE`` zone). sqlglot read only literal formats, turned every temporal cast into a
@@ -70,9 +72,12 @@ def _is_null(node: Any) -> bool:
     return isinstance(node, exp.Null) or (isinstance(node, exp.Cast) and isinstance(node.this, exp.Null))
 
 
-def _elements(fmt: str, zone: Any) -> tuple[str, set[str]]:
-    """strftime's spelling of a GoogleSQL format, and the elements it has (upper case)."""
-    out, found, pos = [], set(), 0
+def _elements(fmt: str, zone: Any) -> tuple[list[tuple[str, str]], set[str]]:
+    """strftime's spelling of a GoogleSQL format, in pieces with the case each is printed in (``upper``,
+    ``lower`` or ``''`` as strftime prints it: a name element's case follows its spelling, ``MONTH`` is
+    ``JANUARY``, ``Month`` is ``January``), and the elements it has (upper case)."""
+    out: list[tuple[str, str]] = []
+    found, pos = set(), 0
     offset = fixed_offset(zone) if zone is not None else None
     for match in _ELEMENT.finditer(fmt):
         if match.start() != pos:
@@ -83,27 +88,43 @@ def _elements(fmt: str, zone: Any) -> tuple[str, set[str]]:
             if offset is None:
                 raise _error(f"{element} without a fixed-offset AT TIME ZONE")
             sign, minutes = "-" if offset < 0 else "+", abs(offset)
-            out.append(f"{sign}{minutes // 60:02d}" if element == "TZH" else f"{minutes % 60:02d}")
+            out.append((f"{sign}{minutes // 60:02d}" if element == "TZH" else f"{minutes % 60:02d}", ""))
         else:
             mapped = dict(_DATETIME_ELEMENTS).get(element)
-            out.append(mapped if mapped else token.strip('"').replace("%", "%%"))
+            case = "" if element not in _NAMES else "upper" if token.isupper() else "lower" if token.islower() else ""
+            out.append((mapped, case) if mapped else (token.strip('"').replace("%", "%%"), ""))
         found.add(element)
     if pos != len(fmt):
         raise _error(f"format element {fmt[pos:]!r} in {fmt!r}")
-    return "".join(out), found
+    return out, found
 
 
 def _format(value: Any, fmt: str, zone: Any) -> Any:
-    pattern, _ = _elements(fmt, zone)
+    pieces, _ = _elements(fmt, zone)
     if is_type(value, "TIMESTAMPTZ"):
         value = local_time(value, zone) if zone is not None else exp.cast(value, "TIMESTAMP")
     elif is_type(value, "TIME"):  # DuckDB's strftime has no TIME: the time of day on some date
         value = exp.Add(this=exp.cast(exp.Literal.string("1970-01-01"), "DATE"), expression=value)
-    return exp.func("strftime", value, exp.Literal.string(pattern))
+    runs: list[tuple[str, str]] = []  # consecutive pieces printed in the same case
+    for pattern, case in pieces:
+        if runs and runs[-1][1] == case:
+            runs[-1] = (runs[-1][0] + pattern, case)
+        else:
+            runs.append((pattern, case))
+    parts = [exp.func(case, exp.func("strftime", value.copy(), exp.Literal.string(pattern))) if case else
+             exp.func("strftime", value.copy(), exp.Literal.string(pattern)) for pattern, case in runs]
+    if not parts:  # an empty format prints nothing
+        return exp.Case(ifs=[exp.If(this=exp.Is(this=value, expression=exp.null()), true=exp.null())],
+                        default=exp.Literal.string(""))
+    out: Any = parts[0]
+    for part in parts[1:]:
+        out = exp.DPipe(this=out, expression=part)
+    return out
 
 
 def _parse(value: Any, fmt: str, to: Any, zone: Any) -> Any:
-    pattern, found = _elements(fmt, None)
+    pieces, found = _elements(fmt, None)
+    pattern = "".join(p for p, _ in pieces)
     text = exp.cast(value, "VARCHAR")
     parsed: Any = exp.func("strptime", text, exp.Literal.string(pattern)) if pattern else exp.Case(
         ifs=[exp.If(this=exp.EQ(this=text, expression=exp.Literal.string("")),

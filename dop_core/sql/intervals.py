@@ -101,6 +101,19 @@ def _make_interval_parts(node: Any) -> list[Any]:
     return [given.get(part, exp.Literal.number(0)) for part in ("year", "month", "day", "hour", "minute", "second")]
 
 
+@rule("postgres")
+def interval_text_is_refused_on_postgres(tree: Any, target: str) -> Any:
+    """``CAST(interval AS STRING)`` and ``CAST(string AS INTERVAL)`` are refused on PostgreSQL, naming
+    ``INTERVAL``: its text of an interval (``1 year 2 mons``) is not BigQuery's (``1-2 0 0:0:0``), and it reads
+    BigQuery's text otherwise."""
+    for node in tree.find_all(exp.Cast):
+        if (_to_text(node) and _interval(node.this)) or (
+                node.to.this == exp.DataType.Type.INTERVAL and not _interval(node.this)):
+            raise UnsupportedSqlError("INTERVAL as text (CAST between INTERVAL and STRING) cannot be expressed on "
+                                      "postgres", construct="INTERVAL")
+    return tree
+
+
 @rule("duckdb")
 def sum_and_avg_of_intervals(tree: Any, target: str) -> Any:
     """``SUM`` and ``AVG`` of INTERVALs (DuckDB has neither), also over windows: each part (months, days,

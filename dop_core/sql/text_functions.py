@@ -43,3 +43,19 @@ def code_points_and_soundex_from_the_library(tree: Any, target: str) -> Any:
         return library.call(target, name, node.this) if name else node
 
     return tree.transform(fix)
+
+
+@rule("duckdb")
+def safe_error_is_null_after_its_argument(tree: Any, target: str) -> Any:
+    """``SAFE.ERROR(message)`` is NULL, but an error raised while computing ``message`` is still raised (the
+    ``SAFE.`` prefix covers the function's own error only; DuckDB's ``TRY`` caught both): the message is
+    computed, and NULL returned."""
+
+    def fix(node: Any) -> Any:
+        inner = node.this if isinstance(node, exp.Try) else None
+        if isinstance(inner, exp.Anonymous) and inner.name.upper() == "ERROR" and len(inner.expressions) == 1:
+            return exp.Case(ifs=[exp.If(this=exp.Is(this=inner.expressions[0], expression=exp.null()),
+                                        true=exp.null())])
+        return node
+
+    return tree.transform(fix)

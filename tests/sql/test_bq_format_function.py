@@ -32,3 +32,11 @@ def test_safe_error_is_null(bq):
     assert bq("SELECT SAFE.ERROR('message'), CAST(SAFE.ERROR('message') AS STRING)") == [(None, None)]
     with pytest.raises(Exception, match="message"):
         bq("SELECT IF(FALSE, 1, ERROR('message'))")
+
+
+def test_safe_error_still_raises_the_errors_of_its_argument(bq):
+    # BigQuery: SAFE. covers ERROR's own error, not one raised computing its argument
+    with pytest.raises(Exception, match="division by zero"):
+        bq("SELECT SAFE.ERROR(IF(1 / 0 = 0, 'abc', ''))")
+    with pytest.raises(Exception, match="custom"):
+        bq("SELECT SAFE.ERROR(ERROR('custom'))")

@@ -60,3 +60,10 @@ def test_dates_and_times_keep_their_type_and_time_zone(bq):
     today = dt.date.today()
     assert bq("SELECT CAST('' AS DATE FORMAT ''), CAST('15' AS DATE FORMAT 'DD'), CAST('' AS TIME FORMAT '')") == \
         [(today.replace(day=1), today.replace(day=15), dt.time(0))]
+
+
+def test_names_print_in_the_case_of_their_element(bq):
+    # BigQuery: DAY is THURSDAY, Day is Thursday, day is thursday (and MONTH, MON, DY alike)
+    assert bq("SELECT CAST(DATE '2008-12-25' AS STRING FORMAT 'YYYY-MM-DD DAY DY.'), "
+              "CAST(DATE '2008-12-25' AS STRING FORMAT 'Month mon Dy'), CAST(DATE '2008-12-25' AS STRING FORMAT '')") \
+        == [("2008-12-25 THURSDAY THU.", "December dec Thu", "")]

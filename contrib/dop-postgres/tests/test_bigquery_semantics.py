@@ -86,3 +86,19 @@ def test_bigquery_errors_on_constant_arguments(pg):
 def test_float_literals_are_float64(pg):
     # BigQuery: 1.5 is a FLOAT64 (PostgreSQL: numeric); 0.1 + 0.2 is then not exactly 0.3
     assert rows(pg, "SELECT 0.1 + 0.2 = 0.3, SUM(x) FROM UNNEST([1.0, 3.2]) AS x") == [(False, 4.2)]
+
+
+def test_interval_spans_leap_seconds_and_literal_casts(pg):
+    # BigQuery: INTERVAL '-1 -2:3' DAY TO MINUTE is minus one day and minus 2:03; second 60 is the next
+    # minute's start; a hexadecimal string casts to INT64; hour 24 is an error
+    assert rows(pg, "SELECT DATETIME '2020-01-03 00:00:00' + INTERVAL '-1 -2:3' DAY TO MINUTE, TIME '23:59:60', "
+                    "CAST('-0x100' AS INT64)") == [(dt.datetime(2020, 1, 1, 21, 57), dt.time(0), -256)]
+    with pytest.raises(UnsupportedSqlError, match="Invalid time string"):
+        pg.translate("SELECT CAST('24:00:00' AS TIME)", "bigquery")
+
+
+def test_interval_text_is_refused(pg):
+    # PostgreSQL writes '1 day' where BigQuery writes '0-0 1 0:0:0': refused rather than different
+    for sql in ("SELECT CAST(INTERVAL 1 DAY AS STRING)", "SELECT CAST('1-2' AS INTERVAL)"):
+        with pytest.raises(UnsupportedSqlError, match="INTERVAL as text"):
+            pg.translate(sql, "bigquery")

@@ -19,14 +19,21 @@ def offset_minutes(zone: str) -> int | None:
     return (-1 if match["sign"] == "-" else 1) * (int(match["h"]) * 60 + int(match["m"] or 0))
 
 
-@duckdb_python("time_zone", ["VARCHAR"], "VARCHAR")
 def time_zone(zone: str) -> str:
-    """A BigQuery time zone as DuckDB names it: a fixed offset (``'+01:00'``, ``'-6'``, ``'UTC+1234'``) as
-    ``'GMT+01:00'`` (DuckDB read ``'UTC+1234'`` as another zone and did not know ``'-06'``); a zone name as it is."""
+    """DuckDB's name of a BigQuery time zone (for literals, at translation): see the ``time_zone`` macro."""
     minutes = offset_minutes(zone)
     if minutes is None:
         return zone
     return f"GMT{'-' if minutes < 0 else '+'}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+_ZONE_OFFSET = r"'^(?i:UTC|GMT)?([+-])(\d{1,2}?)(?::?(\d{2}))?$'"
+duckdb_macro("time_zone", """A BigQuery time zone as DuckDB names it: a fixed offset (``'+01:00'``, ``'-6'``,
+``'UTC+1234'``) as ``'GMT+01:00'`` (DuckDB read ``'UTC+1234'`` as another zone and did not know ``'-06'``); a zone
+name as it is.""",
+             f"(z) AS CASE WHEN regexp_matches(z, {_ZONE_OFFSET}) THEN 'GMT' || regexp_extract(z, {_ZONE_OFFSET}, 1) "
+             f"|| lpad(regexp_extract(z, {_ZONE_OFFSET}, 2), 2, '0') || ':' || "
+             f"coalesce(nullif(regexp_extract(z, {_ZONE_OFFSET}, 3), ''), '00') ELSE z END")
 
 
 duckdb_macro("timestamp_text", """``STRING(timestamp, zone)``: the civil time in ``zone`` and its offset from UTC, as
@@ -43,14 +50,12 @@ def offset_text(seconds: int) -> str:
     return text + (f":{minutes % 60:02d}" if minutes % 60 else "")
 
 
-@duckdb_python("time_text", ["VARCHAR"], "VARCHAR")
-def time_text(text: str) -> str:
-    """BigQuery's text of a TIME, DATETIME or TIMESTAMP from DuckDB's: the fraction of a second in whole
-    groups of three digits (``01:02:03.120``, ``01:02:03.123450``; DuckDB wrote ``.12``, ``.12345``)."""
-    return _FRACTION.sub(lambda m: "." + m[1].ljust(-(-len(m[1]) // 3) * 3, "0"), text, count=1)
-
-
-_FRACTION = re.compile(r"(?<=:\d\d)\.(\d+)")
+_FRACTION = r"regexp_extract(t, ':\d\d\.(\d+)', 1)"
+duckdb_macro("time_text", """BigQuery's text of a TIME, DATETIME or TIMESTAMP from DuckDB's: the fraction of a second
+in whole groups of three digits (``01:02:03.120``, ``01:02:03.123450``; DuckDB wrote ``.12``, ``.12345``).""",
+             f"(t) AS CASE WHEN length({_FRACTION}) IN (0, 3, 6) THEN t ELSE regexp_replace(t, "
+             rf"':(\d\d)\.(\d+)', ':\1.' || rpad({_FRACTION}, CASE WHEN length({_FRACTION}) < 3 THEN 3 ELSE 6 END, "
+             f"'0')) END")
 
 
 duckdb_macro("datetime_in_range", """A DATETIME within BigQuery's range (years 1 to 9999), else BigQuery's overflow
