@@ -357,11 +357,17 @@ def build_one(project: Project, name: str, target: str | None = None) -> Any:
 def validate_one(project: Project, name: str, target: str | None = None) -> tuple[DagConfig, Target]:
     """One DAG's validated config (by folder name or dag id) and the resolved target; raises ConfigError if it
     does not validate, DagNotFound if the project has no such DAG."""
+    folder = dag_folder(project, name)
+    resolved = resolve_target(project, target)
+    return validate_dag(project, folder, target=resolved), resolved
+
+
+def dag_folder(project: Project, name: str) -> pathlib.Path:
+    """The folder of DAG ``name`` (a folder name or dag id); raises DagNotFound if it has no config.yaml."""
     folder = project.orchestration_dir / project.dag_name(name)
     if not (folder / "config.yaml").is_file():
         raise DagNotFound(project, name)
-    resolved = resolve_target(project, target)
-    return validate_dag(project, folder, target=resolved), resolved
+    return folder
 
 
 class DagNotFound(DopError):
