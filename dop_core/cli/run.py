@@ -389,6 +389,7 @@ def _told_log() -> bool:
 def _test(dag_id: str, logical: dt.datetime, conf: dict[str, Any], only: list[str], interruption: Any) -> int:
     from airflow.dag_processing.dagbag import DagBag
 
+    from dop_core.cli.execution_api import latest_api_only
     from dop_core.cli.interruption import fail_abandoned_runs
     from dop_core.cli.run_history import start_runs_now, task_log_paths
     from dop_core.cli.run_results import TaskRecorder, task_results
@@ -412,6 +413,7 @@ def _test(dag_id: str, logical: dt.datetime, conf: dict[str, Any], only: list[st
         logical = interruption.logical_date = dag.start_date
     for task in dag.tasks:
         task.retries = 0  # each task runs once here: retries (3 every 5 minutes by default) are the scheduler's
+    latest_api_only()
     interruption.check_tasks()
     recorder = TaskRecorder(lambda line: print(line, flush=True))
     recorder.install()
