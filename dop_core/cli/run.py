@@ -33,7 +33,7 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import IO, Any
 
 from dop_core.cli.airflow_home import airflow_env, airflow_home, ensure_database, run_lock_path
@@ -398,7 +398,8 @@ def _test(dag_id: str, logical: dt.datetime, conf: dict[str, Any], only: list[st
     for run in fail_abandoned_runs(pathlib.Path(os.environ["AIRFLOW_HOME"])):
         print(f"[dop] marked the DAG run {run} failed: the `dop run` that started it was killed", flush=True)
     folder = os.environ["AIRFLOW__CORE__DAGS_FOLDER"]
-    bag = DagBag(dag_folder=folder)
+    with _parsing_context(dag_id):  # DOP's DAG files build this DAG only (dag.test syncs the others itself)
+        bag = DagBag(dag_folder=folder)
     for path, error in bag.import_errors.items():
         print(f"Import error in {path}:\n{error}", flush=True)
     dag = bag.dags.get(dag_id)
@@ -424,6 +425,23 @@ def _test(dag_id: str, logical: dt.datetime, conf: dict[str, Any], only: list[st
     print(RESULT_MARK + json.dumps({"state": _text(dr.state), "tasks": states, "run_id": dr.run_id,
                                     "results": results, "airflow_logs": task_log_paths(dr)}), flush=True)
     return 0
+
+
+@contextlib.contextmanager
+def _parsing_context(dag_id: str) -> Iterator[None]:
+    """Airflow's DAG parsing context (``airflow.sdk.get_parsing_context()``) naming ``dag_id``, as a worker sets it
+    when it parses a DAG file to run a task of that DAG."""
+    from airflow.sdk.definitions.context import _AIRFLOW_PARSING_CONTEXT_DAG_ID as NAME
+
+    before = os.environ.get(NAME)
+    os.environ[NAME] = dag_id
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(NAME, None)
+        else:
+            os.environ[NAME] = before
 
 
 def ensure_pools(dags: Any) -> list[str]:
