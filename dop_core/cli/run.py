@@ -154,7 +154,6 @@ def _run(project: Project, request: dict[str, Any], full_refresh: bool, env: dic
     from dop_core.cli.run_results import TASK_MARK, run_folder
 
     dag_id, day = request["dag_id"], request["date"]
-    log_dir = private_dir(project.dop_dir / "logs" / "runs" / dag_id, under=project.root)
     target = env.get("DOP_TARGET") or project.default_target
     result: dict[str, Any] | None = None
     # A signal from here until the runner is known to the stopper waits (the runner inherits the blocked
@@ -179,6 +178,7 @@ def _run(project: Project, request: dict[str, Any], full_refresh: bool, env: dic
                 + f" on target {target}" + (f" ({len(only)} of {len(only) + len(selection.unselected)} tasks "
                                             "selected)" if only else ""))
     say(headline)
+    log_dir = private_dir(project.dop_dir / "logs" / "runs" / dag_id, under=project.root)
     log_path, log_file = _new_log(log_dir, day + ("-full-refresh" if full_refresh else ""),
                                   f"[dop] {headline} (PID {os.getpid()}, {dt.datetime.now().isoformat()})")
     run_id = f"{dag_id}.{log_path.name.removesuffix('.log')}"
@@ -198,6 +198,7 @@ def _run(project: Project, request: dict[str, Any], full_refresh: bool, env: dic
             else:
                 log_file.write(line)
                 report.log_line(line)
+        proc.stdout.close()
         proc.wait()
         if stopper.signum is not None:
             log_file.write(_interrupted(stopper, dag_id, day, result) + "\n")
@@ -236,10 +237,11 @@ def _checked(lines: Any) -> tuple[list[str], dict[str, Any] | None]:
 def _not_started(proc: subprocess.Popen[str], before: list[str], outcome: dict[str, Any] | None,
                  stopper: _Stopper, dag_id: str) -> int:
     """The runner stopped before its DAG run: interrupted, a check failed, or it crashed. Show why; the status."""
-    assert proc.stdin is not None
+    assert proc.stdin is not None and proc.stdout is not None
     with contextlib.suppress(OSError):
         proc.stdin.close()
-    rest = list(proc.stdout or ())
+    with proc.stdout:
+        rest = list(proc.stdout)
     proc.wait()
     if stopper.signum is not None:
         print(f"Interrupted ({signal.Signals(stopper.signum).name}) before {dag_id} started; nothing ran",
@@ -360,12 +362,17 @@ def _check(asked: dict[str, Any]) -> list[str] | None:
     from dop_core.errors import DopError, shown
 
     day = dt.date.fromisoformat(asked["date"])
+    logs = pathlib.Path(os.environ["AIRFLOW__LOGGING__BASE_LOG_FOLDER"])
+    had_logs = logs.exists()
     try:
         project = load_project(os.environ["DOP_PROJECT_DIR"])
         built, selection = checked_run(project, asked["dag"], asked["target"], day, asked["conf"], asked["select"],
                                        asked["exclude"], asked["only"])
         check_run_date(built, day)
     except DopError as exc:
+        if not had_logs:  # the empty folder Airflow's logging made when imported: a refused run leaves no trace
+            with contextlib.suppress(OSError):
+                logs.rmdir()
         text, code = shown(exc)
         print(ERROR_MARK + json.dumps({"error": text, "code": code}), flush=True)
         return None
