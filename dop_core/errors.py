@@ -81,6 +81,14 @@ class ConfigError(DopError):
         return self.problems[0].location
 
 
+def shown(exc: DopError) -> tuple[str, int]:
+    """How the ``dop`` command shows ``exc`` (on stderr) and the exit status it ends with: a config error as its
+    located problems, any other as ``error: <message>`` with its expected and fix lines."""
+    if isinstance(exc, ConfigError):
+        return str(exc), 1
+    return f"error: {exc}", getattr(exc, "exit_code", 1)
+
+
 class PluginError(DopError):
     """A plugin is broken or two plugins claim the same name."""
 

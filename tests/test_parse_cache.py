@@ -171,6 +171,21 @@ def test_only_builds_one_dag_and_the_cache_can_be_turned_off(shop, monkeypatch):
     assert not default_dir(shop.project()).exists()
 
 
+def test_a_parse_for_one_dag_builds_only_that_dag(shop, monkeypatch):
+    """Airflow's parsing context names the DAG a worker (or `dop run`'s runner) parses the file for: a DOP DAG file
+    builds that DAG only, in the group file that holds it, and nothing for a DAG that is not DOP's."""
+    from dop_core.build.dags import build_dags
+
+    shop.dag("other", CONFIG, sql=SQL)
+    monkeypatch.setenv("_AIRFLOW_PARSING_CONTEXT_DAG_ID", "dop__other")
+    assert list(build_dags(shop.root)) == ["dop__other"]
+    assert sorted(d for i in range(2) for d in build_dags(shop.root, group=i, groups=2)) == ["dop__other"]
+    monkeypatch.setenv("_AIRFLOW_PARSING_CONTEXT_DAG_ID", "hand_written")
+    assert build_dags(shop.root) == {}
+    monkeypatch.delenv("_AIRFLOW_PARSING_CONTEXT_DAG_ID")
+    assert sorted(build_dags(shop.root)) == ["dop__other", "dop__shop"]
+
+
 def test_each_target_has_its_own_entries(shop, monkeypatch):
     shop.write("dop_project.yml", "name: shop\ntargets:\n  local: {engine: duckdb}\n"
                "  other: {engine: duckdb, path: .dop/other.duckdb}\n")

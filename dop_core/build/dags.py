@@ -271,7 +271,13 @@ def build_dags(location: str | os.PathLike[str] | None = None, target: str | Non
     ``only`` (a DAG folder name) builds that one DAG: a file per DAG, ``dags/dop__<name>.py`` holding
     ``globals().update(build_dags(__file__, only="<name>"))``.
     Validated configs are cached by content hash (see :mod:`dop_core.build.cache`).
+
+    When Airflow parses the file for one DAG (its parsing context names a ``dag_id``: a worker about to run
+    one of its tasks, ``dop run``'s runner), only that DAG is built, as Airflow's docs advise for files that
+    make many DAGs; the DAG processor sets no context and gets every DAG.
     """
+    from airflow.sdk import get_parsing_context
+
     from dop_core.build.cache import ConfigCache, cached_project
 
     project = cached_project(location)
@@ -284,6 +290,8 @@ def build_dags(location: str | os.PathLike[str] | None = None, target: str | Non
         folders = project.dag_folders()
         if group is not None or groups is not None:
             folders = [f for f in folders if dag_group(f.name, _group_count(group, groups)) == group]
+    if (wanted := get_parsing_context().dag_id) is not None:
+        folders = [f for f in folders if DAG_ID_PREFIX + f.name == wanted]
     dags: dict[str, Any] = {}
     for folder in folders:
         dag_id = DAG_ID_PREFIX + folder.name
@@ -359,11 +367,17 @@ def build_one(project: Project, name: str, target: str | None = None) -> Any:
 def validate_one(project: Project, name: str, target: str | None = None) -> tuple[DagConfig, Target]:
     """One DAG's validated config (by folder name or dag id) and the resolved target; raises ConfigError if it
     does not validate, DagNotFound if the project has no such DAG."""
+    folder = dag_folder(project, name)
+    resolved = resolve_target(project, target)
+    return validate_dag(project, folder, target=resolved), resolved
+
+
+def dag_folder(project: Project, name: str) -> pathlib.Path:
+    """The folder of DAG ``name`` (a folder name or dag id); raises DagNotFound if it has no config.yaml."""
     folder = project.orchestration_dir / project.dag_name(name)
     if not (folder / "config.yaml").is_file():
         raise DagNotFound(project, name)
-    resolved = resolve_target(project, target)
-    return validate_dag(project, folder, target=resolved), resolved
+    return folder
 
 
 class DagNotFound(DopError):

@@ -12,7 +12,7 @@ from typing import Any, NoReturn
 
 import click
 
-from dop_core.errors import ConfigError, DopError
+from dop_core.errors import DopError, shown
 
 PROJECT_HELP = "The service project folder (default: the one holding dop_project.yml, found upward from here)."
 
@@ -59,12 +59,10 @@ class _Group(click.Group):
         with redacted_stdio():  # whatever a command prints goes through DOP's redaction layer
             try:
                 return super().invoke(ctx)
-            except ConfigError as exc:
-                click.echo(str(exc), err=True)
-                sys.exit(1)
             except DopError as exc:
-                click.echo(f"error: {exc}", err=True)  # with its expected and fix lines
-                sys.exit(getattr(exc, "exit_code", 1))
+                text, code = shown(exc)
+                click.echo(text, err=True)
+                sys.exit(code)
 
 
 @click.group(cls=_Group)
@@ -351,12 +349,11 @@ def run(dag: str, project_dir: str | None, target: str | None, date: str | None,
                   exclude, fmt)
     if continue_on_failure:
         raise click.UsageError("--continue-on-failure goes with a date range (--start and --end)")
-    from dop_core.cli.run import check_run_date, run_dag
+    from dop_core.cli.run import run_dag
 
-    day = _date(date)
-    project, built, selection, extra = _prepared_run(dag, project_dir, target, day, conf, select, exclude)
-    check_run_date(built, day)
-    _ran(run_dag(project, dag, day, full_refresh, target, extra, selection=selection, fmt=fmt))
+    day, extra = _date(date), _run_conf(conf)  # the rest is checked by the runner (dop_core.cli.run_checks)
+    _ran(run_dag(_project(project_dir), dag, day, full_refresh, target, extra, fmt=fmt, select=select,
+                 exclude=exclude))
 
 
 @main.command("backfill")
@@ -384,8 +381,10 @@ def _backfill(dag: str, project_dir: str | None, target: str | None, start: dt.d
               continue_on_failure: bool, full_refresh: bool, conf: str | None, select: tuple[str, ...],
               exclude: tuple[str, ...], fmt: str) -> None:
     from dop_core.cli.backfill import backfill, backfill_dates
+    from dop_core.cli.run_checks import checked_run
 
-    project, built, selection, extra = _prepared_run(dag, project_dir, target, start, conf, select, exclude)
+    project, extra = _project(project_dir), _run_conf(conf)
+    built, selection = checked_run(project, dag, target, start, extra, select, exclude)  # before the first date
     with _logs_to_stderr():
         dates = backfill_dates(built, start, end)
     _ran(backfill(project, dag, dates, continue_on_failure, full_refresh, target, extra, selection, fmt))
@@ -393,7 +392,7 @@ def _backfill(dag: str, project_dir: str | None, target: str | None, start: dt.d
 
 def _ran(code: int) -> NoReturn:
     """End ``dop run``/``dop backfill`` with ``code``, everything written. In the ``dop`` process itself, at once
-    (:func:`~dop_core.cli.processes.exit_now`): it imported Airflow to check the DAG, and Airflow's exit
+    (:func:`~dop_core.cli.processes.exit_now`): a backfill imported Airflow to find its dates, and Airflow's exit
     handlers and module teardown cost seconds for nothing; called in-process (click's test runner), as usual."""
     if pathlib.Path(sys.argv[0]).name in ("dop", "main.py"):  # the console script, or python -m dop_core.cli.main
         from dop_core.cli.processes import exit_now
@@ -402,30 +401,15 @@ def _ran(code: int) -> NoReturn:
     sys.exit(code)
 
 
-def _prepared_run(dag: str, project_dir: str | None, target: str | None, day: dt.date, conf: str | None,
-                  select: tuple[str, ...], exclude: tuple[str, ...]) -> tuple[Any, Any, Any, dict[str, Any] | None]:
-    """What a run needs, checked before starting Airflow: the project, its DAG, the selection, the extra conf."""
-    from dop_core.build.dags import build_one
-    from dop_core.check.sql import check_dag_sql
-    from dop_core.cli.selection import select_tasks, subset
-    from dop_core.contract.variable_params import check_run_conf
-
-    project = _project(project_dir)
-    built = build_one(project, dag, target)
-    selection = select_tasks(built, select, exclude)
-    # fail fast, with locations, before starting Airflow: the config, then the SQL templates of the tasks to run
-    checked = subset(built, selection.selected)
-    errors = [p for p in check_dag_sql(checked, project.dialect, day, parse=False) if p.severity == "error"]
-    if errors:
-        raise ConfigError(errors)
+def _run_conf(conf: str | None) -> dict[str, Any] | None:
+    """``--conf``'s JSON object (checked against the DAG's params before the run)."""
     try:
         extra = json.loads(conf) if conf else None
     except ValueError as exc:
         raise click.BadParameter(f"--conf is not JSON: {exc}") from None
     if extra is not None and not isinstance(extra, dict):
         raise click.BadParameter("--conf must be a JSON object, e.g. '{\"key\": 1}'")
-    check_run_conf(built, extra or {}, "--conf")
-    return project, built, selection, extra
+    return extra
 
 
 @main.command()

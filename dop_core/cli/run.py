@@ -1,8 +1,12 @@
 """``dop run``: run one DAG for one logical date through Airflow itself (``dag.test`` semantics).
 
 The parent process (:func:`run_dag`) prepares the DOP-managed Airflow home and starts a child
-(``python -m dop_core.cli.run``) with that environment; the child loads the project's DAG file the way
-Airflow does and calls ``dag.test``. The parent streams a short progress view, keeps the full log of
+(``python -m dop_core.cli.run``) with that environment. The child checks the run first
+(:mod:`dop_core.cli.run_checks`: the DAG builds, the selection, the SQL templates, the conf, the date) and
+tells the parent the outcome (:data:`ERROR_MARK` with the error as ``dop`` shows it, or :data:`READY_MARK` with
+the tasks selected); only then does the parent announce the run and open its log, and the child, told where that
+log is, loads the project's DAG file the way Airflow does and calls ``dag.test``. So a run imports Airflow once,
+in the child; the parent never imports it. The parent streams a short progress view, keeps the full log of
 each run in its own file under ``.dop/logs/runs/``, prints each task's final state and the log of any
 task that failed.
 
@@ -29,7 +33,7 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from typing import IO, Any
 
 from dop_core.cli.airflow_home import airflow_env, airflow_home, ensure_database, run_lock_path
@@ -42,6 +46,10 @@ from dop_core.util.locks import file_lock
 from dop_core.util.private import PRIVATE_FILE, private_dir
 
 RESULT_MARK = "DOP-RUN-RESULT "
+#: the runner's checks passed: the tasks selected and those left out follow (JSON); it waits for the log's path
+READY_MARK = "DOP-RUN-READY "
+#: the runner's checks failed: the error as ``dop`` shows it, and the exit status, follow (JSON)
+ERROR_MARK = "DOP-RUN-ERROR "
 #: seconds the runner has to stop after SIGINT/SIGTERM before it is killed
 STOP_GRACE = 10.0
 
@@ -105,16 +113,28 @@ class _Stopper:
 
 def run_dag(project: Project, name: str, date: dt.date, full_refresh: bool = False, target: str | None = None,
             conf: dict[str, Any] | None = None, quiet: bool = False, selection: Selection | None = None,
-            fmt: str = "text", sink: Callable[[dict[str, Any]], None] | None = None) -> int:
-    """Run DAG ``name`` for ``date`` (only the tasks of ``selection``, when given); show each task, the failures
-    and a summary (:mod:`dop_core.cli.run_output`), write the run's results; with ``fmt="json"`` print them on
-    stdout (or hand them to ``sink``, when given), the rest on stderr. Return the exit status (0 = success)."""
+            fmt: str = "text", sink: Callable[[dict[str, Any]], None] | None = None, select: Sequence[str] = (),
+            exclude: Sequence[str] = ()) -> int:
+    """Run DAG ``name`` for ``date`` (only the tasks of ``selection``, when given, else those ``select`` and not
+    ``exclude`` choose); show each task, the failures and a summary (:mod:`dop_core.cli.run_output`), write the
+    run's results; with ``fmt="json"`` print them on stdout (or hand them to ``sink``, when given), the rest on
+    stderr. A check that fails before the run (:mod:`dop_core.cli.run_checks`) is shown as ``dop`` shows errors.
+    Return the exit status (0 = success)."""
+    from dop_core.build.dags import dag_folder
+
+    dag_folder(project, name)  # a DAG the project does not have: said before Airflow's database is made
     dag_id = DAG_ID_PREFIX + project.dag_name(name)
     for each in project.targets.values():
         register_target(each)
     env = airflow_env(project, target)
     shown = sys.stderr if fmt == "json" else sys.stdout
     say = (lambda *_: None) if quiet else (lambda text: print(text, file=shown, flush=True))
+    run_conf = dict(conf or {})
+    if full_refresh:
+        run_conf["full_refresh"] = True
+    request = {"dag": name, "dag_id": dag_id, "date": date.isoformat(), "target": target, "conf": run_conf,
+               "select": list(select), "exclude": list(exclude),
+               "only": None if selection is None else list(selection.selected)}
     with _Stopper(STOP_GRACE) as stopper:
         try:
             ensure_database(project, env)
@@ -122,50 +142,55 @@ def run_dag(project: Project, name: str, date: dt.date, full_refresh: bool = Fal
             with file_lock(lock, timeout=None, say=say, busy="",
                            waiting=f"waiting for another `dop run` of {dag_id} for {date.isoformat()} to finish"
                            ) as lock_fd:
-                return _run(project, dag_id, date, full_refresh, env, conf, say, stopper, lock_fd, selection, fmt,
-                            sink)
+                return _run(project, request, full_refresh, env, say, stopper, lock_fd, fmt, sink)
         except Interrupted as stop:
             print(f"Interrupted ({stop}) before {dag_id} started; nothing ran", file=sys.stderr, flush=True)
             return 128 + stop.signum
 
 
-def _run(project: Project, dag_id: str, date: dt.date, full_refresh: bool, env: dict[str, str],
-         conf: dict[str, Any] | None, say: Any, stopper: _Stopper, lock_fd: int, selection: Selection | None,
-         fmt: str, sink: Callable[[dict[str, Any]], None] | None = None) -> int:
+def _run(project: Project, request: dict[str, Any], full_refresh: bool, env: dict[str, str], say: Any,
+         stopper: _Stopper, lock_fd: int, fmt: str, sink: Callable[[dict[str, Any]], None] | None = None) -> int:
     from dop_core.cli.run_output import RunReport, use_colour
     from dop_core.cli.run_results import TASK_MARK, run_folder
 
-    run_conf = dict(conf or {})
-    if full_refresh:
-        run_conf["full_refresh"] = True
-    log_dir = private_dir(project.dop_dir / "logs" / "runs" / dag_id, under=project.root)
-    only = list(selection.selected) if selection is not None and not selection.everything else []
-    cmd = [sys.executable, "-m", "dop_core.cli.run", dag_id, date.isoformat(), json.dumps(run_conf), json.dumps(only)]
+    dag_id, day = request["dag_id"], request["date"]
     target = env.get("DOP_TARGET") or project.default_target
-    headline = (f"Running {dag_id} for {date.isoformat()}" + (" (full refresh)" if full_refresh else "")
-                + f" on target {target}" + (f" ({len(only)} of {len(only) + len(selection.unselected)} tasks "
-                                            "selected)" if selection is not None and only else ""))
     result: dict[str, Any] | None = None
     # A signal from here until the runner is known to the stopper waits (the runner inherits the blocked
-    # signals and takes them once it handles them): the run is either not started, or started and logged.
+    # signals and takes them once it handles them): the run is either not started, or started and stoppable.
     blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
     try:
-        say(headline)
-        log_path, log_file = _new_log(log_dir, date.isoformat() + ("-full-refresh" if full_refresh else ""),
-                                      f"[dop] {headline} (PID {os.getpid()}, {dt.datetime.now().isoformat()})")
-        run_id = f"{dag_id}.{log_path.name.removesuffix('.log')}"
-        report = RunReport(dag_id, date.isoformat(), target, full_refresh, run_id,
-                           run_folder(project.dop_dir, run_id, project.root), project.root, log_path, selection, say,
-                           colour=use_colour(sys.stderr if fmt == "json" else sys.stdout), fmt=fmt, sink=sink)
-        proc = subprocess.Popen(cmd, env={**env, PARENT_PID: str(os.getpid()), "DOP_RUN_LOG": str(log_path)},
-                                cwd=project.root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                bufsize=1, start_new_session=True, pass_fds=(lock_fd,))
+        proc = subprocess.Popen([sys.executable, "-m", "dop_core.cli.run", json.dumps(request)],
+                                env={**env, PARENT_PID: str(os.getpid())}, cwd=project.root, stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1,
+                                start_new_session=True, pass_fds=(lock_fd,))
         stopper.child = proc
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+    assert proc.stdin is not None and proc.stdout is not None
+    lines = map(redact, proc.stdout)
+    before, ready = _checked(lines)
+    if ready is None or "error" in ready or stopper.signum is not None:
+        return _not_started(proc, before, ready, stopper, dag_id)
+    selection = Selection(tuple(ready["selected"]), tuple(ready["unselected"]))
+    only = selection.selected if selection.unselected else ()
+    headline = (f"Running {dag_id} for {day}" + (" (full refresh)" if full_refresh else "")
+                + f" on target {target}" + (f" ({len(only)} of {len(only) + len(selection.unselected)} tasks "
+                                            "selected)" if only else ""))
+    say(headline)
+    log_dir = private_dir(project.dop_dir / "logs" / "runs" / dag_id, under=project.root)
+    log_path, log_file = _new_log(log_dir, day + ("-full-refresh" if full_refresh else ""),
+                                  f"[dop] {headline} (PID {os.getpid()}, {dt.datetime.now().isoformat()})")
+    run_id = f"{dag_id}.{log_path.name.removesuffix('.log')}"
+    report = RunReport(dag_id, day, target, full_refresh, run_id, run_folder(project.dop_dir, run_id, project.root),
+                       project.root, log_path, selection, say,
+                       colour=use_colour(sys.stderr if fmt == "json" else sys.stdout), fmt=fmt, sink=sink)
+    with contextlib.suppress(OSError):  # a runner stopped meanwhile: what it said follows
+        proc.stdin.write(json.dumps({"log": str(log_path)}) + "\n")
+        proc.stdin.close()
     with log_file:
-        assert proc.stdout is not None
-        for line in map(redact, proc.stdout):
+        log_file.writelines(before)
+        for line in lines:
             if line.startswith(RESULT_MARK):
                 result = json.loads(line[len(RESULT_MARK):])
             elif line.startswith(TASK_MARK):
@@ -173,12 +198,13 @@ def _run(project: Project, dag_id: str, date: dt.date, full_refresh: bool, env: 
             else:
                 log_file.write(line)
                 report.log_line(line)
+        proc.stdout.close()
         proc.wait()
         if stopper.signum is not None:
-            log_file.write(_interrupted(stopper, dag_id, date, result) + "\n")
+            log_file.write(_interrupted(stopper, dag_id, day, result) + "\n")
     if stopper.signum is not None:
         report.finish(result, "failed", signal.Signals(stopper.signum).name)
-        print(f"\n{_interrupted(stopper, dag_id, date, result)}; full log: {os.path.relpath(log_path)}",
+        print(f"\n{_interrupted(stopper, dag_id, day, result)}; full log: {os.path.relpath(log_path)}",
               file=sys.stderr)
         return 128 + stopper.signum
     if result is None:
@@ -189,16 +215,51 @@ def _run(project: Project, dag_id: str, date: dt.date, full_refresh: bool, env: 
         return proc.returncode or 1
     if not result["tasks"]:  # never a success without running: Airflow made no task instance for this date
         report.finish(result, "failed")
-        print(f"\nThe run of {dag_id} for {date.isoformat()} ran no task; full log: {log_path}", file=sys.stderr)
+        print(f"\nThe run of {dag_id} for {day} ran no task; full log: {log_path}", file=sys.stderr)
         return 1
     report.finish(result, result["state"])
     say(f"DAG run {result['state']}; full log: {os.path.relpath(log_path)}")
     return 0 if result["state"] == "success" else 1
 
 
-def _interrupted(stopper: _Stopper, dag_id: str, date: dt.date, result: dict[str, Any] | None) -> str:
+def _checked(lines: Any) -> tuple[list[str], dict[str, Any] | None]:
+    """The runner's output until its checks' outcome: the lines before it, and what :data:`READY_MARK` says, or
+    ``{"error": ..., "code": ...}`` after :data:`ERROR_MARK`, or None when the runner ended without saying."""
+    before: list[str] = []
+    for line in lines:
+        for mark in (READY_MARK, ERROR_MARK):
+            if line.startswith(mark):
+                return before, json.loads(line[len(mark):])
+        before.append(line)
+    return before, None
+
+
+def _not_started(proc: subprocess.Popen[str], before: list[str], outcome: dict[str, Any] | None,
+                 stopper: _Stopper, dag_id: str) -> int:
+    """The runner stopped before its DAG run: interrupted, a check failed, or it crashed. Show why; the status."""
+    assert proc.stdin is not None and proc.stdout is not None
+    with contextlib.suppress(OSError):
+        proc.stdin.close()
+    with proc.stdout:
+        rest = list(proc.stdout)
+    proc.wait()
+    if stopper.signum is not None:
+        print(f"Interrupted ({signal.Signals(stopper.signum).name}) before {dag_id} started; nothing ran",
+              file=sys.stderr, flush=True)
+        return 128 + stopper.signum
+    sys.stderr.writelines(before)
+    if outcome is not None and "error" in outcome:
+        print(outcome["error"], file=sys.stderr, flush=True)
+        return int(outcome["code"])
+    sys.stderr.writelines(map(redact, rest))
+    print(f"\nThe runner of {dag_id} ended before its checks did (exit {proc.returncode})", file=sys.stderr,
+          flush=True)
+    return proc.returncode or 1
+
+
+def _interrupted(stopper: _Stopper, dag_id: str, date: str, result: dict[str, Any] | None) -> str:
     """What an interrupted run did, in a sentence."""
-    head = f"Interrupted ({signal.Signals(stopper.signum or signal.SIGINT).name}): {dag_id} for {date.isoformat()}"
+    head = f"Interrupted ({signal.Signals(stopper.signum or signal.SIGINT).name}): {dag_id} for {date}"
     if stopper.killed:
         return (f"{head}: its runner did not stop within {stopper.grace:.0f}s and was killed with its tasks; "
                 "the next `dop run` or `dop airflow` marks the DAG run failed")
@@ -226,18 +287,6 @@ def _new_log(folder: pathlib.Path, stem: str, headline: str) -> tuple[pathlib.Pa
             os.replace(link, latest)
         return path, log_file
     raise RuntimeError(f"no free log file name for {stem} in {folder}")
-
-
-def check_run_date(dag: Any, date: dt.date) -> None:
-    """Refuse a run for a date before the DAG's ``start_date``: Airflow would create no task for it and
-    report the empty run a success. (A DAG without ``start_date`` starts on 1970-01-01: any date runs.)"""
-    from dop_core.errors import DopError
-
-    start = dag.start_date.in_timezone(dag.timezone).date() if dag.start_date else None
-    if start is not None and date < start:
-        raise DopError(f"{dag.dag_id} starts on {start.isoformat()} (start_date in its config.yaml): a run for "
-                       f"{date.isoformat()} would run no task; choose --date {start.isoformat()} or later, or "
-                       "move start_date back")
 
 
 def _readable(lines: list[str]) -> list[str]:
@@ -284,26 +333,70 @@ def _error_lines(error: list[str] | None) -> list[str]:
     return error or []
 
 
-def _child(dag_id: str, date: str, conf: str, only: str = "[]") -> int:
+def _child(request: str) -> int:
     from dop_core.cli.interruption import Interruption, RunInterrupted
     from dop_core.secrets import redacted_fds
 
-    logical = dt.datetime.fromisoformat(date).replace(tzinfo=dt.UTC)
-    interruption = Interruption(dag_id, logical, RESULT_MARK)
+    asked = json.loads(request)
+    logical = dt.datetime.fromisoformat(asked["date"]).replace(tzinfo=dt.UTC)
+    interruption = Interruption(asked["dag_id"], logical, RESULT_MARK)
     with redacted_fds() as unredacted:
         interruption.out = unredacted  # its last words (states only) must not wait behind the redacting thread
         try:
             interruption.listen()
             die_with_parent(signal.SIGINT)  # the parent's death stops us as its Ctrl-C would
             adopt_orphans()  # task commands that lose their parent stay below us, to be stopped with us
-            return _test(dag_id, logical, conf, json.loads(only), interruption)
+            selected = _check(asked)
+            if selected is None or not _told_log():
+                return 2
+            return _test(asked["dag_id"], logical, asked["conf"], selected, interruption)
         except RunInterrupted:
             interruption.finish()
 
 
-def _test(dag_id: str, logical: dt.datetime, conf: str, only: list[str], interruption: Any) -> int:
+def _check(asked: dict[str, Any]) -> list[str] | None:
+    """The run's checks (:mod:`dop_core.cli.run_checks`), their outcome told to ``dop run``; the tasks to run, or
+    None when a check failed."""
+    from dop_core.cli.run_checks import check_run_date, checked_run
+    from dop_core.config.project import load_project
+    from dop_core.errors import DopError, shown
+
+    day = dt.date.fromisoformat(asked["date"])
+    logs = pathlib.Path(os.environ["AIRFLOW__LOGGING__BASE_LOG_FOLDER"])
+    had_logs = logs.exists()
+    try:
+        project = load_project(os.environ["DOP_PROJECT_DIR"])
+        built, selection = checked_run(project, asked["dag"], asked["target"], day, asked["conf"], asked["select"],
+                                       asked["exclude"], asked["only"])
+        check_run_date(built, day)
+    except DopError as exc:
+        if not had_logs:  # the empty folder Airflow's logging made when imported: a refused run leaves no trace
+            with contextlib.suppress(OSError):
+                logs.rmdir()
+        text, code = shown(exc)
+        print(ERROR_MARK + json.dumps({"error": text, "code": code}), flush=True)
+        return None
+    print(READY_MARK + json.dumps({"selected": selection.selected, "unselected": selection.unselected}), flush=True)
+    return list(selection.selected) if selection.unselected else []
+
+
+def _told_log() -> bool:
+    """Wait for ``dop run`` to say where the run's log is (it opens it once the checks passed); False if it
+    went away instead. Stdin is /dev/null afterwards, for the tasks' commands."""
+    told = sys.stdin.readline()
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.close(devnull)
+    if not told:
+        return False
+    os.environ["DOP_RUN_LOG"] = json.loads(told)["log"]  # finished by Interruption if `dop run` dies
+    return True
+
+
+def _test(dag_id: str, logical: dt.datetime, conf: dict[str, Any], only: list[str], interruption: Any) -> int:
     from airflow.dag_processing.dagbag import DagBag
 
+    from dop_core.cli.execution_api import latest_api_only
     from dop_core.cli.interruption import fail_abandoned_runs
     from dop_core.cli.run_history import start_runs_now, task_log_paths
     from dop_core.cli.run_results import TaskRecorder, task_results
@@ -312,7 +405,8 @@ def _test(dag_id: str, logical: dt.datetime, conf: str, only: list[str], interru
     for run in fail_abandoned_runs(pathlib.Path(os.environ["AIRFLOW_HOME"])):
         print(f"[dop] marked the DAG run {run} failed: the `dop run` that started it was killed", flush=True)
     folder = os.environ["AIRFLOW__CORE__DAGS_FOLDER"]
-    bag = DagBag(dag_folder=folder)
+    with _parsing_context(dag_id):  # DOP's DAG files build this DAG only (dag.test syncs the others itself)
+        bag = DagBag(dag_folder=folder)
     for path, error in bag.import_errors.items():
         print(f"Import error in {path}:\n{error}", flush=True)
     dag = bag.dags.get(dag_id)
@@ -327,16 +421,34 @@ def _test(dag_id: str, logical: dt.datetime, conf: str, only: list[str], interru
         logical = interruption.logical_date = dag.start_date
     for task in dag.tasks:
         task.retries = 0  # each task runs once here: retries (3 every 5 minutes by default) are the scheduler's
+    latest_api_only()
     interruption.check_tasks()
     recorder = TaskRecorder(lambda line: print(line, flush=True))
     recorder.install()
     start_runs_now()  # the Airflow UI shows the run's real start, not its logical date
-    dr = dag.test(logical_date=logical, run_conf=json.loads(conf) or None)
+    dr = dag.test(logical_date=logical, run_conf=conf or None)
     results = task_results(dag, dr, recorder.errors)
     states = {task["task_id"]: task["state"] for task in results}
     print(RESULT_MARK + json.dumps({"state": _text(dr.state), "tasks": states, "run_id": dr.run_id,
                                     "results": results, "airflow_logs": task_log_paths(dr)}), flush=True)
     return 0
+
+
+@contextlib.contextmanager
+def _parsing_context(dag_id: str) -> Iterator[None]:
+    """Airflow's DAG parsing context (``airflow.sdk.get_parsing_context()``) naming ``dag_id``, as a worker sets it
+    when it parses a DAG file to run a task of that DAG."""
+    from airflow.sdk.definitions.context import _AIRFLOW_PARSING_CONTEXT_DAG_ID as NAME
+
+    before = os.environ.get(NAME)
+    os.environ[NAME] = dag_id
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(NAME, None)
+        else:
+            os.environ[NAME] = before
 
 
 def ensure_pools(dags: Any) -> list[str]:
@@ -400,4 +512,4 @@ def prepare_database(env: dict[str, str]) -> None:
 
 
 if __name__ == "__main__":
-    exit_now(_prepare() if sys.argv[1:2] == ["prepare"] else _child(*sys.argv[1:5]))
+    exit_now(_prepare() if sys.argv[1:2] == ["prepare"] else _child(sys.argv[1]))

@@ -77,7 +77,7 @@ class RunReport:
     folder: pathlib.Path  # .dop/runs/<run id>
     root: pathlib.Path  # the project's folder (paths are shown relative to it)
     log_path: pathlib.Path
-    selection: Selection | None
+    selection: Selection
     say: Callable[[str], None]
     colour: bool = False
     fmt: str = "text"
@@ -91,8 +91,8 @@ class RunReport:
     _numbers: dict[str, int] = attrs.field(factory=dict)
 
     def _counter(self, number: int | str) -> str:
-        """``[3/9]``: the task's place in the run (of the tasks selected, when known)."""
-        return f"[{number}/{len(self.selection.selected)}]" if self.selection is not None else f"[{number}]"
+        """``[3/9]``: the task's place in the run, of the tasks selected."""
+        return f"[{number}/{len(self.selection.selected)}]"
 
     def log_line(self, line: str) -> None:
         """A line of the runner's log: a task starts or ends, or says something."""
@@ -142,7 +142,7 @@ class RunReport:
             task["log"] = self.ended.get(task_id, {}).get("log") or (
                 self._write_task_log(task_id) if task_id in self.sections else None)
         ended_at = dt.datetime.now(dt.UTC)
-        unselected = list(self.selection.unselected) if self.selection is not None else []
+        unselected = list(self.selection.unselected)
         return {
             "schema_version": SCHEMA_VERSION,
             "run_id": self.run_id,
