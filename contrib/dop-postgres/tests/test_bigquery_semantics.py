@@ -86,3 +86,12 @@ def test_bigquery_errors_on_constant_arguments(pg):
 def test_float_literals_are_float64(pg):
     # BigQuery: 1.5 is a FLOAT64 (PostgreSQL: numeric); 0.1 + 0.2 is then not exactly 0.3
     assert rows(pg, "SELECT 0.1 + 0.2 = 0.3, SUM(x) FROM UNNEST([1.0, 3.2]) AS x") == [(False, 4.2)]
+
+
+def test_pipe_syntax_and_recursive_ctes(pg):
+    # a pipe INTERSECT DISTINCT combines with the whole parenthesized query
+    assert rows(pg, "(SELECT 2 AS x UNION ALL SELECT 2) |> INTERSECT DISTINCT (SELECT 2 UNION ALL SELECT 2)") == [(2,)]
+    # WITH RECURSIVE may read a CTE defined after it; a recursive CTE may be written with pipes
+    assert rows(pg, "WITH RECURSIVE r AS (SELECT a + 1 AS a FROM s), s AS (SELECT 2 AS a) SELECT a FROM r") == [(3,)]
+    assert rows(pg, "WITH RECURSIVE t AS ((SELECT 1 AS n) |> UNION ALL (SELECT n + 1 FROM t WHERE n < 3)) "
+                    "SELECT n FROM t ORDER BY n") == [(1,), (2,), (3,)]
