@@ -30,7 +30,8 @@ def _value(item: Any) -> Any:
 def set_operations_coerce_string_literals(tree: Any, target: str) -> Any:
     """``SELECT date_col FROM t UNION ALL SELECT '2015-01-17'`` is a DATE column: BigQuery coerces a STRING
     literal to the DATE, DATETIME, TIME or TIMESTAMP of the column it is combined with (DuckDB made the
-    column a string; PostgreSQL resolves the literal as BigQuery does). The literal is cast to the other input's type where that type is known."""
+    column a string; PostgreSQL resolves the literal as BigQuery does). The literal is cast to the other
+    input's type where that type is known."""
     for node in tree.find_all(exp.SetOperation):
         if isinstance(node.parent, exp.SetOperation) and node.arg_key == "this":
             continue  # the outermost operation of a chain sees every input
