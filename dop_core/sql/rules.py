@@ -18,7 +18,8 @@ if TYPE_CHECKING:
 
 RULE_MODULES = ("checks", "names", "functions", "quantified", "strings", "aggregates", "windows", "types", "grouping",
                 "dates", "formats", "arrays", "ordering", "library_functions", "postgres_functions", "set_operations",
-                "queries", "json_functions", "pipes", "with_clauses", "structs", "group_by_all", "set_operation_types", "unpivot")
+                "queries", "json_functions", "pipes", "with_clauses", "structs", "group_by_all", "set_operation_types",
+                "unpivot")
 
 Transform = Callable[[Any, str], Any]
 #: ``over(expression)``: the expression under the window the rewritten aggregate was under (if any)
