@@ -10,6 +10,8 @@ sqlglot's generators need nothing new:
   (``SELECT * EXCEPT (c, ...)``), ``|> RENAME a AS b, ...`` (``SELECT * RENAME (a AS b, ...)``),
   ``|> WINDOW f() OVER (...), ...`` (as ``|> EXTEND``), and ``|> WHERE`` of a window function (a
   ``QUALIFY``: SQL's WHERE cannot hold one), each a step of its own as sqlglot's pipe operators are.
+- ``x.array`` (a field named ARRAY, as in ``json.array[0]``): sqlglot read an array constructor and
+  dropped ``x``.
 - ``JSON_OBJECT(keys_array, values_array)`` whose arrays differ in length or hold a NULL key stays one
   pair of arrays (BigQuery's error; sqlglot paired the elements it could, silently).
 """
@@ -47,6 +49,15 @@ class _Parser(BigQueryParser):
             self._advance()
             return self.expression(exp.All(this=self._parse_bitwise()))
         return super()._parse_function(functions, anonymous, optional_parens, any_token)
+
+    def _parse_bracket(self, this: Any = None) -> Any:
+        if not (isinstance(this, exp.Column) and this.table):
+            return super()._parse_bracket(this)
+        self.ARRAY_CONSTRUCTORS = {}  # ``x.array[0]`` indexes the field ``array``: no ``ARRAY[...]`` constructor
+        try:
+            return super()._parse_bracket(this)
+        finally:
+            del self.ARRAY_CONSTRUCTORS
 
     def _parse_json_object(self, agg: bool = False) -> Any:
         if agg:

@@ -84,3 +84,7 @@ def test_corresponding_over_select_star_of_a_table_of_known_columns(duck):
     sql = translate("FROM shop.kv |> UNION ALL BY NAME (SELECT 'b' AS value, 2 AS key)", "bigquery", "duckdb",
                     True, tables)
     assert sorted(duck.execute(sql).fetchall()) == [(1, "a"), (2, "b")]
+
+
+def test_a_field_named_array_is_indexed_not_read_as_an_array_constructor(bq):
+    assert bq("SELECT t.array[0], t.array[OFFSET(1)] FROM (SELECT [10, 20] AS array) AS t") == [(10, 20)]
