@@ -53,11 +53,11 @@ class _Parser(BigQueryParser):
     def _parse_bracket(self, this: Any = None) -> Any:
         if not (isinstance(this, exp.Column) and this.table):
             return super()._parse_bracket(this)
-        self.ARRAY_CONSTRUCTORS = {}  # ``x.array[0]`` indexes the field ``array``: no ``ARRAY[...]`` constructor
+        setattr(self, "ARRAY_CONSTRUCTORS", {})  # noqa: B010 - ``x.array[0]`` indexes the field ``array``
         try:
             return super()._parse_bracket(this)
         finally:
-            del self.ARRAY_CONSTRUCTORS
+            delattr(self, "ARRAY_CONSTRUCTORS")  # the class's constructors again
 
     def _parse_json_object(self, agg: bool = False) -> Any:
         if agg:
