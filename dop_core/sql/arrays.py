@@ -149,10 +149,12 @@ _PATH = "dop_array_path"
 
 def _array_type(node: Any) -> Any:
     """The type of an array: inferred, or for an array literal (of structs written partly as tuples, which
-    sqlglot does not type) an array of its first element's type."""
+    sqlglot does not type) an array of its first element's type, for ``ARRAY_CONCAT`` its first array's."""
     typ = type_of(node)
     if typ is None and isinstance(node, exp.Array) and node.expressions and type_of(node.expressions[0]):
         typ = exp.DataType(this=exp.DataType.Type.ARRAY, expressions=[type_of(node.expressions[0])], nested=True)
+    if typ is None and isinstance(node, exp.ArrayConcat):
+        typ = _array_type(node.this)
     return typ
 
 

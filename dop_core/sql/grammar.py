@@ -10,6 +10,8 @@ sqlglot's generators need nothing new:
   (``SELECT * EXCEPT (c, ...)``), ``|> RENAME a AS b, ...`` (``SELECT * RENAME (a AS b, ...)``),
   ``|> WINDOW f() OVER (...), ...`` (as ``|> EXTEND``), and ``|> WHERE`` of a window function (a
   ``QUALIFY``: SQL's WHERE cannot hold one), each a step of its own as sqlglot's pipe operators are.
+- ``x.array`` (a field named ARRAY, as in ``json.array[0]``): sqlglot read an array constructor and
+  dropped ``x``.
 - ``JSON_OBJECT(keys_array, values_array)`` whose arrays differ in length or hold a NULL key stays one
   pair of arrays (BigQuery's error; sqlglot paired the elements it could, silently).
 - ``CAST(x AS type FORMAT f [AT TIME ZONE z])`` stays a ``Cast`` with its ``format`` (an expression, or
@@ -64,6 +66,15 @@ class _Parser(BigQueryParser):
         if self._match_text_seq("AT", "TIME", "ZONE"):
             fmt = exp.AtTimeZone(this=fmt, zone=self._parse_bitwise())
         return self.build_cast(strict=strict, this=this, to=to, format=fmt, safe=safe)
+
+    def _parse_bracket(self, this: Any = None) -> Any:
+        if not (isinstance(this, exp.Column) and this.table):
+            return super()._parse_bracket(this)
+        setattr(self, "ARRAY_CONSTRUCTORS", {})  # noqa: B010 - ``x.array[0]`` indexes the field ``array``
+        try:
+            return super()._parse_bracket(this)
+        finally:
+            delattr(self, "ARRAY_CONSTRUCTORS")  # the class's constructors again
 
     def _parse_json_object(self, agg: bool = False) -> Any:
         if agg:

@@ -17,6 +17,8 @@ from typing import Any
 
 #: meta key holding the inferred BigQuery type (an ``exp.DataType``) of an expression
 TYPE = "dop_bigquery_type"
+#: meta key holding the column names (in order) of a table the schema knows, on its ``exp.Table``
+COLUMNS = "dop_table_columns"
 _INDEX = "dop_node_index"
 
 #: ``{table: {column: BigQuery type}}`` (a table may be ``dataset.table``), or the same as
@@ -45,6 +47,7 @@ def annotate(tree: Any, schema: Schema | None = None) -> None:
         for node in nodes:
             node.meta.pop(_INDEX, None)
     tables = _nested(schema)
+    _record_columns(tree, schema)
     for expand_stars in (True, False):  # SQL sqlglot cannot qualify is typed without column types
         with contextlib.suppress(Exception):
             copy = qualify(copy.copy(), dialect="bigquery", schema=tables, validate_qualify_columns=False,
@@ -63,6 +66,20 @@ def annotate(tree: Any, schema: Schema | None = None) -> None:
         typ = node.type
         if index is not None and typ is not None and not typ.is_type(exp.DataType.Type.UNKNOWN):
             nodes[index].meta[TYPE] = _bigquery(typ)
+
+
+def _record_columns(tree: Any, schema: Schema | None) -> None:
+    """Record on each table ``tree`` reads that ``schema`` knows its column names, as the schema has them."""
+    from sqlglot import exp
+
+    if not schema:
+        return
+    known = {name.lower(): [column for column, _ in (columns.items() if isinstance(columns, Mapping) else columns)]
+             for name, columns in (schema.items() if isinstance(schema, Mapping) else schema)}
+    for table in tree.find_all(exp.Table):
+        columns = known.get(".".join(part for part in (table.db, table.name) if part).lower())
+        if columns:
+            table.meta[COLUMNS] = columns
 
 
 def _bigquery(typ: Any) -> Any:

@@ -7,6 +7,7 @@ from typing import Any
 from sqlglot import exp
 
 from dop_core.sql import UnsupportedSqlError
+from dop_core.sql.inference import COLUMNS
 from dop_core.sql.rules import rule
 
 
@@ -77,9 +78,9 @@ def _names(query: Any) -> list[str]:
 
 
 def _star_source(query: Any) -> Any:
-    """The query a ``SELECT *[, more] FROM x`` reads when its columns are in the SQL: ``x`` a subquery or a
-    CTE of an enclosing WITH (as the pipe syntax's steps are); None otherwise (a qualified or modified
-    star, a join)."""
+    """The query a ``SELECT *[, more] FROM x`` reads when its columns are known: ``x`` a subquery, a CTE of
+    an enclosing WITH (as the pipe syntax's steps are) or a table of known columns (as a query of its
+    columns); None otherwise (a qualified or modified star, a join)."""
     stars = [s for s in query.selects if isinstance(s, exp.Star) or (isinstance(s, exp.Column) and s.is_star)]
     if len(stars) != 1 or not isinstance(stars[0], exp.Star) or any(stars[0].args.values()) or \
             query.args.get("joins") or query.args.get("group") or not query.args.get("from_"):
@@ -87,16 +88,17 @@ def _star_source(query: Any) -> Any:
     source = query.args["from_"].this
     if isinstance(source, exp.Subquery):
         return source.this
-    if not isinstance(source, exp.Table) or source.db:
+    if not isinstance(source, exp.Table):
         return None
-    scope = query
+    scope = query if not source.db else None
     while scope is not None:
         with_ = scope.args.get("with_") if isinstance(scope, exp.Query) else None
         for cte in with_.expressions if with_ else []:
             if cte.alias_or_name.lower() == source.name.lower() and cte.this is not query:
                 return cte.this
         scope = scope.parent
-    return None
+    columns = source.meta.get(COLUMNS)  # a table whose columns the warehouse told
+    return exp.select(*[exp.column(c, quoted=True) for c in columns]) if columns else None
 
 
 def _unique(columns: list[str]) -> list[str]:

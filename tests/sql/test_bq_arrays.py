@@ -139,3 +139,8 @@ def test_an_array_path_reads_members_of_json_fields(bq):
     rows = "[STRUCT(JSON '{\"f\": 1}' AS x, 2 AS y), (JSON '{\"f\": \"foo\"}', 22), (JSON '[{\"f\": 3}]', 33)]"
     assert [[json.loads(v) if v is not None else None for v in row[0]] for row in
             bq(f"SELECT FLATTEN({rows}.x.f)")] == [[1, "foo", None]]
+
+
+def test_an_array_path_goes_on_through_array_concat(bq):
+    assert bq("SELECT FLATTEN(ARRAY_CONCAT(FLATTEN([STRUCT([STRUCT(1 AS b)] AS a)].a), "
+              "FLATTEN([STRUCT([STRUCT(2 AS b)] AS a)].a)).b)") == [([1, 2],)]

@@ -72,3 +72,19 @@ def test_a_recursive_cte_written_with_pipes_recurses(bq):
               "SELECT n FROM t ORDER BY n") == [(1,), (2,), (3,)]
     assert bq("WITH RECURSIVE t AS ((SELECT 1 AS a, 2 AS b) |> UNION DISTINCT BY NAME (SELECT b, a FROM t)) "
               "SELECT * FROM t") == [(1, 2)]
+
+
+
+def test_corresponding_over_select_star_of_a_table_of_known_columns(duck):
+    from dop_core.sql.dialects import translate
+    from dop_core.sql.inference import frozen
+
+    duck.execute("CREATE SCHEMA shop; CREATE TABLE shop.kv AS SELECT 1 AS key, 'a' AS value")
+    tables = frozen({"shop.kv": {"key": "INT64", "value": "STRING"}})
+    sql = translate("FROM shop.kv |> UNION ALL BY NAME (SELECT 'b' AS value, 2 AS key)", "bigquery", "duckdb",
+                    True, tables)
+    assert sorted(duck.execute(sql).fetchall()) == [(1, "a"), (2, "b")]
+
+
+def test_a_field_named_array_is_indexed_not_read_as_an_array_constructor(bq):
+    assert bq("SELECT t.array[0], t.array[OFFSET(1)] FROM (SELECT [10, 20] AS array) AS t") == [(10, 20)]

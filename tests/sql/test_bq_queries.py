@@ -101,3 +101,16 @@ def test_a_column_null_in_every_branch_is_int64(duck):
     assert duck.execute("SELECT table_name, column_name, data_type FROM information_schema.columns "
                         "ORDER BY table_name, ordinal_position").fetchall() == \
         [("t", "x", "BIGINT"), ("t", "y", "VARCHAR"), ("u", "z", "BIGINT")]
+
+
+def test_unpivot_puts_the_value_columns_before_the_name_column(duck):
+    from dop_core.sql.dialects import translate
+
+    animals = "(SELECT 2000 AS year, 10 AS dogs, 12 AS cats)"
+    result = duck.execute(translate(f"SELECT * FROM {animals} UNPIVOT (cnt FOR animal IN (dogs, cats)) "
+                                    "ORDER BY cnt", "bigquery", "duckdb"))
+    assert [d[0] for d in result.description] == ["year", "cnt", "animal"]
+    assert result.fetchall() == [(2000, 10, "dogs"), (2000, 12, "cats")]
+    aliased = translate(f"SELECT u.animal FROM {animals} UNPIVOT (cnt FOR animal IN (dogs, cats)) AS u "
+                        "ORDER BY u.cnt", "bigquery", "duckdb")
+    assert duck.execute(aliased).fetchall() == [("dogs",), ("cats",)]

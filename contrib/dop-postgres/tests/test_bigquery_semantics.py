@@ -102,3 +102,12 @@ def test_interval_text_is_refused(pg):
     for sql in ("SELECT CAST(INTERVAL 1 DAY AS STRING)", "SELECT CAST('1-2' AS INTERVAL)"):
         with pytest.raises(UnsupportedSqlError, match="INTERVAL as text"):
             pg.translate(sql, "bigquery")
+
+
+def test_pipe_syntax_and_recursive_ctes(pg):
+    # a pipe INTERSECT DISTINCT combines with the whole parenthesized query
+    assert rows(pg, "(SELECT 2 AS x UNION ALL SELECT 2) |> INTERSECT DISTINCT (SELECT 2 UNION ALL SELECT 2)") == [(2,)]
+    # WITH RECURSIVE may read a CTE defined after it; a recursive CTE may be written with pipes
+    assert rows(pg, "WITH RECURSIVE r AS (SELECT a + 1 AS a FROM s), s AS (SELECT 2 AS a) SELECT a FROM r") == [(3,)]
+    assert rows(pg, "WITH RECURSIVE t AS ((SELECT 1 AS n) |> UNION ALL (SELECT n + 1 FROM t WHERE n < 3)) "
+                    "SELECT n FROM t ORDER BY n") == [(1,), (2,), (3,)]
