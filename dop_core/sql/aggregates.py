@@ -234,6 +234,32 @@ def min_of_floats_is_nan_with_a_nan(tree: Any, target: str) -> Any:
     return rewrite_aggregates(tree, change)
 
 
+@rule("duckdb")
+def array_concat_agg_as_bigquery(tree: Any, target: str) -> Any:
+    """``ARRAY_CONCAT_AGG(x [ORDER BY ...] [LIMIT n])`` concatenates the non-NULL arrays (the first n of them
+    with LIMIT; none left is NULL), also over a window. sqlglot wrote ``FLATTEN(ARRAY_AGG(x))`` with the
+    window on FLATTEN (an error) and refused LIMIT; the arrays are collected with ``ARRAY_AGG ... FILTER
+    (WHERE x IS NOT NULL)`` (under the window), cut to n and flattened."""
+
+    def change(node: Any, over: Over) -> Any:
+        if not isinstance(node, exp.ArrayConcatAgg):
+            return node
+        argument, limit = node.this, None
+        if isinstance(argument, exp.Limit):
+            argument, limit = argument.this, argument.expression
+        value = argument.this if isinstance(argument, exp.Order) else argument
+        arrays = over(exp.Filter(this=exp.ArrayAgg(this=argument), expression=exp.Where(
+            this=exp.Not(this=exp.Is(this=value.copy(), expression=exp.Null())))))
+        if limit is None:
+            return exp.Anonymous(this="flatten", expressions=[arrays])
+        kept = exp.Anonymous(this="list_slice", expressions=[arrays, exp.Literal.number(1), limit])
+        empty = exp.EQ(this=exp.Anonymous(this="len", expressions=[kept.copy()]), expression=exp.Literal.number(0))
+        return exp.Case(ifs=[exp.If(this=empty, true=exp.Null())],
+                        default=exp.Anonymous(this="flatten", expressions=[kept]))
+
+    return rewrite_aggregates(tree, change)
+
+
 _STATISTICS = (exp.Stddev, exp.StddevPop, exp.StddevSamp, exp.Variance, exp.VariancePop, exp.Corr, exp.CovarPop,
                exp.CovarSamp)
 
