@@ -70,9 +70,12 @@ def sum_of_int64_is_int64(tree: Any, target: str) -> Any:
 @rule("duckdb")
 def sum_of_float64_overflow_is_an_error(tree: Any, target: str) -> Any:
     """``SUM`` of FLOAT64 values that are all finite but whose sum is past FLOAT64's range is an error
-    ("double overflow"; ``SAFE.SUM``: NULL); DuckDB returns infinity. A sum that is infinite while
-    every value is finite raises (``MAX(ABS(x))`` tells: an infinite value makes the sum infinite on
-    BigQuery too). Also over a window. Applies where the argument is known to be FLOAT64."""
+    ("double overflow"; ``SAFE.SUM``: NULL); DuckDB returns infinity. BigQuery accumulates in extended
+    precision, so a running sum may pass FLOAT64's range on its way to a sum within it
+    (``1.7e308 + 1.7e307 - 1.7e308``): where DuckDB's sum is infinite while every value is finite
+    (``MAX(ABS(x))`` tells: an infinite value makes the sum infinite on BigQuery too), the sum of the
+    values scaled by 2^-600 is scaled back, and raises only when that is past the range (with DISTINCT:
+    raises). Also over a window. Applies where the argument is known to be FLOAT64."""
 
     def change(node: Any, over: Over) -> Any:
         if not isinstance(node, exp.Sum) or not is_type(_value(node.this), "DOUBLE"):
@@ -83,7 +86,13 @@ def sum_of_float64_overflow_is_an_error(tree: Any, target: str) -> Any:
                             exp.not_(exp.Anonymous(this="isinf", expressions=[largest])))
         raised = exp.Null() if node.meta.get(SAFE) else library.call(target, "error",
                                                                      exp.Literal.string("double overflow"))
-        return exp.Case(ifs=[exp.If(this=overflow, true=raised)], default=total)
+        if isinstance(node.this, exp.Distinct):
+            return exp.Case(ifs=[exp.If(this=overflow, true=raised)], default=total)
+        scaled = exp.Sum(this=exp.Mul(this=node.this.copy(), expression=_power_of_two(_DOWN)))
+        rescaled = exp.Mul(this=over(scaled), expression=_power_of_two(_UP))
+        within = exp.Case(ifs=[exp.If(this=exp.Anonymous(this="isinf", expressions=[rescaled.copy()]), true=raised)],
+                          default=rescaled)
+        return exp.Case(ifs=[exp.If(this=overflow, true=within)], default=total)
 
     return rewrite_aggregates(tree, change)
 
