@@ -165,6 +165,27 @@ def numeric_variances_are_exact(tree: Any, target: str) -> Any:
     return rewrite_aggregates(tree, change)
 
 
+_COVARIANCES = {exp.Corr: "corr", exp.CovarPop: "covar_pop", exp.CovarSamp: "covar_samp"}
+
+
+@rule("duckdb")
+def numeric_covariances_are_exact(tree: Any, target: str) -> Any:
+    """``CORR``, ``COVAR_POP`` and ``COVAR_SAMP`` of NUMERIC pairs are computed from the exact values (a
+    FLOAT64 result): DuckDB converts to DOUBLE first (a zero correlation came out as -1.6e-17). The
+    library's ``numeric_covariance`` over the aggregated pairs (also over a window)."""
+
+    def change(node: Any, over: Over) -> Any:
+        kind = _COVARIANCES.get(type(node))
+        if kind is None or not (is_type(node.this, "DECIMAL", "BIGDECIMAL") and
+                                is_type(node.expression, "DECIMAL", "BIGDECIMAL")):
+            return node
+        pair = exp.Struct(expressions=[exp.PropertyEQ(this=exp.to_identifier("y"), expression=node.this),
+                                       exp.PropertyEQ(this=exp.to_identifier("x"), expression=node.expression)])
+        return library.call(target, "numeric_covariance", over(exp.ArrayAgg(this=pair)), exp.Literal.string(kind))
+
+    return rewrite_aggregates(tree, change)
+
+
 #: powers of two scaling FLOAT64 values near FLOAT64's limits into a range where their squares do not overflow
 _DOWN, _UP = 2.0 ** -600, 2.0 ** 600
 
