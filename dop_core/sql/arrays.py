@@ -48,6 +48,20 @@ def _outer_sources(node: Any) -> set[str]:
     return names
 
 
+@rule("duckdb", "postgres")
+def arrays_of_arrays_are_errors(tree: Any, target: str) -> Any:
+    """An array literal whose elements are arrays (``[[1], [2]]``) is BigQuery's error ("nested arrays are not
+    supported"); the engines built a nested list. Where an element is an array literal or known to be an
+    array."""
+    for array in tree.find_all(exp.Array):
+        element = next((e for e in array.expressions if isinstance(e, exp.Array) or is_type(e, "ARRAY")), None)
+        if element is not None:
+            raise UnsupportedSqlError("Cannot construct array with element type ARRAY because nested arrays are "
+                                      "not supported", construct="ARRAY" if "ARRAY" in array.sql("bigquery")
+                                      else None)
+    return tree
+
+
 @rule("duckdb")
 def structs_in_an_array_take_the_first_names(tree: Any, target: str) -> Any:
     """In an array literal of structs, an element's unnamed fields take the names of the first element's
