@@ -8,7 +8,7 @@ from sqlglot import exp
 
 from dop_core.sql import UnsupportedSqlError, library
 from dop_core.sql.functions import SAFE
-from dop_core.sql.inference import is_type, type_of
+from dop_core.sql.inference import TYPE, is_type, type_of
 from dop_core.sql.rules import Over, rewrite, rewrite_aggregates, rule
 
 
@@ -118,7 +118,9 @@ def numeric_sums_do_not_overflow_midway(tree: Any, target: str) -> Any:
         if not isinstance(node, exp.Sum) or isinstance(node.this, exp.Distinct | exp.Order) or node.meta.get(SAFE) \
                 or not is_type(node.this, "DECIMAL", "BIGDECIMAL"):
             return node
-        return library.call(target, "numeric_sum", *_numeric_sum_parts(node.this, over))
+        total = library.call(target, "numeric_sum", *_numeric_sum_parts(node.this, over))
+        total.meta[TYPE] = type_of(node)  # still a NUMERIC for the rules after this one
+        return total
 
     return rewrite_aggregates(tree, change)
 
@@ -138,8 +140,10 @@ def avg_of_numeric_is_numeric(tree: Any, target: str) -> Any:
         if isinstance(argument, exp.Distinct):
             return library.call(target, "numeric_divide", over(exp.Sum(this=argument.copy())), count)
         integers, fractions = _numeric_sum_parts(argument, over)
-        return library.call(target, "numeric_average", exp.Cast(this=integers, to=exp.DataType.build("VARCHAR")),
-                            fractions, count)
+        average = library.call(target, "numeric_average", exp.Cast(this=integers, to=exp.DataType.build("VARCHAR")),
+                               fractions, count)
+        average.meta[TYPE] = type_of(_value(argument))
+        return average
 
     return rewrite_aggregates(tree, change)
 

@@ -12,6 +12,22 @@ from dop_core.sql.rules import rule
 
 
 @rule("duckdb")
+def numeric_division_is_exact(tree: Any, target: str) -> Any:
+    """``x / y`` of NUMERIC (by a NUMERIC or an INT64, either side) is a NUMERIC: the exact quotient rounded
+    half away from zero to 9 decimals; DuckDB divides decimals as DOUBLE. The library's ``numeric_divide``
+    (division by zero is an error), where the operands' types are known."""
+
+    def fix(node: Any) -> Any:
+        if isinstance(node, exp.Div) and not node.args.get("safe"):
+            operands = (node.this, node.expression)
+            if any(is_type(o, "DECIMAL") for o in operands) and all(is_type(o, "DECIMAL", "BIGINT") for o in operands):
+                return library.call(target, "numeric_divide", *operands)
+        return node
+
+    return tree.transform(fix)
+
+
+@rule("duckdb")
 def float_division_overflow_is_an_error(tree: Any, target: str) -> Any:
     """``x / y`` of FLOAT64 values whose quotient is past FLOAT64's range (``1e300 / 1e-300``) is an error on
     BigQuery ("double overflow"), and ``SAFE_DIVIDE`` returns NULL for it; DuckDB returned infinity. An

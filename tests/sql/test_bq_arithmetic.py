@@ -28,3 +28,12 @@ def test_parse_numeric_reads_signs_after_the_number_and_commas(bq):
     for invalid in (",,,.1234  ", "1  23.4 5  ", "  e1 ", "  - 12.3 - ", "$12.34"):
         with pytest.raises(duckdb.Error, match="Invalid NUMERIC value"):
             bq(f"SELECT PARSE_NUMERIC('{invalid}')")
+
+
+def test_numeric_division_is_an_exact_numeric(bq, bq_types):
+    # BigQuery: NUMERIC / NUMERIC and NUMERIC / INT64 are NUMERIC, rounded half away from zero
+    sql = "SELECT NUMERIC '2' / 3, NUMERIC '1' / NUMERIC '3', SUM(v) OVER () / COUNT(v) OVER () FROM UNNEST([NUMERIC '1']) v"
+    assert bq(sql) == [(decimal.Decimal("0.666666667"), decimal.Decimal("0.333333333"), decimal.Decimal("1"))]
+    assert bq_types("SELECT NUMERIC '1' / 3, 1 / 3") == ["DECIMAL(38,9)", "DOUBLE"]
+    with pytest.raises(duckdb.Error, match="division by zero"):
+        bq("SELECT NUMERIC '1' / 0")
