@@ -35,5 +35,8 @@ def test_numeric_division_is_an_exact_numeric(bq, bq_types):
     sql = "SELECT NUMERIC '2' / 3, NUMERIC '1' / NUMERIC '3', SUM(v) OVER () / COUNT(v) OVER () FROM UNNEST([NUMERIC '1']) v"
     assert bq(sql) == [(decimal.Decimal("0.666666667"), decimal.Decimal("0.333333333"), decimal.Decimal("1"))]
     assert bq_types("SELECT NUMERIC '1' / 3, 1 / 3") == ["DECIMAL(38,9)", "DOUBLE"]
+    # POW of NUMERIC is a NUMERIC too, also inside a division
+    assert bq("SELECT POW(NUMERIC '1.5', 2), POW(NUMERIC '2', 2) / 3, POWER(NUMERIC '2', NUMERIC '0.5')") == \
+        [(decimal.Decimal("2.25"), decimal.Decimal("1.333333333"), decimal.Decimal("1.414213562"))]
     with pytest.raises(duckdb.Error, match="division by zero"):
         bq("SELECT NUMERIC '1' / 0")
