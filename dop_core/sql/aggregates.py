@@ -8,7 +8,7 @@ from sqlglot import exp
 
 from dop_core.sql import UnsupportedSqlError, library
 from dop_core.sql.functions import SAFE
-from dop_core.sql.inference import is_type, type_of
+from dop_core.sql.inference import TYPE, is_type, type_of
 from dop_core.sql.rules import Over, rewrite, rewrite_aggregates, rule
 
 
@@ -70,9 +70,12 @@ def sum_of_int64_is_int64(tree: Any, target: str) -> Any:
 @rule("duckdb")
 def sum_of_float64_overflow_is_an_error(tree: Any, target: str) -> Any:
     """``SUM`` of FLOAT64 values that are all finite but whose sum is past FLOAT64's range is an error
-    ("double overflow"; ``SAFE.SUM``: NULL); DuckDB returns infinity. A sum that is infinite while
-    every value is finite raises (``MAX(ABS(x))`` tells: an infinite value makes the sum infinite on
-    BigQuery too). Also over a window. Applies where the argument is known to be FLOAT64."""
+    ("double overflow"; ``SAFE.SUM``: NULL); DuckDB returns infinity. BigQuery accumulates in extended
+    precision, so a running sum may pass FLOAT64's range on its way to a sum within it
+    (``1.7e308 + 1.7e307 - 1.7e308``): where DuckDB's sum is infinite while every value is finite
+    (``MAX(ABS(x))`` tells: an infinite value makes the sum infinite on BigQuery too), the sum of the
+    values scaled by 2^-600 is scaled back, and raises only when that is past the range (with DISTINCT:
+    raises). Also over a window. Applies where the argument is known to be FLOAT64."""
 
     def change(node: Any, over: Over) -> Any:
         if not isinstance(node, exp.Sum) or not is_type(_value(node.this), "DOUBLE"):
@@ -83,7 +86,13 @@ def sum_of_float64_overflow_is_an_error(tree: Any, target: str) -> Any:
                             exp.not_(exp.Anonymous(this="isinf", expressions=[largest])))
         raised = exp.Null() if node.meta.get(SAFE) else library.call(target, "error",
                                                                      exp.Literal.string("double overflow"))
-        return exp.Case(ifs=[exp.If(this=overflow, true=raised)], default=total)
+        if isinstance(node.this, exp.Distinct):
+            return exp.Case(ifs=[exp.If(this=overflow, true=raised)], default=total)
+        scaled = exp.Sum(this=exp.Mul(this=node.this.copy(), expression=_power_of_two(_DOWN)))
+        rescaled = exp.Mul(this=over(scaled), expression=_power_of_two(_UP))
+        within = exp.Case(ifs=[exp.If(this=exp.Anonymous(this="isinf", expressions=[rescaled.copy()]), true=raised)],
+                          default=rescaled)
+        return exp.Case(ifs=[exp.If(this=overflow, true=within)], default=total)
 
     return rewrite_aggregates(tree, change)
 
@@ -109,7 +118,9 @@ def numeric_sums_do_not_overflow_midway(tree: Any, target: str) -> Any:
         if not isinstance(node, exp.Sum) or isinstance(node.this, exp.Distinct | exp.Order) or node.meta.get(SAFE) \
                 or not is_type(node.this, "DECIMAL", "BIGDECIMAL"):
             return node
-        return library.call(target, "numeric_sum", *_numeric_sum_parts(node.this, over))
+        total = library.call(target, "numeric_sum", *_numeric_sum_parts(node.this, over))
+        total.meta[TYPE] = type_of(node)  # still a NUMERIC for the rules after this one
+        return total
 
     return rewrite_aggregates(tree, change)
 
@@ -129,8 +140,10 @@ def avg_of_numeric_is_numeric(tree: Any, target: str) -> Any:
         if isinstance(argument, exp.Distinct):
             return library.call(target, "numeric_divide", over(exp.Sum(this=argument.copy())), count)
         integers, fractions = _numeric_sum_parts(argument, over)
-        return library.call(target, "numeric_average", exp.Cast(this=integers, to=exp.DataType.build("VARCHAR")),
-                            fractions, count)
+        average = library.call(target, "numeric_average", exp.Cast(this=integers, to=exp.DataType.build("VARCHAR")),
+                               fractions, count)
+        average.meta[TYPE] = type_of(_value(argument))
+        return average
 
     return rewrite_aggregates(tree, change)
 
@@ -152,6 +165,27 @@ def numeric_variances_are_exact(tree: Any, target: str) -> Any:
             return node
         return library.call(target, "numeric_variance", over(exp.ArrayAgg(this=node.this)),
                             exp.Literal.string(kind))
+
+    return rewrite_aggregates(tree, change)
+
+
+_COVARIANCES = {exp.Corr: "corr", exp.CovarPop: "covar_pop", exp.CovarSamp: "covar_samp"}
+
+
+@rule("duckdb")
+def numeric_covariances_are_exact(tree: Any, target: str) -> Any:
+    """``CORR``, ``COVAR_POP`` and ``COVAR_SAMP`` of NUMERIC pairs are computed from the exact values (a
+    FLOAT64 result): DuckDB converts to DOUBLE first (a zero correlation came out as -1.6e-17). The
+    library's ``numeric_covariance`` over the aggregated pairs (also over a window)."""
+
+    def change(node: Any, over: Over) -> Any:
+        kind = _COVARIANCES.get(type(node))
+        if kind is None or not (is_type(node.this, "DECIMAL", "BIGDECIMAL") and
+                                is_type(node.expression, "DECIMAL", "BIGDECIMAL")):
+            return node
+        pair = exp.Struct(expressions=[exp.PropertyEQ(this=exp.to_identifier("y"), expression=node.this),
+                                       exp.PropertyEQ(this=exp.to_identifier("x"), expression=node.expression)])
+        return library.call(target, "numeric_covariance", over(exp.ArrayAgg(this=pair)), exp.Literal.string(kind))
 
     return rewrite_aggregates(tree, change)
 
@@ -230,6 +264,32 @@ def min_of_floats_is_nan_with_a_nan(tree: Any, target: str) -> Any:
         value = _value(node.this)
         nan = over(exp.Anonymous(this="bool_or", expressions=[exp.Anonymous(this="isnan", expressions=[value.copy()])]))
         return exp.Case(ifs=[exp.If(this=nan, true=over(exp.Max(this=node.this.copy())))], default=over(node))
+
+    return rewrite_aggregates(tree, change)
+
+
+@rule("duckdb")
+def array_concat_agg_as_bigquery(tree: Any, target: str) -> Any:
+    """``ARRAY_CONCAT_AGG(x [ORDER BY ...] [LIMIT n])`` concatenates the non-NULL arrays (the first n of them
+    with LIMIT; none left is NULL), also over a window. sqlglot wrote ``FLATTEN(ARRAY_AGG(x))`` with the
+    window on FLATTEN (an error) and refused LIMIT; the arrays are collected with ``ARRAY_AGG ... FILTER
+    (WHERE x IS NOT NULL)`` (under the window), cut to n and flattened."""
+
+    def change(node: Any, over: Over) -> Any:
+        if not isinstance(node, exp.ArrayConcatAgg):
+            return node
+        argument, limit = node.this, None
+        if isinstance(argument, exp.Limit):
+            argument, limit = argument.this, argument.expression
+        value = argument.this if isinstance(argument, exp.Order) else argument
+        arrays = over(exp.Filter(this=exp.ArrayAgg(this=argument), expression=exp.Where(
+            this=exp.Not(this=exp.Is(this=value.copy(), expression=exp.Null())))))
+        if limit is None:
+            return exp.Anonymous(this="flatten", expressions=[arrays])
+        kept = exp.Anonymous(this="list_slice", expressions=[arrays, exp.Literal.number(1), limit])
+        empty = exp.EQ(this=exp.Anonymous(this="len", expressions=[kept.copy()]), expression=exp.Literal.number(0))
+        return exp.Case(ifs=[exp.If(this=empty, true=exp.Null())],
+                        default=exp.Anonymous(this="flatten", expressions=[kept]))
 
     return rewrite_aggregates(tree, change)
 

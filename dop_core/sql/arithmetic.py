@@ -7,8 +7,29 @@ from typing import Any
 from sqlglot import exp
 
 from dop_core.sql import library
-from dop_core.sql.inference import is_type
-from dop_core.sql.rules import rule
+from dop_core.sql.inference import TYPE, is_type, type_of
+from dop_core.sql.rules import rewrite, rule
+
+
+@rule("duckdb")
+def numeric_division_is_exact(tree: Any, target: str) -> Any:
+    """``x / y`` and ``POW(x, y)`` of NUMERIC (with a NUMERIC or an INT64, either side) are a NUMERIC: the exact
+    quotient (power) rounded half away from zero to 9 decimals; DuckDB computes them as DOUBLE. The library's
+    ``numeric_divide`` (division by zero is an error) and ``numeric_pow``, where the operands' types are
+    known."""
+
+    def fix(node: Any) -> Any:
+        if isinstance(node, exp.Div | exp.Pow) and not node.args.get("safe"):
+            operands = (node.this, node.expression)
+            if any(is_type(o, "DECIMAL") for o in operands) and all(is_type(o, "DECIMAL", "BIGINT") for o in operands):
+                call = library.call(target, "numeric_divide" if isinstance(node, exp.Div) else "numeric_pow",
+                                    *operands)
+                # a NUMERIC (sqlglot types a power as FLOAT64) for an enclosing division or power
+                call.meta[TYPE] = type_of(next(o for o in operands if is_type(o, "DECIMAL")))
+                return call
+        return node
+
+    return rewrite(tree, fix)
 
 
 @rule("duckdb")

@@ -17,6 +17,53 @@ def _int(value: int) -> Any:
 
 
 @rule("duckdb")
+def array_paths_of_outer_tables_are_unnested(tree: Any, target: str) -> Any:
+    """In a subquery, ``FROM t.arr [AS a]`` where ``t`` names a table of an enclosing query reads the array
+    column ``arr`` of the outer row, element by element (``UNNEST(t.arr) AS a``); the engines looked for a
+    table ``arr`` in a schema ``t``. (sqlglot already reads the path beside ``t`` in the same FROM.)"""
+    for table in list(tree.find_all(exp.Table)):
+        owner = table.args.get("db")
+        if not isinstance(table.parent, exp.From | exp.Join) or owner is None or table.args.get("catalog") \
+                or not isinstance(table.this, exp.Identifier):
+            continue
+        if owner.name.lower() not in _outer_sources(table):
+            continue
+        alias = table.alias or table.name
+        table.replace(exp.Unnest(expressions=[exp.column(table.name, table=owner.name)],
+                                 alias=exp.TableAlias(columns=[exp.to_identifier(alias)])))
+    return tree
+
+
+def _outer_sources(node: Any) -> set[str]:
+    """The names (aliases) of the tables and subqueries the queries enclosing ``node``'s query read."""
+    names: set[str] = set()
+    query = node.find_ancestor(exp.Select)
+    outer = query.find_ancestor(exp.Select) if query is not None else None
+    while outer is not None:
+        sources = [outer.args.get("from_"), *(outer.args.get("joins") or ())]
+        for source in sources:
+            item = source.this if source is not None else None
+            if isinstance(item, exp.Table | exp.Subquery | exp.Unnest) and item.alias_or_name:
+                names.add(item.alias_or_name.lower())
+        outer = outer.find_ancestor(exp.Select)
+    return names
+
+
+@rule("duckdb", "postgres")
+def arrays_of_arrays_are_errors(tree: Any, target: str) -> Any:
+    """An array literal whose elements are arrays (``[[1], [2]]``) is BigQuery's error ("nested arrays are not
+    supported"); the engines built a nested list. Where an element is an array literal or known to be an
+    array."""
+    for array in tree.find_all(exp.Array):
+        element = next((e for e in array.expressions if isinstance(e, exp.Array) or is_type(e, "ARRAY")), None)
+        if element is not None:
+            raise UnsupportedSqlError("Cannot construct array with element type ARRAY because nested arrays are "
+                                      "not supported", construct="ARRAY" if "ARRAY" in array.sql("bigquery")
+                                      else None)
+    return tree
+
+
+@rule("duckdb")
 def structs_in_an_array_take_the_first_names(tree: Any, target: str) -> Any:
     """In an array literal of structs, an element's unnamed fields take the names of the first element's
     fields at the same positions, also in nested structs (BigQuery coerces them by position:

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlglot import exp
 
-from dop_core.sql import UnsupportedSqlError
+from dop_core.sql import UnsupportedSqlError, library
 from dop_core.sql.inference import is_type
 from dop_core.sql.rules import rule
 
@@ -74,3 +74,58 @@ def _scaled(offset: Any) -> int | None:
     except decimal.InvalidOperation:
         return None
     return int(value) if value == value.to_integral_value() and value >= 0 else None
+
+
+@rule("duckdb")
+def infinite_range_offsets_are_checked(tree: Any, target: str) -> Any:
+    """A RANGE frame offset of +infinity (``IEEE_DIVIDE(1, 0)``, ``CAST('inf' AS FLOAT64)``) is BigQuery's
+    error where the partition has the infinite ordering key the offset would be added to (``-inf`` for
+    ``FOLLOWING`` ascending and ``PRECEDING`` descending, ``+inf`` otherwise): ``-inf + inf`` has no value.
+    DuckDB returned a frame. Each window function over such a frame (inline or a named window) checks its
+    partition first."""
+    named = {str(w.this.name).lower(): w for select in tree.find_all(exp.Select)
+             for w in select.args.get("windows") or () if isinstance(w.this, exp.Identifier)}
+    for window in list(tree.find_all(exp.Window)):
+        if isinstance(window.this, exp.Identifier) or window.parent is None:
+            continue  # a named window's definition, checked where it is used
+        alias = window.args.get("alias")
+        definition = named.get(str(alias.name).lower()) if isinstance(alias, exp.Identifier) else None
+        spec = window.args.get("spec") or (definition.args.get("spec") if definition else None)
+        order = window.args.get("order") or (definition.args.get("order") if definition else None)
+        partition = window.args.get("partition_by") or (definition.args.get("partition_by") if definition else [])
+        if spec is None or order is None or (spec.args.get("kind") or "").upper() != "RANGE" or \
+                len(order.expressions) != 1:
+            continue
+        for side in ("start", "end"):
+            if not _positive_infinity(spec.args.get(side)):
+                continue
+            following = str(spec.args.get(f"{side}_side") or "").upper() == "FOLLOWING"
+            descending = bool(order.expressions[0].args.get("desc"))
+            negative = following != descending
+            key = order.expressions[0].this
+            infinite = exp.Cast(this=exp.Literal.string("-inf" if negative else "inf"),
+                                to=exp.DataType.build("DOUBLE"))
+            present = exp.Window(this=exp.Anonymous(this="bool_or", expressions=[exp.EQ(
+                this=key.copy(), expression=infinite)]), partition_by=[p.copy() for p in partition or ()],
+                over="OVER")
+            message = (f"Offset value cannot be positive infinity when there exists a "
+                       f"{'negative' if negative else 'positive'} infinity order key for an offset "
+                       f"{'FOLLOWING' if following else 'PRECEDING'} on a"
+                       f"{' descending' if descending else 'n ascending'} partition")
+            error = library.call(target, "error", exp.Literal.string(message))
+            window.replace(exp.Case(ifs=[exp.If(this=present, true=error)], default=window.copy()))
+            break
+    return tree
+
+
+def _positive_infinity(offset: Any) -> bool:
+    """Whether a frame offset is the constant +infinity (``IEEE_DIVIDE(1, 0)``, ``CAST('inf' AS FLOAT64)``)."""
+    while isinstance(offset, exp.Paren):
+        offset = offset.this
+    if isinstance(offset, exp.Anonymous) and offset.name.upper() == "IEEE_DIVIDE" and len(offset.expressions) == 2:
+        numerator, denominator = offset.expressions
+        return all(isinstance(e, exp.Literal) and not e.is_string for e in (numerator, denominator)) and \
+            float(numerator.this) > 0 and float(denominator.this) == 0
+    if isinstance(offset, exp.Cast) and isinstance(offset.this, exp.Literal) and offset.this.is_string:
+        return offset.this.this.strip().lower() in ("inf", "+inf", "infinity", "+infinity")
+    return False

@@ -39,3 +39,26 @@ def test_numeric_sums_and_averages_do_not_overflow_midway(bq):
                           (decimal.Decimal("99999999999999999999999999998.5"),)]
     with pytest.raises(duckdb.Error):
         bq("SELECT SUM(x) FROM UNNEST([NUMERIC '99999999999999999999999999999', NUMERIC '2']) AS x")
+
+
+def test_float64_sum_passing_the_range_midway_is_the_sum(bq):
+    # BigQuery accumulates FLOAT64 sums in extended precision: only a sum past FLOAT64's range is an error
+    values = "UNNEST([1.79769e+308, 1.79769e+307, -1.79769e+308]) AS x"
+    [(total,)] = bq(f"SELECT SUM(x) FROM {values}")
+    assert total == pytest.approx(1.79769e307)
+    rows = bq(f"SELECT SUM(x) OVER (ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) FROM {values}")
+    assert [r[0] for r in rows] == [pytest.approx(1.79769e307)] * 3
+    with pytest.raises(duckdb.Error, match="double overflow"):
+        bq("SELECT SUM(x) FROM UNNEST([1.7e308, 1.7e308]) AS x")
+
+
+def test_numeric_correlations_are_exact(bq, duck):
+    # y and x are uncorrelated: exactly 0 (DuckDB's DOUBLE arithmetic gave -1.6e-17)
+    duck.execute("CREATE SCHEMA ds; CREATE TABLE ds.p AS SELECT y::DECIMAL(38, 9) AS y, x::DECIMAL(38, 9) AS x "
+                 "FROM (VALUES (0, 0), (2, 1), (0, 2), (2, 3), (0, 4)) AS v(y, x)")
+    tables = {"ds.p": {"y": "NUMERIC", "x": "NUMERIC"}}
+    assert bq("SELECT CORR(y, x), COVAR_POP(y, x), COVAR_SAMP(y, x) FROM ds.p", tables) == [(0.0, 0.0, 0.0)]
+    [(corr,)] = bq("SELECT CORR(y, x) FROM ds.p WHERE y = 0", tables)
+    assert corr != corr  # no variance in y: NaN
+    assert bq("SELECT CORR(y, x) OVER (ORDER BY x ROWS 1 PRECEDING) FROM ds.p ORDER BY x LIMIT 2", tables) == \
+        [(None,), (1.0,)]

@@ -18,20 +18,25 @@ duckdb_macro("array_is_distinct", """``ARRAY_IS_DISTINCT(array)``: whether no el
 for a NULL array.""",
              "(a) AS len(a) = len(list_distinct(a)) + CASE WHEN list_count(a) < len(a) THEN 1 ELSE 0 END")
 
-_NUMBER = re.compile(r"^\s*([+-]?)\s*((?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)\s*$")
+_NUMBER = re.compile(r"^\s*([+-]?)\s*([\d,]*)(?:(\.)(\d*))?(?:[eE]([+-]?\d+))?\s*([+-]?)\s*$")
 _NUMERIC_LIMIT = decimal.Decimal("1e29")
 
 
 @duckdb_python("parse_numeric", ["VARCHAR"], "DECIMAL(38, 9)")
 def parse_numeric(text: str) -> decimal.Decimal:
-    """``PARSE_NUMERIC(string)``: the NUMERIC the string spells (spaces around it and after the sign, an
-    exponent), rounded half away from zero to 9 decimals; anything else, or a value out of NUMERIC's
-    range, is an error."""
+    """``PARSE_NUMERIC(string)``: the NUMERIC the string spells, rounded half away from zero to 9 decimals:
+    one sign, before or after the number, spaces around it and the sign, commas among the integer digits
+    (ignored), an exponent; anything else, or a value out of NUMERIC's range, is an error."""
     match = _NUMBER.match(text)
-    if match is None:
+    if match is None or (match[1] and match[6]):
+        raise BigQueryError(f"Invalid NUMERIC value: {text}")
+    integer, point, fraction, exponent = match[2], match[3], match[4] or "", match[5] or "0"
+    digits = integer.replace(",", "")
+    if (integer and not digits) or not (digits or fraction) or (not point and not integer):
         raise BigQueryError(f"Invalid NUMERIC value: {text}")
     context = decimal.Context(prec=200, rounding=decimal.ROUND_HALF_UP)
-    value = context.create_decimal(match[1] + match[2]).quantize(decimal.Decimal("1e-9"), context=context)
+    number = f"{match[1] or match[6]}{digits or '0'}.{fraction or '0'}e{exponent}"
+    value = context.create_decimal(number).quantize(decimal.Decimal("1e-9"), context=context)
     if abs(value) >= _NUMERIC_LIMIT:
         raise BigQueryError(f"Invalid NUMERIC value: {text}")
     return value
