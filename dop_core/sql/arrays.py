@@ -206,12 +206,14 @@ def unnest_of_structs_has_field_columns(tree: Any, target: str) -> Any:
     return tree
 
 
-@rule("duckdb")
+@rule("duckdb", "postgres")
 def unnest_with_offset_counts_from_zero(tree: Any, target: str) -> Any:
-    """``UNNEST(arr) WITH OFFSET AS o`` numbers the elements from 0. sqlglot writes it as DuckDB's
+    """``UNNEST(arr) WITH OFFSET AS o`` numbers the elements from 0. sqlglot writes it as the engines'
     ``WITH ORDINALITY``, which counts from 1; the UNNEST becomes a subquery that subtracts 1 (and selects
-    the fields of an array of structs as columns)."""
-    for unnest in list(tree.find_all(exp.Unnest)):
+    the fields of an array of structs as columns). On PostgreSQL the subquery is ``LATERAL`` (it may read
+    the columns of the tables before it, as the UNNEST could) and the columns are quoted (``offset`` is a
+    reserved word there)."""
+    for number, unnest in enumerate(list(tree.find_all(exp.Unnest))):
         offset = unnest.args.get("offset")
         if not offset or not isinstance(unnest.parent, exp.From | exp.Join):
             continue
@@ -222,8 +224,10 @@ def unnest_with_offset_counts_from_zero(tree: Any, target: str) -> Any:
         value = columns[0].name if columns else "_dop_value"
         position = offset.name if isinstance(offset, exp.Identifier) else "offset"
         inner = unnest.copy()
+        # (the generator appends the offset's name to the alias's columns)
         inner.set("alias", exp.TableAlias(this=exp.to_identifier("_dop_u"),
-                                          columns=[exp.to_identifier(value), exp.to_identifier(position)]))
+                                          columns=[exp.to_identifier(value, quoted=True)]))
+        inner.set("offset", exp.to_identifier(position, quoted=True))
         # an array of structs: a column per field (and the element itself when it is named)
         explode = bool(inner.args.get("explode_array"))
         inner.set("explode_array", False)
@@ -232,8 +236,12 @@ def unnest_with_offset_counts_from_zero(tree: Any, target: str) -> Any:
             values.append(exp.Column(this=exp.Star(), table=exp.to_identifier(value, quoted=True)))
         select = exp.select(*values, exp.alias_(
             exp.Sub(this=exp.column(position, quoted=True), expression=_int(1)), position, quoted=True)).from_(inner)
-        table_alias = alias.name if alias is not None and alias.name else "_dop_unnest"
-        unnest.replace(exp.Subquery(this=select, alias=exp.TableAlias(this=exp.to_identifier(table_alias))))
+        table_alias = exp.TableAlias(this=exp.to_identifier(alias.name if alias is not None and alias.name
+                                                            else f"_dop_unnest{number}"))
+        if target == "postgres":
+            unnest.replace(exp.Lateral(this=exp.Subquery(this=select), alias=table_alias))
+        else:
+            unnest.replace(exp.Subquery(this=select, alias=table_alias))
     return tree
 
 

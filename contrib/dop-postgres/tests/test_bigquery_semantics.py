@@ -86,3 +86,13 @@ def test_bigquery_errors_on_constant_arguments(pg):
 def test_float_literals_are_float64(pg):
     # BigQuery: 1.5 is a FLOAT64 (PostgreSQL: numeric); 0.1 + 0.2 is then not exactly 0.3
     assert rows(pg, "SELECT 0.1 + 0.2 = 0.3, SUM(x) FROM UNNEST([1.0, 3.2]) AS x") == [(False, 4.2)]
+
+
+def test_unnest_with_offset_counts_from_zero(pg):
+    # BigQuery: WITH OFFSET numbers the elements from 0; "offset" is its default name (a reserved word in
+    # PostgreSQL), and two UNNESTs with offsets may be joined
+    assert rows(pg, "SELECT x, offset FROM UNNEST(['a', 'b']) AS x WITH OFFSET ORDER BY offset") == \
+        [("a", 0), ("b", 1)]
+    sql = ("SELECT t.k, x, o FROM (SELECT 1 AS k, [10, 20] AS a) AS t, UNNEST(t.a) AS x WITH OFFSET AS o "
+           "JOIN UNNEST([7]) AS y WITH OFFSET AS p ON o = p")
+    assert rows(pg, sql) == [(1, 10, 0)]
