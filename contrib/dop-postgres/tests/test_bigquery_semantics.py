@@ -96,3 +96,16 @@ def test_unnest_with_offset_counts_from_zero(pg):
     sql = ("SELECT t.k, x, o FROM (SELECT 1 AS k, [10, 20] AS a) AS t, UNNEST(t.a) AS x WITH OFFSET AS o "
            "JOIN UNNEST([7]) AS y WITH OFFSET AS p ON o = p")
     assert rows(pg, sql) == [(1, 10, 0)]
+
+
+def test_pivot_is_aggregates_filtered_by_each_value(pg):
+    # BigQuery: PIVOT groups by the input's other columns; a NULL pivot value takes the rows where the
+    # column is NULL; columns are named _<integer>, NULL, or <aggregate alias>_<value alias>
+    src = ("(SELECT 1 AS k, 100 AS y, 5 AS z UNION ALL SELECT 1, 100, 6 UNION ALL SELECT 1, NULL, 7 "
+           "UNION ALL SELECT 2, 101, 8)")
+    result = pg.query(pg.translate(f"SELECT * FROM {src} PIVOT(SUM(z) FOR y IN (100, NULL)) ORDER BY k",
+                                   "bigquery"))
+    assert [c.lower() for c in result.columns] == ["k", "_100", "null"]
+    assert result.rows == [(1, 11, 7), (2, None, None)]
+    sql = f"SELECT n_b FROM {src.replace('SELECT *', 'SELECT y, z')} PIVOT(COUNT(*) AS n FOR y IN (101 AS b))"
+    assert sorted(rows(pg, sql)) == [(0,), (0,), (0,), (1,)]
