@@ -19,6 +19,8 @@ from typing import Any
 TYPE = "dop_bigquery_type"
 #: meta key holding the column names of a query or table (its stars expanded), when known
 COLUMNS = "dop_columns"
+#: meta key (on the statement) holding :func:`column_spellings`
+SPELLINGS = "dop_column_spellings"
 _INDEX = "dop_node_index"
 
 #: ``{table: {column: BigQuery type}}`` (a table may be ``dataset.table``), or the same as
@@ -47,6 +49,7 @@ def annotate(tree: Any, schema: Schema | None = None) -> None:
         for node in nodes:
             node.meta.pop(_INDEX, None)
     tables = _nested(schema)
+    tree.meta[SPELLINGS] = _spellings(schema)
     for expand_stars in (True, False):  # SQL sqlglot cannot qualify is typed without column types
         with contextlib.suppress(Exception):
             copy = qualify(copy.copy(), dialect="bigquery", schema=tables, validate_qualify_columns=False,
@@ -69,6 +72,20 @@ def annotate(tree: Any, schema: Schema | None = None) -> None:
             names = _column_names(node, tables)
             if names:
                 nodes[index].meta[COLUMNS] = names
+
+
+def _spellings(schema: Schema | None) -> dict[str, str]:
+    """``{lower case: spelling}`` of the column names of ``schema`` not spelt in lower case."""
+    if not schema:
+        return {}
+    items = schema if isinstance(schema, tuple) else tuple(schema.items())
+    return {name.lower(): name for _, columns in items
+            for name in (columns if isinstance(columns, Mapping) else dict(columns)) if name != name.lower()}
+
+
+def column_spellings(tree: Any) -> dict[str, str]:
+    """``{lower case: spelling}`` of the known tables' column names that are not in lower case."""
+    return dict(tree.meta.get(SPELLINGS) or {})
 
 
 def _column_names(node: Any, tables: dict[str, Any] | None) -> list[str] | None:

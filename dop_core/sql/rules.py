@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 RULE_MODULES = ("checks", "names", "functions", "quantified", "strings", "regexps", "aggregates", "windows", "arithmetic",
                 "types", "grouping", "literal_casts", "dates", "intervals", "formats", "arrays", "ordering", "text_format",
                 "text_functions", "library_functions", "postgres_functions", "set_operations", "queries",
-                "json_functions", "pipes", "with_clauses", "structs", "group_by_all", "reserved_words")
+                "json_functions", "pipes", "with_clauses", "structs", "group_by_all", "postgres_names")
 
 Transform = Callable[[Any, str], Any]
 #: ``over(expression)``: the expression under the window the rewritten aggregate was under (if any)

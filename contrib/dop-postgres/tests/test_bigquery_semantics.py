@@ -109,3 +109,11 @@ def test_pivot_is_aggregates_filtered_by_each_value(pg):
     assert result.rows == [(1, 11, 7), (2, None, None)]
     sql = f"SELECT n_b FROM {src.replace('SELECT *', 'SELECT y, z')} PIVOT(COUNT(*) AS n FOR y IN (101 AS b))"
     assert sorted(rows(pg, sql)) == [(0,), (0,), (0,), (1,)]
+
+
+def test_column_names_are_case_insensitive(pg):
+    # BigQuery: distinct_4b reads the column distinct_4B (a seed's header kept its capitals)
+    pg.execute('CREATE TABLE public.cased ("Distinct_4B" bigint, k bigint)')
+    pg.execute("INSERT INTO public.cased VALUES (1, 1), (1, 2), (2, 3)")
+    sql = "SELECT distinct_4b, COUNT(*) AS n FROM public.cased GROUP BY DISTINCT_4B ORDER BY distinct_4B"
+    assert rows(pg, sql) == [(1, 2), (2, 1)]

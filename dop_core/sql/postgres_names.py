@@ -1,4 +1,4 @@
-"""Names that are reserved words of the engine but plain names in BigQuery."""
+"""Rules for names on PostgreSQL: its reserved words, and its case-sensitive quoted names."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlglot import exp
 
+from dop_core.sql.inference import column_spellings
 from dop_core.sql.rules import rule
 
 #: PostgreSQL's reserved key words (its documentation's appendix "SQL Key Words", column "reserved")
@@ -16,6 +17,24 @@ _POSTGRES_RESERVED = frozenset("""
     references returning session_user symmetric table trailing user variadic authorization binary collation
     concurrently freeze ilike isnull notnull overlaps similar verbose
 """.split())
+
+
+@rule("postgres")
+def known_columns_keep_their_spelling(tree: Any, target: str) -> Any:
+    """BigQuery's column names are case-insensitive (``distinct_4b`` reads the column ``distinct_4B``);
+    PostgreSQL folds an unquoted name to lower case and a column created as ``"distinct_4B"`` (a seed's
+    header) is then not found. A name that is, in any case, a column of a table DOP was told about with
+    capitals is written quoted with the table's spelling (every use of it, aliases too, so they still
+    match)."""
+    spellings = column_spellings(tree)
+    if not spellings:
+        return tree
+    for identifier in tree.find_all(exp.Identifier):
+        spelling = spellings.get(identifier.name.lower())
+        if spelling and not identifier.quoted and not isinstance(identifier.parent, exp.Table):
+            identifier.set("this", spelling)
+            identifier.set("quoted", True)
+    return tree
 
 
 @rule("postgres")
