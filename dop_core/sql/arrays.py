@@ -245,12 +245,13 @@ def unnest_with_offset_counts_from_zero(tree: Any, target: str) -> Any:
     return tree
 
 
-@rule("duckdb")
+@rule("duckdb", "postgres")
 def array_agg_modifiers(tree: Any, target: str) -> Any:
     """``ARRAY_AGG(x [DISTINCT] [IGNORE NULLS | RESPECT NULLS] [ORDER BY ...] [LIMIT n])``: IGNORE NULLS
     leaves NULL elements out, RESPECT NULLS (the default) keeps them, LIMIT keeps the first n after the
     ordering; no element left is NULL. On DuckDB: ``list_slice(array_agg(x ORDER BY ...) FILTER (WHERE x IS
-    NOT NULL), 1, n)`` (sqlglot dropped the modifier or put the LIMIT inside the filter)."""
+    NOT NULL), 1, n)`` (sqlglot dropped the modifier or put the LIMIT inside the filter); on PostgreSQL
+    (which refused both) ``(array_agg(...) FILTER (...))[1:n]``."""
 
     def fix(node: Any) -> Any:
         wrapper = node if isinstance(node, exp.IgnoreNulls | exp.RespectNulls) else None
@@ -269,7 +270,8 @@ def array_agg_modifiers(tree: Any, target: str) -> Any:
             out = exp.Filter(this=out, expression=exp.Where(this=exp.Not(this=exp.Is(this=value.copy(),
                                                                                          expression=exp.Null()))))
         if limit is not None:  # no element left (LIMIT 0) is NULL, as over no rows (one aggregate: PIVOT)
-            out = exp.Nullif(this=exp.func("list_slice", out, _int(1), limit.copy()), expression=exp.Array())
+            empty = exp.Literal.string("{}") if target == "postgres" else exp.Array()  # (of the array's type)
+            out = exp.Nullif(this=_first(out, limit, target), expression=empty)
         return out
 
     return tree.transform(fix)
@@ -300,12 +302,20 @@ def generated_arrays_refuse_a_zero_step(tree: Any, target: str) -> Any:
     return rewrite(tree, fix)
 
 
-@rule("duckdb")
+def _first(array: Any, count: Any, target: str) -> Any:
+    """The first ``count`` elements of ``array`` (an aggregate): ``list_slice`` on DuckDB, ``(a)[1:n]`` on
+    PostgreSQL."""
+    if target == "postgres":
+        return exp.Bracket(this=exp.Paren(this=array), expressions=[exp.Slice(this=_int(1), expression=count.copy())])
+    return exp.func("list_slice", array, _int(1), count.copy())
+
+
+@rule("duckdb", "postgres")
 def string_agg_limit(tree: Any, target: str) -> Any:
     """``STRING_AGG(x [, separator] [ORDER BY ...] LIMIT n)`` joins the first n non-NULL values (after the
-    ordering; NULLs are left out before the limit), NULL when none is left. DuckDB has no LIMIT in an
-    aggregate: ``list_slice(array_agg(x ORDER BY ...) FILTER (WHERE x IS NOT NULL), 1, n)`` joined with
-    the separator (',' by default). BYTES values are left to the string rules."""
+    ordering; NULLs are left out before the limit), NULL when none is left. The engines have no LIMIT in
+    an aggregate: ``list_slice(array_agg(x ORDER BY ...) FILTER (WHERE x IS NOT NULL), 1, n)`` (PostgreSQL:
+    ``(...)[1:n]``) joined with the separator (',' by default). BYTES values are left to the string rules."""
 
     def fix(node: Any) -> Any:
         if not isinstance(node, exp.GroupConcat) or not isinstance(node.this, exp.Limit):
@@ -314,14 +324,15 @@ def string_agg_limit(tree: Any, target: str) -> Any:
         value = body.this if isinstance(body, exp.Order) else body
         value = value.expressions[0] if isinstance(value, exp.Distinct) else value
         if is_type(value, "BINARY", "VARBINARY", "BLOB"):
-            raise UnsupportedSqlError("STRING_AGG of BYTES with LIMIT cannot be expressed on duckdb",
+            raise UnsupportedSqlError(f"STRING_AGG of BYTES with LIMIT cannot be expressed on {target}",
                                       construct="STRING_AGG")
         kept = exp.Filter(this=exp.ArrayAgg(this=body.copy()), expression=exp.Where(
             this=exp.Not(this=exp.Is(this=value.copy(), expression=exp.Null()))))
-        values = exp.func("list_slice", kept, _int(1), limit.copy())
+        values = _first(kept, limit, target)
         separator = node.args.get("separator") or exp.Literal.string(",")
         joined = exp.Anonymous(this="array_to_string", expressions=[values.copy(), separator])
-        empty = exp.EQ(this=exp.Anonymous(this="len", expressions=[values]), expression=_int(0))
+        length = exp.Anonymous(this="cardinality" if target == "postgres" else "len", expressions=[values])
+        empty = exp.EQ(this=exp.func("COALESCE", length, _int(0)), expression=_int(0))
         return exp.Case(ifs=[exp.If(this=empty, true=exp.Null())], default=joined)
 
     return tree.transform(fix)

@@ -117,3 +117,12 @@ def test_column_names_are_case_insensitive(pg):
     pg.execute("INSERT INTO public.cased VALUES (1, 1), (1, 2), (2, 3)")
     sql = "SELECT distinct_4b, COUNT(*) AS n FROM public.cased GROUP BY DISTINCT_4B ORDER BY distinct_4B"
     assert rows(pg, sql) == [(1, 2), (2, 1)]
+
+
+def test_array_agg_and_string_agg_modifiers(pg):
+    # BigQuery: IGNORE NULLS leaves NULLs out, RESPECT NULLS keeps them, LIMIT keeps the first n after the
+    # ordering; no element left gives NULL
+    sql = ("SELECT ARRAY_AGG(x IGNORE NULLS ORDER BY x DESC LIMIT 2), ARRAY_AGG(x RESPECT NULLS ORDER BY x), "
+           "ARRAY_AGG(x ORDER BY x LIMIT 0), STRING_AGG(s, '-' ORDER BY s LIMIT 2), STRING_AGG(s LIMIT 0) "
+           "FROM UNNEST([1, NULL, 3, 2]) AS x JOIN UNNEST(['a', 'b']) AS s ON x = 1 OR x IS NULL")
+    assert rows(pg, sql) == [([1, 1], [None, None, 1, 1], None, "a-a", None)]
