@@ -336,3 +336,15 @@ def string_agg_limit(tree: Any, target: str) -> Any:
         return exp.Case(ifs=[exp.If(this=empty, true=exp.Null())], default=joined)
 
     return tree.transform(fix)
+
+
+@rule("postgres")
+def array_literal_of_a_scalar_subquery(tree: Any, target: str) -> Any:
+    """``[(SELECT 'a'), 'b']`` is an array of two elements, the first the subquery's value (NULL when it
+    has no row). sqlglot wrote ``ARRAY((SELECT 'a'))`` on PostgreSQL: the other elements were dropped and
+    a subquery without a row gave an empty array. The subquery is parenthesised, which keeps it an element."""
+    for array in tree.find_all(exp.Array):
+        first = array.expressions[0] if array.expressions else None
+        if isinstance(first, exp.Subquery):
+            first.replace(exp.Paren(this=first.copy()))
+    return tree

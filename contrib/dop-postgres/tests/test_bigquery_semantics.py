@@ -126,3 +126,18 @@ def test_array_agg_and_string_agg_modifiers(pg):
            "ARRAY_AGG(x ORDER BY x LIMIT 0), STRING_AGG(s, '-' ORDER BY s LIMIT 2), STRING_AGG(s LIMIT 0) "
            "FROM UNNEST([1, NULL, 3, 2]) AS x JOIN UNNEST(['a', 'b']) AS s ON x = 1 OR x IS NULL")
     assert rows(pg, sql) == [([1, 1], [None, None, 1, 1], None, "a-a", None)]
+
+
+def test_array_literal_keeps_every_element_after_a_scalar_subquery(pg):
+    # BigQuery: [(SELECT 'a'), 'b'] has two elements (sqlglot wrote ARRAY((SELECT 'a')) on PostgreSQL)
+    assert rows(pg, "SELECT [(SELECT 'a'), 'b'], ARRAY_LENGTH([(SELECT 1 FROM UNNEST([2]) AS x WHERE x > 5)])") == \
+        [(["a", "b"], 1)]
+
+
+def test_quantified_like_over_arrays_and_lists(pg):
+    # BigQuery: LIKE ANY/ALL with NULLs as in OR/AND; NOT LIKE ANY is TRUE when one pattern does not match;
+    # over UNNEST an empty or NULL array gives FALSE for ANY and TRUE for ALL
+    sql = ("SELECT 'abc' LIKE ANY ('x%', 'a%'), 'abc' LIKE ALL ('a%', NULL), 'abc' NOT LIKE ANY UNNEST(['a%', 'b%']), "
+           "'abc' LIKE ANY UNNEST(CAST(NULL AS ARRAY<STRING>)), 'abc' LIKE ALL UNNEST(CAST(NULL AS ARRAY<STRING>)), "
+           "'abc' LIKE ANY UNNEST(['x%', NULL])")
+    assert rows(pg, sql) == [(True, None, True, False, True, None)]
