@@ -348,3 +348,22 @@ def array_literal_of_a_scalar_subquery(tree: Any, target: str) -> Any:
         if isinstance(first, exp.Subquery):
             first.replace(exp.Paren(this=first.copy()))
     return tree
+
+
+@rule("postgres")
+def empty_array_literals_have_a_type(tree: Any, target: str) -> Any:
+    """An empty array literal ``[]`` takes its type from where it is used (``ARRAY_CONCAT(['a'], [])``,
+    ``IF(c, [], ['x'])``) and is ``ARRAY<INT64>`` alone (``UNNEST([])``, ``SELECT []``). PostgreSQL cannot
+    type ``ARRAY[]``: beside other arguments it is ``'{}'`` (which takes their type), alone a
+    ``BIGINT[]``."""
+    for array in list(tree.find_all(exp.Array)):
+        parent = array.parent
+        if array.expressions or isinstance(parent, exp.Cast | exp.DataType):
+            continue
+        siblings = [v for k, v in (parent.args.items() if parent is not None else [])
+                    if v is not None and v is not array and k not in ("alias", "offset")]
+        if siblings and not isinstance(parent, exp.Unnest | exp.Alias | exp.Select):
+            array.replace(exp.Literal.string("{}"))
+        else:
+            array.replace(exp.Cast(this=array.copy(), to=exp.DataType.build("ARRAY<BIGINT>")))
+    return tree

@@ -19,13 +19,16 @@ def _float(text: str) -> Any:
 def functions_postgresql_spells_otherwise(tree: Any, target: str) -> Any:
     """``IS_NAN(x)`` is ``x = 'NaN'``, ``IS_INF(x)`` is ``abs(x) = 'Infinity'`` (PostgreSQL's NaN equals
     itself); ``APPROX_COUNT_DISTINCT(x)`` is the exact ``COUNT(DISTINCT x)``; ``ANY_VALUE(x)`` is one of the
-    group's values: ``MIN`` (``BOOL_OR`` for BOOL), which PostgreSQL 15 has where it lacks ``any_value``."""
+    group's values: ``MIN`` (``BOOL_OR`` for BOOL), which PostgreSQL 15 has where it lacks ``any_value``;
+    ``ARRAY_LENGTH(a)`` is ``cardinality(a)`` (0 for an empty array, where ``array_length(a, 1)`` is NULL)."""
 
     def change(node: Any, over: Over) -> Any:
         if isinstance(node, exp.IsNan):
             return exp.Paren(this=exp.EQ(this=node.this, expression=_float("NaN")))
         if isinstance(node, exp.IsInf):
             return exp.Paren(this=exp.EQ(this=exp.Abs(this=node.this), expression=_float("Infinity")))
+        if isinstance(node, exp.ArraySize):
+            return exp.Anonymous(this="cardinality", expressions=[node.this])
         if isinstance(node, exp.ApproxDistinct):
             return over(exp.Count(this=exp.Distinct(expressions=[node.this])))
         if isinstance(node, exp.AnyValue):

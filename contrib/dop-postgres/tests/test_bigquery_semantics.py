@@ -141,3 +141,9 @@ def test_quantified_like_over_arrays_and_lists(pg):
            "'abc' LIKE ANY UNNEST(CAST(NULL AS ARRAY<STRING>)), 'abc' LIKE ALL UNNEST(CAST(NULL AS ARRAY<STRING>)), "
            "'abc' LIKE ANY UNNEST(['x%', NULL])")
     assert rows(pg, sql) == [(True, None, True, False, True, None)]
+
+
+def test_empty_array_literals_are_typed(pg):
+    # BigQuery: [] takes its type from where it is used, and is ARRAY<INT64> alone
+    assert rows(pg, "SELECT ARRAY_CONCAT(['a'], []), IF(1 > 0, [], ['x']), ARRAY_LENGTH([])") == [(["a"], [], 0)]
+    assert rows(pg, "SELECT x FROM UNNEST([]) AS x") == []
