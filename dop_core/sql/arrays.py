@@ -367,3 +367,35 @@ def empty_array_literals_have_a_type(tree: Any, target: str) -> Any:
         else:
             array.replace(exp.Cast(this=array.copy(), to=exp.DataType.build("ARRAY<BIGINT>")))
     return tree
+
+
+@rule("postgres")
+def array_equality_with_null_elements(tree: Any, target: str) -> Any:
+    """``a = b`` (and ``!=``) of two arrays is FALSE when their lengths or a pair of elements differ, else
+    NULL when a pair holds a NULL (``[1, NULL] = [1, NULL]`` is NULL); PostgreSQL's array equality takes
+    NULL elements as equal. The pairs are compared in a subquery over ``unnest(a, b)``."""
+
+    def is_array(node: Any) -> bool:
+        typ = type_of(node)
+        return isinstance(node, exp.Array) or (typ is not None and typ.is_type(exp.DataType.Type.ARRAY))
+
+    def fix(node: Any) -> Any:
+        if not isinstance(node, exp.EQ | exp.NEQ) or not (is_array(node.this) and is_array(node.expression)):
+            return node
+        left, right = node.this, node.expression
+        x, y = exp.column("_dop_x"), exp.column("_dop_y")
+        pairs = exp.Unnest(expressions=[left.copy(), right.copy()], alias=exp.TableAlias(
+            this=exp.to_identifier("_dop_pairs"), columns=[exp.to_identifier("_dop_x"), exp.to_identifier("_dop_y")]))
+        differ = exp.func("bool_or", exp.NEQ(this=x.copy(), expression=y.copy()))
+        unknown = exp.func("bool_or", exp.Is(this=exp.Paren(this=exp.EQ(this=x, expression=y)), expression=exp.Null()))
+        verdict = exp.Case(ifs=[exp.If(this=differ, true=exp.false()), exp.If(this=unknown, true=exp.null())],
+                           default=exp.true())
+        equal = exp.Case(ifs=[
+            exp.If(this=exp.Or(this=exp.Is(this=left.copy(), expression=exp.Null()),
+                               expression=exp.Is(this=right.copy(), expression=exp.Null())), true=exp.null()),
+            exp.If(this=exp.NEQ(this=exp.func("cardinality", left.copy()), expression=exp.func("cardinality", right.copy())),
+                   true=exp.false())],
+            default=exp.Subquery(this=exp.select(verdict).from_(pairs)))
+        return exp.Not(this=exp.Paren(this=equal)) if isinstance(node, exp.NEQ) else exp.Paren(this=equal)
+
+    return rewrite(tree, fix)

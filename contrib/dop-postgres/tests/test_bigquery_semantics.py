@@ -147,3 +147,10 @@ def test_empty_array_literals_are_typed(pg):
     # BigQuery: [] takes its type from where it is used, and is ARRAY<INT64> alone
     assert rows(pg, "SELECT ARRAY_CONCAT(['a'], []), IF(1 > 0, [], ['x']), ARRAY_LENGTH([])") == [(["a"], [], 0)]
     assert rows(pg, "SELECT x FROM UNNEST([]) AS x") == []
+
+
+def test_array_equality_with_null_elements(pg):
+    # BigQuery: arrays are equal when lengths and elements are; a NULL pair (and no differing one) gives NULL
+    sql = ("SELECT [] = [], [1, 2] = [1, 2], [1, 2] = [1, 2, 3], [1, NULL, 3] = [1, 2, 3], [1, NULL, 2] = [1, 2, 3], "
+           "[1, NULL] = [1, NULL], [1, 2] != [1, 3], [] = CAST(NULL AS ARRAY<INT64>)")
+    assert rows(pg, sql) == [(True, True, False, None, False, None, True, None)]
