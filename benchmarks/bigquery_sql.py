@@ -239,7 +239,10 @@ class Postgres:
         import psycopg
         import psycopg.types.string
 
+        from dop_core.sql.library import install_postgres_library
+
         self.con = psycopg.connect(dsn, autocommit=True)
+        install_postgres_library(self.con)
         for name in ("json", "jsonb"):  # JSON as its text: a JSON null is not SQL's NULL
             self.con.adapters.register_loader(name, psycopg.types.string.TextLoader)
         self.schema = f"bq_{os.getpid()}_{id(self)}"

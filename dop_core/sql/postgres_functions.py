@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlglot import exp
 
-from dop_core.sql import UnsupportedSqlError
+from dop_core.sql import UnsupportedSqlError, library
 from dop_core.sql.inference import is_type
 from dop_core.sql.rules import Over, rewrite_aggregates, rule
 
@@ -61,3 +61,15 @@ def split_on_postgresql(tree: Any, target: str) -> Any:
         ], default=exp.Anonymous(this="string_to_array", expressions=[value, delimiter]))
 
     return tree.transform(fix)
+
+
+@rule("postgres")
+def array_concat_agg_on_postgresql(tree: Any, target: str) -> Any:
+    """``ARRAY_CONCAT_AGG(a [ORDER BY ...])`` (also over a window) is the library's aggregate (PostgreSQL
+    has none); with ``LIMIT n`` (the first n arrays) it is refused."""
+    for node in list(tree.find_all(exp.ArrayConcatAgg)):
+        if isinstance(node.this, exp.Limit):
+            raise UnsupportedSqlError("ARRAY_CONCAT_AGG with LIMIT cannot be expressed on postgres",
+                                      construct="ARRAY_CONCAT_AGG")
+        node.replace(library.call(target, "array_concat_agg", node.this.copy()))
+    return tree

@@ -154,3 +154,12 @@ def test_array_equality_with_null_elements(pg):
     sql = ("SELECT [] = [], [1, 2] = [1, 2], [1, 2] = [1, 2, 3], [1, NULL, 3] = [1, 2, 3], [1, NULL, 2] = [1, 2, 3], "
            "[1, NULL] = [1, NULL], [1, 2] != [1, 3], [] = CAST(NULL AS ARRAY<INT64>)")
     assert rows(pg, sql) == [(True, True, False, None, False, None, True, None)]
+
+
+def test_array_concat_agg_from_the_library(pg):
+    # BigQuery: the arrays concatenated in the ORDER BY's order, NULL arrays left out; NULL over no rows
+    sql = ("SELECT ARRAY_CONCAT_AGG(a ORDER BY k DESC), ARRAY_CONCAT_AGG(IF(k > 5, a, NULL)) "
+           "FROM (SELECT 1 AS k, [1, 2] AS a UNION ALL SELECT 2, [3] UNION ALL SELECT 3, NULL)")
+    assert rows(pg, sql) == [([3, 1, 2], None)]
+    assert rows(pg, "SELECT ARRAY_CONCAT_AGG(a) OVER (ORDER BY k) FROM (SELECT 1 AS k, [1] AS a UNION ALL "
+                    "SELECT 2, [2]) ORDER BY k") == [([1],), ([1, 2],)]
