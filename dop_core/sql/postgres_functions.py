@@ -73,3 +73,36 @@ def array_concat_agg_on_postgresql(tree: Any, target: str) -> Any:
                                       construct="ARRAY_CONCAT_AGG")
         node.replace(library.call(target, "array_concat_agg", node.this.copy()))
     return tree
+
+
+@rule("postgres")
+def case_of_bytes_on_postgresql(tree: Any, target: str) -> Any:
+    """``UPPER``/``LOWER`` of BYTES change the case of the ASCII letters only: the library's
+    ``upper_bytes``/``lower_bytes`` (PostgreSQL's ``upper``/``lower`` take text only)."""
+    for node in list(tree.find_all(exp.Upper, exp.Lower)):
+        if is_type(node.this, "BINARY", "VARBINARY", "BLOB"):
+            name = "upper_bytes" if isinstance(node, exp.Upper) else "lower_bytes"
+            node.replace(library.call(target, name, node.this.copy()))
+    return tree
+
+
+@rule("postgres")
+def bytes_and_strings_convert_as_utf8(tree: Any, target: str) -> Any:
+    """``CAST(bytes AS STRING)`` decodes UTF-8 (an error for invalid UTF-8) and ``CAST(string AS BYTES)``
+    encodes it; PostgreSQL's casts wrote the bytes' hex text (``'\\xe282ac'``) and read backslashes in the
+    string as escapes: ``convert_from``/``convert_to`` with 'UTF8'. ``BYTE_LENGTH`` of either is
+    ``octet_length`` (PostgreSQL has no ``byte_length``)."""
+    utf8 = exp.Literal.string("UTF8")
+    for node in list(tree.find_all(exp.Cast, exp.ByteLength)):
+        if isinstance(node, exp.ByteLength):
+            node.replace(exp.Anonymous(this="octet_length", expressions=[node.this.copy()]))
+        elif type(node) is exp.Cast and node.args.get("format") is None:
+            if node.to.this in _TEXT and is_type(node.this, "BINARY", "VARBINARY", "BLOB"):
+                node.replace(exp.Anonymous(this="convert_from", expressions=[node.this.copy(), utf8.copy()]))
+            elif node.to.this in _BYTES and is_type(node.this, "TEXT", "VARCHAR"):
+                node.replace(exp.Anonymous(this="convert_to", expressions=[node.this.copy(), utf8.copy()]))
+    return tree
+
+
+_TEXT = (exp.DataType.Type.TEXT, exp.DataType.Type.VARCHAR)
+_BYTES = (exp.DataType.Type.VARBINARY, exp.DataType.Type.BINARY)

@@ -163,3 +163,11 @@ def test_array_concat_agg_from_the_library(pg):
     assert rows(pg, sql) == [([3, 1, 2], None)]
     assert rows(pg, "SELECT ARRAY_CONCAT_AGG(a) OVER (ORDER BY k) FROM (SELECT 1 AS k, [1] AS a UNION ALL "
                     "SELECT 2, [2]) ORDER BY k") == [([1],), ([1, 2],)]
+
+
+def test_bytes_case_casts_and_lengths(pg):
+    # BigQuery: UPPER/LOWER of BYTES change ASCII letters only; CAST between BYTES and STRING is UTF-8;
+    # BYTE_LENGTH counts bytes of either
+    sql = (r"SELECT UPPER(b'ab\xff'), LOWER(b'AB'), LENGTH(CAST(b'\xe2\x82\xac' AS STRING)), "
+           r"CAST('a\\b' AS BYTES), BYTE_LENGTH('€'), BYTE_LENGTH(b'ab')")
+    assert rows(pg, sql) == [(b"AB\xff", b"ab", 1, b"a\\b", 3, 2)]

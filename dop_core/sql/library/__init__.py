@@ -32,7 +32,7 @@ POSTGRES_SCHEMA = "dop_bq"
 
 LIBRARY_MODULES = ("strings", "aggregates", "quantile_sketches", "percentiles", "arithmetic", "trigonometry",
                    "json_values", "conversions", "json_mutators", "intervals", "zones", "regexps", "formatting", "hashes",
-                   "codes", "arrays")
+                   "codes", "postgres")
 
 
 class BigQueryError(ValueError):
