@@ -104,5 +104,24 @@ def bytes_and_strings_convert_as_utf8(tree: Any, target: str) -> Any:
     return tree
 
 
+@rule("postgres")
+def substr_positions_as_bigquery(tree: Any, target: str) -> Any:
+    """``SUBSTR(value, position[, length])`` of STRING or BYTES: position 0 is 1, a negative position
+    counts from the end (before the start: from the start). PostgreSQL's ``substr`` counts a position
+    below 1 as characters before the value (``substr('abc', 0, 1)`` is ``''``); the position is mapped."""
+    for node in list(tree.find_all(exp.Substring)):
+        start = node.args.get("start")
+        if start is None or (isinstance(start, exp.Literal) and start.is_int and int(start.this) > 0):
+            continue
+        length = exp.Anonymous(this="length", expressions=[node.this.copy()])
+        from_end = exp.func("GREATEST", exp.Add(this=exp.Add(this=length, expression=start.copy()),
+                                                expression=exp.Literal.number(1)), exp.Literal.number(1))
+        start.replace(exp.Case(ifs=[
+            exp.If(this=exp.GT(this=start.copy(), expression=exp.Literal.number(0)), true=start.copy()),
+            exp.If(this=exp.EQ(this=start.copy(), expression=exp.Literal.number(0)), true=exp.Literal.number(1))],
+            default=from_end))
+    return tree
+
+
 _TEXT = (exp.DataType.Type.TEXT, exp.DataType.Type.VARCHAR)
 _BYTES = (exp.DataType.Type.VARBINARY, exp.DataType.Type.BINARY)

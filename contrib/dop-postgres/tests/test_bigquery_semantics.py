@@ -171,3 +171,9 @@ def test_bytes_case_casts_and_lengths(pg):
     sql = (r"SELECT UPPER(b'ab\xff'), LOWER(b'AB'), LENGTH(CAST(b'\xe2\x82\xac' AS STRING)), "
            r"CAST('a\\b' AS BYTES), BYTE_LENGTH('€'), BYTE_LENGTH(b'ab')")
     assert rows(pg, sql) == [(b"AB\xff", b"ab", 1, b"a\\b", 3, 2)]
+
+
+def test_substr_positions(pg):
+    # BigQuery: position 0 is 1, a negative one counts from the end (before the start: from the start)
+    sql = "SELECT SUBSTR('abc', 0, 1), SUBSTR('abc', -2), SUBSTR('abc', -5, 2), SUBSTR(b'abc', -1), SUBSTR('abc', 2, 1)"
+    assert rows(pg, sql) == [("a", "bc", "ab", b"c", "b")]
