@@ -393,8 +393,8 @@ def array_equality_with_null_elements(tree: Any, target: str) -> Any:
         equal = exp.Case(ifs=[
             exp.If(this=exp.Or(this=exp.Is(this=left.copy(), expression=exp.Null()),
                                expression=exp.Is(this=right.copy(), expression=exp.Null())), true=exp.null()),
-            exp.If(this=exp.NEQ(this=exp.func("cardinality", left.copy()), expression=exp.func("cardinality", right.copy())),
-                   true=exp.false())],
+            exp.If(this=exp.NEQ(this=exp.func("cardinality", left.copy()),
+                                expression=exp.func("cardinality", right.copy())), true=exp.false())],
             default=exp.Subquery(this=exp.select(verdict).from_(pairs)))
         return exp.Not(this=exp.Paren(this=equal)) if isinstance(node, exp.NEQ) else exp.Paren(this=equal)
 

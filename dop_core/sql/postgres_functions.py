@@ -123,5 +123,26 @@ def substr_positions_as_bigquery(tree: Any, target: str) -> Any:
     return tree
 
 
+@rule("postgres")
+def distinct_aggregates_over_a_window(tree: Any, target: str) -> Any:
+    """``COUNT(DISTINCT x) OVER (PARTITION BY ...)`` (BigQuery allows DISTINCT with a PARTITION BY only)
+    counts the partition's distinct values: the library's ``count_distinct`` of the window's
+    ``array_agg(x)``; ``MIN``/``MAX`` of DISTINCT values are the plain ones. PostgreSQL has no DISTINCT in a
+    window function; others (``SUM``, ``AVG``...) stay refused by the engine."""
+    for window in list(tree.find_all(exp.Window)):
+        aggregate = window.this
+        if not isinstance(aggregate, exp.AggFunc) or not isinstance(aggregate.this, exp.Distinct) or \
+                len(aggregate.this.expressions) != 1:
+            continue
+        value = aggregate.this.expressions[0].copy()
+        if isinstance(aggregate, exp.Min | exp.Max):
+            aggregate.set("this", value)
+        elif isinstance(aggregate, exp.Count):
+            values = window.copy()
+            values.set("this", exp.ArrayAgg(this=value))
+            window.replace(library.call(target, "count_distinct", values))
+    return tree
+
+
 _TEXT = (exp.DataType.Type.TEXT, exp.DataType.Type.VARCHAR)
 _BYTES = (exp.DataType.Type.VARBINARY, exp.DataType.Type.BINARY)

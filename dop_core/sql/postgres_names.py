@@ -11,12 +11,13 @@ from dop_core.sql.rules import rule
 
 #: PostgreSQL's reserved key words (its documentation's appendix "SQL Key Words", column "reserved")
 #: that BigQuery lets a query use as a column or table name unquoted
-_POSTGRES_RESERVED = frozenset("""
-    analyse analyze asymmetric both check column constraint current_catalog current_role current_user
-    deferrable do fetch foreign grant initially leading localtime localtimestamp offset only placing primary
-    references returning session_user symmetric table trailing user variadic authorization binary collation
-    concurrently freeze ilike isnull notnull overlaps similar verbose
-""".split())
+_POSTGRES_RESERVED = frozenset({
+    "analyse", "analyze", "asymmetric", "both", "check", "column", "constraint", "current_catalog", "current_role",
+    "current_user", "deferrable", "do", "fetch", "foreign", "grant", "initially", "leading", "localtime",
+    "localtimestamp", "offset", "only", "placing", "primary", "references", "returning", "session_user", "symmetric",
+    "table", "trailing", "user", "variadic", "authorization", "binary", "collation", "concurrently", "freeze",
+    "ilike", "isnull", "notnull", "overlaps", "similar", "verbose",
+})
 
 
 @rule("postgres")

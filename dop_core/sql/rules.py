@@ -16,10 +16,11 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from dop_core.sql.inference import Schema
 
-RULE_MODULES = ("checks", "names", "functions", "quantified", "strings", "regexps", "aggregates", "windows", "arithmetic",
-                "types", "grouping", "literal_casts", "dates", "intervals", "formats", "arrays", "ordering", "text_format",
-                "text_functions", "library_functions", "postgres_functions", "set_operations", "queries",
-                "json_functions", "pipes", "with_clauses", "structs", "group_by_all", "postgres_names")
+RULE_MODULES = ("checks", "names", "functions", "quantified", "strings", "regexps", "aggregates", "windows",
+                "arithmetic", "types", "grouping", "literal_casts", "dates", "intervals", "formats", "arrays",
+                "ordering", "text_format", "text_functions", "library_functions", "postgres_functions",
+                "set_operations", "queries", "json_functions", "pipes", "with_clauses", "structs", "group_by_all",
+                "postgres_names")
 
 Transform = Callable[[Any, str], Any]
 #: ``over(expression)``: the expression under the window the rewritten aggregate was under (if any)

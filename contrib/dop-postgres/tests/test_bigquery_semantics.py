@@ -177,3 +177,10 @@ def test_substr_positions(pg):
     # BigQuery: position 0 is 1, a negative one counts from the end (before the start: from the start)
     sql = "SELECT SUBSTR('abc', 0, 1), SUBSTR('abc', -2), SUBSTR('abc', -5, 2), SUBSTR(b'abc', -1), SUBSTR('abc', 2, 1)"
     assert rows(pg, sql) == [("a", "bc", "ab", b"c", "b")]
+
+
+def test_distinct_aggregates_over_a_partition(pg):
+    # BigQuery: COUNT(DISTINCT x) OVER (PARTITION BY p) counts the partition's distinct non-NULL values
+    sql = ("SELECT p, COUNT(DISTINCT x) OVER (PARTITION BY p), MAX(DISTINCT x) OVER (PARTITION BY p) FROM "
+           "(SELECT 1 AS p, 5 AS x UNION ALL SELECT 1, 5 UNION ALL SELECT 1, NULL UNION ALL SELECT 2, 7) ORDER BY p")
+    assert rows(pg, sql) == [(1, 1, 5), (1, 1, 5), (1, 1, 5), (2, 1, 7)]

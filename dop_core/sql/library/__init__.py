@@ -31,8 +31,8 @@ DUCKDB_PREFIX = "dop_bq_"
 POSTGRES_SCHEMA = "dop_bq"
 
 LIBRARY_MODULES = ("strings", "aggregates", "quantile_sketches", "percentiles", "arithmetic", "trigonometry",
-                   "json_values", "conversions", "json_mutators", "intervals", "zones", "regexps", "formatting", "hashes",
-                   "codes", "postgres")
+                   "json_values", "conversions", "json_mutators", "intervals", "zones", "regexps", "formatting",
+                   "hashes", "codes", "postgres")
 
 
 class BigQueryError(ValueError):

@@ -37,3 +37,11 @@ postgres_function(
     "``LOWER(bytes)``: the ASCII letters A-Z lower-cased, every other byte kept (PostgreSQL's ``lower`` has no BYTES).",
     _CASE_OF_BYTES.format(low=65, high=90, sign="+"),
 )
+
+postgres_function(
+    "count_distinct",
+    "``COUNT(DISTINCT x) OVER (PARTITION BY ...)``: the distinct non-NULL values of the window's "
+    "``array_agg(x)`` (PostgreSQL has no DISTINCT in a window function).",
+    "(anycompatiblearray) RETURNS bigint LANGUAGE sql IMMUTABLE AS "
+    "$$ SELECT count(DISTINCT v) FROM unnest($1) AS v $$",
+)
