@@ -127,8 +127,9 @@ def substr_positions_as_bigquery(tree: Any, target: str) -> Any:
 def distinct_aggregates_over_a_window(tree: Any, target: str) -> Any:
     """``COUNT(DISTINCT x) OVER (PARTITION BY ...)`` (BigQuery allows DISTINCT with a PARTITION BY only)
     counts the partition's distinct values: the library's ``count_distinct`` of the window's
-    ``array_agg(x)``; ``MIN``/``MAX`` of DISTINCT values are the plain ones. PostgreSQL has no DISTINCT in a
-    window function; others (``SUM``, ``AVG``...) stay refused by the engine."""
+    ``array_agg(x)``, and ``SUM``/``AVG`` sum or average them likewise (the aggregate rules cast the result
+    to BigQuery's type); ``MIN``/``MAX`` of DISTINCT values are the plain ones. PostgreSQL has no DISTINCT in a window
+    function."""
     for window in list(tree.find_all(exp.Window)):
         aggregate = window.this
         if not isinstance(aggregate, exp.AggFunc) or not isinstance(aggregate.this, exp.Distinct) or \
@@ -137,10 +138,11 @@ def distinct_aggregates_over_a_window(tree: Any, target: str) -> Any:
         value = aggregate.this.expressions[0].copy()
         if isinstance(aggregate, exp.Min | exp.Max):
             aggregate.set("this", value)
-        elif isinstance(aggregate, exp.Count):
+        elif isinstance(aggregate, exp.Count | exp.Sum | exp.Avg):
             values = window.copy()
             values.set("this", exp.ArrayAgg(this=value))
-            window.replace(library.call(target, "count_distinct", values))
+            name = {exp.Count: "count", exp.Sum: "sum", exp.Avg: "avg"}[type(aggregate)]
+            window.replace(library.call(target, f"{name}_distinct", values))
     return tree
 
 

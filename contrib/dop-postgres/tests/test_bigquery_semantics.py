@@ -181,6 +181,9 @@ def test_substr_positions(pg):
 
 def test_distinct_aggregates_over_a_partition(pg):
     # BigQuery: COUNT(DISTINCT x) OVER (PARTITION BY p) counts the partition's distinct non-NULL values
-    sql = ("SELECT p, COUNT(DISTINCT x) OVER (PARTITION BY p), MAX(DISTINCT x) OVER (PARTITION BY p) FROM "
-           "(SELECT 1 AS p, 5 AS x UNION ALL SELECT 1, 5 UNION ALL SELECT 1, NULL UNION ALL SELECT 2, 7) ORDER BY p")
-    assert rows(pg, sql) == [(1, 1, 5), (1, 1, 5), (1, 1, 5), (2, 1, 7)]
+    # (SUM/AVG likewise, of the distinct values, with BigQuery's result types)
+    sql = ("SELECT p, COUNT(DISTINCT x) OVER (PARTITION BY p), MAX(DISTINCT x) OVER (PARTITION BY p), "
+           "SUM(DISTINCT x) OVER (PARTITION BY p), AVG(DISTINCT x) OVER (PARTITION BY p) FROM (SELECT 1 AS p, "
+           "5 AS x UNION ALL SELECT 1, 5 UNION ALL SELECT 1, NULL UNION ALL SELECT 1, 6 UNION ALL SELECT 2, 7) "
+           "ORDER BY p")
+    assert rows(pg, sql) == [(1, 2, 6, 11, 5.5)] * 4 + [(2, 1, 7, 7, 7.0)]

@@ -45,3 +45,15 @@ postgres_function(
     "(anycompatiblearray) RETURNS bigint LANGUAGE sql IMMUTABLE AS "
     "$$ SELECT count(DISTINCT v) FROM unnest($1) AS v $$",
 )
+
+for _name, _aggregate in (("sum_distinct", "sum"), ("avg_distinct", "avg")):
+    postgres_function(
+        _name,
+        f"``{_aggregate.upper()}(DISTINCT x) OVER (PARTITION BY ...)``: the {_aggregate} of the distinct "
+        "non-NULL values of the window's ``array_agg(x)`` (NUMERIC for INT64 and NUMERIC values, the "
+        "translation casts it to BigQuery's type).",
+        *(f"({typ}[]) RETURNS {returns} LANGUAGE sql IMMUTABLE AS "
+          f"$$ SELECT {_aggregate}(DISTINCT v) FROM unnest($1) AS v $$"
+          for typ, returns in (("bigint", "numeric"), ("numeric", "numeric"),
+                               ("double precision", "double precision"))),
+    )
