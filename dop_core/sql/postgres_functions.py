@@ -146,5 +146,29 @@ def distinct_aggregates_over_a_window(tree: Any, target: str) -> Any:
     return tree
 
 
+@rule("postgres")
+def percentile_cont_over_a_window(tree: Any, target: str) -> Any:
+    """``PERCENTILE_CONT(value, p [IGNORE NULLS|RESPECT NULLS]) OVER (PARTITION BY ...)`` as GoogleSQL
+    computes it (NaN first, ``left * (1 - f) + right * f``, NUMERIC for NUMERIC values): the library's
+    ``percentile_cont`` of the window's ``array_agg`` (BIGNUMERIC refused). PostgreSQL's ``percentile_cont``
+    takes no OVER."""
+
+    def change(node: Any, over: Over) -> Any:
+        respect = isinstance(node, exp.RespectNulls)
+        inner = node.this if isinstance(node, exp.RespectNulls | exp.IgnoreNulls) else node
+        if not isinstance(inner, exp.PercentileCont) or inner.expression is None or over(inner) is inner:
+            return node
+        if is_type(inner.this, "BIGDECIMAL"):
+            raise UnsupportedSqlError("PERCENTILE_CONT of BIGNUMERIC over a window cannot be expressed on postgres",
+                                      construct="PERCENTILE_CONT")
+        numeric = is_type(inner.this, "DECIMAL")
+        kind = exp.DataType.build("DECIMAL" if numeric else "DOUBLE")
+        values = over(exp.ArrayAgg(this=exp.Cast(this=inner.this, to=kind)))
+        return library.call(target, "percentile_cont", values, exp.Cast(this=inner.expression, to=kind.copy()),
+                            exp.Boolean(this=respect))
+
+    return rewrite_aggregates(tree, change)
+
+
 _TEXT = (exp.DataType.Type.TEXT, exp.DataType.Type.VARCHAR)
 _BYTES = (exp.DataType.Type.VARBINARY, exp.DataType.Type.BINARY)

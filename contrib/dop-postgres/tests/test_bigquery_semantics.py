@@ -187,3 +187,15 @@ def test_distinct_aggregates_over_a_partition(pg):
            "5 AS x UNION ALL SELECT 1, 5 UNION ALL SELECT 1, NULL UNION ALL SELECT 1, 6 UNION ALL SELECT 2, 7) "
            "ORDER BY p")
     assert rows(pg, sql) == [(1, 2, 6, 11, 5.5)] * 4 + [(2, 1, 7, 7, 7.0)]
+
+
+def test_percentile_cont_over_a_partition(pg):
+    # BigQuery: NaN sorts before every number; NULLs are left out, or with RESPECT NULLS sorted first (a
+    # percentile among them is NULL); the values around p * (n - 1) are interpolated
+    sql = ("SELECT PERCENTILE_CONT(x, 0.5) OVER (), PERCENTILE_CONT(x, 0) OVER (), "
+           "PERCENTILE_CONT(x, 0.25 RESPECT NULLS) OVER (), PERCENTILE_CONT(x, 1 RESPECT NULLS) OVER () "
+           "FROM UNNEST([1.0, 3.0, NULL, 2.0]) AS x LIMIT 1")
+    assert rows(pg, sql) == [(2.0, 1.0, 1.0, 3.0)]  # (0.25 * 3 falls between the NULL and 1.0: 1.0)
+    (nan_first,), = rows(pg, "SELECT PERCENTILE_CONT(x, 0) OVER () FROM UNNEST([1.0, CAST('nan' AS FLOAT64)]) AS x "
+                             "LIMIT 1")
+    assert nan_first != nan_first

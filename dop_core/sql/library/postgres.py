@@ -57,3 +57,51 @@ for _name, _aggregate in (("sum_distinct", "sum"), ("avg_distinct", "avg")):
           for typ, returns in (("bigint", "numeric"), ("numeric", "numeric"),
                                ("double precision", "double precision"))),
     )
+
+_PERCENTILE_CONT = """(vals {typ}[], p {typ}, respect boolean) RETURNS {typ} LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+  s {typ}[];
+  nulls int;
+  pos numeric;
+  lo int;
+  f numeric;
+  l {typ};
+  r {typ};
+BEGIN
+  IF p IS NULL OR p < 0 OR p > 1 THEN
+    RAISE EXCEPTION 'Percentile argument must be in [0, 1]; got %', p;
+  END IF;
+  SELECT array_agg(v ORDER BY v = 'NaN' DESC, v) INTO s FROM unnest(vals) AS v WHERE v IS NOT NULL;
+  IF s IS NULL THEN
+    RETURN NULL;
+  END IF;
+  nulls := CASE WHEN respect THEN cardinality(vals) - cardinality(s) ELSE 0 END;
+  pos := p::numeric * (cardinality(s) - 1 + nulls);
+  lo := floor(pos)::int;
+  f := pos - lo;
+  IF lo < nulls THEN  -- among the NULLs sorted first: NULL, or the first value when it is interpolated with
+    RETURN CASE WHEN lo = nulls - 1 AND f > 0 THEN s[1] END;
+  END IF;
+  l := s[lo - nulls + 1];
+  IF f = 0 THEN
+    RETURN l;
+  END IF;
+  r := s[lo - nulls + 2];
+  {interpolate}
+END
+$$"""
+
+postgres_function(
+    "percentile_cont",
+    "``PERCENTILE_CONT(x, p [RESPECT NULLS]) OVER (PARTITION BY ...)`` of the window's ``array_agg(x)``: NaN "
+    "sorts before every number (NULLs before it with RESPECT NULLS: a percentile among them is NULL; else "
+    "left out), the values around ``p * (n - 1)`` interpolated as ``left * (1 - f) + right * f`` exactly "
+    "(FLOAT64 without overflowing; NUMERIC rounded to 9 decimals half away from zero); a percentile outside "
+    "[0, 1] is an error. PostgreSQL's ordered-set ``percentile_cont`` has no OVER and sorts NaN last.",
+    _PERCENTILE_CONT.format(typ="double precision", interpolate="""IF l IN ('NaN', 'Infinity', '-Infinity')
+      OR r IN ('NaN', 'Infinity', '-Infinity') THEN
+    RETURN l * (1 - f)::double precision + r * f::double precision;
+  END IF;
+  RETURN (l::numeric * (1 - f) + r::numeric * f)::double precision;"""),
+    _PERCENTILE_CONT.format(typ="numeric", interpolate="RETURN round(l * (1 - f) + r * f, 9);"),
+)
