@@ -199,3 +199,10 @@ def test_percentile_cont_over_a_partition(pg):
     (nan_first,), = rows(pg, "SELECT PERCENTILE_CONT(x, 0) OVER () FROM UNNEST([1.0, CAST('nan' AS FLOAT64)]) AS x "
                              "LIMIT 1")
     assert nan_first != nan_first
+
+
+def test_select_aliases_in_having(pg):
+    # BigQuery: HAVING may name a SELECT item by its alias
+    sql = ("SELECT k, SUM(x) AS total FROM (SELECT 1 AS k, 5 AS x UNION ALL SELECT 1, 6 UNION ALL SELECT 2, 1) "
+           "GROUP BY k HAVING total > 2")
+    assert rows(pg, sql) == [(1, 11)]
