@@ -20,7 +20,9 @@ def functions_postgresql_spells_otherwise(tree: Any, target: str) -> Any:
     """``IS_NAN(x)`` is ``x = 'NaN'``, ``IS_INF(x)`` is ``abs(x) = 'Infinity'`` (PostgreSQL's NaN equals
     itself); ``APPROX_COUNT_DISTINCT(x)`` is the exact ``COUNT(DISTINCT x)``; ``ANY_VALUE(x)`` is one of the
     group's values: ``MIN`` (``BOOL_OR`` for BOOL), which PostgreSQL 15 has where it lacks ``any_value``;
-    ``ARRAY_LENGTH(a)`` is ``cardinality(a)`` (0 for an empty array, where ``array_length(a, 1)`` is NULL)."""
+    ``ARRAY_LENGTH(a)`` is ``cardinality(a)`` (0 for an empty array, where ``array_length(a, 1)`` is NULL);
+    ``MIN``/``MAX`` of BOOL are ``BOOL_AND``/``BOOL_OR`` and of BYTES the library's ``min_bytes``/``max_bytes``
+    (PostgreSQL has neither)."""
 
     def change(node: Any, over: Over) -> Any:
         if isinstance(node, exp.IsNan):
@@ -29,6 +31,11 @@ def functions_postgresql_spells_otherwise(tree: Any, target: str) -> Any:
             return exp.Paren(this=exp.EQ(this=exp.Abs(this=node.this), expression=_float("Infinity")))
         if isinstance(node, exp.ArraySize):
             return exp.Anonymous(this="cardinality", expressions=[node.this])
+        if isinstance(node, exp.Min | exp.Max) and not node.expressions and is_type(node.this, "BOOLEAN"):
+            return over((exp.LogicalAnd if isinstance(node, exp.Min) else exp.LogicalOr)(this=node.this))
+        if isinstance(node, exp.Min | exp.Max) and not node.expressions and \
+                is_type(node.this, "BINARY", "VARBINARY", "BLOB"):
+            return over(library.call(target, "min_bytes" if isinstance(node, exp.Min) else "max_bytes", node.this))
         if isinstance(node, exp.ApproxDistinct):
             return over(exp.Count(this=exp.Distinct(expressions=[node.this])))
         if isinstance(node, exp.AnyValue):

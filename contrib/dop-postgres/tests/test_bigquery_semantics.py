@@ -206,3 +206,11 @@ def test_select_aliases_in_having(pg):
     sql = ("SELECT k, SUM(x) AS total FROM (SELECT 1 AS k, 5 AS x UNION ALL SELECT 1, 6 UNION ALL SELECT 2, 1) "
            "GROUP BY k HAVING total > 2")
     assert rows(pg, sql) == [(1, 11)]
+
+
+def test_min_and_max_of_bool_and_bytes(pg):
+    # BigQuery: MIN/MAX of BOOL (FALSE < TRUE) and of BYTES (byte-wise), also over a window; NULLs left out
+    sql = ("SELECT MIN(b), MAX(b), MIN(y), MAX(y) FROM (SELECT true AS b, b'\\x01a' AS y "
+           "UNION ALL SELECT false, b'\\x00zz' UNION ALL SELECT NULL, NULL)")
+    assert rows(pg, sql) == [(False, True, b"\x00zz", b"\x01a")]
+    assert rows(pg, "SELECT MAX(y) OVER () FROM (SELECT b'a' AS y UNION ALL SELECT b'b') LIMIT 1") == [(b"b",)]

@@ -105,3 +105,16 @@ postgres_function(
   RETURN (l::numeric * (1 - f) + r::numeric * f)::double precision;"""),
     _PERCENTILE_CONT.format(typ="numeric", interpolate="RETURN round(l * (1 - f) + r * f, 9);"),
 )
+
+for _name, _pick in (("min_bytes", "least"), ("max_bytes", "greatest")):
+    postgres_function(
+        f"{_pick}_of_bytes",
+        f"The {_pick} of two BYTES (NULLs left out): the step of ``{_name}``.",
+        f"(a bytea, b bytea) RETURNS bytea LANGUAGE sql IMMUTABLE AS $$ SELECT {_pick}(a, b) $$",
+    )
+    postgres_aggregate(
+        _name,
+        f"``{_name[:3].upper()}(bytes)`` (also over a window), byte-wise as BigQuery compares BYTES (PostgreSQL "
+        f"has no {_name[:3]} of bytea).",
+        f"(bytea) (SFUNC = dop_bq.{_pick}_of_bytes, STYPE = bytea)",
+    )
