@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import datetime as dt
 import json
 import logging
 import os
@@ -239,9 +240,13 @@ class Postgres:
         import psycopg
         import psycopg.types.string
 
+        from dop_core.sql.library import install_postgres_library
+
         self.con = psycopg.connect(dsn, autocommit=True)
+        install_postgres_library(self.con)
         for name in ("json", "jsonb"):  # JSON as its text: a JSON null is not SQL's NULL
             self.con.adapters.register_loader(name, psycopg.types.string.TextLoader)
+        self.con.adapters.register_loader("interval", _interval_loader())
         self.schema = f"bq_{os.getpid()}_{id(self)}"
         self.con.execute(f"CREATE SCHEMA {self.schema}")
         self.con.execute(f"SET search_path TO {self.schema}")
@@ -294,6 +299,38 @@ class Postgres:
               "bool": "BOOL", "date": "DATE", "timestamp": "DATETIME", "timestamptz": "TIMESTAMP", "time": "TIME",
               "interval": "INTERVAL", "json": "JSON", "jsonb": "JSON", "record": "STRUCT", "unknown": "NULL"}
         return pg.get(name, name.upper()), []
+
+
+def _pg_interval(text: str) -> dt.timedelta:
+    """PostgreSQL's text of an INTERVAL (``1 year 2 mons -3 days +04:05:06.7``) as a timedelta counting a
+    month as 30 days, as the expected values and DuckDB's client do (psycopg's own loader counts a year
+    as 365 days)."""
+    months = days = 0
+    for number, unit in re.findall(r"([+-]?\d+) (year|mon|day)s?", text):
+        if unit == "year":
+            months += int(number) * 12
+        elif unit == "mon":
+            months += int(number)
+        else:
+            days += int(number)
+    value = dt.timedelta(days=months * 30 + days)
+    clock = re.search(r"([+-]?)(\d+):(\d+):(\d+)(\.\d+)?", text)
+    if clock:
+        sign, hours, minutes, seconds, frac = clock.groups()
+        time = dt.timedelta(hours=int(hours), minutes=int(minutes), seconds=int(seconds),
+                            microseconds=int((frac or ".0")[1:7].ljust(6, "0")))
+        value += -time if sign == "-" else time
+    return value
+
+
+def _interval_loader() -> type:
+    import psycopg.adapt
+
+    class Loader(psycopg.adapt.Loader):
+        def load(self, data: Any) -> dt.timedelta:
+            return _pg_interval(bytes(data).decode())
+
+    return Loader
 
 
 def _family_of_name(text: str) -> str:

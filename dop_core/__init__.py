@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 _EXPORTS = {
+    "install_postgres_library": "dop_core.sql.library",
     "build_dags": "dop_core.build.dags",
     "asset_uri": "dop_core.contract.runtime",
     "hookimpl": "dop_core.contract.hookspecs",
@@ -156,6 +157,7 @@ __all__ = [
     "get_registry",
     "hookimpl",
     "hookspec",
+    "install_postgres_library",
     "load_project",
     "marker_path",
     "parse_duration",
@@ -241,6 +243,7 @@ if TYPE_CHECKING:
     from dop_core.secrets import redact, register_secrets
     from dop_core.sql import UnsupportedSqlError
     from dop_core.sql.dialects import SqlError, check_query, parse_type, translate_type
+    from dop_core.sql.library import install_postgres_library
     from dop_core.sql.scripting.parser import parse_script
     from dop_core.sql.scripting.procedures import InterpretedProcedures
     from dop_core.util.locks import file_lock

@@ -255,12 +255,14 @@ def unnest_of_structs_has_field_columns(tree: Any, target: str) -> Any:
     return tree
 
 
-@rule("duckdb")
+@rule("duckdb", "postgres")
 def unnest_with_offset_counts_from_zero(tree: Any, target: str) -> Any:
-    """``UNNEST(arr) WITH OFFSET AS o`` numbers the elements from 0. sqlglot writes it as DuckDB's
+    """``UNNEST(arr) WITH OFFSET AS o`` numbers the elements from 0. sqlglot writes it as the engines'
     ``WITH ORDINALITY``, which counts from 1; the UNNEST becomes a subquery that subtracts 1 (and selects
-    the fields of an array of structs as columns)."""
-    for unnest in list(tree.find_all(exp.Unnest)):
+    the fields of an array of structs as columns). On PostgreSQL the subquery is ``LATERAL`` (it may read
+    the columns of the tables before it, as the UNNEST could) and the columns are quoted (``offset`` is a
+    reserved word there)."""
+    for number, unnest in enumerate(list(tree.find_all(exp.Unnest))):
         offset = unnest.args.get("offset")
         if not offset or not isinstance(unnest.parent, exp.From | exp.Join):
             continue
@@ -271,8 +273,10 @@ def unnest_with_offset_counts_from_zero(tree: Any, target: str) -> Any:
         value = columns[0].name if columns else "_dop_value"
         position = offset.name if isinstance(offset, exp.Identifier) else "offset"
         inner = unnest.copy()
+        # (the generator appends the offset's name to the alias's columns)
         inner.set("alias", exp.TableAlias(this=exp.to_identifier("_dop_u"),
-                                          columns=[exp.to_identifier(value), exp.to_identifier(position)]))
+                                          columns=[exp.to_identifier(value, quoted=True)]))
+        inner.set("offset", exp.to_identifier(position, quoted=True))
         # an array of structs: a column per field (and the element itself when it is named)
         explode = bool(inner.args.get("explode_array"))
         inner.set("explode_array", False)
@@ -281,17 +285,22 @@ def unnest_with_offset_counts_from_zero(tree: Any, target: str) -> Any:
             values.append(exp.Column(this=exp.Star(), table=exp.to_identifier(value, quoted=True)))
         select = exp.select(*values, exp.alias_(
             exp.Sub(this=exp.column(position, quoted=True), expression=_int(1)), position, quoted=True)).from_(inner)
-        table_alias = alias.name if alias is not None and alias.name else "_dop_unnest"
-        unnest.replace(exp.Subquery(this=select, alias=exp.TableAlias(this=exp.to_identifier(table_alias))))
+        table_alias = exp.TableAlias(this=exp.to_identifier(alias.name if alias is not None and alias.name
+                                                            else f"_dop_unnest{number}"))
+        if target == "postgres":
+            unnest.replace(exp.Lateral(this=exp.Subquery(this=select), alias=table_alias))
+        else:
+            unnest.replace(exp.Subquery(this=select, alias=table_alias))
     return tree
 
 
-@rule("duckdb")
+@rule("duckdb", "postgres")
 def array_agg_modifiers(tree: Any, target: str) -> Any:
     """``ARRAY_AGG(x [DISTINCT] [IGNORE NULLS | RESPECT NULLS] [ORDER BY ...] [LIMIT n])``: IGNORE NULLS
     leaves NULL elements out, RESPECT NULLS (the default) keeps them, LIMIT keeps the first n after the
     ordering; no element left is NULL. On DuckDB: ``list_slice(array_agg(x ORDER BY ...) FILTER (WHERE x IS
-    NOT NULL), 1, n)`` (sqlglot dropped the modifier or put the LIMIT inside the filter)."""
+    NOT NULL), 1, n)`` (sqlglot dropped the modifier or put the LIMIT inside the filter); on PostgreSQL
+    (which refused both) ``(array_agg(...) FILTER (...))[1:n]``."""
 
     def fix(node: Any) -> Any:
         wrapper = node if isinstance(node, exp.IgnoreNulls | exp.RespectNulls) else None
@@ -310,7 +319,8 @@ def array_agg_modifiers(tree: Any, target: str) -> Any:
             out = exp.Filter(this=out, expression=exp.Where(this=exp.Not(this=exp.Is(this=value.copy(),
                                                                                          expression=exp.Null()))))
         if limit is not None:  # no element left (LIMIT 0) is NULL, as over no rows (one aggregate: PIVOT)
-            out = exp.Nullif(this=exp.func("list_slice", out, _int(1), limit.copy()), expression=exp.Array())
+            empty = exp.Literal.string("{}") if target == "postgres" else exp.Array()  # (of the array's type)
+            out = exp.Nullif(this=_first(out, limit, target), expression=empty)
         return out
 
     return tree.transform(fix)
@@ -341,12 +351,20 @@ def generated_arrays_refuse_a_zero_step(tree: Any, target: str) -> Any:
     return rewrite(tree, fix)
 
 
-@rule("duckdb")
+def _first(array: Any, count: Any, target: str) -> Any:
+    """The first ``count`` elements of ``array`` (an aggregate): ``list_slice`` on DuckDB, ``(a)[1:n]`` on
+    PostgreSQL."""
+    if target == "postgres":
+        return exp.Bracket(this=exp.Paren(this=array), expressions=[exp.Slice(this=_int(1), expression=count.copy())])
+    return exp.func("list_slice", array, _int(1), count.copy())
+
+
+@rule("duckdb", "postgres")
 def string_agg_limit(tree: Any, target: str) -> Any:
     """``STRING_AGG(x [, separator] [ORDER BY ...] LIMIT n)`` joins the first n non-NULL values (after the
-    ordering; NULLs are left out before the limit), NULL when none is left. DuckDB has no LIMIT in an
-    aggregate: ``list_slice(array_agg(x ORDER BY ...) FILTER (WHERE x IS NOT NULL), 1, n)`` joined with
-    the separator (',' by default). BYTES values are left to the string rules."""
+    ordering; NULLs are left out before the limit), NULL when none is left. The engines have no LIMIT in
+    an aggregate: ``list_slice(array_agg(x ORDER BY ...) FILTER (WHERE x IS NOT NULL), 1, n)`` (PostgreSQL:
+    ``(...)[1:n]``) joined with the separator (',' by default). BYTES values are left to the string rules."""
 
     def fix(node: Any) -> Any:
         if not isinstance(node, exp.GroupConcat) or not isinstance(node.this, exp.Limit):
@@ -355,14 +373,78 @@ def string_agg_limit(tree: Any, target: str) -> Any:
         value = body.this if isinstance(body, exp.Order) else body
         value = value.expressions[0] if isinstance(value, exp.Distinct) else value
         if is_type(value, "BINARY", "VARBINARY", "BLOB"):
-            raise UnsupportedSqlError("STRING_AGG of BYTES with LIMIT cannot be expressed on duckdb",
+            raise UnsupportedSqlError(f"STRING_AGG of BYTES with LIMIT cannot be expressed on {target}",
                                       construct="STRING_AGG")
         kept = exp.Filter(this=exp.ArrayAgg(this=body.copy()), expression=exp.Where(
             this=exp.Not(this=exp.Is(this=value.copy(), expression=exp.Null()))))
-        values = exp.func("list_slice", kept, _int(1), limit.copy())
+        values = _first(kept, limit, target)
         separator = node.args.get("separator") or exp.Literal.string(",")
         joined = exp.Anonymous(this="array_to_string", expressions=[values.copy(), separator])
-        empty = exp.EQ(this=exp.Anonymous(this="len", expressions=[values]), expression=_int(0))
+        length = exp.Anonymous(this="cardinality" if target == "postgres" else "len", expressions=[values])
+        empty = exp.EQ(this=exp.func("COALESCE", length, _int(0)), expression=_int(0))
         return exp.Case(ifs=[exp.If(this=empty, true=exp.Null())], default=joined)
 
     return tree.transform(fix)
+
+
+@rule("postgres")
+def array_literal_of_a_scalar_subquery(tree: Any, target: str) -> Any:
+    """``[(SELECT 'a'), 'b']`` is an array of two elements, the first the subquery's value (NULL when it
+    has no row). sqlglot wrote ``ARRAY((SELECT 'a'))`` on PostgreSQL: the other elements were dropped and
+    a subquery without a row gave an empty array. The subquery is parenthesised, which keeps it an element."""
+    for array in tree.find_all(exp.Array):
+        first = array.expressions[0] if array.expressions else None
+        if isinstance(first, exp.Subquery):
+            first.replace(exp.Paren(this=first.copy()))
+    return tree
+
+
+@rule("postgres")
+def empty_array_literals_have_a_type(tree: Any, target: str) -> Any:
+    """An empty array literal ``[]`` takes its type from where it is used (``ARRAY_CONCAT(['a'], [])``,
+    ``IF(c, [], ['x'])``) and is ``ARRAY<INT64>`` alone (``UNNEST([])``, ``SELECT []``). PostgreSQL cannot
+    type ``ARRAY[]``: beside other arguments it is ``'{}'`` (which takes their type), alone a
+    ``BIGINT[]``."""
+    for array in list(tree.find_all(exp.Array)):
+        parent = array.parent
+        if array.expressions or isinstance(parent, exp.Cast | exp.DataType):
+            continue
+        siblings = [v for k, v in (parent.args.items() if parent is not None else [])
+                    if v is not None and v is not array and k not in ("alias", "offset")]
+        if siblings and not isinstance(parent, exp.Unnest | exp.Alias | exp.Select):
+            array.replace(exp.Literal.string("{}"))
+        else:
+            array.replace(exp.Cast(this=array.copy(), to=exp.DataType.build("ARRAY<BIGINT>")))
+    return tree
+
+
+@rule("postgres")
+def array_equality_with_null_elements(tree: Any, target: str) -> Any:
+    """``a = b`` (and ``!=``) of two arrays is FALSE when their lengths or a pair of elements differ, else
+    NULL when a pair holds a NULL (``[1, NULL] = [1, NULL]`` is NULL); PostgreSQL's array equality takes
+    NULL elements as equal. The pairs are compared in a subquery over ``unnest(a, b)``."""
+
+    def is_array(node: Any) -> bool:
+        typ = type_of(node)
+        return isinstance(node, exp.Array) or (typ is not None and typ.is_type(exp.DataType.Type.ARRAY))
+
+    def fix(node: Any) -> Any:
+        if not isinstance(node, exp.EQ | exp.NEQ) or not (is_array(node.this) and is_array(node.expression)):
+            return node
+        left, right = node.this, node.expression
+        x, y = exp.column("_dop_x"), exp.column("_dop_y")
+        pairs = exp.Unnest(expressions=[left.copy(), right.copy()], alias=exp.TableAlias(
+            this=exp.to_identifier("_dop_pairs"), columns=[exp.to_identifier("_dop_x"), exp.to_identifier("_dop_y")]))
+        differ = exp.func("bool_or", exp.NEQ(this=x.copy(), expression=y.copy()))
+        unknown = exp.func("bool_or", exp.Is(this=exp.Paren(this=exp.EQ(this=x, expression=y)), expression=exp.Null()))
+        verdict = exp.Case(ifs=[exp.If(this=differ, true=exp.false()), exp.If(this=unknown, true=exp.null())],
+                           default=exp.true())
+        equal = exp.Case(ifs=[
+            exp.If(this=exp.Or(this=exp.Is(this=left.copy(), expression=exp.Null()),
+                               expression=exp.Is(this=right.copy(), expression=exp.Null())), true=exp.null()),
+            exp.If(this=exp.NEQ(this=exp.func("cardinality", left.copy()),
+                                expression=exp.func("cardinality", right.copy())), true=exp.false())],
+            default=exp.Subquery(this=exp.select(verdict).from_(pairs)))
+        return exp.Not(this=exp.Paren(this=equal)) if isinstance(node, exp.NEQ) else exp.Paren(this=equal)
+
+    return rewrite(tree, fix)

@@ -17,8 +17,10 @@ from typing import Any
 
 #: meta key holding the inferred BigQuery type (an ``exp.DataType``) of an expression
 TYPE = "dop_bigquery_type"
-#: meta key holding the column names (in order) of a table the schema knows, on its ``exp.Table``
-COLUMNS = "dop_table_columns"
+#: meta key holding the column names of a query or table (its stars expanded), when known
+COLUMNS = "dop_columns"
+#: meta key (on the statement) holding :func:`column_spellings`
+SPELLINGS = "dop_column_spellings"
 _INDEX = "dop_node_index"
 
 #: ``{table: {column: BigQuery type}}`` (a table may be ``dataset.table``), or the same as
@@ -48,6 +50,7 @@ def annotate(tree: Any, schema: Schema | None = None) -> None:
             node.meta.pop(_INDEX, None)
     tables = _nested(schema)
     _record_columns(tree, schema)
+    tree.meta[SPELLINGS] = _spellings(schema)
     for expand_stars in (True, False):  # SQL sqlglot cannot qualify is typed without column types
         with contextlib.suppress(Exception):
             copy = qualify(copy.copy(), dialect="bigquery", schema=tables, validate_qualify_columns=False,
@@ -66,6 +69,44 @@ def annotate(tree: Any, schema: Schema | None = None) -> None:
         typ = node.type
         if index is not None and typ is not None and not typ.is_type(exp.DataType.Type.UNKNOWN):
             nodes[index].meta[TYPE] = _bigquery(typ)
+        if index is not None and isinstance(node, exp.Query | exp.Table):
+            names = _column_names(node, tables)
+            if names:
+                nodes[index].meta[COLUMNS] = names
+
+
+def _spellings(schema: Schema | None) -> dict[str, str]:
+    """``{lower case: spelling}`` of the column names of ``schema`` not spelt in lower case."""
+    if not schema:
+        return {}
+    items = schema if isinstance(schema, tuple) else tuple(schema.items())
+    return {name.lower(): name for _, columns in items
+            for name in (columns if isinstance(columns, Mapping) else dict(columns)) if name != name.lower()}
+
+
+def column_spellings(tree: Any) -> dict[str, str]:
+    """``{lower case: spelling}`` of the known tables' column names that are not in lower case."""
+    return dict(tree.meta.get(SPELLINGS) or {})
+
+
+def _column_names(node: Any, tables: dict[str, Any] | None) -> list[str] | None:
+    """The columns of a query (its stars expanded) or of a table of ``tables``, when known."""
+    from sqlglot import exp
+    from sqlglot.schema import MappingSchema
+
+    if isinstance(node, exp.Table):
+        with contextlib.suppress(Exception):
+            return list(MappingSchema(tables, dialect="bigquery").column_names(node)) if tables else None
+        return None
+    selects = node.selects if isinstance(node, exp.Query) else []
+    if not selects or any(isinstance(s, exp.Star) or (isinstance(s, exp.Column) and s.is_star) for s in selects):
+        return None
+    return list(node.named_selects)
+
+
+def columns_of(node: Any) -> list[str] | None:
+    """The column names of a query or table inferred for ``node`` (stars expanded), or None."""
+    return node.meta.get(COLUMNS) if node is not None else None
 
 
 def _record_columns(tree: Any, schema: Schema | None) -> None:

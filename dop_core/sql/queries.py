@@ -7,6 +7,7 @@ from typing import Any
 from sqlglot import exp
 
 from dop_core.sql import UnsupportedSqlError
+from dop_core.sql.inference import columns_of
 from dop_core.sql.rules import rule
 
 
@@ -96,18 +97,51 @@ def pivot_values_may_repeat(tree: Any, target: str) -> Any:
     return tree
 
 
-def _pivot_as_filtered_aggregates(pivot: Any, field: Any) -> None:
+@rule("postgres")
+def pivot_as_filtered_aggregates(tree: Any, target: str) -> Any:
+    """PostgreSQL has no PIVOT: ``FROM src PIVOT(agg(x) [AS a] FOR col IN (v1 [AS n1], ...))`` becomes what
+    it means, ``(SELECT <src's other columns>, agg(x) FILTER (WHERE col IS NOT DISTINCT FROM v1) AS
+    <BigQuery's column name>, ... FROM src GROUP BY <the other columns>)`` (one row when there are none).
+    The input's columns must be known (a subquery's, a CTE's or a table's whose columns DOP was told);
+    otherwise, and for a non-deterministic aggregate, the PIVOT is refused."""
+    for pivot in list(tree.find_all(exp.Pivot)):
+        if pivot.args.get("unpivot") or not pivot.args.get("fields"):
+            continue
+        if not isinstance(pivot.parent, exp.Subquery | exp.Table):
+            raise UnsupportedSqlError("PIVOT unsupported on postgres", construct="PIVOT")
+        _pivot_as_filtered_aggregates(pivot, pivot.args["fields"][0], target)
+    return tree
+
+
+def _source_columns(source: Any) -> list[str]:
+    names = columns_of(source)
+    if names is None and isinstance(source, exp.Table) and not source.db:
+        for cte in source.root().find_all(exp.CTE):
+            if cte.alias_or_name.lower() == source.name.lower():
+                names = columns_of(cte.this)
+    if names is None:
+        raise UnsupportedSqlError("PIVOT of an input whose columns are not known (a table DOP was not told "
+                                  "the columns of) cannot be expressed on postgres", construct="PIVOT")
+    return names
+
+
+def _pivot_as_filtered_aggregates(pivot: Any, field: Any, target: str = "duckdb") -> None:
     aggregates = list(pivot.expressions)
     if any(a.find(exp.Rand, exp.Uuid) for a in aggregates):  # each copy would draw its own values
         raise UnsupportedSqlError("PIVOT with a repeated value and a non-deterministic aggregate (RAND, "
-                                  "GENERATE_UUID) cannot be expressed on duckdb", construct="PIVOT")
+                                  f"GENERATE_UUID) cannot be expressed on {target}", construct="PIVOT")
     source = pivot.parent
-    pivot.pop()
     used = {c.name.lower(): c.name for a in [*aggregates, field.this]
             for c in a.walk(prune=lambda n: isinstance(n, exp.Query)) if isinstance(c, exp.Column)}
-    columns: list[Any] = [exp.Star(except_=[exp.column(name) for name in used.values()])]
+    keys: list[Any] = []
+    if target == "duckdb":
+        columns: list[Any] = [exp.Star(except_=[exp.column(name) for name in used.values()])]
+    else:  # the input's other columns, listed
+        keys = [exp.column(name) for name in _source_columns(source) if name.lower() not in used]
+        columns = [key.copy() for key in keys]
+    pivot.pop()
     for value in field.expressions:
-        name = _pivot_value_name(value)
+        name = _pivot_value_name(value, target)
         part = name if isinstance(value, exp.PivotAlias) else value.sql("bigquery").strip("'")
         matches = exp.NullSafeEQ(this=field.this.copy(),
                                  expression=(value.this if isinstance(value, exp.PivotAlias) else value).copy())
@@ -121,8 +155,12 @@ def _pivot_as_filtered_aggregates(pivot: Any, field: Any) -> None:
                     node.replace(filtered)
             column = f"{aggregate.alias}_{part}" if isinstance(aggregate, exp.Alias) else name
             columns.append(exp.alias_(computed, column, quoted=True))
-    select = exp.select(*columns).from_(source.copy()).group_by("ALL")
+    select = exp.select(*columns).from_(source.copy())
+    if target == "duckdb" or keys:
+        select = select.group_by(*keys) if keys else select.group_by("ALL")
     alias = pivot.args.get("alias")
+    if alias is None and target == "postgres":  # (PostgreSQL 15 needs one)
+        alias = exp.TableAlias(this=exp.to_identifier("_dop_pivot"))
     source.replace(exp.Subquery(this=select, alias=alias.copy() if alias else None))
 
 
@@ -150,7 +188,7 @@ def pivot_column_names(tree: Any, target: str) -> Any:
     return tree
 
 
-def _pivot_value_name(value: Any) -> str:
+def _pivot_value_name(value: Any, target: str = "duckdb") -> str:
     if isinstance(value, exp.PivotAlias):
         return str(value.alias)
     if isinstance(value, exp.Literal) and not value.is_string:
@@ -161,7 +199,7 @@ def _pivot_value_name(value: Any) -> str:
         return "NULL"
     if isinstance(value, exp.Boolean):
         return "true" if value.this else "false"
-    raise UnsupportedSqlError(f"PIVOT value {value.sql('bigquery')} needs an alias (AS name) on duckdb",
+    raise UnsupportedSqlError(f"PIVOT value {value.sql('bigquery')} needs an alias (AS name) on {target}",
                               construct="PIVOT")
 
 

@@ -20,7 +20,7 @@ RULE_MODULES = ("checks", "names", "functions", "quantified", "strings", "regexp
                 "arithmetic", "types", "grouping", "literal_casts", "dates", "intervals", "formats", "arrays",
                 "ordering", "text_format", "text_functions", "library_functions", "postgres_functions",
                 "set_operations", "queries", "json_functions", "pipes", "with_clauses", "structs", "group_by_all",
-                "set_operation_types", "unpivot")
+                "set_operation_types", "unpivot", "postgres_names")
 
 Transform = Callable[[Any, str], Any]
 #: ``over(expression)``: the expression under the window the rewritten aggregate was under (if any)

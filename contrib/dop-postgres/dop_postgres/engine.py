@@ -52,6 +52,7 @@ from dop_core import (
     TableShape,
     Target,
     check_delimiter,
+    install_postgres_library,
     parse_type,
     partitioning_from_comment,
     record_partitioning_sql,
@@ -139,6 +140,7 @@ class PostgresEngine(InterpretedProcedures, Engine):
                 f"cannot connect to PostgreSQL for target {target.name!r} ({self.where}): {reason}"
             ) from None
         self._locks: dict[Relation, int] = {}
+        install_postgres_library(self.con)  # the BigQuery function library DOP's translation calls
 
     def _redact(self, text: str) -> str:
         return redact(text, *self._secrets)

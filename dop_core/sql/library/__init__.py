@@ -18,6 +18,7 @@ nor an engine's client.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib
 from collections.abc import Callable, Sequence
@@ -31,7 +32,7 @@ POSTGRES_SCHEMA = "dop_bq"
 
 LIBRARY_MODULES = ("strings", "aggregates", "quantile_sketches", "percentiles", "arithmetic", "trigonometry",
                    "json_values", "conversions", "json_mutators", "intervals", "zones", "regexps", "formatting",
-                   "hashes", "codes")
+                   "hashes", "codes", "postgres")
 
 
 class BigQueryError(ValueError):
@@ -57,6 +58,8 @@ class Definition:
     params: tuple[str, ...] = ()
     returns: str = ""
     nulls: bool = False
+    #: on PostgreSQL, what ``sql`` creates: ``FUNCTION`` or ``AGGREGATE``
+    kind: str = "FUNCTION"
 
 
 _DEFINITIONS: dict[tuple[str, str], Definition] = {}
@@ -89,6 +92,11 @@ def duckdb_python(name: str, params: Sequence[str], returns: str, nulls: bool = 
 def postgres_function(name: str, doc: str, *signatures: str) -> None:
     """Define ``dop_bq.<name>`` on PostgreSQL: each signature is ``(args) RETURNS type LANGUAGE ... AS $$...$$``."""
     _register(Definition(name, "postgres", doc.strip(), sql=signatures))
+
+
+def postgres_aggregate(name: str, doc: str, *signatures: str) -> None:
+    """Define the aggregate ``dop_bq.<name>`` on PostgreSQL: each signature is ``(args) (SFUNC = ..., ...)``."""
+    _register(Definition(name, "postgres", doc.strip(), sql=signatures, kind="AGGREGATE"))
 
 
 def definitions(engine: str | None = None) -> list[Definition]:
@@ -165,10 +173,36 @@ def postgres_statements() -> list[str]:
     """The statements that create (or replace) the library on a PostgreSQL database."""
     out = [f"CREATE SCHEMA IF NOT EXISTS {POSTGRES_SCHEMA}"]
     for item in definitions("postgres"):
-        out += [f"CREATE OR REPLACE FUNCTION {POSTGRES_SCHEMA}.{item.name}{signature}" for signature in item.sql]
+        out += [f"CREATE OR REPLACE {item.kind} {POSTGRES_SCHEMA}.{item.name}{signature}" for signature in item.sql]
     out.append(f"CREATE OR REPLACE FUNCTION {POSTGRES_SCHEMA}.library_version() RETURNS text LANGUAGE sql "
                f"IMMUTABLE AS $$ SELECT '{version()}'::text $$")
     return out
+
+
+def install_postgres_library(con: Any) -> None:
+    """Create (or replace) the library on the database of ``con`` (a psycopg connection in autocommit
+    mode) unless the installed one is this version. Concurrent installs wait for each other (an advisory
+    lock); a database where the connection may not create the schema is left without the library (the
+    functions it would call are then missing, an error naming them)."""
+    current = version()
+
+    def installed() -> bool:  # (never an error: it runs inside the installing transaction too)
+        found = con.execute(f"SELECT to_regprocedure('{POSTGRES_SCHEMA}.library_version()') IS NOT NULL").fetchone()
+        return bool(found[0]) and bool(
+            con.execute(f"SELECT {POSTGRES_SCHEMA}.library_version() = %s", [current]).fetchone()[0])
+
+    try:
+        if installed():
+            return
+        con.execute("BEGIN")
+        con.execute("SELECT pg_advisory_xact_lock(hashtext('dop_bq library'))")
+        if not installed():
+            for statement in postgres_statements():
+                con.execute(statement.encode())
+        con.execute("COMMIT")
+    except Exception:
+        with contextlib.suppress(Exception):
+            con.execute("ROLLBACK")
 
 
 def version() -> str:
