@@ -255,3 +255,24 @@ def test_a_destination_must_return_an_export_result(register_plugin: Any, dop_pr
         DopError, match=r"the 'shelf' egress destination \(broken\) returned 'done', not an ExportResult"
     ):
         op.execute({})
+
+
+def test_a_run_of_the_same_task_keeps_the_scratch_folder_another_live_run_writes_in(tmp_path, monkeypatch) -> None:
+    """Two runs of one export task (two dates at once) each write in a scratch folder of their own; the
+    second's clean-up of killed runs' folders must not delete the first's while it writes."""
+    import subprocess
+    import tempfile
+
+    from dop_core.contract.egress import _scratch
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    gone = subprocess.Popen(["true"])
+    gone.wait()  # a process that ran and ended: the owner of a killed run's folder
+    killed = tmp_path / f"dop-egress-tok-{gone.pid}-abcd"
+    killed.mkdir()
+    with _scratch(None, "tok") as first:
+        (first / "part.csv").write_text("1\n")
+        with _scratch(None, "tok") as second:
+            assert (first / "part.csv").read_text() == "1\n"
+            assert second != first
+    assert not killed.exists()

@@ -340,7 +340,9 @@ SCRATCH_PREFIX = "dop-egress-"
 @contextlib.contextmanager
 def _scratch(folder: pathlib.Path | None, owner: str) -> Iterator[pathlib.Path]:
     """The local folder the file is written in: the publisher's, else a temporary folder named after the
-    task (``$TMPDIR/dop-egress-<owner>-*``), where the folders of this task's killed runs are removed first."""
+    task and this process (``$TMPDIR/dop-egress-<owner>-<pid>-*``), where the folders of this task's killed
+    runs are removed first: those of a process that no longer runs (another run of the same task, for another
+    date, may be writing in its own)."""
     if folder is not None:
         folder.mkdir(parents=True, exist_ok=True)
         yield folder
@@ -349,10 +351,24 @@ def _scratch(folder: pathlib.Path | None, owner: str) -> Iterator[pathlib.Path]:
     base = pathlib.Path(tempfile.gettempdir())
     with contextlib.suppress(OSError):
         for stale in base.glob(prefix + "*"):
-            if stale.is_dir() and not stale.is_symlink() and stale.stat().st_uid == os.getuid():
+            if stale.is_dir() and not stale.is_symlink() and stale.stat().st_uid == os.getuid() and \
+                    not _running(stale.name[len(prefix):].split("-", 1)[0]):
                 shutil.rmtree(stale, ignore_errors=True)
-    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+    with tempfile.TemporaryDirectory(prefix=f"{prefix}{os.getpid()}-") as tmp:
         yield pathlib.Path(tmp)
+
+
+def _running(pid: str) -> bool:
+    """Whether the process ``pid`` (a scratch folder's owner) still runs."""
+    if not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # it runs, as another user
+        return True
+    return True
 
 
 __all__ = ["ExportRequest", "ExportResult", "FileFormat", "Publisher", "Written", "beside", "marker_path",
