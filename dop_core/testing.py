@@ -6,6 +6,8 @@ Fixtures:
   *not* autoloaded), made the process-wide one for the test and restored afterwards;
 - ``register_plugin``: ``register_plugin(module_or_object)`` registers a plugin on that manager and
   always unregisters it at teardown;
+- ``installed_plugins``: a fresh process-wide plugin manager loading the installed plugins' entry points,
+  as a new ``dop`` process does (restored afterwards);
 - ``dop_project``: a :class:`ProjectFactory` writing a throw-away service project under ``tmp_path``;
 - ``unanswering_port`` / ``refusing_port``: a loopback port that accepts connections and never answers,
   and one that refuses them (an engine's timeouts and its messages about unreachable servers).
@@ -20,6 +22,11 @@ fixture whose server or tool is missing calls :func:`missing_server`: the test f
 skipped elsewhere. An engine running BigQuery
 scripting checks it against BigQuery's documented semantics with :func:`check_script_case` over
 ``SCRIPT_CASES``, and its transactions and savepoints with :func:`check_transactions`.
+
+What a plugin's tests drive in DOP's core, imported on first use: ``check_project`` (what ``dop validate``
+reports), ``build_one`` (one DAG of a project, for a target), ``doctor_checks`` (what ``dop doctor`` shows),
+``materialize_table`` and ``SchemaChanged`` (an engine's table writes and the refusal that keeps a table's
+history), ``create_plugin``, ``plugin_name`` and ``template_dir`` (what ``dop new-plugin`` does).
 
 Importing this module is cheap (no Airflow); fixtures import what they use.
 """
@@ -355,6 +362,19 @@ def dop_plugin_manager() -> Iterator[Any]:
 
 
 @pytest.fixture
+def installed_plugins() -> Iterator[Any]:
+    """A fresh process-wide plugin manager that loads the installed plugins from their entry points, as a new
+    ``dop`` process does; the one before is restored afterwards."""
+    from dop_core.contract import registry
+
+    saved = registry.use(None, None)
+    try:
+        yield registry.get_plugin_manager()
+    finally:
+        registry.use(*saved)
+
+
+@pytest.fixture
 def register_plugin(dop_plugin_manager: Any) -> Iterator[Callable[..., Any]]:
     """``register_plugin(plugin, name=None)``: register on the test's manager; unregistered at teardown."""
     from dop_core.contract import registry
@@ -398,3 +418,25 @@ def refusing_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+#: the core pieces a plugin's tests drive (see the module's docstring): name -> (module, attribute)
+_DRIVEN = {
+    "check_project": ("dop_core.check.project", "check_project"),
+    "build_one": ("dop_core.build.dags", "build_one"),
+    "doctor_checks": ("dop_core.cli.doctor", "run_checks"),
+    "materialize_table": ("dop_core.builtin.materialization.table", "materialize_table"),
+    "SchemaChanged": ("dop_core.builtin.materialization.table", "SchemaChanged"),
+    "create_plugin": ("dop_core.cli.new_plugin", "create_plugin"),
+    "plugin_name": ("dop_core.cli.new_plugin", "plugin_name"),
+    "template_dir": ("dop_core.cli.new_plugin", "template_dir"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _DRIVEN:
+        raise AttributeError(f"module 'dop_core.testing' has no attribute {name!r}")
+    from importlib import import_module
+
+    module, attribute = _DRIVEN[name]
+    return getattr(import_module(module), attribute)

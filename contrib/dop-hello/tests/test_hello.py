@@ -42,12 +42,8 @@ def test_dop_plugins_text_and_disable_switch() -> None:
     assert "dop-hello" not in other_only.stdout
 
 
-def test_project_builds_through_the_entry_point(dop_project, monkeypatch) -> None:
+def test_project_builds_through_the_entry_point(dop_project, installed_plugins) -> None:
     # no register_plugin here: a new process-wide registry autoloads the installed entry points
-    from dop_core.contract import registry as plugins
-
-    monkeypatch.setattr(plugins._State, "pm", None)
-    monkeypatch.setattr(plugins._State, "registry", None)
     dop_project.dag("hello", CONFIG)
     dag = dop_project.build()["dop__hello"]
     greet = dag.get_task("greet")

@@ -15,7 +15,7 @@ import zipfile
 import pytest
 
 from dop_core import DopError
-from dop_core.cli.new_plugin import create_plugin, plugin_name, template_dir
+from dop_core.testing import create_plugin, plugin_name, template_dir
 from dop_core.testing import missing_server, run_dop
 
 REPO = pathlib.Path(__file__).resolve().parents[3]

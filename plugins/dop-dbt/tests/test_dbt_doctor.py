@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pathlib
 
-from dop_core.cli.doctor import run_checks
+from dop_core.testing import doctor_checks
 
 
 def dbt_check(root: pathlib.Path):
-    return {c.name: c for c in run_checks(str(root))}["dbt"]
+    return {c.name: c for c in doctor_checks(str(root))}["dbt"]
 
 
 def test_doctor_reports_the_dbt_virtualenv(shop, dop_plugin_manager, register_plugin, tmp_path, monkeypatch):

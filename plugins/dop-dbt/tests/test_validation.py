@@ -7,7 +7,7 @@ from typing import Any
 import dop_dbt.plugin
 import pytest
 
-from dop_core.check.project import check_project
+from dop_core.testing import check_project
 
 
 @pytest.fixture(autouse=True)

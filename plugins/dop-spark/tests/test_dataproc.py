@@ -11,7 +11,7 @@ import types
 import pytest
 from conftest import PROD_TARGETS, write_shop
 
-from dop_core.build.dags import build_one
+from dop_core.testing import build_one
 
 pytestmark = pytest.mark.usefixtures("spark_plugin")
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dop_core.cli.doctor import run_checks
+from dop_core.testing import doctor_checks
 
 
 def spark_check(root):
-    return {c.name: c for c in run_checks(str(root))}["spark local mode"]
+    return {c.name: c for c in doctor_checks(str(root))}["spark local mode"]
 
 
 def test_doctor_finds_java_or_says_how_to_install_it(java, dop_project, dop_plugin_manager, register_plugin,
