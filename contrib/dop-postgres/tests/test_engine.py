@@ -13,15 +13,16 @@ from dop_postgres.engine import PostgresEngine, _infer_csv_type, pg_type, url_ds
 from dop_postgres.target import PostgresTarget, redact
 
 from dop_core import Argument, EngineError, Partitioning, Relation, SqlError, Target
-from dop_core.testing import SchemaChanged, materialize_table
 from dop_core.testing import (
     HISTORY_QUERY,
     HistoryChange,
+    SchemaChanged,
     assert_history_protected,
     assert_nullability_protected,
     assert_same_shapes_pass,
     check_transactions,
     history_changes,
+    materialize_table,
 )
 
 ORDERS = Relation("s", "orders")

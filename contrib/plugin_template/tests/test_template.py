@@ -15,8 +15,7 @@ import zipfile
 import pytest
 
 from dop_core import DopError
-from dop_core.testing import create_plugin, plugin_name, template_dir
-from dop_core.testing import missing_server, run_dop
+from dop_core.testing import create_plugin, missing_server, plugin_name, run_dop, template_dir
 
 REPO = pathlib.Path(__file__).resolve().parents[3]
 
