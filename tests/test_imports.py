@@ -10,8 +10,10 @@ import sys
 import pytest
 
 RETAIL = pathlib.Path(__file__).parent / "projects" / "retail"
+# and Airflow's task supervisor, which its Variable.get imports (longer than DOP's whole build): the DAG_CONCURRENCY
+# Variable is read from the environment alone where Airflow itself would (no supervisor, no secrets backend)
 HEAVY = ("duckdb", "google.cloud.bigquery", "google.cloud.storage", "google.auth", "google.api_core", "dbt",
-         "pyspark", "psycopg", "sqlglot")
+         "pyspark", "psycopg", "sqlglot", "airflow.sdk.execution_time.supervisor")
 
 PROBE = """
 import json, sys

@@ -8,6 +8,7 @@ import hashlib
 import logging
 import os
 import pathlib
+import sys
 from typing import Any
 
 from dop_core.config.models import (
@@ -61,14 +62,10 @@ def dag_concurrency() -> int:
     parses each DAG file in a process of its own), through Airflow's secrets backends: an
     ``AIRFLOW_VAR_DAG_CONCURRENCY`` environment variable, then the metadata database.
     """
-    from airflow.sdk import Variable
-
-    try:
-        value = Variable.get(DAG_CONCURRENCY_VARIABLE, default=None)
-    except Exception as exc:  # no Airflow database (dop validate, a CI check): the default, as when unset
-        log.debug("Airflow Variable %s not read (%s): tasks at once default to %d", DAG_CONCURRENCY_VARIABLE,
-                  exc, DEFAULT_DAG_CONCURRENCY)
-        return DEFAULT_DAG_CONCURRENCY
+    if _variables_from_environment_only():  # as Airflow would, without importing its task supervisor
+        value = os.environ.get("AIRFLOW_VAR_" + DAG_CONCURRENCY_VARIABLE)
+    else:
+        value = _airflow_variable(DAG_CONCURRENCY_VARIABLE)
     if value is None:
         return DEFAULT_DAG_CONCURRENCY
     try:
@@ -80,6 +77,31 @@ def dag_concurrency() -> int:
                     DAG_CONCURRENCY_VARIABLE, value, DEFAULT_DAG_CONCURRENCY)
         return DEFAULT_DAG_CONCURRENCY
     return concurrency
+
+
+def _variables_from_environment_only() -> bool:
+    """Whether Airflow's ``Variable.get`` would read environment variables alone in this process: no task
+    supervisor to ask (not a DAG processor's or a worker's child), not an Airflow server, and no custom
+    secrets backend configured: the fallback chain of Airflow's ``ensure_secrets_backend_loaded``. Its module
+    (the task supervisor) takes longer to import than DOP's whole build, in ``airflow dags list``, a test's
+    DagBag or ``dag.test``."""
+    runner = sys.modules.get("airflow.sdk.execution_time.task_runner")
+    if getattr(runner, "SUPERVISOR_COMMS", None) is not None or os.environ.get("_AIRFLOW_PROCESS_CONTEXT") == "server":
+        return False
+    from airflow.sdk.configuration import conf
+
+    return not (conf.get("workers", "secrets_backend", fallback="") or conf.get("secrets", "backend", fallback=""))
+
+
+def _airflow_variable(key: str) -> str | None:
+    from airflow.sdk import Variable
+
+    try:
+        return Variable.get(key, default=None)
+    except Exception as exc:  # no Airflow database (dop validate, a CI check): the default, as when unset
+        log.debug("Airflow Variable %s not read (%s): tasks at once default to %d", key, exc,
+                  DEFAULT_DAG_CONCURRENCY)
+        return None
 
 
 def _doc_md(config: DagConfig, project: Project) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 import pathlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -97,6 +98,9 @@ class TaskBuild:
         """The task's SQL file relative to the DAG folder, as Airflow's template loader wants it."""
         if self.sql_path is None:
             return None
+        path, folder = os.fspath(self.sql_path), os.fspath(self.folder)
+        if path.startswith(folder + "/"):  # as it always is: plain strings, as this runs for every task at every parse
+            return path[len(folder) + 1:]
         return str(self.sql_path.relative_to(self.folder))
 
     def operator_kwargs(self) -> dict[str, Any]:

@@ -45,7 +45,7 @@ def original_task(task: TaskConfig, config: DagConfig, target: Target) -> dict[s
                 "interval": partitioning.range.interval}},
         "dependencies": list(task.dependencies),
         # as JSON reads it (a YAML date becomes its text): Airflow keeps params JSON-serialisable
-        "options": json.loads(json.dumps(task.options, default=str)),
+        "options": json.loads(json.dumps(task.options, default=str)) if task.options else task.options,
     }
     # An unset schema or database is left out: using it is an "undefined" error at its line, not "None".
     return {k: v for k, v in fields.items() if v is not None or k == "partitioning"}

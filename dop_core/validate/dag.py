@@ -87,7 +87,7 @@ def sql_file(project: Project, config: DagConfig, identifier: str, plain_folder:
 
     if config.folder is None:
         return None
-    path = config.folder / "sql" / f"{identifier}.sql"
+    path = config.folder.joinpath("sql", f"{identifier}.sql")
     if plain_folder:
         try:
             if stat.S_ISREG(os.lstat(path).st_mode):
@@ -124,14 +124,17 @@ class _Kinds(Structurer):
         self.target, self.thorough, self.settings = target, thorough, settings
         self.used: dict[str, Any] = {}
         self.inputs: list[str] | None = []
+        self._plain_sql: bool | None = None
 
     def sql_path(self, identifier: str, at: tuple[Any, ...]) -> tuple[bool, pathlib.Path | None]:
         """Whether ``sql/<identifier>.sql`` may be used (not a link out of the project, else a problem), and
         its path if it exists."""
         from dop_core.config.paths import OutsideProject
 
+        if self._plain_sql is None:  # once per DAG: then a regular file in it needs one lstat
+            self._plain_sql = plain_sql_folder(self.project, self.config)
         try:
-            return True, sql_file(self.project, self.config, identifier)
+            return True, sql_file(self.project, self.config, identifier, self._plain_sql)
         except OutsideProject as exc:
             self.problem(at, exc.message, "a SQL file inside the project", exc.fix)
             return False, None

@@ -201,6 +201,27 @@ def test_a_dag_gets_the_original_defaults_and_its_config_overrides_them(project,
         dag_concurrency.cache_clear()
 
 
+def test_dag_concurrency_comes_from_a_configured_secrets_backend_first(project, monkeypatch, tmp_path):
+    """A secrets backend (here Airflow's local-file one) is asked before the environment, as Airflow does."""
+    from airflow.sdk.configuration import clear_secrets_backends_cache
+
+    from dop_core.build.dags import dag_concurrency
+
+    project.dag("defaults", f"tasks:\n  - identifier: a\n    kind: {{action: airflow_operator, target: {EMPTY}}}\n")
+    variables = tmp_path / "variables.json"
+    variables.write_text('{"DAG_CONCURRENCY": "5"}')
+    monkeypatch.setenv("AIRFLOW_VAR_DAG_CONCURRENCY", "7")
+    monkeypatch.setenv("AIRFLOW__SECRETS__BACKEND", "airflow.secrets.local_filesystem.LocalFilesystemBackend")
+    monkeypatch.setenv("AIRFLOW__SECRETS__BACKEND_KWARGS", f'{{"variables_file_path": "{variables}"}}')
+    dag_concurrency.cache_clear()
+    clear_secrets_backends_cache()
+    try:
+        assert project.build()["dop__defaults"].max_active_tasks == 5
+    finally:
+        dag_concurrency.cache_clear()
+        clear_secrets_backends_cache()
+
+
 def test_catchup_needs_a_start_date(project):
     project.dag("late", f"catchup: true\ntasks:\n  - identifier: a\n    kind: {{action: airflow_operator, "
                         f"target: {EMPTY}}}\n")
