@@ -39,16 +39,21 @@ def parse(text: str, path: str) -> Document:
             [Problem(Location(path), f"file is larger than {MAX_BYTES // 1024 // 1024} MiB",
                      "a configuration file of reasonable size", "split the DAG or move data out of YAML")]
         )
-    yaml = YAML(typ="safe", pure=True)
     node = compose_with_libyaml(text)
     if node is NOT_COMPOSED:
-        node = _compose(yaml, text, path)
+        node = _compose(YAML(typ="safe", pure=True), text, path)
     doc = Document(path=path, data=None, values={}, keys={})
     if node is None:
         return attrs.evolve(doc, data={})
-    builder = _Builder(path, doc, yaml.constructor)
+    builder = _Builder(path, doc, _scalars())
     data = builder.build(node, (), 0)
     return attrs.evolve(doc, data=data)
+
+
+@functools.cache
+def _scalars() -> Any:
+    """ruamel.yaml's safe constructor, for its scalar methods only (they keep no state between calls)."""
+    return YAML(typ="safe", pure=True).constructor
 
 
 def _compose(yaml: YAML, text: str, path: str) -> Node | None:

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 import pathlib
 import zoneinfo
@@ -66,11 +67,16 @@ def _schedule(value: Any) -> Any:
         raise ValueError(f"{value!r} is not a schedule")
     if value in SCHEDULE_PRESETS:
         return value
-    from croniter import croniter
-
-    if not croniter.is_valid(value):
+    if not _valid_cron(value):
         raise ValueError(f"{value!r} is not a valid cron expression")
     return value
+
+
+@functools.lru_cache(maxsize=1024)  # a project's DAGs share a few schedules
+def _valid_cron(expression: str) -> bool:
+    from croniter import croniter
+
+    return bool(croniter.is_valid(expression))
 
 
 def _timezone(value: Any) -> str:
