@@ -456,6 +456,30 @@ def airflow(project_dir: str | None, target: str | None, port: int) -> None:
     sys.exit(serve(_project(project_dir), port=port, target=target))
 
 
+@main.command("dag-files")
+@project_option
+@click.option("--groups", type=int, default=None,
+              help="How many DAG files (default: one per 6 DAGs; 1 writes the one loader file dop init writes).")
+def dag_files(project_dir: str | None, groups: int | None) -> None:
+    """Write the project's Airflow DAG files in dags/: one per group of about six DAGs.
+
+    Airflow re-parses a whole DAG file when one of its DAGs changes: with a file per group, an edit re-parses
+    a few DAGs, not all of them, and a full pass still forks few processes (docs/performance.md). The DAG
+    files DOP wrote before (dags/dop_dags.py, older group files) are replaced; run it again when the project
+    has grown or shrunk much. Any other file of dags/ is left as it is.
+    """
+    from dop_core.cli.dag_files import write_dag_files
+
+    project = _project(project_dir)
+    written, removed = write_dag_files(project, groups)
+    for path in written:
+        click.echo(f"wrote {path.relative_to(project.root)}")
+    for path in removed:
+        click.echo(f"removed {path.relative_to(project.root)}")
+    if not written and not removed:
+        click.echo("the DAG files are up to date")
+
+
 @main.command()
 @project_option
 @click.option("--bucket", required=True, help="The Cloud Composer environment's bucket, e.g. gs://europe-west2-env-1234-bucket.")
