@@ -21,7 +21,8 @@ from dop_core.errors import DopError
 #: the DAGs per file that keeps both the DAG processor's full pass and the re-parse after an edit cheap
 DAGS_PER_FILE = 6
 
-SINGLE = "from dop_core import build_dags\n\nglobals().update(build_dags(__file__))  # the Airflow DAGs of every folder under orchestration/\n"
+SINGLE = ("from dop_core import build_dags\n\n"
+          "globals().update(build_dags(__file__))  # the Airflow DAGs of every folder under orchestration/\n")
 # (Airflow's DAG processor skips a file that does not say both "airflow" and "dag": the comment does)
 GROUP = ("# The Airflow DAGs of group {i} of {k} (written by `dop dag-files`: run it again rather than editing).\n"
          "from dop_core import build_dags\n\nglobals().update(build_dags(__file__, group={i}, groups={k}))\n")
