@@ -57,6 +57,21 @@ def test_a_sql_file_linked_out_of_the_project_is_refused_and_never_shown(dop_pro
     assert "symbolic link" in dag.doc_md and "DOP-TEST-SECRET" not in dag.doc_md
 
 
+def test_a_sql_folder_linked_out_of_the_project_is_refused_though_its_files_are_plain(dop_project, dop_plugin_manager,
+                                                                                      outside) -> None:
+    (outside.parent / "daily.sql").write_text(f"SELECT '{SECRET}' AS x\n")
+    folder = dop_project.dag("shop", TABLE)
+    (folder / "sql").symlink_to(outside.parent)
+
+    validated = dop("validate", "--project", str(dop_project.root))
+    assert validated.exit_code == 1
+    assert f"SQL file {folder / 'sql' / 'daily.sql'} is a symbolic link to {outside.parent / 'daily.sql'}" \
+        in validated.output
+    assert "DOP-TEST-SECRET" not in validated.output
+    dag = dop_project.build()["dop__shop"]
+    assert "dop:config-error" in dag.tags and "DOP-TEST-SECRET" not in dag.doc_md
+
+
 def test_a_template_including_a_linked_file_is_refused_when_rendered(dop_project, dop_plugin_manager,
                                                                      outside) -> None:
     folder = dop_project.dag("shop", TABLE, sql={"daily": "SELECT 1 AS x -- {% include 'sql/part.sql' %}\n"})

@@ -34,7 +34,7 @@ from dop_core.jinja.render import JINJA_ENVIRONMENT
 from dop_core.lineage.infer import dependencies_of, record, recorded_reads
 from dop_core.lineage.runtime import declare_inlets
 from dop_core.secrets import redact
-from dop_core.validate.dag import plain_sql_folder, sql_file, validate_dag
+from dop_core.validate.dag import SqlFiles, sql_file, validate_dag
 from dop_core.validate.targets import resolve_target
 
 log = logging.getLogger(__name__)
@@ -161,14 +161,14 @@ def build_dag(config: DagConfig, project: Project, target: Target, problems: lis
         **kwargs,
     )
     keys = tuple(config.typed_params)
-    plain = plain_sql_folder(project, config)
+    sql_files = SqlFiles(project, config)
     with dag:
         ops: dict[str, Any] = {}
         for task in config.tasks:
             task_type = registry.task_type(task.kind.action, task.kind.target)
             try:
                 build = TaskBuild(task=task, options=task.typed_options, dag=config, project=project,
-                                  target=target, sql_path=sql_file(project, config, task.identifier, plain),
+                                  target=target, sql_path=sql_files.get(task.identifier),
                                   settings=config.typed_settings.get(task_type.provider))
                 make = task_type.load("build")
                 op = make(build) if make is not None else build_sql_task(build, task_type)

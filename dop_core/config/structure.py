@@ -70,6 +70,16 @@ def _type_hints(cls: type) -> dict[str, Any]:
     return typing.get_type_hints(cls)
 
 
+@functools.cache
+def _fields(cls: type) -> tuple[dict[str, Any], Any, Any]:
+    """A model's YAML keys and their fields, its field taking the other keys (``rest``) and its field taking
+    its position in a list (``position``): once per class, as every task of every config is structured."""
+    fields = {f.alias or f.name: f for f in attrs.fields(cls) if not (f.alias or f.name).startswith("_")}
+    rest = next((f for f in attrs.fields(cls) if f.metadata.get("rest")), None)
+    position = next((f for f in attrs.fields(cls) if f.metadata.get("position")), None)
+    return fields, rest, position
+
+
 def yaml_keys(cls: type) -> list[str]:
     return [f.alias or f.name for f in attrs.fields(cls) if not (f.alias or f.name).startswith("_")]
 
@@ -188,13 +198,11 @@ class Structurer:
         if not isinstance(value, dict):
             return self._wrong(value, cls, path)
         hints = _type_hints(cls)
-        fields = {f.alias or f.name: f for f in attrs.fields(cls) if not (f.alias or f.name).startswith("_")}
+        fields, rest, position = _fields(cls)
         kwargs: dict[str, Any] = {}
         ok = True
-        rest = next((f for f in attrs.fields(cls) if f.metadata.get("rest")), None)
         if rest is not None:
             kwargs[rest.alias or rest.name] = {k: v for k, v in value.items() if k not in fields}
-        position = next((f for f in attrs.fields(cls) if f.metadata.get("position")), None)
         if position is not None and path and isinstance(path[-1], int):
             kwargs[position.alias or position.name] = path[-1]
         for key in value:

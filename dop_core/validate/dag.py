@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import pathlib
-import stat
 from typing import Any
 
 import attrs
@@ -78,34 +77,56 @@ def validate_dag(project: Project, folder: pathlib.Path, registry: Registry | No
                         _inputs=None if s.inputs is None else tuple(dict.fromkeys(s.inputs)))
 
 
-def sql_file(project: Project, config: DagConfig, identifier: str, plain_folder: bool = False) -> pathlib.Path | None:
+def sql_file(project: Project, config: DagConfig, identifier: str) -> pathlib.Path | None:
     """``sql/<identifier>.sql`` of the DAG folder if it exists; OutsideProject if it is a link out of the project.
-
-    ``plain_folder`` (from :func:`plain_sql_folder`, once per DAG) lets a regular file pass with one ``lstat``.
-    """
+    For every task of a DAG, :class:`SqlFiles` lists the folder once instead."""
     from dop_core.config.paths import resolve_project_path
 
     if config.folder is None:
         return None
     path = config.folder.joinpath("sql", f"{identifier}.sql")
-    if plain_folder:
-        try:
-            if stat.S_ISREG(os.lstat(path).st_mode):
-                return path
-        except OSError:
-            return None
     if not path.is_file():
         return None
     resolve_project_path(project, path, what="SQL file")
     return path
 
 
-def plain_sql_folder(project: Project, config: DagConfig) -> bool:
+class SqlFiles:
+    """The SQL files of one DAG's ``sql/`` folder, as :func:`sql_file` finds them, listed once: building and
+    validating a DAG look up every task's file at every parse, and one directory listing (which tells
+    regular files from links) costs less than an ``lstat`` per task. Only a link, or a folder that is itself
+    a link or outside the project, is followed to where it leads."""
+
+    def __init__(self, project: Project, config: DagConfig):
+        self.project, self.config = project, config
+        #: file name -> whether it is a regular file (not a link), when the folder itself is plain
+        self.entries: dict[str, bool] | None = None
+        if config.folder is not None and _plain_sql_folder(project, config):
+            try:
+                with os.scandir(config.folder / "sql") as found:
+                    self.entries = {e.name: e.is_file(follow_symlinks=False) for e in found}
+            except FileNotFoundError:
+                self.entries = {}
+            except OSError:
+                self.entries = None
+
+    def get(self, identifier: str) -> pathlib.Path | None:
+        """The task's ``sql/<identifier>.sql`` if it exists; OutsideProject if it is a link out of the project."""
+        name = f"{identifier}.sql"
+        if self.entries is not None and self.config.folder is not None:
+            regular = self.entries.get(name)
+            if regular is None:
+                return None
+            if regular:
+                return self.config.folder.joinpath("sql", name)
+        return sql_file(self.project, self.config, identifier)
+
+
+def _plain_sql_folder(project: Project, config: DagConfig) -> bool:
     """Whether the DAG's ``sql/`` folder is inside the project with no symbolic link on the way to it."""
     from dop_core.config.paths import OutsideProject, resolve_project_path
 
-    if config.folder is None:
-        return False
+    assert config.folder is not None
     folder = config.folder / "sql"
     try:
         return resolve_project_path(project, folder) == pathlib.Path(os.path.normpath(folder))
@@ -124,17 +145,17 @@ class _Kinds(Structurer):
         self.target, self.thorough, self.settings = target, thorough, settings
         self.used: dict[str, Any] = {}
         self.inputs: list[str] | None = []
-        self._plain_sql: bool | None = None
+        self._sql_files: SqlFiles | None = None
 
     def sql_path(self, identifier: str, at: tuple[Any, ...]) -> tuple[bool, pathlib.Path | None]:
         """Whether ``sql/<identifier>.sql`` may be used (not a link out of the project, else a problem), and
         its path if it exists."""
         from dop_core.config.paths import OutsideProject
 
-        if self._plain_sql is None:  # once per DAG: then a regular file in it needs one lstat
-            self._plain_sql = plain_sql_folder(self.project, self.config)
+        if self._sql_files is None:
+            self._sql_files = SqlFiles(self.project, self.config)
         try:
-            return True, sql_file(self.project, self.config, identifier, self._plain_sql)
+            return True, self._sql_files.get(identifier)
         except OutsideProject as exc:
             self.problem(at, exc.message, "a SQL file inside the project", exc.fix)
             return False, None
