@@ -169,3 +169,26 @@ def test_custom_task_type_from_a_registered_plugin(tmp_path, register_plugin):
     with pytest.raises(ConfigError, match=r"config.yaml:5:7: error: unknown key 'whom'"):
         build_dag_from_yaml("tasks:\n  - identifier: hi\n    kind: {action: greet, target: bash}\n"
                             "    options:\n      whom: DOP\n", tmp_path / "q")
+
+
+def test_building_pauses_the_garbage_collector_and_resumes_it_as_it_was(retail, dop_plugin_manager, monkeypatch):
+    import gc
+
+    from dop_core.build import dags as build
+
+    seen = []
+    real = build.build_dag
+    monkeypatch.setattr(build, "build_dag", lambda *a, **k: (seen.append(gc.isenabled()), real(*a, **k))[1])
+    assert gc.isenabled()
+    assert set(build.build_dags(retail)) == {"dop__daily_sales", "dop__reporting"}
+    assert seen and not any(seen) and gc.isenabled()  # paused while building, on again after
+    gc.disable()
+    try:
+        build.build_dags(retail)
+        assert not gc.isenabled()  # a caller's own choice is kept
+    finally:
+        gc.enable()
+    (retail / "dop_project.yml").write_text("name: [broken\n")
+    with pytest.raises(ConfigError):
+        build.build_dags(retail)
+    assert gc.isenabled()  # and after a failure
