@@ -298,19 +298,10 @@ def build_dags(location: str | os.PathLike[str] | None = None, target: str | Non
     one of its tasks, ``dop run``'s runner), only that DAG is built, as Airflow's docs advise for files that
     make many DAGs; the DAG processor sets no context and gets every DAG.
     """
-    import gc
+    from dop_core.util.collector import collector_paused
 
-    # Python's cyclic garbage collector is paused while the DAGs are built: building makes long-lived objects
-    # (operators, DAGs), not garbage cycles, and each collection of the oldest generation walks every object of
-    # the process, Airflow's included (at 200 DAGs of 30 tasks, three such walks were a third of the parse).
-    # It is resumed as it was, whatever happens.
-    paused = gc.isenabled()
-    gc.disable()
-    try:
+    with collector_paused():  # building makes long-lived objects, not garbage cycles
         return _build_dags(location, target, only, group, groups)
-    finally:
-        if paused:
-            gc.enable()
 
 
 def _build_dags(location: str | os.PathLike[str] | None, target: str | None, only: str | None, group: int | None,
