@@ -24,7 +24,7 @@ from dop_core.errors import Location
 
 log = logging.getLogger(__name__)
 
-FORMAT = "DOP-LINEAGE 1"
+FORMAT = "DOP-LINEAGE 2"
 #: folders of a DAG folder that no SQL template reads from (seeds, SQL tests)
 UNREAD_FOLDERS = ("data", "tests", "__pycache__")
 
@@ -39,7 +39,10 @@ def store_path(project: Project, config: DagConfig) -> pathlib.Path:
 
 
 def inputs_key(project: Project, config: DagConfig, target: Target) -> str | None:
-    """The hash of everything the reads of ``config``'s tasks depend on; None if a file cannot be read."""
+    """The hash of everything the reads of ``config``'s tasks depend on; None if a file cannot be read.
+
+    The template files count by name, size and modification time, as in the parse cache's keys: the store is
+    read at every parse, and reading every SQL file of the DAG to hash it cost more than the rest of the read."""
     import dop_core
 
     h = hashlib.sha256(f"{FORMAT}\0{dop_core.__version__}\0{project.dialect}\0{target!r}\0".encode())
@@ -47,9 +50,8 @@ def inputs_key(project: Project, config: DagConfig, target: Target) -> str | Non
         h.update((project.root / PROJECT_FILE).read_bytes())
         assert config.folder is not None
         for relative, path in _template_files(str(config.folder)):
-            h.update(f"\0{relative}\0".encode())
-            with open(path, "rb") as handle:
-                h.update(handle.read())
+            st = os.stat(path)
+            h.update(f"\0{relative}\0{st.st_size}\0{st.st_mtime_ns}".encode())
     except OSError:
         return None
     return h.hexdigest()
