@@ -46,11 +46,9 @@ FULL_REFRESH_HELP = ("Rebuild every table from scratch (is_incremental() is fals
 def _schedule(config: DagConfig, project: Project) -> Any:
     schedule = config.schedule_interval
     if isinstance(schedule, dict):
-        from airflow.sdk import Asset
+        from dop_core.contract.runtime import table_asset
 
-        from dop_core.contract.runtime import asset_uri
-
-        return [Asset(asset_uri(project, a)) for a in schedule["assets"]]
+        return [table_asset(project, a) for a in schedule["assets"]]
     return schedule
 
 

@@ -7,6 +7,7 @@ Importing this module is cheap: engines and clients are imported by what is call
 from __future__ import annotations
 
 import contextlib
+import functools
 from typing import TYPE_CHECKING, Any
 
 from dop_core.secrets import option_secrets, register_secrets
@@ -82,6 +83,21 @@ def target_secrets(target: Target) -> list[str]:
 def register_target(target: Target) -> None:
     """Mask the secrets of ``target`` (see :func:`target_secrets`) in this process's logs and Airflow's."""
     register_secrets(*target_secrets(target))
+
+
+def table_asset(project: Project, relation: str) -> Any:
+    """The Airflow ``Asset`` of a warehouse table (``schema.table``; URI :func:`asset_uri`), one object per
+    table for the process: the task writing it (an outlet), those reading it (inlets) and a DAG scheduled on
+    it share it, as Airflow's own examples share one ``Asset`` between a producer and its consumers (making
+    one checks its URI, which every task of every parse would pay again)."""
+    return _asset(asset_uri(project, relation))
+
+
+@functools.lru_cache(maxsize=8192)
+def _asset(uri: str) -> Any:
+    from airflow.sdk import Asset
+
+    return Asset(uri)
 
 
 def asset_uri(project: Project, relation: str) -> str:

@@ -20,7 +20,7 @@ from dop_core.config.models import Partitioning, Target
 from dop_core.contract.contexts import TaskBuild
 from dop_core.contract.credentials import HiddenCredentialsMixin
 from dop_core.contract.records import TaskType
-from dop_core.contract.runtime import ROWS_WRITTEN, asset_uri, connect, full_refresh_of, target_secrets
+from dop_core.contract.runtime import ROWS_WRITTEN, connect, full_refresh_of, table_asset, target_secrets
 from dop_core.contract.ui import SQL_AS_SENT, sql_as_sent, task_doc
 from dop_core.contract.variable_params import VariableParamsMixin
 from dop_core.errors import DopError, EngineError, TaskFailed
@@ -206,9 +206,7 @@ def build_sql_task(build: TaskBuild, kind: TaskType) -> DopSqlOperator:
     relation = build.relation if build.schema else None
     outlets = []
     if kind.writes and relation is not None:
-        from airflow.sdk import Asset
-
-        outlets = [Asset(asset_uri(build.project, f"{relation.schema}.{relation.name}"))]
+        outlets = [table_asset(build.project, f"{relation.schema}.{relation.name}")]
     sql_file = build.sql_template  # computed once: this runs for every task at every parse
     return DopSqlOperator(
         kind=kind.name, target=build.target, dialect=build.project.dialect, sql=sql_file, relation=relation,

@@ -25,11 +25,9 @@ def declare_inlets(ops: dict[str, Any], project: Project, reads: dict[str, list[
     """Give each built task the assets of the tables its SQL reads (when recorded)."""
     if not reads:
         return
-    from airflow.sdk import Asset
-
-    from dop_core.contract.runtime import asset_uri
+    from dop_core.contract.runtime import table_asset
 
     for task_id, found in reads.items():
         op = ops.get(task_id)
         if op is not None and any(not read.function for read in found):
-            op.inlets = [Asset(asset_uri(project, schema_table(read.table))) for read in found if not read.function]
+            op.inlets = [table_asset(project, schema_table(read.table)) for read in found if not read.function]

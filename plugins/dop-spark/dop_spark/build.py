@@ -9,7 +9,7 @@ from __future__ import annotations
 import pathlib
 from typing import Any
 
-from dop_core import DopError, Relation, TaskBuild, asset_uri, resolve_project_path
+from dop_core import DopError, Relation, TaskBuild, resolve_project_path, table_asset
 from dop_spark import __version__
 from dop_spark import settings as spark_settings
 from dop_spark.validate import input_name, parse_table, script_path
@@ -29,11 +29,9 @@ def build(b: TaskBuild) -> Any:
     inputs = [parse_table(t) for t in b.options.inputs]
     names = [input_name(t) for t in b.options.inputs]
     output = parse_table(b.options.output) if b.options.output else b.relation
-    from airflow.sdk import Asset
-
     lineage = {
-        "inlets": [Asset(asset_uri(b.project, f"{r.schema}.{r.name}")) for r in inputs],
-        "outlets": [Asset(asset_uri(b.project, f"{output.schema}.{output.name}"))],
+        "inlets": [table_asset(b.project, f"{r.schema}.{r.name}") for r in inputs],
+        "outlets": [table_asset(b.project, f"{output.schema}.{output.name}")],
     }
     if b.target.engine == "duckdb":
         return _local(b, settings, inputs, names, output, lineage)
