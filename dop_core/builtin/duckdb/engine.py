@@ -22,7 +22,7 @@ from dop_core.contract.engine import Argument, Engine, QueryResult
 from dop_core.contract.shape import ColumnShape, TableShape, partitioning_from_comment, record_partitioning_sql
 from dop_core.errors import EngineError
 from dop_core.sql.dialects import SqlError, parse_type, translate_type
-from dop_core.sql.library import install_duckdb
+from dop_core.sql.library.duckdb_connection import install_duckdb
 from dop_core.sql.scripting.procedures import InterpretedProcedures
 from dop_core.util.locks import LockTimeout, file_lock
 from dop_core.util.private import private_dir, private_file
@@ -88,8 +88,8 @@ class DuckDBEngine(InterpretedProcedures, Engine):
         if opts.memory_limit:
             config["memory_limit"] = opts.memory_limit
         try:
-            self.con = duckdb.connect(self.path, config=config)
-            install_duckdb(self.con)  # BigQuery's functions and default time zone (UTC)
+            # BigQuery's functions (installed as statements need them) and default time zone (UTC)
+            self.con = install_duckdb(duckdb.connect(self.path, config=config))
         except Exception:
             self._locks.close()
             raise
