@@ -227,6 +227,20 @@ class DuckDBEngine(InterpretedProcedures, Engine):
                          f"SELECT * FROM read_csv(?, {options})", values)
         return self.row_count(relation)
 
+    def append_rows(self, relation: Relation, columns: Sequence[tuple[str, str]], rows: Sequence[Sequence[Any]]) -> int:
+        """As the base engine's, the values bound as parameters: no SQL is translated once the table exists."""
+        table = self.qualified(relation)
+        if not self.table_exists(relation):
+            self.create_schema(relation.schema)
+            self.execute(f"CREATE TABLE IF NOT EXISTS {table} (" + ", ".join(
+                f"{self.quote(check_identifier(name, 'column name'))} {translate_type(typ, 'bigquery', self.dialect)}"
+                for name, typ in columns) + ")")
+        if rows:
+            names = ", ".join(self.quote(name) for name, _ in columns)
+            marks = ", ".join("?" for _ in columns)
+            self.con.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", [list(row) for row in rows])
+        return len(rows)
+
 
 def connect(target: Target) -> DuckDBEngine:
     return DuckDBEngine(target)
