@@ -56,10 +56,11 @@ def test_the_library_lives_with_the_connection_not_in_the_warehouse_file(engine,
 
 def test_installing_twice_is_harmless():
     with duckdb.connect() as con:
-        install_duckdb(con)
-        install_duckdb(con, time_zone="Europe/Paris")
-        assert con.execute("SELECT dop_bq_unicode(''), current_setting('TimeZone')").fetchall() == \
-            [(0, "Europe/Paris")]
+        assert install_duckdb(con).execute("SELECT dop_bq_unicode('a'), dop_bq_lpad('7', 3, '0')").fetchall() == \
+            [(97, "007")]
+        again = install_duckdb(con, time_zone="Europe/Paris")  # finds what the first one installed
+        assert again.execute("SELECT dop_bq_unicode(''), dop_bq_lpad('8', 3, '0'), current_setting('TimeZone')"
+                             ).fetchall() == [(0, "008", "Europe/Paris")]
 
 
 def test_a_table_the_engine_does_not_have_leaves_types_unknown(engine):

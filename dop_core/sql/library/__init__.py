@@ -8,8 +8,8 @@ implements (docs/bigquery-sql.md lists them) and tested on the engine.
 - On DuckDB the library is SQL macros (``CREATE TEMP MACRO dop_bq_<name>``, overloaded by argument type
   where BigQuery's function is) and, where SQL cannot express the semantics exactly, Python functions
   registered on the connection (``create_function``). :func:`~dop_core.sql.library.duckdb_connection.install_duckdb`
-  installs them on a connection (the Python functions as statements need them); every DuckDB connection DOP
-  opens (its engine, ``dop test``, the benchmark) calls it.
+  gives a connection that installs them as its statements need them; every DuckDB connection DOP opens (its
+  engine, ``dop test``, the benchmark) is one.
 - On PostgreSQL the library is SQL and PL/pgSQL functions in the schema ``dop_bq``, created once per
   database and replaced when the library's version changes (:func:`postgres_statements`).
 
