@@ -179,10 +179,9 @@ class DuckDB:
     def __init__(self, timeout: float, time_zone: str):
         import duckdb
 
-        from dop_core.sql.library import install_duckdb
+        from dop_core.sql.library.duckdb_connection import install_duckdb
 
-        self.con = duckdb.connect()
-        install_duckdb(self.con, time_zone)  # as on every DuckDB connection DOP opens
+        self.con = install_duckdb(duckdb.connect(), time_zone)  # as on every DuckDB connection DOP opens
         self.timeout = timeout
         self.tables: dict[str, dict[str, str]] = {}  # BigQuery column types of the loaded tables
 

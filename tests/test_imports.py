@@ -47,3 +47,29 @@ def test_importing_dop_core_is_cheap():
     code = "import sys, dop_core; print(sorted(m for m in sys.modules if m.startswith(('airflow', 'sqlalchemy'))))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+@pytest.mark.slow
+def test_a_run_whose_sql_calls_no_python_function_imports_no_numpy(tmp_path):
+    # DuckDB imports numpy (~0.1 s of each task's start) when a Python function is registered on a connection:
+    # only SQL calling one of DOP's library's Python functions pays it
+    from dop_core.testing import ProjectFactory, run_dop
+
+    factory = ProjectFactory(tmp_path / "shop", "name: shop\n")
+    factory.dag("numbers", """\
+        schedule_interval: null
+        schema: main
+        tasks:
+          - identifier: numbers
+            kind: {action: materialization, target: table}
+        """, {"numbers": "SELECT x, UNICODE('a') AS code FROM UNNEST(GENERATE_ARRAY(1, 5)) AS x"})
+    result = run_dop("run", "numbers", "--date", "2024-06-01", cwd=factory.root, env={"PYTHONPROFILEIMPORTTIME": "1"})
+    assert result.returncode == 0, result.stdout + result.stderr
+    log = (factory.root / ".dop" / "logs" / "runs" / "dop__numbers" / "2024-06-01.log").read_text()
+    imported = {line.rpartition("|")[2].strip() for line in log.splitlines() if "import time:" in line}
+    assert {"airflow", "duckdb", "dop_core.sql.library"} <= imported  # the runner's, its task's
+    assert sorted(m for m in imported if m.split(".")[0] == "numpy") == []
+    import duckdb
+
+    with duckdb.connect(str(factory.root / ".dop" / "warehouse.duckdb"), read_only=True) as con:
+        assert con.execute("SELECT COUNT(*), MIN(code) FROM main.numbers").fetchall() == [(5, 97)]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import abc
 import contextlib
+import datetime as dt
 import itertools
 import logging
 from collections.abc import Iterator, Sequence
@@ -16,7 +17,7 @@ from typing import Any
 
 import attrs
 
-from dop_core.config.identifiers import Relation
+from dop_core.config.identifiers import Relation, check_identifier
 from dop_core.config.models import Partitioning, Target
 from dop_core.contract.shape import ColumnShape, TableShape
 
@@ -240,5 +241,39 @@ class Engine(abc.ABC):
         """Replace ``relation`` with the rows of a local CSV file; return the row count."""
         raise NotImplementedError(f"the {type(self).__name__} engine cannot load CSV seeds")
 
+    def append_rows(self, relation: Relation, columns: Sequence[tuple[str, str]], rows: Sequence[Sequence[Any]]) -> int:
+        """Append ``rows`` to ``relation``, created first when missing with ``columns`` (each a name and a BigQuery
+        type); return how many rows were appended. A value is None, a bool, an int, a float, a str or a datetime
+        (a naive one is UTC).
+
+        Written here in BigQuery's dialect, the values as literals, and translated; an engine that binds values
+        overrides it (DuckDB's: then no SQL is translated once the table exists)."""
+        names = ", ".join(check_identifier(name, "column name") for name, _ in columns)
+        self.create_schema(relation.schema, relation.database)
+        parts = (relation.database,) if relation.database and not self.single_catalog else ()
+        table = ".".join(f"`{part}`" for part in (*parts, relation.schema, relation.name))  # BigQuery's quotes
+        self.execute(self.translate(f"CREATE TABLE IF NOT EXISTS {table} ("
+                                    + ", ".join(f"{name} {typ}" for name, typ in columns) + ")", "bigquery"))
+        if rows:
+            values = ", ".join("(" + ", ".join(_bigquery_literal(v) for v in row) + ")" for row in rows)
+            self.execute(self.translate(f"INSERT INTO {table} ({names}) VALUES {values}", "bigquery"))
+        return len(rows)
+
     def row_count(self, relation: Relation) -> int:
         return int(self.query(f"SELECT COUNT(*) FROM {self.qualified(relation)}").rows[0][0])
+
+
+def _bigquery_literal(value: Any) -> str:
+    """``value`` as a literal of BigQuery's SQL."""
+    from sqlglot import exp
+
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, dt.datetime):
+        utc = value.astimezone(dt.UTC) if value.tzinfo else value
+        return f"TIMESTAMP '{utc.strftime('%Y-%m-%d %H:%M:%S.%f')}'"
+    if isinstance(value, int | float):
+        return str(exp.Literal.number(value).sql(dialect="bigquery"))
+    return str(exp.Literal.string(str(value)).sql(dialect="bigquery"))

@@ -13,10 +13,9 @@ def duck() -> Iterator[Any]:
     """An in-memory DuckDB with DOP's BigQuery function library, as every connection DOP opens."""
     import duckdb
 
-    from dop_core.sql.library import install_duckdb
+    from dop_core.sql.library.duckdb_connection import install_duckdb
 
-    con = duckdb.connect()
-    install_duckdb(con)
+    con = install_duckdb(duckdb.connect())
     yield con
     con.close()
 

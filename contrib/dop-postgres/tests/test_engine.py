@@ -424,3 +424,19 @@ def test_airflow_connection_through_postgres_hook(postgres_server, pg_database: 
     with PostgresEngine(Target("prod", "postgres", {"conn_id": "warehouse_pg"}, typed_options=opts)) as engine:
         assert engine.query("SELECT current_database(), current_user").rows == [(dbname, "dop")]
         assert engine.where == f"Airflow connection 'warehouse_pg': 127.0.0.1:{postgres_server.port}/{dbname}"
+
+
+def test_rows_are_appended_to_a_table_created_when_missing(pg):
+    # the engine's default: BigQuery SQL with the values as literals, translated (dop-dbt's run results)
+    columns = (("recorded_at", "TIMESTAMP"), ("node", "STRING"), ("seconds", "FLOAT64"), ("failures", "INT64"),
+               ("ok", "BOOL"))
+    rows = [(dt.datetime(2024, 6, 2, 1, 2, 3, 456000, tzinfo=dt.UTC), "model.shop.o'rders", 0.5, 2, True),
+            (dt.datetime(2024, 6, 2, 1, 2, 3), "test.shop.x", 1.25, None, False)]
+    assert pg.append_rows(Relation("audit", "runs"), columns, rows) == 2
+    assert pg.append_rows(Relation("audit", "runs"), columns, rows[:1]) == 1
+    assert pg.columns(Relation("audit", "runs"))[0] == ("recorded_at", "timestamp with time zone")
+    assert sorted(pg.query("SELECT to_char(recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US'), node, "
+                           "seconds, failures, ok FROM audit.runs").rows) == [
+        ("2024-06-02 01:02:03.000000", "test.shop.x", 1.25, None, False),
+        ("2024-06-02 01:02:03.456000", "model.shop.o'rders", 0.5, 2, True),
+        ("2024-06-02 01:02:03.456000", "model.shop.o'rders", 0.5, 2, True)]

@@ -22,7 +22,7 @@ from dop_core.contract.engine import Argument, Engine, QueryResult
 from dop_core.contract.shape import ColumnShape, TableShape, partitioning_from_comment, record_partitioning_sql
 from dop_core.errors import EngineError
 from dop_core.sql.dialects import SqlError, parse_type, translate_type
-from dop_core.sql.library import install_duckdb
+from dop_core.sql.library.duckdb_connection import install_duckdb
 from dop_core.sql.scripting.procedures import InterpretedProcedures
 from dop_core.util.locks import LockTimeout, file_lock
 from dop_core.util.private import private_dir, private_file
@@ -88,8 +88,8 @@ class DuckDBEngine(InterpretedProcedures, Engine):
         if opts.memory_limit:
             config["memory_limit"] = opts.memory_limit
         try:
-            self.con = duckdb.connect(self.path, config=config)
-            install_duckdb(self.con)  # BigQuery's functions and default time zone (UTC)
+            # BigQuery's functions (installed as statements need them) and default time zone (UTC)
+            self.con = install_duckdb(duckdb.connect(self.path, config=config))
         except Exception:
             self._locks.close()
             raise
@@ -226,6 +226,20 @@ class DuckDBEngine(InterpretedProcedures, Engine):
         self.con.execute(f"CREATE OR REPLACE TABLE {self.qualified(relation)} AS "
                          f"SELECT * FROM read_csv(?, {options})", values)
         return self.row_count(relation)
+
+    def append_rows(self, relation: Relation, columns: Sequence[tuple[str, str]], rows: Sequence[Sequence[Any]]) -> int:
+        """As the base engine's, the values bound as parameters: no SQL is translated once the table exists."""
+        table = self.qualified(relation)
+        if not self.table_exists(relation):
+            self.create_schema(relation.schema)
+            self.execute(f"CREATE TABLE IF NOT EXISTS {table} (" + ", ".join(
+                f"{self.quote(check_identifier(name, 'column name'))} {translate_type(typ, 'bigquery', self.dialect)}"
+                for name, typ in columns) + ")")
+        if rows:
+            names = ", ".join(self.quote(name) for name, _ in columns)
+            marks = ", ".join("?" for _ in columns)
+            self.con.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", [list(row) for row in rows])
+        return len(rows)
 
 
 def connect(target: Target) -> DuckDBEngine:

@@ -7,8 +7,9 @@ implements (docs/bigquery-sql.md lists them) and tested on the engine.
 
 - On DuckDB the library is SQL macros (``CREATE TEMP MACRO dop_bq_<name>``, overloaded by argument type
   where BigQuery's function is) and, where SQL cannot express the semantics exactly, Python functions
-  registered on the connection (``create_function``). :func:`install_duckdb` installs them on a connection;
-  every DuckDB connection DOP opens (its engine, ``dop test``, the benchmark) calls it.
+  registered on the connection (``create_function``). :func:`~dop_core.sql.library.duckdb_connection.install_duckdb`
+  gives a connection that installs them as its statements need them; every DuckDB connection DOP opens (its
+  engine, ``dop test``, the benchmark) is one.
 - On PostgreSQL the library is SQL and PL/pgSQL functions in the schema ``dop_bq``, created once per
   database and replaced when the library's version changes (:func:`postgres_statements`).
 
@@ -121,50 +122,6 @@ def call(target: str, name: str, *args: Any) -> Any:
         return exp.Dot(this=exp.to_identifier(POSTGRES_SCHEMA),
                        expression=exp.Anonymous(this=name, expressions=list(args)))
     return exp.Anonymous(this=DUCKDB_PREFIX + name, expressions=list(args))
-
-
-# -- DuckDB ---------------------------------------------------------------------------------------
-
-def install_duckdb(con: Any, time_zone: str = "UTC") -> None:
-    """Install the library on a DuckDB connection and set its default time zone (BigQuery's is UTC).
-
-    Macros are temporary (they live with the connection, never in the warehouse file); Python functions
-    are registered on the connection. Installing twice is harmless."""
-    import duckdb
-    from duckdb import PythonExceptionHandling
-    from duckdb.func import FunctionNullHandling
-
-    con.execute(f"SET TimeZone = '{_quoted(time_zone)}'")
-    if _installed(con):
-        return
-    con.execute("BEGIN")
-    try:
-        for item in definitions("duckdb"):
-            name = DUCKDB_PREFIX + item.name
-            if item.python is not None:
-                con.create_function(name, item.python, [duckdb.type(p) for p in item.params],
-                                    duckdb.type(item.returns),
-                                    null_handling=FunctionNullHandling.SPECIAL if item.nulls
-                                    else FunctionNullHandling.DEFAULT,
-                                    exception_handling=PythonExceptionHandling.DEFAULT)
-            else:
-                con.execute(f"CREATE OR REPLACE TEMP MACRO {name}{', '.join(item.sql)}")
-        con.execute(f"CREATE OR REPLACE TEMP MACRO {DUCKDB_PREFIX}library_version() AS '{version()}'")
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
-
-
-def _installed(con: Any) -> bool:
-    try:
-        return bool(con.execute(f"SELECT {DUCKDB_PREFIX}library_version() = ?", [version()]).fetchone()[0])
-    except Exception:
-        return False
-
-
-def _quoted(text: str) -> str:
-    return text.replace("'", "''")
 
 
 # -- PostgreSQL -----------------------------------------------------------------------------------

@@ -84,47 +84,17 @@ def summary(results: RunResults) -> str:
     return "\n".join(lines)
 
 
-def _literal(value: Any) -> str:
-    from sqlglot import exp
-
-    if value is None:
-        return "NULL"
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, int | float):
-        return exp.Literal.number(value).sql(dialect="bigquery")
-    return exp.Literal.string(str(value)).sql(dialect="bigquery")
-
-
 def append(engine: Any, schema: str, table: str, database: str | None, results: RunResults,
            context: dict[str, Any]) -> int:
-    """Append one row per node of ``results`` to ``schema.table`` (created if missing); return the count.
+    """Append one row per node of ``results`` to ``schema.table`` (created if missing); return the count."""
+    from dop_core import Relation
 
-    The SQL is written in BigQuery's dialect and translated by the engine, like a native task's.
-    """
-    from dop_core import check_identifier
-
-    parts = [check_identifier(schema, "schema name"), check_identifier(table, "table name")]
-    if database and not engine.single_catalog:
-        parts.insert(0, database)
-    name = ".".join(f"`{p}`" for p in parts)
-    engine.create_schema(schema, None if engine.single_catalog else database)
-    columns = ", ".join(f"{c} {t}" for c, t in COLUMNS)
-    engine.execute(engine.translate(f"CREATE TABLE IF NOT EXISTS {name} ({columns})", "bigquery"))
-    if not results.nodes:
-        return 0
-    now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
-    rows = []
-    for n in results.nodes:
-        values = [f"TIMESTAMP '{now}'"] + [_literal(v) for v in (
-            results.invocation_id, context.get("dag_id"), context.get("task_id"), context.get("run_id"),
-            context.get("ds"), context.get("dbt_project"), context.get("dbt_command"), context.get("dop_target"),
-            n.unique_id, n.resource_type, n.status, n.execution_time, n.failures, n.rows_affected,
-            (n.message or "")[:2000] or None, results.dbt_version, results.generated_at)]
-        rows.append("(" + ", ".join(values) + ")")
-    names = ", ".join(c for c, _ in COLUMNS)
-    engine.execute(engine.translate(f"INSERT INTO {name} ({names}) VALUES " + ", ".join(rows), "bigquery"))
-    return len(rows)
+    now = dt.datetime.now(dt.UTC)
+    rows = [(now, results.invocation_id, context.get("dag_id"), context.get("task_id"), context.get("run_id"),
+             context.get("ds"), context.get("dbt_project"), context.get("dbt_command"), context.get("dop_target"),
+             n.unique_id, n.resource_type, n.status, n.execution_time, n.failures, n.rows_affected,
+             (n.message or "")[:2000] or None, results.dbt_version, results.generated_at) for n in results.nodes]
+    return int(engine.append_rows(Relation(schema, table, database), COLUMNS, rows))
 
 
 def publish_docs(target_dir: pathlib.Path, destination: str, project_root: pathlib.Path) -> str:
