@@ -358,3 +358,18 @@ def test_a_wrong_group_says_what_is_expected(shop, group, groups):
     with pytest.raises(DopError, match=r"no such group of DAGs") as raised:
         build_dags(shop.root, group=group, groups=groups)
     assert "0 <= group < groups" in raised.value.expected and "groups=4" in raised.value.fix
+
+
+def test_a_cache_folder_removed_while_the_process_runs_is_made_again_private(shop, tmp_path):
+    """A process makes its cache folders private once; one removed meanwhile (a user clearing ~/.cache) is made
+    again, 0700, and the entry written, 0600."""
+    import shutil
+
+    shop.build()
+    assert entry(shop.root, "shop").is_file()
+    shutil.rmtree(tmp_path / "user-cache")
+    shop.build()
+    written = entry(shop.root, "shop")
+    assert written.is_file()
+    assert oct(stat.S_IMODE(written.stat().st_mode)) == "0o600"
+    assert oct(stat.S_IMODE(written.parent.stat().st_mode)) == "0o700"

@@ -34,13 +34,33 @@ def enabled() -> bool:
     return os.environ.get("DOP_PARSE_CACHE", "1").lower() not in ("0", "false", "no", "off")
 
 
+#: the folders this process has made private (0700) already
+_PRIVATE: set[pathlib.Path] = set()
+
+
+def _temp_beside(path: pathlib.Path) -> tuple[int, str]:
+    """A new temporary file in ``path``'s folder, the folder made (or tightened to) 0700 first: once per
+    process, as a cold parse writes an entry per DAG, and again if it was removed since."""
+    try:
+        return _private_temp(path)
+    except FileNotFoundError:
+        _PRIVATE.discard(path.parent)
+        return _private_temp(path)
+
+
+def _private_temp(path: pathlib.Path) -> tuple[int, str]:
+    if path.parent not in _PRIVATE:
+        base = user_cache_dir()
+        private_dir(path.parent, under=base.parent if path.is_relative_to(base) else None)
+        _PRIVATE.add(path.parent)
+    return tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp")
+
+
 def write_atomically(path: pathlib.Path, content: bytes) -> bool:
     """Write through a temporary file and a rename, readable by the user only (0600, in 0700 folders);
     False where the folder cannot be written."""
     try:
-        base = user_cache_dir()
-        private_dir(path.parent, under=base.parent if path.is_relative_to(base) else None)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp")
+        fd, tmp = _temp_beside(path)
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(content)
