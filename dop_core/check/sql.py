@@ -36,12 +36,19 @@ def check_dag_sql(dag: Any, dialect: str, date: dt.date, parse: bool = True, eng
     """The problems of ``dag``'s SQL templates, rendered for ``date``; with ``parse``, the checks of
     :func:`sql_problems` on each render (translation too when ``engine``, an EngineType, is given).
     ``config`` places a problem of SQL written in the config (a sql trigger's ``options.sql``)."""
+    inline = _inline_sql_locations(config) if config is not None else {}
+    return check_templates(dag, list(sql_tasks(dag)), dag.get_template_env(), dialect, date, parse, engine, inline)
+
+
+def check_templates(dag: Any, tasks: list[Any], env: Any, dialect: str, date: dt.date, parse: bool = True,
+                    engine: Any = None, inline: dict[str, Location] | None = None) -> list[Problem]:
+    """The problems of the SQL templates of ``tasks`` (a built DAG's operators, or stand-ins holding what
+    templates read of them, their kind's record as ``dop_kind`` and their ``options``), rendered with the
+    DAG's Jinja ``env``; see :func:`check_dag_sql`. ``inline``: where SQL written in the config is, by task id."""
     from dop_core.jinja.render import render_task
 
     problems: list[Problem] = []
-    env = dag.get_template_env()
-    inline = _inline_sql_locations(config) if config is not None else {}
-    for task in sql_tasks(dag):
+    for task in tasks:
         if not task.sql:
             continue
         form = sql_form(task)
@@ -52,7 +59,7 @@ def check_dag_sql(dag: Any, dialect: str, date: dt.date, parse: bool = True, eng
                 problems += exc.problems
                 break  # the other render fails the same way, as a rule
             if parse and form is not None:
-                problems += sql_problems(rendered, dialect, task, form, engine, inline.get(task.task_id))
+                problems += sql_problems(rendered, dialect, task, form, engine, (inline or {}).get(task.task_id))
     return _unique(problems)
 
 

@@ -69,6 +69,11 @@ def _inputs(_inst: Any, attribute: attrs.Attribute, value: Any) -> None:
     _ref(True)(_inst, attribute, value)
 
 
+def _flag_or_ref(_inst: Any, attribute: attrs.Attribute, value: Any) -> None:
+    if not isinstance(value, bool):
+        _ref(False)(_inst, attribute, value)
+
+
 def _options_model(_inst: Any, attribute: attrs.Attribute, value: Any) -> None:
     if isinstance(value, str) and _IMPORT_STRING.fullmatch(value):
         return
@@ -192,6 +197,12 @@ class TaskType(Record):
     ``test(run: SqlTestRun) -> (columns, rows)``: how ``dop test`` runs the kind's SQL on an in-memory DuckDB
     and the rows it compares with a test's ``expect`` (None: its tasks cannot be tested; ``existing`` rows
     are accepted for ``incremental`` kinds).
+    ``validate_covers_build``: True when ``validate``, under ``dop validate`` (``ctx.thorough``), finds every
+    problem ``build`` would raise for a task, or a function ``(options, settings) -> bool`` of the task's
+    typed options and the plugin's settings saying so for one task: ``dop validate`` then checks a DAG whose
+    kinds are all covered without building it, so without importing Airflow (a native SQL kind, built by DOP
+    from validated values, always is). The task's ``sql/<identifier>.sql`` is rendered and checked as a built
+    task's SQL template would be.
     """
 
     action: str = attrs.field(validator=_name)
@@ -214,6 +225,7 @@ class TaskType(Record):
     requires: Extra | None = None
     description: str = ""
     provider: str = ""
+    validate_covers_build: bool | Ref = attrs.field(default=False, validator=_flag_or_ref)
 
     def __attrs_post_init__(self) -> None:
         if (self.build is None) == (self.run is None):
@@ -223,6 +235,15 @@ class TaskType(Record):
     @property
     def name(self) -> str:
         return f"{self.action}/{self.target}"
+
+    def covers_build(self, options: Any, settings: Any) -> bool:
+        """Whether ``dop validate`` may check a task of this kind (with these typed options and plugin settings)
+        without building it (see ``validate_covers_build``)."""
+        if self.run is not None or self.validate_covers_build is True:
+            return True
+        if self.validate_covers_build is False:
+            return False
+        return bool(self.load("validate_covers_build")(options, settings))
 
 
 @attrs.frozen

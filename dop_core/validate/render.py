@@ -78,6 +78,9 @@ class TaskStandIn:
     sql_file: str
     dop_param_keys: tuple[str, ...]
     dop_task_config: dict[str, Any]
+    #: the task's typed options and its kind's record, for the SQL checks (:mod:`dop_core.check.unbuilt`)
+    options: Any = None
+    dop_kind: Any = None
 
     # the original DOP's operator attributes (see dop_core.jinja.original)
     @property
