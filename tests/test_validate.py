@@ -355,3 +355,15 @@ def test_a_plugin_kind_is_built_to_be_checked_unless_its_validation_covers_the_b
                             f"\n    expected: options that greet/{target} accepts\n    fix: check the option named in "
                             "the message"], problems
     assert built == ["hi", "hi"]
+
+
+def test_a_dag_id_longer_than_airflow_takes_is_found_without_building_the_dag(tmp_path, dop_plugin_manager):
+    """Airflow refuses a DAG id of more than 250 characters when the DAG is built; `dop validate`, which need not
+    build it, says so at the config, naming the longest folder name that works."""
+    name = "f" * 246
+    root, folder = project_with_dag(tmp_path, name, "schema: s\ntasks:\n  - identifier: a\n"
+                                    "    kind: {action: materialization, target: schema}\n")
+    problems = [str(p) for p in check_project(root).problems]
+    assert problems == [f"{folder}/config.yaml:1:1: error: the DAG id dop__{'f' * 35}... is 251 characters long, "
+                        "more than Airflow's 250\n    expected: a DAG folder name of at most 245 characters\n"
+                        "    fix: rename the DAG folder"], problems
