@@ -52,13 +52,15 @@ def check_templates(dag: Any, tasks: list[Any], env: Any, dialect: str, date: dt
         if not task.sql:
             continue
         form = sql_form(task)
+        checked: set[str] = set()
         for full_refresh, incremental in CHECKED_RUNS:
             try:
                 rendered = render_task(dag, task, date, full_refresh, incremental, env)
             except ConfigError as exc:
                 problems += exc.problems
                 break  # the other render fails the same way, as a rule
-            if parse and form is not None:
+            if parse and form is not None and rendered.text not in checked:  # the same text has the same problems
+                checked.add(rendered.text)
                 problems += sql_problems(rendered, dialect, task, form, engine, (inline or {}).get(task.task_id))
     return _unique(problems)
 
