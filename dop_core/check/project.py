@@ -1,5 +1,6 @@
-"""``dop validate``: validate every config, then build each valid DAG and check its SQL (one pass over each
-template: rendered, parsed — a procedure's body and an invocation's SQL as a script, BigQuery scripting in a
+"""``dop validate``: validate every config, then check each valid DAG — building it, unless building could find
+nothing its validation did not (:mod:`dop_core.check.unbuilt`) — and its SQL (one pass over each template:
+rendered, parsed — a procedure's body and an invocation's SQL as a script, BigQuery scripting in a
 BigQuery project — a query checked to be exactly one read-only query and translatable to the target's
 engine; see :mod:`dop_core.check.sql`)."""
 
@@ -18,9 +19,10 @@ from dop_core.validate.targets import resolve_target
 
 def check_project(root: Any = None, target: str | None = None, build: bool = True,
                   date: dt.date | None = None) -> ProjectReport:
-    """Every problem of the project; with ``build``, also instantiate each valid DAG's operators and
-    check their SQL (rendered for ``date``, default today: see :mod:`dop_core.check.sql`). What a DAG's
-    validation, build and check found is kept until one of their inputs changes (:mod:`dop_core.check.cache`)."""
+    """Every problem of the project; with ``build``, also check each valid DAG as building it would (building it
+    unless :mod:`dop_core.check.unbuilt` can do without) and its SQL (rendered for ``date``, default today: see
+    :mod:`dop_core.check.sql`). What a DAG's validation, build and check found is kept until one of their
+    inputs changes (:mod:`dop_core.check.cache`)."""
     if not build:
         return validate_project(root, target)
     from dop_core.check.cache import CheckCache
