@@ -284,10 +284,13 @@ BASH = "airflow.providers.standard.operators.bash.BashOperator"
 
 def test_a_dag_whose_operators_were_checked_before_is_checked_without_importing_airflow(tmp_path):
     """With the project's cache gone (a new clone, an edited DAG) but what operator checks learnt kept under the
-    key of what is installed, `dop validate` checks a DAG of native SQL and airflow_operator tasks without
-    building it: Airflow is not imported, and the same problems are found at the same places."""
+    key of what is installed, `dop validate` checks a DAG of native SQL and airflow_operator tasks and triggers
+    without building it: Airflow is not imported, and the same problems are found at the same places."""
     root, folder = project_with_dag(tmp_path, "shop", (
-        "schema: shop\ntasks:\n"
+        "schema: shop\ntriggers:\n"
+        "  - kind: external_task\n    options: {dag: shop, delta: 1d}\n"
+        "  - kind: sql\n    options: {sql: 'SELECT true AS ok; SELECT 2'}\n"
+        "tasks:\n"
         "  - identifier: orders\n    kind: {action: materialization, target: table}\n"
         "  - identifier: totals\n    kind: {action: materialization, target: table}\n"
         "    dependencies: [orders]\n"
@@ -302,6 +305,7 @@ def test_a_dag_whose_operators_were_checked_before_is_checked_without_importing_
     assert any(p.startswith(f"{sql}/orders.sql:2:19: error: the SQL does not parse") for p in first["problems"]), first
     assert any(p.startswith(f"{sql}/totals.sql:1:18: error: undefined name in the template: params.nope")
                for p in first["problems"]), first
+    assert any(p.startswith(f"{folder}/config.yaml:6:20: error: options.sql, ") for p in first["problems"]), first
 
     shutil.rmtree(tmp_path / "c" / "dop" / "parse")  # the project's caches; dop/operators stays
     assert in_a_new_process(PROJECT_CHECK, root, tmp_path) == {**first, "airflow": False}

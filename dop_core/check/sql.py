@@ -36,7 +36,7 @@ def check_dag_sql(dag: Any, dialect: str, date: dt.date, parse: bool = True, eng
     """The problems of ``dag``'s SQL templates, rendered for ``date``; with ``parse``, the checks of
     :func:`sql_problems` on each render (translation too when ``engine``, an EngineType, is given).
     ``config`` places a problem of SQL written in the config (a sql trigger's ``options.sql``)."""
-    inline = _inline_sql_locations(config) if config is not None else {}
+    inline = inline_sql_locations(config) if config is not None else {}
     return check_templates(dag, list(sql_tasks(dag)), dag.get_template_env(), dialect, date, parse, engine, inline)
 
 
@@ -111,7 +111,7 @@ def translation_problems(rendered: Rendered, dialect: str, engine: Any) -> list[
     return []
 
 
-def _inline_sql_locations(config: DagConfig) -> dict[str, Location]:
+def inline_sql_locations(config: DagConfig) -> dict[str, Location]:
     """Where the ``options.sql`` of each trigger is written, by the id of its wait task."""
     if config.document is None:
         return {}

@@ -149,6 +149,16 @@ class Record:
                               f"{found!r}, not callable")
         return found
 
+    def covers_build(self, options: Any, settings: Any) -> bool:
+        """Whether ``dop validate`` may check a task or trigger of this kind (with these typed options and plugin
+        settings) without building it (see :attr:`TaskType.validate_covers_build`)."""
+        covers = getattr(self, "validate_covers_build", False)
+        if getattr(self, "run", None) is not None or covers is True:
+            return True
+        if covers is False:
+            return False
+        return bool(self.load("validate_covers_build")(options, settings))
+
     def input_paths(self, ctx: ValidationContext) -> list[str] | None:
         """The files and folders validating ``ctx``'s task or trigger read beyond its DAG folder and
         dop_project.yml (absolute), or None when the record does not say (it is then never cached)."""
@@ -200,9 +210,9 @@ class TaskType(Record):
     ``validate_covers_build``: True when ``validate``, under ``dop validate`` (``ctx.thorough``), finds every
     problem ``build`` would raise for a task, or a function ``(options, settings) -> bool`` of the task's
     typed options and the plugin's settings saying so for one task: ``dop validate`` then checks a DAG whose
-    kinds are all covered without building it, so without importing Airflow (a native SQL kind, built by DOP
-    from validated values, always is). The task's ``sql/<identifier>.sql`` is rendered and checked as a built
-    task's SQL template would be.
+    kinds and triggers are all covered without building it, so without importing Airflow (a native SQL kind,
+    built by DOP from validated values, always is). The task's ``sql/<identifier>.sql`` is rendered and
+    checked as a built task's SQL template would be.
     """
 
     action: str = attrs.field(validator=_name)
@@ -236,22 +246,15 @@ class TaskType(Record):
     def name(self) -> str:
         return f"{self.action}/{self.target}"
 
-    def covers_build(self, options: Any, settings: Any) -> bool:
-        """Whether ``dop validate`` may check a task of this kind (with these typed options and plugin settings)
-        without building it (see ``validate_covers_build``)."""
-        if self.run is not None or self.validate_covers_build is True:
-            return True
-        if self.validate_covers_build is False:
-            return False
-        return bool(self.load("validate_covers_build")(options, settings))
-
 
 @attrs.frozen
 class TriggerType(Record):
     """Something a DAG or a task waits for: ``triggers: [{kind: <kind>, options: {...}}]``.
 
     ``build(trigger: TriggerBuild)`` returns the wait task (usually a sensor), deferrable where the
-    provider allows it. ``sql``, ``inputs`` and ``validate`` are as for :class:`TaskType`.
+    provider allows it. ``sql``, ``inputs``, ``validate`` and ``validate_covers_build`` are as for
+    :class:`TaskType` (the SQL ``dop validate`` then checks is the trigger's ``options.sql``, else its
+    ``sql/<identifier>.sql``).
     ``waits_for(options) -> str | None``: the DAG of this project (its folder name) a trigger with these typed
     options waits for, if any; ``dop validate``'s lineage check then takes it as the wait for that DAG's tables.
     """
@@ -270,6 +273,7 @@ class TriggerType(Record):
     requires: Extra | None = None
     description: str = ""
     provider: str = ""
+    validate_covers_build: bool | Ref = attrs.field(default=False, validator=_flag_or_ref)
 
     @property
     def name(self) -> str:
