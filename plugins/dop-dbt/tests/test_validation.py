@@ -267,13 +267,18 @@ def test_kubernetes_mode_needs_an_image_and_the_provider(dop_project: Any) -> No
     assert "pip install 'dop-dbt[kubernetes]'" in provider
 
 
-def test_expand_without_a_manifest_is_a_warning_and_other_targets_refuse_it(shop: Any) -> None:
-    shop.dag("other", """\
+#: a DAG of one dbt run task with ``expand`` (one Airflow task per model, read from manifest.json)
+EXPANDED_RUN = """\
         schema: shop
         tasks:
           - identifier: run_all
             kind: {action: dbt, target: run}
             options: {project: shop, expand: true}
+"""
+
+
+def test_expand_without_a_manifest_is_a_warning_and_other_targets_refuse_it(shop: Any) -> None:
+    shop.dag("other", EXPANDED_RUN + """\
           - identifier: test_all
             kind: {action: dbt, target: test}
             options: {project: shop, expand: true}
@@ -314,13 +319,7 @@ def test_dop_validate_checks_dbt_tasks_without_building_them_unless_the_build_re
     manifest.json, so the DAG is built: a manifest that does not read is reported."""
     assert check_in_a_new_process(shop.root, tmp_path) == {"problems": [], "airflow": False}
 
-    shop.dag("other", """\
-        schema: shop
-        tasks:
-          - identifier: run_all
-            kind: {action: dbt, target: run}
-            options: {project: shop, expand: true}
-        """)
+    shop.dag("other", EXPANDED_RUN)
     shop.write("dbt/shop/target/manifest.json", "{not json")
     found = check_in_a_new_process(shop.root, tmp_path)
     assert found["airflow"] is True
