@@ -316,18 +316,22 @@ def test_an_argument_the_operator_refuses_is_found_without_building_the_dag(tmp_
     it refuses at the task's options; a call that failed is made again next time, one that worked is not."""
     root, folder = project_with_dag(tmp_path, "ops", (
         f"tasks:\n  - identifier: hello\n    kind: {{action: airflow_operator, target: {BASH}}}\n"
-        "    options: {arguments: {bash_command: echo hello, bash_comand: typo}}\n"))
+        "    options: {arguments: {bash_command: echo hello, bash_comand: typo}}\n"
+        f"  - identifier: none\n    kind: {{action: airflow_operator, target: {BASH}}}\n"
+        "    options: {arguments: {bash_command: echo hello, pool_slots: 0}}\n"))
 
     def problems() -> list[str]:
         found = in_a_new_process(PROJECT_CHECK, root, tmp_path)
-        assert found["airflow"]  # the failing call is made again: nothing was learnt from it
-        return found["problems"]
+        assert found["airflow"]  # the failing calls are made again: nothing was learnt from them
+        return sorted(found["problems"])
 
     for found in (problems(), problems()):
-        assert len(found) == 1, found
+        assert len(found) == 2, found
         assert found[0].startswith(f"{folder}/config.yaml:4:14: error: task 'hello' cannot be built: TypeError: "
                                    "Invalid arguments were passed to BashOperator"), found
         assert "bash_comand" in found[0]
+        assert found[1].startswith(f"{folder}/config.yaml:7:14: error: task 'none' cannot be built: ValueError: "
+                                   "pool slots for none in dag dop__ops cannot be less than 1\n"), found
 
 
 def test_a_plugin_kind_is_built_to_be_checked_unless_its_validation_covers_the_build(tmp_path, register_plugin):

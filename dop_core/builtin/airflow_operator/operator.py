@@ -146,8 +146,8 @@ def validate(ctx: ValidationContext) -> Iterator[Problem]:
 
 
 def _build_problems(ctx: ValidationContext, path: str, entry: list[Any] | None) -> Iterator[Problem]:
-    """The operator built with the task's arguments outside any DAG (a call known to build is not made again):
-    a problem at the task's options when it refuses them."""
+    """The operator built with the task's arguments, in a DAG of its own (a call known to build is not made
+    again): a problem at the task's options when it refuses them."""
     from dop_core.contract.contexts import operator_kwargs
 
     assert ctx.task is not None
@@ -156,7 +156,11 @@ def _build_problems(ctx: ValidationContext, path: str, entry: list[Any] | None) 
     if entry is not None and key in entry[2]:
         return
     try:
-        make_operator(import_operator(path), ctx.options.arguments, kwargs)
+        cls = import_operator(path)
+        from airflow.sdk import DAG
+
+        with DAG(ctx.dag.dag_id, schedule=None):
+            make_operator(cls, ctx.options.arguments, kwargs)
     except Exception as exc:
         where = ("options",) if ctx.task.options else ()
         yield ctx.problem(where, f"task {ctx.task.identifier!r} cannot be built: {type(exc).__name__}: {exc}",
