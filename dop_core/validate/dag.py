@@ -11,6 +11,8 @@ from typing import Any
 import attrs
 
 from dop_core.config.models import (
+    AIRFLOW_ID_LEN,
+    AIRFLOW_TAG_LEN,
     DAG_ID_PREFIX,
     DagConfig,
     Project,
@@ -241,10 +243,6 @@ def _check_trigger_ids(config: DagConfig, tasks: list[TaskConfig], triggers: lis
 
 AUTO_IN_A_LIST = ("`auto` stands alone (`dependencies: auto`, see docs/lineage.md); to add the dependencies read "
                   "from the SQL to the ones listed, write `dependencies: auto` on the DAG")
-
-
-#: Airflow's longest DAG id and tag (airflow.sdk: ID_LEN, TAG_MAX_LEN): a longer one fails building the DAG
-AIRFLOW_ID_LEN, AIRFLOW_TAG_LEN = 250, 100
 
 
 def _check_airflow_limits(config: DagConfig, s: Structurer) -> None:
