@@ -127,10 +127,9 @@ def parse_problems(rendered: Rendered, dialect: str, task: Any) -> list[Problem]
     """A syntax error in ``rendered`` (located in its template), or a warning when it has no statement. A
     procedure's body and an invocation's SQL are parsed as a script (BigQuery scripting in a BigQuery
     project), with the rules BigQuery checks before running one."""
-    import sqlglot
     from sqlglot.errors import ParseError, TokenError
 
-    from dop_core.sql.grammar import reader
+    from dop_core.sql.dialects import parsed
 
     if sql_form(task) == "script" and rendered.text.strip():
         return script_problems(rendered, dialect, task)
@@ -139,7 +138,7 @@ def parse_problems(rendered: Rendered, dialect: str, task: Any) -> list[Problem]
     level = quiet.level
     quiet.setLevel(logging.ERROR)  # "falling back to parsing as a Command" is not the user's concern here
     try:
-        statements = [s for s in sqlglot.parse(rendered.text, read=reader(dialect)) if s is not None]
+        statements = parsed(rendered.text, dialect)  # read again by the read-only check
     except ParseError as exc:
         return [_syntax_error(rendered, dialect, exc.errors[0] if exc.errors else {}, str(exc))]
     except TokenError as exc:
