@@ -115,6 +115,8 @@ def test_compare_validate_quick_prints_the_ratios_to_dop_help(tmp_path):
     assert warm[2] == cold[2] == "dop --help", out
     assert re.fullmatch(RATIO, warm[4]) and warm[5] == "<= 5x" and warm[6] in ("meets", "MISSES"), warm
     assert re.fullmatch(r"\d+\.\d\d s", cold[4]) and cold[5] == "<= 1 s" and cold[6] in ("meets", "MISSES"), cold
+    first = table["dop validate, no cache at all"]  # the first command after installing: shown, with no target
+    assert first[2] == "dop --help" and re.fullmatch(r"\d+\.\d\d s", first[4]) and first[5:] == ["", ""], first
     assert (tmp_path / "example" / "orchestration" / "example_covid19" / "config.yaml").is_file()
 
 

@@ -277,3 +277,101 @@ def test_an_operator_of_the_projects_own_code_is_checked_again_when_edited(tmp_p
     problems = validate()["problems"]
     assert any(p.startswith(f"{folder}/config.yaml:4:14: error: task 'hello' cannot be built: TypeError")
                for p in problems), problems
+
+
+BASH = "airflow.providers.standard.operators.bash.BashOperator"
+
+
+def test_a_dag_whose_operators_were_checked_before_is_checked_without_importing_airflow(tmp_path):
+    """With the project's cache gone (a new clone, an edited DAG) but what operator checks learnt kept under the
+    key of what is installed, `dop validate` checks a DAG of native SQL and airflow_operator tasks and triggers
+    without building it: Airflow is not imported, and the same problems are found at the same places."""
+    root, folder = project_with_dag(tmp_path, "shop", (
+        "schema: shop\ntriggers:\n"
+        "  - kind: external_task\n    options: {dag: shop, delta: 1d}\n"
+        "  - kind: sql\n    options: {sql: 'SELECT true AS ok; SELECT 2'}\n"
+        "tasks:\n"
+        "  - identifier: orders\n    kind: {action: materialization, target: table}\n"
+        "  - identifier: totals\n    kind: {action: materialization, target: table}\n"
+        "    dependencies: [orders]\n"
+        f"  - identifier: hello\n    kind: {{action: airflow_operator, target: {BASH}}}\n"
+        "    options: {arguments: {bash_command: echo hello, execution_timeout: 5m}}\n"),
+        sql={"orders": "SELECT 1 AS id\nFROM (SELECT 1) t WHERE\n",
+             "totals": "SELECT {{ params.nope }} AS n FROM shop.orders\n"})
+    _written_a_while_ago(root)
+    first = in_a_new_process(PROJECT_CHECK, root, tmp_path)
+    assert first["airflow"]
+    sql = folder / "sql"
+    assert any(p.startswith(f"{sql}/orders.sql:2:19: error: the SQL does not parse") for p in first["problems"]), first
+    assert any(p.startswith(f"{sql}/totals.sql:1:18: error: undefined name in the template: params.nope")
+               for p in first["problems"]), first
+    assert any(p.startswith(f"{folder}/config.yaml:6:20: error: options.sql, ") for p in first["problems"]), first
+
+    shutil.rmtree(tmp_path / "c" / "dop" / "parse")  # the project's caches; dop/operators stays
+    assert in_a_new_process(PROJECT_CHECK, root, tmp_path) == {**first, "airflow": False}
+
+
+def test_an_argument_the_operator_refuses_is_found_without_building_the_dag(tmp_path):
+    """`dop validate` makes the operator with the task's arguments (as building the DAG would) and reports what
+    it refuses at the task's options; a call that failed is made again next time, one that worked is not."""
+    root, folder = project_with_dag(tmp_path, "ops", (
+        f"tasks:\n  - identifier: hello\n    kind: {{action: airflow_operator, target: {BASH}}}\n"
+        "    options: {arguments: {bash_command: echo hello, bash_comand: typo}}\n"
+        f"  - identifier: none\n    kind: {{action: airflow_operator, target: {BASH}}}\n"
+        "    options: {arguments: {bash_command: echo hello, pool_slots: 0}}\n"))
+
+    def problems() -> list[str]:
+        found = in_a_new_process(PROJECT_CHECK, root, tmp_path)
+        assert found["airflow"]  # the failing calls are made again: nothing was learnt from them
+        return sorted(found["problems"])
+
+    for found in (problems(), problems()):
+        assert len(found) == 2, found
+        assert found[0].startswith(f"{folder}/config.yaml:4:14: error: task 'hello' cannot be built: TypeError: "
+                                   "Invalid arguments were passed to BashOperator"), found
+        assert "bash_comand" in found[0]
+        assert found[1].startswith(f"{folder}/config.yaml:7:14: error: task 'none' cannot be built: ValueError: "
+                                   "pool slots for none in dag dop__ops cannot be less than 1\n"), found
+
+
+def test_a_plugin_kind_is_built_to_be_checked_unless_its_validation_covers_the_build(tmp_path, register_plugin):
+    """A kind's build may refuse what its validation let through: `dop validate` builds the DAG to find it,
+    unless the kind says its validation covers the build (``validate_covers_build``), possibly per task."""
+    from dop_core import TaskType, hookimpl
+
+    built = []
+
+    def build(task):
+        built.append(task.task_id)
+        raise RuntimeError("no such greeting")
+
+    class Greetings:
+        @hookimpl
+        def dop_task_types(self):
+            return [TaskType(action="greet", target="built", build=build),
+                    TaskType(action="greet", target="covered", build=build, validate_covers_build=True),
+                    TaskType(action="greet", target="asked", build=build,
+                             validate_covers_build=lambda options, settings: False)]
+
+    register_plugin(Greetings(), name="greetings")
+    root, folder = project_with_dag(tmp_path, "hi", "tasks:\n  - identifier: hi\n    kind: {action: greet, target: covered}\n")
+    assert check_project(root).problems == [] and built == []
+    for target in ("built", "asked"):
+        (folder / "config.yaml").write_text(f"tasks:\n  - identifier: hi\n    kind: {{action: greet, target: {target}}}\n")
+        problems = [str(p) for p in check_project(root).problems]
+        assert problems == [f"{folder}/config.yaml:2:5: error: task 'hi' cannot be built: RuntimeError: no such greeting"
+                            f"\n    expected: options that greet/{target} accepts\n    fix: check the option named in "
+                            "the message"], problems
+    assert built == ["hi", "hi"]
+
+
+def test_a_dag_id_longer_than_airflow_takes_is_found_without_building_the_dag(tmp_path, dop_plugin_manager):
+    """Airflow refuses a DAG id of more than 250 characters when the DAG is built; `dop validate`, which need not
+    build it, says so at the config, naming the longest folder name that works."""
+    name = "f" * 246
+    root, folder = project_with_dag(tmp_path, name, "schema: s\ntasks:\n  - identifier: a\n"
+                                    "    kind: {action: materialization, target: schema}\n")
+    problems = [str(p) for p in check_project(root).problems]
+    assert problems == [f"{folder}/config.yaml:1:1: error: the DAG id dop__{'f' * 35}... is 251 characters long, "
+                        "more than Airflow's 250\n    expected: a DAG folder name of at most 245 characters\n"
+                        "    fix: rename the DAG folder"], problems

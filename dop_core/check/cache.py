@@ -1,9 +1,10 @@
 """What ``dop validate`` learnt of each DAG folder (validating its config, building the DAG, checking its SQL),
 kept until one of its inputs changes.
 
-Validating a config reads its YAML and checks types and params (sqlglot, jsonschema); checking a DAG's SQL
-builds the DAG (its operators, Airflow's template environment) and renders and parses each template: it
-imports Airflow and sqlglot, seconds of a command a developer runs all day. For each DAG that validates and
+Validating a config reads its YAML and checks types and params (sqlglot, jsonschema); checking a DAG builds it
+(its operators, Airflow's template environment: importing Airflow) unless its kinds' validation covers their
+build (:mod:`dop_core.check.unbuilt`), and renders and parses each template (sqlglot): seconds of a command a
+developer runs all day. For each DAG that validates and
 builds, its validated config (with the positions of its YAML, which later checks use to place problems),
 its warnings and the problems of its build and SQL are stored in
 ``~/.cache/dop/parse/<project hash>/checks/<dag folder>.pickle`` (beside the parse cache's entries) under a

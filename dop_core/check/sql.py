@@ -36,23 +36,32 @@ def check_dag_sql(dag: Any, dialect: str, date: dt.date, parse: bool = True, eng
     """The problems of ``dag``'s SQL templates, rendered for ``date``; with ``parse``, the checks of
     :func:`sql_problems` on each render (translation too when ``engine``, an EngineType, is given).
     ``config`` places a problem of SQL written in the config (a sql trigger's ``options.sql``)."""
+    inline = inline_sql_locations(config) if config is not None else {}
+    return check_templates(dag, list(sql_tasks(dag)), dag.get_template_env(), dialect, date, parse, engine, inline)
+
+
+def check_templates(dag: Any, tasks: list[Any], env: Any, dialect: str, date: dt.date, parse: bool = True,
+                    engine: Any = None, inline: dict[str, Location] | None = None) -> list[Problem]:
+    """The problems of the SQL templates of ``tasks`` (a built DAG's operators, or stand-ins holding what
+    templates read of them, their kind's record as ``dop_kind`` and their ``options``), rendered with the
+    DAG's Jinja ``env``; see :func:`check_dag_sql`. ``inline``: where SQL written in the config is, by task id."""
     from dop_core.jinja.render import render_task
 
     problems: list[Problem] = []
-    env = dag.get_template_env()
-    inline = _inline_sql_locations(config) if config is not None else {}
-    for task in sql_tasks(dag):
+    for task in tasks:
         if not task.sql:
             continue
         form = sql_form(task)
+        checked: set[str] = set()
         for full_refresh, incremental in CHECKED_RUNS:
             try:
                 rendered = render_task(dag, task, date, full_refresh, incremental, env)
             except ConfigError as exc:
                 problems += exc.problems
                 break  # the other render fails the same way, as a rule
-            if parse and form is not None:
-                problems += sql_problems(rendered, dialect, task, form, engine, inline.get(task.task_id))
+            if parse and form is not None and rendered.text not in checked:  # the same text has the same problems
+                checked.add(rendered.text)
+                problems += sql_problems(rendered, dialect, task, form, engine, (inline or {}).get(task.task_id))
     return _unique(problems)
 
 
@@ -102,7 +111,7 @@ def translation_problems(rendered: Rendered, dialect: str, engine: Any) -> list[
     return []
 
 
-def _inline_sql_locations(config: DagConfig) -> dict[str, Location]:
+def inline_sql_locations(config: DagConfig) -> dict[str, Location]:
     """Where the ``options.sql`` of each trigger is written, by the id of its wait task."""
     if config.document is None:
         return {}
@@ -118,10 +127,9 @@ def parse_problems(rendered: Rendered, dialect: str, task: Any) -> list[Problem]
     """A syntax error in ``rendered`` (located in its template), or a warning when it has no statement. A
     procedure's body and an invocation's SQL are parsed as a script (BigQuery scripting in a BigQuery
     project), with the rules BigQuery checks before running one."""
-    import sqlglot
     from sqlglot.errors import ParseError, TokenError
 
-    from dop_core.sql.grammar import reader
+    from dop_core.sql.dialects import parsed
 
     if sql_form(task) == "script" and rendered.text.strip():
         return script_problems(rendered, dialect, task)
@@ -130,7 +138,7 @@ def parse_problems(rendered: Rendered, dialect: str, task: Any) -> list[Problem]
     level = quiet.level
     quiet.setLevel(logging.ERROR)  # "falling back to parsing as a Command" is not the user's concern here
     try:
-        statements = [s for s in sqlglot.parse(rendered.text, read=reader(dialect)) if s is not None]
+        statements = parsed(rendered.text, dialect)  # read again by the read-only check
     except ParseError as exc:
         return [_syntax_error(rendered, dialect, exc.errors[0] if exc.errors else {}, str(exc))]
     except TokenError as exc:

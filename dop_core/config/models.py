@@ -31,6 +31,8 @@ PROJECT_FILE = "dop_project.yml"
 DAG_CONCURRENCY_VARIABLE = "DAG_CONCURRENCY"
 DEFAULT_DAG_CONCURRENCY = 2
 DAG_ID_PREFIX = "dop__"
+#: Airflow's longest DAG id and tag (``airflow.sdk``'s ID_LEN and TAG_MAX_LEN): building a DAG refuses longer ones
+AIRFLOW_ID_LEN, AIRFLOW_TAG_LEN = 250, 100
 #: the original DOP's start date (in each DAG's time zone): a DAG without start_date runs for any date
 DEFAULT_START_DATE = dt.date(1970, 1, 1)
 DEFAULT_TARGETS = {"local": {"engine": "duckdb", "path": ".dop/warehouse.duckdb"}}
@@ -232,7 +234,9 @@ class DagConfig:
         "doc": "DAG params, typed by their value or declared with a schema; each overridable by the run's conf "
                "and the Airflow Variable <dag_id>.<key>, always within its type"})
     description: str | None = attrs.field(default=None, metadata={"doc": "one line shown in Airflow"})
-    tags: list[str] = attrs.field(factory=list, metadata={"doc": "Airflow tags (dop is always added)"})
+    tags: list[str] = attrs.field(factory=list, metadata={
+        "doc": "Airflow tags (dop is always added)",
+        "schema": {"type": "array", "items": {"type": "string", "maxLength": AIRFLOW_TAG_LEN}}})
     owner: str | None = attrs.field(default=None, metadata={"doc": "default owner of the tasks"})
     retries: int = attrs.field(default=3, metadata={"doc": "default retries of the tasks (the original DOP's 3)"})
     retry_delay: Any = attrs.field(default=dt.timedelta(minutes=5), metadata={

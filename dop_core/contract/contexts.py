@@ -105,23 +105,28 @@ class TaskBuild:
 
     def operator_kwargs(self) -> dict[str, Any]:
         """Airflow arguments every DOP task takes from its config (id, retries, timeouts, docs...)."""
-        t = self.task
-        kwargs: dict[str, Any] = {"task_id": self.task_id}
-        if t.retries is not None:
-            kwargs["retries"] = t.retries
-        if isinstance(t.retry_delay, dt.timedelta):
-            kwargs["retry_delay"] = t.retry_delay
-        if isinstance(t.execution_timeout, dt.timedelta):
-            kwargs["execution_timeout"] = t.execution_timeout
-        if t.pool:
-            kwargs["pool"] = t.pool
-        if t.owner:
-            kwargs["owner"] = t.owner
-        if t.trigger_rule:
-            kwargs["trigger_rule"] = t.trigger_rule
-        if t.description:
-            kwargs["doc_md"] = t.description
-        return kwargs
+        return operator_kwargs(self.task)
+
+
+def operator_kwargs(t: TaskConfig) -> dict[str, Any]:
+    """The Airflow arguments of task ``t``'s config (id, retries, timeouts, docs...), as
+    :meth:`TaskBuild.operator_kwargs` gives them."""
+    kwargs: dict[str, Any] = {"task_id": t.identifier}
+    if t.retries is not None:
+        kwargs["retries"] = t.retries
+    if isinstance(t.retry_delay, dt.timedelta):
+        kwargs["retry_delay"] = t.retry_delay
+    if isinstance(t.execution_timeout, dt.timedelta):
+        kwargs["execution_timeout"] = t.execution_timeout
+    if t.pool:
+        kwargs["pool"] = t.pool
+    if t.owner:
+        kwargs["owner"] = t.owner
+    if t.trigger_rule:
+        kwargs["trigger_rule"] = t.trigger_rule
+    if t.description:
+        kwargs["doc_md"] = t.description
+    return kwargs
 
 
 @attrs.frozen

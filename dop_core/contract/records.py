@@ -69,6 +69,11 @@ def _inputs(_inst: Any, attribute: attrs.Attribute, value: Any) -> None:
     _ref(True)(_inst, attribute, value)
 
 
+def _flag_or_ref(_inst: Any, attribute: attrs.Attribute, value: Any) -> None:
+    if not isinstance(value, bool):
+        _ref(False)(_inst, attribute, value)
+
+
 def _options_model(_inst: Any, attribute: attrs.Attribute, value: Any) -> None:
     if isinstance(value, str) and _IMPORT_STRING.fullmatch(value):
         return
@@ -144,6 +149,16 @@ class Record:
                               f"{found!r}, not callable")
         return found
 
+    def covers_build(self, options: Any, settings: Any) -> bool:
+        """Whether ``dop validate`` may check a task or trigger of this kind (with these typed options and plugin
+        settings) without building it (see :attr:`TaskType.validate_covers_build`)."""
+        covers = getattr(self, "validate_covers_build", False)
+        if getattr(self, "run", None) is not None or covers is True:
+            return True
+        if covers is False:
+            return False
+        return bool(self.load("validate_covers_build")(options, settings))
+
     def input_paths(self, ctx: ValidationContext) -> list[str] | None:
         """The files and folders validating ``ctx``'s task or trigger read beyond its DAG folder and
         dop_project.yml (absolute), or None when the record does not say (it is then never cached)."""
@@ -192,6 +207,12 @@ class TaskType(Record):
     ``test(run: SqlTestRun) -> (columns, rows)``: how ``dop test`` runs the kind's SQL on an in-memory DuckDB
     and the rows it compares with a test's ``expect`` (None: its tasks cannot be tested; ``existing`` rows
     are accepted for ``incremental`` kinds).
+    ``validate_covers_build``: True when ``validate``, under ``dop validate`` (``ctx.thorough``), finds every
+    problem ``build`` would raise for a task, or a function ``(options, settings) -> bool`` of the task's
+    typed options and the plugin's settings saying so for one task: ``dop validate`` then checks a DAG whose
+    kinds and triggers are all covered without building it, so without importing Airflow (a native SQL kind,
+    built by DOP from validated values, always is). The task's ``sql/<identifier>.sql`` is rendered and
+    checked as a built task's SQL template would be.
     """
 
     action: str = attrs.field(validator=_name)
@@ -214,6 +235,7 @@ class TaskType(Record):
     requires: Extra | None = None
     description: str = ""
     provider: str = ""
+    validate_covers_build: bool | Ref = attrs.field(default=False, validator=_flag_or_ref)
 
     def __attrs_post_init__(self) -> None:
         if (self.build is None) == (self.run is None):
@@ -230,7 +252,9 @@ class TriggerType(Record):
     """Something a DAG or a task waits for: ``triggers: [{kind: <kind>, options: {...}}]``.
 
     ``build(trigger: TriggerBuild)`` returns the wait task (usually a sensor), deferrable where the
-    provider allows it. ``sql``, ``inputs`` and ``validate`` are as for :class:`TaskType`.
+    provider allows it. ``sql``, ``inputs``, ``validate`` and ``validate_covers_build`` are as for
+    :class:`TaskType` (the SQL ``dop validate`` then checks is the trigger's ``options.sql``, else its
+    ``sql/<identifier>.sql``).
     ``waits_for(options) -> str | None``: the DAG of this project (its folder name) a trigger with these typed
     options waits for, if any; ``dop validate``'s lineage check then takes it as the wait for that DAG's tables.
     """
@@ -249,6 +273,7 @@ class TriggerType(Record):
     requires: Extra | None = None
     description: str = ""
     provider: str = ""
+    validate_covers_build: bool | Ref = attrs.field(default=False, validator=_flag_or_ref)
 
     @property
     def name(self) -> str:

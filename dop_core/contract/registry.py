@@ -215,6 +215,11 @@ def dag_built(dag: Any, config: Any, project: Any) -> list[str]:
     return [f"plugin {o.plugin!r}: {o.error}" for o in outcomes if o.error]
 
 
+def dag_built_hooked() -> bool:
+    """Whether a plugin implements ``dop_dag_built`` (a DAG is then only checked once built and passed to it)."""
+    return bool(get_plugin_manager().hook.dop_dag_built.get_hookimpls())
+
+
 def jinja_macros(project: Any) -> tuple[dict[str, Callable[..., Any]], list[str]]:
     """The macros every plugin adds (``dop_jinja_macros``) and the errors: a plugin whose hook fails adds
     none; a name two plugins define is kept from the first and reported naming both."""

@@ -21,6 +21,7 @@ the table of names, their meaning and their Airflow 3 spelling.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -87,9 +88,10 @@ def _airflow1_dates(logical: dt.datetime, dag: Any) -> dict[str, Any]:
     return names
 
 
+@functools.lru_cache(maxsize=64)  # every task of a DAG renders for the same date: croniter was most of a render
 def _neighbours(schedule: str, logical: dt.datetime, timezone: Any) -> dict[str, dt.datetime]:
     """The schedule's times just before and after ``logical`` (Airflow 1.10's ``previous_schedule`` and
-    ``following_schedule``), in UTC; none for a schedule that is not a cron expression."""
+    ``following_schedule``), in UTC; none for a schedule that is not a cron expression. Read only."""
     from croniter import croniter
 
     if not croniter.is_valid(schedule):

@@ -14,6 +14,7 @@ import datetime as dt
 import pathlib
 import re
 import types
+import weakref
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
@@ -110,11 +111,23 @@ def render_file(env: Any, name: str, context: Mapping[str, Any], path: str) -> R
         raise template_error(exc, path, source) from None
 
 
+#: each environment's templates compiled from text (``dop validate`` renders every template for two runs)
+_COMPILED: weakref.WeakKeyDictionary[Any, dict[str, Any]] = weakref.WeakKeyDictionary()
+
+
+def _compiled(env: Any, source: str) -> Any:
+    """``env.from_string(source)``, compiled once per environment: compiling is most of a render."""
+    known = _COMPILED.setdefault(env, {})
+    if source not in known:
+        known[source] = env.from_string(source)
+    return known[source]
+
+
 def render_source(env: Any, source: str, context: Mapping[str, Any], path: str) -> Rendered:
     """Render template text ``source`` (the content of ``path``) as Airflow does; see :func:`render_file`."""
     values: dict[str, Any] = {}
     try:
-        template = env.from_string(source)
+        template = _compiled(env, source)
         values = dict(context)
         values.update((k, v) for k, v in template.globals.items() if k not in values)
         run = template.root_render_func(env.context_class(env, values, template.name, template.blocks))

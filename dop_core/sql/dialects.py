@@ -36,15 +36,29 @@ def _drop_catalogs(tree: Any) -> Any:
 
 
 def parse_statements(sql: str, dialect: str) -> list[Any]:
-    import sqlglot
+    """The statements of ``sql``, freshly parsed (the caller may change them); SqlError when it does not parse."""
     from sqlglot.errors import ParseError, TokenError
+
+    try:
+        return [s for s in _parse(sql, dialect) if s is not None]
+    except (ParseError, TokenError) as exc:
+        raise SqlError(f"cannot parse the SQL as {dialect}: {exc}") from None
+
+
+def _parse(sql: str, dialect: str) -> list[Any]:
+    import sqlglot
 
     from dop_core.sql.grammar import reader
 
-    try:
-        return [s for s in sqlglot.parse(sql, read=reader(dialect)) if s is not None]
-    except (ParseError, TokenError) as exc:
-        raise SqlError(f"cannot parse the SQL as {dialect}: {exc}") from None
+    return sqlglot.parse(sql, read=reader(dialect))
+
+
+@lru_cache(maxsize=32)
+def parsed(sql: str, dialect: str) -> tuple[Any, ...]:
+    """The statements of ``sql``, parsed once for the checks that only read them (``dop validate`` checks a
+    template's syntax, then that it is one read-only query): never change these trees. sqlglot's ParseError or
+    TokenError when it does not parse."""
+    return tuple(s for s in _parse(sql, dialect) if s is not None)
 
 
 @lru_cache(maxsize=256)
@@ -188,8 +202,12 @@ def check_query(sql: str, dialect: str) -> None:
     cannot write anything else; an assertion or a SQL condition only reads. The error names the line
     and column (in ``sql``) of the offending statement or clause."""
     from sqlglot import exp
+    from sqlglot.errors import ParseError, TokenError
 
-    statements = parse_statements(sql, dialect)
+    try:
+        statements = parsed(sql, dialect)
+    except (ParseError, TokenError) as exc:
+        raise SqlError(f"cannot parse the SQL as {dialect}: {exc}") from None
     if not statements:
         raise SqlError(f"no statement: {_ONLY_A_QUERY}")
     if len(statements) > 1:

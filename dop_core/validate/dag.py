@@ -10,6 +10,9 @@ from typing import Any
 import attrs
 
 from dop_core.config.models import (
+    AIRFLOW_ID_LEN,
+    AIRFLOW_TAG_LEN,
+    DAG_ID_PREFIX,
     DagConfig,
     Project,
     Target,
@@ -62,6 +65,7 @@ def validate_dag(project: Project, folder: pathlib.Path, registry: Registry | No
         seen.setdefault(task.identifier, task.position)
         tasks.append(_validate_task(task, path, s))
     _check_dependencies(config, s)
+    _check_airflow_limits(config, s)
     if config.catchup and config.start_date is None:
         s.problem(("catchup",), "catchup: true without a start_date would run every interval since 1970-01-01 "
                   "(the start of a DAG that names none)", "a start_date with catchup",
@@ -263,6 +267,18 @@ def _check_trigger_ids(config: DagConfig, tasks: list[TaskConfig], triggers: lis
 
 AUTO_IN_A_LIST = ("`auto` stands alone (`dependencies: auto`, see docs/lineage.md); to add the dependencies read "
                   "from the SQL to the ones listed, write `dependencies: auto` on the DAG")
+
+
+def _check_airflow_limits(config: DagConfig, s: Structurer) -> None:
+    """The limits Airflow puts on a DAG's id and tags, found here rather than when the DAG is built."""
+    if len(config.dag_id) > AIRFLOW_ID_LEN:
+        s.problem((), f"the DAG id {config.dag_id[:40]}... is {len(config.dag_id)} characters long, more than "
+                  f"Airflow's {AIRFLOW_ID_LEN}", f"a DAG folder name of at most {AIRFLOW_ID_LEN - len(DAG_ID_PREFIX)} "
+                  "characters", "rename the DAG folder")
+    for i, tag in enumerate(config.tags):
+        if len(tag) > AIRFLOW_TAG_LEN:
+            s.problem(("tags", i), f"the tag is {len(tag)} characters long, more than Airflow's {AIRFLOW_TAG_LEN}",
+                      f"a tag of at most {AIRFLOW_TAG_LEN} characters", "shorten the tag")
 
 
 def _check_dependencies(config: DagConfig, s: Structurer) -> None:

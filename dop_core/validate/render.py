@@ -77,7 +77,11 @@ class TaskStandIn:
     sql: str
     sql_file: str
     dop_param_keys: tuple[str, ...]
-    dop_task_config: dict[str, Any]
+    #: the task's config as the original DOP's templates read it (None for a trigger's wait task)
+    dop_task_config: dict[str, Any] | None
+    #: the task's typed options and its kind's record, for the SQL checks (:mod:`dop_core.check.unbuilt`)
+    options: Any = None
+    dop_kind: Any = None
 
     # the original DOP's operator attributes (see dop_core.jinja.original)
     @property
@@ -86,11 +90,11 @@ class TaskStandIn:
 
     @property
     def schema(self) -> str | None:
-        return self.dop_task_config.get("schema")
+        return (self.dop_task_config or {}).get("schema")
 
     @property
     def database(self) -> str | None:
-        return self.dop_task_config.get("database")
+        return (self.dop_task_config or {}).get("database")
 
     @property
     def action(self) -> str:
@@ -98,7 +102,7 @@ class TaskStandIn:
 
     @property
     def arguments(self) -> Any:
-        return (self.dop_task_config.get("options") or {}).get("arguments")
+        return ((self.dop_task_config or {}).get("options") or {}).get("arguments")
 
 
 @attrs.define

@@ -128,7 +128,8 @@ def test_graph_compile_and_run_of_a_disabled_dag(project):
 ])
 def test_an_airflow_1_operator_path_names_its_airflow_3_class_and_distribution(project, path, severity, message,
                                                                                 fix):
-    project.dag("old", f"tasks:\n  - identifier: op\n    kind: {{action: airflow_operator, target: {path}}}\n")
+    project.dag("old", f"tasks:\n  - identifier: op\n    kind: {{action: airflow_operator, target: {path}}}\n"
+                "    options: {arguments: {bash_command: echo hi}}\n")  # what the drop-in BashOperator needs
     found = validate_project(project.root).problems
     assert len(found) == 1
     assert (found[0].severity, found[0].location.line, found[0].location.column) == (severity, 3, 46)

@@ -33,9 +33,10 @@ def import_operator(path: str) -> type:
 
 
 def _known_operators() -> tuple[Any, str, dict[str, Any], dict[str, Any]]:
-    """The operator paths found importable before, with the Python file of each one's module and its time:
-    kept in DOP's cache under the key of what is installed (as the entry points are), so that ``dop validate``
-    does not import Airflow and the operators again to learn what it learnt last time."""
+    """What importing and building operators taught before: for each operator path found importable, the Python
+    file of its module, that file's time, and the calls known to build (:func:`_call_key`). Kept in DOP's cache
+    under the key of what is installed (as the entry points are), so that ``dop validate`` does not import
+    Airflow and the operators again to learn what it learnt last time."""
     from dop_core.util.cachedir import read_keyed
 
     path, key = _operators_cache()
@@ -50,30 +51,61 @@ def _operators_cache() -> tuple[Any, str]:
     return installed_cache("operators")
 
 
-def _is_known_operator(path: str) -> bool:
+#: how many calls known to build are kept per operator path
+KEPT_CALLS = 64
+
+
+def _known_operator(path: str) -> list[Any] | None:
+    """``[module file, its time, [calls known to build]]`` of ``path`` when its module file is unchanged (an
+    operator of the project's own code is edited in place), else None."""
     entry = _known_operators()[2].get(path)
-    if not (isinstance(entry, list) and len(entry) == 2 and isinstance(entry[0], str)):
-        return False
-    try:  # the module's own file unchanged (an operator of the project's own code is edited in place)
-        return os.stat(entry[0]).st_mtime_ns == entry[1]
+    if not (isinstance(entry, list) and len(entry) == 3 and isinstance(entry[0], str) and isinstance(entry[2], list)):
+        return None
+    try:
+        return entry if os.stat(entry[0]).st_mtime_ns == entry[1] else None
     except OSError:
-        return False
+        return None
 
 
-def _remember_operator(path: str, cls: type) -> None:
-    import sys
-
+def _remember(path: str, source: str, stamp: int, calls: list[str]) -> None:
     from dop_core.util.cachedir import write_keyed
+
+    where, key, found, known = _known_operators()
+    write_keyed(where, key, {**found, path: [source, stamp, calls[-KEPT_CALLS:]]}, known)
+
+
+def _learn_operator(path: str, cls: type) -> list[Any] | None:
+    """Note that ``path`` imports as operator ``cls`` (nothing when its module has no file)."""
+    import sys
 
     source = getattr(sys.modules.get(cls.__module__), "__file__", None)
     if not source:
-        return
+        return None
     try:
         stamp = os.stat(source).st_mtime_ns
     except OSError:
-        return
-    where, key, found, known = _known_operators()
-    write_keyed(where, key, {**found, path: [source, stamp]}, known)
+        return None
+    _remember(path, source, stamp, [])
+    return [source, stamp, []]
+
+
+def _call_key(path: str, arguments: dict[str, Any], kwargs: dict[str, Any]) -> str:
+    """What decides whether building the operator at ``path`` succeeds: its arguments, the config's Airflow
+    arguments (but the task's id and docs) and Airflow's settings in the environment."""
+    import hashlib
+    import json
+
+    airflow_env = sorted((k, v) for k, v in os.environ.items() if k.startswith("AIRFLOW"))
+    own = {k: v for k, v in kwargs.items() if k not in ("task_id", "doc_md")}
+    text = json.dumps([path, arguments, own, airflow_env], sort_keys=True, default=repr)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def inputs(ctx: ValidationContext) -> list[str]:
+    """What validating the task read beyond its DAG folder: the Python file of its operator's module."""
+    assert ctx.task is not None
+    entry = _known_operator(ctx.task.kind.target)
+    return [entry[0]] if entry is not None else []
 
 
 def validate(ctx: ValidationContext) -> Iterator[Problem]:
@@ -89,7 +121,8 @@ def validate(ctx: ValidationContext) -> Iterator[Problem]:
                           f"write `target: {moved.path}` (pip install '{moved.distribution}') and rewrite "
                           "options.arguments for it")
         return
-    if not _is_known_operator(path):
+    entry = _known_operator(path)
+    if entry is None:
         try:
             cls = import_operator(path)
         except Exception as exc:
@@ -101,13 +134,41 @@ def validate(ctx: ValidationContext) -> Iterator[Problem]:
             yield ctx.problem(("kind", "target"), f"{path!r} is not an Airflow operator (a BaseOperator subclass)",
                               "the dotted path of a BaseOperator subclass")
             return
-        _remember_operator(path, cls)
+        entry = _learn_operator(path, cls)
     if moved is not None:
         yield ctx.problem(("kind", "target"), f"{path!r} is an Airflow 1/2 path; DOP builds {moved.path} instead",
                           None, f"write `target: {moved.path}` (from {moved.distribution})", severity="warning")
     if "task_id" in ctx.options.arguments:
         yield ctx.problem(("options", "arguments", "task_id"), "task_id is set by DOP from the identifier",
                           None, "remove it")
+    elif ctx.thorough:  # dop validate: what building the operator would say (the DAG may not be built)
+        yield from _build_problems(ctx, path, entry)
+
+
+def _build_problems(ctx: ValidationContext, path: str, entry: list[Any] | None) -> Iterator[Problem]:
+    """The operator built with the task's arguments, in a DAG of its own (a call known to build is not made
+    again): a problem at the task's options when it refuses them."""
+    from dop_core.contract.contexts import operator_kwargs
+
+    assert ctx.task is not None
+    kwargs = operator_kwargs(ctx.task)
+    key = _call_key(path, ctx.options.arguments, kwargs)
+    if entry is not None and key in entry[2]:
+        return
+    try:
+        cls = import_operator(path)
+        from airflow.sdk import DAG
+
+        with DAG(ctx.dag.dag_id, schedule=None):
+            make_operator(cls, ctx.options.arguments, kwargs)
+    except Exception as exc:
+        where = ("options",) if ctx.task.options else ()
+        yield ctx.problem(where, f"task {ctx.task.identifier!r} cannot be built: {type(exc).__name__}: {exc}",
+                          f"options that {ctx.task.kind.action}/{path} accepts",
+                          "check the option named in the message")
+        return
+    if entry is not None:
+        _remember(path, entry[0], entry[1], [*(c for c in entry[2] if c != key), key])
 
 
 def _import_problem(ctx: ValidationContext, path: str, exc: Exception) -> Problem:
@@ -149,10 +210,15 @@ def _timedelta_params(cls: type) -> set[str]:
     return names
 
 
-def build(task: TaskBuild) -> Any:
-    cls = import_operator(task.task.kind.target)
-    arguments = dict(task.options.arguments)
+def make_operator(cls: type, arguments: dict[str, Any], kwargs: dict[str, Any]) -> Any:
+    """Operator ``cls`` with the task's ``arguments`` (durations as timedeltas where it takes one) and DOP's
+    Airflow ``kwargs``."""
+    arguments = dict(arguments)
     for name in _timedelta_params(cls) & set(arguments):
         if isinstance(arguments[name], str | dict | int | float):
             arguments[name] = parse_duration(arguments[name])
-    return with_variable_params(cls)(**arguments, **task.operator_kwargs())
+    return with_variable_params(cls)(**arguments, **kwargs)
+
+
+def build(task: TaskBuild) -> Any:
+    return make_operator(import_operator(task.task.kind.target), task.options.arguments, task.operator_kwargs())

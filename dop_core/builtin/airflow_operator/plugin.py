@@ -11,5 +11,6 @@ def dop_task_types() -> list[TaskType]:
     return [TaskType(action="airflow_operator", target="*",
                      options="dop_core.builtin.airflow_operator.options:AirflowOperatorOptions",
                      build="dop_core.builtin.airflow_operator.operator:build",
-                     validate="dop_core.builtin.airflow_operator.operator:validate", inputs=(),
+                     validate="dop_core.builtin.airflow_operator.operator:validate",
+                     inputs="dop_core.builtin.airflow_operator.operator:inputs", validate_covers_build=True,
                      description="any Airflow operator: target is its dotted class path, options.arguments its kwargs")]

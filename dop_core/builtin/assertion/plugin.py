@@ -16,5 +16,6 @@ def dop_task_types() -> list[TaskType]:
                  description="fail unless every row the query returns has success = true"),
         TaskType(action="assertion", target="assertion_sensor", build=_HERE + "run:sensor",
                  options=_HERE + "options:SensorOptions", sql_file="required", sql="query", inputs=(),
+                 validate_covers_build=True,  # DOP's sensor, made from the validated wait options
                  test=_HERE + "run:test", description="wait until every row the query returns has success = true"),
     ]

@@ -38,6 +38,7 @@ def dop_plugin_settings() -> list[PluginSettings]:
 def dop_task_types() -> list[TaskType]:
     return [TaskType(action="dbt", target=target, options="dop_dbt.options:DbtOptions", build="dop_dbt.tasks:build",
                      validate="dop_dbt.tasks:validate", inputs="dop_dbt.tasks:inputs",
+                     validate_covers_build="dop_dbt.tasks:validate_covers_build",
                      sql_file="none", description=description)
             for target, description in DESCRIPTIONS.items()]
 

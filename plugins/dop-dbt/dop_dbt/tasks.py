@@ -73,6 +73,13 @@ def inputs(ctx: Any) -> list[str] | None:
     return [str(p) for p in (*paths, dbt.path / dbt_project.PROJECT_FILE, dbt.target_dir / "manifest.json")]
 
 
+def validate_covers_build(options: DbtOptions, effective: settings.DbtSettings | None) -> bool:
+    """Whether :func:`validate` finds every problem :func:`build` would, so that ``dop validate`` need not build
+    the task: not with ``options.expand`` (building reads manifest.json) nor in pods (it makes the Kubernetes
+    provider's operator)."""
+    return options.expand is None and (effective is None or effective.mode != "kubernetes")
+
+
 def validate(ctx: Any) -> Iterator[Any]:
 
     task, options, project = ctx.task, ctx.options, ctx.project

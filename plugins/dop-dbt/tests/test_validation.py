@@ -267,13 +267,18 @@ def test_kubernetes_mode_needs_an_image_and_the_provider(dop_project: Any) -> No
     assert "pip install 'dop-dbt[kubernetes]'" in provider
 
 
-def test_expand_without_a_manifest_is_a_warning_and_other_targets_refuse_it(shop: Any) -> None:
-    shop.dag("other", """\
+#: a DAG of one dbt run task with ``expand`` (one Airflow task per model, read from manifest.json)
+EXPANDED_RUN = """\
         schema: shop
         tasks:
           - identifier: run_all
             kind: {action: dbt, target: run}
             options: {project: shop, expand: true}
+"""
+
+
+def test_expand_without_a_manifest_is_a_warning_and_other_targets_refuse_it(shop: Any) -> None:
+    shop.dag("other", EXPANDED_RUN + """\
           - identifier: test_all
             kind: {action: dbt, target: test}
             options: {project: shop, expand: true}
@@ -283,3 +288,42 @@ def test_expand_without_a_manifest_is_a_warning_and_other_targets_refuse_it(shop
     assert by_severity == {("warning", 5), ("error", 8)}
     warning = next(p for p in report.problems if p.severity == "warning")
     assert "python -m dop_dbt parse shop" in str(warning)
+
+
+CHECK = """\
+import json, sys
+from dop_core.testing import check_project
+report = check_project(sys.argv[1])
+print(json.dumps({"problems": [str(p) for p in report.problems], "airflow": "airflow" in sys.modules}))
+"""
+
+
+def check_in_a_new_process(root: Any, tmp_path: Any) -> dict[str, Any]:
+    """What ``dop validate`` finds of the project at ``root``, in a new process with an empty user cache: the
+    problems, and whether Airflow was imported."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("DOP_")}, "XDG_CACHE_HOME": str(tmp_path / "c")}
+    out = subprocess.run([sys.executable, "-c", CHECK, str(root)], env=env, capture_output=True, text=True,
+                         check=True, cwd=tmp_path)
+    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def test_dop_validate_checks_dbt_tasks_without_building_them_unless_the_build_reads_a_manifest(
+        shop: Any, tmp_path: Any) -> None:
+    """A dbt task's validation finds what building it would, so `dop validate` checks the shop project (dbt
+    tasks beside native ones) without importing Airflow; with ``expand``, building reads the dbt project's
+    manifest.json, so the DAG is built: a manifest that does not read is reported."""
+    assert check_in_a_new_process(shop.root, tmp_path) == {"problems": [], "airflow": False}
+
+    shop.dag("other", EXPANDED_RUN)
+    shop.write("dbt/shop/target/manifest.json", "{not json")
+    found = check_in_a_new_process(shop.root, tmp_path)
+    assert found["airflow"] is True
+    config = shop.root / "orchestration/other/config.yaml"
+    assert [p.split("\n")[0] for p in found["problems"]] == [
+        f"{config}:5:14: error: task 'run_all' cannot be built: JSONDecodeError: Expecting property name enclosed "
+        "in double quotes: line 1 column 2 (char 1)"], found
