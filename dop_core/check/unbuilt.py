@@ -65,14 +65,14 @@ def _stand_ins(config: DagConfig, project: Project, renderer: Any) -> Iterator[A
     task's ``sql/<identifier>.sql``; a trigger's ``options.sql``, else its ``sql/<identifier>.sql``."""
     import attrs
 
-    from dop_core.validate.dag import plain_sql_folder, sql_file
+    from dop_core.validate.dag import SqlFiles
     from dop_core.validate.render import TaskStandIn
 
     registry = plugins.get_registry()
-    plain = plain_sql_folder(project, config)
+    sql_files = SqlFiles(project, config)
     for task in config.tasks:
         kind = registry.task_type(task.kind.action, task.kind.target)
-        if _reads_sql(kind) and sql_file(project, config, task.identifier, plain) is not None:
+        if _reads_sql(kind) and sql_files.get(task.identifier) is not None:
             yield attrs.evolve(renderer.task(task), options=task.typed_options, dop_kind=kind)
     keys = tuple(renderer.defaults)
     for _, triggers, owner in trigger_groups(config.tasks, config.triggers):
@@ -80,7 +80,7 @@ def _stand_ins(config: DagConfig, project: Project, renderer: Any) -> Iterator[A
             kind = registry.named("trigger", trig.kind)
             if not _reads_sql(kind):
                 continue
-            path = sql_file(project, config, trig.identifier, plain) if trig.identifier else None
+            path = sql_files.get(trig.identifier) if trig.identifier else None
             template = str(path.relative_to(config.folder)) if path is not None and config.folder else None
             sql = getattr(trig.typed_options, "sql", None) or template
             if sql:
