@@ -40,8 +40,20 @@ def _known_operators() -> tuple[Any, str, dict[str, Any], dict[str, Any]]:
     from dop_core.util.cachedir import read_keyed
 
     path, key = _operators_cache()
-    found, known = read_keyed(path, key)
-    return path, key, found if isinstance(found, dict) else {}, known
+    try:  # read again only when the file changed: validating a project asks for every airflow_operator task
+        stat = os.stat(path)
+        stamp: tuple[int, int] | None = (stat.st_mtime_ns, stat.st_size)
+    except (OSError, TypeError):
+        stamp = None
+    if stamp is None or _READ.get(path, (None,))[0] != stamp:
+        found, known = read_keyed(path, key)
+        _READ[path] = (stamp, found if isinstance(found, dict) else {}, known)
+    _, found, known = _READ[path]
+    return path, key, found, known
+
+
+#: the operators cache file as last read by this process: (its time and size, what it holds under the key, all)
+_READ: dict[Any, tuple[Any, dict[str, Any], dict[str, Any]]] = {}
 
 
 @functools.cache  # the key as this process started: importing Airflow adds its own folders to sys.path
@@ -72,6 +84,7 @@ def _remember(path: str, source: str, stamp: int, calls: list[str]) -> None:
 
     where, key, found, known = _known_operators()
     write_keyed(where, key, {**found, path: [source, stamp, calls[-KEPT_CALLS:]]}, known)
+    _READ.pop(where, None)  # read it back next time, whatever its time
 
 
 def _learn_operator(path: str, cls: type) -> list[Any] | None:
