@@ -77,9 +77,9 @@ def write_atomically(path: pathlib.Path, content: bytes) -> bool:
 
 def installed_cache(kind: str) -> tuple[pathlib.Path | None, str]:
     """The cache file of ``kind`` for this Python executable, and the key of what is installed for it: the
-    ``sys.path`` folders and their modification times (installing, upgrading or removing a distribution adds
-    or removes a ``*.dist-info`` folder in one of them, which changes that folder's time). ``(None, "")``
-    when DOP's caches are off (:func:`enabled`)."""
+    ``sys.path`` folders and what is installed in each (installing, upgrading or removing a distribution adds
+    or removes a ``*.dist-info`` folder in one of them). ``(None, "")`` when DOP's caches are off
+    (:func:`enabled`)."""
     import hashlib
     import sys
 
@@ -87,12 +87,24 @@ def installed_cache(kind: str) -> tuple[pathlib.Path | None, str]:
         return None, ""
     h = hashlib.sha256(f"{sys.version}\0{sys.executable}\0".encode())
     for entry in sys.path:
-        try:
-            h.update(f"{entry}\0{os.stat(entry or '.').st_mtime_ns}\n".encode())
-        except OSError:
-            h.update(f"{entry}\0-\n".encode())
+        h.update(f"{entry}\0{_installed_in(entry or '.')}\n".encode())
     name = hashlib.sha256(sys.executable.encode()).hexdigest()[:16]
     return user_cache_dir() / kind / f"{name}.json", h.hexdigest()
+
+
+def _installed_in(folder: str) -> str:
+    """What says what is installed in the ``sys.path`` folder ``folder``: a site-packages folder's time (a
+    ``*.dist-info`` added or removed changes it); in another folder (the working folder, the checkout of an
+    editable install, the standard library) its ``*.dist-info`` folders and their times, if any: a file made
+    or removed beside a checkout's code installs nothing."""
+    try:
+        if folder.endswith(("site-packages", "dist-packages")):
+            return str(os.stat(folder).st_mtime_ns)
+        with os.scandir(folder) as found:
+            return ",".join(sorted(f"{e.name}:{e.stat().st_mtime_ns}" for e in found
+                                   if e.name.endswith((".dist-info", ".egg-info"))))
+    except OSError:
+        return "-"
 
 
 def read_keyed(path: pathlib.Path | None, key: str) -> tuple[Any, dict[str, Any]]:
