@@ -23,8 +23,13 @@ def check_project(root: Any = None, target: str | None = None, build: bool = Tru
     unless :mod:`dop_core.check.unbuilt` can do without) and its SQL (rendered for ``date``, default today: see
     :mod:`dop_core.check.sql`). What a DAG's validation, build and check found is kept until one of their
     inputs changes (:mod:`dop_core.check.cache`)."""
-    if not build:
-        return validate_project(root, target)
+    from dop_core.util.collector import collector_paused
+
+    with collector_paused():  # validating and checking every DAG makes long-lived objects, not garbage cycles
+        return validate_project(root, target) if not build else _check_project(root, target, date)
+
+
+def _check_project(root: Any, target: str | None, date: dt.date | None) -> ProjectReport:
     from dop_core.check.cache import CheckCache
     from dop_core.util.cachedir import installed_cache
 
