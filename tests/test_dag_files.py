@@ -74,7 +74,15 @@ def test_a_file_of_the_users_own_that_builds_dags_stops_it_naming_the_file(dop_p
     assert sorted(_dag_files(root)) == ["dop_dags_0.py", "dop_dags_1.py", "hand.py"]  # the user's own DAG stays
 
 
-def test_no_group_at_all_is_refused(dop_project):
-    result = _dag_files_cmd(_project(dop_project, 1).root, "--groups", "0")
+def test_no_group_at_all_or_more_files_than_dags_is_refused(dop_project):
+    root = _project(dop_project, 3).root
+    before = _dag_files(root)
+    result = _dag_files_cmd(root, "--groups", "0")
     assert result.exit_code == 1
-    assert "error: --groups 0: no DAG file would build the DAGs" in result.output
+    assert "error: --groups 0: the project has 3 DAG(s), so 0 DAG files would leave none to build them" \
+        in result.output
+    assert "expected: a whole number from 1 to 3" in result.output
+    result = _dag_files_cmd(root, "--groups", "1000000")
+    assert result.exit_code == 1
+    assert "would leave some empty" in result.output and "fix: give --groups 1" in result.output
+    assert _dag_files(root) == before

@@ -49,10 +49,14 @@ def write_dag_files(project: Project, groups: int | None = None) -> tuple[list[p
     and the files removed. DopError, before anything changes, if a file of ``dags/`` calls ``build_dags`` and
     is not one DOP writes."""
     assert project.root is not None
+    dags = len(project.dag_folders())
     k = default_groups(project) if groups is None else groups
-    if k < 1:
-        raise DopError(f"--groups {k}: no DAG file would build the DAGs", expected="a whole number >= 1",
-                       fix="give --groups 1 for one loader file, or leave it out")
+    if not 1 <= k <= max(dags, 1):
+        raise DopError(f"--groups {k}: the project has {dags} DAG(s), so {k} DAG files would leave "
+                       + ("none to build them" if k < 1 else "some empty"),
+                       expected=f"a whole number from 1 to {max(dags, 1)}",
+                       fix=f"give --groups {default_groups(project)} (one file per {DAGS_PER_FILE} DAGs), "
+                           "or leave it out")
     folder = project.root / "dags"
     wanted = {folder / "dop_dags.py": SINGLE} if k == 1 else \
         {folder / f"dop_dags_{i}.py": GROUP.format(i=i, k=k) for i in range(k)}

@@ -249,8 +249,8 @@ class Engine(abc.ABC):
         Written here in BigQuery's dialect, the values as literals, and translated; an engine that binds values
         overrides it (DuckDB's: then no SQL is translated once the table exists)."""
         names = ", ".join(check_identifier(name, "column name") for name, _ in columns)
-        self.create_schema(relation.schema, relation.database)
         parts = (relation.database,) if relation.database and not self.single_catalog else ()
+        self.create_schema(relation.schema, parts[0] if parts else None)
         table = ".".join(f"`{part}`" for part in (*parts, relation.schema, relation.name))  # BigQuery's quotes
         self.execute(self.translate(f"CREATE TABLE IF NOT EXISTS {table} ("
                                     + ", ".join(f"{name} {typ}" for name, typ in columns) + ")", "bigquery"))

@@ -95,11 +95,16 @@ def installed_cache(kind: str) -> tuple[pathlib.Path | None, str]:
 def _installed_in(folder: str) -> str:
     """What says what is installed in the ``sys.path`` folder ``folder``: a site-packages folder's time (a
     ``*.dist-info`` added or removed changes it); in another folder (the working folder, the checkout of an
-    editable install, the standard library) its ``*.dist-info`` folders and their times, if any: a file made
-    or removed beside a checkout's code installs nothing."""
+    editable install) its ``*.dist-info`` folders and their times, if any: a file made or removed beside a
+    checkout's code installs nothing. The standard library's folders change with Python's version only (in
+    the key already), so they are not listed: this runs in every parsing process."""
+    import sys
+
     try:
         if folder.endswith(("site-packages", "dist-packages")):
             return str(os.stat(folder).st_mtime_ns)
+        if os.path.abspath(folder).startswith(os.path.join(sys.base_prefix, "lib", "")):
+            return "stdlib"
         with os.scandir(folder) as found:
             return ",".join(sorted(f"{e.name}:{e.stat().st_mtime_ns}" for e in found
                                    if e.name.endswith((".dist-info", ".egg-info"))))
