@@ -132,11 +132,23 @@ def build_dag_from_yaml(config: str, root: pathlib.Path, sql: dict[str, str] | N
     return build_one(factory.project(), name)
 
 
+#: the ``DOP_*`` variables that say how this machine runs DOP, not what a project is: :func:`clean_env` keeps them
+#: (tox turns ``dop run``'s run server off for the tests, but for those that test it)
+MACHINE_ENV = ("DOP_RUN_SERVER", "DOP_RUN_SERVER_IDLE")
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    """This process's environment without its ``DOP_*`` variables (but :data:`MACHINE_ENV`), with ``extra``:
+    the environment of a ``dop`` command a test starts in a project of its own."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DOP_") or k in MACHINE_ENV}
+    env.update(extra)
+    return env
+
+
 def run_dop(*args: str, cwd: str | os.PathLike[str] | None = None, env: dict[str, str] | None = None,
             timeout: float = 600) -> subprocess.CompletedProcess[str]:
-    """Run ``dop ARGS...`` in a subprocess (no ``DOP_*`` variables inherited unless given in ``env``)."""
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("DOP_")}
-    full_env.update(env or {})
+    """Run ``dop ARGS...`` in a subprocess (in :func:`clean_env`, with ``env``)."""
+    full_env = clean_env(**(env or {}))
     return subprocess.run([sys.executable, "-m", "dop_core.cli.main", *args], cwd=cwd, env=full_env,
                           capture_output=True, text=True, timeout=timeout, check=False)
 

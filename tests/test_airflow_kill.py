@@ -13,6 +13,8 @@ import time
 import pytest
 from proctree import alive, below, processes, wait_for
 
+from dop_core.testing import clean_env
+
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600),
               pytest.mark.skipif(not sys.platform.startswith("linux"), reason="parent-death signals are Linux's")]
 
@@ -26,7 +28,7 @@ def test_sigkill_of_dop_airflow_stops_every_component(dop_project, tmp_path):
             kind: {action: materialization, target: schema}
         """)
     out = tmp_path / "dop-airflow.out"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DOP_")}
+    env = clean_env()
     with open(out, "wb") as handle:
         proc = subprocess.Popen([sys.executable, "-m", "dop_core.cli.main", "airflow", "--port", "0"],
                                 cwd=dop_project.root, env=env, stdin=subprocess.DEVNULL, stdout=handle,

@@ -16,7 +16,7 @@ import re
 import pytest
 
 from dop_core.cli.run_output import paint, use_colour
-from dop_core.testing import ProjectFactory, run_dop, secrets_in_clear
+from dop_core.testing import ProjectFactory, clean_env, run_dop, secrets_in_clear
 
 PLANTED = "Planted-S3cret-4242"
 CONFIG = """\
@@ -175,7 +175,7 @@ def test_on_a_terminal_the_states_are_in_colour(shop):
     import sys
 
     leader, follower = os.openpty()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DOP_") and k != "NO_COLOR"}
+    env = {k: v for k, v in clean_env().items() if k != "NO_COLOR"}
     proc = subprocess.Popen([sys.executable, "-m", "dop_core.cli.main", "run", "shop", "--date", "2024-06-03",
                              "--select", "+orders"], cwd=shop, env=env, stdin=subprocess.DEVNULL, stdout=follower,
                             stderr=follower)

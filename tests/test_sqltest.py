@@ -12,7 +12,7 @@ import pytest
 
 from dop_core.sqltest.diff import describe
 from dop_core.sqltest.report import run_tests, text
-from dop_core.testing import run_dop
+from dop_core.testing import clean_env, run_dop
 
 CONFIG = """\
     schema: shop
@@ -437,11 +437,10 @@ def test_a_config_error_stops_only_its_dag(dop_project):
 @pytest.mark.slow
 def test_the_benchmark_runs_generated_tests_and_imports_no_airflow(tmp_path):
     """benchmarks/sql_tests.py at a tiny size (no timing asserted: the speed target is in its output)."""
-    import os
     import re
 
     script = pathlib.Path(__file__).resolve().parents[1] / "benchmarks" / "sql_tests.py"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DOP_")}
+    env = clean_env()
     result = subprocess.run([sys.executable, str(script), "--tests", "4", "--rows", "5", "--reps", "1", "--workdir",
                              str(tmp_path)], capture_output=True, text=True, env=env, timeout=600, check=False)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]

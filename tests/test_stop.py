@@ -23,7 +23,7 @@ from collections.abc import Iterator
 import pytest
 from proctree import alive, below, running, wait_for
 
-from dop_core.testing import ProjectFactory
+from dop_core.testing import ProjectFactory, clean_env
 from dop_core.util.locks import is_held
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900),
@@ -66,7 +66,7 @@ class DopRun:
     def __init__(self, root: pathlib.Path, date: str, conf: str = "{}"):
         self.root, self.date = root, date
         self.out = root.parent / f"dop-run-{date}-{os.urandom(3).hex()}.out"
-        env = {k: v for k, v in os.environ.items() if not k.startswith("DOP_")}
+        env = clean_env()
         with open(self.out, "wb") as out:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "dop_core.cli.main", "run", "naps", "--date", date, "--conf", conf],

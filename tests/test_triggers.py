@@ -18,7 +18,7 @@ import pytest
 from dop_core import hookimpl
 from dop_core.contract.records import TriggerType
 from dop_core.errors import ConfigError
-from dop_core.testing import run_dop
+from dop_core.testing import clean_env, run_dop
 
 UPSTREAM = """\
 schedule_interval: "@daily"
@@ -471,7 +471,7 @@ class Running:
     """`dop ARGS` running in the background; its output lines are collected by a thread."""
 
     def __init__(self, *args: str, cwd: pathlib.Path):
-        env = {k: v for k, v in os.environ.items() if not k.startswith("DOP_")}
+        env = clean_env()
         self.proc = subprocess.Popen([sys.executable, "-m", "dop_core.cli.main", *args], cwd=cwd, env=env, text=True,
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, bufsize=1,
                                      start_new_session=True)  # its own process group: `dop run` + its runner

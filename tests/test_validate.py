@@ -8,7 +8,7 @@ import shutil
 import pytest
 
 from dop_core.check.project import check_project
-from dop_core.testing import run_dop
+from dop_core.testing import clean_env, run_dop
 from dop_core.validate.project import validate_project
 
 CORPUS = pathlib.Path(__file__).parent / "corpus"
@@ -151,12 +151,11 @@ def in_a_new_process(script: str, root: pathlib.Path, tmp_path: pathlib.Path, **
     ``tmp_path`` and whose working folder (on ``sys.path``, whose folders' times key what DOP caches of what is
     installed) never changes; ``env`` adds variables."""
     import json
-    import os
     import subprocess
     import sys
 
     (tmp_path / "cwd").mkdir(exist_ok=True)
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith("DOP_")}, "XDG_CACHE_HOME": str(tmp_path / "c"),
+    env = {**clean_env(), "XDG_CACHE_HOME": str(tmp_path / "c"),
            **env}
     out = subprocess.run([sys.executable, "-c", script, str(root)], env=env, capture_output=True, text=True,
                          check=True, cwd=tmp_path / "cwd")

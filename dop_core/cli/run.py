@@ -38,6 +38,7 @@ from typing import IO, Any
 
 from dop_core.cli.airflow_home import airflow_env, airflow_home, ensure_database, run_lock_path
 from dop_core.cli.processes import PARENT_PID, adopt_orphans, descendants, die_with_parent, exit_now
+from dop_core.cli.run_server import record_modules, served_runner, start_server
 from dop_core.cli.selection import Selection
 from dop_core.config.models import DAG_ID_PREFIX, Project
 from dop_core.contract.runtime import register_target
@@ -70,7 +71,7 @@ class _Stopper:
     def __init__(self, grace: float):
         self.grace = grace
         self.signum: int | None = None
-        self.child: subprocess.Popen[str] | None = None
+        self.child: Any = None  # a subprocess.Popen, or a run_server.ServedRunner
         self.killed = False
         self._timer: threading.Timer | None = None
         self._previous: dict[int, Any] = {}
@@ -150,23 +151,35 @@ def run_dag(project: Project, name: str, date: dt.date, full_refresh: bool = Fal
 
 def _run(project: Project, request: dict[str, Any], full_refresh: bool, env: dict[str, str], say: Any,
          stopper: _Stopper, lock_fd: int, fmt: str, sink: Callable[[dict[str, Any]], None] | None = None) -> int:
-    from dop_core.cli.run_output import RunReport, use_colour
-    from dop_core.cli.run_results import TASK_MARK, run_folder
-
-    dag_id, day = request["dag_id"], request["date"]
     target = env.get("DOP_TARGET") or project.default_target
-    result: dict[str, Any] | None = None
     # A signal from here until the runner is known to the stopper waits (the runner inherits the blocked
     # signals and takes them once it handles them): the run is either not started, or started and stoppable.
     blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
     try:
-        proc = subprocess.Popen([sys.executable, "-m", "dop_core.cli.run", json.dumps(request)],
-                                env={**env, PARENT_PID: str(os.getpid())}, cwd=project.root, stdin=subprocess.PIPE,
-                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1,
-                                start_new_session=True, pass_fds=(lock_fd,))
+        proc: Any = served_runner(project.root, env, json.dumps(request), lock_fd)
+        if proc is None:
+            proc = subprocess.Popen([sys.executable, "-m", "dop_core.cli.run", json.dumps(request)],
+                                    env={**env, PARENT_PID: str(os.getpid())}, cwd=project.root,
+                                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                    bufsize=1, start_new_session=True, pass_fds=(lock_fd,))
         stopper.child = proc
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+    try:
+        return _follow(project, request, proc, full_refresh, target, say, stopper, fmt, sink)
+    finally:
+        if isinstance(proc, subprocess.Popen) and stopper.signum is None:  # a server serves the next runs
+            start_server(project.root, env, project.dop_dir / "logs" / "run-server.log")
+
+
+def _follow(project: Project, request: dict[str, Any], proc: Any, full_refresh: bool, target: str, say: Any,
+            stopper: _Stopper, fmt: str, sink: Callable[[dict[str, Any]], None] | None) -> int:
+    """Follow the runner ``proc``: its checks, then the run (its progress shown, its log written); the status."""
+    from dop_core.cli.run_output import RunReport, use_colour
+    from dop_core.cli.run_results import TASK_MARK, run_folder
+
+    dag_id, day = request["dag_id"], request["date"]
+    result: dict[str, Any] | None = None
     assert proc.stdin is not None and proc.stdout is not None
     lines = map(redact, proc.stdout)
     before, ready = _checked(lines)
@@ -189,6 +202,8 @@ def _run(project: Project, request: dict[str, Any], full_refresh: bool, env: dic
         proc.stdin.write(json.dumps({"log": str(log_path)}) + "\n")
         proc.stdin.close()
     with log_file:
+        if not isinstance(proc, subprocess.Popen):
+            log_file.write(f"[dop] its runner (PID {proc.pid}) was forked by the project's run server\n")
         log_file.writelines(before)
         for line in lines:
             if line.startswith(RESULT_MARK):
@@ -234,7 +249,7 @@ def _checked(lines: Any) -> tuple[list[str], dict[str, Any] | None]:
     return before, None
 
 
-def _not_started(proc: subprocess.Popen[str], before: list[str], outcome: dict[str, Any] | None,
+def _not_started(proc: Any, before: list[str], outcome: dict[str, Any] | None,
                  stopper: _Stopper, dag_id: str) -> int:
     """The runner stopped before its DAG run: interrupted, a check failed, or it crashed. Show why; the status."""
     assert proc.stdin is not None and proc.stdout is not None
@@ -349,7 +364,9 @@ def _child(request: str) -> int:
             selected = _check(asked)
             if selected is None or not _told_log():
                 return 2
-            return _test(asked["dag_id"], logical, asked["conf"], selected, interruption)
+            code = _test(asked["dag_id"], logical, asked["conf"], selected, interruption)
+            record_modules(pathlib.Path(os.environ["AIRFLOW_HOME"]), pathlib.Path(os.environ["DOP_PROJECT_DIR"]))
+            return code
         except RunInterrupted:
             interruption.finish()
 

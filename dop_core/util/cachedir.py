@@ -85,11 +85,21 @@ def installed_cache(kind: str) -> tuple[pathlib.Path | None, str]:
 
     if not enabled():
         return None, ""
+    name = hashlib.sha256(sys.executable.encode()).hexdigest()[:16]
+    return user_cache_dir() / kind / f"{name}.json", installed_key()
+
+
+def installed_key() -> str:
+    """A key of what is installed for this Python: its version and executable, the ``sys.path`` folders and
+    what is installed in each (installing, upgrading or removing a distribution adds or removes a
+    ``*.dist-info`` folder in one of them)."""
+    import hashlib
+    import sys
+
     h = hashlib.sha256(f"{sys.version}\0{sys.executable}\0".encode())
     for entry in sys.path:
         h.update(f"{entry}\0{_installed_in(entry or '.')}\n".encode())
-    name = hashlib.sha256(sys.executable.encode()).hexdigest()[:16]
-    return user_cache_dir() / kind / f"{name}.json", h.hexdigest()
+    return h.hexdigest()
 
 
 def _installed_in(folder: str) -> str:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import pathlib
 import socket
 import subprocess
 import sys
+
+from dop_core.testing import clean_env
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 
@@ -19,7 +20,7 @@ def dop(
     stdin: str | None = "",
 ) -> subprocess.CompletedProcess[str]:
     """Run ``dop`` as a user would (no terminal on stdin, so ``dop init`` asks nothing)."""
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("DOP_")}
+    full_env = clean_env()
     full_env.update(env or {})
     return subprocess.run(
         [sys.executable, "-m", "dop_core.cli.main", *args],

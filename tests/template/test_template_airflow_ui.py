@@ -25,6 +25,8 @@ from typing import Any
 import pytest
 from template_support import free_port
 
+from dop_core.testing import clean_env
+
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(720)]
 
 CHROMIUM_ARGS = [
@@ -46,7 +48,7 @@ class AirflowServer:
     def __init__(self, project: pathlib.Path, port: int, log: pathlib.Path):
         self.project, self.port, self.log = project, port, log
         self.groups: set[int] = set()  # process groups of the components, once seen
-        env = {k: v for k, v in os.environ.items() if not k.startswith("DOP_")}
+        env = clean_env()
         with open(log, "wb") as out:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "dop_core.cli.main", "airflow", "--port", str(port)],

@@ -8,6 +8,8 @@ from typing import Any
 import pytest
 from template_support import dop
 
+from dop_core.testing import clean_env
+
 BUCKET = "composer-bucket"
 
 
@@ -249,7 +251,6 @@ def test_a_deploy_killed_at_any_point_loses_nothing_and_the_next_one_finishes(
     every object stays whole, the prefix always says whose it is, and the next deploy finishes."""
     import base64
     import hashlib
-    import os
     import random
     import signal
     import subprocess
@@ -258,7 +259,7 @@ def test_a_deploy_killed_at_any_point_loses_nothing_and_the_next_one_finishes(
 
     extra = project / "orchestration" / "example_covid19" / "extra"
     extra.mkdir()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DOP_")}
+    env = clean_env()
     env["STORAGE_EMULATOR_HOST"] = gcs_emulator
     command = [sys.executable, "-m", "dop_core.cli.main", "deploy", "--bucket", f"gs://{BUCKET}"]
     prefix = "dags/my_project/"

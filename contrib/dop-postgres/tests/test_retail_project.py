@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
-import os
 import pathlib
 import shutil
 import subprocess
@@ -18,6 +17,8 @@ from typing import Any
 
 import pytest
 from conftest import PASSWORD
+
+from dop_core.testing import clean_env
 
 REPO = pathlib.Path(__file__).resolve().parents[3]
 RETAIL = REPO / "tests" / "projects" / "retail"
@@ -37,7 +38,7 @@ def _project(root: pathlib.Path, dsn: str) -> pathlib.Path:
 
 
 def _start(root: pathlib.Path, *args: str) -> subprocess.Popen[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DOP_")}
+    env = clean_env()
     return subprocess.Popen(
         [sys.executable, "-m", "dop_core.cli.main", "run", DAG, *args],
         cwd=root,

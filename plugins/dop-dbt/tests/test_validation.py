@@ -7,7 +7,7 @@ from typing import Any
 import dop_dbt.plugin
 import pytest
 
-from dop_core.testing import check_project
+from dop_core.testing import check_project, clean_env
 
 
 @pytest.fixture(autouse=True)
@@ -302,11 +302,10 @@ def check_in_a_new_process(root: Any, tmp_path: Any) -> dict[str, Any]:
     """What ``dop validate`` finds of the project at ``root``, in a new process with an empty user cache: the
     problems, and whether Airflow was imported."""
     import json
-    import os
     import subprocess
     import sys
 
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith("DOP_")}, "XDG_CACHE_HOME": str(tmp_path / "c")}
+    env = {**clean_env(), "XDG_CACHE_HOME": str(tmp_path / "c")}
     out = subprocess.run([sys.executable, "-c", CHECK, str(root)], env=env, capture_output=True, text=True,
                          check=True, cwd=tmp_path)
     return dict(json.loads(out.stdout.strip().splitlines()[-1]))

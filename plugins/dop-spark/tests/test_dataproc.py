@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import types
@@ -11,7 +10,7 @@ import types
 import pytest
 from conftest import PROD_TARGETS, write_shop
 
-from dop_core.testing import build_one
+from dop_core.testing import build_one, clean_env
 
 pytestmark = pytest.mark.usefixtures("spark_plugin")
 
@@ -210,7 +209,7 @@ heavy_prefixes = ("google.cloud", "google.api_core", "pyspark", "duckdb")
 heavy = sorted(m for m in set(sys.modules) - before if m.startswith(heavy_prefixes))
 print(heavy)
 """
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DOP_")} | {"DOP_PLUGINS": "spark"}
+    env = clean_env(DOP_PLUGINS="spark")
     result = subprocess.run(
         [sys.executable, "-c", code, str(dop_project.root)],
         capture_output=True,
