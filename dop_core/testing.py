@@ -18,6 +18,8 @@ what registering a plugin costs every parse of the DAG files. An engine's tests 
 protects a table's history with :func:`assert_history_protected` (over :func:`history_changes`),
 :func:`assert_nullability_protected` and :func:`assert_same_shapes_pass`; :func:`secrets_in_clear` finds
 planted secrets in a command's output, in files and in every row of SQLite databases (the Airflow DB). A
+kind that declares ``validate_covers_build`` checks it with :func:`check_both_ways` (``dop validate`` with
+every DAG built, and as it runs) and :func:`cold_check` (a cold ``dop validate`` imports no Airflow). A
 fixture whose server or tool is missing calls :func:`missing_server`: the test fails under CI and is
 skipped elsewhere. An engine running BigQuery
 scripting checks it against BigQuery's documented semantics with :func:`check_script_case` over
@@ -260,6 +262,72 @@ def registration_imports(module: str) -> list[str]:
     if not data["records"]:
         raise AssertionError(f"{module} registers nothing")
     return list(data["imported"])
+
+
+# -- validate_covers_build: what `dop validate` finds without building a DAG --------------------------------
+
+@attrs.frozen
+class BothWays:
+    """What ``dop validate`` reports for a project, as text, sorted (see :func:`check_both_ways`)."""
+
+    #: every DAG built, as if no kind declared ``validate_covers_build``
+    built: list[str]
+    #: as ``dop validate`` runs: a DAG whose kinds and triggers all declare it is checked without being built
+    unbuilt: list[str]
+    #: the DAG ids the second check built all the same (a kind that does not declare it, for its options)
+    dags_built: list[str]
+
+
+def check_both_ways(root: str | os.PathLike[str], target: str | None = None) -> BothWays:
+    """What ``dop validate`` reports for the project at ``root`` when it builds every DAG, and as it runs, where
+    a DAG whose task kinds and triggers all declare ``validate_covers_build`` is checked without building it (so
+    without importing Airflow). A kind's declaration is honest when both report the same problems, on its valid
+    configs and on every config its ``build`` would refuse: ``assert found.built == found.unbuilt`` and
+    ``found.dags_built == []``. Neither uses ``dop validate``'s cache."""
+    from unittest import mock
+
+    from dop_core.build import dags
+    from dop_core.check import unbuilt
+    from dop_core.check.project import check_project
+
+    built: list[str] = []
+    build_dag = dags.build_dag
+
+    def building(config: Any, *args: Any, **kwargs: Any) -> Any:
+        built.append(config.dag_id)
+        return build_dag(config, *args, **kwargs)
+
+    with mock.patch.dict(os.environ, {"DOP_PARSE_CACHE": "0"}):
+        with mock.patch.object(unbuilt, "checks_unbuilt", lambda config: False):
+            every = check_project(root, target)
+        with mock.patch.object(dags, "build_dag", building):
+            found = check_project(root, target)
+    return BothWays(sorted(str(p) for p in every.problems), sorted(str(p) for p in found.problems), built)
+
+
+_COLD_CHECK = """
+import json, sys
+from dop_core.check.project import check_project
+report = check_project(sys.argv[1], sys.argv[2] or None)
+print(json.dumps({"problems": [str(p) for p in report.problems], "airflow": "airflow" in sys.modules}))
+"""
+
+
+def cold_check(root: str | os.PathLike[str], target: str | None = None) -> tuple[list[str], bool]:
+    """What ``dop validate`` reports for the project at ``root`` in a fresh interpreter with no cache at all (a
+    new clone on a new machine), and whether it imported Airflow: it does not when every DAG is checked without
+    being built (see :func:`check_both_ways`)."""
+    import json
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="dop-cold-check-") as cache:
+        env = {**{k: v for k, v in os.environ.items() if not k.startswith("DOP_")}, "XDG_CACHE_HOME": cache}
+        result = subprocess.run([sys.executable, "-c", _COLD_CHECK, str(root), target or ""], capture_output=True,
+                                text=True, env=env, cwd=cache, timeout=300, check=False)
+    if result.returncode != 0:
+        raise AssertionError(f"dop validate failed:\n{result.stderr}")
+    data = json.loads(result.stdout.strip().splitlines()[-1])
+    return list(data["problems"]), bool(data["airflow"])
 
 
 # -- history protection: what every warehouse engine must refuse on an incremental run ------------------

@@ -364,6 +364,69 @@ def test_a_plugin_kind_is_built_to_be_checked_unless_its_validation_covers_the_b
     assert built == ["hi", "hi"]
 
 
+def test_check_both_ways_shows_a_kind_that_claims_too_much(tmp_path, register_plugin):
+    """dop_core.testing.check_both_ways: a kind that says its validation covers a build that refuses the task
+    is caught (the built check finds the refusal, dop validate does not)."""
+    from dop_core import TaskType, hookimpl
+    from dop_core.testing import check_both_ways
+
+    def build(task):
+        raise RuntimeError("no such greeting")
+
+    class Greetings:
+        @hookimpl
+        def dop_task_types(self):
+            return [TaskType(action="greet", target="covered", build=build, validate_covers_build=True)]
+
+    register_plugin(Greetings(), name="greetings")
+    root, folder = project_with_dag(tmp_path, "hi", "tasks:\n  - identifier: hi\n    kind: {action: greet, target: covered}\n")
+    found = check_both_ways(root)
+    assert found.dags_built == [] and found.unbuilt == []
+    assert [p.split("\n")[0] for p in found.built] == [
+        f"{folder}/config.yaml:2:5: error: task 'hi' cannot be built: RuntimeError: no such greeting"]
+
+
+GOOGLE_WAITS = (
+    "schema: shop\ntriggers:\n"
+    "  - kind: gcs_object\n"
+    "    options: {bucket: landing-bucket, object: 'exports/{{ ds }}/*.csv', poke_interval: 30s, deferrable: false}\n"
+    "tasks:\n"
+    "  - identifier: orders\n    kind: {action: materialization, target: table}\n"
+    "    triggers:\n"
+    "      - kind: bigquery_table\n"
+    "        options: {table: raw.orders, partition: '{{ ds_nodash }}', mode: poke,\n"
+    "                  impersonation_chain: [dop@acme-data.iam.gserviceaccount.com]}\n")
+
+
+@pytest.mark.parametrize(("change", "expected"), [
+    ((), ["sql/orders.sql:2:19: error: the SQL does not parse"]),
+    (("poke_interval: 30s", "poke_interval: 0s"), ["config.yaml:4:88: error: poke_interval must be longer than zero"]),
+    (("mode: poke", "mode: poke, timeout: 1s"), ["config.yaml:10:89: error: timeout (0:00:01) is shorter than "
+                                                 "poke_interval (0:01:00)"]),
+    (("mode: poke", "mode: wait"), ["config.yaml:10:74: error: 'wait' is not allowed here"]),
+])
+def test_google_triggers_are_checked_without_building_the_dag(tmp_path, dop_plugin_manager, change, expected):
+    """The gcs_object and bigquery_table triggers' validation finds what building their wait tasks would refuse
+    (Airflow's sensor refuses a poke_interval or timeout below zero, an unknown mode): `dop validate` reports the
+    same problems, at the same places, without building the DAG."""
+    from dop_core.testing import check_both_ways
+
+    root, folder = project_with_dag(tmp_path, "shop", GOOGLE_WAITS.replace(*change) if change else GOOGLE_WAITS,
+                                    sql={"orders": "SELECT 1 AS id\nFROM (SELECT 1) t WHERE\n"})
+    found = check_both_ways(root)
+    assert found.dags_built == []
+    assert found.unbuilt == found.built
+    assert len(found.unbuilt) == len(expected), found.unbuilt
+    assert all(p.startswith(f"{folder}/{e}") for p, e in zip(found.unbuilt, expected, strict=True)), found.unbuilt
+
+
+def test_a_dag_waiting_for_gcs_and_bigquery_is_checked_cold_without_importing_airflow(tmp_path):
+    from dop_core.testing import cold_check
+
+    root, _ = project_with_dag(tmp_path, "shop", GOOGLE_WAITS, sql={"orders": "SELECT 1 AS id\n"})
+    assert cold_check(root) == ([], False)
+
+
 def test_a_dag_id_longer_than_airflow_takes_is_found_without_building_the_dag(tmp_path, dop_plugin_manager):
     """Airflow refuses a DAG id of more than 250 characters when the DAG is built; `dop validate`, which need not
     build it, says so at the config, naming the longest folder name that works."""

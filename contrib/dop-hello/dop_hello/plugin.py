@@ -50,7 +50,10 @@ def dop_task_types() -> list[TaskType]:
             build=_echo,
             validate=_validate,
             inputs=(),
+            # the operator is made from options the model and _validate checked: `dop validate` need not build it
+            validate_covers_build=True,
             description="say hello in the task log (a BashOperator running echo)",
         ),
-        TaskType(action="hello", target="noop", build=_noop, inputs=(), description="do nothing (an EmptyOperator)"),
+        TaskType(action="hello", target="noop", build=_noop, inputs=(), validate_covers_build=True,
+                 description="do nothing (an EmptyOperator)"),
     ]

@@ -93,6 +93,26 @@ def test_validate_hook_reports_out_of_range(tmp_path, register_plugin) -> None:
     assert "config.yaml:5:" in str(info.value) and "times is 50" in str(info.value)
 
 
+@pytest.mark.parametrize("times", [2, 50])
+def test_dop_validate_finds_what_building_would_without_building(dop_project, register_plugin, times) -> None:
+    """Both kinds declare validate_covers_build: `dop validate` reports what it reports when it builds the DAG."""
+    from dop_core.testing import check_both_ways
+
+    register_plugin(dop_hello.plugin, name="hello")
+    dop_project.dag("hello", CONFIG.replace("times: 2", f"times: {times}"))
+    found = check_both_ways(dop_project.root)
+    assert found.dags_built == [] and found.unbuilt == found.built
+    assert [p.split("\n")[0] for p in found.unbuilt] == ([] if times == 2 else [
+        f"{dop_project.root}/orchestration/hello/config.yaml:4:54: error: times is 50"])
+
+
+def test_a_cold_dop_validate_imports_no_airflow(dop_project) -> None:
+    from dop_core.testing import cold_check
+
+    dop_project.dag("hello", CONFIG)
+    assert cold_check(dop_project.root) == ([], False)
+
+
 def test_without_the_plugin_the_action_is_unknown(tmp_path, dop_plugin_manager) -> None:
     with pytest.raises(ConfigError) as info:
         build_dag_from_yaml(CONFIG, tmp_path / "project")

@@ -168,7 +168,7 @@ def test_new_plugin_from_the_wheel_installs_beside_dop_core_and_passes_its_tests
     assert "  task_types:shop_audit/message" in listed
     # 5. its generated tests pass as generated (including the real `dop run`)
     tests = _run([python, "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=plugin)
-    assert "9 passed" in tests.stdout, tests.stdout
+    assert "11 passed" in tests.stdout, tests.stdout
 
 
 def test_a_rendered_plugin_imports_only_the_public_api(tmp_path: pathlib.Path) -> None:

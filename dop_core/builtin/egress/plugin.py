@@ -132,5 +132,8 @@ def _build(build: TaskBuild) -> Any:
 def dop_task_types() -> list[TaskType]:
     return [TaskType(action=ACTION, target="*", options="dop_core.builtin.egress.options:EgressOptions",
                      build=_build, validate=_validate, inputs=_inputs, sql_file="optional",
+                     # build makes DOP's operator from what _validate checked (the destination's options, the
+                     # file format, a source table or the SQL file): whatever the destination, it refuses nothing more
+                     validate_covers_build=True,
                      description="export a table or the task's query result as a csv/parquet/jsonl file to a "
                                  "destination (target: file, gcs, sftp... from egress plugins)")]

@@ -115,3 +115,48 @@ def test_registering_dop_egress_imports_only_its_plugin_module() -> None:
     from dop_core.testing import registration_imports
 
     assert registration_imports("dop_egress.plugin") == ["dop_egress", "dop_egress.plugin"]
+
+
+CHECKED_DAG = DAG + """\
+  - identifier: totals
+    kind: {action: egress, target: file}
+    options: {path: "exports/{{ ds }}/totals.csv.gz", delimiter: ";", storage_options: {anon: true}}
+"""
+
+
+@pytest.mark.parametrize(
+    ("change", "sql", "expected"),
+    [
+        ((), "SELECT 1 AS n\n", []),
+        ((), "SELECT {{ params.nope }} AS n\n", ["sql/totals.sql:1:18: error: undefined name in the template: params.nope"]),
+        (("totals.csv.gz", "totals.csv.snappy"), "SELECT 1 AS n\n",
+         ["config.yaml:14:21: error: cannot tell the file format from the path"]),
+        (('delimiter: ";"', "compression: snappy"), "SELECT 1 AS n\n",
+         ["config.yaml:14:68: error: snappy compression is for parquet files, not csv"]),
+        (("path: \"exports/{{ ds }}/totals", "source: shop.orders, path: \"exports/{{ ds }}/totals"), "SELECT 1\n",
+         ["config.yaml:14:23: error: egress task 'totals' has both options.source and sql/totals.sql"]),
+        (("conn_id: partner", "conn_id: partner, port: 22"), "SELECT 1 AS n\n",
+         ["config.yaml:11:84: error: unknown key 'port' for an egress to 'sftp'"]),
+    ],
+)
+def test_dop_validate_finds_what_building_egress_tasks_would_without_building_them(
+    dop_project, change: tuple[str, ...], sql: str, expected: list[str]
+) -> None:
+    """The egress kind's validation covers its build (the destination's options, the file format, a source table
+    or the SQL file): `dop validate` reports the same problems at the same places as when it builds the DAG."""
+    from dop_core.testing import check_both_ways
+
+    folder = dop_project.dag("deliveries", CHECKED_DAG.replace(*change) if change else CHECKED_DAG,
+                             sql={"totals": sql})
+    found = check_both_ways(dop_project.root)
+    assert found.dags_built == []
+    assert found.unbuilt == found.built
+    assert len(found.unbuilt) == len(expected), found.unbuilt
+    assert all(p.startswith(f"{folder}/{e}") for p, e in zip(found.unbuilt, expected, strict=True)), found.unbuilt
+
+
+def test_a_cold_dop_validate_of_egress_tasks_imports_no_airflow(dop_project) -> None:
+    from dop_core.testing import cold_check
+
+    dop_project.dag("deliveries", CHECKED_DAG, sql={"totals": "SELECT 1 AS n\n"})
+    assert cold_check(dop_project.root) == ([], False)

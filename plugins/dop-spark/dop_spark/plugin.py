@@ -45,6 +45,10 @@ def dop_task_types() -> list[TaskType]:
             validate="dop_spark.validate:validate",
             inputs="dop_spark.validate:inputs",
             build="dop_spark.build:build",
+            # what build refuses, validation finds: a target Spark cannot run on and Dataproc's missing settings
+            # (settings_problems, for the chosen target too), a script or py_files entry outside the project, a
+            # task with neither output nor schema (validate); the rest is made from values validation checked
+            validate_covers_build=True,
             description=description,
         )
         for target, (sql_file, description) in TARGETS.items()

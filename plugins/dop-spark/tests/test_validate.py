@@ -287,3 +287,66 @@ def test_names_are_matched_whole_a_trailing_newline_is_refused(parse, value):
     with pytest.raises(ValueError, match="is not a"):
         parse(value)
     parse(value[0].rstrip("\n") if isinstance(value, list) else value.rstrip("\n"))
+
+
+def _template_error(folder):
+    (folder / "sql" / "customer_totals.sql").write_text("SELECT {{ params.nope }} AS n FROM shop.orders\n")
+    return "sql/customer_totals.sql", 1, 18, "undefined name in the template: params.nope"
+
+
+def _no_script(folder):
+    (folder / "spark" / "customer_tiers.py").unlink()
+    return "config.yaml", _line_of(folder / "config.yaml", "identifier: customer_tiers"), 17, (
+        "task 'customer_tiers' (spark/pyspark) needs the PySpark script")
+
+
+def _py_file_outside(folder):
+    config = folder / "config.yaml"
+    config.write_text(config.read_text().replace(
+        "output: shop.tiered_customers", "output: shop.tiered_customers\n      py_files: [../../../elsewhere.py]"))
+    return "config.yaml", _line_of(config, "py_files"), 18, "py_files entry ../../../elsewhere.py resolves to"
+
+
+def _no_schema(folder):
+    config = folder / "config.yaml"
+    config.write_text(config.read_text().replace("schema: shop\n", "").replace(
+        "target: schema}\n", "target: schema}\n    schema: shop\n", 1))
+    return "config.yaml", _line_of(config, "identifier: customer_totals"), 17, (
+        "task 'customer_totals' writes its result to the warehouse but has neither options.output nor a schema")
+
+
+def _no_dataproc_settings(folder):
+    yml = folder.parents[1] / "dop_project.yml"
+    yml.write_text(PROD_TARGETS.split("plugins:")[0])
+    return "../../dop_project.yml", _line_of(yml, "  prod:"), 9, "Spark tasks on the BigQuery target 'prod' run on"
+
+
+@pytest.mark.parametrize("target", [None, "prod", "prod_cluster"])
+@pytest.mark.parametrize(
+    "mistake", [None, _template_error, _no_script, _py_file_outside, _no_schema, _no_dataproc_settings]
+)
+def test_dop_validate_finds_what_building_spark_tasks_would_without_building_them(dop_project, mistake, target):
+    """Spark's validation covers its build (the target Spark runs on and Dataproc's settings, scripts and py_files
+    inside the project, where the result goes): `dop validate` reports the same problems at the same places as
+    when it builds the DAG, on local and Dataproc targets."""
+    from dop_core.testing import check_both_ways
+
+    folder = write_shop(dop_project, PROD_TARGETS)
+    expected = mistake(folder) if mistake else None
+    found = check_both_ways(dop_project.root, target)
+    assert found.dags_built == []
+    assert found.unbuilt == found.built
+    if expected is None:
+        assert found.unbuilt == []
+        return
+    path, line, column, text = expected
+    where = (folder / path).resolve()
+    assert any(p.startswith(f"{where}:{line}:{column}: error: {text}") for p in found.unbuilt), found.unbuilt
+
+
+@pytest.mark.parametrize("target", [None, "prod"])
+def test_a_cold_dop_validate_of_spark_tasks_imports_no_airflow(dop_project, target):
+    from dop_core.testing import cold_check
+
+    write_shop(dop_project, PROD_TARGETS)
+    assert cold_check(dop_project.root, target) == ([], False)

@@ -88,6 +88,18 @@ def test_missing_text_is_reported(tmp_path, plugin) -> None:
     assert "missing required key 'text'" in str(info.value)
 
 
+@pytest.mark.parametrize("repeat", [2, 0])
+def test_dop_validate_finds_what_building_would_without_building(dop_project, plugin, repeat) -> None:
+    """The kind declares validate_covers_build: `dop validate` finds what it finds when it builds the DAG."""
+    from dop_core.testing import check_both_ways
+
+    dop_project.dag("greetings", CONFIG.replace("repeat: 2", f"repeat: {repeat}"))
+    found = check_both_ways(dop_project.root)
+    assert found.dags_built == [] and found.unbuilt == found.built
+    assert len(found.unbuilt) == (repeat == 0)
+    assert all("config.yaml:7:" in p and "repeat is 0" in p for p in found.unbuilt)
+
+
 def test_execute_returns_the_message() -> None:
     operator = {{ cookiecutter.class_prefix }}MessageOperator(task_id="t", text="hi", repeat=3)
     assert operator.execute({}) == "hi"
