@@ -321,7 +321,7 @@ def cold_check(root: str | os.PathLike[str], target: str | None = None) -> tuple
     import tempfile
 
     with tempfile.TemporaryDirectory(prefix="dop-cold-check-") as cache:
-        env = {**{k: v for k, v in os.environ.items() if not k.startswith("DOP_")}, "XDG_CACHE_HOME": cache}
+        env = clean_env(XDG_CACHE_HOME=cache)
         result = subprocess.run([sys.executable, "-c", _COLD_CHECK, str(root), target or ""], capture_output=True,
                                 text=True, env=env, cwd=cache, timeout=300, check=False)
     if result.returncode != 0:
