@@ -41,6 +41,9 @@ CONFIG = """\
       - identifier: hello
         kind: {action: airflow_operator, target: napmod.Hello}
         dependencies: [first]
+      - identifier: mine
+        kind: {action: airflow_operator, target: ownmod.Mine}
+        dependencies: [first]
       - identifier: nap
         kind: {action: airflow_operator, target: airflow.providers.standard.operators.bash.BashOperator}
         options:
@@ -57,16 +60,17 @@ class Hello(BaseOperator):
     def execute(self, context):
         print("hello from napmod {version}")
 """
+OWNMOD = NAPMOD.replace("Hello", "Mine").replace("napmod", "ownmod")
 
 
 class Setup:
     """The project, the folder of the module its operator comes from, and the run server's folder."""
 
-    def __init__(self, root: pathlib.Path, modules: pathlib.Path, runtime: pathlib.Path):
-        self.root, self.modules, self.runtime = root, modules, runtime
+    def __init__(self, root: pathlib.Path, modules: pathlib.Path, own: pathlib.Path, runtime: pathlib.Path):
+        self.root, self.modules, self.own, self.runtime = root, modules, own, runtime
 
     def env(self, **extra: str) -> dict[str, str]:
-        return clean_env(**{"PYTHONPATH": str(self.modules), "XDG_RUNTIME_DIR": str(self.runtime),
+        return clean_env(**{"PYTHONPATH": f"{self.modules}{os.pathsep}{self.own}", "XDG_RUNTIME_DIR": str(self.runtime),
                             "DOP_RUN_SERVER": "1", "DOP_RUN_SERVER_IDLE": "300", **extra})
 
     def run(self, date: str, conf: str = "{}", **extra: str) -> DopRun:
@@ -142,11 +146,15 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
     base = tmp_path_factory.mktemp("server")
     factory = ProjectFactory(base / "naps", "name: naps\n")
     factory.dag("naps", CONFIG, SQL)
-    (base / "modules").mkdir()
-    (base / "modules" / "napmod.py").write_text(NAPMOD.format(version="v1"))
+    modules = base / "lib" / "site-packages"  # an installed package's module (the server imports those ahead)
+    modules.mkdir(parents=True)
+    (modules / "napmod.py").write_text(NAPMOD.format(version="v1"))
+    own = base / "mine"  # a module of one's own, on PYTHONPATH: each runner imports it afresh
+    own.mkdir()
+    (own / "ownmod.py").write_text(OWNMOD.format(version="v1"))
     runtime = base / "runtime"
     runtime.mkdir(mode=0o700)
-    made = Setup(factory.root, base / "modules", runtime)
+    made = Setup(factory.root, modules, own, runtime)
     yield made
     for pid in made.server_pids():
         with contextlib.suppress(ProcessLookupError):
@@ -171,7 +179,7 @@ def test_the_first_run_starts_a_server_and_the_next_is_forked_by_it(setup):
     assert second.served_by() is not None, second.log()
     assert "DAG run success" in second.output() and "hello from napmod v1" in second.log()
     assert airflow_db(setup.root, "2024-06-02") == ("success", dict.fromkeys(
-        ["create_schema_naps", "first", "hello", "nap"], "success"))
+        ["create_schema_naps", "first", "hello", "mine", "nap"], "success"))
     assert warehouse(setup.root, "SELECT nap, day FROM naps.first") == [(0, "2024-06-02")]
     assert setup.server_pids() == [server]  # still serving
     assert f"[dop run server {server}] serving {setup.root}" in setup.server_log()
@@ -215,6 +223,15 @@ def test_two_served_runs_at_once(setup):
         assert run.finish() == 0, run.output()
         assert run.served_by() is not None, run.log()
         assert airflow_db(setup.root, run.date)[0] == "success"
+
+
+def test_a_module_of_ones_own_is_imported_afresh_by_each_served_run(setup):
+    [server] = setup.server_pids()
+    (setup.own / "ownmod.py").write_text(OWNMOD.format(version="v2 (edited)"))
+    run = setup.run("2024-06-11")
+    assert run.finish() == 0, run.output()
+    assert run.served_by() is not None and "hello from ownmod v2 (edited)" in run.log(), run.log()
+    assert setup.server_pids() == [server]
 
 
 def test_a_changed_module_stops_the_server_and_the_run_uses_the_new_code(setup):

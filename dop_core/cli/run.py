@@ -365,7 +365,7 @@ def _child(request: str) -> int:
             if selected is None or not _told_log():
                 return 2
             code = _test(asked["dag_id"], logical, asked["conf"], selected, interruption)
-            record_modules(pathlib.Path(os.environ["AIRFLOW_HOME"]), pathlib.Path(os.environ["DOP_PROJECT_DIR"]))
+            record_modules(pathlib.Path(os.environ["AIRFLOW_HOME"]))
             return code
         except RunInterrupted:
             interruption.finish()

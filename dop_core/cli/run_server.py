@@ -147,10 +147,9 @@ class ServedRunner:
     """A runner forked by the server, as :class:`subprocess.Popen` shows a child to ``dop run``: its PID, its
     standard input and (merged) output, its exit status (reported by its monitor over ``conn``)."""
 
-    def __init__(self, conn: socket.socket, pid: int, stdin: IO[str], stdout: IO[str]):
-        self.conn, self.pid, self.stdin, self.stdout = conn, pid, stdin, stdout
+    def __init__(self, conn: socket.socket, reply: IO[str], pid: int, stdin: IO[str], stdout: IO[str]):
+        self.conn, self._reply, self.pid, self.stdin, self.stdout = conn, reply, pid, stdin, stdout
         self.returncode: int | None = None
-        self._reply = conn.makefile("r", encoding="utf-8")
 
     def poll(self) -> int | None:
         if self.returncode is None and select.select([self.conn], [], [], 0)[0]:
@@ -186,21 +185,23 @@ def served_runner(root: pathlib.Path, env: Mapping[str, str], request: str, lock
         return None
     stdin_r, stdin_w = os.pipe()
     stdout_r, stdout_w = os.pipe()
+    replies = conn.makefile("r", encoding="utf-8")  # "pid N", then "exit STATUS" (or "stale")
     try:
         body = json.dumps({"key": server.key, "cwd": str(root), "env": dict(env), "request": request}).encode()
         socket.send_fds(conn, [_HEADER.pack(len(body)) + body], [stdin_r, stdout_w, lock_fd])
-        reply = conn.makefile("r", encoding="utf-8").readline()
+        reply = replies.readline()
     except OSError:
         reply = ""
     finally:
         os.close(stdin_r)
         os.close(stdout_w)
     if not reply.startswith("pid "):
+        replies.close()
         conn.close()
         os.close(stdin_w)
         os.close(stdout_r)
         return None
-    return ServedRunner(conn, int(reply.split()[1]), os.fdopen(stdin_w, "w", encoding="utf-8", buffering=1),
+    return ServedRunner(conn, replies, int(reply.split()[1]), os.fdopen(stdin_w, "w", encoding="utf-8", buffering=1),
                         os.fdopen(stdout_r, "r", encoding="utf-8", buffering=1))
 
 
@@ -210,16 +211,24 @@ def start_server(root: pathlib.Path, env: Mapping[str, str], log: pathlib.Path) 
         Server(root, env).start(root, env, log)
 
 
-def record_modules(home: pathlib.Path, root: pathlib.Path) -> None:
-    """In a runner started the usual way, at its end: write which modules it imported (the server imports
-    them ahead), leaving out the project's own code and what :data:`NOT_AHEAD` names."""
+def record_modules(home: pathlib.Path) -> None:
+    """In a runner started the usual way, at its end: write which modules it imported that the server may import
+    ahead: those of installed distributions (``site-packages``), the standard library's, DOP's and its plugins'
+    (an editable install's too), but for what :data:`NOT_AHEAD` names. A module of your own (a ``PYTHONPATH``
+    folder, the project) is imported by each runner afresh: it may read files when imported."""
     if _served or not enabled(os.environ):
         return
+    from importlib.metadata import entry_points
+
+    packages = {"dop_core"} | {ep.module.partition(".")[0] for ep in entry_points(group="dop")}
+    stdlib = os.path.join(sys.base_prefix, "lib", "")
     names = []
     for name, module in list(sys.modules.items()):
         path = getattr(module, "__file__", None)
-        if path and name != "__main__" and name.partition(".")[0] not in NOT_AHEAD and \
-                not os.path.abspath(path).startswith(str(root) + os.sep):
+        top = name.partition(".")[0]
+        if path and name != "__main__" and top not in NOT_AHEAD and (
+                top in packages or path.startswith(stdlib) or
+                any(part in ("site-packages", "dist-packages") for part in pathlib.PurePath(path).parts)):
             names.append(name)
     from dop_core.util.cachedir import write_atomically
 
@@ -245,6 +254,31 @@ def _import_ahead(home: pathlib.Path) -> None:
         from sqlalchemy.orm import configure_mappers
 
         configure_mappers()
+    with contextlib.suppress(Exception):
+        _execution_api_ahead()
+
+
+def _execution_api_ahead() -> None:
+    """Make the in-process execution API that ``dag.test`` runs tasks through (one per process, Airflow's
+    ``in_process_api_server``) for the newest API version (:mod:`dop_core.cli.execution_api`), and have it build
+    its routes, which it does on its first request: half a second of each run otherwise. The request goes
+    through an event loop in this thread, which it leaves closed (no thread: the server forks)."""
+    import asyncio
+
+    import httpx
+    from airflow.sdk.execution_time.supervisor import in_process_api_server
+
+    from dop_core.cli.execution_api import latest_api_only
+
+    if not latest_api_only():
+        return
+    api = in_process_api_server()
+
+    async def first_request() -> None:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=api.app), base_url="http://dop.invalid") as c:
+            await c.get("/execution/health")
+
+    asyncio.run(first_request())
 
 
 def _threads() -> int:
