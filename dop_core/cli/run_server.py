@@ -506,5 +506,7 @@ def _runner(asked: dict[str, Any], fds: Sequence[int]) -> None:
     exit_now(code)
 
 
-if __name__ == "__main__":
-    exit_now(serve(pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2]), pathlib.Path(sys.argv[3])))
+if __name__ == "__main__":  # the module by its name, not as __main__: its runners read its state (_served)
+    from dop_core.cli import run_server
+
+    exit_now(run_server.serve(pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2]), pathlib.Path(sys.argv[3])))
