@@ -339,6 +339,10 @@ def run(dag: str, project_dir: str | None, target: str | None, date: str | None,
     Each run keeps its log in .dop/logs/runs/<dag_id>/<date>.<start time>.log. A second run of the same
     DAG and date waits for the first. Ctrl-C or SIGTERM stops the run within seconds (its tasks and
     their commands too) and marks it and its unfinished tasks failed; exit status 130 (143 for SIGTERM).
+
+    The first run of a project starts a run server in the background (Linux): the runs that follow are forked
+    by it, past Airflow's imports, and start in about a second. It stops after 10 minutes without a run
+    (DOP_RUN_SERVER_IDLE=SECONDS); DOP_RUN_SERVER=0 turns it off. See docs/running.md.
     """
     if date is not None and (start is not None or end is not None):
         raise click.UsageError("--date runs one date, --start/--end a range: give one or the other")
