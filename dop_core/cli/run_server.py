@@ -77,11 +77,11 @@ def _folder() -> pathlib.Path | None:
     """The user's private folder of run-server sockets, or None when there is no safe one."""
     base = os.environ.get("XDG_RUNTIME_DIR") or tempfile.gettempdir()
     folder = pathlib.Path(base) / (f"dop-{os.getuid()}" if "XDG_RUNTIME_DIR" not in os.environ else "dop")
-    with contextlib.suppress(FileExistsError):
-        os.mkdir(folder, 0o700)
     try:
+        with contextlib.suppress(FileExistsError):
+            os.mkdir(folder, 0o700)
         found = os.lstat(folder)
-    except OSError:
+    except OSError:  # no folder to be had (a read-only or full disk): no server
         return None
     import stat
 
@@ -206,9 +206,11 @@ def served_runner(root: pathlib.Path, env: Mapping[str, str], request: str, lock
 
 
 def start_server(root: pathlib.Path, env: Mapping[str, str], log: pathlib.Path) -> None:
-    """After a run that started its runner the usual way: start the project's server for the next ones."""
+    """After a run that started its runner the usual way: start the project's server for the next ones (if it
+    cannot, as where its log cannot be written, the next runs start their runners the usual way too)."""
     if enabled(env):
-        Server(root, env).start(root, env, log)
+        with contextlib.suppress(OSError):
+            Server(root, env).start(root, env, log)
 
 
 def record_modules(home: pathlib.Path) -> None:
