@@ -262,7 +262,10 @@ def test_no_server_from_a_folder_others_can_enter_or_when_turned_off(setup, tmp_
     shared = tmp_path / "shared"
     (shared / "dop").mkdir(parents=True)
     (shared / "dop").chmod(0o777)
-    for extra in ({"XDG_RUNTIME_DIR": str(shared)}, {"DOP_RUN_SERVER": "0", "XDG_RUNTIME_DIR": str(tmp_path)}):
+    not_a_folder = tmp_path / "file"
+    not_a_folder.write_text("")
+    for extra in ({"XDG_RUNTIME_DIR": str(shared)}, {"XDG_RUNTIME_DIR": str(not_a_folder)},
+                  {"DOP_RUN_SERVER": "0", "XDG_RUNTIME_DIR": str(tmp_path)}):
         before = setup.server_log()
         run = setup.run("2024-06-10", **extra)
         assert run.finish() == 0, run.output()
