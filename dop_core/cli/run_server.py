@@ -56,6 +56,8 @@ IDLE = "DOP_RUN_SERVER_IDLE"
 IDLE_SECONDS = 600.0
 #: seconds a server may take to import what runners need (runs wait for it meanwhile)
 IMPORT_SECONDS = 120
+#: seconds a run waits for a server to fork its runner
+REPLY_SECONDS = 30.0
 #: variables a shell, a terminal or a test runner sets by itself, read by nothing a server imports: they do not
 #: make another server (a runner still gets them as ``dop run`` has them)
 VOLATILE = frozenset({"PWD", "OLDPWD", "_", "SHLVL", "COLUMNS", "LINES", "TERM_SESSION_ID", "WINDOWID", "TMUX_PANE",
@@ -187,9 +189,11 @@ def served_runner(root: pathlib.Path, env: Mapping[str, str], request: str, lock
     stdout_r, stdout_w = os.pipe()
     replies = conn.makefile("r", encoding="utf-8")  # "pid N", then "exit STATUS" (or "stale")
     try:
+        conn.settimeout(REPLY_SECONDS)  # a server that does not answer (stopped, swapped out) is not waited for
         body = json.dumps({"key": server.key, "cwd": str(root), "env": dict(env), "request": request}).encode()
         socket.send_fds(conn, [_HEADER.pack(len(body)) + body], [stdin_r, stdout_w, lock_fd])
         reply = replies.readline()
+        conn.settimeout(None)
     except OSError:
         reply = ""
     finally:
