@@ -72,12 +72,18 @@ def verdict(value: float, limit: float, lower_is_better: bool = True) -> str:
     return ("meets" if ok else "MISSES") + f" target {'<=' if lower_is_better else '>='} {limit:g}"
 
 
+#: the caller's DOP settings a measured process keeps: how the machine runs DOP (`DOP_RUN_SERVER=0` measures
+#: `dop run` without its run server), as dop_core.testing.MACHINE_ENV
+MACHINE_ENV = ("DOP_RUN_SERVER", "DOP_RUN_SERVER_IDLE")
+
+
 def child_env(**extra: str) -> dict[str, str]:
-    """The environment of a measured process: none of the caller's DOP or Airflow settings, .pyc files
-    written (as in a deployment), no usage telemetry (dag-factory's would make a network call)."""
+    """The environment of a measured process: none of the caller's DOP (but :data:`MACHINE_ENV`) or Airflow
+    settings, .pyc files written (as in a deployment), no usage telemetry (dag-factory's would make a network
+    call)."""
     env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("DOP_", "AIRFLOW__")) and k not in ("VIRTUAL_ENV", "PYTHONDONTWRITEBYTECODE",
-                                                                    "PYTHONPATH", "AIRFLOW_HOME")}
+           if (not k.startswith(("DOP_", "AIRFLOW__")) or k in MACHINE_ENV)
+           and k not in ("VIRTUAL_ENV", "PYTHONDONTWRITEBYTECODE", "PYTHONPATH", "AIRFLOW_HOME")}
     env.update({"DO_NOT_TRACK": "1", "SCARF_NO_ANALYTICS": "true", "AIRFLOW__DAG_FACTORY__ENABLE_TELEMETRY": "False",
                 "AIRFLOW__CORE__LOAD_EXAMPLES": "False"})
     env.update(extra)

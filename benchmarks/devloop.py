@@ -88,7 +88,8 @@ class Workspace:
         self.python, self.work, self.say = python, work, say
         self.bin = python.parent
         dbt_root = os.environ.get("DOP_DBT_VENV_ROOT") or str(benchenv.cache_dir() / "dbt-venv")
-        # `dop run` as a user has it: its run server on (it exits a minute after the benchmark)
+        # `dop run` as a user has it: its run server on unless the caller's DOP_RUN_SERVER=0 (a server exits a
+        # minute after the benchmark)
         self.env = common.child_env(XDG_CACHE_HOME=str(work / "cache"), DOP_DBT_VENV_ROOT=dbt_root,
                                     PATH=f"{self.bin}{os.pathsep}{os.environ.get('PATH', '')}",
                                     DOP_RUN_SERVER_IDLE="60")

@@ -13,6 +13,8 @@ import sys
 
 import pytest
 
+from dop_core.testing import clean_env
+
 RETAIL = pathlib.Path(__file__).parent / "projects" / "retail"
 LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\dT[\d:.]+Z? \[|\b(WARNING|INFO|DEBUG)\b[: ]|\[(warning|info|debug) *\]", re.M)
 
@@ -32,9 +34,8 @@ def dop(root: pathlib.Path, *args: str, stdout: int | object = subprocess.PIPE,
 
 
 def _env() -> dict[str, str]:
-    import os
 
-    return {k: v for k, v in os.environ.items() if not k.startswith(("DOP_", "AIRFLOW__LOGGING"))}
+    return {k: v for k, v in clean_env().items() if not k.startswith("AIRFLOW__LOGGING")}
 
 
 def test_compile_into_a_file_holds_only_sql(retail: pathlib.Path) -> None:

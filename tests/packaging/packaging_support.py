@@ -6,6 +6,8 @@ import os
 import pathlib
 import subprocess
 
+from dop_core.testing import clean_env
+
 REPO = pathlib.Path(__file__).resolve().parents[2]
 #: the distributions of the workspace, by the folder that holds each one's pyproject.toml
 DISTRIBUTIONS = {
@@ -22,8 +24,7 @@ def run(cmd: list[str | os.PathLike[str]], cwd: pathlib.Path | None = None, env:
         check: bool = True, timeout: float = 900) -> subprocess.CompletedProcess[str]:
     """Run a command without the tests' own environment variables; with ``check``, fail the test (showing
     its output) unless it succeeds."""
-    full_env = {k: v for k, v in os.environ.items()
-                if not k.startswith(("DOP_", "VIRTUAL_ENV", "UV_PROJECT", "UV_RUN", "PYTEST_"))}
+    full_env = {k: v for k, v in clean_env().items() if not k.startswith(("VIRTUAL_ENV", "UV_PROJECT", "UV_RUN", "PYTEST_"))}
     full_env.update(env or {})
     result = subprocess.run([str(c) for c in cmd], cwd=cwd, env=full_env, capture_output=True, text=True,
                             timeout=timeout, check=False)

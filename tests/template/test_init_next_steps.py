@@ -11,6 +11,7 @@ import sysconfig
 import pytest
 
 from dop_core.cli.invocation import invocation
+from dop_core.testing import clean_env
 
 SCRIPTS = pathlib.Path(sysconfig.get_path("scripts"))
 UV_VARIABLES = ("UV", "UV_RUN_RECURSION_DEPTH", "VIRTUAL_ENV")
@@ -18,7 +19,7 @@ UV_VARIABLES = ("UV", "UV_RUN_RECURSION_DEPTH", "VIRTUAL_ENV")
 
 def user_env(on_path: bool) -> dict[str, str]:
     """A shell's environment: this virtualenv's scripts on PATH (activated) or not, no `uv run` around."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DOP_", "PYTEST_")) and k not in UV_VARIABLES}
+    env = {k: v for k, v in clean_env().items() if not k.startswith("PYTEST_") and k not in UV_VARIABLES}
     folders = [p for p in env.get("PATH", "").split(os.pathsep)
                if p and not (os.path.isdir(p) and os.path.samefile(p, SCRIPTS))]
     env["PATH"] = os.pathsep.join([str(SCRIPTS), *folders] if on_path else folders)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import pathlib
 import subprocess
 import sys
@@ -13,6 +12,7 @@ import pytest
 from template_support import REPO, dop
 
 from dop_core.cli.init import create_project
+from dop_core.testing import clean_env
 
 COVID = "orchestration/example_covid19"
 BASE_FILES = {
@@ -156,7 +156,7 @@ def test_the_project_validates(new_project: pathlib.Path) -> None:
 
 
 def test_generated_tests_pass(new_project: pathlib.Path, tmp_path: pathlib.Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DOP_", "PYTEST_"))}
+    env = {k: v for k, v in clean_env().items() if not k.startswith("PYTEST_")}
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "tests", "-q", "-p", "no:cacheprovider"],
         cwd=new_project,

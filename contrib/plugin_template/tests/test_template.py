@@ -15,7 +15,7 @@ import zipfile
 import pytest
 
 from dop_core import DopError
-from dop_core.testing import create_plugin, missing_server, plugin_name, run_dop, template_dir
+from dop_core.testing import clean_env, create_plugin, missing_server, plugin_name, run_dop, template_dir
 
 REPO = pathlib.Path(__file__).resolve().parents[3]
 
@@ -126,7 +126,7 @@ def _uv() -> list[str]:
 
 
 def _run(cmd: list[str | os.PathLike[str]], **kwargs: object) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DOP_", "VIRTUAL_ENV", "UV_PROJECT"))}
+    env = {k: v for k, v in clean_env().items() if not k.startswith(("VIRTUAL_ENV", "UV_PROJECT"))}
     result = subprocess.run(
         [str(c) for c in cmd], capture_output=True, text=True, timeout=900, check=False, env=env, **kwargs
     )  # type: ignore[call-overload]

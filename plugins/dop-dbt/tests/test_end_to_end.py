@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from dop_core.testing import run_dop
+from dop_core.testing import clean_env, run_dop
 
 pytestmark = pytest.mark.slow
 
@@ -60,7 +60,7 @@ def _env() -> dict[str, str]:
 
 
 def _dop_dbt(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DOP_", "AIRFLOW"))}
+    env = {k: v for k, v in clean_env().items() if not k.startswith("AIRFLOW")}
     return subprocess.run([sys.executable, "-m", "dop_dbt", *args], env={**env, **_env()}, capture_output=True,
                           text=True, timeout=600, check=False)
 
