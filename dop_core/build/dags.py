@@ -24,6 +24,7 @@ from dop_core.config.models import (
     trigger_task_ids,
 )
 from dop_core.config.paths import OutsideProject
+from dop_core.config.project import dag_folder
 from dop_core.contract import registry as plugins
 from dop_core.contract.contexts import TaskBuild, TriggerBuild
 from dop_core.contract.runtime import is_incremental, register_target
@@ -398,34 +399,6 @@ def validate_one(project: Project, name: str, target: str | None = None) -> tupl
     folder = dag_folder(project, name)
     resolved = resolve_target(project, target)
     return validate_dag(project, folder, target=resolved), resolved
-
-
-def dag_folder(project: Project, name: str) -> pathlib.Path:
-    """The folder of DAG ``name`` (a folder name or dag id); raises DagNotFound if it has no config.yaml."""
-    folder = project.orchestration_dir / project.dag_name(name)
-    if not (folder / "config.yaml").is_file():
-        raise DagNotFound(project, name)
-    return folder
-
-
-class DagNotFound(DopError):
-    """A command named a DAG the project does not have: it says where DOP looked and which DAGs there are
-    (there is no file to point at)."""
-
-    def __init__(self, project: Project, name: str):
-        from dop_core.errors import did_you_mean
-
-        names = [f.name for f in project.dag_folders()]
-        looked = os.path.relpath(project.orchestration_dir / project.dag_name(name) / "config.yaml", project.root)
-        if names:
-            expected = "one of " + ", ".join(names)
-            fix = did_you_mean(project.dag_name(name), names) or "name one of these DAGs (by folder or dag id)"
-        else:
-            orchestration = os.path.relpath(project.orchestration_dir, project.root)
-            expected = f"a DAG folder {orchestration}/<name>/ with a config.yaml; the project has none yet"
-            fix = "create one, or pass --project DIR to use another project"
-        super().__init__(f"no DAG {name!r} in this project: there is no {looked} in {project.root}",
-                         expected=expected, fix=fix)
 
 
 class DagDisabled(DopError):

@@ -121,7 +121,7 @@ def run_dag(project: Project, name: str, date: dt.date, full_refresh: bool = Fal
     run's results; with ``fmt="json"`` print them on stdout (or hand them to ``sink``, when given), the rest on
     stderr. A check that fails before the run (:mod:`dop_core.cli.run_checks`) is shown as ``dop`` shows errors.
     Return the exit status (0 = success)."""
-    from dop_core.build.dags import dag_folder
+    from dop_core.config.project import dag_folder
 
     dag_folder(project, name)  # a DAG the project does not have: said before Airflow's database is made
     dag_id = DAG_ID_PREFIX + project.dag_name(name)

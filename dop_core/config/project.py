@@ -118,3 +118,31 @@ def parse_dag_config(folder: pathlib.Path, problems: list[Problem]) -> DagConfig
     if config is MISSING:
         return None
     return attrs.evolve(config, _name=folder.name, _folder=folder, _document=doc)
+
+
+def dag_folder(project: Project, name: str) -> pathlib.Path:
+    """The folder of DAG ``name`` (a folder name or dag id); raises DagNotFound if it has no config.yaml."""
+    folder = project.orchestration_dir / project.dag_name(name)
+    if not (folder / "config.yaml").is_file():
+        raise DagNotFound(project, name)
+    return folder
+
+
+class DagNotFound(DopError):
+    """A command named a DAG the project does not have: it says where DOP looked and which DAGs there are
+    (there is no file to point at)."""
+
+    def __init__(self, project: Project, name: str):
+        from dop_core.errors import did_you_mean
+
+        names = [f.name for f in project.dag_folders()]
+        looked = os.path.relpath(project.orchestration_dir / project.dag_name(name) / "config.yaml", project.root)
+        if names:
+            expected = "one of " + ", ".join(names)
+            fix = did_you_mean(project.dag_name(name), names) or "name one of these DAGs (by folder or dag id)"
+        else:
+            orchestration = os.path.relpath(project.orchestration_dir, project.root)
+            expected = f"a DAG folder {orchestration}/<name>/ with a config.yaml; the project has none yet"
+            fix = "create one, or pass --project DIR to use another project"
+        super().__init__(f"no DAG {name!r} in this project: there is no {looked} in {project.root}",
+                         expected=expected, fix=fix)
