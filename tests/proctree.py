@@ -5,7 +5,12 @@ A process is known by its PID and its start time (PIDs are reused); zombies coun
 
 from __future__ import annotations
 
+import contextlib
+import os
 import pathlib
+import signal
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from typing import TypeVar
@@ -62,3 +67,35 @@ def wait_for(probe: Callable[[], T], timeout: float, what: str) -> T:
         if time.monotonic() > deadline:
             raise AssertionError(f"after {timeout:.0f}s: {what}")
         time.sleep(0.2)
+
+
+class DopRun:
+    """`dop run DAG` (by default the stop tests' `naps`) in its own process group, as a terminal starts it, its
+    output collected in a file; in :func:`dop_core.testing.clean_env`, or ``env``."""
+
+    def __init__(self, root: pathlib.Path, date: str, conf: str = "{}", env: dict[str, str] | None = None,
+                 dag: str = "naps"):
+        from dop_core.testing import clean_env
+
+        self.root, self.date = root, date
+        self.out = root.parent / f"dop-run-{date}-{os.urandom(3).hex()}.out"
+        with open(self.out, "wb") as out:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "dop_core.cli.main", "run", dag, "--date", date, "--conf", conf],
+                cwd=root, env=clean_env() if env is None else env, stdin=subprocess.DEVNULL, stdout=out,
+                stderr=subprocess.STDOUT, start_new_session=True)
+
+    def output(self) -> str:
+        return self.out.read_text(errors="replace")
+
+    def wait_for_output(self, text: str, timeout: float = 240) -> None:
+        wait_for(lambda: text in self.output() or self.proc.poll() is not None, timeout, f"{text!r} in the output")
+        assert text in self.output(), self.output()
+
+    def finish(self, timeout: float) -> int:
+        try:
+            return self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            raise AssertionError(f"dop run did not exit within {timeout}s:\n{self.output()}") from None

@@ -13,12 +13,11 @@ import pathlib
 import re
 import signal
 import sqlite3
-import subprocess
 import sys
 from collections.abc import Iterator
 
 import pytest
-from proctree import alive, below, running, wait_for
+from proctree import DopRun, alive, below, running, wait_for
 
 from dop_core.testing import ProjectFactory, clean_env
 from dop_core.util.locks import is_held
@@ -73,8 +72,8 @@ class Setup:
         return clean_env(**{"PYTHONPATH": f"{self.modules}{os.pathsep}{self.own}", "XDG_RUNTIME_DIR": str(self.runtime),
                             "DOP_RUN_SERVER": "1", "DOP_RUN_SERVER_IDLE": "300", **extra})
 
-    def run(self, date: str, conf: str = "{}", **extra: str) -> DopRun:
-        return DopRun(self.root, date, self.env(**extra), conf)
+    def run(self, date: str, conf: str = "{}", **extra: str) -> ServedRun:
+        return ServedRun(self.root, date, conf, self.env(**extra))
 
     def sockets(self) -> list[pathlib.Path]:
         return sorted((self.runtime / "dop").glob("run-*.sock"))
@@ -92,26 +91,9 @@ class Setup:
         return path.read_text() if path.exists() else ""
 
 
-class DopRun:
-    def __init__(self, root: pathlib.Path, date: str, env: dict[str, str], conf: str):
-        self.root, self.date = root, date
-        self.out = root.parent / f"dop-run-{date}-{os.urandom(3).hex()}.out"
-        with open(self.out, "wb") as out:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "dop_core.cli.main", "run", "naps", "--date", date, "--conf", conf],
-                cwd=root, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                start_new_session=True)
-
-    def output(self) -> str:
-        return self.out.read_text(errors="replace")
-
+class ServedRun(DopRun):
     def finish(self, timeout: float = 300) -> int:
-        try:
-            return self.proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            raise AssertionError(f"dop run did not exit within {timeout}s:\n{self.output()}") from None
+        return super().finish(timeout)
 
     def log(self) -> str:
         """The run's log file (the latest of its date while it runs)."""

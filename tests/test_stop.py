@@ -16,14 +16,13 @@ import pathlib
 import re
 import signal
 import sqlite3
-import subprocess
 import sys
 from collections.abc import Iterator
 
 import pytest
-from proctree import alive, below, running, wait_for
+from proctree import DopRun, alive, below, running, wait_for
 
-from dop_core.testing import ProjectFactory, clean_env
+from dop_core.testing import ProjectFactory
 from dop_core.util.locks import is_held
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900),
@@ -58,35 +57,6 @@ SQL = {
              "UNNEST(GENERATE_ARRAY(1, {{ params.rows }})) AS b, UNNEST(GENERATE_ARRAY(1, {{ params.rows }})) AS c",
 }
 UNFINISHED = {"running", "queued", "scheduled", "up_for_retry", "up_for_reschedule", "deferred", None}
-
-
-class DopRun:
-    """`dop run naps` in its own process group, its output collected in a file."""
-
-    def __init__(self, root: pathlib.Path, date: str, conf: str = "{}"):
-        self.root, self.date = root, date
-        self.out = root.parent / f"dop-run-{date}-{os.urandom(3).hex()}.out"
-        env = clean_env()
-        with open(self.out, "wb") as out:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "dop_core.cli.main", "run", "naps", "--date", date, "--conf", conf],
-                cwd=root, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                start_new_session=True)
-
-    def output(self) -> str:
-        return self.out.read_text(errors="replace")
-
-    def wait_for_output(self, text: str, timeout: float = 240) -> None:
-        wait_for(lambda: text in self.output() or self.proc.poll() is not None, timeout, f"{text!r} in the output")
-        assert text in self.output(), self.output()
-
-    def finish(self, timeout: float) -> int:
-        try:
-            return self.proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            raise AssertionError(f"dop run did not exit within {timeout}s:\n{self.output()}") from None
 
 
 @pytest.fixture(scope="module")
