@@ -7,7 +7,8 @@ tells the parent the outcome (:data:`ERROR_MARK` with the error as ``dop`` shows
 the tasks selected); only then does the parent announce the run and open its log, and the child, told where that
 log is, loads the project's DAG file the way Airflow does and calls ``dag.test``. So a run imports Airflow once,
 in the child; the parent never imports it. After the first run of a project, the child is forked by the
-project's run server instead (:mod:`dop_core.cli.run_server`), Airflow already imported; it does the same. The parent streams a short progress view, keeps the full log of
+project's run server instead (:mod:`dop_core.cli.run_server`), Airflow already imported; it does the same.
+The parent streams a short progress view, keeps the full log of
 each run in its own file under ``.dop/logs/runs/``, prints each task's final state and the log of any
 task that failed.
 
