@@ -246,12 +246,14 @@ def test_no_server_from_a_folder_others_can_enter_or_when_turned_off(setup, tmp_
     (shared / "dop").chmod(0o777)
     not_a_folder = tmp_path / "file"
     not_a_folder.write_text("")
+    too_long = tmp_path / ("x" * 100)  # a socket path longer than a Unix socket can have
+    too_long.mkdir(mode=0o700)
     for extra in ({"XDG_RUNTIME_DIR": str(shared)}, {"XDG_RUNTIME_DIR": str(not_a_folder)},
-                  {"DOP_RUN_SERVER": "0", "XDG_RUNTIME_DIR": str(tmp_path)}):
+                  {"XDG_RUNTIME_DIR": str(too_long)}, {"DOP_RUN_SERVER": "0", "XDG_RUNTIME_DIR": str(tmp_path)}):
         before = setup.server_log()
         run = setup.run("2024-06-10", **extra)
         assert run.finish() == 0, run.output()
         assert run.served_by() is None and "DAG run success" in run.output()
         assert setup.server_log() == before  # no server started
-    assert list((shared / "dop").iterdir()) == []
+    assert list((shared / "dop").iterdir()) == [] and list((too_long / "dop").iterdir()) == []
     assert not (tmp_path / "dop").exists()

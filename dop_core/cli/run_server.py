@@ -107,8 +107,10 @@ class Server:
     def __init__(self, root: pathlib.Path, env: Mapping[str, str]):
         folder = _folder()
         self.key = _key(root, env)
-        self.socket = None if folder is None else folder / f"run-{self.key}.sock"
-        self.lock = None if folder is None else folder / f"run-{self.key}.lock"
+        self.socket = self.lock = None
+        # a Unix socket's path has room for ~104 bytes (108 on Linux, with its terminating zero): none longer
+        if folder is not None and len(os.fsencode(folder / f"run-{self.key}.sock")) < 104:
+            self.socket, self.lock = folder / f"run-{self.key}.sock", folder / f"run-{self.key}.lock"
 
     def running(self) -> bool:
         """Whether a server holds the lock (it may still be importing)."""
