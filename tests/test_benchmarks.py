@@ -8,13 +8,14 @@ gusty) once, under ``~/.cache/dop-bench``.
 from __future__ import annotations
 
 import json
-import os
 import pathlib
 import re
 import subprocess
 import sys
 
 import pytest
+
+from dop_core.testing import clean_env
 
 BENCHMARKS = pathlib.Path(__file__).resolve().parents[1] / "benchmarks"
 SCRIPTS = ("compare", "imports", "engine")
@@ -23,7 +24,7 @@ LAYOUTS = ("hand-written", "DOP", "DOP one loader file", "DOP per-DAG files", "d
 
 
 def run(name: str, *args: str, timeout: float = 300, check: bool = True) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DOP_", "AIRFLOW__"))}
+    env = {k: v for k, v in clean_env().items() if not k.startswith("AIRFLOW__")}
     result = subprocess.run([sys.executable, str(BENCHMARKS / f"{name}.py"), *args], capture_output=True, text=True,
                             timeout=timeout, env=env, check=False)
     if check:
@@ -97,7 +98,7 @@ def test_compare_refuses_layouts_that_build_different_dags(tmp_path):
     folders = {"hand-written": "hand/dags", "DOP": "dop/dags", "DOP one loader file": "dop/dags_one_loader",
                "DOP per-DAG files": "dop/dags_per_dag",
                "dag-factory": "dagfactory/dags", "gusty": "gusty/dags"}
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DOP_", "AIRFLOW__"))}
+    env = {k: v for k, v in clean_env().items() if not k.startswith("AIRFLOW__")}
     env.update(AIRFLOW_HOME=str(tmp_path / "airflow"), XDG_CACHE_HOME=str(tmp_path / "cache"), DO_NOT_TRACK="1")
     result = subprocess.run([python, str(BENCHMARKS / "probe.py"), "check",
                              *(f"{name}={tmp_path / 'workload' / folder}" for name, folder in folders.items())],

@@ -14,6 +14,7 @@ import re
 import signal
 import sqlite3
 import sys
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -257,3 +258,45 @@ def test_no_server_from_a_folder_others_can_enter_or_when_turned_off(setup, tmp_
         assert setup.server_log() == before  # no server started
     assert list((shared / "dop").iterdir()) == [] and list((too_long / "dop").iterdir()) == []
     assert not (tmp_path / "dop").exists()
+
+
+THREADMOD = """\
+import threading, time
+
+threading.Thread(target=time.sleep, args=(3600,), daemon=True).start()  # a module that starts a thread
+
+from airflow.sdk import BaseOperator
+
+
+class Spin(BaseOperator):
+    def execute(self, context):
+        print("spun")
+"""
+
+
+def test_a_server_whose_imports_start_a_thread_refuses_to_serve_and_is_not_started_again(
+        tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Forking a process with other threads may copy a lock one of them held: such a server never serves."""
+    tmp_path = tmp_path_factory.mktemp("spin")  # a short path: a socket's has room for ~104 bytes
+    factory = ProjectFactory(tmp_path / "spin", "name: spin\n")
+    factory.dag("spin", "schedule_interval: null\ntasks:\n  - identifier: spin\n"
+                        "    kind: {action: airflow_operator, target: threadmod.Spin}\n")
+    modules = tmp_path / "lib" / "site-packages"  # installed, so the server imports it ahead
+    modules.mkdir(parents=True)
+    (modules / "threadmod.py").write_text(THREADMOD)
+    runtime = tmp_path / "runtime"
+    runtime.mkdir(mode=0o700)
+    env = clean_env(PYTHONPATH=str(modules), XDG_RUNTIME_DIR=str(runtime), DOP_RUN_SERVER="1")
+    log = factory.root / ".dop" / "logs" / "run-server.log"
+    first = DopRun(factory.root, "2024-06-01", env=env, dag="spin")
+    assert first.finish(timeout=300) == 0, first.output()
+    wait_for(lambda: "not serving" in (log.read_text() if log.exists() else ""), 120, "the server's refusal")
+    assert "importing ahead started 1 thread(s)" in log.read_text()
+    assert len(list((runtime / "dop").glob("run-*.refused"))) == 1
+    wait_for(lambda: not any(is_held(lock) for lock in (runtime / "dop").glob("run-*.lock")), 30, "the server gone")
+    second = DopRun(factory.root, "2024-06-02", env=env, dag="spin")
+    assert second.finish(timeout=300) == 0, second.output()
+    assert "DAG run success" in second.output(), second.output()
+    time.sleep(2)  # a server started now would hold its lock within a second, before importing anything
+    assert not any(is_held(lock) for lock in (runtime / "dop").glob("run-*.lock"))
+    assert log.read_text().count("not serving") == 1 and list((runtime / "dop").glob("run-*.sock")) == []

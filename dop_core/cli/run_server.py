@@ -98,7 +98,7 @@ def _key(root: pathlib.Path, env: Mapping[str, str]) -> str:
     h = hashlib.sha256(f"{sys.executable}\0{sys.version}\0{root}\0{installed_key()}\0".encode())
     for name in sorted(set(env) - VOLATILE):
         h.update(f"{name}={env[name]}\0".encode())
-    return h.hexdigest()[:32]
+    return h.hexdigest()[:24]  # 96 bits: short, for a socket path's few bytes
 
 
 class Server:
@@ -119,8 +119,9 @@ class Server:
         return self.lock is not None and is_held(self.lock)
 
     def start(self, root: pathlib.Path, env: Mapping[str, str], log: pathlib.Path) -> None:
-        """Start the server in the background (it outlives us); nothing happens when one runs already."""
-        if self.socket is None or self.running():
+        """Start the server in the background (it outlives us); nothing happens when one runs already, or when
+        one of this key refused to serve (its imports started a thread: see :func:`serve`)."""
+        if self.socket is None or self.running() or self.socket.with_suffix(".refused").exists():
             return
         from dop_core.util.private import open_private
 
@@ -344,7 +345,10 @@ def serve(sock_path: pathlib.Path, lock_path: pathlib.Path, root: pathlib.Path) 
     _import_ahead(pathlib.Path(os.environ["AIRFLOW_HOME"]))
     signal.alarm(0)
     if _threads() != 1:  # forking a process with other threads may copy a lock some thread held
-        _say(f"not serving: importing ahead started {_threads() - 1} thread(s)")
+        _say(f"not serving: importing ahead started {_threads() - 1} thread(s); no server is started again for "
+             "this environment")
+        with contextlib.suppress(OSError):
+            sock_path.with_suffix(".refused").touch(0o600)
         return 0
     files = _imported_files()
     adopt_orphans()  # runners whose monitor died are reaped here
@@ -366,9 +370,13 @@ def serve(sock_path: pathlib.Path, lock_path: pathlib.Path, root: pathlib.Path) 
             ready = select.select([listener], [], [], 1.0)[0]
             monitors -= _reaped()
             if ready:
-                conn, _ = listener.accept()
-                with conn:
-                    changed = _serve_one(conn, key, files, listener, lock, monitors)
+                try:
+                    conn, _ = listener.accept()
+                    with conn:
+                        changed = _serve_one(conn, key, files, listener, lock, monitors)
+                except OSError as exc:  # that run went away, or no process could be forked: it starts its own
+                    _say(f"a request failed: {exc}")
+                    changed = None
                 last = time.monotonic()
                 if changed:
                     _say(f"stopping: {changed} changed since it was imported")
