@@ -159,7 +159,8 @@ def _run(project: Project, request: dict[str, Any], full_refresh: bool, env: dic
     blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
     try:
         proc: Any = served_runner(project.root, env, json.dumps(request), lock_fd)
-        if proc is None:
+        if proc is None:  # no server: one starts now, beside this run, for the next runs
+            start_server(project.root, env, project.dop_dir / "logs" / "run-server.log")
             proc = subprocess.Popen([sys.executable, "-m", "dop_core.cli.run", json.dumps(request)],
                                     env={**env, PARENT_PID: str(os.getpid())}, cwd=project.root,
                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
@@ -170,7 +171,7 @@ def _run(project: Project, request: dict[str, Any], full_refresh: bool, env: dic
     try:
         return _follow(project, request, proc, full_refresh, target, say, stopper, fmt, sink)
     finally:
-        if isinstance(proc, subprocess.Popen) and stopper.signum is None:  # a server serves the next runs
+        if isinstance(proc, subprocess.Popen) and stopper.signum is None:  # unless one started meanwhile
             start_server(project.root, env, project.dop_dir / "logs" / "run-server.log")
 
 

@@ -58,6 +58,8 @@ IDLE_SECONDS = 600.0
 IMPORT_SECONDS = 120
 #: seconds a run waits for a server to fork its runner
 REPLY_SECONDS = 30.0
+#: seconds a run waits for a server that is still starting (importing) before it starts its runner anew
+STARTING_SECONDS = 3.0
 #: variables a shell, a terminal or a test runner sets by itself, read by nothing a server imports: they do not
 #: make another server (a runner still gets them as ``dop run`` has them)
 VOLATILE = frozenset({"PWD", "OLDPWD", "_", "SHLVL", "COLUMNS", "LINES", "TERM_SESSION_ID", "WINDOWID", "TMUX_PANE",
@@ -131,8 +133,9 @@ class Server:
                              stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
                              start_new_session=True)
 
-    def connect(self, wait: float = 60.0) -> socket.socket | None:
-        """A connection to the server; None when there is none (a starting one is waited for)."""
+    def connect(self, wait: float = STARTING_SECONDS) -> socket.socket | None:
+        """A connection to the server; None when there is none (one still starting is waited for ``wait``
+        seconds: longer, and starting a runner anew is faster)."""
         if self.socket is None:
             return None
         deadline = time.monotonic() + wait
@@ -247,24 +250,46 @@ def record_modules(home: pathlib.Path) -> None:
 # --- the server -------------------------------------------------------------------------------------------
 
 
-def _import_ahead(home: pathlib.Path) -> None:
-    import importlib
-
+def _import_ahead(home: pathlib.Path) -> int | None:
+    """Import what every runner needs and what the project's last runner started anew recorded; make the ORM's
+    mappers and the execution API. The recording's time (None: none yet)."""
     import airflow.sdk  # noqa: F401  (what every runner needs, before any run recorded more)
 
     import dop_core.cli.run  # noqa: F401  (a runner started anew runs it as __main__: not in the list)
 
-    with contextlib.suppress(OSError):
-        for name in (home / MODULES_FILE).read_text(encoding="utf-8").split():
-            if name.partition(".")[0] not in NOT_AHEAD:
-                with contextlib.suppress(Exception):
-                    importlib.import_module(name)
-    with contextlib.suppress(Exception):  # the ORM's mappers, made at a runner's first query otherwise
+    recorded = _import_recorded(home)
+    with contextlib.suppress(Exception):
+        _execution_api_ahead()
+    return recorded
+
+
+def _import_recorded(home: pathlib.Path) -> int | None:
+    """Import the modules of :data:`MODULES_FILE` not imported yet (then make the ORM's mappers, which a runner
+    would make at its first query); the file's time, or None when there is none."""
+    import importlib
+
+    path = home / MODULES_FILE
+    try:
+        recorded = path.stat().st_mtime_ns
+        names = path.read_text(encoding="utf-8").split()
+    except OSError:
+        return None
+    for name in names:
+        if name not in sys.modules and name.partition(".")[0] not in NOT_AHEAD:
+            with contextlib.suppress(Exception):
+                importlib.import_module(name)
+    with contextlib.suppress(Exception):
         from sqlalchemy.orm import configure_mappers
 
         configure_mappers()
-    with contextlib.suppress(Exception):
-        _execution_api_ahead()
+    return recorded
+
+
+def _recorded_at(home: pathlib.Path) -> int | None:
+    try:
+        return (home / MODULES_FILE).stat().st_mtime_ns
+    except OSError:
+        return None
 
 
 def _execution_api_ahead() -> None:
@@ -340,15 +365,14 @@ def serve(sock_path: pathlib.Path, lock_path: pathlib.Path, root: pathlib.Path) 
     stop: list[int] = []
     signal.signal(signal.SIGTERM, lambda signum, _frame: stop.append(signum))
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # `dop run` may start us while it holds SIGINT and SIGTERM back (see run._run): a blocked mask is inherited
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
     started = time.monotonic()
+    home = pathlib.Path(os.environ["AIRFLOW_HOME"])
     signal.alarm(IMPORT_SECONDS)  # an import that hangs must not keep the lock `dop run` waits on
-    _import_ahead(pathlib.Path(os.environ["AIRFLOW_HOME"]))
+    recorded = _import_ahead(home)
     signal.alarm(0)
-    if _threads() != 1:  # forking a process with other threads may copy a lock some thread held
-        _say(f"not serving: importing ahead started {_threads() - 1} thread(s); no server is started again for "
-             "this environment")
-        with contextlib.suppress(OSError):
-            sock_path.with_suffix(".refused").touch(0o600)
+    if not _fork_safe(sock_path):
         return 0
     files = _imported_files()
     adopt_orphans()  # runners whose monitor died are reaped here
@@ -384,6 +408,15 @@ def serve(sock_path: pathlib.Path, lock_path: pathlib.Path, root: pathlib.Path) 
             elif not monitors and time.monotonic() - last > idle:
                 _say(f"stopping: no run for {idle:.0f}s")
                 break
+            elif _recorded_at(home) != recorded:  # a runner started anew (the first) recorded what it imported
+                before = len(sys.modules)
+                signal.alarm(IMPORT_SECONDS)
+                recorded = _import_recorded(home)
+                signal.alarm(0)
+                if not _fork_safe(sock_path):
+                    break
+                files = _imported_files()
+                _say(f"imported {len(sys.modules) - before} more modules, as a run started anew recorded")
             if not root.is_dir() or _inode(sock_path) != bound:
                 _say("stopping: the project or the socket is gone")
                 break
@@ -393,6 +426,18 @@ def serve(sock_path: pathlib.Path, lock_path: pathlib.Path, root: pathlib.Path) 
                 sock_path.unlink()
                 lock_path.unlink()  # still held: a server starting meanwhile makes a new one
     return 0
+
+
+def _fork_safe(sock_path: pathlib.Path) -> bool:
+    """Whether this process runs one thread only: forking a process with other threads may copy a lock one of
+    them held. If not, say so and leave a marker: no server is started again for this environment."""
+    if _threads() == 1:
+        return True
+    _say(f"not serving: importing ahead started {_threads() - 1} thread(s); no server is started again for "
+         "this environment")
+    with contextlib.suppress(OSError):
+        sock_path.with_suffix(".refused").touch(0o600)
+    return False
 
 
 def _inode(path: pathlib.Path) -> int | None:
