@@ -251,11 +251,11 @@ def test_no_server_from_a_folder_others_can_enter_or_when_turned_off(setup, tmp_
     too_long.mkdir(mode=0o700)
     for extra in ({"XDG_RUNTIME_DIR": str(shared)}, {"XDG_RUNTIME_DIR": str(not_a_folder)},
                   {"XDG_RUNTIME_DIR": str(too_long)}, {"DOP_RUN_SERVER": "0", "XDG_RUNTIME_DIR": str(tmp_path)}):
-        before = setup.server_log()
+        before = setup.server_log().count("] serving ")
         run = setup.run("2024-06-10", **extra)
         assert run.finish() == 0, run.output()
         assert run.served_by() is None and "DAG run success" in run.output()
-        assert setup.server_log() == before  # no server started
+        assert setup.server_log().count("] serving ") == before  # no server started
     assert list((shared / "dop").iterdir()) == [] and list((too_long / "dop").iterdir()) == []
     assert not (tmp_path / "dop").exists()
 
