@@ -3,9 +3,10 @@ imported, that forks the runner of each ``dop run`` instead of starting a new Py
 
 Starting a runner costs more than most tasks: Python, Airflow's imports, its ORM's set-up (seconds). The
 server pays for them once: the first ``dop run`` of a project starts its runner the usual way (a new
-process) and, once done, a server in the background; the runs that follow ask the server, which forks a
-child already past the imports. The run itself is unchanged: the child reads the project, checks and runs
-the DAG with ``dag.test`` against the same Airflow database, in the environment ``dop run`` gives it.
+process) and, beside it, a server in the background, which also imports what that runner records it
+imported once it is done; the runs that follow ask the server, which forks a child already past the
+imports. The run itself is unchanged: the child reads the project, checks and runs the DAG with ``dag.test``
+against the same Airflow database, in the environment ``dop run`` gives it.
 
 - **One server per project, Python and environment.** Its socket's name is a hash of the project folder,
   the interpreter, what is installed for it and the environment ``dop run`` would give a runner (apart from
@@ -107,6 +108,7 @@ class Server:
     """Where the server of a project and environment listens: its socket and its lock file."""
 
     def __init__(self, root: pathlib.Path, env: Mapping[str, str]):
+        self.root, self.env = root, env
         folder = _folder()
         self.key = _key(root, env)
         self.socket = self.lock = None
@@ -120,7 +122,7 @@ class Server:
 
         return self.lock is not None and is_held(self.lock)
 
-    def start(self, root: pathlib.Path, env: Mapping[str, str], log: pathlib.Path) -> None:
+    def start(self, log: pathlib.Path) -> None:
         """Start the server in the background (it outlives us); nothing happens when one runs already, or when
         one of this key refused to serve (its imports started a thread: see :func:`serve`)."""
         if self.socket is None or self.running() or self.socket.with_suffix(".refused").exists():
@@ -129,8 +131,8 @@ class Server:
 
         with open_private(log, "a", encoding="utf-8") as out:
             subprocess.Popen([sys.executable, "-m", "dop_core.cli.run_server", str(self.socket), str(self.lock),
-                              str(root)], env={k: v for k, v in env.items() if k != PARENT_PID}, cwd=root,
-                             stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                              str(self.root)], env={k: v for k, v in self.env.items() if k != PARENT_PID},
+                             cwd=self.root, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
                              start_new_session=True)
 
     def connect(self, wait: float = STARTING_SECONDS) -> socket.socket | None:
@@ -220,7 +222,7 @@ def start_server(root: pathlib.Path, env: Mapping[str, str], log: pathlib.Path) 
     cannot, as where its log cannot be written, the next runs start their runners the usual way too)."""
     if enabled(env):
         with contextlib.suppress(OSError):
-            Server(root, env).start(root, env, log)
+            Server(root, env).start(log)
 
 
 def record_modules(home: pathlib.Path) -> None:
