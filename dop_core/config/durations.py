@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from typing import Any
 
@@ -14,14 +15,24 @@ EXPECTED = "a duration such as '30s', '5m', '1h30m', '2d', a number of seconds, 
 
 
 def parse_duration(value: Any) -> dt.timedelta:
-    """Return the timedelta ``value`` spells; raise ValueError with the accepted forms otherwise."""
+    """Return the timedelta ``value`` spells; raise ValueError with the accepted forms otherwise (a
+    negative duration, or one longer than Python's longest, 999999999 days, included)."""
+    try:
+        return _parse(value)
+    except OverflowError:
+        raise ValueError(f"{value!r} is longer than any duration can be ({dt.timedelta.max.days} days)") from None
+
+
+def _parse(value: Any) -> dt.timedelta:
     if isinstance(value, dt.timedelta):
         return value
-    if isinstance(value, bool):
+    if isinstance(value, bool) or (isinstance(value, float) and math.isnan(value)):
         raise ValueError(f"{value!r} is not a duration")
     if isinstance(value, int | float):
         if value < 0:
-            raise ValueError("a duration cannot be negative")
+            raise ValueError(f"{value!r} is negative: a duration cannot be negative")
+        if not math.isfinite(value):
+            raise OverflowError
         return dt.timedelta(seconds=value)
     if isinstance(value, dict):
         unknown = set(value) - _KEYS
@@ -29,9 +40,13 @@ def parse_duration(value: Any) -> dt.timedelta:
             raise ValueError(f"unknown duration keys {sorted(unknown)}; use {sorted(_KEYS)}")
         if not all(isinstance(v, int | float) and not isinstance(v, bool) and v >= 0 for v in value.values()):
             raise ValueError("duration amounts must be non-negative numbers")
+        if not all(math.isfinite(v) for v in value.values()):
+            raise OverflowError
         return dt.timedelta(**value)
     if isinstance(value, str):
         text = value.strip().lower().replace(" ", "")
+        if text.startswith("-"):
+            raise ValueError(f"{value!r} is negative: a duration cannot be negative")
         if text.isdigit():
             return dt.timedelta(seconds=int(text))
         pos, parts = 0, {}
