@@ -182,8 +182,9 @@ def test_descriptions_come_from_the_config_reference(registry):
     task = schema["$defs"]["TaskConfig"]["properties"]
     assert task["identifier"]["description"].startswith("the task id; also the name of its SQL file and table")
     assert "Expected: letters, digits and underscores" in task["identifier"]["description"]
-    assert schema["properties"]["retries"] == {"type": "integer", "description": "default retries of the tasks "
-                                               "(the original DOP's 3)", "default": 3}
+    assert schema["properties"]["retries"] == {"type": "integer", "minimum": 0, "maximum": 2**31 - 1, "default": 3,
+                                               "description": "default retries of the tasks (the original DOP's 3) "
+                                               "Expected: a whole number from 0 to 2147483647."}
     assert schema["properties"]["retry_delay"]["default"] == "5m"
     given = schema["$defs"]["SqlTest"]["properties"]["given"]["anyOf"][0]  # or null: `given:` alone
     assert given["additionalProperties"]["anyOf"][0] == {"$ref": "#/$defs/TableRows"}

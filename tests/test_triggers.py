@@ -394,10 +394,10 @@ def test_invalid_trigger_configs_point_at_file_line_column(project):
     assert "down/config.yaml:3:11: error: unknown trigger 'extrenal_task'" in err
     assert "did you mean 'external_task'?" in err
     assert "down/config.yaml:6:39: error: '5 minutes' is not a duration" in err
-    assert "expected: a duration such as '30s', '5m'" in err
+    assert "expected: a duration from 1s to 366d, such as '30s', '5m'" in err
     assert "down/config.yaml:8:14: error: missing required key 'path'" in err
     assert "down/config.yaml:10:30: error: 'sleep' is not allowed here" in err
-    assert "down/config.yaml:12:39: error: timeout (0:00:10) is shorter than poke_interval" in err
+    assert "down/config.yaml:12:39: error: timeout (10s) is shorter than poke_interval (1m)" in err
 
 
 @attrs.frozen(kw_only=True)

@@ -139,7 +139,7 @@ def build_dag(config: DagConfig, project: Project, target: Target, problems: lis
     if config.retry_delay is not None:
         default_args["retry_delay"] = config.retry_delay
     start = config.start_date or DEFAULT_START_DATE
-    kwargs: dict[str, Any] = {"max_active_runs": config.max_active_runs,
+    kwargs: dict[str, Any] = {"max_active_runs": config.runs_at_once,
                               "max_active_tasks": config.max_active_tasks or dag_concurrency()}
     if config.dagrun_timeout is not None:
         kwargs["dagrun_timeout"] = config.dagrun_timeout

@@ -26,14 +26,28 @@ def full_match(pattern: str) -> dict[str, Any]:
 
 
 _UNITS = "(?:[mM][sS]|[wWdDhHmMsS])"
-#: what :func:`dop_core.config.durations.parse_duration` reads: 5m, 1h30m, a number of seconds, {minutes: 5}
-DURATION = {
-    "anyOf": [
-        {"type": "number", "minimum": 0},
-        {"type": "string", "pattern": rf"^\s*(?:\d[\d ]*|(?:\d+(?:\.\d+)?\s*{_UNITS}\s*)+)$"},
-        {"type": "object", "minProperties": 1, "additionalProperties": False,
-         "properties": {unit: {"type": "number", "minimum": 0}
-                        for unit in ("weeks", "days", "hours", "minutes", "seconds", "milliseconds")}},
-    ],
-    "description": DURATION_EXPECTED,
-}
+_DURATION_TEXT = rf"\s*(?:\d[\d ]*|(?:\d+(?:\.\d+)?\s*{_UNITS}\s*)+)$"
+
+
+def duration_schema(shortest: float = 0, longest: float | None = None, expected: str = DURATION_EXPECTED
+                    ) -> dict[str, Any]:
+    """What :func:`dop_core.config.durations.parse_duration` reads (5m, 1h30m, a number of seconds, {minutes: 5}),
+    from ``shortest`` to ``longest`` seconds: a number is held to both, a text to none but "not zero" when
+    ``shortest`` is above 0 (it has a digit other than 0), a mapping to neither."""
+    seconds: dict[str, Any] = {"type": "number", "minimum": shortest}
+    if longest is not None:
+        seconds["maximum"] = longest
+    not_zero = "(?=.*[1-9])" if shortest > 0 else ""
+    return {
+        "anyOf": [
+            seconds,
+            {"type": "string", "pattern": f"^{not_zero}{_DURATION_TEXT}"},
+            {"type": "object", "minProperties": 1, "additionalProperties": False,
+             "properties": {unit: {"type": "number", "minimum": 0}
+                            for unit in ("weeks", "days", "hours", "minutes", "seconds", "milliseconds")}},
+        ],
+        "description": expected,
+    }
+
+
+DURATION = duration_schema()

@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 import attrs
 
+from dop_core.config import bounds
 from dop_core.config.identifiers import (
     DATABASE_SCHEMA,
     IDENTIFIER_EXPECTED,
@@ -33,6 +34,8 @@ DEFAULT_DAG_CONCURRENCY = 2
 DAG_ID_PREFIX = "dop__"
 #: Airflow's longest DAG id and tag (``airflow.sdk``'s ID_LEN and TAG_MAX_LEN): building a DAG refuses longer ones
 AIRFLOW_ID_LEN, AIRFLOW_TAG_LEN = 250, 100
+#: the original DOP's runs of a DAG at once; a continuous schedule (@continuous) allows one only
+DEFAULT_MAX_ACTIVE_RUNS = 5
 #: the original DOP's start date (in each DAG's time zone): a DAG without start_date runs for any date
 DEFAULT_START_DATE = dt.date(1970, 1, 1)
 DEFAULT_TARGETS = {"local": {"engine": "duckdb", "path": ".dop/warehouse.duckdb"}}
@@ -159,6 +162,11 @@ class TriggerConfig:
     position: int = attrs.field(default=0, alias="_position", metadata={"position": True})
 
 
+RETRIES = bounds.whole_number(0, fix="write 0 for no retry, or a number such as 3")
+RETRY_DELAY = bounds.duration("write e.g. 5m")
+OWNER = bounds.owner("write the team or person answering for it, e.g. data-team, or leave the key out")
+
+
 @attrs.frozen
 class TaskConfig:
     identifier: str = attrs.field(metadata={"parse": _identifier("task identifier"), "expected": IDENTIFIER_EXPECTED,
@@ -178,11 +186,16 @@ class TaskConfig:
     partitioning: Partitioning | None = attrs.field(default=None, metadata={
         "doc": "{field, data_type}: partition a materialized table; later runs replace only new partitions"})
     description: str | None = attrs.field(default=None, metadata={"doc": "shown as the task's docs in Airflow"})
-    retries: int | None = attrs.field(default=None, metadata={"doc": "Airflow retries of this task"})
-    retry_delay: Any = attrs.field(default=None, metadata={"doc": "delay between retries, e.g. 5m"})
-    execution_timeout: Any = attrs.field(default=None, metadata={"doc": "fail the task after this long, e.g. 1h"})
-    pool: str | None = attrs.field(default=None, metadata={"doc": "Airflow pool the task runs in"})
-    owner: str | None = attrs.field(default=None, metadata={"doc": "owner shown in Airflow"})
+    retries: int | None = attrs.field(default=None, metadata={**RETRIES, "doc": "Airflow retries of this task"})
+    retry_delay: dt.timedelta | None = attrs.field(default=None, metadata={
+        **RETRY_DELAY, "doc": "delay between retries, e.g. 5m"})
+    execution_timeout: dt.timedelta | None = attrs.field(default=None, metadata={
+        **bounds.duration("write e.g. 1h, or leave the key out for no timeout"),
+        "doc": "fail the task after this long, e.g. 1h"})
+    pool: str | None = attrs.field(default=None, metadata={
+        **bounds.pool("write the name of a pool created in Airflow (Admin > Pools), e.g. warehouse"),
+        "doc": "Airflow pool the task runs in"})
+    owner: str | None = attrs.field(default=None, metadata={**OWNER, "doc": "owner shown in Airflow"})
     trigger_rule: str | None = attrs.field(default=None, metadata={"doc": "Airflow trigger rule, e.g. all_done"})
     triggers: list[TriggerConfig] = attrs.field(factory=list, metadata={"doc": "what this task waits for"})
     tests: list[SqlTest] = attrs.field(factory=list, metadata={
@@ -200,13 +213,6 @@ class TaskConfig:
             object.__setattr__(self, "auto_dependencies", True)
 
 
-def _task_timedelta_fields() -> None:
-    # durations are parsed through the structurer (timedelta type) while keeping `Any` for defaults
-    for name in ("retry_delay", "execution_timeout"):
-        TaskConfig.__annotations__[name] = dt.timedelta | None
-
-
-_task_timedelta_fields()
 TaskConfig.__annotations__["dependencies"] = list[str] | Literal["auto"]  # as written; __attrs_post_init__ splits it
 
 
@@ -219,7 +225,7 @@ class DagConfig:
     timezone: str = attrs.field(default="UTC", metadata={"parse": _timezone, "schema": timezone_schema,
                                                          "expected": "an IANA time zone "
                                                          "such as Europe/London", "doc": "time zone of the schedule"})
-    start_date: Any = attrs.field(default=None, metadata={
+    start_date: dt.date | None = attrs.field(default=None, metadata={
         "doc": "first logical date (YYYY-MM-DD); without it, 1970-01-01 in the DAG's time zone (as the original DOP): "
                "any date can be run"})
     catchup: bool = attrs.field(default=False, metadata={"doc": "run missed intervals since start_date"})
@@ -236,16 +242,23 @@ class DagConfig:
     description: str | None = attrs.field(default=None, metadata={"doc": "one line shown in Airflow"})
     tags: list[str] = attrs.field(factory=list, metadata={
         "doc": "Airflow tags (dop is always added)",
-        "schema": {"type": "array", "items": {"type": "string", "maxLength": AIRFLOW_TAG_LEN}}})
-    owner: str | None = attrs.field(default=None, metadata={"doc": "default owner of the tasks"})
-    retries: int = attrs.field(default=3, metadata={"doc": "default retries of the tasks (the original DOP's 3)"})
-    retry_delay: Any = attrs.field(default=dt.timedelta(minutes=5), metadata={
-        "doc": "default delay between retries, e.g. 5m"})
-    max_active_runs: int = attrs.field(default=5, metadata={"doc": "runs of this DAG at once"})
+        "schema": {"type": "array", "items": {"type": "string", "maxLength": AIRFLOW_TAG_LEN, "pattern": r"\S"}}})
+    owner: str | None = attrs.field(default=None, metadata={**OWNER, "doc": "default owner of the tasks"})
+    retries: int = attrs.field(default=3, metadata={
+        **RETRIES, "doc": "default retries of the tasks (the original DOP's 3)"})
+    retry_delay: dt.timedelta | None = attrs.field(default=dt.timedelta(minutes=5), metadata={
+        **RETRY_DELAY, "doc": "default delay between retries, e.g. 5m"})
+    max_active_runs: int | None = attrs.field(default=None, metadata={
+        **bounds.whole_number(1, fix="write 1 for one run at a time, or more"),
+        "doc": f"runs of this DAG at once; default: {DEFAULT_MAX_ACTIVE_RUNS} (the original DOP's), 1 with a "
+               "continuous schedule (@continuous), the most Airflow allows there"})
     max_active_tasks: int | None = attrs.field(default=None, metadata={
+        **bounds.whole_number(1, fix="write 1 for one task at a time, or more"),
         "doc": "tasks of one run at once (Airflow 1's `concurrency`); default: the Airflow Variable "
                f"`{DAG_CONCURRENCY_VARIABLE}` when set, else {DEFAULT_DAG_CONCURRENCY} (as the original DOP)"})
-    dagrun_timeout: Any = attrs.field(default=None, metadata={"doc": "fail a run after this long, e.g. 6h"})
+    dagrun_timeout: dt.timedelta | None = attrs.field(default=None, metadata={
+        **bounds.duration("write e.g. 6h, or leave the key out for no timeout"),
+        "doc": "fail a run after this long, e.g. 6h"})
     triggers: list[TriggerConfig] = attrs.field(factory=list, metadata={"doc": "what the DAG waits for"})
     dependencies: Literal["explicit", "auto"] = attrs.field(default="explicit", metadata={
         "doc": "auto: every task also depends on the tasks of this DAG writing the tables its SQL reads "
@@ -273,14 +286,14 @@ class DagConfig:
     def task(self, identifier: str) -> TaskConfig:
         return next(t for t in self.tasks if t.identifier == identifier)
 
+    @property
+    def runs_at_once(self) -> int:
+        """Airflow's max_active_runs: as written, else the default (1 with a continuous schedule)."""
+        if self.max_active_runs is not None:
+            return self.max_active_runs
+        return 1 if self.schedule_interval == "@continuous" else DEFAULT_MAX_ACTIVE_RUNS
 
-def _dag_timedelta_fields() -> None:
-    for name in ("retry_delay", "dagrun_timeout"):
-        DagConfig.__annotations__[name] = dt.timedelta | None
-    DagConfig.__annotations__["start_date"] = dt.date | None
 
-
-_dag_timedelta_fields()
 
 
 @attrs.frozen

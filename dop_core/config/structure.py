@@ -10,6 +10,8 @@ Field metadata understood (``attrs.field(metadata={...})``):
 - ``"parse"``: a function turning the raw YAML value into the field's value, raising ValueError
   with a message (used for durations, cron expressions, identifiers...);
 - ``"expected"``: how the value should be written, shown with errors;
+- ``"fix"``: on a field with ``parse``: how to mend a value ``parse`` refuses, shown with its errors
+  (:mod:`dop_core.config.bounds` makes the metadata of bounded numbers, durations, pools and owners);
 - ``"path"``: on a target option naming a local file or folder: ``dop validate`` checks that it
   stays inside the project or a declared data folder (values starting with ``:``, such as DuckDB's
   ``:memory:``, are names, not paths);
@@ -226,7 +228,8 @@ class Structurer:
                 try:
                     converted = parse(raw)
                 except (ValueError, TypeError) as exc:
-                    self.problem((*path, key), _in_yaml_terms(str(exc), raw), field.metadata.get("expected"))
+                    self.problem((*path, key), _in_yaml_terms(str(exc), raw), field.metadata.get("expected"),
+                                 field.metadata.get("fix"))
                     ok = False
                     continue
             else:

@@ -8,15 +8,20 @@ from typing import Any, Literal
 
 import attrs
 
+from dop_core.config import bounds
+
+#: the metadata of a wait's ``timeout`` (for a subclass changing its default)
+TIMEOUT = bounds.duration("write e.g. 6h")
+
 
 @attrs.frozen(kw_only=True)
 class WaitOptions:
     """Options every trigger kind takes: how often to check, for how long, and what waiting costs."""
 
     poke_interval: dt.timedelta = attrs.field(default=dt.timedelta(seconds=60), metadata={
-        "doc": "time between checks, e.g. 30s"})
+        **bounds.duration("write e.g. 30s"), "doc": "time between checks, e.g. 30s"})
     timeout: dt.timedelta = attrs.field(default=dt.timedelta(hours=6), metadata={
-        "doc": "give up after this long (the waiting task fails, or is skipped with soft_fail)"})
+        **TIMEOUT, "doc": "give up after this long (the waiting task fails, or is skipped with soft_fail)"})
     mode: Literal["poke", "reschedule"] = attrs.field(default="reschedule", metadata={
         "doc": "reschedule frees the worker slot between checks; poke keeps it (for checks every few seconds)"})
     soft_fail: bool = attrs.field(default=False, metadata={

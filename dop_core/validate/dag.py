@@ -270,7 +270,8 @@ AUTO_IN_A_LIST = ("`auto` stands alone (`dependencies: auto`, see docs/lineage.m
 
 
 def _check_airflow_limits(config: DagConfig, s: Structurer) -> None:
-    """The limits Airflow puts on a DAG's id and tags, found here rather than when the DAG is built."""
+    """The limits Airflow puts on a DAG's id, tags and runs at once, found here rather than when the DAG is built
+    (or, for a blank tag, shown in the UI as an empty chip)."""
     if len(config.dag_id) > AIRFLOW_ID_LEN:
         s.problem((), f"the DAG id {config.dag_id[:40]}... is {len(config.dag_id)} characters long, more than "
                   f"Airflow's {AIRFLOW_ID_LEN}", f"a DAG folder name of at most {AIRFLOW_ID_LEN - len(DAG_ID_PREFIX)} "
@@ -279,6 +280,13 @@ def _check_airflow_limits(config: DagConfig, s: Structurer) -> None:
         if len(tag) > AIRFLOW_TAG_LEN:
             s.problem(("tags", i), f"the tag is {len(tag)} characters long, more than Airflow's {AIRFLOW_TAG_LEN}",
                       f"a tag of at most {AIRFLOW_TAG_LEN} characters", "shorten the tag")
+        elif not tag.strip():
+            s.problem(("tags", i), "the tag is blank", f"a tag of 1 to {AIRFLOW_TAG_LEN} characters, not all spaces",
+                      "write a word, e.g. finance, or remove it")
+    if config.schedule_interval == "@continuous" and config.runs_at_once > 1:
+        s.problem(("max_active_runs",), f"a continuous schedule runs one run at a time; max_active_runs is "
+                  f"{config.runs_at_once}", "max_active_runs: 1 with schedule_interval: '@continuous'",
+                  "write max_active_runs: 1, or leave it out")
 
 
 def _check_dependencies(config: DagConfig, s: Structurer) -> None:

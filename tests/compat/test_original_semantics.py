@@ -47,7 +47,7 @@ def test_an_empty_arguments_key_is_no_arguments(project):
 
 @pytest.mark.parametrize(("yaml", "shown"), [
     ("retries:", "an empty value (null) is not an integer"),
-    ("retries: yes please", "'yes please' is not an integer"),
+    ("retries: yes please", "'yes please' is not a whole number"),
     ("schedule_interval: 2024-01-31", "2024-01-31 is not a schedule"),
     ("catchup: 2024-01-31", "2024-01-31 is not true or false"),
     ("retry_delay: 2024-01-31", "2024-01-31 is not a duration"),

@@ -6,7 +6,7 @@ import datetime as dt
 
 import attrs
 
-from dop_core.contract.wait import WaitOptions
+from dop_core.contract.wait import TIMEOUT, WaitOptions
 
 
 @attrs.frozen(kw_only=True)
@@ -14,4 +14,4 @@ class SensorOptions(WaitOptions):
     """``assertion_sensor``: a trigger's wait options, but it gives up sooner by default."""
 
     timeout: dt.timedelta = attrs.field(default=dt.timedelta(hours=1), metadata={
-        "doc": "give up after this long (the waiting task fails, or is skipped with soft_fail)"})
+        **TIMEOUT, "doc": "give up after this long (the waiting task fails, or is skipped with soft_fail)"})

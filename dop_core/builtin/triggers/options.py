@@ -9,6 +9,7 @@ from typing import Any
 
 import attrs
 
+from dop_core.config import bounds
 from dop_core.contract.wait import WaitOptions
 
 
@@ -19,6 +20,7 @@ class ExternalTaskOptions(WaitOptions):
                "DAG id with external: true"})
     task: str | None = attrs.field(default=None, metadata={"doc": "the task to wait for (default: the whole DAG run)"})
     delta: dt.timedelta | None = attrs.field(default=None, metadata={
+        **bounds.duration("write e.g. 1d (yesterday's run)", shortest=dt.timedelta(0)),
         "doc": "wait for the run this long BEFORE this run's logical date (e.g. 1d: yesterday's run)"})
     external: bool = attrs.field(default=False, metadata={
         "doc": "dag is an Airflow DAG id outside this DOP project, used exactly as written"})

@@ -10,11 +10,11 @@ backends, google-cloud) are imported by the sensors when they run. See docs/trig
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from dop_core.config.durations import format_duration
 from dop_core.config.models import DAG_ID_PREFIX
 from dop_core.contract.contexts import TriggerBuild, ValidationContext
 from dop_core.contract.hookspecs import hookimpl
@@ -27,13 +27,11 @@ if TYPE_CHECKING:
 
 
 def _validate_wait(ctx: ValidationContext) -> Iterator[Problem]:
-    o = ctx.options
-    if o.poke_interval <= dt.timedelta(0):
-        yield ctx.problem(("options", "poke_interval"), "poke_interval must be longer than zero",
-                          "a duration such as 30s or 5m")
+    o = ctx.options  # each within its bounds (see WaitOptions); together:
     if o.timeout < o.poke_interval:
-        yield ctx.problem(("options", "timeout"), f"timeout ({o.timeout}) is shorter than poke_interval "
-                          f"({o.poke_interval}): the condition would be checked at most once",
+        yield ctx.problem(("options", "timeout"), f"timeout ({format_duration(o.timeout)}) is shorter than "
+                          f"poke_interval ({format_duration(o.poke_interval)}): the condition would be checked at "
+                          "most once",
                           "a timeout longer than poke_interval", "raise timeout or lower poke_interval")
 
 

@@ -1,0 +1,211 @@
+"""Airflow settings out of Airflow's range are config errors: `dop validate` names the file, line and column of
+the value, what was expected and a fix (never a traceback, never OK); ``dop schema`` states the same bounds.
+
+Measured on Airflow 3.3.2 before these checks: ``retries: -1`` or ``10**12`` (a 32-bit column), ``execution_timeout:
+0s`` (Airflow skips a falsy timeout: no timeout at all), ``retry_delay: 0s``, ``pool: 'bad pool!'``, ``owner: ''``,
+``max_active_runs: 0`` all passed `dop validate`; ``schedule_interval: '@continuous'`` with the default
+max_active_runs (5) passed it too, and Airflow refused the DAG when it was built.
+"""
+
+from __future__ import annotations
+
+import pathlib
+
+import pytest
+from jsonschema import Draft202012Validator
+
+from dop_core.config.yaml import load_yaml
+from dop_core.contract import registry as plugins
+from dop_core.schema.documents import dag_schema
+from dop_core.testing import run_dop
+from dop_core.validate.project import validate_project
+
+#: a DAG whose DAG-level key, task key or trigger option is written where {dag}, {task} or {trigger} stands
+CONFIG = """\
+schema: bounds
+{dag}
+tasks:
+  - identifier: a
+    kind: {{action: materialization, target: schema}}
+    {task}
+triggers:
+  - kind: sql
+    options:
+      sql: select true
+      {trigger}
+"""
+DURATION = "a duration from 1s to 366d"
+DURATION_FROM_0 = "a duration from 0s to 366d"
+INT_FROM_0, INT_FROM_1 = "a whole number from 0 to 2147483647", "a whole number from 1 to 2147483647"
+POOL, OWNER = "an Airflow pool name", "a name on one line, not blank"
+
+#: (where, key, value as written, the message, what was expected, the fix)
+BAD = [
+    ("task", "retries", "-1", "-1 is less than 0", INT_FROM_0, "write 0 for no retry"),
+    ("task", "retries", "1000000000000", "is more than 2147483647, Airflow's largest", INT_FROM_0, "write 0"),
+    ("task", "retries", "2147483648", "is more than 2147483647", INT_FROM_0, "write 0"),
+    ("task", "retries", "true", "true is not a whole number", INT_FROM_0, "write 0"),
+    ("task", "retries", "1.5", "1.5 is not a whole number", INT_FROM_0, "write 0"),
+    ("task", "execution_timeout", "0s", "'0s' is zero, shorter than 1s", DURATION, "leave the key out for no timeout"),
+    ("task", "execution_timeout", "0", "0 is zero, shorter than 1s", DURATION, "write e.g. 1h"),
+    ("task", "execution_timeout", "400d", "'400d' is longer than 366d", DURATION, "write e.g. 1h"),
+    ("task", "execution_timeout", "{days: 367}", "a mapping is longer than 366d", DURATION, "write e.g. 1h"),
+    ("task", "retry_delay", "0s", "'0s' is zero", DURATION, "write e.g. 5m"),
+    ("task", "retry_delay", "-5m", "'-5m' is negative", DURATION, "write e.g. 5m"),
+    ("task", "retry_delay", "-300", "-300 is negative", DURATION, "write e.g. 5m"),
+    ("task", "retry_delay", "500ms", "'500ms' is shorter than 1s", DURATION, "write e.g. 5m"),
+    ("task", "retry_delay", "5 minutes", "'5 minutes' is not a duration", DURATION, "write e.g. 5m"),
+    ("task", "retry_delay", "99999999999d", "is longer than any duration can be (999999999 days)", DURATION, "5m"),
+    ("task", "retry_delay", "100000000000000000000", "is longer than any duration can be", DURATION, "write e.g. 5m"),
+    ("task", "retry_delay", ".inf", "is longer than any duration can be", DURATION, "write e.g. 5m"),
+    ("task", "retry_delay", ".nan", "nan is not a duration", DURATION, "write e.g. 5m"),
+    ("task", "pool", "'bad pool!'", "'bad pool!' is not an Airflow pool name", POOL, "created in Airflow"),
+    ("task", "pool", "''", "'' is not an Airflow pool name (it is empty)", POOL, "created in Airflow"),
+    ("task", "pool", "a/b", "'a/b' is not an Airflow pool name", POOL, "created in Airflow"),
+    ("task", "pool", "p" * 257, "is not an Airflow pool name", "(at most 256)", "created in Airflow"),
+    ("task", "owner", "''", "'' is not an owner Airflow can show (it is empty)", OWNER, "leave the key out"),
+    ("task", "owner", "'   '", "is not an owner Airflow can show (it is empty)", OWNER, "e.g. data-team"),
+    ("task", "owner", "o" * 501, "is not an owner Airflow can show", "at most 500 characters", "e.g. data-team"),
+    ("task", "owner", '"two\\nlines"', "is not an owner Airflow can show", "on one line", "e.g. data-team"),
+    ("dag", "retries", "-1", "-1 is less than 0", INT_FROM_0, "write 0 for no retry"),
+    ("dag", "retries", "1000000000000", "is more than 2147483647", INT_FROM_0, "write 0 for no retry"),
+    ("dag", "retry_delay", "0s", "'0s' is zero", DURATION, "write e.g. 5m"),
+    ("dag", "retry_delay", "-5m", "'-5m' is negative", DURATION, "write e.g. 5m"),
+    ("dag", "max_active_runs", "0", "0 is less than 1", INT_FROM_1, "write 1 for one run at a time"),
+    ("dag", "max_active_runs", "-1", "-1 is less than 1", INT_FROM_1, "write 1 for one run at a time"),
+    ("dag", "max_active_runs", "4294967296", "is more than 2147483647", INT_FROM_1, "write 1"),
+    ("dag", "max_active_tasks", "0", "0 is less than 1", INT_FROM_1, "write 1 for one task at a time"),
+    ("dag", "max_active_tasks", "-1", "-1 is less than 1", INT_FROM_1, "write 1 for one task at a time"),
+    ("dag", "dagrun_timeout", "0s", "'0s' is zero", DURATION, "leave the key out for no timeout"),
+    ("dag", "dagrun_timeout", "-1h", "'-1h' is negative", DURATION, "write e.g. 6h"),
+    ("dag", "dagrun_timeout", "99999999999d", "is longer than any duration can be", DURATION, "write e.g. 6h"),
+    ("dag", "owner", "''", "(it is empty)", OWNER, "e.g. data-team"),
+    ("trigger", "poke_interval", "0s", "'0s' is zero", DURATION, "write e.g. 30s"),
+    ("trigger", "poke_interval", "-30s", "is negative", DURATION, "write e.g. 30s"),
+    ("trigger", "poke_interval", "999999d", "'999999d' is longer than 366d", DURATION, "write e.g. 30s"),
+    ("trigger", "timeout", "0s", "'0s' is zero", DURATION, "write e.g. 6h"),
+    ("trigger", "timeout", "99999999999d", "is longer than any duration can be", DURATION, "write e.g. 6h"),
+]
+#: values on the edge of each range, which pass
+GOOD = [
+    ("task", "retries", "0"), ("task", "retries", "2147483647"), ("task", "execution_timeout", "1s"),
+    ("task", "execution_timeout", "366d"), ("task", "retry_delay", "1.5h"), ("task", "retry_delay", "1"),
+    ("task", "retry_delay", "{minutes: 5}"), ("task", "pool", "dop_dbt__retail__jaffle-shop.v2"),
+    ("task", "pool", "p" * 256), ("task", "owner", "data-team, platform"), ("task", "owner", "o" * 500),
+    ("dag", "retries", "0"), ("dag", "retry_delay", "1s"), ("dag", "max_active_runs", "1"),
+    ("dag", "max_active_tasks", "1"), ("dag", "dagrun_timeout", "1s"), ("dag", "owner", "Jane Doe"),
+    ("dag", "schedule_interval: '@continuous'\nmax_active_runs", "1"), ("dag", "schedule_interval", "'@continuous'"),
+    ("trigger", "poke_interval", "1s"), ("trigger", "timeout", "366d"),
+]
+
+
+def config_text(where: str, key: str, value: str) -> str:
+    line = f"{key}: {value}"
+    return CONFIG.format(**{w: line if w == where else "" for w in ("dag", "task", "trigger")})
+
+
+def write_project(root: pathlib.Path, config: str) -> pathlib.Path:
+    """A project of one DAG, `bounds`, with ``config`` as its config.yaml; the config file's path."""
+    (root / "dop_project.yml").write_text("name: bounds\n")
+    path = root / "orchestration" / "bounds" / "config.yaml"
+    path.parent.mkdir(parents=True)
+    path.write_text(config)
+    return path
+
+
+def place(config: str, key: str, value: str) -> tuple[int, int]:
+    """(line, column) of ``value`` written after ``key:`` in ``config``."""
+    for number, line in enumerate(config.splitlines(), 1):
+        if line.strip().startswith(f"{key}: {value}"):
+            return number, line.index(f"{key}: ") + len(key) + 3
+    raise AssertionError(f"{key}: {value} not in\n{config}")
+
+
+def schema_errors(config: str) -> list[str]:
+    _, registry = plugins.builtins_only()
+    data = load_yaml(config, "config.yaml").data
+    return [e.message for e in Draft202012Validator(dag_schema(registry)).iter_errors(data)]
+
+
+@pytest.mark.parametrize(("where", "key", "value", "message", "expected", "fix"), BAD,
+                         ids=[f"{w}-{k}-{v[:20]}" for w, k, v, *_ in BAD])
+def test_an_out_of_range_value_is_an_error_at_its_place(tmp_path, dop_plugin_manager, where, key, value, message,
+                                                         expected, fix):
+    config = config_text(where, key, value)
+    path = write_project(tmp_path, config)
+    report = validate_project(tmp_path)
+    errors = [p for p in report.problems if p.severity == "error"]
+    assert len(errors) == 1, "\n".join(map(str, report.problems))
+    (problem,) = errors
+    assert (problem.location.path, (problem.location.line, problem.location.column)) == (
+        str(path), place(config, key, value))
+    assert message in problem.message
+    assert expected in (problem.expected or "")
+    assert fix in (problem.fix or "")
+    assert "Error" not in str(problem) and "None" not in str(problem)
+
+
+@pytest.mark.parametrize(("where", "key", "value"), GOOD, ids=[f"{w}-{k[-16:]}-{v[:20]}" for w, k, v in GOOD])
+def test_a_value_on_the_edge_of_its_range_passes(tmp_path, dop_plugin_manager, where, key, value):
+    config = config_text(where, key, value)
+    write_project(tmp_path, config)
+    report = validate_project(tmp_path)
+    assert [p for p in report.problems if p.severity == "error"] == []
+    assert schema_errors(config) == []
+
+
+#: what no JSON schema can see: a text longer than a bound (its pattern knows no lengths of time), and
+#: what Python cannot even hold
+BEYOND_THE_SCHEMA = {"400d", "5 minutes", "99999999999d", "999999d", "500ms", "{days: 367}", ".nan", ".inf"}
+
+
+@pytest.mark.parametrize(("where", "key", "value"), [(w, k, v) for w, k, v, *_ in BAD if v not in BEYOND_THE_SCHEMA],
+                         ids=[f"{w}-{k}-{v[:20]}" for w, k, v, *_ in BAD if v not in BEYOND_THE_SCHEMA])
+def test_the_schema_refuses_it_too(where, key, value):
+    assert schema_errors(config_text(where, key, value)) != []
+
+
+def test_a_continuous_schedule_takes_one_run_at_a_time(tmp_path, dop_plugin_manager):
+    config = config_text("dag", "schedule_interval: '@continuous'\nmax_active_runs", "2")
+    path = write_project(tmp_path, config)
+    (problem,) = validate_project(tmp_path).problems
+    assert (problem.location.path, problem.location.line, problem.location.column) == (str(path), 3, 18)
+    assert problem.message == "a continuous schedule runs one run at a time; max_active_runs is 2"
+    assert problem.fix == "write max_active_runs: 1, or leave it out"
+
+
+def test_a_continuous_schedule_builds_with_one_run_at_a_time(tmp_path, dop_plugin_manager):
+    from dop_core.build.dags import build_dag
+    from dop_core.config.project import load_project
+    from dop_core.validate.dag import validate_dag
+
+    path = write_project(tmp_path, config_text("dag", "schedule_interval", "'@continuous'"))
+    project = load_project(tmp_path)
+    dag = build_dag(validate_dag(project, path.parent), project, project.target())
+    assert (dag.max_active_runs, dag.description) == (1, None)
+
+
+def test_a_blank_tag_is_an_error_at_the_tag(tmp_path, dop_plugin_manager):
+    path = write_project(tmp_path, config_text("dag", "tags", "[finance, ' ']"))
+    (problem,) = validate_project(tmp_path).problems
+    assert (problem.location.path, problem.location.line, problem.location.column) == (str(path), 2, 17)
+    assert (problem.message, problem.fix) == ("the tag is blank", "write a word, e.g. finance, or remove it")
+    assert schema_errors(config_text("dag", "tags", "[finance, ' ']")) != []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("where", "key", "value", "message", "expected", "fix"), [
+    row for row in BAD if (row[1], row[2]) in {("retries", "-1"), ("execution_timeout", "0s"), ("pool", "'bad pool!'"),
+                                               ("retry_delay", "99999999999d"), ("max_active_runs", "0")}])
+def test_dop_validate_shows_the_error_and_exits_1(tmp_path, where, key, value, message, expected, fix):
+    config = config_text(where, key, value)
+    path = write_project(tmp_path, config)
+    result = run_dop("validate", "--project", str(tmp_path))
+    line, column = place(config, key, value)
+    shown = result.stdout + result.stderr
+    assert result.returncode == 1, shown
+    (error,) = [row for row in shown.splitlines() if ": error: " in row]
+    assert error.startswith(f"{path}:{line}:{column}: error: ") and message in error, shown
+    assert f"    expected: {expected}" in shown
+    assert "    fix: " in shown and fix in shown
+    assert "Traceback" not in shown
