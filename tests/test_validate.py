@@ -437,3 +437,76 @@ def test_a_dag_id_longer_than_airflow_takes_is_found_without_building_the_dag(tm
     assert problems == [f"{folder}/config.yaml:1:1: error: the DAG id dop__{'f' * 35}... is 251 characters long, "
                         "more than Airflow's 250\n    expected: a DAG folder name of at most 245 characters\n"
                         "    fix: rename the DAG folder"], problems
+
+
+INVALID_TASK = "    description: Create the dataset (schema) every other task writes to\n"
+
+
+def _template_with_invalid_task(tmp_path: pathlib.Path) -> tuple[pathlib.Path, pathlib.Path]:
+    """The project `dop init` makes, its task create_schema (which two tasks depend on) given `retries: -1`: the
+    project's root and the DAG's config.yaml."""
+    from dop_core.cli.init import create_project
+
+    root = create_project("proj", tmp_path, no_input=True, with_dbt=False)
+    config = root / "orchestration" / "example_covid19" / "config.yaml"
+    text = config.read_text()
+    assert INVALID_TASK in text
+    config.write_text(text.replace(INVALID_TASK, INVALID_TASK + "    retries: -1\n"))
+    return root, config
+
+
+def _validate_errors(root: pathlib.Path) -> list[str]:
+    """The errors `dop validate` prints, each as its first line (file:line:column: error: message)."""
+    from click.testing import CliRunner
+
+    from dop_core.cli.main import main
+
+    result = CliRunner().invoke(main, ["validate", "--project", str(root)])
+    assert result.exit_code == 1, result.output
+    return [line for line in result.output.splitlines() if ": error: " in line]
+
+
+def _line_of(config: pathlib.Path, text: str) -> int:
+    return next(n for n, line in enumerate(config.read_text().splitlines(), 1) if text in line)
+
+
+@pytest.mark.parametrize("also", [
+    "",
+    "dependencies: auto\n",  # the tasks reading what create_schema makes (none) are looked up by lineage
+], ids=["listed", "auto"])
+def test_a_task_with_an_error_is_one_error_not_one_more_per_dependent_task(tmp_path, dop_plugin_manager, also):
+    """Two tasks depend on create_schema; its `retries: -1` is its one mistake: depending on it is not
+    "unknown dependency 'create_schema'" as well."""
+    root, config = _template_with_invalid_task(tmp_path)
+    config.write_text(also + config.read_text())
+    line = _line_of(config, "retries: -1")
+    assert _validate_errors(root) == [f"{config}:{line}:14: error: -1 is less than 0"]
+
+
+def test_a_dependency_on_no_task_at_all_is_still_an_error_beside_it(tmp_path, dop_plugin_manager):
+    root, config = _template_with_invalid_task(tmp_path)
+    text = config.read_text()
+    config.write_text(text.replace("dependencies: [raw_covid19_cases, ", "dependencies: [raw_covid19_case, "))
+    errors = _validate_errors(root)
+    retries, typo = _line_of(config, "retries: -1"), _line_of(config, "[raw_covid19_case, ")
+    assert errors == [f"{config}:{retries}:14: error: -1 is less than 0",
+                      f"{config}:{typo}:20: error: unknown dependency 'raw_covid19_case'"]
+    report = check_project(root)
+    assert any(p.fix == "did you mean 'raw_covid19_cases'?" for p in report.problems), report.problems
+
+
+def test_a_trigger_waiting_for_a_task_with_an_error_is_no_second_error(tmp_path, dop_plugin_manager):
+    """Another DAG waiting for create_schema: its trigger names a task that exists (with an error of its own);
+    one naming a task that does not exist still fails."""
+    root, config = _template_with_invalid_task(tmp_path)
+    waits = root / "orchestration" / "waits" / "config.yaml"
+    waits.parent.mkdir()
+    waits.write_text("schema: waits\ntasks:\n  - identifier: s\n    kind: {action: materialization, target: schema}\n"
+                     "    triggers:\n      - kind: external_task\n"
+                     "        options: {dag: example_covid19, task: create_schema}\n"
+                     "      - kind: external_task\n"
+                     "        options: {dag: example_covid19, task: create_schemas}\n")
+    line = _line_of(config, "retries: -1")
+    assert _validate_errors(root) == [
+        f"{config}:{line}:14: error: -1 is less than 0",
+        f"{waits}:9:47: error: DAG 'example_covid19' has no task 'create_schemas'"]

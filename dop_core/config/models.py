@@ -287,6 +287,16 @@ class DagConfig:
         return next(t for t in self.tasks if t.identifier == identifier)
 
     @property
+    def written_task_ids(self) -> set[str]:
+        """The identifier of every task written in config.yaml, with those of the tasks left out of ``tasks`` for
+        an error of their own: a dependency or trigger naming such a task is no second mistake."""
+        ids = {t.identifier for t in self.tasks}
+        written = self.document.data.get("tasks") if self.document is not None else None
+        if isinstance(written, list):
+            ids |= {t["identifier"] for t in written if isinstance(t, dict) and isinstance(t.get("identifier"), str)}
+        return ids
+
+    @property
     def runs_at_once(self) -> int:
         """Airflow's max_active_runs: as written, else the default (1 with a continuous schedule)."""
         if self.max_active_runs is not None:

@@ -290,8 +290,10 @@ def _check_airflow_limits(config: DagConfig, s: Structurer) -> None:
 
 
 def _check_dependencies(config: DagConfig, s: Structurer) -> None:
+    """Each dependency names another task of the DAG, and they form no cycle. A task with an error of its own (left
+    out of ``config.tasks``) is known: depending on it is no second error, only its own is reported."""
     ids = [t.identifier for t in config.tasks]
-    known = set(ids)
+    known, written = set(ids), config.written_task_ids
     graph: dict[str, list[str]] = {}
     for task in config.tasks:
         deps = []
@@ -299,6 +301,8 @@ def _check_dependencies(config: DagConfig, s: Structurer) -> None:
             if dep == task.identifier:
                 s.problem(("tasks", task.position, "dependencies", j), f"task {dep!r} depends on itself", None,
                           "remove it from its own dependencies")
+            elif dep in written - known:
+                continue
             elif dep not in known:
                 s.problem(("tasks", task.position, "dependencies", j), f"unknown dependency {dep!r}",
                           "the identifier of another task of this DAG",

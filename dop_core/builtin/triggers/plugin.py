@@ -94,14 +94,15 @@ def _validate_external_task(ctx: ValidationContext) -> Iterator[Problem]:
 
 
 def _task_ids(folder: Any) -> set[str] | None:
-    """Task ids of another DOP DAG (its tasks and wait tasks), or None if its config does not load."""
+    """Task ids of another DOP DAG (its tasks, those with an error of their own included, and wait tasks), or None
+    if its config does not load."""
     from dop_core.config.models import trigger_task_ids
     from dop_core.config.project import parse_dag_config
 
     config = parse_dag_config(folder, [])
     if config is None:
         return None
-    ids = {t.identifier for t in config.tasks}
+    ids = config.written_task_ids
     ids |= set(trigger_task_ids(config, config.triggers, None))
     for task in config.tasks:
         ids |= set(trigger_task_ids(config, task.triggers, task))
