@@ -54,6 +54,9 @@ _EXPORTS = {
     "check_query": "dop_core.sql.dialects",
     "check_delimiter": "dop_core.config.identifiers",
     "parse_duration": "dop_core.config.durations",
+    "whole_number": "dop_core.config.bounds",
+    "seconds": "dop_core.config.bounds",
+    "duration": "dop_core.config.bounds",
     "Structurer": "dop_core.config.structure",
     "full_refresh_of": "dop_core.contract.runtime",
     "connect": "dop_core.contract.runtime",
@@ -152,6 +155,7 @@ __all__ = [
     "check_query",
     "connect",
     "did_you_mean",
+    "duration",
     "ensure_database",
     "file_lock",
     "full_refresh_of",
@@ -172,6 +176,7 @@ __all__ = [
     "register_secrets",
     "resolve_project_path",
     "resolve_target",
+    "seconds",
     "table_asset",
     "task_token",
     "temp_name",
@@ -179,11 +184,13 @@ __all__ = [
     "translate_type",
     "validate_project",
     "warehouse_lock",
+    "whole_number",
 ]
 
 if TYPE_CHECKING:
     from dop_core.build.dags import build_dags
     from dop_core.cli.airflow_home import airflow_env, ensure_database
+    from dop_core.config.bounds import duration, seconds, whole_number
     from dop_core.config.durations import parse_duration
     from dop_core.config.identifiers import Relation, check_delimiter, check_identifier
     from dop_core.config.models import DagConfig, Partitioning, Project, Target, TaskConfig

@@ -16,7 +16,7 @@ from jsonschema import Draft202012Validator
 
 from dop_core.config.yaml import load_yaml
 from dop_core.contract import registry as plugins
-from dop_core.schema.documents import dag_schema
+from dop_core.schema.documents import dag_schema, project_schema
 from dop_core.testing import run_dop
 from dop_core.validate.project import validate_project
 
@@ -209,3 +209,56 @@ def test_dop_validate_shows_the_error_and_exits_1(tmp_path, where, key, value, m
     assert f"    expected: {expected}" in shown
     assert "    fix: " in shown and fix in shown
     assert "Traceback" not in shown
+
+
+#: (engine, option, value as written, the message, what was expected, the fix) of the core engines' targets
+TARGET_BAD = [
+    ("duckdb", "threads", "0", "0 is less than 1", "a whole number from 1 to 1024", "leave the key out for all cores"),
+    ("duckdb", "threads", "-2", "-2 is less than 1", "a whole number from 1 to 1024", "write e.g. 4"),
+    ("duckdb", "threads", "100000", "100000 is more than 1024", "a whole number from 1 to 1024", "write e.g. 4"),
+    ("duckdb", "lock_timeout", "-1", "-1 is less than 0", "a number of seconds from 0 to 31622400 (366d)",
+     "or 0 not to wait"),
+    ("bigquery", "retries", "-1", "-1 is less than 0", "a whole number from 0 to 100", "write 0 for no retry"),
+    ("bigquery", "retries", "1000000", "1000000 is more than 100", "a whole number from 0 to 100", "write 0"),
+    ("bigquery", "job_timeout", "0", "0 is less than 1", "a number of seconds from 1 to 31622400 (366d)",
+     "write e.g. 3600"),
+    ("bigquery", "job_timeout", "-60", "-60 is less than 1", "a number of seconds from 1", "write e.g. 3600"),
+    ("bigquery", "request_timeout", "0", "0 is less than 1", "a number of seconds from 1 to 3600 (1h)",
+     "write e.g. 10"),
+    ("bigquery", "request_timeout", "1e9", "is more than 3600", "a number of seconds from 1 to 3600", "write e.g. 10"),
+]
+TARGET_GOOD = [("duckdb", "threads", "1"), ("duckdb", "threads", "1024"), ("duckdb", "lock_timeout", "0"),
+               ("bigquery", "retries", "0"), ("bigquery", "retries", "100"), ("bigquery", "job_timeout", "1"),
+               ("bigquery", "request_timeout", "0.5e1"), ("bigquery", "request_timeout", "3600")]
+
+
+def target_project(root: pathlib.Path, engine: str, option: str, value: str) -> tuple[pathlib.Path, str]:
+    """A project whose target `t` (the chosen one) is ``{engine: <engine>, <option>: <value>}``: its
+    dop_project.yml and the target's line."""
+    line = f"  t: {{engine: {engine}, {option}: {value}}}"
+    path = write_project(root, "schema: s\ntasks:\n  - identifier: a\n    kind: {action: materialization, "
+                         "target: schema}\n").parents[2] / "dop_project.yml"
+    path.write_text(f"name: bounds\ndefault_target: t\ntargets:\n{line}\n")
+    return path, line
+
+
+@pytest.mark.parametrize(("engine", "option", "value", "message", "expected", "fix"), TARGET_BAD,
+                         ids=[f"{e}-{o}-{v}" for e, o, v, *_ in TARGET_BAD])
+def test_an_engine_option_out_of_range_is_an_error_at_its_value(tmp_path, dop_plugin_manager, engine, option, value,
+                                                                 message, expected, fix):
+    path, line = target_project(tmp_path, engine, option, value)
+    (problem,) = validate_project(tmp_path).problems
+    assert (problem.location.path, problem.location.line, problem.location.column) == (
+        str(path), 4, line.index(f"{option}: ") + len(option) + 3)
+    assert message in problem.message and expected in (problem.expected or "") and fix in (problem.fix or "")
+    data = load_yaml(path.read_text(), "dop_project.yml").data
+    schema = project_schema(plugins.builtins_only()[1])
+    assert list(Draft202012Validator(schema).iter_errors(data)) != []
+
+
+@pytest.mark.parametrize(("engine", "option", "value"), TARGET_GOOD, ids=[f"{e}-{o}-{v}" for e, o, v in TARGET_GOOD])
+def test_an_engine_option_on_the_edge_of_its_range_passes(tmp_path, dop_plugin_manager, engine, option, value):
+    path, _ = target_project(tmp_path, engine, option, value)
+    assert validate_project(tmp_path).problems == []
+    data = load_yaml(path.read_text(), "dop_project.yml").data
+    assert list(Draft202012Validator(project_schema(plugins.builtins_only()[1])).iter_errors(data)) == []

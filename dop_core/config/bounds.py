@@ -32,21 +32,36 @@ OWNER = re.compile(r"\S(?:[^\r\n]{0,498}\S)?")
 OWNER_EXPECTED = "a name on one line, not blank, at most 500 characters, e.g. data-team"
 
 
-def whole_number(low: int, fix: str, high: int = AIRFLOW_INT_MAX) -> dict[str, Any]:
-    """A whole number from ``low`` to ``high`` (``true`` and ``3.0`` are not)."""
+def _number(low: float, high: float, what: str, whole: bool) -> Any:
+    """The ``parse`` of a number (a whole one with ``whole``) from ``low`` to ``high`` (``true``, ``.nan`` are not)."""
 
-    def parse(value: Any) -> int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ValueError(f"{value!r} is not a whole number")
+    def parse(value: Any) -> Any:
+        if isinstance(value, bool) or not isinstance(value, int if whole else int | float) or value != value:
+            raise ValueError(f"{value!r} is not {what}")
         if value < low:
             raise ValueError(f"{value!r} is less than {low}")
         if value > high:
             raise ValueError(f"{value!r} is more than {high}" + (", Airflow's largest" if high == AIRFLOW_INT_MAX
                                                                   else ""))
-        return value
+        return value if whole else float(value)
 
-    return {"parse": parse, "expected": f"a whole number from {low} to {high}", "fix": fix,
-            "schema": {"type": "integer", "minimum": low, "maximum": high}}
+    return parse
+
+
+def whole_number(low: int, fix: str, high: int = AIRFLOW_INT_MAX) -> dict[str, Any]:
+    """A whole number from ``low`` to ``high`` (``true`` and ``3.0`` are not)."""
+    return {"parse": _number(low, high, "a whole number", whole=True), "expected": f"a whole number from {low} to "
+            f"{high}", "fix": fix, "schema": {"type": "integer", "minimum": low, "maximum": high}}
+
+
+def seconds(fix: str, shortest: int = 1, longest: int = int(LONGEST.total_seconds()), whole: bool = False
+            ) -> dict[str, Any]:
+    """A number of seconds (a whole number with ``whole``) from ``shortest`` to ``longest``: a timeout or a wait
+    that a setting states in seconds (``connect_timeout: 10``), where :func:`duration` would change its type."""
+    what = "a whole number of seconds" if whole else "a number of seconds"
+    expected = f"{what} from {shortest} to {longest} ({format_duration(dt.timedelta(seconds=longest))})"
+    return {"parse": _number(shortest, longest, what, whole), "expected": expected, "fix": fix,
+            "schema": {"type": "integer" if whole else "number", "minimum": shortest, "maximum": longest}}
 
 
 def duration(fix: str, shortest: dt.timedelta = SHORTEST, longest: dt.timedelta = LONGEST) -> dict[str, Any]:

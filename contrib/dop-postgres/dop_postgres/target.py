@@ -6,7 +6,7 @@ from typing import Any
 
 import attrs
 
-from dop_core import redact
+from dop_core import redact, seconds
 
 DSN_EXPECTED = "postgresql://user@host:port/database (or libpq key=value pairs such as 'host=... dbname=...')"
 
@@ -44,10 +44,19 @@ class PostgresTarget:
         repr=False,
         metadata={"doc": "password, if neither the DSN, the connection, PGPASSWORD nor ~/.pgpass has it"},
     )
-    connect_timeout: int = attrs.field(default=10, metadata={"doc": "seconds to wait for the server"})
+    connect_timeout: int = attrs.field(
+        default=10,
+        metadata={
+            **seconds("write e.g. 10", longest=3600, whole=True),
+            "doc": "seconds to wait for the server",
+        },
+    )
     lock_timeout: float = attrs.field(
         default=600.0,
-        metadata={"doc": "seconds a task waits for another run writing the same table to finish"},
+        metadata={
+            **seconds("write e.g. 600 (10 minutes), or 0 not to wait", shortest=0),
+            "doc": "seconds a task waits for another run writing the same table to finish",
+        },
     )
     application_name: str = attrs.field(default="dop", metadata={"doc": "shown in pg_stat_activity"})
 

@@ -99,3 +99,48 @@ def test_registering_dop_postgres_imports_only_its_plugin_module() -> None:
     from dop_core.testing import registration_imports
 
     assert registration_imports("dop_postgres.plugin") == ["dop_postgres", "dop_postgres.plugin"]
+
+
+WHOLE_SECONDS = "a whole number of seconds from 1 to 3600 (1h)"
+LOCK_SECONDS = "a number of seconds from 0 to 31622400 (366d)"
+
+
+@pytest.mark.parametrize(
+    ("option", "message", "expected", "fix"),
+    [
+        ("connect_timeout: -5", "-5 is less than 1", WHOLE_SECONDS, "write e.g. 10"),
+        ("connect_timeout: 0", "0 is less than 1", WHOLE_SECONDS, "write e.g. 10"),  # libpq: wait forever
+        ("connect_timeout: 2.5", "2.5 is not a whole number of seconds", WHOLE_SECONDS, "write e.g. 10"),
+        ("connect_timeout: 100000", "100000 is more than 3600", WHOLE_SECONDS, "write e.g. 10"),
+        ("lock_timeout: -1", "-1 is less than 0", LOCK_SECONDS, "or 0 not to wait"),
+        ("lock_timeout: 1e12", "is more than 31622400", LOCK_SECONDS, "or 0 not to wait"),
+    ],
+)
+def test_a_timeout_out_of_its_bounds_is_an_error_at_its_value(
+    dop_project, register_plugin, option: str, message: str, expected: str, fix: str
+) -> None:
+    from dop_core.testing import check_project
+
+    register_plugin(dop_postgres.plugin, name="postgres")
+    line = f"  pg: {{engine: postgres, conn_id: pg, {option}}}"
+    path = dop_project.write("dop_project.yml", f"name: shop\ntargets:\n  local: {{engine: duckdb}}\n{line}\n")
+    dop_project.dag("orders", DAG, sql={"orders": "SELECT 1 AS id"})
+    (error,) = [str(p) for p in check_project(dop_project.root, "pg").problems]
+    column = line.index(option) + option.index(":") + 3
+    assert error.startswith(f"{path}:4:{column}: error: ") and message in error.splitlines()[0], error
+    assert f"    expected: {expected}" in error and fix in error, error
+
+
+def test_timeouts_on_the_edge_of_their_bounds_pass(dop_project, register_plugin) -> None:
+    from dop_core.testing import check_project
+
+    register_plugin(dop_postgres.plugin, name="postgres")
+    dop_project.write(
+        "dop_project.yml",
+        "name: shop\ntargets:\n  local: {engine: duckdb}\n"
+        "  pg: {engine: postgres, conn_id: pg, connect_timeout: 1, lock_timeout: 0}\n"
+        "  pg2: {engine: postgres, conn_id: pg, connect_timeout: 3600, lock_timeout: 31622400}\n",
+    )
+    dop_project.dag("orders", DAG, sql={"orders": "SELECT 1 AS id"})
+    for target in ("pg", "pg2"):
+        assert check_project(dop_project.root, target).problems == []

@@ -6,6 +6,8 @@ from typing import Any
 
 import attrs
 
+from dop_core.config import bounds
+
 
 def _chain(value: Any) -> Any:
     if isinstance(value, str):
@@ -28,11 +30,14 @@ class BigQueryTarget:
         "parse": _chain, "schema": {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]},
         "doc": "service account(s) to impersonate, e.g. dop-runner@PROJECT.iam.gserviceaccount.com"})
     labels: dict[str, str] = attrs.field(factory=dict, metadata={"doc": "labels added to every job"})
-    job_timeout: float = attrs.field(default=3600.0, metadata={"doc": "seconds to wait for one query job"})
+    job_timeout: float = attrs.field(default=3600.0, metadata={
+        **bounds.seconds("write e.g. 3600 (an hour)"), "doc": "seconds to wait for one query job"})
     request_timeout: float = attrs.field(default=10.0, metadata={
+        **bounds.seconds("write e.g. 10", longest=3600),
         "doc": "seconds one request to the BigQuery API may take to connect and answer (waiting for a job is "
                "job_timeout)"})
     retries: int = attrs.field(default=2, metadata={
+        **bounds.whole_number(0, fix="write 0 for no retry, or a few, e.g. 2", high=100),
         "doc": "times a request the BigQuery API did not answer (timeout, refused connection) is retried, each "
                "retry logged"})
     api_endpoint: str | None = attrs.field(default=None, metadata={

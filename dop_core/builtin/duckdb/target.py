@@ -6,6 +6,8 @@ from typing import Any
 
 import attrs
 
+from dop_core.config import bounds
+
 
 def _warehouse_file(value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
@@ -25,8 +27,11 @@ class DuckDBTarget:
         "doc": "the warehouse file, relative to the project folder (':memory:' for a throw-away one); inside "
                "the project or a folder of data_paths"})
     lock_timeout: float = attrs.field(default=600.0, metadata={
+        **bounds.seconds("write e.g. 600 (10 minutes), or 0 not to wait", shortest=0),
         "doc": "seconds a task waits for another task to release the warehouse file"})
-    threads: int | None = attrs.field(default=None, metadata={"doc": "DuckDB worker threads (default: all cores)"})
+    threads: int | None = attrs.field(default=None, metadata={
+        **bounds.whole_number(1, fix="write e.g. 4, or leave the key out for all cores", high=1024),
+        "doc": "DuckDB worker threads (default: all cores)"})
     memory_limit: str | None = attrs.field(default=None, metadata={"doc": "e.g. 4GB"})
 
 

@@ -22,6 +22,8 @@ from typing import Any, Literal
 
 import attrs
 
+from dop_core import seconds, whole_number
+
 DEFAULT_REQUIREMENT = "dbt-core>=1.10,<1.12"
 #: the dbt adapter installed next to dbt-core for each DOP engine
 ADAPTERS = {"duckdb": "dbt-duckdb", "bigquery": "dbt-bigquery"}
@@ -68,7 +70,9 @@ class DbtSettings:
     docs_destination: str | None = attrs.field(default=None, metadata={
         "doc": "where `docs generate` output is published: a folder (relative to the project) or gs://bucket/prefix "
                "(default .dop/dbt-docs/<dbt project>)"})
-    threads: int | None = attrs.field(default=None, metadata={"doc": "dbt threads in the profile (default 4)"})
+    threads: int | None = attrs.field(default=None, metadata={
+        **whole_number(1, fix="write e.g. 4, or leave the key out for 4", high=1024),
+        "doc": "dbt threads in the profile (default 4)"})
     impersonate_service_account: str | None = attrs.field(default=None, metadata={
         "doc": "BigQuery: the service account dbt impersonates (default: the last of the target's "
                "impersonation_chain)"})
@@ -86,6 +90,7 @@ class DbtSettings:
     node_selector: dict[str, str] | None = attrs.field(default=None, metadata={
         "doc": "kubernetes: node labels the pod must run on"})
     startup_timeout: int | None = attrs.field(default=None, metadata={
+        **seconds("write e.g. 600 (10 minutes), or leave the key out for 600", longest=86400, whole=True),
         "doc": "kubernetes: seconds to wait for the pod to start (default 600)"})
     env: dict[str, str] | None = attrs.field(default=None, metadata={
         "doc": "environment variables given to dbt (never secrets: use Airflow connections)"})

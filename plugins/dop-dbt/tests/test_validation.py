@@ -326,3 +326,39 @@ def test_dop_validate_checks_dbt_tasks_without_building_them_unless_the_build_re
     assert [p.split("\n")[0] for p in found["problems"]] == [
         f"{config}:5:14: error: task 'run_all' cannot be built: JSONDecodeError: Expecting property name enclosed "
         "in double quotes: line 1 column 2 (char 1)"], found
+
+
+THREADS = "a whole number from 1 to 1024"
+STARTUP = "a whole number of seconds from 1 to 86400 (1d)"
+
+
+@pytest.mark.parametrize(("setting", "message", "expected", "fix"), [
+    ("threads: 0", "0 is less than 1", THREADS, "write e.g. 4, or leave the key out for 4"),
+    ("threads: -4", "-4 is less than 1", THREADS, "write e.g. 4"),
+    ("threads: 100000", "100000 is more than 1024", THREADS, "write e.g. 4"),
+    ("threads: '8'", "'8' is not a whole number", THREADS, "write e.g. 4"),
+    ("startup_timeout: 0", "0 is less than 1", STARTUP, "write e.g. 600 (10 minutes), or leave the key out"),
+    ("startup_timeout: -600", "-600 is less than 1", STARTUP, "write e.g. 600"),
+    ("startup_timeout: 99999999999", "99999999999 is more than 86400", STARTUP, "write e.g. 600"),
+    ("targets: {local: {threads: 0}}", "0 is less than 1", THREADS, "write e.g. 4"),
+])
+def test_a_count_or_timeout_out_of_bounds_is_an_error_at_its_value_in_dop_project_yml(
+        dop_project: Any, setting: str, message: str, expected: str, fix: str) -> None:
+    from dbt_shop import write_shop
+
+    write_shop(dop_project)
+    path = dop_project.write("dop_project.yml", f"name: shop_project\nplugins:\n  dbt:\n    {setting}\n")
+    (error,) = problems_of(dop_project)  # once, though the project has two dbt tasks
+    column = 5 + setting.rindex(": ") + 2
+    assert error.startswith(f"{path}:4:{column}: error: {message}"), error
+    assert f"    expected: {expected}" in error and fix in error, error
+
+
+def test_counts_and_timeouts_on_the_edges_pass(dop_project: Any) -> None:
+    from dbt_shop import write_shop
+
+    write_shop(dop_project)
+    for threads, startup in ((1, 1), (1024, 86400)):
+        dop_project.write("dop_project.yml", f"name: shop_project\nplugins:\n  dbt:\n    threads: {threads}\n"
+                          f"    startup_timeout: {startup}\n")
+        assert problems_of(dop_project) == []

@@ -7,6 +7,8 @@ from typing import Any
 
 import attrs
 
+from dop_core import whole_number
+
 
 @attrs.frozen
 class FileOptions:
@@ -35,6 +37,7 @@ class SftpOptions:
     conn_id: str = attrs.field(default="sftp_default", metadata={
         "doc": "Airflow SFTP/SSH connection: host, port, login, and a password or a private key"})
     connect_attempts: int = attrs.field(default=3, metadata={
+        **whole_number(1, fix="write 1 to try once, or a few, e.g. 3", high=100),
         "doc": "connection attempts before the task fails (Airflow's task retries come on top)"})
     create_directories: bool = attrs.field(default=True, metadata={
         "doc": "create the remote folder of the path if it is missing"})

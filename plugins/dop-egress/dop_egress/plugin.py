@@ -41,9 +41,6 @@ def _validate_sftp(ctx: ValidationContext) -> Iterator[Problem]:
         yield ctx.problem(("options", "path"), f"{path!r} is a URL; the sftp destination takes a remote path",
                           "a path on the server, e.g. /upload/revenue_{{ ds }}.csv",
                           "put the host in the Airflow connection (options.conn_id) and only the path here")
-    if ctx.options.destination.connect_attempts < 1:
-        yield ctx.problem(("options", "connect_attempts"), "connect_attempts must be at least 1",
-                          "an integer >= 1")
 
 
 def _export_file(request: Any) -> Any:

@@ -76,11 +76,6 @@ def test_parsing_the_dag_imports_no_client_library(dop_project) -> None:
         ),
         (
             "to_partner",
-            "{source: shop.orders, path: x.csv, connect_attempts: 0}",
-            "connect_attempts must be at least 1",
-        ),
-        (
-            "to_partner",
             "{source: shop.orders, path: x.csv, port: 22}",
             "unknown key 'port' for an egress to 'sftp'",
         ),
@@ -160,3 +155,37 @@ def test_a_cold_dop_validate_of_egress_tasks_imports_no_airflow(dop_project) -> 
 
     dop_project.dag("deliveries", CHECKED_DAG, sql={"totals": "SELECT 1 AS n\n"})
     assert cold_check(dop_project.root) == ([], False)
+
+
+ATTEMPTS = "a whole number from 1 to 100"
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("0", "0 is less than 1"),
+        ("-1", "-1 is less than 1"),
+        ("1000000", "1000000 is more than 100"),
+        ("true", "true is not a whole number"),
+        ("2.5", "2.5 is not a whole number"),
+    ],
+)
+def test_connect_attempts_out_of_bounds_is_an_error_at_its_value(dop_project, value: str, message: str) -> None:
+    from dop_core import validate_project
+
+    lines = DAG.splitlines()
+    lines[-1] = lines[-1].replace("conn_id: partner}", f"conn_id: partner, connect_attempts: {value}}}")
+    path = dop_project.dag("deliveries", "\n".join(lines) + "\n") / "config.yaml"
+    (error,) = [str(p) for p in validate_project(dop_project.root).problems]
+    column = lines[-1].index(f"connect_attempts: {value}") + len("connect_attempts: ") + 1
+    assert error.startswith(f"{path}:{len(lines)}:{column}: error: {message}"), error
+    assert f"    expected: {ATTEMPTS}" in error and "    fix: write 1 to try once" in error, error
+
+
+def test_connect_attempts_on_the_edges_pass(dop_project) -> None:
+    from dop_core import validate_project
+
+    for value in (1, 100):
+        config = DAG.replace("conn_id: partner}", f"conn_id: partner, connect_attempts: {value}}}")
+        dop_project.dag("deliveries", config)
+        assert validate_project(dop_project.root).problems == []
