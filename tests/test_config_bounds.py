@@ -9,6 +9,7 @@ max_active_runs (5) passed it too, and Airflow refused the DAG when it was built
 
 from __future__ import annotations
 
+import datetime as dt
 import pathlib
 
 import pytest
@@ -262,3 +263,56 @@ def test_an_engine_option_on_the_edge_of_its_range_passes(tmp_path, dop_plugin_m
     assert validate_project(tmp_path).problems == []
     data = load_yaml(path.read_text(), "dop_project.yml").data
     assert list(Draft202012Validator(project_schema(plugins.builtins_only()[1])).iter_errors(data)) == []
+
+
+OPERATOR = """\
+tasks:
+  - identifier: noop
+    kind: {{action: airflow_operator, target: airflow.providers.standard.operators.empty.EmptyOperator}}
+{task}    options:
+      arguments:
+        {argument}
+"""
+OPERATOR_BAD = [
+    ("retries", "-1", "-1 is less than 0", INT_FROM_0, "write 0 for no retry"),
+    ("retries", "1000000000000", "is more than 2147483647", INT_FROM_0, "write 0 for no retry"),
+    ("execution_timeout", "0s", "'0s' is zero, shorter than 1s", DURATION, "leave the key out for no timeout"),
+    ("retry_delay", "-5m", "'-5m' is negative", DURATION, "write e.g. 5m"),
+    ("pool", "'bad pool!'", "'bad pool!' is not an Airflow pool name", POOL, "Admin > Pools"),
+    ("owner", "''", "'' is not an owner Airflow can show", OWNER, "data-team"),
+]
+
+
+@pytest.mark.parametrize(("key", "value", "message", "expected", "fix"), OPERATOR_BAD,
+                         ids=[f"{k}-{v}" for k, v, *_ in OPERATOR_BAD])
+def test_an_operators_argument_is_held_to_the_bounds_of_its_task_key(tmp_path, dop_plugin_manager, key, value,
+                                                                     message, expected, fix):
+    """`options.arguments` of an airflow_operator task reach BaseOperator: `retries: -1` there is the same mistake
+    as on the task (the original DOP's configs set them there: they are checked, not refused)."""
+    config = OPERATOR.format(task="", argument=f"{key}: {value}")
+    path = write_project(tmp_path, config)
+    (problem,) = validate_project(tmp_path).problems
+    assert (problem.location.path, (problem.location.line, problem.location.column)) == (
+        str(path), place(config, key, value))
+    assert message in problem.message and expected in (problem.expected or "") and fix in (problem.fix or "")
+
+
+def test_an_operators_argument_set_on_the_task_too_is_an_error(tmp_path, dop_plugin_manager):
+    config = OPERATOR.format(task="    retries: 2\n", argument="retries: 3")
+    path = write_project(tmp_path, config)
+    (problem,) = validate_project(tmp_path).problems
+    assert (problem.location.path, problem.location.line, problem.location.column) == (str(path), 7, 18)
+    assert problem.message == "retries is set both on the task and in options.arguments"
+    assert problem.fix == "keep the task's `retries:` and remove it from options.arguments"
+
+
+def test_an_operators_arguments_within_bounds_build(tmp_path, dop_plugin_manager):
+    config = OPERATOR.format(task="", argument="{retries: 0, retry_delay: 1s, execution_timeout: 1h, pool: "
+                             "warehouse, owner: data-team}")
+    write_project(tmp_path, config)
+    assert validate_project(tmp_path).problems == []
+    from dop_core import build_dags
+
+    task = build_dags(tmp_path)["dop__bounds"].get_task("noop")
+    assert (task.retries, task.retry_delay, task.execution_timeout, task.pool, task.owner) == (
+        0, dt.timedelta(seconds=1), dt.timedelta(hours=1), "warehouse", "data-team")

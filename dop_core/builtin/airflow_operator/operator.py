@@ -154,8 +154,42 @@ def validate(ctx: ValidationContext) -> Iterator[Problem]:
     if "task_id" in ctx.options.arguments:
         yield ctx.problem(("options", "arguments", "task_id"), "task_id is set by DOP from the identifier",
                           None, "remove it")
-    elif ctx.thorough:  # dop validate: what building the operator would say (the DAG may not be built)
+        return
+    bounded = list(_task_level_arguments(ctx))
+    yield from bounded
+    if not bounded and ctx.thorough:  # dop validate: what building the operator would say (the DAG may not be built)
         yield from _build_problems(ctx, path, entry)
+
+
+#: BaseOperator's arguments a task also takes as keys of its own, held to the same bounds in options.arguments
+TASK_LEVEL_ARGUMENTS = ("retries", "retry_delay", "execution_timeout", "pool", "owner")
+
+
+def _task_level_arguments(ctx: ValidationContext) -> Iterator[Problem]:
+    """BaseOperator's arguments that are also task keys (retries, pool...), written in options.arguments as the
+    original DOP allowed: each within the bounds of its task key (``retries: -1`` there is the same mistake), and
+    not on the task as well (the operator would get it twice)."""
+    import attrs
+
+    from dop_core.config.models import TaskConfig
+    from dop_core.config.structure import _in_yaml_terms
+
+    assert ctx.task is not None
+    fields = attrs.fields_dict(TaskConfig)
+    for name in TASK_LEVEL_ARGUMENTS:
+        if name not in ctx.options.arguments:
+            continue
+        at = ("options", "arguments", name)
+        if getattr(ctx.task, name) is not None:
+            yield ctx.problem(at, f"{name} is set both on the task and in options.arguments",
+                              f"{name} written once", f"keep the task's `{name}:` and remove it from options.arguments")
+            continue
+        meta = fields[name].metadata
+        value = ctx.options.arguments[name]
+        try:
+            meta["parse"](value)
+        except (ValueError, TypeError) as exc:
+            yield ctx.problem(at, _in_yaml_terms(str(exc), value), meta["expected"], meta["fix"])
 
 
 def _build_problems(ctx: ValidationContext, path: str, entry: list[Any] | None) -> Iterator[Problem]:
