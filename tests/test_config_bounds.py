@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import pathlib
+from typing import Any
 
 import pytest
 from jsonschema import Draft202012Validator
@@ -122,6 +123,13 @@ def place(config: str, key: str, value: str) -> tuple[int, int]:
     raise AssertionError(f"{key}: {value} not in\n{config}")
 
 
+def only_problem(root: pathlib.Path, config: str) -> tuple[Any, tuple[str, int, int]]:
+    """The one problem of a project of one DAG with ``config``, and its (file, line, column)."""
+    write_project(root, config)
+    (problem,) = validate_project(root).problems
+    return problem, (problem.location.path, problem.location.line, problem.location.column)
+
+
 def schema_errors(config: str) -> list[str]:
     _, registry = plugins.builtins_only()
     data = load_yaml(config, "config.yaml").data
@@ -168,9 +176,8 @@ def test_the_schema_refuses_it_too(where, key, value):
 
 def test_a_continuous_schedule_takes_one_run_at_a_time(tmp_path, dop_plugin_manager):
     config = config_text("dag", "schedule_interval: '@continuous'\nmax_active_runs", "2")
-    path = write_project(tmp_path, config)
-    (problem,) = validate_project(tmp_path).problems
-    assert (problem.location.path, problem.location.line, problem.location.column) == (str(path), 3, 18)
+    problem, where = only_problem(tmp_path, config)
+    assert where == (str(tmp_path / "orchestration" / "bounds" / "config.yaml"), 3, 18)
     assert problem.message == "a continuous schedule runs one run at a time; max_active_runs is 2"
     assert problem.fix == "write max_active_runs: 1, or leave it out"
 
@@ -290,18 +297,14 @@ def test_an_operators_argument_is_held_to_the_bounds_of_its_task_key(tmp_path, d
     """`options.arguments` of an airflow_operator task reach BaseOperator: `retries: -1` there is the same mistake
     as on the task (the original DOP's configs set them there: they are checked, not refused)."""
     config = OPERATOR.format(task="", argument=f"{key}: {value}")
-    path = write_project(tmp_path, config)
-    (problem,) = validate_project(tmp_path).problems
-    assert (problem.location.path, (problem.location.line, problem.location.column)) == (
-        str(path), place(config, key, value))
+    problem, (path, *line_column) = only_problem(tmp_path, config)
+    assert path.endswith("/bounds/config.yaml") and tuple(line_column) == place(config, key, value)
     assert message in problem.message and expected in (problem.expected or "") and fix in (problem.fix or "")
 
 
 def test_an_operators_argument_set_on_the_task_too_is_an_error(tmp_path, dop_plugin_manager):
-    config = OPERATOR.format(task="    retries: 2\n", argument="retries: 3")
-    path = write_project(tmp_path, config)
-    (problem,) = validate_project(tmp_path).problems
-    assert (problem.location.path, problem.location.line, problem.location.column) == (str(path), 7, 18)
+    problem, where = only_problem(tmp_path, OPERATOR.format(task="    retries: 2\n", argument="retries: 3"))
+    assert where == (str(tmp_path / "orchestration" / "bounds" / "config.yaml"), 7, 18)
     assert problem.message == "retries is set both on the task and in options.arguments"
     assert problem.fix == "keep the task's `retries:` and remove it from options.arguments"
 
