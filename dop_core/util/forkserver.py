@@ -399,7 +399,7 @@ def _run_entry(entry: str, asked: Mapping[str, Any], fds: Sequence[int]) -> None
     try:
         become(asked, fds)
         for stream in (sys.stdout, sys.stderr):
-            stream.reconfigure(line_buffering=True)  # type: ignore[attr-defined]
+            stream.reconfigure(line_buffering=True)  # type: ignore[union-attr]
         sys.argv = list(asked["argv"])
         import importlib
 

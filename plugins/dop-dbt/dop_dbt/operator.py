@@ -22,13 +22,16 @@ import pathlib
 import shutil
 import subprocess
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
 
-from dop_core import DopError, ForkServer, VariableParamsMixin
+from dop_core import DopError, VariableParamsMixin
 from dop_dbt.options import FULL_REFRESH_TARGETS, TARGETS
 from dop_dbt.settings import ADAPTERS, DbtSettings
+
+if TYPE_CHECKING:
+    from dop_core import ForkServer
 
 log = logging.getLogger(__name__)
 
@@ -256,6 +259,8 @@ class DbtOperator(VariableParamsMixin, BaseOperator):
         whose Python DOP does not know)."""
         if self.settings.executable or env.get(SERVER_SWITCH, "1").strip().lower() in ("0", "off", "false", "no"):
             return None
+        from dop_core import ForkServer
+
         adapter = ADAPTERS.get(self.dop_target.engine, "").removeprefix("dbt-")
         preload = SERVER_PRELOAD + ((f"dbt.adapters.{adapter}",) if adapter else ())
         # dbt reads DBT_PACKAGE_HUB_URL when imported: a server is made per value
