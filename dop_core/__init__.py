@@ -96,6 +96,7 @@ _EXPORTS = {
     "SqlTestRun": "dop_core.contract.contexts",
     "plugin_settings": "dop_core.validate.settings",
     "DoctorCheck": "dop_core.contract.records",
+    "ForkServer": "dop_core.util.forkserver",
 }
 
 __all__ = [
@@ -115,6 +116,7 @@ __all__ = [
     "ExportResult",
     "Extra",
     "FileFormat",
+    "ForkServer",
     "HiddenCredentialsMixin",
     "InterpretedProcedures",
     "Location",
@@ -255,6 +257,7 @@ if TYPE_CHECKING:
     from dop_core.sql.library import install_postgres_library
     from dop_core.sql.scripting.parser import parse_script
     from dop_core.sql.scripting.procedures import InterpretedProcedures
+    from dop_core.util.forkserver import ForkServer
     from dop_core.util.locks import file_lock
     from dop_core.validate.project import validate_project
     from dop_core.validate.settings import plugin_settings

@@ -136,7 +136,7 @@ def build_dag_from_yaml(config: str, root: pathlib.Path, sql: dict[str, str] | N
 
 #: the ``DOP_*`` variables that say how this machine runs DOP, not what a project is: :func:`clean_env` keeps them
 #: (tox turns ``dop run``'s run server off for the tests, but for those that test it)
-MACHINE_ENV = ("DOP_RUN_SERVER", "DOP_RUN_SERVER_IDLE")
+MACHINE_ENV = ("DOP_RUN_SERVER", "DOP_RUN_SERVER_IDLE", "DOP_DBT_SERVER", "DOP_DBT_SERVER_IDLE")
 
 
 def clean_env(**extra: str) -> dict[str, str]:

@@ -32,23 +32,19 @@ Linux only (``prctl``, file descriptors passed over the socket); elsewhere every
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
-import json
 import os
 import pathlib
-import select
 import signal
 import socket
-import struct
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Mapping, Sequence
-from typing import IO, Any
+from typing import Any
 
 from dop_core.cli.processes import PARENT_PID, adopt_orphans, exit_now
+from dop_core.util import forkserver
 
 #: ``0`` turns the run server off
 SWITCH = "DOP_RUN_SERVER"
@@ -57,10 +53,6 @@ IDLE = "DOP_RUN_SERVER_IDLE"
 IDLE_SECONDS = 600.0
 #: seconds a server may take to import what runners need (runs wait for it meanwhile)
 IMPORT_SECONDS = 120
-#: seconds a run waits for a server to fork its runner
-REPLY_SECONDS = 30.0
-#: seconds a run waits for a server that is still starting (importing) before it starts its runner anew
-STARTING_SECONDS = 3.0
 #: variables a shell, a terminal or a test runner sets by itself, read by nothing a server imports: they do not
 #: make another server (a runner still gets them as ``dop run`` has them)
 VOLATILE = frozenset({"PWD", "OLDPWD", "_", "SHLVL", "COLUMNS", "LINES", "TERM_SESSION_ID", "WINDOWID", "TMUX_PANE",
@@ -69,30 +61,12 @@ VOLATILE = frozenset({"PWD", "OLDPWD", "_", "SHLVL", "COLUMNS", "LINES", "TERM_S
 NOT_AHEAD = frozenset({"numpy", "pandas", "pyarrow", "scipy", "grpc", "google", "torch", "pyspark", "py4j",
                        "psutil", "dbt", "IPython", "readline"})
 MODULES_FILE = "run-server-modules.txt"  # in AIRFLOW_HOME: what the last runner started the usual way imported
-_HEADER = struct.Struct("!I")
 _served = False  # this process is a runner the server forked
 
 
 def enabled(env: Mapping[str, str]) -> bool:
     return sys.platform.startswith("linux") and env.get(SWITCH, "1").strip().lower() not in ("0", "off", "false",
                                                                                             "no")
-
-
-def _folder() -> pathlib.Path | None:
-    """The user's private folder of run-server sockets, or None when there is no safe one."""
-    base = os.environ.get("XDG_RUNTIME_DIR") or tempfile.gettempdir()
-    folder = pathlib.Path(base) / (f"dop-{os.getuid()}" if "XDG_RUNTIME_DIR" not in os.environ else "dop")
-    try:
-        with contextlib.suppress(FileExistsError):
-            os.mkdir(folder, 0o700)
-        found = os.lstat(folder)
-    except OSError:  # no folder to be had (a read-only or full disk): no server
-        return None
-    import stat
-
-    if not stat.S_ISDIR(found.st_mode) or found.st_uid != os.getuid() or found.st_mode & 0o077:
-        return None
-    return folder
 
 
 def _key(root: pathlib.Path, env: Mapping[str, str]) -> str:
@@ -109,18 +83,15 @@ class Server:
 
     def __init__(self, root: pathlib.Path, env: Mapping[str, str]):
         self.root, self.env = root, env
-        folder = _folder()
         self.key = _key(root, env)
         self.socket = self.lock = None
-        # a Unix socket's path has room for ~104 bytes (108 on Linux, with its terminating zero): none longer
-        if folder is not None and len(os.fsencode(folder / f"run-{self.key}.sock")) < 104:
-            self.socket, self.lock = folder / f"run-{self.key}.sock", folder / f"run-{self.key}.lock"
+        paths = forkserver.socket_paths(f"run-{self.key}")
+        if paths is not None:
+            self.socket, self.lock = paths
 
     def running(self) -> bool:
         """Whether a server holds the lock (it may still be importing)."""
-        from dop_core.util.locks import is_held
-
-        return self.lock is not None and is_held(self.lock)
+        return self.lock is not None and forkserver.lock_held(self.lock)
 
     def start(self, log: pathlib.Path) -> None:
         """Start the server in the background (it outlives us); nothing happens when one runs already, or when
@@ -135,58 +106,19 @@ class Server:
                              cwd=self.root, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
                              start_new_session=True)
 
-    def connect(self, wait: float = STARTING_SECONDS) -> socket.socket | None:
-        """A connection to the server; None when there is none (one still starting is waited for ``wait``
-        seconds: longer, and starting a runner anew is faster)."""
-        if self.socket is None:
+    def connect(self) -> socket.socket | None:
+        """A connection to the server; None when there is none (one still starting is waited for a few seconds:
+        longer, and starting a runner anew is faster)."""
+        if self.socket is None or self.lock is None:
             return None
-        deadline = time.monotonic() + wait
-        while True:
-            conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            try:
-                conn.connect(str(self.socket))
-                return conn
-            except OSError:
-                conn.close()
-            if not self.running() or time.monotonic() > deadline:
-                return None
-            time.sleep(0.05)
+        return forkserver.connect(self.socket, self.lock)
 
 
-class ServedRunner:
-    """A runner forked by the server, as :class:`subprocess.Popen` shows a child to ``dop run``: its PID, its
-    standard input and (merged) output, its exit status (reported by its monitor over ``conn``)."""
-
-    def __init__(self, conn: socket.socket, reply: IO[str], pid: int, stdin: IO[str], stdout: IO[str]):
-        self.conn, self._reply, self.pid, self.stdin, self.stdout = conn, reply, pid, stdin, stdout
-        self.returncode: int | None = None
-
-    def poll(self) -> int | None:
-        if self.returncode is None and select.select([self.conn], [], [], 0)[0]:
-            self.wait()
-        return self.returncode
-
-    def wait(self) -> int:
-        if self.returncode is None:
-            line = self._reply.readline()
-            # no status: the monitor was killed (the runner lost its parent, so it stops as on Ctrl-C)
-            self.returncode = int(line.split()[1]) if line.startswith("exit ") else -signal.SIGKILL
-            self._reply.close()
-            self.conn.close()
-        return self.returncode
-
-    def send_signal(self, sig: int) -> None:
-        if self.returncode is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(self.pid, sig)
-
-    def kill(self) -> None:
-        self.send_signal(signal.SIGKILL)
-
-
-def served_runner(root: pathlib.Path, env: Mapping[str, str], request: str, lock_fd: int) -> ServedRunner | None:
-    """The runner of ``request``, forked by the project's server; None when no server serves this run (off,
-    none running, or one that went stale: the caller starts the runner itself)."""
+def served_runner(root: pathlib.Path, env: Mapping[str, str], request: str,
+                  lock_fd: int) -> forkserver.Served | None:
+    """The runner of ``request``, forked by the project's server, as :class:`subprocess.Popen` shows a child to
+    ``dop run`` (its PID, standard input and merged output, exit status); None when no server serves this run
+    (off, none running, or one that went stale: the caller starts the runner itself)."""
     if not enabled(env):
         return None
     server = Server(root, env)
@@ -195,26 +127,19 @@ def served_runner(root: pathlib.Path, env: Mapping[str, str], request: str, lock
         return None
     stdin_r, stdin_w = os.pipe()
     stdout_r, stdout_w = os.pipe()
-    replies = conn.makefile("r", encoding="utf-8")  # "pid N", then "exit STATUS" (or "stale")
     try:
-        conn.settimeout(REPLY_SECONDS)  # a server that does not answer (stopped, swapped out) is not waited for
-        body = json.dumps({"key": server.key, "cwd": str(root), "env": dict(env), "request": request}).encode()
-        socket.send_fds(conn, [_HEADER.pack(len(body)) + body], [stdin_r, stdout_w, lock_fd])
-        reply = replies.readline()
-        conn.settimeout(None)
-    except OSError:
-        reply = ""
+        answer = forkserver.ask(conn, {"name": f"run-{server.key}", "cwd": str(root), "env": dict(env),
+                                       "request": request}, [stdin_r, stdout_w, lock_fd])
     finally:
         os.close(stdin_r)
         os.close(stdout_w)
-    if not reply.startswith("pid "):
-        replies.close()
+    if answer is None:
         conn.close()
         os.close(stdin_w)
         os.close(stdout_r)
         return None
-    return ServedRunner(conn, replies, int(reply.split()[1]), os.fdopen(stdin_w, "w", encoding="utf-8", buffering=1),
-                        os.fdopen(stdout_r, "r", encoding="utf-8", buffering=1))
+    return forkserver.Served(conn, *answer, stdin=os.fdopen(stdin_w, "w", encoding="utf-8", buffering=1),
+                             stdout=os.fdopen(stdout_r, "r", encoding="utf-8", buffering=1))
 
 
 def start_server(root: pathlib.Path, env: Mapping[str, str], log: pathlib.Path) -> None:
@@ -317,219 +242,46 @@ def _execution_api_ahead() -> None:
     asyncio.run(first_request())
 
 
-def _threads() -> int:
-    return len(os.listdir("/proc/self/task"))
-
-
-def _imported_files() -> dict[str, tuple[int, int]]:
-    """Every file the server's code came from, with its time and size (and Airflow's configuration file)."""
-    found: dict[str, tuple[int, int]] = {}
-    paths = [getattr(m, "__file__", None) for m in list(sys.modules.values())]
-    paths.append(os.environ.get("AIRFLOW_CONFIG") or os.path.join(os.environ.get("AIRFLOW_HOME", ""), "airflow.cfg"))
-    for path in paths:
-        if path and path not in found:
-            try:
-                st = os.stat(path)
-            except OSError:
-                continue
-            found[path] = (st.st_mtime_ns, st.st_size)
-    return found
-
-
-def _changed(files: dict[str, tuple[int, int]]) -> str | None:
-    for path, known in files.items():
-        try:
-            st = os.stat(path)
-        except OSError:
-            return path
-        if (st.st_mtime_ns, st.st_size) != known:
-            return path
-    return None
-
-
 def _say(text: str) -> None:
     print(f"[dop run server {os.getpid()}] {text}", flush=True)
 
 
 def serve(sock_path: pathlib.Path, lock_path: pathlib.Path, root: pathlib.Path) -> int:
     """The server's main loop (``python -m dop_core.cli.run_server SOCKET LOCK PROJECT``)."""
-    from dop_core.util.private import open_private
-
-    key = sock_path.name.removeprefix("run-").removesuffix(".sock")
-    lock = open_private(lock_path, "a+", encoding="utf-8")
-    try:
-        fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
+    lock = forkserver.hold(lock_path)
+    if lock is None:
         return 0  # another server of this key is starting or running
-    lock.truncate(0)
-    lock.write(f"{os.getpid()}\n")
-    lock.flush()
-    stop: list[int] = []
-    signal.signal(signal.SIGTERM, lambda signum, _frame: stop.append(signum))
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    # `dop run` may start us while it holds SIGINT and SIGTERM back (see run._run): a blocked mask is inherited
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
+    stop = forkserver.stop_on_sigterm()
     started = time.monotonic()
     home = pathlib.Path(os.environ["AIRFLOW_HOME"])
-    signal.alarm(IMPORT_SECONDS)  # an import that hangs must not keep the lock `dop run` waits on
+    config = os.environ.get("AIRFLOW_CONFIG") or str(home / "airflow.cfg")
+    signal.alarm(forkserver.IMPORT_SECONDS)  # an import that hangs must not keep the lock `dop run` waits on
     recorded = _import_ahead(home)
     signal.alarm(0)
-    if not _fork_safe(sock_path):
+    if not forkserver.fork_safe(sock_path, _say):
         return 0
-    files = _imported_files()
     adopt_orphans()  # runners whose monitor died are reaped here
-    with contextlib.suppress(FileNotFoundError):
-        sock_path.unlink()
-    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    old_umask = os.umask(0o177)
-    try:
-        listener.bind(str(sock_path))
-    finally:
-        os.umask(old_umask)
-    listener.listen(16)
-    bound = os.stat(sock_path).st_ino
+    # a runner dies with its monitor, which exits when `dop run` goes away (see the module's docstring)
+    requests = forkserver.Requests(sock_path.name.removesuffix(".sock"), 3, forkserver.imported_files([config]),
+                                   _runner, on_hangup=None)
+
+    def between() -> str | None:
+        nonlocal recorded
+        if _recorded_at(home) != recorded:  # a runner started anew (the first) recorded what it imported
+            before = len(sys.modules)
+            signal.alarm(forkserver.IMPORT_SECONDS)
+            recorded = _import_recorded(home)
+            signal.alarm(0)
+            if not forkserver.fork_safe(sock_path, _say):
+                return "importing ahead started a thread"
+            requests.files = forkserver.imported_files([config])
+            _say(f"imported {len(sys.modules) - before} more modules, as a run started anew recorded")
+        return None if root.is_dir() else "the project is gone"
+
     _say(f"serving {root} ({len(sys.modules)} modules imported in {time.monotonic() - started:.1f}s)")
     idle = float(os.environ.get(IDLE) or IDLE_SECONDS)
-    last, monitors = time.monotonic(), set[int]()
-    try:
-        while not stop:
-            ready = select.select([listener], [], [], 1.0)[0]
-            monitors -= _reaped()
-            if ready:
-                try:
-                    conn, _ = listener.accept()
-                    with conn:
-                        changed = _serve_one(conn, key, files, listener, lock, monitors)
-                except OSError as exc:  # that run went away, or no process could be forked: it starts its own
-                    _say(f"a request failed: {exc}")
-                    changed = None
-                last = time.monotonic()
-                if changed:
-                    _say(f"stopping: {changed} changed since it was imported")
-                    break
-            elif not monitors and time.monotonic() - last > idle:
-                _say(f"stopping: no run for {idle:.0f}s")
-                break
-            elif _recorded_at(home) != recorded:  # a runner started anew (the first) recorded what it imported
-                before = len(sys.modules)
-                signal.alarm(IMPORT_SECONDS)
-                recorded = _import_recorded(home)
-                signal.alarm(0)
-                if not _fork_safe(sock_path):
-                    break
-                files = _imported_files()
-                _say(f"imported {len(sys.modules) - before} more modules, as a run started anew recorded")
-            if not root.is_dir() or _inode(sock_path) != bound:
-                _say("stopping: the project or the socket is gone")
-                break
-    finally:
-        if _inode(sock_path) == bound:
-            with contextlib.suppress(OSError):
-                sock_path.unlink()
-                lock_path.unlink()  # still held: a server starting meanwhile makes a new one
+    forkserver.serve_requests(sock_path, lock, requests, idle=idle, stop=stop, say=_say, between=between)
     return 0
-
-
-def _fork_safe(sock_path: pathlib.Path) -> bool:
-    """Whether this process runs one thread only: forking a process with other threads may copy a lock one of
-    them held. If not, say so and leave a marker: no server is started again for this environment."""
-    if _threads() == 1:
-        return True
-    _say(f"not serving: importing ahead started {_threads() - 1} thread(s); no server is started again for "
-         "this environment")
-    with contextlib.suppress(OSError):
-        sock_path.with_suffix(".refused").touch(0o600)
-    return False
-
-
-def _inode(path: pathlib.Path) -> int | None:
-    try:
-        return os.stat(path).st_ino
-    except OSError:
-        return None
-
-
-def _reaped() -> set[int]:
-    done: set[int] = set()
-    while True:
-        try:
-            pid, _ = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return done
-        if pid == 0:
-            return done
-        done.add(pid)
-
-
-def _serve_one(conn: socket.socket, key: str, files: dict[str, tuple[int, int]], listener: socket.socket,
-               lock: IO[str], monitors: set[int]) -> str | None:
-    """Read one request and fork its monitor; the file that changed instead, if one did (the server stops)."""
-    creds = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
-    _pid, uid, _gid = struct.unpack("3i", creds)
-    if uid != os.getuid():
-        return None
-    conn.settimeout(10)
-    fds: list[int] = []
-    try:
-        data, fds, _flags, _addr = socket.recv_fds(conn, 1 << 16, 3)
-        (size,) = _HEADER.unpack_from(data)
-        body = data[_HEADER.size:]
-        while len(body) < size:
-            chunk = conn.recv(size - len(body))
-            if not chunk:
-                raise OSError("the request was cut short")
-            body += chunk
-        asked = json.loads(body)
-        if asked["key"] != key or len(fds) != 3:
-            raise ValueError("not a request for this server")
-    except (OSError, ValueError, KeyError, struct.error):
-        for fd in fds:
-            os.close(fd)
-        return None
-    changed = _changed(files)
-    if changed:
-        conn.sendall(b"stale\n")
-        for fd in fds:
-            os.close(fd)
-        return changed
-    pid = os.fork()
-    if pid == 0:  # the monitor
-        listener.close()
-        lock.close()
-        _monitor(conn, asked, fds)
-    monitors.add(pid)
-    for fd in fds:
-        os.close(fd)
-    return None
-
-
-def _monitor(conn: socket.socket, asked: dict[str, Any], fds: list[int]) -> None:
-    """Fork the runner, tell ``dop run`` its PID, then its exit status; exit at once if ``dop run`` goes away."""
-    try:
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        runner = os.fork()
-        if runner == 0:
-            conn.close()
-            _runner(asked, fds)
-        for fd in fds:
-            os.close(fd)
-        conn.settimeout(None)
-        conn.sendall(f"pid {runner}\n".encode())
-        watched = os.pidfd_open(runner)
-        while True:
-            ready = select.select([conn.fileno(), watched], [], [])[0]
-            if watched in ready:
-                _, status = os.waitpid(runner, 0)
-                conn.sendall(f"exit {os.waitstatus_to_exitcode(status)}\n".encode())
-                break
-            if not conn.recv(1):  # `dop run` is gone: exiting signals the runner (its parent-death signal)
-                break
-    except BaseException:
-        import traceback
-
-        traceback.print_exc()
-    finally:
-        os._exit(0)
 
 
 def _runner(asked: dict[str, Any], fds: Sequence[int]) -> None:
@@ -539,18 +291,7 @@ def _runner(asked: dict[str, Any], fds: Sequence[int]) -> None:
     _served = True
     try:
         signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})  # as `dop run` starts it
-        os.setsid()
-        stdin, out, _lock = fds  # the run's lock stays held while this process lives
-        os.dup2(stdin, 0)
-        os.dup2(out, 1)
-        os.dup2(out, 2)
-        os.close(stdin)
-        os.close(out)
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        os.chdir(asked["cwd"])
-        os.environ.clear()
-        os.environ.update(asked["env"])
+        forkserver.become(asked, fds)  # the third, the run's lock, stays held while this process lives
         os.environ[PARENT_PID] = str(os.getppid())  # the monitor, whose exit stands for `dop run`'s
         from airflow import settings
 

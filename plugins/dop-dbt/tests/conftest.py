@@ -22,6 +22,9 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("DOP_TARGET", "DOP_PROJECT_DIR", "DOP_PLUGINS", "DOP_DISABLE_PLUGINS", "DOP_STRICT_PLUGINS"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("DOP_DBT_VENV_ROOT", str(VENV_ROOT))
+    # the dbt server a first dbt command starts (see dop_dbt.operator) serves the tests' later ones, then exits
+    # soon after the last, not ten minutes after the tests
+    monkeypatch.setenv("DOP_DBT_SERVER_IDLE", "30")
 
 
 @pytest.fixture
