@@ -483,6 +483,9 @@ def serve_requests(sock: pathlib.Path, lock: IO[str], requests: Requests, *, idl
                    say: Callable[[str], None], between: Callable[[], str | None] = lambda: None) -> None:
     """Listen on ``sock`` and serve ``requests`` until stopped, idle for ``idle`` seconds, stale, the socket
     gone or ``between`` (called when no request came for a second) gives a reason to stop."""
+    import gc
+
+    gc.freeze()  # what the server imported lives as long as it: no child's collection walks (and copies) it
     listener, bound = listen(sock)
     last, monitors = time.monotonic(), set[int]()
     try:
