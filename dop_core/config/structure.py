@@ -101,7 +101,7 @@ def yaml_spelling(value: Any) -> str:
     return repr(value) if isinstance(value, str) else str(value)
 
 
-def _in_yaml_terms(message: str, value: Any) -> str:
+def in_yaml_terms(message: str, value: Any) -> str:
     """A parse function's message with the value it quoted (``{value!r}``) spelt as YAML writes it: a date
     read from YAML is ``2024-01-31`` to its author, not ``datetime.date(2024, 1, 31)``."""
     if isinstance(value, str):
@@ -177,7 +177,7 @@ class Structurer:
             try:
                 return parse_duration(value)
             except (ValueError, TypeError, OverflowError) as exc:
-                self.problem(path, _in_yaml_terms(str(exc), value), DURATION_EXPECTED, "write e.g. 5m or {minutes: 5}")
+                self.problem(path, in_yaml_terms(str(exc), value), DURATION_EXPECTED, "write e.g. 5m or {minutes: 5}")
                 return _MISSING
         if tp is float and isinstance(value, int) and not isinstance(value, bool):
             return float(value)
@@ -228,7 +228,7 @@ class Structurer:
                 try:
                     converted = parse(raw)
                 except (ValueError, TypeError) as exc:
-                    self.problem((*path, key), _in_yaml_terms(str(exc), raw), field.metadata.get("expected"),
+                    self.problem((*path, key), in_yaml_terms(str(exc), raw), field.metadata.get("expected"),
                                  field.metadata.get("fix"))
                     ok = False
                     continue

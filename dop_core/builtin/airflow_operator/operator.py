@@ -172,7 +172,7 @@ def _task_level_arguments(ctx: ValidationContext) -> Iterator[Problem]:
     import attrs
 
     from dop_core.config.models import TaskConfig
-    from dop_core.config.structure import _in_yaml_terms
+    from dop_core.config.structure import in_yaml_terms
 
     assert ctx.task is not None
     fields = attrs.fields_dict(TaskConfig)
@@ -189,7 +189,7 @@ def _task_level_arguments(ctx: ValidationContext) -> Iterator[Problem]:
         try:
             meta["parse"](value)
         except (ValueError, TypeError) as exc:
-            yield ctx.problem(at, _in_yaml_terms(str(exc), value), meta["expected"], meta["fix"])
+            yield ctx.problem(at, in_yaml_terms(str(exc), value), meta["expected"], meta["fix"])
 
 
 def _build_problems(ctx: ValidationContext, path: str, entry: list[Any] | None) -> Iterator[Problem]:
