@@ -47,10 +47,13 @@ THREAD = "import threading, time\nthreading.Thread(target=time.sleep, args=(60,)
 class Program:
     """``prog.main`` in ``folder``, and its fork server (started by :meth:`serve`, stopped at the test's end)."""
 
-    def __init__(self, folder: pathlib.Path, preload: tuple[str, ...] = ("prog",)):
+    def __init__(self, folder: pathlib.Path, preload: tuple[str, ...] = ("prog",), unbuffered: bool = True):
         self.folder = folder
         (folder / "prog.py").write_text(PROGRAM)
-        self.env = {**os.environ, "PYTHONPATH": str(folder), "PROG_VAR": "the server's"}
+        self.env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+        self.env.update({"PYTHONPATH": str(folder), "PROG_VAR": "the server's"})
+        if unbuffered:  # as dop-dbt runs dbt: each line as it is written
+            self.env["PYTHONUNBUFFERED"] = "1"
         self.server = ForkServer(sys.executable, "prog:main", preload, env=self.env)
         self.log = folder / "server.log"
 
@@ -125,6 +128,18 @@ def test_a_served_run_is_the_program_run_anew(program: Program) -> None:
                                            "PROG_VAR this run's", "stdin ''"]
         assert "an error line" in output and output.rstrip().endswith("exit handler ran")
         assert served.pid not in program.pids()
+
+
+def test_output_is_buffered_as_a_new_process(tmp_path: pathlib.Path, program: Program) -> None:
+    buffered = Program(tmp_path, unbuffered=False)  # standard output to a pipe: buffered, its errors not
+    buffered.serve()
+    served = buffered.spawn("0")
+    assert served is not None
+    with served.stdout:
+        output = served.stdout.read()
+    assert served.wait() == 0
+    assert output == buffered.anew("0").stdout
+    assert output.startswith("an error line\nargv")
 
 
 def test_no_server_no_run(program: Program) -> None:

@@ -397,9 +397,7 @@ def _run_entry(entry: str, asked: Mapping[str, Any], fds: Sequence[int]) -> None
     """The child: the program's entry point with the caller's arguments, exiting as the program would."""
     code: Any = 1
     try:
-        become(asked, fds)
-        for stream in (sys.stdout, sys.stderr):
-            stream.reconfigure(line_buffering=True)  # type: ignore[union-attr]
+        become(asked, fds)  # its streams are buffered as a new process's: PYTHONUNBUFFERED is in the server's key
         sys.argv = list(asked["argv"])
         import importlib
 
