@@ -73,7 +73,7 @@ class _Stopper:
     def __init__(self, grace: float):
         self.grace = grace
         self.signum: int | None = None
-        self.child: Any = None  # a subprocess.Popen, or a run_server.ServedRunner
+        self.child: Any = None  # a subprocess.Popen, or a forkserver.Served (a runner the run server forked)
         self.killed = False
         self._timer: threading.Timer | None = None
         self._previous: dict[int, Any] = {}
