@@ -20,6 +20,7 @@ import logging
 import os
 import pathlib
 import shutil
+import signal
 import subprocess
 import time
 from typing import TYPE_CHECKING, Any
@@ -43,6 +44,8 @@ CONTEXT_VARS = ("ds", "ds_nodash", "ts", "ts_nodash", "ts_nodash_with_tz", "logi
                 "data_interval_end", "prev_data_interval_start_success")
 #: the environment variable that gives dbt the Airflow run's id (``{{ env_var('DOP_RUN_ID') }}`` in a model)
 RUN_ID_ENV = "DOP_RUN_ID"
+#: seconds dbt has to cancel its queries and exit once its task is stopped, before SIGKILL
+STOP_SECONDS = 30
 #: ``0`` turns the dbt server off (each dbt command starts its own Python)
 SERVER_SWITCH = "DOP_DBT_SERVER"
 #: seconds the dbt server waits for a command before it exits
@@ -284,18 +287,25 @@ class DbtOperator(VariableParamsMixin, BaseOperator):
         try:
             for line in proc.stdout:
                 log.info("dbt: %s", line.rstrip())
+        except BaseException:  # the task was stopped meanwhile (its timeout, Ctrl-C): dbt too, not waited for
+            self.on_kill()
+            raise
         finally:
             code = proc.wait()
         return code
 
     def on_kill(self) -> None:
-        """Airflow stops the task: stop dbt too (SIGTERM lets it cancel its running queries)."""
+        """Airflow stops the task (or its timeout does): stop dbt too. First SIGINT, which dbt takes as Ctrl-C: it
+        cancels its running queries (a warehouse's jobs) and exits; SIGKILL if it has not after
+        :data:`STOP_SECONDS`."""
         proc = getattr(self, "_proc", None)
         if proc is not None and proc.poll() is None:
-            proc.terminate()
+            log.warning("stopping dbt (PID %d): SIGINT, dbt cancels its running queries", proc.pid)
+            proc.send_signal(signal.SIGINT)
             try:
-                proc.wait(timeout=30)
+                proc.wait(timeout=STOP_SECONDS)
             except subprocess.TimeoutExpired:
+                log.warning("dbt (PID %d) still running %ds after SIGINT: SIGKILL", proc.pid, STOP_SECONDS)
                 proc.kill()
 
     # -- artifacts ---------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -194,3 +195,47 @@ def test_a_failing_dbt_test_fails_its_task_and_the_run(dop_project: Any) -> None
     assert sorted(rows) == sorted((r["unique_id"], r["status"]) for r in run_results)
     assert len(rows) == 6 and ("test.shop.no_small_orders", "fail") in rows
     assert ("model.shop.daily_revenue", "skipped") in rows
+
+
+SLOW_MODEL = "select count(*) as n from range(1000000000000) as t(x)\n"  # minutes of DuckDB's time
+
+TIMED_OUT = """\
+schema: shop
+tasks:
+  - identifier: shop_schema
+    kind: {action: materialization, target: schema}
+  - identifier: orders
+    kind: {action: materialization, target: seed}
+    dependencies: [shop_schema]
+  - identifier: dbt_slow
+    kind: {action: dbt, target: run}
+    dependencies: [orders]
+    retries: 0
+    execution_timeout: 10s
+    options: {project: shop, arguments: [{option: --select, value: slow}]}
+"""
+
+
+@pytest.mark.parametrize("server", ["1", "0"], ids=["dbt server", "no dbt server"])
+def test_a_dbt_task_past_its_timeout_stops_dbt(dop_project: Any, server: str) -> None:
+    import psutil
+    from dbt_shop import write_shop
+
+    write_shop(dop_project, daily=TIMED_OUT, extra={"dbt/shop/models/slow.sql": SLOW_MODEL})
+    root = dop_project.root
+    started = time.monotonic()
+    result = run_dop("run", "daily", "--date", "2024-06-02", "--project", str(root), timeout=300,
+                     env={**_env(), "DOP_DBT_SERVER": server})
+    took = time.monotonic() - started
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "dbt_slow  failed" in result.stdout.replace("   ", "  "), result.stdout
+    log = (root / ".dop/logs/runs/dop__daily/2024-06-02.log").read_text()
+    assert "Process timed out" in log and "stopping dbt (PID" in log, log[-3000:]
+    assert took < 60, f"the run took {took:.0f}s: dbt was waited for, not stopped"
+    project = str(root / "dbt" / "shop")
+    left = []
+    for proc in psutil.process_iter(["cwd", "cmdline"]):
+        with contextlib.suppress(psutil.Error):
+            if proc.info["cwd"] == project:
+                left.append((proc.pid, proc.info["cmdline"]))
+    assert left == [], f"dbt left running: {left}"
