@@ -39,7 +39,8 @@ DBT_PROJECT = {
 
 ORDERS_CSV = "order_id,order_date,amount\n1,2024-06-01,10.5\n2,2024-06-01,4.5\n3,2024-06-02,7\n"
 
-DAILY = """\
+#: the start of the shop's DAGs: its schema, then the native seed the dbt models read
+SEEDED = """\
 schema: shop
 tasks:
   - identifier: shop_schema
@@ -47,6 +48,9 @@ tasks:
   - identifier: orders
     kind: {action: materialization, target: seed}
     dependencies: [shop_schema]
+"""
+
+DAILY = SEEDED + """\
   - identifier: dbt_run
     kind: {action: dbt, target: run}
     dependencies: [orders]

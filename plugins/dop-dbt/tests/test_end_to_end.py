@@ -13,19 +13,13 @@ import time
 from typing import Any
 
 import pytest
+from dbt_shop import SEEDED
 
 from dop_core.testing import clean_env, run_dop
 
 pytestmark = pytest.mark.slow
 
-EXPANDED_DAILY = """\
-schema: shop
-tasks:
-  - identifier: shop_schema
-    kind: {action: materialization, target: schema}
-  - identifier: orders
-    kind: {action: materialization, target: seed}
-    dependencies: [shop_schema]
+EXPANDED_DAILY = SEEDED + """\
   - identifier: dbt_run
     kind: {action: dbt, target: run}
     dependencies: [orders]
@@ -159,14 +153,7 @@ def test_a_second_run_of_a_date_keeps_dbts_partial_parse(dop_project: Any) -> No
 
 FAILING_TEST = "select * from {{ ref('stg_orders') }} where amount < 5\n"
 
-BUILD_DAILY = """\
-schema: shop
-tasks:
-  - identifier: shop_schema
-    kind: {action: materialization, target: schema}
-  - identifier: orders
-    kind: {action: materialization, target: seed}
-    dependencies: [shop_schema]
+BUILD_DAILY = SEEDED + """\
   - identifier: dbt_build
     kind: {action: dbt, target: build}
     dependencies: [orders]
@@ -199,14 +186,7 @@ def test_a_failing_dbt_test_fails_its_task_and_the_run(dop_project: Any) -> None
 
 SLOW_MODEL = "select count(*) as n from range(1000000000000) as t(x)\n"  # minutes of DuckDB's time
 
-TIMED_OUT = """\
-schema: shop
-tasks:
-  - identifier: shop_schema
-    kind: {action: materialization, target: schema}
-  - identifier: orders
-    kind: {action: materialization, target: seed}
-    dependencies: [shop_schema]
+TIMED_OUT = SEEDED + """\
   - identifier: dbt_slow
     kind: {action: dbt, target: run}
     dependencies: [orders]
