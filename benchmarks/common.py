@@ -73,8 +73,9 @@ def verdict(value: float, limit: float, lower_is_better: bool = True) -> str:
 
 
 #: the caller's DOP settings a measured process keeps: how the machine runs DOP (`DOP_RUN_SERVER=0` measures
-#: `dop run` without its run server), as dop_core.testing.MACHINE_ENV
-MACHINE_ENV = ("DOP_RUN_SERVER", "DOP_RUN_SERVER_IDLE")
+#: `dop run` without its run server, `DOP_DBT_SERVER=0` dbt tasks without the dbt server), as
+#: dop_core.testing.MACHINE_ENV (which this file cannot import: the benchmark's env may have no pytest)
+MACHINE_ENV = ("DOP_RUN_SERVER", "DOP_RUN_SERVER_IDLE", "DOP_DBT_SERVER", "DOP_DBT_SERVER_IDLE")
 
 
 def child_env(**extra: str) -> dict[str, str]:

@@ -160,3 +160,15 @@ def test_bigquery_sql_benchmark_measures_dop_beside_sqlglot(tmp_path):
     # line the file escapes (\--) is read unescaped
     assert re.search(r"\| overall +\| 6 +\| 6/6 \(100\.0%\) +\| 3/6 \(50\.0%\) +\|", out), out
     assert "failing cases (DOP):" in out and "dop_own.test" not in out.split("failing cases (DOP):")[1]
+
+
+def test_the_benchmarks_keep_the_machine_settings_the_tests_keep() -> None:
+    import importlib.util
+
+    from dop_core.testing import MACHINE_ENV
+
+    spec = importlib.util.spec_from_file_location("bench_common", BENCHMARKS / "common.py")
+    assert spec is not None and spec.loader is not None
+    common = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(common)
+    assert common.MACHINE_ENV == MACHINE_ENV  # DOP_DBT_SERVER=0 reaches `dop run` in a benchmark as in a test

@@ -234,3 +234,18 @@ def test_the_socket_is_the_users_alone(program: Program, tmp_path: pathlib.Path,
     assert ForkServer(sys.executable, "prog:main", env=program.env).paths is not None
     (shared / "dop").chmod(0o755)  # a socket folder others may enter: no server at all
     assert ForkServer(sys.executable, "prog:main", env=program.env).paths is None
+
+
+@pytest.mark.parametrize(("value", "seconds"), [(None, 600.0), ("", 600.0), ("30", 30.0), (" 2.5 ", 2.5), (45, 45.0),
+                                                ("ten", 600.0), ("0", 600.0), ("-5", 600.0), ("nan", 600.0),
+                                                ("inf", 600.0), ("1e400", 600.0)])
+def test_an_idle_setting_that_is_no_positive_number_of_seconds_is_the_default(value: Any, seconds: float) -> None:
+    from dop_core.util.forkserver import idle_seconds
+
+    assert idle_seconds(value) == seconds  # DOP_RUN_SERVER_IDLE=ten must not stop a server as it starts
+
+
+@pytest.mark.parametrize(("value", "off"), [(None, False), ("", False), ("1", False), ("on", False), ("0", True),
+                                            (" OFF ", True), ("false", True), ("no", True)])
+def test_the_switches_that_turn_a_server_off(value: str | None, off: bool) -> None:
+    assert ForkServer.turned_off(value) is off

@@ -19,7 +19,7 @@ against the same Airflow database, in the environment ``dop run`` gives it.
 - **Private.** The socket lies in a folder only the user can enter (``$XDG_RUNTIME_DIR/dop`` or
   ``<tmp>/dop-<uid>``; a folder that is not the user's, or that others can enter, turns the server off), and
   the server serves only processes of its own user (the socket's peer credentials).
-- **Stops by itself** after :data:`IDLE_SECONDS` without a run (``DOP_RUN_SERVER_IDLE``), when the project's
+- **Stops by itself** after 10 minutes without a run (``DOP_RUN_SERVER_IDLE`` seconds), when the project's
   folder is gone, or on SIGTERM. ``DOP_RUN_SERVER=0`` turns it off (each run starts its own Python).
 - **Stopping a run works as before.** The server forks a *monitor* per run, which forks the runner and
   reports its exit status; the runner's parent is the monitor, which exits when ``dop run`` goes away, so
@@ -36,8 +36,6 @@ import hashlib
 import os
 import pathlib
 import signal
-import socket
-import subprocess
 import sys
 import time
 from collections.abc import Mapping, Sequence
@@ -48,11 +46,8 @@ from dop_core.util import forkserver
 
 #: ``0`` turns the run server off
 SWITCH = "DOP_RUN_SERVER"
-#: seconds a server waits for a run before it exits (default :data:`IDLE_SECONDS`)
+#: seconds a server waits for a run before it exits (default: ``forkserver.IDLE_SECONDS``)
 IDLE = "DOP_RUN_SERVER_IDLE"
-IDLE_SECONDS = 600.0
-#: seconds a server may take to import what runners need (runs wait for it meanwhile)
-IMPORT_SECONDS = 120
 #: variables a shell, a terminal or a test runner sets by itself, read by nothing a server imports: they do not
 #: make another server (a runner still gets them as ``dop run`` has them)
 VOLATILE = frozenset({"PWD", "OLDPWD", "_", "SHLVL", "COLUMNS", "LINES", "TERM_SESSION_ID", "WINDOWID", "TMUX_PANE",
@@ -65,8 +60,7 @@ _served = False  # this process is a runner the server forked
 
 
 def enabled(env: Mapping[str, str]) -> bool:
-    return sys.platform.startswith("linux") and env.get(SWITCH, "1").strip().lower() not in ("0", "off", "false",
-                                                                                            "no")
+    return sys.platform.startswith("linux") and not forkserver.turned_off(env.get(SWITCH))
 
 
 def _key(root: pathlib.Path, env: Mapping[str, str]) -> str:
@@ -78,40 +72,9 @@ def _key(root: pathlib.Path, env: Mapping[str, str]) -> str:
     return h.hexdigest()[:24]  # 96 bits: short, for a socket path's few bytes
 
 
-class Server:
-    """Where the server of a project and environment listens: its socket and its lock file."""
-
-    def __init__(self, root: pathlib.Path, env: Mapping[str, str]):
-        self.root, self.env = root, env
-        self.key = _key(root, env)
-        self.socket = self.lock = None
-        paths = forkserver.socket_paths(f"run-{self.key}")
-        if paths is not None:
-            self.socket, self.lock = paths
-
-    def running(self) -> bool:
-        """Whether a server holds the lock (it may still be importing)."""
-        return self.lock is not None and forkserver.lock_held(self.lock)
-
-    def start(self, log: pathlib.Path) -> None:
-        """Start the server in the background (it outlives us); nothing happens when one runs already, or when
-        one of this key refused to serve (its imports started a thread: see :func:`serve`)."""
-        if self.socket is None or self.running() or self.socket.with_suffix(".refused").exists():
-            return
-        from dop_core.util.private import open_private
-
-        with open_private(log, "a", encoding="utf-8") as out:
-            subprocess.Popen([sys.executable, "-m", "dop_core.cli.run_server", str(self.socket), str(self.lock),
-                              str(self.root)], env={k: v for k, v in self.env.items() if k != PARENT_PID},
-                             cwd=self.root, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                             start_new_session=True)
-
-    def connect(self) -> socket.socket | None:
-        """A connection to the server; None when there is none (one still starting is waited for a few seconds:
-        longer, and starting a runner anew is faster)."""
-        if self.socket is None or self.lock is None:
-            return None
-        return forkserver.connect(self.socket, self.lock)
+def _paths(root: pathlib.Path, env: Mapping[str, str]) -> tuple[pathlib.Path, pathlib.Path] | None:
+    """The socket and lock of the server of ``root`` and ``env`` (None: no safe place for them)."""
+    return forkserver.socket_paths(f"run-{_key(root, env)}")
 
 
 def served_runner(root: pathlib.Path, env: Mapping[str, str], request: str,
@@ -119,35 +82,20 @@ def served_runner(root: pathlib.Path, env: Mapping[str, str], request: str,
     """The runner of ``request``, forked by the project's server, as :class:`subprocess.Popen` shows a child to
     ``dop run`` (its PID, standard input and merged output, exit status); None when no server serves this run
     (off, none running, or one that went stale: the caller starts the runner itself)."""
-    if not enabled(env):
+    paths = _paths(root, env) if enabled(env) else None
+    if paths is None:
         return None
-    server = Server(root, env)
-    conn = server.connect()
-    if conn is None:
-        return None
-    stdin_r, stdin_w = os.pipe()
-    stdout_r, stdout_w = os.pipe()
-    try:
-        answer = forkserver.ask(conn, {"name": f"run-{server.key}", "cwd": str(root), "env": dict(env),
-                                       "request": request}, [stdin_r, stdout_w, lock_fd])
-    finally:
-        os.close(stdin_r)
-        os.close(stdout_w)
-    if answer is None:
-        conn.close()
-        os.close(stdin_w)
-        os.close(stdout_r)
-        return None
-    return forkserver.Served(conn, *answer, stdin=os.fdopen(stdin_w, "w", encoding="utf-8", buffering=1),
-                             stdout=os.fdopen(stdout_r, "r", encoding="utf-8", buffering=1))
+    return forkserver.call(paths, {"name": paths[0].stem, "cwd": str(root), "env": dict(env), "request": request},
+                           stdin_pipe=True, extra_fds=[lock_fd])
 
 
 def start_server(root: pathlib.Path, env: Mapping[str, str], log: pathlib.Path) -> None:
-    """After a run that started its runner the usual way: start the project's server for the next ones (if it
-    cannot, as where its log cannot be written, the next runs start their runners the usual way too)."""
-    if enabled(env):
-        with contextlib.suppress(OSError):
-            Server(root, env).start(log)
+    """Start the project's server in the background for the next runs (if it cannot, as where its log cannot
+    be written, the next runs start their runners the usual way too)."""
+    paths = _paths(root, env) if enabled(env) else None
+    if paths is not None:
+        forkserver.launch(paths, [sys.executable, "-m", "dop_core.cli.run_server", *map(str, paths), str(root)],
+                          env={k: v for k, v in env.items() if k != PARENT_PID}, log=log, cwd=root)
 
 
 def record_modules(home: pathlib.Path) -> None:
@@ -279,8 +227,8 @@ def serve(sock_path: pathlib.Path, lock_path: pathlib.Path, root: pathlib.Path) 
         return None if root.is_dir() else "the project is gone"
 
     _say(f"serving {root} ({len(sys.modules)} modules imported in {time.monotonic() - started:.1f}s)")
-    idle = float(os.environ.get(IDLE) or IDLE_SECONDS)
-    forkserver.serve_requests(sock_path, lock, requests, idle=idle, stop=stop, say=_say, between=between)
+    forkserver.serve_requests(sock_path, lock, requests, idle=forkserver.idle_seconds(os.environ.get(IDLE)), stop=stop,
+                              say=_say, between=between)
     return 0
 
 
@@ -311,6 +259,7 @@ def _runner(asked: dict[str, Any], fds: Sequence[int]) -> None:
 
 
 if __name__ == "__main__":  # the module by its name, not as __main__: its runners read its state (_served)
+    forkserver.daemonize()
     from dop_core.cli import run_server
 
     exit_now(run_server.serve(pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2]), pathlib.Path(sys.argv[3])))

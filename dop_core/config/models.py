@@ -304,8 +304,6 @@ class DagConfig:
         return 1 if self.schedule_interval == "@continuous" else DEFAULT_MAX_ACTIVE_RUNS
 
 
-
-
 @attrs.frozen
 class Target:
     """Where native SQL runs: a name from ``dop_project.yml`` ``targets`` and its engine's options."""

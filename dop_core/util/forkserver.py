@@ -54,6 +54,22 @@ IMPORT_SECONDS = 120
 #: seconds a child has between SIGTERM and SIGKILL once its caller is gone
 GRACE_SECONDS = 10.0
 _HEADER = struct.Struct("!I")
+IDLE_SECONDS = 600.0
+
+
+def turned_off(value: str | None) -> bool:
+    """Whether a switch variable's value (``DOP_RUN_SERVER``, ``DOP_DBT_SERVER``) turns its server off."""
+    return (value or "").strip().lower() in ("0", "off", "false", "no")
+
+
+def idle_seconds(value: str | float | None, default: float = IDLE_SECONDS) -> float:
+    """A server's idle time from an operator's setting: ``default`` for none, or for one that is not a positive,
+    finite number of seconds."""
+    try:
+        seconds = float(value) if value not in (None, "") else default
+    except ValueError:
+        return default
+    return seconds if 0 < seconds < float("inf") else default
 
 
 def private_folder() -> pathlib.Path | None:
@@ -115,22 +131,67 @@ def lock_held(path: pathlib.Path) -> bool:
     return False
 
 
-def ask(conn: socket.socket, request: Mapping[str, Any], fds: Sequence[int]) -> tuple[IO[str], int] | None:
-    """Send ``request`` (a JSON object) and ``fds``; the stream of the server's further replies and the PID of
-    the child it forked, or None if it refused (stale, or not answering)."""
+def call(paths: tuple[pathlib.Path, pathlib.Path], request: Mapping[str, Any], *, stdin_pipe: bool,
+         extra_fds: Sequence[int] = ()) -> Served | None:
+    """Ask the server at ``paths`` (socket, lock) to fork a child for ``request`` (a JSON object with the
+    server's ``name``): its standard input a pipe of ours (``stdin_pipe``) or empty, its output and errors merged
+    into a pipe we read, ``extra_fds`` passed on; None when no server serves it (none running, stale, or not
+    answering: the caller starts the program itself)."""
+    conn = connect(*paths)
+    if conn is None:
+        return None
+    stdin_r, stdin_w = os.pipe() if stdin_pipe else (os.open(os.devnull, os.O_RDONLY), None)
+    out_r, out_w = os.pipe()
     replies = conn.makefile("r", encoding="utf-8")  # "pid N", then "exit STATUS" (or "stale")
     try:
         conn.settimeout(REPLY_SECONDS)  # a server that does not answer (stopped, swapped out) is not waited for
         body = json.dumps(dict(request)).encode()
-        socket.send_fds(conn, [_HEADER.pack(len(body)) + body], list(fds))
+        socket.send_fds(conn, [_HEADER.pack(len(body)) + body], [stdin_r, out_w, *extra_fds])
         reply = replies.readline()
         conn.settimeout(None)
     except OSError:
         reply = ""
+    finally:
+        os.close(stdin_r)
+        os.close(out_w)
     if not reply.startswith("pid "):
         replies.close()
+        conn.close()
+        for fd in (stdin_w, out_r):
+            if fd is not None:
+                os.close(fd)
         return None
-    return replies, int(reply.split()[1])
+    return Served(conn, replies, int(reply.split()[1]),
+                  stdout=os.fdopen(out_r, "r", encoding="utf-8", errors="replace", buffering=1),
+                  stdin=None if stdin_w is None else os.fdopen(stdin_w, "w", encoding="utf-8", buffering=1))
+
+
+def launch(paths: tuple[pathlib.Path, pathlib.Path], argv: Sequence[str], *, env: Mapping[str, str],
+           log: pathlib.Path, cwd: str | os.PathLike[str] = "/") -> None:
+    """Start the server ``argv`` for ``paths`` in the background, logging to ``log``. Its program forks and
+    exits at once (see the end of this file): the server outlives us and is no child of ours, left a zombie
+    when done. Nothing happens when one runs or starts already, or when one refused to serve (importing
+    started a thread), or when it cannot be started (its log cannot be written): callers run their programs
+    themselves then."""
+    sock, lock = paths
+    if lock_held(lock) or sock.with_suffix(".refused").exists():
+        return
+    import subprocess
+
+    from dop_core.util.private import open_private
+
+    with contextlib.suppress(OSError, subprocess.TimeoutExpired):
+        log.parent.mkdir(parents=True, exist_ok=True)
+        with open_private(log, "a", encoding="utf-8") as out:
+            subprocess.run(list(argv), env=dict(env), cwd=cwd, stdin=subprocess.DEVNULL, stdout=out,
+                           stderr=subprocess.STDOUT, start_new_session=True, check=False, timeout=60)
+
+
+def daemonize() -> None:
+    """In a server's program, first: fork, the parent exiting at once (the caller of :func:`launch` waits for
+    it), the child serving on in the background."""
+    if os.fork():
+        os._exit(0)
 
 
 class Served:
@@ -187,48 +248,24 @@ class ForkServer:
         self.name = f"fork-{h.hexdigest()[:24]}"
         self.paths = socket_paths(self.name) if sys.platform.startswith("linux") else None
 
+    turned_off = staticmethod(turned_off)
+
     def spawn(self, argv: Sequence[str], *, env: Mapping[str, str], cwd: str | os.PathLike[str]) -> Served | None:
         """Run the program with ``argv`` (``argv[0]``: the program's path), ``env`` and ``cwd``, its standard
         input empty, its output and errors merged into a pipe (``stdout``, text, line by line), in a child of
         the server; None when no server serves it (none running, or stale: run the program anew)."""
         if self.paths is None:
             return None
-        conn = connect(*self.paths)
-        if conn is None:
-            return None
-        stdin = os.open(os.devnull, os.O_RDONLY)
-        out_r, out_w = os.pipe()
-        try:
-            answer = ask(conn, {"name": self.name, "argv": list(argv), "env": dict(env), "cwd": os.path.abspath(cwd)},
-                         [stdin, out_w])
-        finally:
-            os.close(stdin)
-            os.close(out_w)
-        if answer is None:
-            conn.close()
-            os.close(out_r)
-            return None
-        return Served(conn, *answer, stdout=os.fdopen(out_r, "r", encoding="utf-8", errors="replace", buffering=1))
+        return call(self.paths, {"name": self.name, "argv": list(argv), "env": dict(env),
+                                 "cwd": os.path.abspath(cwd)}, stdin_pipe=False)
 
-    def start(self, *, env: Mapping[str, str], log: pathlib.Path, idle: float) -> None:
-        """Start the server in the background (it outlives the caller), logging to ``log``; nothing happens when
-        one runs or starts already, or when one refused to serve (importing started a thread)."""
-        if self.paths is None:
-            return
-        sock, lock = self.paths
-        if lock_held(lock) or sock.with_suffix(".refused").exists():
-            return
-        import subprocess
-
-        from dop_core.util.private import open_private
-
-        with contextlib.suppress(OSError, subprocess.TimeoutExpired):
-            log.parent.mkdir(parents=True, exist_ok=True)
-            with open_private(log, "a", encoding="utf-8") as out:
-                # it forks the server and exits at once: the server is no child of ours, left a zombie when done
-                subprocess.run([self.python, "-P", __file__, str(sock), str(lock), self.entry, str(idle),
-                                *self.preload], env=dict(env), cwd="/", stdin=subprocess.DEVNULL, stdout=out,
-                               stderr=subprocess.STDOUT, start_new_session=True, check=False, timeout=60)
+    def start(self, *, env: Mapping[str, str], log: pathlib.Path, idle: str | float | None = None) -> None:
+        """Start the server in the background (it outlives the caller), logging to ``log``, exiting after
+        ``idle`` seconds without a run (an operator's setting: see :func:`idle_seconds`)."""
+        if self.paths is not None:
+            sock, lock = self.paths
+            launch(self.paths, [self.python, "-P", __file__, str(sock), str(lock), self.entry,
+                                str(idle_seconds(idle)), *self.preload], env=env, log=log)
 
 
 # --- the server: the standard library only ---------------------------------------------------------------
@@ -564,7 +601,6 @@ def serve(sock: pathlib.Path, lock_path: pathlib.Path, entry: str, idle: float, 
 
 
 if __name__ == "__main__":
-    if os.fork():  # the server runs in the background, no child of the process that started it
-        os._exit(0)
+    daemonize()
     sys.exit(serve(pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2]), sys.argv[3], float(sys.argv[4]),
                    sys.argv[5:]))

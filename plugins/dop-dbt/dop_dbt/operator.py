@@ -48,7 +48,7 @@ RUN_ID_ENV = "DOP_RUN_ID"
 STOP_SECONDS = 30
 #: ``0`` turns the dbt server off (each dbt command starts its own Python)
 SERVER_SWITCH = "DOP_DBT_SERVER"
-#: seconds the dbt server waits for a command before it exits
+#: seconds the dbt server waits for a command before it exits (default 600)
 SERVER_IDLE = "DOP_DBT_SERVER_IDLE"
 #: what the dbt server imports ahead, besides the target's adapter: dbt's command line and its commands
 SERVER_PRELOAD = ("dbt.cli.main", "dbt.task.run", "dbt.task.build", "dbt.task.test", "dbt.task.seed",
@@ -60,14 +60,6 @@ _VERSIONS: dict[str, str] = {}  # dbt executable -> its version, found once per 
 
 class DbtFailed(DopError):
     """dbt exited with an error, or a model or test failed."""
-
-
-def _seconds(value: str | None, default: float) -> float:
-    try:
-        seconds = float(value) if value else default
-    except ValueError:
-        return default
-    return seconds if 0 < seconds < float("inf") else default
 
 
 def airflow_vars(context: Any) -> dict[str, Any]:
@@ -260,9 +252,10 @@ class DbtOperator(VariableParamsMixin, BaseOperator):
     def _server(self, executable: str, env: dict[str, str]) -> ForkServer | None:
         """The dbt server of DOP's dbt virtualenv (None: off, or a dbt of the user's, ``plugins.dbt.executable``,
         whose Python DOP does not know)."""
-        if self.settings.executable or env.get(SERVER_SWITCH, "1").strip().lower() in ("0", "off", "false", "no"):
-            return None
         from dop_core import ForkServer
+
+        if self.settings.executable or ForkServer.turned_off(env.get(SERVER_SWITCH)):
+            return None
 
         adapter = ADAPTERS.get(self.dop_target.engine, "").removeprefix("dbt-")
         preload = SERVER_PRELOAD + ((f"dbt.adapters.{adapter}",) if adapter else ())
@@ -281,7 +274,7 @@ class DbtOperator(VariableParamsMixin, BaseOperator):
                                     stderr=subprocess.STDOUT, text=True, bufsize=1)
             if server:  # for the next dbt commands
                 server.start(env=env, log=pathlib.Path(self.project_root) / ".dop" / "logs" / "dbt-server.log",
-                             idle=_seconds(env.get(SERVER_IDLE), 600.0))
+                             idle=env.get(SERVER_IDLE))
         self._proc = proc
         assert proc.stdout is not None
         try:
